@@ -1,0 +1,16 @@
+//! The contract between Token Console's single-page app and its token service.
+//!
+//! Every request and response body exists here once, with the validation rules both sides apply,
+//! so the browser and the server reject the same input in the same way. It depends on serde and
+//! chrono only, so it builds for `wasm32-unknown-unknown` and for the server alike.
+
+pub mod auth;
+pub mod problem;
+pub mod token_format;
+pub mod tokens;
+pub mod validate;
+
+/// The one prefix of every path of the management API the pages call.
+pub const API_PREFIX: &str = "/api";
+/// The header that carries the session's CSRF token on state-changing requests.
+pub const CSRF_HEADER: &str = "x-csrf-token";

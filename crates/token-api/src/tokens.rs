@@ -1,0 +1,145 @@
+//! A token as the pages show it (the grant behind a refresh token), and the requests that act on it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How long an access token lives, in seconds.
+pub const ACCESS_TOKEN_TTL_SECS: i64 = 3_600;
+
+/// A token's state, derived from when it expires and whether it was disabled: never stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStatus {
+    Active,
+    Disabled,
+    Expired,
+}
+
+impl TokenStatus {
+    /// The status at `now`. Disabled wins over expired: it says what someone did.
+    pub fn at(disabled: bool, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> TokenStatus {
+        if disabled {
+            TokenStatus::Disabled
+        } else if expires_at <= now {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Active
+        }
+    }
+}
+
+/// Who owns, or acted on, a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+}
+
+/// A token as listed. It never carries either secret: only the refresh token's last characters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub owner: Person,
+    pub workspace_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The last refresh; `None` when never used.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub status: TokenStatus,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub disabled_by: Option<Person>,
+    /// The last characters of the current refresh token, to tell tokens apart.
+    pub hint: String,
+}
+
+/// `GET /api/workspaces/{ws}/tokens`: the signed-in user's tokens in one workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenList {
+    pub tokens: Vec<TokenView>,
+}
+
+/// `POST /api/workspaces/{ws}/tokens`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    pub name: String,
+    pub lifetime_days: u32,
+}
+
+/// The one response that ever carries the secrets; served with `Cache-Control: no-store`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub token: TokenView,
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// What a batch does to every id it lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchAction {
+    Disable,
+    Delete,
+}
+
+/// `POST /api/workspaces/{ws}/tokens/batch`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    pub action: BatchAction,
+    pub ids: Vec<String>,
+}
+
+/// What happened to one id of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchOutcome {
+    Done,
+    /// Disable asked of a token that was already disabled: nothing changed.
+    AlreadyDisabled,
+    /// No such token for this user in this workspace (as for a token that is not theirs).
+    NotFound,
+}
+
+/// One line of a batch's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchItem {
+    pub id: String,
+    pub outcome: BatchOutcome,
+}
+
+/// The answer to a batch: one line per id, in the order asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchResult {
+    pub results: Vec<BatchItem>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn status_is_derived_from_time_and_disabling() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        let later = now + chrono::Duration::days(1);
+        let earlier = now - chrono::Duration::seconds(1);
+        assert_eq!(TokenStatus::at(false, later, now), TokenStatus::Active);
+        assert_eq!(TokenStatus::at(false, now, now), TokenStatus::Expired);
+        assert_eq!(TokenStatus::at(false, earlier, now), TokenStatus::Expired);
+        assert_eq!(TokenStatus::at(true, later, now), TokenStatus::Disabled);
+        assert_eq!(TokenStatus::at(true, earlier, now), TokenStatus::Disabled);
+    }
+
+    #[test]
+    fn requests_refuse_unknown_fields() {
+        let err = serde_json::from_str::<CreateTokenRequest>(r#"{"name":"a","lifetime_days":3,"admin":true}"#);
+        assert!(err.is_err());
+    }
+}

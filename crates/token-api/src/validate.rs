@@ -1,0 +1,164 @@
+//! The validation rules of a token's name and lifetime, applied alike by the form and the server.
+
+use serde::{Deserialize, Serialize};
+
+/// The longest name, counted in characters after trimming.
+pub const NAME_MAX_CHARS: usize = 100;
+/// The shortest and longest lifetime of a refresh token, in days.
+pub const LIFETIME_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
+/// The lifetime the Generate dialog proposes.
+pub const DEFAULT_LIFETIME_DAYS: u32 = 30;
+/// The most ids one batch request may carry.
+pub const BATCH_MAX_IDS: usize = 1_000;
+
+/// Why a value was refused. The code is stable; the client turns it into words in the user's locale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Invalid {
+    Required,
+    TooLong,
+    ControlCharacters,
+    OutOfRange,
+    TooMany,
+    /// The value has the wrong JSON type (a string where a number belongs, a fraction, ...).
+    InvalidType,
+    /// The request names a field this endpoint does not take.
+    UnknownField,
+}
+
+impl Invalid {
+    /// The code sent in a problem's `errors[].code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Invalid::Required => "required",
+            Invalid::TooLong => "too_long",
+            Invalid::ControlCharacters => "control_characters",
+            Invalid::OutOfRange => "out_of_range",
+            Invalid::TooMany => "too_many",
+            Invalid::InvalidType => "invalid_type",
+            Invalid::UnknownField => "unknown_field",
+        }
+    }
+
+    /// Reads a code back; `None` for a code this build does not know.
+    pub fn from_code(code: &str) -> Option<Invalid> {
+        [
+            Invalid::Required,
+            Invalid::TooLong,
+            Invalid::ControlCharacters,
+            Invalid::OutOfRange,
+            Invalid::TooMany,
+            Invalid::InvalidType,
+            Invalid::UnknownField,
+        ]
+        .into_iter()
+        .find(|i| i.code() == code)
+    }
+
+    /// An English sentence for logs, API clients and the problem body.
+    pub fn message(self) -> String {
+        match self {
+            Invalid::Required => "is required".to_owned(),
+            Invalid::TooLong => format!("must be at most {NAME_MAX_CHARS} characters"),
+            Invalid::ControlCharacters => "must not contain control characters".to_owned(),
+            Invalid::OutOfRange => format!(
+                "must be a whole number of days from {} to {}",
+                LIFETIME_DAYS.start(),
+                LIFETIME_DAYS.end()
+            ),
+            Invalid::TooMany => format!("must list at most {BATCH_MAX_IDS} ids"),
+            Invalid::InvalidType => "has the wrong type or an impossible value".to_owned(),
+            Invalid::UnknownField => "is not a field of this request".to_owned(),
+        }
+    }
+}
+
+/// Checks a token name and returns it trimmed, as it will be stored.
+pub fn token_name(raw: &str) -> Result<String, Invalid> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(Invalid::Required);
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Invalid::ControlCharacters);
+    }
+    if name.chars().count() > NAME_MAX_CHARS {
+        return Err(Invalid::TooLong);
+    }
+    Ok(name.to_owned())
+}
+
+/// Checks a lifetime in days.
+pub fn lifetime_days(days: i64) -> Result<u32, Invalid> {
+    u32::try_from(days)
+        .ok()
+        .filter(|d| LIFETIME_DAYS.contains(d))
+        .ok_or(Invalid::OutOfRange)
+}
+
+/// Checks the size of a batch.
+pub fn batch_ids(ids: &[String]) -> Result<(), Invalid> {
+    match ids.len() {
+        0 => Err(Invalid::Required),
+        n if n > BATCH_MAX_IDS => Err(Invalid::TooMany),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(token_name("  ci deploy  "), Ok("ci deploy".to_owned()));
+        assert_eq!(token_name("   "), Err(Invalid::Required));
+        assert_eq!(token_name(""), Err(Invalid::Required));
+        assert_eq!(token_name(&"x".repeat(100)).map(|n| n.len()), Ok(100));
+        assert_eq!(token_name(&"x".repeat(101)), Err(Invalid::TooLong));
+        assert_eq!(token_name("a\u{0}b"), Err(Invalid::ControlCharacters));
+        assert_eq!(token_name("line\nbreak"), Err(Invalid::ControlCharacters));
+    }
+
+    #[test]
+    fn names_count_characters_not_bytes() {
+        // 100 Chinese characters are 300 bytes and still a valid name.
+        let chinese = "部".repeat(100);
+        assert_eq!(token_name(&chinese), Ok(chinese.clone()));
+        assert_eq!(token_name("部署 🚀"), Ok("部署 🚀".to_owned()));
+        assert_eq!(token_name(&"🚀".repeat(101)), Err(Invalid::TooLong));
+    }
+
+    #[test]
+    fn lifetimes_are_one_to_365_days() {
+        for ok in [1, 7, 30, 365] {
+            assert_eq!(lifetime_days(ok), Ok(ok as u32));
+        }
+        for bad in [0, 366, -1, 1_000_000_000, i64::MIN] {
+            assert_eq!(lifetime_days(bad), Err(Invalid::OutOfRange), "{bad}");
+        }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for i in [
+            Invalid::Required,
+            Invalid::TooLong,
+            Invalid::ControlCharacters,
+            Invalid::OutOfRange,
+            Invalid::TooMany,
+            Invalid::InvalidType,
+            Invalid::UnknownField,
+        ] {
+            assert_eq!(Invalid::from_code(i.code()), Some(i));
+        }
+        assert_eq!(Invalid::from_code("nonsense"), None);
+    }
+
+    #[test]
+    fn batches_hold_one_to_a_thousand_ids() {
+        assert_eq!(batch_ids(&[]), Err(Invalid::Required));
+        assert_eq!(batch_ids(&vec!["a".to_owned(); 1000]), Ok(()));
+        assert_eq!(batch_ids(&vec!["a".to_owned(); 1001]), Err(Invalid::TooMany));
+    }
+}

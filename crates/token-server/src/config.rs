@@ -1,0 +1,46 @@
+//! The service's configuration: every flag can also come from the environment.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+/// Token Console's token service: the REST API of the token pages, the OAuth 2.0 endpoints, and
+/// the built single-page app, from one origin.
+#[derive(Clone, Debug, clap::Parser)]
+#[command(name = "token-server", version)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST:PORT/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/token-console.db")]
+    pub database_url: String,
+
+    /// The built single-page app (Trunk's `dist/`), served with an index.html fallback.
+    #[arg(long, env = "DIST_DIR", default_value = "dist")]
+    pub dist: PathBuf,
+
+    /// The public URL clients reach this service at: the issuer of access tokens. Defaults to
+    /// `http://LISTEN`.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Create the demo workspaces, users and tokens if they are missing.
+    #[arg(long, env = "SEED_DEMO")]
+    pub seed_demo: bool,
+}
+
+impl Config {
+    /// The issuer: the public URL without a trailing slash.
+    pub fn issuer(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+
+    /// Whether the session cookie must be `Secure`.
+    pub fn https(&self) -> bool {
+        self.issuer().starts_with("https://")
+    }
+}

@@ -1,0 +1,90 @@
+//! `AppError`: every failure of the management API, answered as RFC 9457 problem+json.
+//! A 5xx body says only that something failed; the cause goes to the log, never to the client.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use token_api::problem::{FieldError, Problem, PROBLEM_JSON};
+use token_api::validate::Invalid;
+
+/// A failure, as the client will see it.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request is malformed or a field is invalid; nothing was written.
+    #[error("invalid request: {detail}")]
+    BadRequest { detail: String, errors: Vec<FieldError> },
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("wrong email or password")]
+    WrongCredentials,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Missing, or not the caller's to see: the two are deliberately indistinguishable.
+    #[error("not found")]
+    NotFound,
+    #[error("payload too large")]
+    TooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// One field at fault.
+    pub fn field(field: &str, invalid: Invalid) -> AppError {
+        AppError::BadRequest {
+            detail: format!("{field} {}", invalid.message()),
+            errors: vec![FieldError {
+                field: field.to_owned(),
+                code: invalid.code().to_owned(),
+                message: invalid.message(),
+            }],
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, detail, errors) = match self {
+            AppError::BadRequest { detail, errors } => (StatusCode::BAD_REQUEST, Some(detail), errors),
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, None, vec![]),
+            AppError::WrongCredentials => {
+                (StatusCode::UNAUTHORIZED, Some("wrong email or password".to_owned()), vec![])
+            }
+            AppError::Forbidden(why) => (StatusCode::FORBIDDEN, Some(why.to_owned()), vec![]),
+            AppError::NotFound => (StatusCode::NOT_FOUND, None, vec![]),
+            AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None, vec![]),
+            AppError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Some("expected Content-Type: application/json".to_owned()),
+                vec![],
+            ),
+            AppError::Internal(e) => {
+                tracing::error!(error = %e, "request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, None, vec![])
+            }
+        };
+        problem_response(status, detail, errors)
+    }
+}
+
+/// A problem+json response.
+pub fn problem_response(status: StatusCode, detail: Option<String>, errors: Vec<FieldError>) -> Response {
+    let body = Problem {
+        kind: "about:blank".to_owned(),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+        errors,
+    };
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], json).into_response()
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,126 @@
+//! Extractors: a JSON body whose rejections are problems naming the field, the signed-in session
+//! (with its CSRF check), and the client's address for the audit trail.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts, HeaderMap};
+use serde::de::DeserializeOwned;
+use token_api::validate::Invalid;
+use token_api::CSRF_HEADER;
+
+use crate::error::AppError;
+use crate::{db, secrets, AppState};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "tc_session";
+
+/// A JSON request body. Malformed JSON, a wrong type, a missing or unknown field: each is a 400
+/// problem that names the field, and the handler never runs.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::TooLarge)?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de).map(ApiJson).map_err(json_problem)
+    }
+}
+
+/// Turns a serde error into a problem without echoing the value that was sent (it may be a password).
+fn json_problem(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
+    let path = e.path().to_string();
+    let inner = e.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return AppError::BadRequest {
+            detail: format!("malformed JSON at line {} column {}", inner.line(), inner.column()),
+            errors: vec![],
+        };
+    }
+    let message = inner.to_string();
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+            .map(|field| if path == "." { field.to_owned() } else { format!("{path}.{field}") })
+    };
+    if let Some(field) = named("missing field `") {
+        AppError::field(&field, Invalid::Required)
+    } else if let Some(field) = named("unknown field `") {
+        AppError::field(&field, Invalid::UnknownField)
+    } else {
+        AppError::field(&path, Invalid::InvalidType)
+    }
+}
+
+/// The signed-in session. On any method but GET/HEAD/OPTIONS it also requires the session's CSRF
+/// token in the `x-csrf-token` header.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user_id: String,
+    pub csrf_token: String,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let cookie = session_cookie(&parts.headers).ok_or(AppError::Unauthenticated)?;
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT user_id, csrf_token FROM sessions WHERE id_digest = $1 AND expires_at > $2",
+        )
+        .bind(secrets::digest(cookie))
+        .bind(db::now_ms())
+        .fetch_optional(&state.db.pool)
+        .await?;
+        let (user_id, csrf_token) = row.ok_or(AppError::Unauthenticated)?;
+        if !parts.method.is_safe() {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            if !secrets::same(sent, &csrf_token) {
+                return Err(AppError::Forbidden("missing or wrong CSRF token"));
+            }
+        }
+        Ok(Session { user_id, csrf_token })
+    }
+}
+
+/// The value of the session cookie, if the request carries one.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// The client's IP address, for the audit trail; `None` where the server was not told (in-process tests).
+#[derive(Clone, Debug)]
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        ))
+    }
+}

@@ -1,0 +1,91 @@
+//! Token Console's token service: the management API the pages call, the OAuth 2.0 endpoints real
+//! clients use, and the built single-page app, all from one origin.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod jwt;
+pub mod secrets;
+pub mod seed;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use token_api::tokens::ACCESS_TOKEN_TTL_SECS;
+
+use crate::config::Config;
+use crate::jwt::{AccessClaims, Signer};
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: db::Db,
+    pub signer: Arc<Signer>,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Connects to the database, migrates it and loads (or creates) the signing key.
+    pub async fn new(config: Config) -> anyhow::Result<AppState> {
+        let db = db::connect(&config.database_url).await?;
+        let signer = Signer::load_or_create(&db.pool).await?;
+        Ok(AppState { db, signer: Arc::new(signer), config: Arc::new(config) })
+    }
+
+    /// A fresh access token for a grant.
+    pub fn issue_access_token(&self, user_id: &str, workspace_id: &str, client_id: &str, grant_id: &str) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let issuer = self.config.issuer();
+        self.signer.sign(&AccessClaims {
+            iss: issuer.clone(),
+            sub: user_id.to_owned(),
+            aud: issuer,
+            exp: now + ACCESS_TOKEN_TTL_SECS,
+            iat: now,
+            jti: secrets::random_id(),
+            client_id: client_id.to_owned(),
+            workspace: workspace_id.to_owned(),
+            grant_id: grant_id.to_owned(),
+        })
+    }
+}
+
+/// The whole service as a router, for `serve` and for tests driving it with `oneshot`.
+pub fn app(state: AppState) -> Router {
+    http::router(state)
+}
+
+/// Starts the service and serves until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let seed = config.seed_demo;
+    let state = AppState::new(config).await?;
+    if seed {
+        seed::demo(&state).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!("Token Console listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,106 @@
+//! `--seed-demo`: the demo workspaces, people and tokens, created once and never duplicated.
+
+use crate::store::users::hash_password;
+use crate::{db, secrets, AppState};
+
+/// Everyone's demo password.
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+const WORKSPACES: [(&str, &str, &str); 2] = [("ws-acme", "Acme", "tcc_acme"), ("ws-globex", "Globex", "tcc_globex")];
+const USERS: [(&str, &str, &str); 4] = [
+    ("u-ada", "ada@acme.test", "Ada Lovelace"),
+    ("u-ben", "ben@acme.test", "Ben Okafor"),
+    ("u-cy", "cy@acme.test", "Cy Tanaka"),
+    ("u-gus", "gus@globex.test", "Gus Moreno"),
+];
+const MEMBERSHIPS: [(&str, &str, &str); 5] = [
+    ("ws-acme", "u-ada", "admin"),
+    ("ws-acme", "u-ben", "member"),
+    ("ws-acme", "u-cy", "member"),
+    ("ws-globex", "u-gus", "admin"),
+    ("ws-globex", "u-ben", "member"),
+];
+
+/// A demo token: workspace, owner, name, days since created, lifetime in days, days since last
+/// use, and whether its owner disabled it.
+type DemoToken = (&'static str, &'static str, &'static str, i64, i64, Option<i64>, bool);
+const TOKENS: [DemoToken; 8] = [
+    ("ws-acme", "u-ben", "CI deploy", 20, 90, Some(0), false),
+    ("ws-acme", "u-ben", "Laptop CLI", 25, 30, Some(2), false),
+    ("ws-acme", "u-ben", "Old backup script", 60, 365, Some(40), true),
+    ("ws-acme", "u-ben", "Hackathon demo", 40, 30, None, false),
+    ("ws-acme", "u-ada", "Audit exporter", 3, 180, Some(1), false),
+    ("ws-acme", "u-cy", "Grafana datasource", 10, 365, None, false),
+    ("ws-globex", "u-gus", "Globex sync", 5, 90, Some(0), false),
+    ("ws-globex", "u-ben", "Globex reports", 2, 7, None, false),
+];
+
+/// Creates what is missing of the demo data.
+pub async fn demo(state: &AppState) -> anyhow::Result<()> {
+    let pool = &state.db.pool;
+    let now = db::now_ms();
+    let day = 86_400_000;
+    let mut tx = pool.begin().await?;
+    for (id, name, client_id) in WORKSPACES {
+        sqlx::query("INSERT INTO workspaces (id, name, client_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(name)
+            .bind(client_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let mut new_users = Vec::new();
+    for (id, email, name) in USERS {
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(name)
+        .bind(hash_password(DEMO_PASSWORD)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            new_users.push(id);
+        }
+    }
+    for (ws, user, role) in MEMBERSHIPS {
+        sqlx::query("INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(ws)
+            .bind(user)
+            .bind(role)
+            .execute(&mut *tx)
+            .await?;
+    }
+    // Tokens only for people created just now, so a restart never adds a second set.
+    for (ws, user, name, age, lifetime, used, disabled) in TOKENS.into_iter().filter(|t| new_users.contains(&t.1)) {
+        let created = now - age * day;
+        let secret = secrets::new_refresh_token();
+        sqlx::query(
+            "INSERT INTO grants (id, workspace_id, user_id, name, created_at, expires_at, last_used_at,
+                                 disabled_at, disabled_by, refresh_digest, refresh_hint)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(secrets::random_id())
+        .bind(ws)
+        .bind(user)
+        .bind(name)
+        .bind(created)
+        .bind(created + lifetime * day)
+        .bind(used.map(|d| now - d * day - 3_600_000))
+        .bind(disabled.then_some(now - 30 * day))
+        .bind(disabled.then_some(user))
+        .bind(secrets::digest(&secret))
+        .bind(token_api::token_format::hint(&secret))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    if !new_users.is_empty() {
+        tracing::info!(users = new_users.len(), "seeded the demo workspaces Acme and Globex");
+    }
+    Ok(())
+}

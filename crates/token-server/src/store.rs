@@ -1,0 +1,6 @@
+//! The queries. Every access check sits in the statement that reads or writes, so another
+//! user's or another workspace's id finds nothing, exactly like an id that does not exist.
+
+pub mod audit;
+pub mod tokens;
+pub mod users;

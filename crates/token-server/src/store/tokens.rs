@@ -1,0 +1,224 @@
+//! Grants: the tokens the pages list. A grant keeps only the digest of its current refresh token.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use token_api::tokens::{BatchOutcome, Person, TokenStatus, TokenView};
+
+use super::audit::{self, Action, Event};
+use crate::{db, secrets};
+
+/// Whose grants a statement may touch. Both bind the workspace as `$1` and the acting user as `$2`.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope<'a> {
+    /// The acting user's own grants, while they are a member of the workspace.
+    Own { workspace_id: &'a str, user_id: &'a str },
+    /// Every grant of the workspace, while the acting user is an admin there.
+    Admin { workspace_id: &'a str, user_id: &'a str },
+}
+
+impl<'a> Scope<'a> {
+    fn condition(self) -> &'static str {
+        match self {
+            Scope::Own { .. } => "g.workspace_id = $1 AND g.user_id = $2",
+            Scope::Admin { .. } => {
+                "g.workspace_id = $1 AND EXISTS (SELECT 1 FROM memberships a
+                   WHERE a.workspace_id = $1 AND a.user_id = $2 AND a.role = 'admin')"
+            }
+        }
+    }
+
+    fn binds(self) -> (&'a str, &'a str) {
+        match self {
+            Scope::Own { workspace_id, user_id } | Scope::Admin { workspace_id, user_id } => (workspace_id, user_id),
+        }
+    }
+}
+
+const VIEW_COLUMNS: &str = "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
+    g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name
+    FROM grants g JOIN users o ON o.id = g.user_id LEFT JOIN users d ON d.id = g.disabled_by";
+
+fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> {
+    let disabled_at: Option<i64> = r.try_get(6)?;
+    let expires_at: i64 = r.try_get(4)?;
+    let disabled_by = match r.try_get::<Option<String>, _>(11)? {
+        Some(id) => Some(Person { id, email: r.try_get(12)?, name: r.try_get(13)? }),
+        None => None,
+    };
+    Ok(TokenView {
+        id: r.try_get(0)?,
+        name: r.try_get(1)?,
+        workspace_id: r.try_get(2)?,
+        created_at: db::to_time(r.try_get(3)?),
+        expires_at: db::to_time(expires_at),
+        last_used_at: r.try_get::<Option<i64>, _>(5)?.map(db::to_time),
+        status: TokenStatus::at(disabled_at.is_some(), db::to_time(expires_at), db::to_time(now_ms)),
+        disabled_at: disabled_at.map(db::to_time),
+        disabled_by,
+        hint: r.try_get(7)?,
+        owner: Person { id: r.try_get(8)?, email: r.try_get(9)?, name: r.try_get(10)? },
+    })
+}
+
+/// The grants in scope, newest first.
+pub async fn list(conn: &mut AnyConnection, scope: Scope<'_>) -> sqlx::Result<Vec<TokenView>> {
+    let (ws, user) = scope.binds();
+    let sql = format!("SELECT {VIEW_COLUMNS} WHERE {} ORDER BY g.created_at DESC, g.id DESC", scope.condition());
+    let now = db::now_ms();
+    sqlx::query(&sql)
+        .bind(ws)
+        .bind(user)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| view_from_row(r, now))
+        .collect()
+}
+
+/// One grant in scope.
+pub async fn get(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::Result<Option<TokenView>> {
+    let (ws, user) = scope.binds();
+    let sql = format!("SELECT {VIEW_COLUMNS} WHERE {} AND g.id = $3", scope.condition());
+    let row = sqlx::query(&sql).bind(ws).bind(user).bind(id).fetch_optional(conn).await?;
+    row.map(|r| view_from_row(&r, db::now_ms())).transpose()
+}
+
+/// A new grant for `user_id`, if they are a member of the workspace. Returns its id and the
+/// refresh token (the only copy), or `None` when they are not a member.
+pub async fn create(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    user_id: &str,
+    name: &str,
+    lifetime_days: u32,
+    ip: Option<&str>,
+) -> sqlx::Result<Option<(String, String)>> {
+    let id = secrets::random_id();
+    let refresh = secrets::new_refresh_token();
+    let now = db::now_ms();
+    let expires = now + i64::from(lifetime_days) * 86_400_000;
+    let inserted = sqlx::query(
+        "INSERT INTO grants (id, workspace_id, user_id, name, created_at, expires_at, refresh_digest, refresh_hint)
+         SELECT $1, m.workspace_id, m.user_id, $4, $5, $6, $7, $8
+         FROM memberships m WHERE m.workspace_id = $2 AND m.user_id = $3",
+    )
+    .bind(&id)
+    .bind(workspace_id)
+    .bind(user_id)
+    .bind(name)
+    .bind(now)
+    .bind(expires)
+    .bind(secrets::digest(&refresh))
+    .bind(token_api::token_format::hint(&refresh))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(None);
+    }
+    audit::record(
+        conn,
+        Event {
+            workspace_id,
+            action: Action::Created,
+            actor_id: Some(user_id),
+            owner_id: user_id,
+            grant_id: &id,
+            grant_name: name,
+            ip,
+            reason: None,
+        },
+    )
+    .await?;
+    Ok(Some((id, refresh)))
+}
+
+/// Who acts, from where, and why: recorded with every change.
+#[derive(Clone, Copy, Debug)]
+pub struct Acting<'a> {
+    pub ip: Option<&'a str>,
+    pub reason: Option<&'a str>,
+}
+
+/// Disables a grant in scope. Disabling a disabled grant changes nothing.
+pub async fn disable(conn: &mut AnyConnection, scope: Scope<'_>, id: &str, acting: Acting<'_>) -> sqlx::Result<BatchOutcome> {
+    let (ws, actor) = scope.binds();
+    let sql = format!(
+        "UPDATE grants AS g SET disabled_at = $4, disabled_by = $2, disabled_reason = $5
+         WHERE g.id = $3 AND g.disabled_at IS NULL AND {} RETURNING g.user_id, g.name",
+        scope.condition()
+    );
+    let changed: Option<(String, String)> = sqlx::query_as(&sql)
+        .bind(ws)
+        .bind(actor)
+        .bind(id)
+        .bind(db::now_ms())
+        .bind(acting.reason)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match changed {
+        Some((owner, name)) => {
+            audit::record(
+                conn,
+                Event {
+                    workspace_id: ws,
+                    action: Action::Disabled,
+                    actor_id: Some(actor),
+                    owner_id: &owner,
+                    grant_id: id,
+                    grant_name: &name,
+                    ip: acting.ip,
+                    reason: acting.reason,
+                },
+            )
+            .await?;
+            Ok(BatchOutcome::Done)
+        }
+        None if exists(conn, scope, id).await? => Ok(BatchOutcome::AlreadyDisabled),
+        None => Ok(BatchOutcome::NotFound),
+    }
+}
+
+/// Deletes a grant in scope, with its rotated-out refresh tokens.
+pub async fn delete(conn: &mut AnyConnection, scope: Scope<'_>, id: &str, acting: Acting<'_>) -> sqlx::Result<BatchOutcome> {
+    let (ws, actor) = scope.binds();
+    let sql = format!("DELETE FROM grants AS g WHERE g.id = $3 AND {} RETURNING g.user_id, g.name", scope.condition());
+    let deleted: Option<(String, String)> =
+        sqlx::query_as(&sql).bind(ws).bind(actor).bind(id).fetch_optional(&mut *conn).await?;
+    let Some((owner, name)) = deleted else { return Ok(BatchOutcome::NotFound) };
+    audit::record(
+        conn,
+        Event {
+            workspace_id: ws,
+            action: Action::Deleted,
+            actor_id: Some(actor),
+            owner_id: &owner,
+            grant_id: id,
+            grant_name: &name,
+            ip: acting.ip,
+            reason: acting.reason,
+        },
+    )
+    .await?;
+    Ok(BatchOutcome::Done)
+}
+
+async fn exists(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::Result<bool> {
+    let (ws, user) = scope.binds();
+    let sql = format!("SELECT g.id FROM grants g WHERE g.id = $3 AND {}", scope.condition());
+    let row: Option<(String,)> = sqlx::query_as(&sql).bind(ws).bind(user).bind(id).fetch_optional(conn).await?;
+    Ok(row.is_some())
+}
+
+/// The workspace's OAuth 2.0 client id, if `user_id` is a member there.
+pub async fn client_id_for_member(conn: &mut AnyConnection, workspace_id: &str, user_id: &str) -> sqlx::Result<Option<String>> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT w.client_id FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
+         WHERE w.id = $1 AND m.user_id = $2",
+    )
+    .bind(workspace_id)
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(c,)| c))
+}

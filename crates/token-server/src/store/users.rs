@@ -1,0 +1,101 @@
+//! Users, their memberships, and sign-in sessions.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use sqlx::{AnyPool, Row};
+use token_api::auth::{Role, UserSummary, WorkspaceSummary};
+
+use crate::{db, secrets};
+
+/// How long a sign-in lasts.
+pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
+
+/// A password hash in PHC format (argon2id, the crate's default parameters).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::encode_b64(&secrets::random_bytes::<16>())
+        .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hash: {e}"))
+}
+
+/// A valid hash of nothing anyone knows, verified when the email is unknown so that a wrong
+/// email and a wrong password take the same time.
+static DECOY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password(&secrets::random_secret()).unwrap_or_default());
+
+/// The user id, if the email and password match.
+pub async fn check_password(pool: &AnyPool, email: &str, password: &str) -> sqlx::Result<Option<String>> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(pool)
+            .await?;
+    let (id, hash) = match &row {
+        Some((id, hash)) => (Some(id.clone()), hash.as_str()),
+        None => (None, DECOY_HASH.as_str()),
+    };
+    let ok = PasswordHash::new(hash)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false);
+    Ok(id.filter(|_| ok))
+}
+
+/// A new session: returns the cookie value (the only copy of it) and the CSRF token.
+pub async fn create_session(pool: &AnyPool, user_id: &str) -> sqlx::Result<(String, String)> {
+    let cookie = secrets::random_secret();
+    let csrf = secrets::random_secret();
+    let now = db::now_ms();
+    sqlx::query("INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(secrets::digest(&cookie))
+        .bind(user_id)
+        .bind(&csrf)
+        .bind(now)
+        .bind(now + SESSION_TTL_MS)
+        .execute(pool)
+        .await?;
+    // Expired sessions of anyone go at each sign-in: cheap, and the table stays small.
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok((cookie, csrf))
+}
+
+/// Ends the session the cookie names.
+pub async fn delete_session(pool: &AnyPool, cookie: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sessions WHERE id_digest = $1")
+        .bind(secrets::digest(cookie))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The user and their workspaces, workspaces by name.
+pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(UserSummary, Vec<WorkspaceSummary>)>> {
+    let user: Option<(String, String, String)> =
+        sqlx::query_as("SELECT id, email, name FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?;
+    let Some((id, email, name)) = user else { return Ok(None) };
+    let workspaces = sqlx::query(
+        "SELECT w.id, w.name, m.role, w.client_id FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+         WHERE m.user_id = $1 ORDER BY w.name",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok(WorkspaceSummary {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            role: Role::parse(&r.try_get::<String, _>(2)?),
+            client_id: r.try_get(3)?,
+        })
+    })
+    .collect::<sqlx::Result<Vec<_>>>()?;
+    Ok(Some((UserSummary { id, email, name }, workspaces)))
+}
