@@ -1,0 +1,15 @@
+//! Token Console: the pages where people create, reveal once, and manage OAuth 2.0 API tokens
+//! for a workspace, and where workspace admins audit everyone's.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod format;
+pub mod i18n;
+pub mod pages;
+pub mod state;
+
+/// Mounts the whole app on `<body>`.
+pub fn mount() {
+    leptos::mount::mount_to_body(app::App);
+}

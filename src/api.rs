@@ -1,0 +1,91 @@
+//! Typed fetch wrappers over the token service: one generic `request`, one file per resource.
+//! Every error keeps its cause (`ApiError`); nothing is collapsed to `Option`.
+
+pub mod session;
+pub mod tokens;
+
+use std::cell::RefCell;
+
+use gloo_net::http::{Method, RequestBuilder};
+use leptos::prelude::on_cleanup;
+use serde::{de::DeserializeOwned, Serialize};
+use token_api::problem::Problem;
+use token_api::CSRF_HEADER;
+
+/// Why a call to the service failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// The request never got an answer (offline, refused, aborted).
+    #[error("network error: {0}")]
+    Network(String),
+    /// The service answered with an error status, and its problem body when it sent one.
+    #[error("HTTP {status}")]
+    Status { status: u16, problem: Option<Problem> },
+    /// The answer was not the JSON this build expects.
+    #[error("undecodable response: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    /// The HTTP status, if the service answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+thread_local! {
+    /// The session's CSRF token, in memory only: sent on every state-changing request.
+    static CSRF_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Remembers (or forgets) the session's CSRF token.
+pub fn set_csrf_token(token: Option<String>) {
+    CSRF_TOKEN.with(|t| *t.borrow_mut() = token);
+}
+
+/// Sends one request to the service and decodes the JSON answer (`()` for an empty one).
+/// If the reactive owner that started it is cleaned up first (the user left the page), the
+/// request is aborted.
+pub async fn request<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<&impl Serialize>,
+) -> Result<T, ApiError> {
+    let abort = web_sys::AbortController::new().ok();
+    let signal = abort.as_ref().map(|a| a.signal());
+    if let Some(abort) = abort.clone() {
+        let abort = send_wrapper::SendWrapper::new(abort);
+        on_cleanup(move || abort.abort());
+    }
+    let safe = matches!(method, Method::GET | Method::HEAD);
+    let mut builder = RequestBuilder::new(path).method(method).abort_signal(signal.as_ref());
+    if !safe {
+        if let Some(token) = CSRF_TOKEN.with(|t| t.borrow().clone()) {
+            builder = builder.header(CSRF_HEADER, &token);
+        }
+    }
+    let request = match body {
+        Some(body) => builder.json(body).map_err(|e| ApiError::Decode(e.to_string()))?,
+        None => builder.build().map_err(|e| ApiError::Network(e.to_string()))?,
+    };
+    let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| ApiError::Network(e.to_string()))?;
+    if !response.ok() {
+        return Err(ApiError::Status { status, problem: serde_json::from_str(&text).ok() });
+    }
+    let text = if text.is_empty() { "null" } else { text.as_str() };
+    serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// The path of a workspace's resource, with the id escaped.
+fn workspace_path(workspace_id: &str, rest: &str) -> String {
+    format!(
+        "{}/workspaces/{}{rest}",
+        token_api::API_PREFIX,
+        String::from(js_sys::encode_uri_component(workspace_id))
+    )
+}

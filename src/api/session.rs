@@ -1,0 +1,21 @@
+//! Sign-in, sign-out and the signed-in user.
+
+use gloo_net::http::Method;
+use token_api::auth::{Me, SignInRequest};
+
+use super::{request, ApiError};
+
+/// The signed-in user, or `ApiError::Status { status: 401, .. }` when nobody is.
+pub async fn me() -> Result<Me, ApiError> {
+    request(Method::GET, "/api/me", None::<&()>).await
+}
+
+/// Signs in; the service sets the session cookie.
+pub async fn sign_in(email: String, password: String) -> Result<Me, ApiError> {
+    request(Method::POST, "/api/session", Some(&SignInRequest { email, password })).await
+}
+
+/// Ends the session.
+pub async fn sign_out() -> Result<(), ApiError> {
+    request(Method::DELETE, "/api/session", None::<&()>).await
+}

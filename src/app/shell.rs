@@ -1,0 +1,80 @@
+//! The frame around every signed-in page: the workspace switcher, navigation, the user, the
+//! language, and sign-out. Signed-out visitors are sent to the sign-in page and brought back.
+
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_location;
+
+use crate::components::language_switcher::LanguageSwitcher;
+use crate::i18n::use_i18n;
+use crate::state::session::{use_session, Phase};
+
+/// Where to go to sign in, coming back here afterwards.
+fn sign_in_path(path: &str, search: &str) -> String {
+    let back = format!("{path}{search}");
+    format!("/signin?next={}", String::from(js_sys::encode_uri_component(&back)))
+}
+
+/// Shows its children once someone is signed in.
+#[component]
+pub fn Shell(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let i18n = use_i18n();
+    let location = use_location();
+    let phase = Memo::new(move |_| session.phase());
+    move || match phase.get() {
+        Phase::Loading => view! { <p class="page-loading" role="status">{move || i18n.t().loading}</p> }.into_any(),
+        Phase::SignedOut => {
+            let to = sign_in_path(&location.pathname.get_untracked(), &location.search.get_untracked());
+            view! { <Redirect path=to /> }.into_any()
+        }
+        Phase::SignedIn => view! {
+            <Header />
+            <main id="main" class="page">{children()}</main>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let session = use_session();
+    let i18n = use_i18n();
+    let workspaces = move || session.me().map(|me| me.workspaces).unwrap_or_default();
+    let current = move || session.workspace().map(|w| w.id).unwrap_or_default();
+    let email = move || session.me().map(|me| me.user.email).unwrap_or_default();
+    view! {
+        <header class="app-header">
+            <span class="brand">{move || i18n.t().app_name}</span>
+            <label class="field-inline">
+                <span>{move || i18n.t().workspace_label}</span>
+                <select
+                    prop:value=current
+                    on:change:target=move |ev| session.choose_workspace(ev.target().value())
+                >
+                    {move || {
+                        workspaces()
+                            .into_iter()
+                            .map(|w| {
+                                let selected = w.id == current();
+                                view! { <option value=w.id selected=selected>{w.name}</option> }
+                            })
+                            .collect::<Vec<_>>()
+                    }}
+                </select>
+            </label>
+            <nav aria-label=move || i18n.t().nav_label>
+                <A href="/tokens">{move || i18n.t().nav_tokens}</A>
+                <Show when=move || session.is_admin()>
+                    <A href="/admin/tokens">{move || i18n.t().nav_admin}</A>
+                </Show>
+            </nav>
+            <span class="spacer"></span>
+            <span class="who">{move || (i18n.t().signed_in_as)(&email())}</span>
+            <LanguageSwitcher />
+            <button type="button" class="button button-quiet" on:click=move |_| session.sign_out()>
+                {move || i18n.t().sign_out}
+            </button>
+        </header>
+    }
+}

@@ -1,0 +1,159 @@
+//! Every user-facing string, per locale. `Messages` is a struct, so a locale that misses a
+//! string does not compile: English and Simplified Chinese stay complete by construction.
+
+mod en;
+mod zh_cn;
+
+use leptos::prelude::*;
+
+/// A language the pages speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Locale {
+    En,
+    ZhCn,
+}
+
+impl Locale {
+    /// Every locale, in the order the language switcher lists them.
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::ZhCn];
+
+    /// The BCP 47 tag, for `<html lang>` and storage.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::ZhCn => "zh-CN",
+        }
+    }
+
+    /// The locale a tag asks for: any Chinese is Simplified Chinese, anything else English.
+    pub fn from_tag(tag: &str) -> Locale {
+        if tag.to_ascii_lowercase().starts_with("zh") {
+            Locale::ZhCn
+        } else {
+            Locale::En
+        }
+    }
+
+    /// The strings of this locale.
+    pub fn messages(self) -> &'static Messages {
+        match self {
+            Locale::En => &en::MESSAGES,
+            Locale::ZhCn => &zh_cn::MESSAGES,
+        }
+    }
+}
+
+/// The strings of one locale. Functions stand where a string takes a value.
+pub struct Messages {
+    /// The language's own name, as the switcher shows it.
+    pub language_name: &'static str,
+    pub app_name: &'static str,
+    pub language_label: &'static str,
+    pub workspace_label: &'static str,
+    pub nav_label: &'static str,
+    pub nav_tokens: &'static str,
+    pub nav_admin: &'static str,
+    pub sign_out: &'static str,
+    pub signed_in_as: fn(&str) -> String,
+    pub loading: &'static str,
+    pub retry: &'static str,
+
+    pub sign_in_title: &'static str,
+    pub sign_in_intro: &'static str,
+    pub email_label: &'static str,
+    pub password_label: &'static str,
+    pub sign_in_button: &'static str,
+    pub signing_in: &'static str,
+    pub wrong_credentials: &'static str,
+    pub session_expired: &'static str,
+
+    pub users_title: &'static str,
+    pub users_intro: &'static str,
+    pub no_workspace: &'static str,
+    pub empty_tokens: &'static str,
+    pub col_name: &'static str,
+    pub col_status: &'static str,
+    pub col_created: &'static str,
+    pub col_expires: &'static str,
+    pub col_last_used: &'static str,
+    pub col_hint: &'static str,
+    pub status_active: &'static str,
+    pub status_disabled: &'static str,
+    pub status_expired: &'static str,
+    pub never: &'static str,
+
+    pub admin_title: &'static str,
+    pub admin_intro: &'static str,
+    pub not_allowed_title: &'static str,
+    pub not_allowed_body: &'static str,
+
+    pub not_found_title: &'static str,
+    pub not_found_body: &'static str,
+    pub back_to_tokens: &'static str,
+
+    pub error_title: &'static str,
+    pub error_network: &'static str,
+    pub error_server: fn(u16) -> String,
+    pub error_decode: &'static str,
+}
+
+/// The current locale, settable; provided once by `App`.
+#[derive(Clone, Copy)]
+pub struct I18n {
+    pub locale: RwSignal<Locale>,
+}
+
+impl I18n {
+    /// The current locale's strings.
+    pub fn t(self) -> &'static Messages {
+        self.locale.get().messages()
+    }
+}
+
+/// The locale the browser asks for.
+pub fn browser_locale() -> Locale {
+    web_sys::window()
+        .and_then(|w| w.navigator().language())
+        .map(|tag| Locale::from_tag(&tag))
+        .unwrap_or(Locale::En)
+}
+
+/// Provides the locale: the browser's, until the user picks another.
+pub fn provide_i18n(initial: Locale) -> I18n {
+    let i18n = I18n { locale: RwSignal::new(initial) };
+    Effect::new(move |_| {
+        let tag = i18n.locale.get().tag();
+        if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = html.set_attribute("lang", tag);
+        }
+    });
+    provide_context(i18n);
+    i18n
+}
+
+/// The locale and its strings, from context.
+pub fn use_i18n() -> I18n {
+    expect_context::<I18n>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_tags_pick_simplified_chinese() {
+        assert_eq!(Locale::from_tag("zh-CN"), Locale::ZhCn);
+        assert_eq!(Locale::from_tag("zh"), Locale::ZhCn);
+        assert_eq!(Locale::from_tag("en-GB"), Locale::En);
+        assert_eq!(Locale::from_tag("fr"), Locale::En);
+    }
+
+    #[test]
+    fn every_locale_names_itself_and_differs_from_english() {
+        let en = Locale::En.messages();
+        let zh = Locale::ZhCn.messages();
+        assert_ne!(en.sign_in_button, zh.sign_in_button);
+        assert_ne!(en.users_title, zh.users_title);
+        assert_eq!((zh.signed_in_as)("ben@acme.test").contains("ben@acme.test"), true);
+    }
+}

@@ -1,0 +1,11 @@
+//! One routed page per file. A page owns its resources.
+
+mod admin;
+mod not_found;
+mod sign_in;
+mod users;
+
+pub use admin::AdminPage;
+pub use not_found::NotFoundPage;
+pub use sign_in::SignInPage;
+pub use users::UsersPage;

@@ -1,0 +1,19 @@
+//! What any unknown address shows.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::i18n::use_i18n;
+
+/// The not-found page.
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <main id="main" class="page">
+            <h1>{move || i18n.t().not_found_title}</h1>
+            <p>{move || i18n.t().not_found_body}</p>
+            <A href="/tokens">{move || i18n.t().back_to_tokens}</A>
+        </main>
+    }
+}

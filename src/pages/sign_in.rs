@@ -1,0 +1,114 @@
+//! The sign-in page: Email, Password, Sign in; errors at the form; then back where the user was.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+
+use crate::api::{self, ApiError};
+use crate::components::language_switcher::LanguageSwitcher;
+use crate::i18n::use_i18n;
+use crate::state::session::{use_session, Phase};
+
+/// Only a path on this origin may be returned to: `//evil.example` and `https://…` may not.
+fn safe_next(next: Option<String>) -> String {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
+        .unwrap_or_else(|| "/tokens".to_owned())
+}
+
+/// Sign in with email and password.
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let sign_in = Action::new_local(|(email, password): &(String, String)| {
+        api::session::sign_in(email.clone(), password.clone())
+    });
+    let error = RwSignal::new(None::<ApiError>);
+
+    Effect::new(move |_| match sign_in.value().get() {
+        Some(Ok(me)) => session.signed_in(me),
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    // Signed in, now or already: go where the user was headed.
+    Effect::new(move |_| {
+        if session.phase() == Phase::SignedIn {
+            let next = safe_next(query.get_untracked().get("next"));
+            navigate(&next, NavigateOptions { replace: true, ..Default::default() });
+        }
+    });
+
+    let message = move || {
+        let t = i18n.t();
+        error.get().map(|e| match e {
+            ApiError::Status { status: 401, .. } => t.wrong_credentials.to_owned(),
+            ApiError::Network(_) => t.error_network.to_owned(),
+            ApiError::Status { status, .. } => (t.error_server)(status),
+            ApiError::Decode(_) => t.error_decode.to_owned(),
+        })
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        sign_in.dispatch((email.get_untracked(), password.get_untracked()));
+    };
+
+    view! {
+        <main id="main" class="sign-in">
+            <div class="sign-in-card">
+                <div class="sign-in-top">
+                    <span class="brand">{move || i18n.t().app_name}</span>
+                    <LanguageSwitcher />
+                </div>
+                <h1>{move || i18n.t().sign_in_title}</h1>
+                <p class="muted">{move || i18n.t().sign_in_intro}</p>
+                <form on:submit=on_submit novalidate=false>
+                    <label class="field">
+                        <span>{move || i18n.t().email_label}</span>
+                        <input
+                            type="email"
+                            name="email"
+                            autocomplete="username"
+                            required
+                            prop:value=email
+                            on:input:target=move |ev| email.set(ev.target().value())
+                        />
+                    </label>
+                    <label class="field">
+                        <span>{move || i18n.t().password_label}</span>
+                        <input
+                            type="password"
+                            name="password"
+                            autocomplete="current-password"
+                            required
+                            prop:value=password
+                            on:input:target=move |ev| password.set(ev.target().value())
+                        />
+                    </label>
+                    <p class="form-error" role="alert">{message}</p>
+                    <button type="submit" class="button button-primary" disabled=move || sign_in.pending().get()>
+                        {move || if sign_in.pending().get() { i18n.t().signing_in } else { i18n.t().sign_in_button }}
+                    </button>
+                </form>
+            </div>
+        </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_same_origin_paths_are_returned_to() {
+        assert_eq!(safe_next(Some("/admin/tokens?status=active".into())), "/admin/tokens?status=active");
+        assert_eq!(safe_next(Some("//evil.example/x".into())), "/tokens");
+        assert_eq!(safe_next(Some("/\\evil.example".into())), "/tokens");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/tokens");
+        assert_eq!(safe_next(None), "/tokens");
+    }
+}

@@ -1,0 +1,3 @@
+//! Global state, one file per concern: `provide_x()` once in `App`, then `use_x()` anywhere.
+
+pub mod session;

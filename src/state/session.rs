@@ -1,0 +1,119 @@
+//! Who is signed in, and which of their workspaces the pages show.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use token_api::auth::{Me, Role, WorkspaceSummary};
+
+use crate::api::{self, ApiError};
+
+/// Whether anyone is signed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Still asking the service.
+    Loading,
+    SignedOut,
+    SignedIn,
+}
+
+/// The session, shared through context.
+#[derive(Clone, Copy)]
+pub struct Session {
+    me: RwSignal<Option<Me>>,
+    phase: RwSignal<Phase>,
+    /// The workspace the user picked; the first one when they have not picked.
+    chosen_workspace: RwSignal<Option<String>>,
+}
+
+const WORKSPACE_KEY: &str = "token-console.workspace";
+
+impl Session {
+    /// Loading, signed out, or signed in.
+    pub fn phase(self) -> Phase {
+        self.phase.get()
+    }
+
+    /// The signed-in user, if any.
+    pub fn me(self) -> Option<Me> {
+        self.me.get()
+    }
+
+    /// Records a successful sign-in (or a fresh `/api/me`).
+    pub fn signed_in(self, me: Me) {
+        api::set_csrf_token(Some(me.csrf_token.clone()));
+        self.me.set(Some(me));
+        self.phase.set(Phase::SignedIn);
+    }
+
+    /// Forgets the user, as after sign-out or when the service says the session ended.
+    pub fn signed_out(self) {
+        api::set_csrf_token(None);
+        self.me.set(None);
+        self.phase.set(Phase::SignedOut);
+    }
+
+    /// Ends the session at the service, then here, whatever the service answered.
+    pub fn sign_out(self) {
+        spawn_local(async move {
+            let _ = api::session::sign_out().await;
+            self.signed_out();
+        });
+    }
+
+    /// Reacts to an API error: a 401 means the session ended.
+    pub fn check(self, error: &ApiError) {
+        if error.status() == Some(401) {
+            self.signed_out();
+        }
+    }
+
+    /// The workspace the pages show.
+    pub fn workspace(self) -> Option<WorkspaceSummary> {
+        let chosen = self.chosen_workspace.get();
+        self.me.with(|me| {
+            let workspaces = &me.as_ref()?.workspaces;
+            chosen
+                .and_then(|id| workspaces.iter().find(|w| w.id == id))
+                .or_else(|| workspaces.first())
+                .cloned()
+        })
+    }
+
+    /// Whether the user is an admin of the workspace the pages show.
+    pub fn is_admin(self) -> bool {
+        self.workspace().is_some_and(|w| w.role == Role::Admin)
+    }
+
+    /// Switches the pages to another of the user's workspaces, and remembers it (an id, no secret).
+    pub fn choose_workspace(self, id: String) {
+        if let Some(storage) = local_storage() {
+            let _ = storage.set_item(WORKSPACE_KEY, &id);
+        }
+        self.chosen_workspace.set(Some(id));
+    }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Provides the session and asks the service who is signed in.
+pub fn provide_session() -> Session {
+    let session = Session {
+        me: RwSignal::new(None),
+        phase: RwSignal::new(Phase::Loading),
+        chosen_workspace: RwSignal::new(local_storage().and_then(|s| s.get_item(WORKSPACE_KEY).ok().flatten())),
+    };
+    provide_context(session);
+    spawn_local(async move {
+        match api::session::me().await {
+            Ok(me) => session.signed_in(me),
+            Err(_) => session.signed_out(),
+        }
+    });
+    session
+}
+
+/// The session, from context.
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
