@@ -4,7 +4,9 @@ use chrono::{DateTime, Datelike, Local, Utc};
 
 use crate::i18n::Locale;
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// A calendar date in the browser's time zone: "Nov 22, 2026" or "2026年11月22日".
 pub fn date(locale: Locale, at: DateTime<Utc>) -> String {
@@ -14,7 +16,10 @@ pub fn date(locale: Locale, at: DateTime<Utc>) -> String {
 
 fn date_parts(locale: Locale, year: i32, month: u32, day: u32) -> String {
     match locale {
-        Locale::En => format!("{} {day}, {year}", MONTHS[(month as usize).saturating_sub(1) % 12]),
+        Locale::En => format!(
+            "{} {day}, {year}",
+            MONTHS[(month as usize).saturating_sub(1) % 12]
+        ),
         Locale::ZhCn => format!("{year}年{month}月{day}日"),
     }
 }

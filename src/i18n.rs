@@ -120,10 +120,15 @@ pub fn browser_locale() -> Locale {
 
 /// Provides the locale: the browser's, until the user picks another.
 pub fn provide_i18n(initial: Locale) -> I18n {
-    let i18n = I18n { locale: RwSignal::new(initial) };
+    let i18n = I18n {
+        locale: RwSignal::new(initial),
+    };
     Effect::new(move |_| {
         let tag = i18n.locale.get().tag();
-        if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        if let Some(html) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
             let _ = html.set_attribute("lang", tag);
         }
     });
@@ -154,6 +159,9 @@ mod tests {
         let zh = Locale::ZhCn.messages();
         assert_ne!(en.sign_in_button, zh.sign_in_button);
         assert_ne!(en.users_title, zh.users_title);
-        assert_eq!((zh.signed_in_as)("ben@acme.test").contains("ben@acme.test"), true);
+        assert_eq!(
+            (zh.signed_in_as)("ben@acme.test").contains("ben@acme.test"),
+            true
+        );
     }
 }

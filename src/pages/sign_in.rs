@@ -38,7 +38,13 @@ pub fn SignInPage() -> impl IntoView {
     Effect::new(move |_| {
         if session.phase() == Phase::SignedIn {
             let next = safe_next(query.get_untracked().get("next"));
-            navigate(&next, NavigateOptions { replace: true, ..Default::default() });
+            navigate(
+                &next,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
         }
     });
 
@@ -105,7 +111,10 @@ mod tests {
 
     #[test]
     fn only_same_origin_paths_are_returned_to() {
-        assert_eq!(safe_next(Some("/admin/tokens?status=active".into())), "/admin/tokens?status=active");
+        assert_eq!(
+            safe_next(Some("/admin/tokens?status=active".into())),
+            "/admin/tokens?status=active"
+        );
         assert_eq!(safe_next(Some("//evil.example/x".into())), "/tokens");
         assert_eq!(safe_next(Some("/\\evil.example".into())), "/tokens");
         assert_eq!(safe_next(Some("https://evil.example".into())), "/tokens");

@@ -1,1 +1,228 @@
-fn main() {}
+//! The project's commands. `cargo xtask run` serves the product; `cargo xtask test` runs every
+//! test. Both first install whatever this machine is missing, and skip what it already has.
+
+mod postgres;
+mod setup;
+mod sh;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use sh::{cmd, Cmd};
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  run          build the app in release and serve it on http://127.0.0.1:8080 (demo data seeded)
+  test         formatting, clippy, unit, wasm-in-Chromium, server (SQLite and PostgreSQL) and end2end tests
+  setup        install the tools the two commands above need, and nothing else
+  bundle-size  print the size of the release bundle in dist/ (raw and gzip)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(),
+        Some("test") => test(),
+        Some("setup") => setup::all(&root()),
+        Some("bundle-size") => bundle_size(&root()).map(|_| ()),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository's root: the parent of this crate.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// `PATH` with the project's own tools (wasm-opt from npm) first, for Trunk.
+fn tool_path(root: &Path) -> String {
+    let bin = root.join("end2end/node_modules/.bin");
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+fn build_spa(root: &Path) -> sh::Result {
+    cmd("trunk", &["build", "--release", "--offline"])
+        .dir(root)
+        .env("PATH", &tool_path(root))
+        .run()
+}
+
+fn run() -> sh::Result {
+    let root = root();
+    setup::for_run(&root)?;
+    build_spa(&root)?;
+    cmd("cargo", &["build", "--release", "-p", "token-server"])
+        .dir(&root)
+        .run()?;
+    println!();
+    println!("Token Console: http://127.0.0.1:8080");
+    println!(
+        "  sign in as ben@acme.test (member of Acme and Globex), ada@acme.test (admin of Acme),"
+    );
+    println!("  cy@acme.test (member of Acme) or gus@globex.test (admin of Globex);");
+    println!("  every demo password is: demo-password");
+    println!("  data: ./data/token-console.db (delete it to start over). Ctrl-C stops the server.");
+    println!();
+    cmd(
+        "target/release/token-server",
+        &[
+            "--listen",
+            "127.0.0.1:8080",
+            "--database-url",
+            "sqlite://data/token-console.db",
+            "--dist",
+            "dist",
+            "--seed-demo",
+        ],
+    )
+    .dir(&root)
+    .run()
+}
+
+fn test() -> sh::Result {
+    let root = root();
+    setup::all(&root)?;
+    let step = |name: &str| println!("\n==> {name}");
+
+    step("formatting");
+    cmd("cargo", &["fmt", "--all", "--", "--check"])
+        .dir(&root)
+        .run()?;
+
+    step("clippy (native and wasm32), warnings denied");
+    cmd(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )
+    .dir(&root)
+    .run()?;
+    cmd(
+        "cargo",
+        &[
+            "clippy",
+            "-p",
+            "token-console",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )
+    .dir(&root)
+    .run()?;
+
+    step("unit and server tests, on SQLite and on PostgreSQL");
+    let pg = postgres::TempCluster::start()?;
+    cmd("cargo", &["test", "--workspace"])
+        .dir(&root)
+        .env("TEST_POSTGRES_URL", &pg.url())
+        .run()?;
+    drop(pg);
+
+    step("component tests in headless Chromium (wasm-bindgen-test)");
+    cmd(
+        "cargo",
+        &[
+            "test",
+            "-p",
+            "token-console",
+            "--target",
+            "wasm32-unknown-unknown",
+        ],
+    )
+    .dir(&root)
+    .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+    .run()?;
+
+    step("release bundle");
+    build_spa(&root)?;
+    bundle_size(&root)?;
+
+    step("end2end: Playwright against the real service");
+    cmd("cargo", &["build", "-p", "token-server"])
+        .dir(&root)
+        .run()?;
+    cmd("npx", &["playwright", "test"])
+        .dir(&root.join("end2end"))
+        .run()
+}
+
+/// Prints the release bundle's size, raw and gzip, per file and in total.
+fn bundle_size(root: &Path) -> Result<u64, String> {
+    let dist = root.join("dist");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dist)
+        .map_err(|e| {
+            format!(
+                "{}: {e} (build it first: trunk build --release)",
+                dist.display()
+            )
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("wasm" | "js" | "css")
+            )
+        })
+        .collect();
+    files.sort();
+    let (mut raw_total, mut gz_total) = (0, 0);
+    println!("{:<48} {:>10} {:>10}", "file", "raw", "gzip -9");
+    for file in &files {
+        let raw = std::fs::metadata(file).map_err(|e| e.to_string())?.len();
+        let gz = sh::gzip_size(file)?;
+        raw_total += raw;
+        gz_total += gz;
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        println!("{name:<48} {:>10} {:>10}", kib(raw), kib(gz));
+    }
+    println!(
+        "{:<48} {:>10} {:>10}",
+        "total",
+        kib(raw_total),
+        kib(gz_total)
+    );
+    Ok(gz_total)
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
+
+impl Cmd {
+    /// Sets `TEST_*` and other variables only for this command.
+    fn env(mut self, key: &str, value: &str) -> Cmd {
+        self.envs.push((key.to_owned(), value.to_owned()));
+        self
+    }
+}

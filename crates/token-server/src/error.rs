@@ -11,7 +11,10 @@ use token_api::validate::Invalid;
 pub enum AppError {
     /// The request is malformed or a field is invalid; nothing was written.
     #[error("invalid request: {detail}")]
-    BadRequest { detail: String, errors: Vec<FieldError> },
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("not signed in")]
     Unauthenticated,
     #[error("wrong email or password")]
@@ -52,11 +55,15 @@ impl From<sqlx::Error> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, detail, errors) = match self {
-            AppError::BadRequest { detail, errors } => (StatusCode::BAD_REQUEST, Some(detail), errors),
-            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, None, vec![]),
-            AppError::WrongCredentials => {
-                (StatusCode::UNAUTHORIZED, Some("wrong email or password".to_owned()), vec![])
+            AppError::BadRequest { detail, errors } => {
+                (StatusCode::BAD_REQUEST, Some(detail), errors)
             }
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, None, vec![]),
+            AppError::WrongCredentials => (
+                StatusCode::UNAUTHORIZED,
+                Some("wrong email or password".to_owned()),
+                vec![],
+            ),
             AppError::Forbidden(why) => (StatusCode::FORBIDDEN, Some(why.to_owned()), vec![]),
             AppError::NotFound => (StatusCode::NOT_FOUND, None, vec![]),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None, vec![]),
@@ -75,7 +82,11 @@ impl IntoResponse for AppError {
 }
 
 /// A problem+json response.
-pub fn problem_response(status: StatusCode, detail: Option<String>, errors: Vec<FieldError>) -> Response {
+pub fn problem_response(
+    status: StatusCode,
+    detail: Option<String>,
+    errors: Vec<FieldError>,
+) -> Response {
     let body = Problem {
         kind: "about:blank".to_owned(),
         title: status.canonical_reason().unwrap_or("Error").to_owned(),

@@ -33,9 +33,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(AppError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::TooLarge)?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| AppError::TooLarge)?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de).map(ApiJson).map_err(json_problem)
+        serde_path_to_error::deserialize(de)
+            .map(ApiJson)
+            .map_err(json_problem)
     }
 }
 
@@ -45,7 +49,11 @@ fn json_problem(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let inner = e.inner();
     if inner.is_syntax() || inner.is_eof() {
         return AppError::BadRequest {
-            detail: format!("malformed JSON at line {} column {}", inner.line(), inner.column()),
+            detail: format!(
+                "malformed JSON at line {} column {}",
+                inner.line(),
+                inner.column()
+            ),
             errors: vec![],
         };
     }
@@ -54,12 +62,19 @@ fn json_problem(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
         message
             .strip_prefix(prefix)
             .and_then(|rest| rest.split('`').next())
-            .map(|field| if path == "." { field.to_owned() } else { format!("{path}.{field}") })
+            .map(|field| {
+                if path == "." {
+                    field.to_owned()
+                } else {
+                    format!("{path}.{field}")
+                }
+            })
     };
     if let Some(field) = named("missing field `") {
         AppError::field(&field, Invalid::Required)
-    } else if let Some(field) = named("unknown field `") {
-        AppError::field(&field, Invalid::UnknownField)
+    } else if message.starts_with("unknown field `") {
+        // The path already ends in the unknown field's name.
+        AppError::field(&path, Invalid::UnknownField)
     } else {
         AppError::field(&path, Invalid::InvalidType)
     }
@@ -87,12 +102,19 @@ impl FromRequestParts<AppState> for Session {
         .await?;
         let (user_id, csrf_token) = row.ok_or(AppError::Unauthenticated)?;
         if !parts.method.is_safe() {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             if !secrets::same(sent, &csrf_token) {
                 return Err(AppError::Forbidden("missing or wrong CSRF token"));
             }
         }
-        Ok(Session { user_id, csrf_token })
+        Ok(Session {
+            user_id,
+            csrf_token,
+        })
     }
 }
 

@@ -25,7 +25,10 @@ pub fn router(state: AppState) -> Router {
         .merge(tokens::router())
         .fallback(|| async { problem_response(StatusCode::NOT_FOUND, None, vec![]) })
         // Everything the API answers is about one signed-in user: no cache may keep it.
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     Router::new()
         .merge(health::router())
         .nest("/api", api)
@@ -52,7 +55,11 @@ async fn refuse_cross_site_writes(req: Request, next: Next) -> Response {
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site");
     if unsafe_method && cross_site && req.uri().path().starts_with("/api/") {
-        return problem_response(StatusCode::FORBIDDEN, Some("cross-site request refused".to_owned()), vec![]);
+        return problem_response(
+            StatusCode::FORBIDDEN,
+            Some("cross-site request refused".to_owned()),
+            vec![],
+        );
     }
     next.run(req).await
 }

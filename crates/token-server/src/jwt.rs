@@ -55,7 +55,9 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("Signer")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -81,21 +83,31 @@ impl Signer {
     }
 
     async fn load(pool: &AnyPool) -> anyhow::Result<Option<Signer>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT kid, secret_seed FROM signing_keys ORDER BY created_at, kid LIMIT 1")
-                .fetch_optional(pool)
-                .await?;
-        let Some((kid, seed)) = row else { return Ok(None) };
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT kid, secret_seed FROM signing_keys ORDER BY created_at, kid LIMIT 1",
+        )
+        .fetch_optional(pool)
+        .await?;
+        let Some((kid, seed)) = row else {
+            return Ok(None);
+        };
         let seed: [u8; 32] = URL_SAFE_NO_PAD
             .decode(seed)?
             .try_into()
             .map_err(|_| anyhow::anyhow!("stored signing key has the wrong length"))?;
-        Ok(Some(Signer { kid, key: SigningKey::from_bytes(&seed) }))
+        Ok(Some(Signer {
+            kid,
+            key: SigningKey::from_bytes(&seed),
+        }))
     }
 
     /// Signs the claims into a compact JWT.
     pub fn sign(&self, claims: &AccessClaims) -> String {
-        let header = Header { alg: "EdDSA".into(), typ: "at+jwt".into(), kid: self.kid.clone() };
+        let header = Header {
+            alg: "EdDSA".into(),
+            typ: "at+jwt".into(),
+            kid: self.kid.clone(),
+        };
         let mut jwt = format!("{}.{}", encode_json(&header), encode_json(claims));
         let signature = self.key.sign(jwt.as_bytes());
         jwt.push('.');
@@ -104,9 +116,16 @@ impl Signer {
     }
 
     /// Verifies signature, type, expiry, issuer and audience.
-    pub fn verify(&self, jwt: &str, issuer: &str, now_secs: i64) -> Result<AccessClaims, VerifyError> {
+    pub fn verify(
+        &self,
+        jwt: &str,
+        issuer: &str,
+        now_secs: i64,
+    ) -> Result<AccessClaims, VerifyError> {
         let mut parts = jwt.split('.');
-        let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some(h), Some(c), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(VerifyError::Malformed);
         };
         let header: Header = decode_json(h)?;
@@ -119,7 +138,10 @@ impl Signer {
             .try_into()
             .map_err(|_| VerifyError::Malformed)?;
         self.verifying_key()
-            .verify(&jwt.as_bytes()[..h.len() + 1 + c.len()], &Signature::from_bytes(&sig_bytes))
+            .verify(
+                &jwt.as_bytes()[..h.len() + 1 + c.len()],
+                &Signature::from_bytes(&sig_bytes),
+            )
             .map_err(|_| VerifyError::Signature)?;
         let claims: AccessClaims = decode_json(c)?;
         if claims.exp <= now_secs {
@@ -155,7 +177,9 @@ fn encode_json<T: Serialize>(value: &T) -> String {
 }
 
 fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, VerifyError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| VerifyError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| VerifyError::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| VerifyError::Malformed)
 }
 
@@ -164,7 +188,10 @@ mod tests {
     use super::*;
 
     fn signer() -> Signer {
-        Signer { kid: "k1".into(), key: SigningKey::from_bytes(&[7u8; 32]) }
+        Signer {
+            kid: "k1".into(),
+            key: SigningKey::from_bytes(&[7u8; 32]),
+        }
     }
 
     fn claims(exp: i64) -> AccessClaims {
@@ -186,8 +213,14 @@ mod tests {
         let s = signer();
         let jwt = s.sign(&claims(2_000));
         assert_eq!(s.verify(&jwt, "http://issuer", 1_999), Ok(claims(2_000)));
-        assert_eq!(s.verify(&jwt, "http://issuer", 2_000), Err(VerifyError::Expired));
-        assert_eq!(s.verify(&jwt, "http://other", 1_000), Err(VerifyError::Audience));
+        assert_eq!(
+            s.verify(&jwt, "http://issuer", 2_000),
+            Err(VerifyError::Expired)
+        );
+        assert_eq!(
+            s.verify(&jwt, "http://other", 1_000),
+            Err(VerifyError::Audience)
+        );
     }
 
     #[test]
@@ -199,9 +232,21 @@ mod tests {
         let (h, rest) = jwt.split_once('.').unwrap();
         let sig = rest.rsplit_once('.').unwrap().1;
         let tampered = format!("{h}.{}.{sig}", encode_json(&forged));
-        assert_eq!(s.verify(&tampered, "http://issuer", 1_000), Err(VerifyError::Signature));
-        assert_eq!(s.verify("a.b", "http://issuer", 1_000), Err(VerifyError::Malformed));
-        let other = Signer { kid: "k1".into(), key: SigningKey::from_bytes(&[8u8; 32]) };
-        assert_eq!(other.verify(&jwt, "http://issuer", 1_000), Err(VerifyError::Signature));
+        assert_eq!(
+            s.verify(&tampered, "http://issuer", 1_000),
+            Err(VerifyError::Signature)
+        );
+        assert_eq!(
+            s.verify("a.b", "http://issuer", 1_000),
+            Err(VerifyError::Malformed)
+        );
+        let other = Signer {
+            kid: "k1".into(),
+            key: SigningKey::from_bytes(&[8u8; 32]),
+        };
+        assert_eq!(
+            other.verify(&jwt, "http://issuer", 1_000),
+            Err(VerifyError::Signature)
+        );
     }
 }

@@ -33,11 +33,21 @@ impl AppState {
     pub async fn new(config: Config) -> anyhow::Result<AppState> {
         let db = db::connect(&config.database_url).await?;
         let signer = Signer::load_or_create(&db.pool).await?;
-        Ok(AppState { db, signer: Arc::new(signer), config: Arc::new(config) })
+        Ok(AppState {
+            db,
+            signer: Arc::new(signer),
+            config: Arc::new(config),
+        })
     }
 
     /// A fresh access token for a grant.
-    pub fn issue_access_token(&self, user_id: &str, workspace_id: &str, client_id: &str, grant_id: &str) -> String {
+    pub fn issue_access_token(
+        &self,
+        user_id: &str,
+        workspace_id: &str,
+        client_id: &str,
+        grant_id: &str,
+    ) -> String {
         let now = chrono::Utc::now().timestamp();
         let issuer = self.config.issuer();
         self.signer.sign(&AccessClaims {
@@ -68,10 +78,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         seed::demo(&state).await?;
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!("Token Console listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    tracing::info!(
+        "Token Console listening on http://{}",
+        listener.local_addr()?
+    );
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
     Ok(())
 }
 
@@ -81,7 +97,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -13,5 +13,8 @@ use crate::AppState;
 pub fn router(dist: &Path) -> Router<AppState> {
     Router::new()
         .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))))
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
 }

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use token_api::tokens::{
-    BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList,
-    TokenView, ACCESS_TOKEN_TTL_SECS,
+    BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest,
+    CreatedToken, TokenList, TokenView, ACCESS_TOKEN_TTL_SECS,
 };
 use token_api::validate;
 
@@ -20,14 +20,30 @@ pub fn router() -> Router<AppState> {
         .route("/workspaces/{ws}/tokens", get(list).post(create))
         .route("/workspaces/{ws}/tokens/batch", post(batch))
         .route("/workspaces/{ws}/tokens/{id}/disable", post(disable))
-        .route("/workspaces/{ws}/tokens/{id}", axum::routing::delete(delete))
+        .route(
+            "/workspaces/{ws}/tokens/{id}",
+            axum::routing::delete(delete),
+        )
 }
 
-async fn list(State(state): State<AppState>, session: Session, Path(ws): Path<String>) -> AppResult<Json<TokenList>> {
+async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Path(ws): Path<String>,
+) -> AppResult<Json<TokenList>> {
     let mut conn = state.db.pool.acquire().await?;
     // Not a member: the same 404 as a workspace that does not exist.
-    tokens::client_id_for_member(&mut conn, &ws, &session.user_id).await?.ok_or(AppError::NotFound)?;
-    let tokens = tokens::list(&mut conn, Scope::Own { workspace_id: &ws, user_id: &session.user_id }).await?;
+    tokens::client_id_for_member(&mut conn, &ws, &session.user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let tokens = tokens::list(
+        &mut conn,
+        Scope::Own {
+            workspace_id: &ws,
+            user_id: &session.user_id,
+        },
+    )
+    .await?;
     Ok(Json(TokenList { tokens }))
 }
 
@@ -39,20 +55,37 @@ async fn create(
     ApiJson(body): ApiJson<CreateTokenRequest>,
 ) -> AppResult<(StatusCode, Json<CreatedToken>)> {
     let name = validate::token_name(&body.name).map_err(|e| AppError::field("name", e))?;
-    let lifetime = validate::lifetime_days(i64::from(body.lifetime_days)).map_err(|e| AppError::field("lifetime_days", e))?;
+    let lifetime = validate::lifetime_days(i64::from(body.lifetime_days))
+        .map_err(|e| AppError::field("lifetime_days", e))?;
     let user = session.user_id.as_str();
     let mut tx = state.db.pool.begin().await?;
-    let client_id = tokens::client_id_for_member(&mut tx, &ws, user).await?.ok_or(AppError::NotFound)?;
-    let (id, refresh_token) =
-        tokens::create(&mut tx, &ws, user, &name, lifetime, ip.as_deref()).await?.ok_or(AppError::NotFound)?;
-    let token = tokens::get(&mut tx, Scope::Own { workspace_id: &ws, user_id: user }, &id)
+    let client_id = tokens::client_id_for_member(&mut tx, &ws, user)
         .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("created grant not found")))?;
+        .ok_or(AppError::NotFound)?;
+    let (id, refresh_token) = tokens::create(&mut tx, &ws, user, &name, lifetime, ip.as_deref())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let token = tokens::get(
+        &mut tx,
+        Scope::Own {
+            workspace_id: &ws,
+            user_id: user,
+        },
+        &id,
+    )
+    .await?
+    .ok_or_else(|| AppError::Internal(anyhow::anyhow!("created grant not found")))?;
     tx.commit().await?;
     let access_token = state.issue_access_token(user, &ws, &client_id, &id);
     Ok((
         StatusCode::CREATED,
-        Json(CreatedToken { token, access_token, refresh_token, token_type: "Bearer".into(), expires_in: ACCESS_TOKEN_TTL_SECS }),
+        Json(CreatedToken {
+            token,
+            access_token,
+            refresh_token,
+            token_type: "Bearer".into(),
+            expires_in: ACCESS_TOKEN_TTL_SECS,
+        }),
     ))
 }
 
@@ -62,9 +95,21 @@ async fn disable(
     ClientIp(ip): ClientIp,
     Path((ws, id)): Path<(String, String)>,
 ) -> AppResult<Json<TokenView>> {
-    let scope = Scope::Own { workspace_id: &ws, user_id: &session.user_id };
+    let scope = Scope::Own {
+        workspace_id: &ws,
+        user_id: &session.user_id,
+    };
     let mut tx = state.db.pool.begin().await?;
-    let outcome = tokens::disable(&mut tx, scope, &id, Acting { ip: ip.as_deref(), reason: None }).await?;
+    let outcome = tokens::disable(
+        &mut tx,
+        scope,
+        &id,
+        Acting {
+            ip: ip.as_deref(),
+            reason: None,
+        },
+    )
+    .await?;
     let view = match outcome {
         BatchOutcome::NotFound => None,
         _ => tokens::get(&mut tx, scope, &id).await?,
@@ -79,9 +124,21 @@ async fn delete(
     ClientIp(ip): ClientIp,
     Path((ws, id)): Path<(String, String)>,
 ) -> AppResult<StatusCode> {
-    let scope = Scope::Own { workspace_id: &ws, user_id: &session.user_id };
+    let scope = Scope::Own {
+        workspace_id: &ws,
+        user_id: &session.user_id,
+    };
     let mut tx = state.db.pool.begin().await?;
-    let outcome = tokens::delete(&mut tx, scope, &id, Acting { ip: ip.as_deref(), reason: None }).await?;
+    let outcome = tokens::delete(
+        &mut tx,
+        scope,
+        &id,
+        Acting {
+            ip: ip.as_deref(),
+            reason: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     match outcome {
         BatchOutcome::NotFound => Err(AppError::NotFound),
@@ -97,8 +154,14 @@ async fn batch(
     ApiJson(body): ApiJson<BatchRequest>,
 ) -> AppResult<Json<BatchResult>> {
     validate::batch_ids(&body.ids).map_err(|e| AppError::field("ids", e))?;
-    let scope = Scope::Own { workspace_id: &ws, user_id: &session.user_id };
-    let acting = Acting { ip: ip.as_deref(), reason: None };
+    let scope = Scope::Own {
+        workspace_id: &ws,
+        user_id: &session.user_id,
+    };
+    let acting = Acting {
+        ip: ip.as_deref(),
+        reason: None,
+    };
     let mut tx = state.db.pool.begin().await?;
     let mut results = Vec::with_capacity(body.ids.len());
     for id in body.ids {

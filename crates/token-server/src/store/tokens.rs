@@ -11,9 +11,15 @@ use crate::{db, secrets};
 #[derive(Clone, Copy, Debug)]
 pub enum Scope<'a> {
     /// The acting user's own grants, while they are a member of the workspace.
-    Own { workspace_id: &'a str, user_id: &'a str },
+    Own {
+        workspace_id: &'a str,
+        user_id: &'a str,
+    },
     /// Every grant of the workspace, while the acting user is an admin there.
-    Admin { workspace_id: &'a str, user_id: &'a str },
+    Admin {
+        workspace_id: &'a str,
+        user_id: &'a str,
+    },
 }
 
 impl<'a> Scope<'a> {
@@ -29,12 +35,20 @@ impl<'a> Scope<'a> {
 
     fn binds(self) -> (&'a str, &'a str) {
         match self {
-            Scope::Own { workspace_id, user_id } | Scope::Admin { workspace_id, user_id } => (workspace_id, user_id),
+            Scope::Own {
+                workspace_id,
+                user_id,
+            }
+            | Scope::Admin {
+                workspace_id,
+                user_id,
+            } => (workspace_id, user_id),
         }
     }
 }
 
-const VIEW_COLUMNS: &str = "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
+const VIEW_COLUMNS: &str =
+    "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
     g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name
     FROM grants g JOIN users o ON o.id = g.user_id LEFT JOIN users d ON d.id = g.disabled_by";
 
@@ -42,7 +56,11 @@ fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> {
     let disabled_at: Option<i64> = r.try_get(6)?;
     let expires_at: i64 = r.try_get(4)?;
     let disabled_by = match r.try_get::<Option<String>, _>(11)? {
-        Some(id) => Some(Person { id, email: r.try_get(12)?, name: r.try_get(13)? }),
+        Some(id) => Some(Person {
+            id,
+            email: r.try_get(12)?,
+            name: r.try_get(13)?,
+        }),
         None => None,
     };
     Ok(TokenView {
@@ -52,18 +70,29 @@ fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> {
         created_at: db::to_time(r.try_get(3)?),
         expires_at: db::to_time(expires_at),
         last_used_at: r.try_get::<Option<i64>, _>(5)?.map(db::to_time),
-        status: TokenStatus::at(disabled_at.is_some(), db::to_time(expires_at), db::to_time(now_ms)),
+        status: TokenStatus::at(
+            disabled_at.is_some(),
+            db::to_time(expires_at),
+            db::to_time(now_ms),
+        ),
         disabled_at: disabled_at.map(db::to_time),
         disabled_by,
         hint: r.try_get(7)?,
-        owner: Person { id: r.try_get(8)?, email: r.try_get(9)?, name: r.try_get(10)? },
+        owner: Person {
+            id: r.try_get(8)?,
+            email: r.try_get(9)?,
+            name: r.try_get(10)?,
+        },
     })
 }
 
 /// The grants in scope, newest first.
 pub async fn list(conn: &mut AnyConnection, scope: Scope<'_>) -> sqlx::Result<Vec<TokenView>> {
     let (ws, user) = scope.binds();
-    let sql = format!("SELECT {VIEW_COLUMNS} WHERE {} ORDER BY g.created_at DESC, g.id DESC", scope.condition());
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} WHERE {} ORDER BY g.created_at DESC, g.id DESC",
+        scope.condition()
+    );
     let now = db::now_ms();
     sqlx::query(&sql)
         .bind(ws)
@@ -76,10 +105,22 @@ pub async fn list(conn: &mut AnyConnection, scope: Scope<'_>) -> sqlx::Result<Ve
 }
 
 /// One grant in scope.
-pub async fn get(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::Result<Option<TokenView>> {
+pub async fn get(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    id: &str,
+) -> sqlx::Result<Option<TokenView>> {
     let (ws, user) = scope.binds();
-    let sql = format!("SELECT {VIEW_COLUMNS} WHERE {} AND g.id = $3", scope.condition());
-    let row = sqlx::query(&sql).bind(ws).bind(user).bind(id).fetch_optional(conn).await?;
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} WHERE {} AND g.id = $3",
+        scope.condition()
+    );
+    let row = sqlx::query(&sql)
+        .bind(ws)
+        .bind(user)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     row.map(|r| view_from_row(&r, db::now_ms())).transpose()
 }
 
@@ -141,11 +182,16 @@ pub struct Acting<'a> {
 }
 
 /// Disables a grant in scope. Disabling a disabled grant changes nothing.
-pub async fn disable(conn: &mut AnyConnection, scope: Scope<'_>, id: &str, acting: Acting<'_>) -> sqlx::Result<BatchOutcome> {
+pub async fn disable(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    id: &str,
+    acting: Acting<'_>,
+) -> sqlx::Result<BatchOutcome> {
     let (ws, actor) = scope.binds();
     let sql = format!(
         "UPDATE grants AS g SET disabled_at = $4, disabled_by = $2, disabled_reason = $5
-         WHERE g.id = $3 AND g.disabled_at IS NULL AND {} RETURNING g.user_id, g.name",
+         WHERE g.id = $3 AND g.disabled_at IS NULL AND {} RETURNING user_id, name",
         scope.condition()
     );
     let changed: Option<(String, String)> = sqlx::query_as(&sql)
@@ -180,12 +226,26 @@ pub async fn disable(conn: &mut AnyConnection, scope: Scope<'_>, id: &str, actin
 }
 
 /// Deletes a grant in scope, with its rotated-out refresh tokens.
-pub async fn delete(conn: &mut AnyConnection, scope: Scope<'_>, id: &str, acting: Acting<'_>) -> sqlx::Result<BatchOutcome> {
+pub async fn delete(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    id: &str,
+    acting: Acting<'_>,
+) -> sqlx::Result<BatchOutcome> {
     let (ws, actor) = scope.binds();
-    let sql = format!("DELETE FROM grants AS g WHERE g.id = $3 AND {} RETURNING g.user_id, g.name", scope.condition());
-    let deleted: Option<(String, String)> =
-        sqlx::query_as(&sql).bind(ws).bind(actor).bind(id).fetch_optional(&mut *conn).await?;
-    let Some((owner, name)) = deleted else { return Ok(BatchOutcome::NotFound) };
+    let sql = format!(
+        "DELETE FROM grants AS g WHERE g.id = $3 AND {} RETURNING user_id, name",
+        scope.condition()
+    );
+    let deleted: Option<(String, String)> = sqlx::query_as(&sql)
+        .bind(ws)
+        .bind(actor)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((owner, name)) = deleted else {
+        return Ok(BatchOutcome::NotFound);
+    };
     audit::record(
         conn,
         Event {
@@ -205,13 +265,25 @@ pub async fn delete(conn: &mut AnyConnection, scope: Scope<'_>, id: &str, acting
 
 async fn exists(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::Result<bool> {
     let (ws, user) = scope.binds();
-    let sql = format!("SELECT g.id FROM grants g WHERE g.id = $3 AND {}", scope.condition());
-    let row: Option<(String,)> = sqlx::query_as(&sql).bind(ws).bind(user).bind(id).fetch_optional(conn).await?;
+    let sql = format!(
+        "SELECT g.id FROM grants g WHERE g.id = $3 AND {}",
+        scope.condition()
+    );
+    let row: Option<(String,)> = sqlx::query_as(&sql)
+        .bind(ws)
+        .bind(user)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
     Ok(row.is_some())
 }
 
 /// The workspace's OAuth 2.0 client id, if `user_id` is a member there.
-pub async fn client_id_for_member(conn: &mut AnyConnection, workspace_id: &str, user_id: &str) -> sqlx::Result<Option<String>> {
+pub async fn client_id_for_member(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    user_id: &str,
+) -> sqlx::Result<Option<String>> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT w.client_id FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
          WHERE w.id = $1 AND m.user_id = $2",

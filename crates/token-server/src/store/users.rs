@@ -26,7 +26,11 @@ static DECOY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password(&secrets::random_secret()).unwrap_or_default());
 
 /// The user id, if the email and password match.
-pub async fn check_password(pool: &AnyPool, email: &str, password: &str) -> sqlx::Result<Option<String>> {
+pub async fn check_password(
+    pool: &AnyPool,
+    email: &str,
+    password: &str,
+) -> sqlx::Result<Option<String>> {
     let row: Option<(String, String)> =
         sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
             .bind(email.trim().to_lowercase())
@@ -37,7 +41,11 @@ pub async fn check_password(pool: &AnyPool, email: &str, password: &str) -> sqlx
         None => (None, DECOY_HASH.as_str()),
     };
     let ok = PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false);
     Ok(id.filter(|_| ok))
 }
@@ -73,13 +81,18 @@ pub async fn delete_session(pool: &AnyPool, cookie: &str) -> sqlx::Result<()> {
 }
 
 /// The user and their workspaces, workspaces by name.
-pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(UserSummary, Vec<WorkspaceSummary>)>> {
+pub async fn profile(
+    pool: &AnyPool,
+    user_id: &str,
+) -> sqlx::Result<Option<(UserSummary, Vec<WorkspaceSummary>)>> {
     let user: Option<(String, String, String)> =
         sqlx::query_as("SELECT id, email, name FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(pool)
             .await?;
-    let Some((id, email, name)) = user else { return Ok(None) };
+    let Some((id, email, name)) = user else {
+        return Ok(None);
+    };
     let workspaces = sqlx::query(
         "SELECT w.id, w.name, m.role, w.client_id FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
          WHERE m.user_id = $1 ORDER BY w.name",

@@ -1,0 +1,7 @@
+//! The token service, driven in-process through its router, on SQLite and PostgreSQL.
+
+mod support;
+
+mod serving;
+mod session;
+mod tokens;

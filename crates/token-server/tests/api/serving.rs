@@ -1,0 +1,92 @@
+//! What the service serves besides the API: health, the SPA, security headers, limits; and what
+//! survives a restart.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::json;
+
+use crate::support::TestApp;
+
+async fn health_answers_when_the_database_does(app: TestApp) {
+    let reply = app.send(Method::GET, "/healthz", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.text, "ok");
+}
+
+async fn client_routes_get_the_app_and_unknown_api_paths_a_problem(app: TestApp) {
+    for path in ["/tokens", "/admin/tokens", "/no/such/page"] {
+        let reply = app.send(Method::GET, path, None, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert!(
+            reply.text.contains("<title>Token Console</title>"),
+            "{path}"
+        );
+        assert_eq!(reply.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(reply.headers[header::REFERRER_POLICY], "no-referrer");
+    }
+    let reply = app.send(Method::GET, "/api/nothing-here", None, None).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        reply.headers[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+}
+
+async fn cross_site_writes_are_refused_before_any_handler(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let before = app.grant_count().await;
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/workspaces/ws-acme/tokens")
+        .header(header::COOKIE, format!("tc_session={}", ben.cookie))
+        .header("x-csrf-token", &ben.csrf)
+        .header("sec-fetch-site", "cross-site")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"name":"x","lifetime_days":3}"#))
+        .unwrap();
+    assert_eq!(app.raw(req).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.grant_count().await, before);
+}
+
+async fn oversized_bodies_are_refused(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let huge = "x".repeat(200 * 1024);
+    let reply = app
+        .post(
+            "/api/workspaces/ws-acme/tokens",
+            &ben,
+            json!({"name": huge, "lifetime_days": 3}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        reply.headers[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+}
+
+async fn a_restart_loses_nothing_committed(mut app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let created = app.create_token(&ben, "ws-acme", "survives restarts").await;
+    let jwks_before = app.state.signer.jwks();
+    app.restart().await;
+    assert_eq!(
+        app.state.signer.jwks(),
+        jwks_before,
+        "the signing key must survive a restart"
+    );
+    let names = app.token_names(&ben, "ws-acme").await;
+    assert!(
+        names.contains(&"survives restarts".to_owned()),
+        "the session and the token survive: {names:?}"
+    );
+    assert!(created["token"]["id"].is_string());
+}
+
+crate::on_both_databases!(
+    health_answers_when_the_database_does,
+    client_routes_get_the_app_and_unknown_api_paths_a_problem,
+    cross_site_writes_are_refused_before_any_handler,
+    oversized_bodies_are_refused,
+    a_restart_loses_nothing_committed,
+);

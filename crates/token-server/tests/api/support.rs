@@ -1,0 +1,263 @@
+//! The test harness: the whole service in-process on a fresh database (a SQLite file, or a new
+//! PostgreSQL database when `TEST_POSTGRES_URL` is set), with the demo data seeded.
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sqlx::Executor;
+use token_server::config::Config;
+use token_server::{app, seed, AppState};
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    dir: std::path::PathBuf,
+}
+
+/// A response, with its body parsed as JSON when it is JSON (else as a string).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+/// A signed-in browser: its session cookie and CSRF token.
+#[derive(Clone, Debug)]
+pub struct Browser {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+fn unique() -> String {
+    format!(
+        "{}_{}",
+        std::process::id(),
+        token_server::secrets::random_id()
+            .to_lowercase()
+            .replace(['-', '_'], "")
+    )
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let dir = std::env::temp_dir().join(format!("token-console-test-{}", unique()));
+        let url = format!("sqlite://{}/t.db", dir.display());
+        TestApp::with_url(url, dir).await
+    }
+
+    /// A fresh database on the test cluster. Without `TEST_POSTGRES_URL` the PostgreSQL half of
+    /// the suite says so loudly and does not run; under CI that is a failure.
+    pub async fn postgres() -> Option<TestApp> {
+        let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "TEST_POSTGRES_URL must be set in CI (cargo xtask test sets it)"
+            );
+            eprintln!(
+                "SKIPPED (PostgreSQL): TEST_POSTGRES_URL is not set; `cargo xtask test` sets it"
+            );
+            return None;
+        };
+        sqlx::any::install_default_drivers();
+        let name = format!("t_{}", unique());
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+            .await
+            .expect("connect to test cluster");
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b)
+            .unwrap_or(&admin_url);
+        Some(
+            TestApp::with_url(
+                format!("{base}/{name}"),
+                std::env::temp_dir().join(format!("unused-{name}")),
+            )
+            .await,
+        )
+    }
+
+    pub async fn with_url(database_url: String, dir: std::path::PathBuf) -> TestApp {
+        // The service's own log lines, shown with a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+        std::fs::create_dir_all(dir.join("dist")).unwrap();
+        std::fs::write(
+            dir.join("dist/index.html"),
+            "<!DOCTYPE html><title>Token Console</title>",
+        )
+        .unwrap();
+        let config = Config {
+            listen: "127.0.0.1:8080".parse().unwrap(),
+            database_url: database_url.clone(),
+            dist: dir.join("dist"),
+            public_url: Some("http://issuer.test".into()),
+            seed_demo: true,
+        };
+        let state = AppState::new(config).await.expect("start the service");
+        seed::demo(&state).await.expect("seed");
+        TestApp {
+            router: app(state.clone()),
+            state,
+            dir,
+        }
+    }
+
+    /// Stops and starts the service on the same database, as a deploy would.
+    pub async fn restart(&mut self) {
+        let config = (*self.state.config).clone();
+        self.state = AppState::new(config).await.expect("restart the service");
+        self.router = app(self.state.clone());
+    }
+
+    /// Sends a request; `json` sets the body and its content type.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        browser: Option<&Browser>,
+        json: Option<Value>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(b) = browser {
+            req = req
+                .header(header::COOKIE, format!("tc_session={}", b.cookie))
+                .header("x-csrf-token", &b.csrf);
+        }
+        let body = match json {
+            Some(v) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(serde_json::to_vec(&v).unwrap())
+            }
+            None => Body::empty(),
+        };
+        self.raw(req.body(body).unwrap()).await
+    }
+
+    /// Sends a request built by the test.
+    pub async fn raw(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::String(text.clone()));
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, browser: &Browser) -> Reply {
+        self.send(Method::GET, path, Some(browser), None).await
+    }
+
+    pub async fn post(&self, path: &str, browser: &Browser, json: Value) -> Reply {
+        self.send(Method::POST, path, Some(browser), Some(json))
+            .await
+    }
+
+    /// Signs in as one of the demo people.
+    pub async fn sign_in(&self, email: &str) -> Browser {
+        let reply = self
+            .send(
+                Method::POST,
+                "/api/session",
+                None,
+                Some(serde_json::json!({ "email": email, "password": seed::DEMO_PASSWORD })),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "sign in as {email}: {}",
+            reply.text
+        );
+        let set_cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+        let cookie = set_cookie
+            .split(';')
+            .next()
+            .unwrap()
+            .trim_start_matches("tc_session=")
+            .to_owned();
+        Browser {
+            cookie,
+            csrf: reply.body["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Generates a token and returns the whole creation reply's body.
+    pub async fn create_token(&self, browser: &Browser, workspace: &str, name: &str) -> Value {
+        let reply = self
+            .post(
+                &format!("/api/workspaces/{workspace}/tokens"),
+                browser,
+                serde_json::json!({ "name": name, "lifetime_days": 30 }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.body
+    }
+
+    /// The names of a user's tokens in a workspace.
+    pub async fn token_names(&self, browser: &Browser, workspace: &str) -> Vec<String> {
+        let reply = self
+            .get(&format!("/api/workspaces/{workspace}/tokens"), browser)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.body["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// How many grants the database holds, whoever owns them.
+    pub async fn grant_count(&self) -> i64 {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM grants")
+            .fetch_one(&self.state.db.pool)
+            .await
+            .unwrap();
+        n
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs each listed test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::TestApp::sqlite().await).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::support::TestApp::postgres().await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
