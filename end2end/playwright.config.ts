@@ -1,0 +1,37 @@
+import { defineConfig } from '@playwright/test';
+
+// The real token service, on a fresh SQLite database with the demo data, serving the release
+// build of the app from ../dist. `cargo xtask test` builds both first.
+const port = 18181;
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  workers: 1,
+  retries: process.env.CI ? 2 : 0,
+  timeout: 30_000,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'on-first-retry',
+    browserName: 'chromium',
+    launchOptions: {
+      // Debian's Chromium: Playwright's own browser download cannot work here.
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command:
+      `rm -rf .e2e-data && ../target/debug/token-server --listen 127.0.0.1:${port} ` +
+      `--database-url sqlite://.e2e-data/e2e.db --dist ../dist --seed-demo`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});

@@ -1,0 +1,78 @@
+import { test, expect } from '@playwright/test';
+import { expectNoAxeViolations, signIn } from './support';
+
+test('a signed-out visitor signs in and lands where they were headed', async ({ page }) => {
+  await page.goto('/admin/tokens');
+  await expect(page).toHaveURL(/\/signin\?next=/);
+  await expect(page.getByRole('heading', { name: 'Sign in to Token Console' })).toBeVisible();
+  await expectNoAxeViolations(page);
+  await signIn(page, 'ada@acme.test');
+  await expect(page).toHaveURL(/\/admin\/tokens$/);
+  await expect(page.getByRole('heading', { name: 'Workspace tokens' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Admin' })).toBeVisible();
+});
+
+test('a wrong password is told at the form and signs nobody in', async ({ page }) => {
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill('ben@acme.test');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('The email or password is wrong.');
+  await expect(page).toHaveURL(/\/signin$/);
+  await expect(page.getByLabel('Email')).toHaveValue('ben@acme.test');
+});
+
+test('a member sees their tokens, no Admin link, and is refused the admin page', async ({ page }) => {
+  await page.goto('/tokens');
+  await signIn(page, 'ben@acme.test');
+  await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  const table = page.getByRole('table', { name: 'API tokens' });
+  await expect(table.getByRole('rowheader', { name: 'CI deploy' })).toBeVisible();
+  await expect(table.getByRole('row', { name: /Old backup script/ })).toContainText('Disabled');
+  await expect(page.getByText('Signed in as ben@acme.test')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await expectNoAxeViolations(page);
+
+  await page.goto('/admin/tokens');
+  await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
+});
+
+test('switching workspace shows that workspace’s tokens only', async ({ page }) => {
+  await page.goto('/tokens');
+  await signIn(page, 'ben@acme.test');
+  const table = page.getByRole('table', { name: 'API tokens' });
+  await expect(table.getByRole('rowheader', { name: 'CI deploy' })).toBeVisible();
+  await page.getByLabel('Workspace').selectOption({ label: 'Globex' });
+  await expect(table.getByRole('rowheader', { name: 'Globex reports' })).toBeVisible();
+  await expect(table.getByRole('rowheader', { name: 'CI deploy' })).toHaveCount(0);
+  // The choice is remembered across a reload.
+  await page.reload();
+  await expect(page.getByRole('table', { name: 'API tokens' }).getByRole('rowheader', { name: 'Globex reports' })).toBeVisible();
+});
+
+test('signing out ends the session', async ({ page }) => {
+  await page.goto('/tokens');
+  await signIn(page, 'cy@acme.test');
+  await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin/);
+  await page.goto('/tokens');
+  await expect(page).toHaveURL(/\/signin\?next=/);
+});
+
+test.describe('in Simplified Chinese', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test('the browser’s language is used from the first page, and can be switched', async ({ page }) => {
+    await page.goto('/tokens');
+    await expect(page.getByRole('heading', { name: '登录令牌控制台' })).toBeVisible();
+    await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+    await signIn(page, 'ben@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    await expect(page.getByRole('heading', { name: 'API 令牌' })).toBeVisible();
+    await expect(page.getByRole('columnheader', { name: '状态' })).toBeVisible();
+    await expectNoAxeViolations(page);
+    await page.getByLabel('语言').selectOption('en');
+    await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+    await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  });
+});
