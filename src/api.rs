@@ -20,10 +20,7 @@ pub enum ApiError {
     Network(String),
     /// The service answered with an error status, and its problem body when it sent one.
     #[error("HTTP {status}")]
-    Status {
-        status: u16,
-        problem: Option<Problem>,
-    },
+    Status { status: u16, problem: Option<Problem> },
     /// The answer was not the JSON this build expects.
     #[error("undecodable response: {0}")]
     Decode(String),
@@ -64,42 +61,26 @@ pub async fn request<T: DeserializeOwned>(
         on_cleanup(move || abort.abort());
     }
     let safe = matches!(method, Method::GET | Method::HEAD);
-    let mut builder = RequestBuilder::new(path)
-        .method(method)
-        .abort_signal(signal.as_ref());
+    let mut builder = RequestBuilder::new(path).method(method).abort_signal(signal.as_ref());
     if !safe {
         if let Some(token) = CSRF_TOKEN.with(|t| t.borrow().clone()) {
             builder = builder.header(CSRF_HEADER, &token);
         }
     }
     let request = match body {
-        Some(body) => builder
-            .json(body)
-            .map_err(|e| ApiError::Decode(e.to_string()))?,
-        None => builder
-            .build()
-            .map_err(|e| ApiError::Network(e.to_string()))?,
+        Some(body) => builder.json(body).map_err(|e| ApiError::Decode(e.to_string()))?,
+        None => builder.build().map_err(|e| ApiError::Network(e.to_string()))?,
     };
-    let response = request
-        .send()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
     let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| ApiError::Network(e.to_string()))?;
+    let text = response.text().await.map_err(|e| ApiError::Network(e.to_string()))?;
     if !response.ok() {
         return Err(ApiError::Status {
             status,
             problem: serde_json::from_str(&text).ok(),
         });
     }
-    let text = if text.is_empty() {
-        "null"
-    } else {
-        text.as_str()
-    };
+    let text = if text.is_empty() { "null" } else { text.as_str() };
     serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
 }
 

@@ -16,10 +16,7 @@ pub fn date(locale: Locale, at: DateTime<Utc>) -> String {
 
 fn date_parts(locale: Locale, year: i32, month: u32, day: u32) -> String {
     match locale {
-        Locale::En => format!(
-            "{} {day}, {year}",
-            MONTHS[(month as usize).saturating_sub(1) % 12]
-        ),
+        Locale::En => format!("{} {day}, {year}", MONTHS[(month as usize).saturating_sub(1) % 12]),
         Locale::ZhCn => format!("{year}年{month}月{day}日"),
     }
 }

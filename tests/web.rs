@@ -17,7 +17,11 @@ fn token(name: &str, status: TokenStatus, used: bool, hint: &str) -> TokenView {
     TokenView {
         id: name.to_owned(),
         name: name.to_owned(),
-        owner: Person { id: "u".into(), email: "ben@acme.test".into(), name: "Ben".into() },
+        owner: Person {
+            id: "u".into(),
+            email: "ben@acme.test".into(),
+            name: "Ben".into(),
+        },
         workspace_id: "ws".into(),
         created_at: now - Duration::days(3),
         expires_at: now + Duration::days(27),
@@ -38,7 +42,9 @@ fn container() -> web_sys::HtmlElement {
 
 fn texts(root: &web_sys::HtmlElement, selector: &str) -> Vec<String> {
     let nodes = root.query_selector_all(selector).unwrap();
-    (0..nodes.length()).map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default()).collect()
+    (0..nodes.length())
+        .map(|i| nodes.item(i).unwrap().text_content().unwrap_or_default())
+        .collect()
 }
 
 #[wasm_bindgen_test]
@@ -85,5 +91,8 @@ async fn choosing_chinese_rewrites_the_page_and_the_document_language() {
     assert_eq!(texts(&root, "thead th")[0], "名称");
     assert_eq!(texts(&root, "tbody .status"), ["已过期"]);
     assert!(texts(&root, "tbody tr")[0].contains("从未"));
-    assert_eq!(document().document_element().unwrap().get_attribute("lang").as_deref(), Some("zh-CN"));
+    assert_eq!(
+        document().document_element().unwrap().get_attribute("lang").as_deref(),
+        Some("zh-CN")
+    );
 }

@@ -12,12 +12,7 @@ pub async fn me() -> Result<Me, ApiError> {
 
 /// Signs in; the service sets the session cookie.
 pub async fn sign_in(email: String, password: String) -> Result<Me, ApiError> {
-    request(
-        Method::POST,
-        "/api/session",
-        Some(&SignInRequest { email, password }),
-    )
-    .await
+    request(Method::POST, "/api/session", Some(&SignInRequest { email, password })).await
 }
 
 /// Ends the session.

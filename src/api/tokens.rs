@@ -7,10 +7,5 @@ use super::{request, workspace_path, ApiError};
 
 /// The user's tokens in the workspace, newest first.
 pub async fn list(workspace_id: String) -> Result<TokenList, ApiError> {
-    request(
-        Method::GET,
-        &workspace_path(&workspace_id, "/tokens"),
-        None::<&()>,
-    )
-    .await
+    request(Method::GET, &workspace_path(&workspace_id, "/tokens"), None::<&()>).await
 }

@@ -12,10 +12,7 @@ use crate::state::session::{use_session, Phase};
 /// Where to go to sign in, coming back here afterwards.
 fn sign_in_path(path: &str, search: &str) -> String {
     let back = format!("{path}{search}");
-    format!(
-        "/signin?next={}",
-        String::from(js_sys::encode_uri_component(&back))
-    )
+    format!("/signin?next={}", String::from(js_sys::encode_uri_component(&back)))
 }
 
 /// Shows its children once someone is signed in.
@@ -26,15 +23,9 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     let location = use_location();
     let phase = Memo::new(move |_| session.phase());
     move || match phase.get() {
-        Phase::Loading => {
-            view! { <p class="page-loading" role="status">{move || i18n.t().loading}</p> }
-                .into_any()
-        }
+        Phase::Loading => view! { <p class="page-loading" role="status">{move || i18n.t().loading}</p> }.into_any(),
         Phase::SignedOut => {
-            let to = sign_in_path(
-                &location.pathname.get_untracked(),
-                &location.search.get_untracked(),
-            );
+            let to = sign_in_path(&location.pathname.get_untracked(), &location.search.get_untracked());
             view! { <Redirect path=to /> }.into_any()
         }
         Phase::SignedIn => view! {

@@ -101,9 +101,7 @@ pub fn provide_session() -> Session {
     let session = Session {
         me: RwSignal::new(None),
         phase: RwSignal::new(Phase::Loading),
-        chosen_workspace: RwSignal::new(
-            local_storage().and_then(|s| s.get_item(WORKSPACE_KEY).ok().flatten()),
-        ),
+        chosen_workspace: RwSignal::new(local_storage().and_then(|s| s.get_item(WORKSPACE_KEY).ok().flatten())),
     };
     provide_context(session);
     spawn_local(async move {

@@ -50,11 +50,7 @@ fn root() -> PathBuf {
 /// `PATH` with the project's own tools (wasm-opt from npm) first, for Trunk.
 fn tool_path(root: &Path) -> String {
     let bin = root.join("end2end/node_modules/.bin");
-    format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
 }
 
 fn build_spa(root: &Path) -> sh::Result {
@@ -73,9 +69,7 @@ fn run() -> sh::Result {
         .run()?;
     println!();
     println!("Token Console: http://127.0.0.1:8080");
-    println!(
-        "  sign in as ben@acme.test (member of Acme and Globex), ada@acme.test (admin of Acme),"
-    );
+    println!("  sign in as ben@acme.test (member of Acme and Globex), ada@acme.test (admin of Acme),");
     println!("  cy@acme.test (member of Acme) or gus@globex.test (admin of Globex);");
     println!("  every demo password is: demo-password");
     println!("  data: ./data/token-console.db (delete it to start over). Ctrl-C stops the server.");
@@ -102,21 +96,12 @@ fn test() -> sh::Result {
     let step = |name: &str| println!("\n==> {name}");
 
     step("formatting");
-    cmd("cargo", &["fmt", "--all", "--", "--check"])
-        .dir(&root)
-        .run()?;
+    cmd("cargo", &["fmt", "--all", "--", "--check"]).dir(&root).run()?;
 
     step("clippy (native and wasm32), warnings denied");
     cmd(
         "cargo",
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
+        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
     )
     .dir(&root)
     .run()?;
@@ -148,13 +133,7 @@ fn test() -> sh::Result {
     step("component tests in headless Chromium (wasm-bindgen-test)");
     cmd(
         "cargo",
-        &[
-            "test",
-            "-p",
-            "token-console",
-            "--target",
-            "wasm32-unknown-unknown",
-        ],
+        &["test", "-p", "token-console", "--target", "wasm32-unknown-unknown"],
     )
     .dir(&root)
     .env("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -166,31 +145,17 @@ fn test() -> sh::Result {
     bundle_size(&root)?;
 
     step("end2end: Playwright against the real service");
-    cmd("cargo", &["build", "-p", "token-server"])
-        .dir(&root)
-        .run()?;
-    cmd("npx", &["playwright", "test"])
-        .dir(&root.join("end2end"))
-        .run()
+    cmd("cargo", &["build", "-p", "token-server"]).dir(&root).run()?;
+    cmd("npx", &["playwright", "test"]).dir(&root.join("end2end")).run()
 }
 
 /// Prints the release bundle's size, raw and gzip, per file and in total.
 fn bundle_size(root: &Path) -> Result<u64, String> {
     let dist = root.join("dist");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dist)
-        .map_err(|e| {
-            format!(
-                "{}: {e} (build it first: trunk build --release)",
-                dist.display()
-            )
-        })?
+        .map_err(|e| format!("{}: {e} (build it first: trunk build --release)", dist.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|x| x.to_str()),
-                Some("wasm" | "js" | "css")
-            )
-        })
+        .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("wasm" | "js" | "css")))
         .collect();
     files.sort();
     let (mut raw_total, mut gz_total) = (0, 0);
@@ -200,18 +165,10 @@ fn bundle_size(root: &Path) -> Result<u64, String> {
         let gz = sh::gzip_size(file)?;
         raw_total += raw;
         gz_total += gz;
-        let name = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
+        let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         println!("{name:<48} {:>10} {:>10}", kib(raw), kib(gz));
     }
-    println!(
-        "{:<48} {:>10} {:>10}",
-        "total",
-        kib(raw_total),
-        kib(gz_total)
-    );
+    println!("{:<48} {:>10} {:>10}", "total", kib(raw_total), kib(gz_total));
     Ok(gz_total)
 }
 

@@ -25,45 +25,22 @@ impl TempCluster {
         let dir = std::env::temp_dir().join(format!("token-console-pg-{port}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let as_postgres = cmd("id", &["-u"])
-            .output()
-            .is_some_and(|id| id.trim() == "0");
-        let cluster = TempCluster {
-            dir,
-            port,
-            as_postgres,
-        };
+        let as_postgres = cmd("id", &["-u"]).output().is_some_and(|id| id.trim() == "0");
+        let cluster = TempCluster { dir, port, as_postgres };
         if as_postgres {
-            cmd(
-                "chown",
-                &["-R", "postgres:postgres", &cluster.dir.to_string_lossy()],
-            )
-            .run()?;
+            cmd("chown", &["-R", "postgres:postgres", &cluster.dir.to_string_lossy()]).run()?;
         }
         let data = cluster.dir.join("data").to_string_lossy().into_owned();
         cluster.pg(
             "initdb",
-            &[
-                "-D",
-                &data,
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "--no-sync",
-                "-E",
-                "UTF8",
-            ],
+            &["-D", &data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"],
         )?;
         let options = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
             cluster.dir.display()
         );
         let log = cluster.dir.join("log").to_string_lossy().into_owned();
-        cluster.pg(
-            "pg_ctl",
-            &["-D", &data, "-l", &log, "-o", &options, "-w", "start"],
-        )?;
+        cluster.pg("pg_ctl", &["-D", &data, "-l", &log, "-o", &options, "-w", "start"])?;
         Ok(cluster)
     }
 

@@ -11,10 +11,7 @@ const APT_PACKAGES: [(&str, &str); 4] = [
     ("chromium-driver", "/usr/bin/chromedriver"),
     ("postgresql-15", "/usr/lib/postgresql/15/bin/initdb"),
     // A CJK font, so Chinese renders in headless screenshots.
-    (
-        "fonts-wqy-microhei",
-        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    ),
+    ("fonts-wqy-microhei", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
 ];
 
 /// What `run` needs: the wasm target, Trunk, wasm-bindgen and wasm-opt.
@@ -35,10 +32,7 @@ fn wasm_target() -> Result {
     let installed = cmd("rustup", &["target", "list", "--installed"])
         .output()
         .unwrap_or_default();
-    if installed
-        .lines()
-        .any(|l| l.trim() == "wasm32-unknown-unknown")
-    {
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
         return Ok(());
     }
     cmd("rustup", &["target", "add", "wasm32-unknown-unknown"]).run()
@@ -65,8 +59,7 @@ fn trunk() -> Result {
 
 /// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
 fn locked_wasm_bindgen(root: &Path) -> std::result::Result<String, String> {
-    let lock =
-        std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
@@ -80,31 +73,17 @@ fn locked_wasm_bindgen(root: &Path) -> std::result::Result<String, String> {
 
 fn wasm_bindgen(root: &Path) -> Result {
     let want = locked_wasm_bindgen(root)?;
-    let have = cmd("wasm-bindgen", &["--version"])
-        .output()
-        .unwrap_or_default();
+    let have = cmd("wasm-bindgen", &["--version"]).output().unwrap_or_default();
     if have.trim() == format!("wasm-bindgen {want}") {
         return Ok(());
     }
     // Its --locked install can fail on a newer toolchain; then resolve afresh.
     cmd(
         "cargo",
-        &[
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            &want,
-            "--locked",
-        ],
+        &["install", "wasm-bindgen-cli", "--version", &want, "--locked"],
     )
     .run()
-    .or_else(|_| {
-        cmd(
-            "cargo",
-            &["install", "wasm-bindgen-cli", "--version", &want],
-        )
-        .run()
-    })
+    .or_else(|_| cmd("cargo", &["install", "wasm-bindgen-cli", "--version", &want]).run())
 }
 
 /// Playwright, axe-core and binaryen (wasm-opt 132) from end2end/package-lock.json.
@@ -120,9 +99,7 @@ fn npm_packages(root: &Path) -> Result {
     if cmd("npm", &["--version"]).output().is_none() {
         apt_install(&["nodejs", "npm"])?;
     }
-    cmd("npm", &["ci", "--no-audit", "--no-fund"])
-        .dir(&e2e)
-        .run()
+    cmd("npm", &["ci", "--no-audit", "--no-fund"]).dir(&e2e).run()
 }
 
 fn apt() -> Result {
@@ -138,9 +115,7 @@ fn apt() -> Result {
 }
 
 fn apt_install(packages: &[&str]) -> Result {
-    let root = cmd("id", &["-u"])
-        .output()
-        .is_some_and(|id| id.trim() == "0");
+    let root = cmd("id", &["-u"]).output().is_some_and(|id| id.trim() == "0");
     let (program, mut update, mut install) = if root {
         ("apt-get", vec![], vec![])
     } else {
@@ -150,7 +125,5 @@ fn apt_install(packages: &[&str]) -> Result {
     install.extend_from_slice(&["install", "-y", "-q", "--no-install-recommends"]);
     install.extend_from_slice(packages);
     cmd(program, &update).run()?;
-    cmd(program, &install)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .run()
+    cmd(program, &install).env("DEBIAN_FRONTEND", "noninteractive").run()
 }

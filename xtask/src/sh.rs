@@ -49,10 +49,7 @@ impl Cmd {
     /// Runs it, inheriting the terminal; an error names the command.
     pub fn run(&self) -> Result {
         println!("$ {}", self.line());
-        let status = self
-            .command()
-            .status()
-            .map_err(|e| format!("{}: {e}", self.line()))?;
+        let status = self.command().status().map_err(|e| format!("{}: {e}", self.line()))?;
         if status.success() {
             Ok(())
         } else {

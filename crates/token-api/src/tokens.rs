@@ -139,9 +139,7 @@ mod tests {
 
     #[test]
     fn requests_refuse_unknown_fields() {
-        let err = serde_json::from_str::<CreateTokenRequest>(
-            r#"{"name":"a","lifetime_days":3,"admin":true}"#,
-        );
+        let err = serde_json::from_str::<CreateTokenRequest>(r#"{"name":"a","lifetime_days":3,"admin":true}"#);
         assert!(err.is_err());
     }
 }

@@ -159,9 +159,6 @@ mod tests {
     fn batches_hold_one_to_a_thousand_ids() {
         assert_eq!(batch_ids(&[]), Err(Invalid::Required));
         assert_eq!(batch_ids(&vec!["a".to_owned(); 1000]), Ok(()));
-        assert_eq!(
-            batch_ids(&vec!["a".to_owned(); 1001]),
-            Err(Invalid::TooMany)
-        );
+        assert_eq!(batch_ids(&vec!["a".to_owned(); 1001]), Err(Invalid::TooMany));
     }
 }

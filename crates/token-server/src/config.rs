@@ -12,11 +12,7 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST:PORT/DB`.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://data/token-console.db"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/token-console.db")]
     pub database_url: String,
 
     /// The built single-page app (Trunk's `dist/`), served with an index.html fallback.

@@ -11,10 +11,7 @@ use token_api::validate::Invalid;
 pub enum AppError {
     /// The request is malformed or a field is invalid; nothing was written.
     #[error("invalid request: {detail}")]
-    BadRequest {
-        detail: String,
-        errors: Vec<FieldError>,
-    },
+    BadRequest { detail: String, errors: Vec<FieldError> },
     #[error("not signed in")]
     Unauthenticated,
     #[error("wrong email or password")]
@@ -55,9 +52,7 @@ impl From<sqlx::Error> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, detail, errors) = match self {
-            AppError::BadRequest { detail, errors } => {
-                (StatusCode::BAD_REQUEST, Some(detail), errors)
-            }
+            AppError::BadRequest { detail, errors } => (StatusCode::BAD_REQUEST, Some(detail), errors),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, None, vec![]),
             AppError::WrongCredentials => (
                 StatusCode::UNAUTHORIZED,
@@ -82,11 +77,7 @@ impl IntoResponse for AppError {
 }
 
 /// A problem+json response.
-pub fn problem_response(
-    status: StatusCode,
-    detail: Option<String>,
-    errors: Vec<FieldError>,
-) -> Response {
+pub fn problem_response(status: StatusCode, detail: Option<String>, errors: Vec<FieldError>) -> Response {
     let body = Problem {
         kind: "about:blank".to_owned(),
         title: status.canonical_reason().unwrap_or("Error").to_owned(),

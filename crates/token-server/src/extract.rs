@@ -33,13 +33,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(AppError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| AppError::TooLarge)?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::TooLarge)?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
-            .map(ApiJson)
-            .map_err(json_problem)
+        serde_path_to_error::deserialize(de).map(ApiJson).map_err(json_problem)
     }
 }
 
@@ -49,11 +45,7 @@ fn json_problem(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let inner = e.inner();
     if inner.is_syntax() || inner.is_eof() {
         return AppError::BadRequest {
-            detail: format!(
-                "malformed JSON at line {} column {}",
-                inner.line(),
-                inner.column()
-            ),
+            detail: format!("malformed JSON at line {} column {}", inner.line(), inner.column()),
             errors: vec![],
         };
     }
@@ -93,13 +85,12 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let cookie = session_cookie(&parts.headers).ok_or(AppError::Unauthenticated)?;
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT user_id, csrf_token FROM sessions WHERE id_digest = $1 AND expires_at > $2",
-        )
-        .bind(secrets::digest(cookie))
-        .bind(db::now_ms())
-        .fetch_optional(&state.db.pool)
-        .await?;
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE id_digest = $1 AND expires_at > $2")
+                .bind(secrets::digest(cookie))
+                .bind(db::now_ms())
+                .fetch_optional(&state.db.pool)
+                .await?;
         let (user_id, csrf_token) = row.ok_or(AppError::Unauthenticated)?;
         if !parts.method.is_safe() {
             let sent = parts
@@ -111,10 +102,7 @@ impl FromRequestParts<AppState> for Session {
                 return Err(AppError::Forbidden("missing or wrong CSRF token"));
             }
         }
-        Ok(Session {
-            user_id,
-            csrf_token,
-        })
+        Ok(Session { user_id, csrf_token })
     }
 }
 

@@ -55,9 +55,7 @@ pub struct Signer {
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("Signer").field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -83,11 +81,10 @@ impl Signer {
     }
 
     async fn load(pool: &AnyPool) -> anyhow::Result<Option<Signer>> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT kid, secret_seed FROM signing_keys ORDER BY created_at, kid LIMIT 1",
-        )
-        .fetch_optional(pool)
-        .await?;
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT kid, secret_seed FROM signing_keys ORDER BY created_at, kid LIMIT 1")
+                .fetch_optional(pool)
+                .await?;
         let Some((kid, seed)) = row else {
             return Ok(None);
         };
@@ -116,16 +113,9 @@ impl Signer {
     }
 
     /// Verifies signature, type, expiry, issuer and audience.
-    pub fn verify(
-        &self,
-        jwt: &str,
-        issuer: &str,
-        now_secs: i64,
-    ) -> Result<AccessClaims, VerifyError> {
+    pub fn verify(&self, jwt: &str, issuer: &str, now_secs: i64) -> Result<AccessClaims, VerifyError> {
         let mut parts = jwt.split('.');
-        let (Some(h), Some(c), Some(s), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(VerifyError::Malformed);
         };
         let header: Header = decode_json(h)?;
@@ -177,9 +167,7 @@ fn encode_json<T: Serialize>(value: &T) -> String {
 }
 
 fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, VerifyError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| VerifyError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| VerifyError::Malformed)?;
     serde_json::from_slice(&bytes).map_err(|_| VerifyError::Malformed)
 }
 
@@ -213,14 +201,8 @@ mod tests {
         let s = signer();
         let jwt = s.sign(&claims(2_000));
         assert_eq!(s.verify(&jwt, "http://issuer", 1_999), Ok(claims(2_000)));
-        assert_eq!(
-            s.verify(&jwt, "http://issuer", 2_000),
-            Err(VerifyError::Expired)
-        );
-        assert_eq!(
-            s.verify(&jwt, "http://other", 1_000),
-            Err(VerifyError::Audience)
-        );
+        assert_eq!(s.verify(&jwt, "http://issuer", 2_000), Err(VerifyError::Expired));
+        assert_eq!(s.verify(&jwt, "http://other", 1_000), Err(VerifyError::Audience));
     }
 
     #[test]
@@ -232,21 +214,12 @@ mod tests {
         let (h, rest) = jwt.split_once('.').unwrap();
         let sig = rest.rsplit_once('.').unwrap().1;
         let tampered = format!("{h}.{}.{sig}", encode_json(&forged));
-        assert_eq!(
-            s.verify(&tampered, "http://issuer", 1_000),
-            Err(VerifyError::Signature)
-        );
-        assert_eq!(
-            s.verify("a.b", "http://issuer", 1_000),
-            Err(VerifyError::Malformed)
-        );
+        assert_eq!(s.verify(&tampered, "http://issuer", 1_000), Err(VerifyError::Signature));
+        assert_eq!(s.verify("a.b", "http://issuer", 1_000), Err(VerifyError::Malformed));
         let other = Signer {
             kid: "k1".into(),
             key: SigningKey::from_bytes(&[8u8; 32]),
         };
-        assert_eq!(
-            other.verify(&jwt, "http://issuer", 1_000),
-            Err(VerifyError::Signature)
-        );
+        assert_eq!(other.verify(&jwt, "http://issuer", 1_000), Err(VerifyError::Signature));
     }
 }

@@ -41,13 +41,7 @@ impl AppState {
     }
 
     /// A fresh access token for a grant.
-    pub fn issue_access_token(
-        &self,
-        user_id: &str,
-        workspace_id: &str,
-        client_id: &str,
-        grant_id: &str,
-    ) -> String {
+    pub fn issue_access_token(&self, user_id: &str, workspace_id: &str, client_id: &str, grant_id: &str) -> String {
         let now = chrono::Utc::now().timestamp();
         let issuer = self.config.issuer();
         self.signer.sign(&AccessClaims {
@@ -78,16 +72,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         seed::demo(&state).await?;
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!(
-        "Token Console listening on http://{}",
-        listener.local_addr()?
-    );
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    tracing::info!("Token Console listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 
@@ -97,8 +85,7 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

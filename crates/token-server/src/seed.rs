@@ -6,10 +6,7 @@ use crate::{db, secrets, AppState};
 /// Everyone's demo password.
 pub const DEMO_PASSWORD: &str = "demo-password";
 
-const WORKSPACES: [(&str, &str, &str); 2] = [
-    ("ws-acme", "Acme", "tcc_acme"),
-    ("ws-globex", "Globex", "tcc_globex"),
-];
+const WORKSPACES: [(&str, &str, &str); 2] = [("ws-acme", "Acme", "tcc_acme"), ("ws-globex", "Globex", "tcc_globex")];
 const USERS: [(&str, &str, &str); 4] = [
     ("u-ada", "ada@acme.test", "Ada Lovelace"),
     ("u-ben", "ben@acme.test", "Ben Okafor"),
@@ -26,38 +23,14 @@ const MEMBERSHIPS: [(&str, &str, &str); 5] = [
 
 /// A demo token: workspace, owner, name, days since created, lifetime in days, days since last
 /// use, and whether its owner disabled it.
-type DemoToken = (
-    &'static str,
-    &'static str,
-    &'static str,
-    i64,
-    i64,
-    Option<i64>,
-    bool,
-);
+type DemoToken = (&'static str, &'static str, &'static str, i64, i64, Option<i64>, bool);
 const TOKENS: [DemoToken; 8] = [
     ("ws-acme", "u-ben", "CI deploy", 20, 90, Some(0), false),
     ("ws-acme", "u-ben", "Laptop CLI", 25, 30, Some(2), false),
-    (
-        "ws-acme",
-        "u-ben",
-        "Old backup script",
-        60,
-        365,
-        Some(40),
-        true,
-    ),
+    ("ws-acme", "u-ben", "Old backup script", 60, 365, Some(40), true),
     ("ws-acme", "u-ben", "Hackathon demo", 40, 30, None, false),
     ("ws-acme", "u-ada", "Audit exporter", 3, 180, Some(1), false),
-    (
-        "ws-acme",
-        "u-cy",
-        "Grafana datasource",
-        10,
-        365,
-        None,
-        false,
-    ),
+    ("ws-acme", "u-cy", "Grafana datasource", 10, 365, None, false),
     ("ws-globex", "u-gus", "Globex sync", 5, 90, Some(0), false),
     ("ws-globex", "u-ben", "Globex reports", 2, 7, None, false),
 ];
@@ -69,13 +42,15 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
     let day = 86_400_000;
     let mut tx = pool.begin().await?;
     for (id, name, client_id) in WORKSPACES {
-        sqlx::query("INSERT INTO workspaces (id, name, client_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
-            .bind(id)
-            .bind(name)
-            .bind(client_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO workspaces (id, name, client_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(client_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     }
     let mut new_users = Vec::new();
     for (id, email, name) in USERS {
@@ -103,9 +78,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
             .await?;
     }
     // Tokens only for people created just now, so a restart never adds a second set.
-    for (ws, user, name, age, lifetime, used, disabled) in
-        TOKENS.into_iter().filter(|t| new_users.contains(&t.1))
-    {
+    for (ws, user, name, age, lifetime, used, disabled) in TOKENS.into_iter().filter(|t| new_users.contains(&t.1)) {
         let created = now - age * day;
         let secret = secrets::new_refresh_token();
         sqlx::query(
@@ -129,10 +102,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
     }
     tx.commit().await?;
     if !new_users.is_empty() {
-        tracing::info!(
-            users = new_users.len(),
-            "seeded the demo workspaces Acme and Globex"
-        );
+        tracing::info!(users = new_users.len(), "seeded the demo workspaces Acme and Globex");
     }
     Ok(())
 }

@@ -18,10 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
 }
 
-async fn sign_in(
-    State(state): State<AppState>,
-    ApiJson(body): ApiJson<SignInRequest>,
-) -> AppResult<Response> {
+async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignInRequest>) -> AppResult<Response> {
     let user_id = users::check_password(&state.db.pool, &body.email, &body.password)
         .await?
         .ok_or(AppError::WrongCredentials)?;
@@ -29,9 +26,7 @@ async fn sign_in(
     let me = load_me(&state, &user_id, csrf_token).await?;
     let max_age = users::SESSION_TTL_MS / 1000;
     let secure = if state.config.https() { "; Secure" } else { "" };
-    let set_cookie = format!(
-        "{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    );
+    let set_cookie = format!("{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
     let mut response = Json(me).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -40,11 +35,7 @@ async fn sign_in(
     Ok(response)
 }
 
-async fn sign_out(
-    State(state): State<AppState>,
-    _session: Session,
-    headers: HeaderMap,
-) -> AppResult<Response> {
+async fn sign_out(State(state): State<AppState>, _session: Session, headers: HeaderMap) -> AppResult<Response> {
     if let Some(cookie) = session_cookie(&headers) {
         users::delete_session(&state.db.pool, cookie).await?;
     }
@@ -53,9 +44,7 @@ async fn sign_out(
 }
 
 async fn me(State(state): State<AppState>, session: Session) -> AppResult<Json<Me>> {
-    load_me(&state, &session.user_id, session.csrf_token)
-        .await
-        .map(Json)
+    load_me(&state, &session.user_id, session.csrf_token).await.map(Json)
 }
 
 async fn load_me(state: &AppState, user_id: &str, csrf_token: String) -> AppResult<Me> {

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use token_api::tokens::{
-    BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest,
-    CreatedToken, TokenList, TokenView, ACCESS_TOKEN_TTL_SECS,
+    BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList,
+    TokenView, ACCESS_TOKEN_TTL_SECS,
 };
 use token_api::validate;
 
@@ -20,17 +20,10 @@ pub fn router() -> Router<AppState> {
         .route("/workspaces/{ws}/tokens", get(list).post(create))
         .route("/workspaces/{ws}/tokens/batch", post(batch))
         .route("/workspaces/{ws}/tokens/{id}/disable", post(disable))
-        .route(
-            "/workspaces/{ws}/tokens/{id}",
-            axum::routing::delete(delete),
-        )
+        .route("/workspaces/{ws}/tokens/{id}", axum::routing::delete(delete))
 }
 
-async fn list(
-    State(state): State<AppState>,
-    session: Session,
-    Path(ws): Path<String>,
-) -> AppResult<Json<TokenList>> {
+async fn list(State(state): State<AppState>, session: Session, Path(ws): Path<String>) -> AppResult<Json<TokenList>> {
     let mut conn = state.db.pool.acquire().await?;
     // Not a member: the same 404 as a workspace that does not exist.
     tokens::client_id_for_member(&mut conn, &ws, &session.user_id)
@@ -55,8 +48,8 @@ async fn create(
     ApiJson(body): ApiJson<CreateTokenRequest>,
 ) -> AppResult<(StatusCode, Json<CreatedToken>)> {
     let name = validate::token_name(&body.name).map_err(|e| AppError::field("name", e))?;
-    let lifetime = validate::lifetime_days(i64::from(body.lifetime_days))
-        .map_err(|e| AppError::field("lifetime_days", e))?;
+    let lifetime =
+        validate::lifetime_days(i64::from(body.lifetime_days)).map_err(|e| AppError::field("lifetime_days", e))?;
     let user = session.user_id.as_str();
     let mut tx = state.db.pool.begin().await?;
     let client_id = tokens::client_id_for_member(&mut tx, &ws, user)

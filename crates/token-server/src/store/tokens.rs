@@ -11,15 +11,9 @@ use crate::{db, secrets};
 #[derive(Clone, Copy, Debug)]
 pub enum Scope<'a> {
     /// The acting user's own grants, while they are a member of the workspace.
-    Own {
-        workspace_id: &'a str,
-        user_id: &'a str,
-    },
+    Own { workspace_id: &'a str, user_id: &'a str },
     /// Every grant of the workspace, while the acting user is an admin there.
-    Admin {
-        workspace_id: &'a str,
-        user_id: &'a str,
-    },
+    Admin { workspace_id: &'a str, user_id: &'a str },
 }
 
 impl<'a> Scope<'a> {
@@ -35,20 +29,12 @@ impl<'a> Scope<'a> {
 
     fn binds(self) -> (&'a str, &'a str) {
         match self {
-            Scope::Own {
-                workspace_id,
-                user_id,
-            }
-            | Scope::Admin {
-                workspace_id,
-                user_id,
-            } => (workspace_id, user_id),
+            Scope::Own { workspace_id, user_id } | Scope::Admin { workspace_id, user_id } => (workspace_id, user_id),
         }
     }
 }
 
-const VIEW_COLUMNS: &str =
-    "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
+const VIEW_COLUMNS: &str = "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
     g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name
     FROM grants g JOIN users o ON o.id = g.user_id LEFT JOIN users d ON d.id = g.disabled_by";
 
@@ -70,11 +56,7 @@ fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> {
         created_at: db::to_time(r.try_get(3)?),
         expires_at: db::to_time(expires_at),
         last_used_at: r.try_get::<Option<i64>, _>(5)?.map(db::to_time),
-        status: TokenStatus::at(
-            disabled_at.is_some(),
-            db::to_time(expires_at),
-            db::to_time(now_ms),
-        ),
+        status: TokenStatus::at(disabled_at.is_some(), db::to_time(expires_at), db::to_time(now_ms)),
         disabled_at: disabled_at.map(db::to_time),
         disabled_by,
         hint: r.try_get(7)?,
@@ -105,16 +87,9 @@ pub async fn list(conn: &mut AnyConnection, scope: Scope<'_>) -> sqlx::Result<Ve
 }
 
 /// One grant in scope.
-pub async fn get(
-    conn: &mut AnyConnection,
-    scope: Scope<'_>,
-    id: &str,
-) -> sqlx::Result<Option<TokenView>> {
+pub async fn get(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::Result<Option<TokenView>> {
     let (ws, user) = scope.binds();
-    let sql = format!(
-        "SELECT {VIEW_COLUMNS} WHERE {} AND g.id = $3",
-        scope.condition()
-    );
+    let sql = format!("SELECT {VIEW_COLUMNS} WHERE {} AND g.id = $3", scope.condition());
     let row = sqlx::query(&sql)
         .bind(ws)
         .bind(user)
@@ -265,10 +240,7 @@ pub async fn delete(
 
 async fn exists(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::Result<bool> {
     let (ws, user) = scope.binds();
-    let sql = format!(
-        "SELECT g.id FROM grants g WHERE g.id = $3 AND {}",
-        scope.condition()
-    );
+    let sql = format!("SELECT g.id FROM grants g WHERE g.id = $3 AND {}", scope.condition());
     let row: Option<(String,)> = sqlx::query_as(&sql)
         .bind(ws)
         .bind(user)

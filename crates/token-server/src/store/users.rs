@@ -12,8 +12,7 @@ pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
 
 /// A password hash in PHC format (argon2id, the crate's default parameters).
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::encode_b64(&secrets::random_bytes::<16>())
-        .map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    let salt = SaltString::encode_b64(&secrets::random_bytes::<16>()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -26,26 +25,17 @@ static DECOY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password(&secrets::random_secret()).unwrap_or_default());
 
 /// The user id, if the email and password match.
-pub async fn check_password(
-    pool: &AnyPool,
-    email: &str,
-    password: &str,
-) -> sqlx::Result<Option<String>> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
-            .bind(email.trim().to_lowercase())
-            .fetch_optional(pool)
-            .await?;
+pub async fn check_password(pool: &AnyPool, email: &str, password: &str) -> sqlx::Result<Option<String>> {
+    let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(pool)
+        .await?;
     let (id, hash) = match &row {
         Some((id, hash)) => (Some(id.clone()), hash.as_str()),
         None => (None, DECOY_HASH.as_str()),
     };
     let ok = PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false);
     Ok(id.filter(|_| ok))
 }
@@ -55,14 +45,16 @@ pub async fn create_session(pool: &AnyPool, user_id: &str) -> sqlx::Result<(Stri
     let cookie = secrets::random_secret();
     let csrf = secrets::random_secret();
     let now = db::now_ms();
-    sqlx::query("INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(secrets::digest(&cookie))
-        .bind(user_id)
-        .bind(&csrf)
-        .bind(now)
-        .bind(now + SESSION_TTL_MS)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(secrets::digest(&cookie))
+    .bind(user_id)
+    .bind(&csrf)
+    .bind(now)
+    .bind(now + SESSION_TTL_MS)
+    .execute(pool)
+    .await?;
     // Expired sessions of anyone go at each sign-in: cheap, and the table stays small.
     sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now)
@@ -81,15 +73,11 @@ pub async fn delete_session(pool: &AnyPool, cookie: &str) -> sqlx::Result<()> {
 }
 
 /// The user and their workspaces, workspaces by name.
-pub async fn profile(
-    pool: &AnyPool,
-    user_id: &str,
-) -> sqlx::Result<Option<(UserSummary, Vec<WorkspaceSummary>)>> {
-    let user: Option<(String, String, String)> =
-        sqlx::query_as("SELECT id, email, name FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?;
+pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(UserSummary, Vec<WorkspaceSummary>)>> {
+    let user: Option<(String, String, String)> = sqlx::query_as("SELECT id, email, name FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
     let Some((id, email, name)) = user else {
         return Ok(None);
     };

@@ -17,19 +17,13 @@ async fn client_routes_get_the_app_and_unknown_api_paths_a_problem(app: TestApp)
     for path in ["/tokens", "/admin/tokens", "/no/such/page"] {
         let reply = app.send(Method::GET, path, None, None).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}");
-        assert!(
-            reply.text.contains("<title>Token Console</title>"),
-            "{path}"
-        );
+        assert!(reply.text.contains("<title>Token Console</title>"), "{path}");
         assert_eq!(reply.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         assert_eq!(reply.headers[header::REFERRER_POLICY], "no-referrer");
     }
     let reply = app.send(Method::GET, "/api/nothing-here", None, None).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        reply.headers[header::CONTENT_TYPE],
-        "application/problem+json"
-    );
+    assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
 }
 
 async fn cross_site_writes_are_refused_before_any_handler(app: TestApp) {
@@ -59,10 +53,7 @@ async fn oversized_bodies_are_refused(app: TestApp) {
         )
         .await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        reply.headers[header::CONTENT_TYPE],
-        "application/problem+json"
-    );
+    assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
 }
 
 async fn a_restart_loses_nothing_committed(mut app: TestApp) {

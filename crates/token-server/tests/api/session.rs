@@ -19,10 +19,7 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_lists_workspaces(app: TestAp
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie} lacks {attr}");
     }
-    assert!(
-        !cookie.contains("Secure"),
-        "plain-http issuer must not set Secure"
-    );
+    assert!(!cookie.contains("Secure"), "plain-http issuer must not set Secure");
     assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
     let names: Vec<&str> = reply.body["workspaces"]
         .as_array()
@@ -59,27 +56,18 @@ async fn wrong_password_and_unknown_email_get_the_same_answer(app: TestApp) {
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong.text, unknown.text);
     assert!(!wrong.headers.contains_key(header::SET_COOKIE));
-    assert!(
-        !wrong.text.contains("nope"),
-        "the password must not be echoed"
-    );
+    assert!(!wrong.text.contains("nope"), "the password must not be echoed");
 }
 
 async fn without_a_session_the_api_answers_401(app: TestApp) {
     let reply = app.send(Method::GET, "/api/me", None, None).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        reply.headers[header::CONTENT_TYPE],
-        "application/problem+json"
-    );
+    assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
     let forged = Browser {
         cookie: "forged".into(),
         csrf: "x".into(),
     };
-    assert_eq!(
-        app.get("/api/me", &forged).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get("/api/me", &forged).await.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn writes_without_the_csrf_token_are_refused_and_write_nothing(app: TestApp) {
@@ -110,18 +98,13 @@ async fn writes_without_the_csrf_token_are_refused_and_write_nothing(app: TestAp
 
 async fn sign_out_ends_the_session(app: TestApp) {
     let ben = app.sign_in("ben@acme.test").await;
-    let reply = app
-        .send(Method::DELETE, "/api/session", Some(&ben), None)
-        .await;
+    let reply = app.send(Method::DELETE, "/api/session", Some(&ben), None).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     assert!(reply.headers[header::SET_COOKIE]
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
-    assert_eq!(
-        app.get("/api/me", &ben).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get("/api/me", &ben).await.status, StatusCode::UNAUTHORIZED);
 }
 
 crate::on_both_databases!(

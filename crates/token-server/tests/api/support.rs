@@ -58,9 +58,7 @@ impl TestApp {
                 std::env::var_os("CI").is_none(),
                 "TEST_POSTGRES_URL must be set in CI (cargo xtask test sets it)"
             );
-            eprintln!(
-                "SKIPPED (PostgreSQL): TEST_POSTGRES_URL is not set; `cargo xtask test` sets it"
-            );
+            eprintln!("SKIPPED (PostgreSQL): TEST_POSTGRES_URL is not set; `cargo xtask test` sets it");
             return None;
         };
         sqlx::any::install_default_drivers();
@@ -71,10 +69,7 @@ impl TestApp {
         conn.execute(format!("CREATE DATABASE {name}").as_str())
             .await
             .expect("create test database");
-        let base = admin_url
-            .rsplit_once('/')
-            .map(|(b, _)| b)
-            .unwrap_or(&admin_url);
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
         Some(
             TestApp::with_url(
                 format!("{base}/{name}"),
@@ -117,13 +112,7 @@ impl TestApp {
     }
 
     /// Sends a request; `json` sets the body and its content type.
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        browser: Option<&Browser>,
-        json: Option<Value>,
-    ) -> Reply {
+    pub async fn send(&self, method: Method, path: &str, browser: Option<&Browser>, json: Option<Value>) -> Reply {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(b) = browser {
             req = req
@@ -161,8 +150,7 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, browser: &Browser, json: Value) -> Reply {
-        self.send(Method::POST, path, Some(browser), Some(json))
-            .await
+        self.send(Method::POST, path, Some(browser), Some(json)).await
     }
 
     /// Signs in as one of the demo people.
@@ -175,12 +163,7 @@ impl TestApp {
                 Some(serde_json::json!({ "email": email, "password": seed::DEMO_PASSWORD })),
             )
             .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::OK,
-            "sign in as {email}: {}",
-            reply.text
-        );
+        assert_eq!(reply.status, StatusCode::OK, "sign in as {email}: {}", reply.text);
         let set_cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
         let cookie = set_cookie
             .split(';')
@@ -209,9 +192,7 @@ impl TestApp {
 
     /// The names of a user's tokens in a workspace.
     pub async fn token_names(&self, browser: &Browser, workspace: &str) -> Vec<String> {
-        let reply = self
-            .get(&format!("/api/workspaces/{workspace}/tokens"), browser)
-            .await;
+        let reply = self.get(&format!("/api/workspaces/{workspace}/tokens"), browser).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         reply.body["tokens"]
             .as_array()

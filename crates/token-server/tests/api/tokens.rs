@@ -28,10 +28,8 @@ async fn generating_reveals_both_secrets_once_and_never_again(app: TestApp) {
     assert_eq!(token["status"], "active");
     assert_eq!(token["hint"], token_format::hint(refresh));
     assert_eq!(token["last_used_at"], Value::Null);
-    let created =
-        chrono::DateTime::parse_from_rfc3339(token["created_at"].as_str().unwrap()).unwrap();
-    let expires =
-        chrono::DateTime::parse_from_rfc3339(token["expires_at"].as_str().unwrap()).unwrap();
+    let created = chrono::DateTime::parse_from_rfc3339(token["created_at"].as_str().unwrap()).unwrap();
+    let expires = chrono::DateTime::parse_from_rfc3339(token["expires_at"].as_str().unwrap()).unwrap();
     assert_eq!(expires - created, chrono::Duration::days(30));
 
     let claims = app
@@ -51,8 +49,7 @@ async fn generating_reveals_both_secrets_once_and_never_again(app: TestApp) {
         assert!(!list.text.contains(secret));
         assert!(!app.get("/api/me", &ben).await.text.contains(secret));
     }
-    let body =
-        &refresh[token_format::PREFIX.len()..token_format::PREFIX.len() + token_format::BODY_LEN];
+    let body = &refresh[token_format::PREFIX.len()..token_format::PREFIX.len() + token_format::BODY_LEN];
     let stored: Vec<(String,)> = sqlx::query_as("SELECT refresh_digest FROM grants")
         .fetch_all(&app.state.db.pool)
         .await
@@ -100,16 +97,8 @@ async fn bad_input_names_the_field_and_writes_nothing(app: TestApp) {
             "invalid_type",
         ),
         (json!({"name": "", "lifetime_days": 7}), "name", "required"),
-        (
-            json!({"name": "   ", "lifetime_days": 7}),
-            "name",
-            "required",
-        ),
-        (
-            json!({"name": "x".repeat(101), "lifetime_days": 7}),
-            "name",
-            "too_long",
-        ),
+        (json!({"name": "   ", "lifetime_days": 7}), "name", "required"),
+        (json!({"name": "x".repeat(101), "lifetime_days": 7}), "name", "too_long"),
         (
             json!({"name": "bell\u{7}", "lifetime_days": 7}),
             "name",
@@ -120,11 +109,7 @@ async fn bad_input_names_the_field_and_writes_nothing(app: TestApp) {
             "name",
             "control_characters",
         ),
-        (
-            json!({"name": 5, "lifetime_days": 7}),
-            "name",
-            "invalid_type",
-        ),
+        (json!({"name": 5, "lifetime_days": 7}), "name", "invalid_type"),
         (json!({"lifetime_days": 7}), "name", "required"),
         (json!({"name": "a"}), "lifetime_days", "required"),
         (
@@ -134,24 +119,11 @@ async fn bad_input_names_the_field_and_writes_nothing(app: TestApp) {
         ),
     ];
     for (body, field, code) in cases {
-        let reply = app
-            .post("/api/workspaces/ws-acme/tokens", &ben, body.clone())
-            .await;
+        let reply = app.post("/api/workspaces/ws-acme/tokens", &ben, body.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
-        assert_eq!(
-            reply.headers[header::CONTENT_TYPE],
-            "application/problem+json"
-        );
-        assert_eq!(
-            reply.body["errors"][0]["field"], field,
-            "{body}: {}",
-            reply.text
-        );
-        assert_eq!(
-            reply.body["errors"][0]["code"], code,
-            "{body}: {}",
-            reply.text
-        );
+        assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
+        assert_eq!(reply.body["errors"][0]["field"], field, "{body}: {}", reply.text);
+        assert_eq!(reply.body["errors"][0]["code"], code, "{body}: {}", reply.text);
     }
     // Malformed JSON and the wrong media type.
     let malformed = Request::builder()
@@ -164,10 +136,7 @@ async fn bad_input_names_the_field_and_writes_nothing(app: TestApp) {
         .unwrap();
     let reply = app.raw(malformed).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert!(reply.body["detail"]
-        .as_str()
-        .unwrap()
-        .contains("malformed JSON"));
+    assert!(reply.body["detail"].as_str().unwrap().contains("malformed JSON"));
     let form = Request::builder()
         .method(Method::POST)
         .uri("/api/workspaces/ws-acme/tokens")
@@ -176,20 +145,13 @@ async fn bad_input_names_the_field_and_writes_nothing(app: TestApp) {
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from("name=a&lifetime_days=3"))
         .unwrap();
-    assert_eq!(
-        app.raw(form).await.status,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
+    assert_eq!(app.raw(form).await.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(app.grant_count().await, before, "no bad request may write");
 }
 
 async fn chinese_and_emoji_names_work_and_boundaries_are_inclusive(app: TestApp) {
     let ben = app.sign_in("ben@acme.test").await;
-    for (name, days) in [
-        ("部署机器人", 1),
-        ("🚀 deploy", 365),
-        (&*"名".repeat(100), 7),
-    ] {
+    for (name, days) in [("部署机器人", 1), ("🚀 deploy", 365), (&*"名".repeat(100), 7)] {
         let reply = app
             .post(
                 "/api/workspaces/ws-acme/tokens",
@@ -253,9 +215,7 @@ async fn users_and_workspaces_are_isolated(app: TestApp) {
     // Cy is no member of Globex: listing and generating there are 404s and write nothing.
     let before = app.grant_count().await;
     assert_eq!(
-        app.get("/api/workspaces/ws-globex/tokens", &cy)
-            .await
-            .status,
+        app.get("/api/workspaces/ws-globex/tokens", &cy).await.status,
         StatusCode::NOT_FOUND
     );
     let reply = app
@@ -342,12 +302,8 @@ async fn a_batch_reports_each_id_and_refuses_oversized_batches(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
-    app.post(
-        &format!("/api/workspaces/ws-acme/tokens/{b}/disable"),
-        &ben,
-        json!({}),
-    )
-    .await;
+    app.post(&format!("/api/workspaces/ws-acme/tokens/{b}/disable"), &ben, json!({}))
+        .await;
 
     let reply = app
         .post(
@@ -363,10 +319,7 @@ async fn a_batch_reports_each_id_and_refuses_oversized_batches(app: TestApp) {
         .iter()
         .map(|r| r["outcome"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        outcomes,
-        ["done", "already_disabled", "not_found", "not_found"]
-    );
+    assert_eq!(outcomes, ["done", "already_disabled", "not_found", "not_found"]);
 
     let reply = app
         .post(
@@ -383,9 +336,7 @@ async fn a_batch_reports_each_id_and_refuses_oversized_batches(app: TestApp) {
         .collect();
     assert_eq!(outcomes, ["done", "not_found"]);
     assert!(
-        app.token_names(&cy, "ws-acme")
-            .await
-            .contains(&"cy's".to_owned()),
+        app.token_names(&cy, "ws-acme").await.contains(&"cy's".to_owned()),
         "cy's token survives"
     );
 
