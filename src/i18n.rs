@@ -159,6 +159,6 @@ mod tests {
         let zh = Locale::ZhCn.messages();
         assert_ne!(en.sign_in_button, zh.sign_in_button);
         assert_ne!(en.users_title, zh.users_title);
-        assert_eq!((zh.signed_in_as)("ben@acme.test").contains("ben@acme.test"), true);
+        assert!((zh.signed_in_as)("ben@acme.test").contains("ben@acme.test"));
     }
 }
