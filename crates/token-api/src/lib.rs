@@ -5,6 +5,7 @@
 //! chrono only, so it builds for `wasm32-unknown-unknown` and for the server alike.
 
 pub mod auth;
+pub mod oauth;
 pub mod problem;
 pub mod token_format;
 pub mod tokens;

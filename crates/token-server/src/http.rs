@@ -1,6 +1,7 @@
 //! The routes, assembled: one `router()` per resource, then the layers every response gets.
 
 mod health;
+mod oauth;
 mod session;
 mod spa;
 mod tokens;
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(session::router())
         .merge(tokens::router())
+        .merge(oauth::resource_router())
         .fallback(|| async { problem_response(StatusCode::NOT_FOUND, None, vec![]) })
         // Everything the API answers is about one signed-in user: no cache may keep it.
         .layer(SetResponseHeaderLayer::overriding(
@@ -32,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .nest("/api", api)
+        .merge(oauth::router())
         .merge(spa::router(&state.config.dist))
         .layer(middleware::from_fn(refuse_cross_site_writes))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -2,5 +2,6 @@
 //! user's or another workspace's id finds nothing, exactly like an id that does not exist.
 
 pub mod audit;
+pub mod refresh;
 pub mod tokens;
 pub mod users;

@@ -51,10 +51,11 @@ async fn create(
     let lifetime =
         validate::lifetime_days(i64::from(body.lifetime_days)).map_err(|e| AppError::field("lifetime_days", e))?;
     let user = session.user_id.as_str();
-    let mut tx = state.db.pool.begin().await?;
-    let client_id = tokens::client_id_for_member(&mut tx, &ws, user)
+    // Read before the transaction: on SQLite one that reads first cannot wait for the write lock.
+    let client_id = tokens::client_id_for_member(&mut *state.db.pool.acquire().await?, &ws, user)
         .await?
         .ok_or(AppError::NotFound)?;
+    let mut tx = state.db.pool.begin().await?;
     let (id, refresh_token) = tokens::create(&mut tx, &ws, user, &name, lifetime, ip.as_deref())
         .await?
         .ok_or(AppError::NotFound)?;

@@ -27,21 +27,60 @@ impl Action {
     }
 }
 
-/// One event about one grant.
-#[derive(Clone, Debug)]
-pub struct Event<'a> {
-    pub workspace_id: &'a str,
-    pub action: Action,
-    pub actor_id: Option<&'a str>,
-    pub owner_id: &'a str,
-    pub grant_id: &'a str,
-    pub grant_name: &'a str,
+/// The columns every statement that changes a grant returns, for its audit event.
+pub const RETURNING_GRANT: &str = "RETURNING id, workspace_id, user_id, name";
+
+/// A changed grant as `RETURNING_GRANT` gives it: id, workspace, owner, name.
+pub type GrantRow = (String, String, String, String);
+
+/// From where, and why, a change was made.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Acting<'a> {
     pub ip: Option<&'a str>,
     pub reason: Option<&'a str>,
 }
 
+/// Records `action` on a changed grant; `actor_id` is `None` when the service itself acted
+/// (reuse detection, a client's revocation).
+pub async fn record_change(
+    conn: &mut AnyConnection,
+    action: Action,
+    grant: &GrantRow,
+    actor_id: Option<&str>,
+    acting: Acting<'_>,
+) -> sqlx::Result<()> {
+    let (grant_id, workspace_id, owner_id, grant_name) = grant;
+    record(
+        conn,
+        Event {
+            workspace_id,
+            action,
+            actor_id,
+            owner_id,
+            grant_id,
+            grant_name,
+            ip: acting.ip,
+            reason: acting.reason,
+        },
+    )
+    .await
+}
+
+/// One event about one grant.
+#[derive(Clone, Debug)]
+struct Event<'a> {
+    workspace_id: &'a str,
+    action: Action,
+    actor_id: Option<&'a str>,
+    owner_id: &'a str,
+    grant_id: &'a str,
+    grant_name: &'a str,
+    ip: Option<&'a str>,
+    reason: Option<&'a str>,
+}
+
 /// Records the event.
-pub async fn record(conn: &mut AnyConnection, e: Event<'_>) -> sqlx::Result<()> {
+async fn record(conn: &mut AnyConnection, e: Event<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, owner_id, grant_id, grant_name, ip, reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

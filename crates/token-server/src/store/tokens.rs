@@ -4,7 +4,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use token_api::tokens::{BatchOutcome, Person, TokenStatus, TokenView};
 
-use super::audit::{self, Action, Event};
+pub use super::audit::Acting;
+use super::audit::{record_change, Action, GrantRow, RETURNING_GRANT};
 use crate::{db, secrets};
 
 /// Whose grants a statement may touch. Both bind the workspace as `$1` and the acting user as `$2`.
@@ -132,28 +133,16 @@ pub async fn create(
     if inserted == 0 {
         return Ok(None);
     }
-    audit::record(
+    let grant = (id, workspace_id.to_owned(), user_id.to_owned(), name.to_owned());
+    record_change(
         conn,
-        Event {
-            workspace_id,
-            action: Action::Created,
-            actor_id: Some(user_id),
-            owner_id: user_id,
-            grant_id: &id,
-            grant_name: name,
-            ip,
-            reason: None,
-        },
+        Action::Created,
+        &grant,
+        Some(user_id),
+        Acting { ip, reason: None },
     )
     .await?;
-    Ok(Some((id, refresh)))
-}
-
-/// Who acts, from where, and why: recorded with every change.
-#[derive(Clone, Copy, Debug)]
-pub struct Acting<'a> {
-    pub ip: Option<&'a str>,
-    pub reason: Option<&'a str>,
+    Ok(Some((grant.0, refresh)))
 }
 
 /// Disables a grant in scope. Disabling a disabled grant changes nothing.
@@ -166,10 +155,10 @@ pub async fn disable(
     let (ws, actor) = scope.binds();
     let sql = format!(
         "UPDATE grants AS g SET disabled_at = $4, disabled_by = $2, disabled_reason = $5
-         WHERE g.id = $3 AND g.disabled_at IS NULL AND {} RETURNING user_id, name",
+         WHERE g.id = $3 AND g.disabled_at IS NULL AND {} {RETURNING_GRANT}",
         scope.condition()
     );
-    let changed: Option<(String, String)> = sqlx::query_as(&sql)
+    let changed: Option<GrantRow> = sqlx::query_as(&sql)
         .bind(ws)
         .bind(actor)
         .bind(id)
@@ -178,21 +167,8 @@ pub async fn disable(
         .fetch_optional(&mut *conn)
         .await?;
     match changed {
-        Some((owner, name)) => {
-            audit::record(
-                conn,
-                Event {
-                    workspace_id: ws,
-                    action: Action::Disabled,
-                    actor_id: Some(actor),
-                    owner_id: &owner,
-                    grant_id: id,
-                    grant_name: &name,
-                    ip: acting.ip,
-                    reason: acting.reason,
-                },
-            )
-            .await?;
+        Some(grant) => {
+            record_change(conn, Action::Disabled, &grant, Some(actor), acting).await?;
             Ok(BatchOutcome::Done)
         }
         None if exists(conn, scope, id).await? => Ok(BatchOutcome::AlreadyDisabled),
@@ -209,32 +185,19 @@ pub async fn delete(
 ) -> sqlx::Result<BatchOutcome> {
     let (ws, actor) = scope.binds();
     let sql = format!(
-        "DELETE FROM grants AS g WHERE g.id = $3 AND {} RETURNING user_id, name",
+        "DELETE FROM grants AS g WHERE g.id = $3 AND {} {RETURNING_GRANT}",
         scope.condition()
     );
-    let deleted: Option<(String, String)> = sqlx::query_as(&sql)
+    let deleted: Option<GrantRow> = sqlx::query_as(&sql)
         .bind(ws)
         .bind(actor)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some((owner, name)) = deleted else {
+    let Some(grant) = deleted else {
         return Ok(BatchOutcome::NotFound);
     };
-    audit::record(
-        conn,
-        Event {
-            workspace_id: ws,
-            action: Action::Deleted,
-            actor_id: Some(actor),
-            owner_id: &owner,
-            grant_id: id,
-            grant_name: &name,
-            ip: acting.ip,
-            reason: acting.reason,
-        },
-    )
-    .await?;
+    record_change(conn, Action::Deleted, &grant, Some(actor), acting).await?;
     Ok(BatchOutcome::Done)
 }
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod oauth;
 mod serving;
 mod session;
 mod tokens;

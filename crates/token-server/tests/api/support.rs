@@ -153,6 +153,45 @@ impl TestApp {
         self.send(Method::POST, path, Some(browser), Some(json)).await
     }
 
+    /// Posts a form to an OAuth endpoint, as a standard client does.
+    pub async fn form(&self, path: &str, params: &[(&str, &str)], authorization: Option<&str>) -> Reply {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(auth) = authorization {
+            req = req.header(header::AUTHORIZATION, auth);
+        }
+        self.raw(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Exchanges a refresh token at the token endpoint with the client id in the form.
+    pub async fn refresh(&self, client_id: &str, refresh_token: &str) -> Reply {
+        self.form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+                ("client_id", client_id),
+            ],
+            None,
+        )
+        .await
+    }
+
+    /// Calls the protected resource of a workspace with an access token.
+    pub async fn whoami(&self, workspace: &str, access_token: &str) -> Reply {
+        let req = Request::builder()
+            .uri(format!("/api/resource/workspaces/{workspace}/whoami"))
+            .header(header::AUTHORIZATION, format!("Bearer {access_token}"))
+            .body(Body::empty())
+            .unwrap();
+        self.raw(req).await
+    }
+
     /// Signs in as one of the demo people.
     pub async fn sign_in(&self, email: &str) -> Browser {
         let reply = self

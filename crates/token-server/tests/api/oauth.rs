@@ -1,0 +1,459 @@
+//! The OAuth 2.0 endpoints, driven as a standard client drives them (form-encoded bodies).
+
+use std::collections::BTreeMap;
+
+use axum::http::{header, Method, StatusCode};
+use base64::Engine;
+use serde_json::json;
+use token_api::token_format;
+
+use crate::support::{Reply, TestApp};
+
+/// A fresh token of Ben's in Acme: (id, refresh token, access token).
+async fn bens_token(app: &TestApp, name: &str) -> (String, String, String) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let created = app.create_token(&ben, "ws-acme", name).await;
+    let s = |k: &str| created[k].as_str().unwrap().to_owned();
+    (
+        created["token"]["id"].as_str().unwrap().to_owned(),
+        s("refresh_token"),
+        s("access_token"),
+    )
+}
+
+fn oauth_error(reply: &Reply) -> &str {
+    assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store", "{}", reply.text);
+    reply.body["error"].as_str().unwrap_or_default()
+}
+
+async fn a_refresh_rotates_and_its_access_token_works_in_its_workspace_only(app: TestApp) {
+    let (id, refresh, _) = bens_token(&app, "cli").await;
+    let reply = app.refresh("tcc_acme", &refresh).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(reply.headers[header::PRAGMA], "no-cache");
+    assert_eq!(reply.body["token_type"], "Bearer");
+    assert_eq!(reply.body["expires_in"], 3600);
+    let new_refresh = reply.body["refresh_token"].as_str().unwrap();
+    assert_ne!(new_refresh, refresh);
+    assert_eq!(token_format::check(new_refresh), Ok(()));
+    let access = reply.body["access_token"].as_str().unwrap();
+
+    let who = app.whoami("ws-acme", access).await;
+    assert_eq!(who.status, StatusCode::OK, "{}", who.text);
+    assert_eq!(who.body["email"], "ben@acme.test");
+    assert_eq!(who.body["workspace_name"], "Acme");
+    assert_eq!(who.body["token_id"], id.as_str());
+    // Ben is a member of Globex too, but this token works in Acme only.
+    let elsewhere = app.whoami("ws-globex", access).await;
+    assert_eq!(elsewhere.status, StatusCode::FORBIDDEN);
+    let challenge = elsewhere.headers[header::WWW_AUTHENTICATE].to_str().unwrap();
+    assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
+
+    // The list shows the use and the new hint.
+    let ben = app.sign_in("ben@acme.test").await;
+    let list = app.get("/api/workspaces/ws-acme/tokens", &ben).await;
+    let token = list.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert!(token["last_used_at"].is_string());
+    assert_eq!(token["hint"], token_format::hint(new_refresh));
+    // And the new refresh token refreshes in turn.
+    assert_eq!(app.refresh("tcc_acme", new_refresh).await.status, StatusCode::OK);
+}
+
+async fn every_dead_refresh_token_gets_invalid_grant(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let (disabled_id, disabled, _) = bens_token(&app, "disabled").await;
+    app.post(
+        &format!("/api/workspaces/ws-acme/tokens/{disabled_id}/disable"),
+        &ben,
+        json!({}),
+    )
+    .await;
+    let (deleted_id, deleted, _) = bens_token(&app, "deleted").await;
+    app.send(
+        Method::DELETE,
+        &format!("/api/workspaces/ws-acme/tokens/{deleted_id}"),
+        Some(&ben),
+        None,
+    )
+    .await;
+    let (expired_id, expired, _) = bens_token(&app, "expired").await;
+    sqlx::query("UPDATE grants SET expires_at = $1 WHERE id = $2")
+        .bind(chrono::Utc::now().timestamp_millis() - 1)
+        .bind(&expired_id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let (_, acme_token, _) = bens_token(&app, "acme only").await;
+    let unknown = token_format::encode(&"A".repeat(token_format::BODY_LEN));
+    let malformed = format!("{}x", &acme_token[..acme_token.len() - 1]);
+
+    for (what, client, token) in [
+        ("disabled", "tcc_acme", disabled.as_str()),
+        ("deleted", "tcc_acme", deleted.as_str()),
+        ("expired", "tcc_acme", expired.as_str()),
+        ("unknown", "tcc_acme", unknown.as_str()),
+        ("bad checksum", "tcc_acme", malformed.as_str()),
+        ("other workspace's client", "tcc_globex", acme_token.as_str()),
+    ] {
+        let reply = app.refresh(client, token).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{what}: {}", reply.text);
+        assert_eq!(oauth_error(&reply), "invalid_grant", "{what}");
+        assert!(!reply.text.contains(token), "{what}: the token must not be echoed");
+    }
+    // The Acme token still works in Acme after being tried at Globex.
+    assert_eq!(app.refresh("tcc_acme", &acme_token).await.status, StatusCode::OK);
+}
+
+async fn replaying_a_rotated_refresh_token_disables_the_grant(app: TestApp) {
+    let (id, first, _) = bens_token(&app, "replayed").await;
+    let second = app.refresh("tcc_acme", &first).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let replay = app.refresh("tcc_acme", &first).await;
+    assert_eq!(oauth_error(&replay), "invalid_grant");
+    // The thief's replay killed the legitimate client's current token too.
+    assert_eq!(oauth_error(&app.refresh("tcc_acme", &second).await), "invalid_grant");
+    let ben = app.sign_in("ben@acme.test").await;
+    let list = app.get("/api/workspaces/ws-acme/tokens", &ben).await;
+    let token = list.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(token["status"], "disabled");
+    let actions: Vec<(String,)> =
+        sqlx::query_as("SELECT action FROM audit_events WHERE grant_id = $1 ORDER BY at, action")
+            .bind(&id)
+            .fetch_all(&app.state.db.pool)
+            .await
+            .unwrap();
+    let actions: Vec<&str> = actions.iter().map(|(a,)| a.as_str()).collect();
+    assert!(actions.contains(&"reuse_detected"), "{actions:?}");
+}
+
+async fn the_token_endpoint_answers_bad_requests_in_the_rfc_6749_shape(app: TestApp) {
+    let (_, refresh, _) = bens_token(&app, "shape").await;
+    let r = refresh.as_str();
+    let cases: Vec<(&str, Vec<(&str, &str)>, Option<String>, StatusCode, &str)> = vec![
+        (
+            "no grant_type",
+            vec![("refresh_token", r), ("client_id", "tcc_acme")],
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "password grant",
+            vec![
+                ("grant_type", "password"),
+                ("username", "ben"),
+                ("client_id", "tcc_acme"),
+            ],
+            None,
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+        ),
+        (
+            "repeated parameter",
+            vec![
+                ("grant_type", "refresh_token"),
+                ("refresh_token", r),
+                ("refresh_token", r),
+                ("client_id", "tcc_acme"),
+            ],
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "no refresh_token",
+            vec![("grant_type", "refresh_token"), ("client_id", "tcc_acme")],
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "no client",
+            vec![("grant_type", "refresh_token"), ("refresh_token", r)],
+            None,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "unknown client",
+            vec![
+                ("grant_type", "refresh_token"),
+                ("refresh_token", r),
+                ("client_id", "tcc_nobody"),
+            ],
+            None,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            "a client secret",
+            vec![("grant_type", "refresh_token"), ("refresh_token", r)],
+            Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("tcc_acme:s3cret")
+            )),
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+    ];
+    for (what, params, auth, status, code) in cases {
+        let reply = app.form("/oauth2/token", &params, auth.as_deref()).await;
+        assert_eq!(reply.status, status, "{what}: {}", reply.text);
+        assert_eq!(oauth_error(&reply), code, "{what}");
+        assert!(!reply.text.contains(r), "{what}: the token must not be echoed");
+    }
+    let json_body = app
+        .send(
+            Method::POST,
+            "/oauth2/token",
+            None,
+            Some(json!({"grant_type": "refresh_token"})),
+        )
+        .await;
+    assert_eq!(oauth_error(&json_body), "invalid_request");
+    // None of that consumed the token.
+    assert_eq!(app.refresh("tcc_acme", r).await.status, StatusCode::OK);
+}
+
+async fn a_client_may_name_itself_with_http_basic(app: TestApp) {
+    let (_, refresh, _) = bens_token(&app, "basic").await;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("tcc_acme:")
+    );
+    let reply = app
+        .form(
+            "/oauth2/token",
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+            Some(&basic),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+}
+
+async fn revocation_disables_the_grant_and_is_quiet_about_unknown_tokens(app: TestApp) {
+    let (_, refresh, access) = bens_token(&app, "revoked").await;
+    let unknown = token_format::encode(&"B".repeat(token_format::BODY_LEN));
+    for token in [unknown.as_str(), "garbage"] {
+        let reply = app
+            .form("/oauth2/revoke", &[("token", token), ("client_id", "tcc_acme")], None)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{token}");
+    }
+    // Another workspace's client cannot revoke Acme's token.
+    let reply = app
+        .form(
+            "/oauth2/revoke",
+            &[("token", &refresh), ("client_id", "tcc_globex")],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let reply = app
+        .form("/oauth2/revoke", &[("token", &access), ("client_id", "tcc_acme")], None)
+        .await;
+    assert_eq!(oauth_error(&reply), "unsupported_token_type");
+    assert_eq!(
+        app.whoami("ws-acme", &access).await.status,
+        StatusCode::OK,
+        "access tokens live until they expire"
+    );
+    let reply = app
+        .form(
+            "/oauth2/revoke",
+            &[("token", &refresh), ("client_id", "tcc_acme")],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(oauth_error(&app.refresh("tcc_acme", &refresh).await), "invalid_grant");
+    let again = app
+        .form(
+            "/oauth2/revoke",
+            &[("token", &refresh), ("client_id", "tcc_acme")],
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "revoking twice is fine");
+}
+
+async fn introspection_needs_a_caller_and_tells_only_about_its_workspace(app: TestApp) {
+    let (id, refresh, access) = bens_token(&app, "introspected").await;
+    let unauthenticated = app.form("/oauth2/introspect", &[("token", &refresh)], None).await;
+    assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
+    assert!(unauthenticated.headers.contains_key(header::WWW_AUTHENTICATE));
+
+    let bearer = format!("Bearer {access}");
+    let reply = app
+        .form("/oauth2/introspect", &[("token", &refresh)], Some(&bearer))
+        .await;
+    assert_eq!(reply.body["active"], true, "{}", reply.text);
+    assert_eq!(reply.body["token_type"], "refresh_token");
+    assert_eq!(reply.body["sub"], "u-ben");
+    let reply = app
+        .form("/oauth2/introspect", &[("token", &access)], Some(&bearer))
+        .await;
+    assert_eq!(reply.body["active"], true);
+    assert_eq!(reply.body["client_id"], "tcc_acme");
+
+    // A caller from Globex learns nothing about Acme's tokens.
+    let gus = app.sign_in("gus@globex.test").await;
+    let globex_access = app.create_token(&gus, "ws-globex", "gus").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let globex = format!("Bearer {globex_access}");
+    for token in [&refresh, &access] {
+        let reply = app.form("/oauth2/introspect", &[("token", token)], Some(&globex)).await;
+        assert_eq!(reply.body, json!({"active": false}));
+    }
+    let ben = app.sign_in("ben@acme.test").await;
+    app.post(&format!("/api/workspaces/ws-acme/tokens/{id}/disable"), &ben, json!({}))
+        .await;
+    let reply = app
+        .form("/oauth2/introspect", &[("token", &refresh)], Some(&bearer))
+        .await;
+    assert_eq!(reply.body, json!({"active": false}));
+    let reply = app
+        .form("/oauth2/introspect", &[("token", "nonsense")], Some(&bearer))
+        .await;
+    assert_eq!(reply.body, json!({"active": false}));
+}
+
+async fn metadata_names_every_endpoint_and_the_jwks_holds_the_key(app: TestApp) {
+    let meta = app
+        .send(Method::GET, "/.well-known/oauth-authorization-server", None, None)
+        .await;
+    assert_eq!(meta.status, StatusCode::OK);
+    assert_eq!(meta.body["issuer"], "http://issuer.test");
+    for (field, path) in [
+        ("token_endpoint", "/oauth2/token"),
+        ("revocation_endpoint", "/oauth2/revoke"),
+        ("introspection_endpoint", "/oauth2/introspect"),
+        ("jwks_uri", "/oauth2/jwks"),
+    ] {
+        assert_eq!(meta.body[field], format!("http://issuer.test{path}"));
+        if field == "jwks_uri" {
+            let jwks = app.send(Method::GET, path, None, None).await;
+            let key = &jwks.body["keys"][0];
+            assert_eq!(
+                (key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str()),
+                (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+            );
+            assert!(key.get("d").is_none(), "never the private key");
+        }
+    }
+    assert_eq!(meta.body["grant_types_supported"], json!(["refresh_token"]));
+}
+
+async fn the_resource_answers_rfc_6750_errors(app: TestApp) {
+    let none = app
+        .send(Method::GET, "/api/resource/workspaces/ws-acme/whoami", None, None)
+        .await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(none.headers[header::WWW_AUTHENTICATE], "Bearer realm=\"token-console\"");
+    let (_, refresh, access) = bens_token(&app, "resource").await;
+    for bad in [refresh.as_str(), "a.b.c", &access[..access.len() - 2]] {
+        let reply = app.whoami("ws-acme", bad).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{bad}");
+        assert!(reply.headers[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .contains("error=\"invalid_token\""));
+    }
+}
+
+async fn of_fifty_concurrent_refreshes_exactly_one_wins(app: TestApp) {
+    let (_, refresh, _) = bens_token(&app, "raced").await;
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let app_router = app.router.clone();
+        let refresh = refresh.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = format!("grant_type=refresh_token&client_id=tcc_acme&refresh_token={refresh}");
+            let req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/oauth2/token")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let res = tower::ServiceExt::oneshot(app_router, req).await.unwrap();
+            let status = res.status();
+            let bytes = http_body_util::BodyExt::collect(res.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            (status, body["error"].as_str().map(str::to_owned))
+        }));
+    }
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for task in tasks {
+        let (status, error) = task.await.unwrap();
+        *counts
+            .entry(format!("{} {}", status.as_u16(), error.unwrap_or_default()))
+            .or_default() += 1;
+    }
+    let expected: BTreeMap<String, usize> = [("200 ".to_owned(), 1), ("400 invalid_grant".to_owned(), 49)].into();
+    assert_eq!(counts, expected);
+}
+
+async fn a_refresh_racing_a_disable_leaves_no_live_refresh_token(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    for round in 0..10 {
+        let created = app.create_token(&ben, "ws-acme", &format!("race {round}")).await;
+        let id = created["token"]["id"].as_str().unwrap().to_owned();
+        let refresh = created["refresh_token"].as_str().unwrap().to_owned();
+        let disable_path = format!("/api/workspaces/ws-acme/tokens/{id}/disable");
+        let (refreshed, _) = tokio::join!(
+            app.refresh("tcc_acme", &refresh),
+            app.post(&disable_path, &ben, json!({}))
+        );
+        assert!(
+            refreshed.status.is_success() || refreshed.status == StatusCode::BAD_REQUEST,
+            "{}",
+            refreshed.text
+        );
+        if let Some(new_refresh) = refreshed.body["refresh_token"].as_str() {
+            assert_eq!(
+                oauth_error(&app.refresh("tcc_acme", new_refresh).await),
+                "invalid_grant",
+                "round {round}"
+            );
+        }
+        assert_eq!(
+            oauth_error(&app.refresh("tcc_acme", &refresh).await),
+            "invalid_grant",
+            "round {round}"
+        );
+    }
+}
+
+crate::on_both_databases!(
+    a_refresh_rotates_and_its_access_token_works_in_its_workspace_only,
+    every_dead_refresh_token_gets_invalid_grant,
+    replaying_a_rotated_refresh_token_disables_the_grant,
+    the_token_endpoint_answers_bad_requests_in_the_rfc_6749_shape,
+    a_client_may_name_itself_with_http_basic,
+    revocation_disables_the_grant_and_is_quiet_about_unknown_tokens,
+    introspection_needs_a_caller_and_tells_only_about_its_workspace,
+    metadata_names_every_endpoint_and_the_jwks_holds_the_key,
+    the_resource_answers_rfc_6750_errors,
+    of_fifty_concurrent_refreshes_exactly_one_wins,
+    a_refresh_racing_a_disable_leaves_no_live_refresh_token,
+);
