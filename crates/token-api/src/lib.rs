@@ -4,6 +4,7 @@
 //! so the browser and the server reject the same input in the same way. It depends on serde and
 //! chrono only, so it builds for `wasm32-unknown-unknown` and for the server alike.
 
+pub mod admin;
 pub mod auth;
 pub mod oauth;
 pub mod problem;

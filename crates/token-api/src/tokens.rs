@@ -94,6 +94,9 @@ pub enum BatchAction {
 pub struct BatchRequest {
     pub action: BatchAction,
     pub ids: Vec<String>,
+    /// Why, for the audit trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What happened to one id of a batch.

@@ -96,6 +96,20 @@ pub fn lifetime_days(days: i64) -> Result<u32, Invalid> {
         .ok_or(Invalid::OutOfRange)
 }
 
+/// Checks an admin's reason for an action and returns it trimmed; empty means none.
+pub fn reason(raw: Option<&str>) -> Result<Option<String>, Invalid> {
+    let Some(reason) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    if reason.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Invalid::ControlCharacters);
+    }
+    if reason.chars().count() > crate::admin::REASON_MAX_CHARS {
+        return Err(Invalid::TooLong);
+    }
+    Ok(Some(reason.to_owned()))
+}
+
 /// Checks the size of a batch.
 pub fn batch_ids(ids: &[String]) -> Result<(), Invalid> {
     match ids.len() {
@@ -153,6 +167,19 @@ mod tests {
             assert_eq!(Invalid::from_code(i.code()), Some(i));
         }
         assert_eq!(Invalid::from_code("nonsense"), None);
+    }
+
+    #[test]
+    fn reasons_are_optional_trimmed_and_bounded() {
+        assert_eq!(reason(None), Ok(None));
+        assert_eq!(reason(Some("  ")), Ok(None));
+        assert_eq!(
+            reason(Some(" leaked in a log \n")),
+            Ok(Some("leaked in a log".to_owned()))
+        );
+        assert_eq!(reason(Some("two\nlines")), Ok(Some("two\nlines".to_owned())));
+        assert_eq!(reason(Some("tab\there")), Err(Invalid::ControlCharacters));
+        assert_eq!(reason(Some(&"r".repeat(501))), Err(Invalid::TooLong));
     }
 
     #[test]

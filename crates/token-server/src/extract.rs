@@ -39,6 +39,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A JSON body that may be left out: an empty body is `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let empty = req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v == "0")
+            || !req.headers().contains_key(header::CONTENT_TYPE);
+        if empty {
+            return Ok(OptionalJson(T::default()));
+        }
+        ApiJson::from_request(req, state)
+            .await
+            .map(|ApiJson(v)| OptionalJson(v))
+    }
+}
+
 /// Turns a serde error into a problem without echoing the value that was sent (it may be a password).
 fn json_problem(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let path = e.path().to_string();

@@ -1,5 +1,6 @@
 //! The routes, assembled: one `router()` per resource, then the layers every response gets.
 
+mod admin;
 mod health;
 mod oauth;
 mod session;
@@ -24,6 +25,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(session::router())
         .merge(tokens::router())
+        .merge(admin::router())
         .merge(oauth::resource_router())
         .fallback(|| async { problem_response(StatusCode::NOT_FOUND, None, vec![]) })
         // Everything the API answers is about one signed-in user: no cache may keep it.

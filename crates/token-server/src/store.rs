@@ -1,7 +1,9 @@
 //! The queries. Every access check sits in the statement that reads or writes, so another
 //! user's or another workspace's id finds nothing, exactly like an id that does not exist.
 
+pub mod admin;
 pub mod audit;
 pub mod refresh;
+pub mod sql;
 pub mod tokens;
 pub mod users;

@@ -1,9 +1,14 @@
-//! A member's own tokens in one workspace: list, generate, disable, delete, and batches of both.
+//! Tokens: a member's own (`/workspaces/{ws}/tokens`) and, for admins, every token of the
+//! workspace (`/workspaces/{ws}/admin/tokens`). Disable, delete and batches are one set of
+//! handlers for both; `ADMIN` picks the scope.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use sqlx::AnyConnection;
+use token_api::admin::ActionRequest;
+use token_api::auth::Role;
 use token_api::tokens::{
     BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList,
     TokenView, ACCESS_TOKEN_TTL_SECS,
@@ -11,16 +16,46 @@ use token_api::tokens::{
 use token_api::validate;
 
 use crate::error::{AppError, AppResult};
-use crate::extract::{ApiJson, ClientIp, Session};
+use crate::extract::{ApiJson, ClientIp, OptionalJson, Session};
 use crate::store::tokens::{self, Acting, Scope};
+use crate::store::users;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/workspaces/{ws}/tokens", get(list).post(create))
-        .route("/workspaces/{ws}/tokens/batch", post(batch))
-        .route("/workspaces/{ws}/tokens/{id}/disable", post(disable))
-        .route("/workspaces/{ws}/tokens/{id}", axum::routing::delete(delete))
+        .route("/workspaces/{ws}/tokens/batch", post(batch::<false>))
+        .route("/workspaces/{ws}/tokens/{id}/disable", post(disable::<false>))
+        .route("/workspaces/{ws}/tokens/{id}", delete(remove::<false>))
+        .route("/workspaces/{ws}/admin/tokens/batch", post(batch::<true>))
+        .route("/workspaces/{ws}/admin/tokens/{id}/disable", post(disable::<true>))
+        .route("/workspaces/{ws}/admin/tokens/{id}", delete(remove::<true>))
+}
+
+/// The scope of a route: the user's own tokens, or the workspace's for its admins.
+fn scope<'a, const ADMIN: bool>(workspace_id: &'a str, user_id: &'a str) -> Scope<'a> {
+    if ADMIN {
+        Scope::Admin { workspace_id, user_id }
+    } else {
+        Scope::Own { workspace_id, user_id }
+    }
+}
+
+/// Admin routes answer a member 403 and a stranger to the workspace 404, before any work; the
+/// statements check again.
+pub async fn require_admin(conn: &mut AnyConnection, workspace_id: &str, user_id: &str) -> AppResult<()> {
+    match users::role_in(conn, workspace_id, user_id).await? {
+        Some(Role::Admin) => Ok(()),
+        Some(Role::Member) => Err(AppError::Forbidden("only admins of this workspace may do this")),
+        None => Err(AppError::NotFound),
+    }
+}
+
+async fn check_scope<const ADMIN: bool>(state: &AppState, ws: &str, user: &str) -> AppResult<()> {
+    if ADMIN {
+        require_admin(&mut *state.db.pool.acquire().await?, ws, user).await?;
+    }
+    Ok(())
 }
 
 async fn list(State(state): State<AppState>, session: Session, Path(ws): Path<String>) -> AppResult<Json<TokenList>> {
@@ -83,27 +118,26 @@ async fn create(
     ))
 }
 
-async fn disable(
+fn reason(raw: Option<&str>) -> AppResult<Option<String>> {
+    validate::reason(raw).map_err(|e| AppError::field("reason", e))
+}
+
+async fn disable<const ADMIN: bool>(
     State(state): State<AppState>,
     session: Session,
     ClientIp(ip): ClientIp,
     Path((ws, id)): Path<(String, String)>,
+    OptionalJson(body): OptionalJson<ActionRequest>,
 ) -> AppResult<Json<TokenView>> {
-    let scope = Scope::Own {
-        workspace_id: &ws,
-        user_id: &session.user_id,
-    };
+    let reason = reason(body.reason.as_deref())?;
+    check_scope::<ADMIN>(&state, &ws, &session.user_id).await?;
+    let scope = scope::<ADMIN>(&ws, &session.user_id);
     let mut tx = state.db.pool.begin().await?;
-    let outcome = tokens::disable(
-        &mut tx,
-        scope,
-        &id,
-        Acting {
-            ip: ip.as_deref(),
-            reason: None,
-        },
-    )
-    .await?;
+    let acting = Acting {
+        ip: ip.as_deref(),
+        reason: reason.as_deref(),
+    };
+    let outcome = tokens::disable(&mut tx, scope, &id, acting).await?;
     let view = match outcome {
         BatchOutcome::NotFound => None,
         _ => tokens::get(&mut tx, scope, &id).await?,
@@ -112,27 +146,21 @@ async fn disable(
     view.map(Json).ok_or(AppError::NotFound)
 }
 
-async fn delete(
+async fn remove<const ADMIN: bool>(
     State(state): State<AppState>,
     session: Session,
     ClientIp(ip): ClientIp,
     Path((ws, id)): Path<(String, String)>,
+    OptionalJson(body): OptionalJson<ActionRequest>,
 ) -> AppResult<StatusCode> {
-    let scope = Scope::Own {
-        workspace_id: &ws,
-        user_id: &session.user_id,
-    };
+    let reason = reason(body.reason.as_deref())?;
+    check_scope::<ADMIN>(&state, &ws, &session.user_id).await?;
     let mut tx = state.db.pool.begin().await?;
-    let outcome = tokens::delete(
-        &mut tx,
-        scope,
-        &id,
-        Acting {
-            ip: ip.as_deref(),
-            reason: None,
-        },
-    )
-    .await?;
+    let acting = Acting {
+        ip: ip.as_deref(),
+        reason: reason.as_deref(),
+    };
+    let outcome = tokens::delete(&mut tx, scope::<ADMIN>(&ws, &session.user_id), &id, acting).await?;
     tx.commit().await?;
     match outcome {
         BatchOutcome::NotFound => Err(AppError::NotFound),
@@ -140,7 +168,7 @@ async fn delete(
     }
 }
 
-async fn batch(
+async fn batch<const ADMIN: bool>(
     State(state): State<AppState>,
     session: Session,
     ClientIp(ip): ClientIp,
@@ -148,23 +176,39 @@ async fn batch(
     ApiJson(body): ApiJson<BatchRequest>,
 ) -> AppResult<Json<BatchResult>> {
     validate::batch_ids(&body.ids).map_err(|e| AppError::field("ids", e))?;
-    let scope = Scope::Own {
-        workspace_id: &ws,
-        user_id: &session.user_id,
-    };
-    let acting = Acting {
-        ip: ip.as_deref(),
-        reason: None,
-    };
+    let reason = reason(body.reason.as_deref())?;
+    check_scope::<ADMIN>(&state, &ws, &session.user_id).await?;
+    let results = run_batch(
+        &state,
+        scope::<ADMIN>(&ws, &session.user_id),
+        body.action,
+        body.ids,
+        Acting {
+            ip: ip.as_deref(),
+            reason: reason.as_deref(),
+        },
+    )
+    .await?;
+    Ok(Json(BatchResult { results }))
+}
+
+/// Applies one action to many ids in one transaction, with an outcome per id, in order.
+pub async fn run_batch(
+    state: &AppState,
+    scope: Scope<'_>,
+    action: BatchAction,
+    ids: Vec<String>,
+    acting: Acting<'_>,
+) -> AppResult<Vec<BatchItem>> {
     let mut tx = state.db.pool.begin().await?;
-    let mut results = Vec::with_capacity(body.ids.len());
-    for id in body.ids {
-        let outcome = match body.action {
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        let outcome = match action {
             BatchAction::Disable => tokens::disable(&mut tx, scope, &id, acting).await?,
             BatchAction::Delete => tokens::delete(&mut tx, scope, &id, acting).await?,
         };
         results.push(BatchItem { id, outcome });
     }
     tx.commit().await?;
-    Ok(Json(BatchResult { results }))
+    Ok(results)
 }

@@ -35,11 +35,15 @@ impl<'a> Scope<'a> {
     }
 }
 
-const VIEW_COLUMNS: &str = "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
-    g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name
-    FROM grants g JOIN users o ON o.id = g.user_id LEFT JOIN users d ON d.id = g.disabled_by";
+/// The columns `view_from_row` reads.
+pub(super) const VIEW_COLUMNS: &str = "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
+    g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name";
+/// The joins `VIEW_COLUMNS` needs.
+pub(super) const VIEW_FROM: &str =
+    "FROM grants g JOIN users o ON o.id = g.user_id LEFT JOIN users d ON d.id = g.disabled_by";
 
-fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> {
+/// A token view from a row that starts with `VIEW_COLUMNS`.
+pub(super) fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> {
     let disabled_at: Option<i64> = r.try_get(6)?;
     let expires_at: i64 = r.try_get(4)?;
     let disabled_by = match r.try_get::<Option<String>, _>(11)? {
@@ -73,7 +77,7 @@ fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> {
 pub async fn list(conn: &mut AnyConnection, scope: Scope<'_>) -> sqlx::Result<Vec<TokenView>> {
     let (ws, user) = scope.binds();
     let sql = format!(
-        "SELECT {VIEW_COLUMNS} WHERE {} ORDER BY g.created_at DESC, g.id DESC",
+        "SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE {} ORDER BY g.created_at DESC, g.id DESC",
         scope.condition()
     );
     let now = db::now_ms();
@@ -90,7 +94,10 @@ pub async fn list(conn: &mut AnyConnection, scope: Scope<'_>) -> sqlx::Result<Ve
 /// One grant in scope.
 pub async fn get(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::Result<Option<TokenView>> {
     let (ws, user) = scope.binds();
-    let sql = format!("SELECT {VIEW_COLUMNS} WHERE {} AND g.id = $3", scope.condition());
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE {} AND g.id = $3",
+        scope.condition()
+    );
     let row = sqlx::query(&sql)
         .bind(ws)
         .bind(user)

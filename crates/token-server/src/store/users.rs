@@ -100,3 +100,14 @@ pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(User
     .collect::<sqlx::Result<Vec<_>>>()?;
     Ok(Some((UserSummary { id, email, name }, workspaces)))
 }
+
+/// The user's role in the workspace, if they are a member.
+pub async fn role_in(conn: &mut sqlx::AnyConnection, workspace_id: &str, user_id: &str) -> sqlx::Result<Option<Role>> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+            .bind(workspace_id)
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(r,)| Role::parse(&r)))
+}

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod admin;
 mod oauth;
 mod serving;
 mod session;

@@ -1,0 +1,333 @@
+//! What workspace admins ask for: every token of the workspace, filtered, sorted and paged by
+//! the server, the counts at the top of the page, and the audit trail.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::tokens::{Person, TokenStatus, TokenView};
+use crate::validate::Invalid;
+
+/// The rows a page may ask for.
+pub const PAGE_SIZES: [u32; 2] = [50, 100];
+/// The page size when none is asked for.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// The longest reason an admin may give, in characters.
+pub const REASON_MAX_CHARS: usize = 500;
+
+/// A column to sort by.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortField {
+    #[default]
+    Created,
+    Expires,
+    LastUsed,
+    Name,
+    Owner,
+}
+
+impl SortField {
+    /// Every field, for parsing and for the page's column headers.
+    pub const ALL: [SortField; 5] = [
+        SortField::Created,
+        SortField::Expires,
+        SortField::LastUsed,
+        SortField::Name,
+        SortField::Owner,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortField::Created => "created",
+            SortField::Expires => "expires",
+            SortField::LastUsed => "last_used",
+            SortField::Name => "name",
+            SortField::Owner => "owner",
+        }
+    }
+
+    /// Reads a wire name.
+    pub fn parse(s: &str) -> Option<SortField> {
+        SortField::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// Ascending or descending.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortDir {
+    Asc,
+    #[default]
+    Desc,
+}
+
+/// Which tokens: every field narrows, none set means all. The same filter drives the list, the
+/// counts, the CSV export and a bulk action over everything that matches.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenFilter {
+    /// The owner's user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<TokenStatus>,
+    /// Active tokens that expire within this many days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiring_within_days: Option<u32>,
+    /// Tokens never used.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub never_used: bool,
+    /// Tokens not used (or, if never used, created) within this many days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unused_for_days: Option<u32>,
+    /// A part of the name, any case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// The refresh token's last characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// `GET /api/workspaces/{ws}/admin/tokens`: a filter, a sort, and where the page starts. Its
+/// wire form is a query string (`to_query` and `from_query`), which is also how the Admins page
+/// keeps its view in the URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenPageQuery {
+    pub filter: TokenFilter,
+    pub sort: SortField,
+    pub dir: SortDir,
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub after: Option<String>,
+}
+
+impl TokenPageQuery {
+    /// The query-string pairs, defaults left out, in a stable order.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let f = &self.filter;
+        let mut pairs = Vec::new();
+        let mut put = |key: &'static str, value: Option<String>| {
+            if let Some(v) = value {
+                pairs.push((key, v));
+            }
+        };
+        put("owner", f.owner.clone());
+        put("status", f.status.map(|s| status_str(s).to_owned()));
+        put("expiring_within_days", f.expiring_within_days.map(|d| d.to_string()));
+        put("never_used", f.never_used.then(|| "true".to_owned()));
+        put("unused_for_days", f.unused_for_days.map(|d| d.to_string()));
+        put("q", f.q.clone());
+        put("hint", f.hint.clone());
+        put(
+            "sort",
+            (self.sort != SortField::default()).then(|| self.sort.as_str().to_owned()),
+        );
+        put(
+            "dir",
+            (self.dir != SortDir::default()).then(|| if self.dir == SortDir::Asc { "asc" } else { "desc" }.to_owned()),
+        );
+        put("limit", self.limit.map(|l| l.to_string()));
+        put("after", self.after.clone());
+        pairs
+    }
+
+    /// Reads the pairs of a query string (already percent-decoded). Unknown keys are ignored, so
+    /// a host app may add its own; a bad value names its key.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<TokenPageQuery, (String, Invalid)> {
+        let mut q = TokenPageQuery::default();
+        for (key, value) in pairs {
+            let bad = |i: Invalid| (key.to_owned(), i);
+            let days = || {
+                value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|d| (1..=3650).contains(d))
+                    .ok_or(bad(Invalid::OutOfRange))
+            };
+            let text = || Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+            match key {
+                "owner" => q.filter.owner = text(),
+                "status" => q.filter.status = Some(parse_status(value).ok_or(bad(Invalid::InvalidType))?),
+                "expiring_within_days" => q.filter.expiring_within_days = Some(days()?),
+                "never_used" => q.filter.never_used = value == "true",
+                "unused_for_days" => q.filter.unused_for_days = Some(days()?),
+                "q" => q.filter.q = text(),
+                "hint" => q.filter.hint = text(),
+                "sort" => q.sort = SortField::parse(value).ok_or(bad(Invalid::InvalidType))?,
+                "dir" => {
+                    q.dir = match value {
+                        "asc" => SortDir::Asc,
+                        "desc" => SortDir::Desc,
+                        _ => return Err(bad(Invalid::InvalidType)),
+                    }
+                }
+                "limit" => {
+                    let limit = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|l| PAGE_SIZES.contains(l))
+                        .ok_or(bad(Invalid::OutOfRange))?;
+                    q.limit = Some(limit);
+                }
+                "after" => q.after = text(),
+                _ => {}
+            }
+        }
+        Ok(q)
+    }
+}
+
+fn status_str(s: TokenStatus) -> &'static str {
+    match s {
+        TokenStatus::Active => "active",
+        TokenStatus::Disabled => "disabled",
+        TokenStatus::Expired => "expired",
+    }
+}
+
+fn parse_status(s: &str) -> Option<TokenStatus> {
+    [TokenStatus::Active, TokenStatus::Disabled, TokenStatus::Expired]
+        .into_iter()
+        .find(|t| status_str(*t) == s)
+}
+
+/// One page of tokens, and how many match in all.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPage {
+    pub tokens: Vec<TokenView>,
+    pub total: u64,
+    /// Where the next page starts; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The counts at the top of the Admins page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSummary {
+    pub active: u64,
+    pub expiring_within_7_days: u64,
+    pub disabled: u64,
+    pub never_used: u64,
+}
+
+/// The body of a single disable or delete: why, for the audit trail.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What the audit trail records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    Created,
+    Disabled,
+    Deleted,
+    Refreshed,
+    ReuseDetected,
+}
+
+impl AuditAction {
+    /// The stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Created => "created",
+            AuditAction::Disabled => "disabled",
+            AuditAction::Deleted => "deleted",
+            AuditAction::Refreshed => "refreshed",
+            AuditAction::ReuseDetected => "reuse_detected",
+        }
+    }
+}
+
+/// One line of the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub action: AuditAction,
+    /// Who acted; `None` when the service did (a client's revocation, reuse detection).
+    pub actor: Option<Person>,
+    pub owner: Option<Person>,
+    pub token_id: Option<String>,
+    pub token_name: Option<String>,
+    pub ip: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// `GET /api/workspaces/{ws}/admin/audit`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<AuditAction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// A page of the audit trail, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    pub total: u64,
+    pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_round_trips_through_its_pairs() {
+        let q = TokenPageQuery {
+            filter: TokenFilter {
+                owner: Some("u-ben".into()),
+                status: Some(TokenStatus::Expired),
+                expiring_within_days: Some(7),
+                never_used: true,
+                unused_for_days: Some(90),
+                q: Some("部署 bot".into()),
+                hint: Some("AbCd".into()),
+            },
+            sort: SortField::LastUsed,
+            dir: SortDir::Asc,
+            limit: Some(100),
+            after: Some("cursor".into()),
+        };
+        let pairs = q.to_pairs();
+        let back = TokenPageQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
+        assert_eq!(back, q);
+        assert!(
+            TokenPageQuery::default().to_pairs().is_empty(),
+            "defaults stay out of the URL"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let err = |pairs: &[(&str, &str)]| TokenPageQuery::from_pairs(pairs.iter().copied()).unwrap_err();
+        assert_eq!(err(&[("limit", "7")]), ("limit".into(), Invalid::OutOfRange));
+        assert_eq!(err(&[("status", "zombie")]), ("status".into(), Invalid::InvalidType));
+        assert_eq!(
+            err(&[("expiring_within_days", "-1")]),
+            ("expiring_within_days".into(), Invalid::OutOfRange)
+        );
+        assert_eq!(err(&[("sort", "secret")]), ("sort".into(), Invalid::InvalidType));
+        assert!(
+            TokenPageQuery::from_pairs([("utm_source", "x")]).is_ok(),
+            "unknown keys are ignored"
+        );
+    }
+}

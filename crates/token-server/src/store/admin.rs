@@ -1,0 +1,329 @@
+//! What admins read: every grant of their workspace, filtered and keyset-paged by the server;
+//! the counts; the audit trail. Each statement repeats the admin check, so a demoted admin's
+//! next request finds nothing.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sqlx::{AnyConnection, Row};
+use token_api::admin::{
+    AuditAction, AuditEvent, AuditPage, AuditQuery, SortDir, SortField, TokenFilter, TokenPage, TokenPageQuery,
+    TokenSummary, DEFAULT_PAGE_SIZE,
+};
+use token_api::tokens::{Person, TokenStatus};
+
+use super::sql::{contains_pattern, Arg, Sql};
+use super::tokens::{view_from_row, VIEW_COLUMNS, VIEW_FROM};
+use crate::db;
+
+const DAY_MS: i64 = 86_400_000;
+const IS_ADMIN: &str =
+    "EXISTS (SELECT 1 FROM memberships a WHERE a.workspace_id = $1 AND a.user_id = $2 AND a.role = 'admin')";
+
+/// A cursor that does not belong to this sort, or is not one of ours.
+#[derive(Debug, PartialEq, Eq)]
+pub struct BadCursor;
+
+/// The conditions of a filter, for a statement whose `$1` is the workspace and `$2` the admin.
+pub fn filter_sql(sql: &mut Sql, filter: &TokenFilter, now: i64) -> String {
+    let mut conds = vec![format!("g.workspace_id = $1 AND {IS_ADMIN}")];
+    let now_p = sql.arg(Arg::Int(now));
+    if let Some(owner) = &filter.owner {
+        conds.push(format!("g.user_id = {}", sql.arg(Arg::Text(owner.clone()))));
+    }
+    match filter.status {
+        Some(TokenStatus::Active) => conds.push(format!("g.disabled_at IS NULL AND g.expires_at > {now_p}")),
+        Some(TokenStatus::Disabled) => conds.push("g.disabled_at IS NOT NULL".to_owned()),
+        Some(TokenStatus::Expired) => conds.push(format!("g.disabled_at IS NULL AND g.expires_at <= {now_p}")),
+        None => {}
+    }
+    if let Some(days) = filter.expiring_within_days {
+        let until = sql.arg(Arg::Int(now + i64::from(days) * DAY_MS));
+        conds.push(format!(
+            "g.disabled_at IS NULL AND g.expires_at > {now_p} AND g.expires_at <= {until}"
+        ));
+    }
+    if filter.never_used {
+        conds.push("g.last_used_at IS NULL".to_owned());
+    }
+    if let Some(days) = filter.unused_for_days {
+        let since = sql.arg(Arg::Int(now - i64::from(days) * DAY_MS));
+        conds.push(format!("COALESCE(g.last_used_at, g.created_at) < {since}"));
+    }
+    if let Some(q) = &filter.q {
+        conds.push(format!(
+            "LOWER(g.name) LIKE {} ESCAPE '\\'",
+            sql.arg(Arg::Text(contains_pattern(q)))
+        ));
+    }
+    if let Some(hint) = &filter.hint {
+        conds.push(format!("g.refresh_hint = {}", sql.arg(Arg::Text(hint.clone()))));
+    }
+    conds.join(" AND ")
+}
+
+fn sort_expr(field: SortField) -> &'static str {
+    match field {
+        SortField::Created => "g.created_at",
+        SortField::Expires => "g.expires_at",
+        SortField::LastUsed => "COALESCE(g.last_used_at, 0)",
+        SortField::Name => "g.name",
+        SortField::Owner => "o.email",
+    }
+}
+
+fn is_text(field: SortField) -> bool {
+    matches!(field, SortField::Name | SortField::Owner)
+}
+
+const SEP: char = '\u{1f}';
+
+fn encode_cursor(field: SortField, value: &str, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}{SEP}{value}{SEP}{id}", field.as_str()))
+}
+
+fn decode_cursor(field: SortField, cursor: &str) -> Result<(Arg, String), BadCursor> {
+    let raw = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or(BadCursor)?;
+    let (head, id) = raw.rsplit_once(SEP).ok_or(BadCursor)?;
+    let (name, value) = head.split_once(SEP).ok_or(BadCursor)?;
+    if name != field.as_str() {
+        return Err(BadCursor);
+    }
+    let value = if is_text(field) {
+        Arg::Text(value.to_owned())
+    } else {
+        Arg::Int(value.parse().map_err(|_| BadCursor)?)
+    };
+    Ok((value, id.to_owned()))
+}
+
+/// One page of the workspace's grants under a filter and sort, and the total that match.
+/// `None` when the user is not an admin there.
+pub async fn token_page(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    admin_id: &str,
+    query: &TokenPageQuery,
+) -> sqlx::Result<Result<TokenPage, BadCursor>> {
+    let now = db::now_ms();
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    let mut sql = Sql::default();
+    sql.arg(Arg::Text(workspace_id.to_owned()));
+    sql.arg(Arg::Text(admin_id.to_owned()));
+    let filter = filter_sql(&mut sql, &query.filter, now);
+
+    let count_text = format!("SELECT COUNT(*) FROM grants g WHERE {filter}");
+    let total: i64 = sql.query(&count_text).fetch_one(&mut *conn).await?.try_get(0)?;
+
+    let expr = sort_expr(query.sort);
+    let (op, dir) = match query.dir {
+        SortDir::Asc => (">", "ASC"),
+        SortDir::Desc => ("<", "DESC"),
+    };
+    let mut text = format!("SELECT {VIEW_COLUMNS}, {expr} {VIEW_FROM} WHERE {filter}");
+    if let Some(cursor) = &query.after {
+        let Ok((value, id)) = decode_cursor(query.sort, cursor) else {
+            return Ok(Err(BadCursor));
+        };
+        let (v, i) = (sql.arg(value), sql.arg(Arg::Text(id)));
+        text.push_str(&format!(" AND ({expr}, g.id) {op} ({v}, {i})"));
+    }
+    text.push_str(&format!(" ORDER BY {expr} {dir}, g.id {dir} LIMIT {}", limit + 1));
+    let rows = sql.query(&text).fetch_all(&mut *conn).await?;
+    let more = rows.len() > limit as usize;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let next_cursor = match rows.last().filter(|_| more) {
+        Some(last) => {
+            let value = if is_text(query.sort) {
+                last.try_get::<String, _>(14)?
+            } else {
+                last.try_get::<i64, _>(14)?.to_string()
+            };
+            Some(encode_cursor(query.sort, &value, &last.try_get::<String, _>(0)?))
+        }
+        None => None,
+    };
+    let tokens = rows
+        .iter()
+        .map(|r| view_from_row(r, now))
+        .collect::<sqlx::Result<_>>()?;
+    Ok(Ok(TokenPage {
+        tokens,
+        total: total as u64,
+        next_cursor,
+    }))
+}
+
+/// The ids of every grant a filter matches now, for an action over all of them.
+pub async fn matching_ids(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    admin_id: &str,
+    filter: &TokenFilter,
+) -> sqlx::Result<Vec<String>> {
+    let mut sql = Sql::default();
+    sql.arg(Arg::Text(workspace_id.to_owned()));
+    sql.arg(Arg::Text(admin_id.to_owned()));
+    let text = format!(
+        "SELECT g.id FROM grants g WHERE {} ORDER BY g.id",
+        filter_sql(&mut sql, filter, db::now_ms())
+    );
+    sql.query(&text)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect()
+}
+
+/// The counts at the top of the Admins page.
+pub async fn summary(conn: &mut AnyConnection, workspace_id: &str, admin_id: &str) -> sqlx::Result<TokenSummary> {
+    let now = db::now_ms();
+    let row = sqlx::query(&format!(
+        "SELECT
+            COALESCE(SUM(CASE WHEN g.disabled_at IS NULL AND g.expires_at > $3 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN g.disabled_at IS NULL AND g.expires_at > $3 AND g.expires_at <= $4 THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN g.disabled_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+            COALESCE(SUM(CASE WHEN g.last_used_at IS NULL THEN 1 ELSE 0 END), 0)
+         FROM grants g WHERE g.workspace_id = $1 AND {IS_ADMIN}"
+    ))
+    .bind(workspace_id)
+    .bind(admin_id)
+    .bind(now)
+    .bind(now + 7 * DAY_MS)
+    .fetch_one(conn)
+    .await?;
+    let n = |i: usize| row.try_get::<i64, _>(i).map(|v| v as u64);
+    Ok(TokenSummary {
+        active: n(0)?,
+        expiring_within_7_days: n(1)?,
+        disabled: n(2)?,
+        never_used: n(3)?,
+    })
+}
+
+fn parse_action(s: &str) -> AuditAction {
+    match s {
+        "created" => AuditAction::Created,
+        "disabled" => AuditAction::Disabled,
+        "deleted" => AuditAction::Deleted,
+        "refreshed" => AuditAction::Refreshed,
+        _ => AuditAction::ReuseDetected,
+    }
+}
+
+fn person(row: &sqlx::any::AnyRow, at: usize) -> sqlx::Result<Option<Person>> {
+    Ok(match row.try_get::<Option<String>, _>(at)? {
+        Some(id) => Some(Person {
+            id,
+            email: row.try_get(at + 1)?,
+            name: row.try_get(at + 2)?,
+        }),
+        None => None,
+    })
+}
+
+/// A page of the audit trail, newest first.
+pub async fn audit_page(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    admin_id: &str,
+    query: &AuditQuery,
+) -> sqlx::Result<Result<AuditPage, BadCursor>> {
+    let limit = query
+        .limit
+        .filter(|l| (1..=500).contains(l))
+        .unwrap_or(DEFAULT_PAGE_SIZE);
+    let mut sql = Sql::default();
+    sql.arg(Arg::Text(workspace_id.to_owned()));
+    sql.arg(Arg::Text(admin_id.to_owned()));
+    let mut conds = vec![format!("e.workspace_id = $1 AND {IS_ADMIN}")];
+    if let Some(actor) = &query.actor {
+        conds.push(format!("e.actor_id = {}", sql.arg(Arg::Text(actor.clone()))));
+    }
+    if let Some(owner) = &query.owner {
+        conds.push(format!("e.owner_id = {}", sql.arg(Arg::Text(owner.clone()))));
+    }
+    if let Some(action) = query.action {
+        conds.push(format!("e.action = {}", sql.arg(Arg::Text(action.as_str().to_owned()))));
+    }
+    if let Some(from) = query.from {
+        conds.push(format!("e.at >= {}", sql.arg(Arg::Int(from.timestamp_millis()))));
+    }
+    if let Some(to) = query.to {
+        conds.push(format!("e.at < {}", sql.arg(Arg::Int(to.timestamp_millis()))));
+    }
+    let filter = conds.join(" AND ");
+    let count_text = format!("SELECT COUNT(*) FROM audit_events e WHERE {filter}");
+    let total: i64 = sql.query(&count_text).fetch_one(&mut *conn).await?.try_get(0)?;
+
+    let mut text = format!(
+        "SELECT e.id, e.at, e.action, a.id, a.email, a.name, o.id, o.email, o.name, e.grant_id, e.grant_name, e.ip, e.reason
+         FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN users o ON o.id = e.owner_id
+         WHERE {filter}"
+    );
+    if let Some(cursor) = &query.after {
+        let Ok((Arg::Int(at), id)) = decode_cursor(SortField::Created, cursor) else {
+            return Ok(Err(BadCursor));
+        };
+        let (a, i) = (sql.arg(Arg::Int(at)), sql.arg(Arg::Text(id)));
+        text.push_str(&format!(" AND (e.at, e.id) < ({a}, {i})"));
+    }
+    text.push_str(&format!(" ORDER BY e.at DESC, e.id DESC LIMIT {}", limit + 1));
+    let rows = sql.query(&text).fetch_all(&mut *conn).await?;
+    let more = rows.len() > limit as usize;
+    let rows = &rows[..rows.len().min(limit as usize)];
+    let next_cursor = match rows.last().filter(|_| more) {
+        Some(last) => Some(encode_cursor(
+            SortField::Created,
+            &last.try_get::<i64, _>(1)?.to_string(),
+            &last.try_get::<String, _>(0)?,
+        )),
+        None => None,
+    };
+    let events = rows
+        .iter()
+        .map(|r| {
+            Ok(AuditEvent {
+                id: r.try_get(0)?,
+                at: db::to_time(r.try_get(1)?),
+                action: parse_action(&r.try_get::<String, _>(2)?),
+                actor: person(r, 3)?,
+                owner: person(r, 6)?,
+                token_id: r.try_get(9)?,
+                token_name: r.try_get(10)?,
+                ip: r.try_get(11)?,
+                reason: r.try_get(12)?,
+            })
+        })
+        .collect::<sqlx::Result<_>>()?;
+    Ok(Ok(AuditPage {
+        events,
+        total: total as u64,
+        next_cursor,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_belong_to_their_sort() {
+        let c = encode_cursor(SortField::Name, "部署: ab", "id-1");
+        assert_eq!(
+            decode_cursor(SortField::Name, &c),
+            Ok((Arg::Text("部署: ab".into()), "id-1".into()))
+        );
+        let c = encode_cursor(SortField::Expires, "1700000000000", "x");
+        assert_eq!(
+            decode_cursor(SortField::Expires, &c),
+            Ok((Arg::Int(1_700_000_000_000), "x".into()))
+        );
+        assert_eq!(decode_cursor(SortField::Created, &c), Err(BadCursor));
+        assert_eq!(decode_cursor(SortField::Created, "not base64 !"), Err(BadCursor));
+    }
+}

@@ -1,0 +1,376 @@
+//! The admin API: access, filters, sorts, keyset paging, counts, actions with reasons, the audit trail.
+
+use std::collections::BTreeSet;
+
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::support::{Browser, TestApp};
+
+fn names(page: &Value) -> Vec<String> {
+    page["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn page(app: &TestApp, who: &Browser, query: &str) -> Value {
+    let reply = app
+        .get(&format!("/api/workspaces/ws-acme/admin/tokens?{query}"), who)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.text);
+    reply.body
+}
+
+async fn only_admins_of_the_workspace_get_in(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let gus = app.sign_in("gus@globex.test").await;
+    let ada = app.sign_in("ada@acme.test").await;
+    let id = app.create_token(&ben, "ws-acme", "bens").await["token"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in ["admin/tokens", "admin/tokens/summary", "admin/audit"] {
+        assert_eq!(
+            app.get(&format!("/api/workspaces/ws-acme/{path}"), &ben).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.get(&format!("/api/workspaces/ws-acme/{path}"), &gus).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.get(&format!("/api/workspaces/ws-acme/{path}"), &ada).await.status,
+            StatusCode::OK
+        );
+    }
+    // Ada administers Acme, not Globex; Gus cannot act on Acme's tokens through his admin rights.
+    assert_eq!(
+        app.get("/api/workspaces/ws-globex/admin/tokens", &ada).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let disable = app
+        .post(
+            &format!("/api/workspaces/ws-acme/admin/tokens/{id}/disable"),
+            &gus,
+            json!({}),
+        )
+        .await;
+    assert_eq!(disable.status, StatusCode::NOT_FOUND);
+    let disable = app
+        .post(
+            &format!("/api/workspaces/ws-globex/admin/tokens/{id}/disable"),
+            &gus,
+            json!({}),
+        )
+        .await;
+    assert_eq!(disable.status, StatusCode::NOT_FOUND);
+    let batch = app
+        .post(
+            "/api/workspaces/ws-acme/admin/tokens/batch",
+            &ben,
+            json!({"action": "delete", "ids": [id]}),
+        )
+        .await;
+    assert_eq!(batch.status, StatusCode::FORBIDDEN);
+    assert!(app.token_names(&ben, "ws-acme").await.contains(&"bens".to_owned()));
+}
+
+async fn an_admin_sees_every_token_of_the_workspace_and_none_elsewhere(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let all = page(&app, &ada, "").await;
+    let got: BTreeSet<String> = names(&all).into_iter().collect();
+    let want: BTreeSet<String> = [
+        "CI deploy",
+        "Laptop CLI",
+        "Old backup script",
+        "Hackathon demo",
+        "Audit exporter",
+        "Grafana datasource",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(got, want);
+    assert_eq!(all["total"], 6);
+    assert_eq!(all["next_cursor"], Value::Null);
+    assert_eq!(
+        all["tokens"][0]["owner"]["email"]
+            .as_str()
+            .map(|e| e.ends_with("@acme.test")),
+        Some(true)
+    );
+}
+
+async fn every_filter_narrows_as_it_says(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let ben = app.sign_in("ben@acme.test").await;
+    app.create_token(&ben, "ws-acme", "50%_Off\\promo").await;
+    let hint = app.create_token(&ben, "ws-acme", "hinted").await["token"]["hint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let set = |v: Vec<String>| v.into_iter().collect::<BTreeSet<String>>();
+    let expect = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<BTreeSet<String>>();
+    let cases: Vec<(String, BTreeSet<String>)> = vec![
+        ("owner=u-cy".into(), expect(&["Grafana datasource"])),
+        ("status=disabled".into(), expect(&["Old backup script"])),
+        ("status=expired".into(), expect(&["Hackathon demo"])),
+        ("expiring_within_days=7".into(), expect(&["Laptop CLI"])),
+        (
+            "never_used=true&owner=u-ben".into(),
+            expect(&["Hackathon demo", "50%_Off\\promo", "hinted"]),
+        ),
+        (
+            "unused_for_days=30".into(),
+            expect(&["Old backup script", "Hackathon demo"]),
+        ),
+        ("q=GRAFANA".into(), expect(&["Grafana datasource"])),
+        ("q=%25_".into(), expect(&["50%_Off\\promo"])),
+        ("q=_".into(), expect(&["50%_Off\\promo"])),
+        (format!("hint={hint}"), expect(&["hinted"])),
+        ("status=active&owner=u-ada".into(), expect(&["Audit exporter"])),
+    ];
+    for (query, want) in cases {
+        let body = page(&app, &ada, &query).await;
+        assert_eq!(set(names(&body)), want, "{query}");
+        assert_eq!(body["total"], want.len(), "{query}");
+    }
+}
+
+async fn every_sort_orders_the_whole_list(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let all = page(&app, &ada, "").await["tokens"].as_array().unwrap().clone();
+    let key = |t: &Value, field: &str| -> String {
+        match field {
+            "name" => t["name"].as_str().unwrap().to_owned(),
+            "owner" => t["owner"]["email"].as_str().unwrap().to_owned(),
+            "created" => t["created_at"].as_str().unwrap().to_owned(),
+            "expires" => t["expires_at"].as_str().unwrap().to_owned(),
+            _ => t["last_used_at"].as_str().unwrap_or("").to_owned(),
+        }
+    };
+    for field in ["name", "owner", "created", "expires", "last_used"] {
+        for dir in ["asc", "desc"] {
+            let got: Vec<Value> = page(&app, &ada, &format!("sort={field}&dir={dir}")).await["tokens"]
+                .as_array()
+                .unwrap()
+                .clone();
+            let keys: Vec<String> = got.iter().map(|t| key(t, field)).collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            if dir == "desc" {
+                sorted.reverse();
+            }
+            assert_eq!(keys, sorted, "sort={field}&dir={dir}");
+            assert_eq!(got.len(), all.len());
+        }
+    }
+}
+
+async fn paging_loses_and_repeats_no_row_while_rows_are_added(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    let mut originals = BTreeSet::new();
+    for i in 0..120 {
+        let created = app.create_token(&cy, "ws-acme", &format!("bulk {i:03}")).await;
+        originals.insert(created["token"]["id"].as_str().unwrap().to_owned());
+    }
+    for (sort, dir) in [
+        ("created", "desc"),
+        ("name", "asc"),
+        ("last_used", "desc"),
+        ("owner", "asc"),
+        ("expires", "asc"),
+    ] {
+        let mut seen: Vec<String> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = format!("sort={sort}&dir={dir}&limit=50&q=bulk");
+            if let Some(a) = &after {
+                query.push_str(&format!("&after={a}"));
+            }
+            let body = page(&app, &ada, &query).await;
+            assert!(body["total"].as_u64().unwrap() >= 120, "{query}");
+            seen.extend(
+                body["tokens"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t["id"].as_str().unwrap().to_owned()),
+            );
+            // Someone adds matching tokens while the admin pages; they may show up later, but
+            // they must not push a row out of the pages or onto two of them.
+            app.create_token(&cy, "ws-acme", &format!("bulk late {sort} {}", seen.len()))
+                .await;
+            match body["next_cursor"].as_str() {
+                Some(c) => after = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        let unique: BTreeSet<&String> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "{sort} {dir}: a row was on two pages");
+        let missing: Vec<&String> = originals.iter().filter(|id| !unique.contains(id)).collect();
+        assert!(
+            missing.is_empty(),
+            "{sort} {dir}: {} rows were on no page",
+            missing.len()
+        );
+    }
+}
+
+async fn bad_queries_name_the_parameter(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    for (query, field) in [
+        ("limit=7", "limit"),
+        ("status=zombie", "status"),
+        ("sort=password", "sort"),
+        ("dir=sideways", "dir"),
+        ("expiring_within_days=abc", "expiring_within_days"),
+        ("after=garbage!", "after"),
+    ] {
+        let reply = app
+            .get(&format!("/api/workspaces/ws-acme/admin/tokens?{query}"), &ada)
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(reply.body["errors"][0]["field"], field, "{query}");
+    }
+    // A cursor from one sort is refused by another.
+    let first = page(&app, &ada, "sort=name&limit=50").await;
+    assert_eq!(first["next_cursor"], Value::Null);
+}
+
+async fn admin_actions_record_who_and_why(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let ben = app.sign_in("ben@acme.test").await;
+    let a = app.create_token(&ben, "ws-acme", "leaked").await["token"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = app.create_token(&ben, "ws-acme", "stale").await["token"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = app.create_token(&ben, "ws-acme", "gone").await["token"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let reply = app
+        .post(
+            &format!("/api/workspaces/ws-acme/admin/tokens/{a}/disable"),
+            &ada,
+            json!({"reason": "posted in #general"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(reply.body["disabled_by"]["email"], "ada@acme.test");
+    let too_long = app
+        .post(
+            &format!("/api/workspaces/ws-acme/admin/tokens/{b}/disable"),
+            &ada,
+            json!({"reason": "x".repeat(501)}),
+        )
+        .await;
+    assert_eq!(too_long.body["errors"][0]["field"], "reason");
+    let batch = app
+        .post(
+            "/api/workspaces/ws-acme/admin/tokens/batch",
+            &ada,
+            json!({"action": "disable", "ids": [b, "nope"], "reason": "quarterly clean-up"}),
+        )
+        .await;
+    let outcomes: Vec<&str> = batch.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["done", "not_found"]);
+    let delete = app
+        .send(
+            Method::DELETE,
+            &format!("/api/workspaces/ws-acme/admin/tokens/{c}"),
+            Some(&ada),
+            None,
+        )
+        .await;
+    assert_eq!(delete.status, StatusCode::NO_CONTENT);
+
+    let audit = app.get("/api/workspaces/ws-acme/admin/audit?actor=u-ada", &ada).await;
+    assert_eq!(audit.status, StatusCode::OK, "{}", audit.text);
+    let events: Vec<(String, String, String)> = audit.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["token_name"].as_str().unwrap().to_owned(),
+                e["reason"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("deleted".to_owned(), "gone".to_owned(), String::new()),
+            (
+                "disabled".to_owned(),
+                "stale".to_owned(),
+                "quarterly clean-up".to_owned()
+            ),
+            (
+                "disabled".to_owned(),
+                "leaked".to_owned(),
+                "posted in #general".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(audit.body["events"][0]["owner"]["email"], "ben@acme.test");
+    let by_owner = app
+        .get(
+            "/api/workspaces/ws-acme/admin/audit?owner=u-ben&action=created&limit=2",
+            &ada,
+        )
+        .await;
+    assert_eq!(by_owner.body["total"], 3);
+    assert_eq!(by_owner.body["events"].as_array().unwrap().len(), 2);
+    let next = by_owner.body["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get(
+            &format!("/api/workspaces/ws-acme/admin/audit?owner=u-ben&action=created&limit=2&after={next}"),
+            &ada,
+        )
+        .await;
+    assert_eq!(rest.body["events"].as_array().unwrap().len(), 1);
+    assert_eq!(rest.body["next_cursor"], Value::Null);
+}
+
+async fn the_counts_match_the_filters_they_apply(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let summary = app.get("/api/workspaces/ws-acme/admin/tokens/summary", &ada).await;
+    assert_eq!(summary.status, StatusCode::OK);
+    for (count, query) in [
+        ("active", "status=active"),
+        ("expiring_within_7_days", "expiring_within_days=7"),
+        ("disabled", "status=disabled"),
+        ("never_used", "never_used=true"),
+    ] {
+        assert_eq!(summary.body[count], page(&app, &ada, query).await["total"], "{count}");
+    }
+    assert_eq!(summary.body["active"], 4);
+}
+
+crate::on_both_databases!(
+    only_admins_of_the_workspace_get_in,
+    an_admin_sees_every_token_of_the_workspace_and_none_elsewhere,
+    every_filter_narrows_as_it_says,
+    every_sort_orders_the_whole_list,
+    paging_loses_and_repeats_no_row_while_rows_are_added,
+    bad_queries_name_the_parameter,
+    admin_actions_record_who_and_why,
+    the_counts_match_the_filters_they_apply,
+);
