@@ -141,10 +141,13 @@ async fn replaying_a_rotated_refresh_token_disables_the_grant(app: TestApp) {
     assert!(actions.contains(&"reuse_detected"), "{actions:?}");
 }
 
+/// What is wrong, the form, an Authorization header, and the expected status and error code.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<String>, StatusCode, &'a str);
+
 async fn the_token_endpoint_answers_bad_requests_in_the_rfc_6749_shape(app: TestApp) {
     let (_, refresh, _) = bens_token(&app, "shape").await;
     let r = refresh.as_str();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Option<String>, StatusCode, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "no grant_type",
             vec![("refresh_token", r), ("client_id", "tcc_acme")],
