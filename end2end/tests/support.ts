@@ -1,8 +1,8 @@
 import { expect, type Page } from '@playwright/test';
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // axe-core's bundled script, injected into the page under test.
-const AXE = path.join(__dirname, '..', 'node_modules', 'axe-core', 'axe.min.js');
+const AXE = fileURLToPath(new URL('../node_modules/axe-core/axe.min.js', import.meta.url));
 
 export const PASSWORD = 'demo-password';
 

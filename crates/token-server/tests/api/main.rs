@@ -3,6 +3,7 @@
 mod support;
 
 mod admin;
+mod logs;
 mod oauth;
 mod serving;
 mod session;
