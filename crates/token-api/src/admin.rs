@@ -16,6 +16,7 @@ pub const REASON_MAX_CHARS: usize = 500;
 
 /// A column to sort by.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortField {
     #[default]
@@ -55,6 +56,7 @@ impl SortField {
 
 /// Ascending or descending.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SortDir {
     Asc,
@@ -65,6 +67,7 @@ pub enum SortDir {
 /// Which tokens: every field narrows, none set means all. The same filter drives the list, the
 /// counts, the CSV export and a bulk action over everything that matches.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenFilter {
     /// The owner's user id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -195,6 +198,7 @@ fn parse_status(s: &str) -> Option<TokenStatus> {
 
 /// One page of tokens, and how many match in all.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenPage {
     pub tokens: Vec<TokenView>,
     pub total: u64,
@@ -204,6 +208,7 @@ pub struct TokenPage {
 
 /// The counts at the top of the Admins page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenSummary {
     pub active: u64,
     pub expiring_within_7_days: u64,
@@ -213,6 +218,7 @@ pub struct TokenSummary {
 
 /// The body of a single disable or delete: why, for the audit trail.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     #[serde(default)]
@@ -221,6 +227,7 @@ pub struct ActionRequest {
 
 /// What the audit trail records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     Created,
@@ -245,6 +252,7 @@ impl AuditAction {
 
 /// One line of the audit trail.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: String,
     pub at: DateTime<Utc>,
@@ -260,6 +268,7 @@ pub struct AuditEvent {
 
 /// `GET /api/workspaces/{ws}/admin/audit`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
@@ -279,6 +288,7 @@ pub struct AuditQuery {
 
 /// A page of the audit trail, newest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     pub total: u64,

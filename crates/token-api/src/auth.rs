@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/session`: sign in with email and password.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
     pub email: String,
@@ -12,6 +13,7 @@ pub struct SignInRequest {
 
 /// A user's role in one workspace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Member,
@@ -39,6 +41,7 @@ impl Role {
 
 /// A workspace the signed-in user belongs to, with their role there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkspaceSummary {
     pub id: String,
     pub name: String,
@@ -49,6 +52,7 @@ pub struct WorkspaceSummary {
 
 /// The signed-in user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserSummary {
     pub id: String,
     pub email: String,
@@ -57,6 +61,7 @@ pub struct UserSummary {
 
 /// `GET /api/me` and the answer to a successful sign-in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub user: UserSummary,
     pub workspaces: Vec<WorkspaceSummary>,

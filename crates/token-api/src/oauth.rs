@@ -14,6 +14,7 @@ pub const WHOAMI_PATH: &str = "/api/resource/workspaces/{ws}/whoami";
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
@@ -23,6 +24,7 @@ pub struct TokenResponse {
 
 /// The error codes of RFC 6749 §5.2 and RFC 7009 §2.2.1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OAuthErrorCode {
     InvalidRequest,
@@ -35,6 +37,7 @@ pub enum OAuthErrorCode {
 
 /// An error response (RFC 6749 §5.2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OAuthError {
     pub error: OAuthErrorCode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,6 +46,7 @@ pub struct OAuthError {
 
 /// An introspection response (RFC 7662 §2.2): only `active` when the token is not.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Introspection {
     pub active: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +70,7 @@ pub struct Introspection {
 
 /// What the protected resource answers to a working access token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WhoAmI {
     pub user_id: String,
     pub email: String,

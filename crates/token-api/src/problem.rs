@@ -7,6 +7,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// An RFC 9457 problem; `errors` names each field at fault so a form can show it at the field.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// A URI reference naming the kind of problem; `about:blank` when the status says it all.
     #[serde(rename = "type", default = "about_blank")]
@@ -25,6 +26,7 @@ fn about_blank() -> String {
 
 /// One field at fault: its name as the request spells it, a stable code, and an English message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     /// A stable, machine-readable code (`required`, `too_long`, `out_of_range`, ...).

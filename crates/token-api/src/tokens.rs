@@ -8,6 +8,7 @@ pub const ACCESS_TOKEN_TTL_SECS: i64 = 3_600;
 
 /// A token's state, derived from when it expires and whether it was disabled: never stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TokenStatus {
     Active,
@@ -30,6 +31,7 @@ impl TokenStatus {
 
 /// Who owns, or acted on, a token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Person {
     pub id: String,
     pub email: String,
@@ -38,6 +40,7 @@ pub struct Person {
 
 /// A token as listed. It never carries either secret: only the refresh token's last characters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenView {
     pub id: String,
     pub name: String,
@@ -56,12 +59,14 @@ pub struct TokenView {
 
 /// `GET /api/workspaces/{ws}/tokens`: the signed-in user's tokens in one workspace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenList {
     pub tokens: Vec<TokenView>,
 }
 
 /// `POST /api/workspaces/{ws}/tokens`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     pub name: String,
@@ -70,6 +75,7 @@ pub struct CreateTokenRequest {
 
 /// The one response that ever carries the secrets; served with `Cache-Control: no-store`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     pub token: TokenView,
     pub access_token: String,
@@ -82,6 +88,7 @@ pub struct CreatedToken {
 
 /// What a batch does to every id it lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BatchAction {
     Disable,
@@ -90,6 +97,7 @@ pub enum BatchAction {
 
 /// `POST /api/workspaces/{ws}/tokens/batch`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     pub action: BatchAction,
@@ -101,6 +109,7 @@ pub struct BatchRequest {
 
 /// What happened to one id of a batch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BatchOutcome {
     Done,
@@ -112,6 +121,7 @@ pub enum BatchOutcome {
 
 /// One line of a batch's result.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchItem {
     pub id: String,
     pub outcome: BatchOutcome,
@@ -119,6 +129,7 @@ pub struct BatchItem {
 
 /// The answer to a batch: one line per id, in the order asked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BatchResult {
     pub results: Vec<BatchItem>,
 }

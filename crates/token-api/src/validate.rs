@@ -13,6 +13,7 @@ pub const BATCH_MAX_IDS: usize = 1_000;
 
 /// Why a value was refused. The code is stable; the client turns it into words in the user's locale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Invalid {
     Required,

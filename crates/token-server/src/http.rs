@@ -3,6 +3,7 @@
 mod admin;
 mod health;
 mod oauth;
+mod openapi;
 mod session;
 mod spa;
 mod tokens;
@@ -20,6 +21,9 @@ use crate::AppState;
 /// The largest request body any endpoint takes: a batch of 1,000 ids fits with room to spare.
 pub const BODY_LIMIT: usize = 128 * 1024;
 
+/// The detail of the 404 for a path under `/api` that no route serves.
+pub const NO_SUCH_ENDPOINT: &str = "no such endpoint";
+
 /// Every route of the service.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -27,7 +31,8 @@ pub fn router(state: AppState) -> Router {
         .merge(tokens::router())
         .merge(admin::router())
         .merge(oauth::resource_router())
-        .fallback(|| async { problem_response(StatusCode::NOT_FOUND, None, vec![]) })
+        .merge(openapi::router())
+        .fallback(|| async { problem_response(StatusCode::NOT_FOUND, Some(NO_SUCH_ENDPOINT.to_owned()), vec![]) })
         // Everything the API answers is about one signed-in user: no cache may keep it.
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

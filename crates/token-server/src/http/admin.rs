@@ -4,7 +4,11 @@
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use token_api::admin::{AuditPage, AuditQuery, TokenPage, TokenPageQuery, TokenSummary};
+use token_api::admin::{
+    AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
+};
+use token_api::problem::Problem;
+use token_api::tokens::TokenStatus;
 use token_api::validate::Invalid;
 
 use super::tokens::require_admin;
@@ -29,6 +33,15 @@ pub fn page_query(raw: Option<&str>) -> AppResult<TokenPageQuery> {
         .map_err(|(field, invalid)| AppError::field(&field, invalid))
 }
 
+/// Every token of the workspace under a filter and sort, one keyset page at a time, with the
+/// total that match. The query string is `TokenPageQuery`'s.
+#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/tokens", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path), ("owner" = Option<String>, Query), ("status" = Option<TokenStatus>, Query),
+        ("expiring_within_days" = Option<u32>, Query), ("never_used" = Option<bool>, Query),
+        ("unused_for_days" = Option<u32>, Query), ("q" = Option<String>, Query), ("hint" = Option<String>, Query),
+        ("sort" = Option<SortField>, Query), ("dir" = Option<SortDir>, Query), ("limit" = Option<u32>, Query),
+        ("after" = Option<String>, Query)),
+    responses((status = 200, body = TokenPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
 async fn tokens(
     State(state): State<AppState>,
     session: Session,
@@ -44,6 +57,9 @@ async fn tokens(
         .map_err(|_| AppError::field("after", Invalid::InvalidType))
 }
 
+/// The counts at the top of the Admins page.
+#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/tokens/summary", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path)), responses((status = 200, body = TokenSummary), (status = 403, body = Problem)))]
 async fn summary(
     State(state): State<AppState>,
     session: Session,
@@ -54,6 +70,12 @@ async fn summary(
     Ok(Json(admin::summary(&mut conn, &ws, &session.user_id).await?))
 }
 
+/// The audit trail, newest first, filtered and keyset-paged.
+#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/audit", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path), ("actor" = Option<String>, Query), ("owner" = Option<String>, Query),
+        ("action" = Option<AuditAction>, Query), ("from" = Option<String>, Query, format = DateTime),
+        ("to" = Option<String>, Query, format = DateTime), ("limit" = Option<u32>, Query), ("after" = Option<String>, Query)),
+    responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
 async fn audit(
     State(state): State<AppState>,
     session: Session,

@@ -41,6 +41,27 @@ pub fn resource_router() -> Router<AppState> {
     Router::new().route("/resource/workspaces/{ws}/whoami", get(whoami))
 }
 
+/// The form of the token endpoint's refresh grant (RFC 6749 §6), as the OpenAPI document shows it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct RefreshForm {
+    /// Always `refresh_token`.
+    grant_type: String,
+    refresh_token: String,
+    /// The workspace's client id; or send it as the Basic user name with an empty password.
+    client_id: Option<String>,
+}
+
+/// The form of revocation (RFC 7009) and introspection (RFC 7662).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct TokenForm {
+    token: String,
+    token_type_hint: Option<String>,
+    /// Revocation only: the workspace's client id.
+    client_id: Option<String>,
+}
+
 /// A refusal at an OAuth endpoint: RFC 6749 §5.2 JSON at the authorization server, RFC 6750 §3
 /// at the resource. Never cached, and never holding the token that was presented.
 #[derive(Debug)]
@@ -211,6 +232,10 @@ fn client_id(form: &Form, headers: &HeaderMap) -> Result<String, Failure> {
     }
 }
 
+/// The refresh grant: exchanges a refresh token for an access token and a new refresh token.
+#[utoipa::path(post, path = "/oauth2/token", tag = "oauth2",
+    request_body(content = RefreshForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = TokenResponse), (status = 400, body = OAuthError), (status = 401, body = OAuthError)))]
 async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -255,6 +280,10 @@ async fn token(
     ))
 }
 
+/// Revokes a refresh token (disabling its token); unknown tokens get a 200 too.
+#[utoipa::path(post, path = "/oauth2/revoke", tag = "oauth2",
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200), (status = 400, body = OAuthError)))]
 async fn revoke(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -317,6 +346,10 @@ fn bearer(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, Failure
         })
 }
 
+/// Tells whether a token of the caller's workspace is active. The caller sends its own access token.
+#[utoipa::path(post, path = "/oauth2/introspect", tag = "oauth2", security(("bearer" = [])),
+    request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = Introspection), (status = 401)))]
 async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     // The caller proves itself with an access token, and learns only about its own workspace.
     let caller = bearer(&state, &headers)?;
@@ -356,6 +389,8 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
     Ok(no_store(Json(answer).into_response()))
 }
 
+/// The public signing key, as a JWK Set.
+#[utoipa::path(get, path = "/oauth2/jwks", tag = "oauth2", responses((status = 200, body = Object)))]
 async fn jwks(State(state): State<AppState>) -> Response {
     let mut response = Json(state.signer.jwks()).into_response();
     response
@@ -378,6 +413,8 @@ struct Metadata {
     introspection_endpoint_auth_methods_supported: [&'static str; 1],
 }
 
+/// Authorization server metadata (RFC 8414).
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth2", responses((status = 200, body = Object)))]
 async fn metadata(State(state): State<AppState>) -> Json<Metadata> {
     let issuer = state.config.issuer();
     Json(Metadata {
@@ -394,6 +431,9 @@ async fn metadata(State(state): State<AppState>) -> Json<Metadata> {
     })
 }
 
+/// The protected resource: who the access token is for, in which workspace. RFC 6750 errors.
+#[utoipa::path(get, path = "/api/resource/workspaces/{ws}/whoami", tag = "resource", security(("bearer" = [])),
+    params(("ws" = String, Path)), responses((status = 200, body = WhoAmI), (status = 401), (status = 403)))]
 async fn whoami(
     State(state): State<AppState>,
     Path(ws): Path<String>,

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use token_api::auth::{Me, SignInRequest};
+use token_api::problem::Problem;
 
 use crate::error::{AppError, AppResult};
 use crate::extract::{session_cookie, ApiJson, Session, SESSION_COOKIE};
@@ -18,6 +19,9 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
 }
 
+/// Sign in; sets the session cookie and returns the user with the session's CSRF token.
+#[utoipa::path(post, path = "/api/session", tag = "session", request_body = SignInRequest,
+    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 400, body = Problem)))]
 async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignInRequest>) -> AppResult<Response> {
     let user_id = users::check_password(&state.db.pool, &body.email, &body.password)
         .await?
@@ -35,6 +39,9 @@ async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignInReq
     Ok(response)
 }
 
+/// Sign out.
+#[utoipa::path(delete, path = "/api/session", tag = "session", security(("session" = [])),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn sign_out(State(state): State<AppState>, _session: Session, headers: HeaderMap) -> AppResult<Response> {
     if let Some(cookie) = session_cookie(&headers) {
         users::delete_session(&state.db.pool, cookie).await?;
@@ -43,6 +50,9 @@ async fn sign_out(State(state): State<AppState>, _session: Session, headers: Hea
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
+/// The signed-in user, their workspaces and roles, and the CSRF token.
+#[utoipa::path(get, path = "/api/me", tag = "session", security(("session" = [])),
+    responses((status = 200, body = Me), (status = 401, body = Problem)))]
 async fn me(State(state): State<AppState>, session: Session) -> AppResult<Json<Me>> {
     load_me(&state, &session.user_id, session.csrf_token).await.map(Json)
 }

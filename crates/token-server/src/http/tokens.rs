@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use sqlx::AnyConnection;
 use token_api::admin::ActionRequest;
 use token_api::auth::Role;
+use token_api::problem::Problem;
 use token_api::tokens::{
     BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList,
     TokenView, ACCESS_TOKEN_TTL_SECS,
@@ -24,12 +25,12 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/workspaces/{ws}/tokens", get(list).post(create))
-        .route("/workspaces/{ws}/tokens/batch", post(batch::<false>))
-        .route("/workspaces/{ws}/tokens/{id}/disable", post(disable::<false>))
-        .route("/workspaces/{ws}/tokens/{id}", delete(remove::<false>))
-        .route("/workspaces/{ws}/admin/tokens/batch", post(batch::<true>))
-        .route("/workspaces/{ws}/admin/tokens/{id}/disable", post(disable::<true>))
-        .route("/workspaces/{ws}/admin/tokens/{id}", delete(remove::<true>))
+        .route("/workspaces/{ws}/tokens/batch", post(batch_own))
+        .route("/workspaces/{ws}/tokens/{id}/disable", post(disable_own))
+        .route("/workspaces/{ws}/tokens/{id}", delete(delete_own))
+        .route("/workspaces/{ws}/admin/tokens/batch", post(batch_any))
+        .route("/workspaces/{ws}/admin/tokens/{id}/disable", post(disable_any))
+        .route("/workspaces/{ws}/admin/tokens/{id}", delete(delete_any))
 }
 
 /// The scope of a route: the user's own tokens, or the workspace's for its admins.
@@ -58,6 +59,10 @@ async fn check_scope<const ADMIN: bool>(state: &AppState, ws: &str, user: &str) 
     Ok(())
 }
 
+/// The signed-in user's own tokens in the workspace, newest first.
+#[utoipa::path(get, path = "/api/workspaces/{ws}/tokens", tag = "tokens", security(("session" = [])),
+    params(("ws" = String, Path, description = "workspace id")),
+    responses((status = 200, body = TokenList), (status = 401, body = Problem), (status = 404, body = Problem)))]
 async fn list(State(state): State<AppState>, session: Session, Path(ws): Path<String>) -> AppResult<Json<TokenList>> {
     let mut conn = state.db.pool.acquire().await?;
     // Not a member: the same 404 as a workspace that does not exist.
@@ -75,6 +80,11 @@ async fn list(State(state): State<AppState>, session: Session, Path(ws): Path<St
     Ok(Json(TokenList { tokens }))
 }
 
+/// Generate a token. The only response that ever holds its secrets; served `no-store`.
+#[utoipa::path(post, path = "/api/workspaces/{ws}/tokens", tag = "tokens", security(("session" = [])),
+    params(("ws" = String, Path, description = "workspace id")), request_body = CreateTokenRequest,
+    responses((status = 201, body = CreatedToken), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem)))]
 async fn create(
     State(state): State<AppState>,
     session: Session,
@@ -117,6 +127,61 @@ async fn create(
         }),
     ))
 }
+
+/// One route's documented handler over the shared one: `$scope` is `false` for the user's own
+/// tokens and `true` for an admin's view of the workspace.
+macro_rules! scoped {
+    ($(#[$doc:meta])* $name:ident = $inner:ident::<$scope:literal>($($arg:ident: $ty:ty),*) -> $out:ty) => {
+        $(#[$doc])*
+        async fn $name($($arg: $ty),*) -> $out {
+            $inner::<$scope>($($arg),*).await
+        }
+    };
+}
+
+scoped!(
+    /// Disable one of the user's tokens: irreversible, and a second disable changes nothing.
+    /// Access tokens already issued work until they expire.
+    #[utoipa::path(post, path = "/api/workspaces/{ws}/tokens/{id}/disable", tag = "tokens", security(("session" = [])),
+        params(("ws" = String, Path), ("id" = String, Path)), request_body(content = Option<ActionRequest>),
+        responses((status = 200, body = TokenView), (status = 404, body = Problem)))]
+    disable_own = disable::<false>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<(String, String)>, b: OptionalJson<ActionRequest>) -> AppResult<Json<TokenView>>
+);
+scoped!(
+    /// Disable any token of the workspace (admins), with an optional reason for the audit trail.
+    #[utoipa::path(post, path = "/api/workspaces/{ws}/admin/tokens/{id}/disable", tag = "admin", security(("session" = [])),
+        params(("ws" = String, Path), ("id" = String, Path)), request_body(content = Option<ActionRequest>),
+        responses((status = 200, body = TokenView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    disable_any = disable::<true>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<(String, String)>, b: OptionalJson<ActionRequest>) -> AppResult<Json<TokenView>>
+);
+scoped!(
+    /// Delete one of the user's tokens.
+    #[utoipa::path(delete, path = "/api/workspaces/{ws}/tokens/{id}", tag = "tokens", security(("session" = [])),
+        params(("ws" = String, Path), ("id" = String, Path)), request_body(content = Option<ActionRequest>),
+        responses((status = 204), (status = 404, body = Problem)))]
+    delete_own = remove::<false>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<(String, String)>, b: OptionalJson<ActionRequest>) -> AppResult<StatusCode>
+);
+scoped!(
+    /// Delete any token of the workspace (admins).
+    #[utoipa::path(delete, path = "/api/workspaces/{ws}/admin/tokens/{id}", tag = "admin", security(("session" = [])),
+        params(("ws" = String, Path), ("id" = String, Path)), request_body(content = Option<ActionRequest>),
+        responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    delete_any = remove::<true>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<(String, String)>, b: OptionalJson<ActionRequest>) -> AppResult<StatusCode>
+);
+scoped!(
+    /// Disable or delete up to 1,000 of the user's tokens, with an outcome per id.
+    #[utoipa::path(post, path = "/api/workspaces/{ws}/tokens/batch", tag = "tokens", security(("session" = [])),
+        params(("ws" = String, Path)), request_body = BatchRequest,
+        responses((status = 200, body = BatchResult), (status = 400, body = Problem)))]
+    batch_own = batch::<false>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<String>, b: ApiJson<BatchRequest>) -> AppResult<Json<BatchResult>>
+);
+scoped!(
+    /// Disable or delete up to 1,000 tokens of the workspace (admins), with an outcome per id.
+    #[utoipa::path(post, path = "/api/workspaces/{ws}/admin/tokens/batch", tag = "admin", security(("session" = [])),
+        params(("ws" = String, Path)), request_body = BatchRequest,
+        responses((status = 200, body = BatchResult), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    batch_any = batch::<true>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<String>, b: ApiJson<BatchRequest>) -> AppResult<Json<BatchResult>>
+);
 
 fn reason(raw: Option<&str>) -> AppResult<Option<String>> {
     validate::reason(raw).map_err(|e| AppError::field("reason", e))

@@ -74,7 +74,45 @@ async fn a_restart_loses_nothing_committed(mut app: TestApp) {
     assert!(created["token"]["id"].is_string());
 }
 
+async fn every_operation_in_the_openapi_document_reaches_a_handler(app: TestApp) {
+    let doc = app.send(Method::GET, "/api/openapi.json", None, None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    for schema in [
+        "TokenView",
+        "CreatedToken",
+        "Problem",
+        "TokenPage",
+        "AuditEvent",
+        "TokenResponse",
+        "OAuthError",
+    ] {
+        assert!(
+            doc.body["components"]["schemas"][schema].is_object(),
+            "{schema} is described"
+        );
+    }
+    let paths = doc.body["paths"].as_object().unwrap();
+    assert!(paths.len() >= 19, "{} paths", paths.len());
+    for (path, operations) in paths {
+        let concrete = path.replace("{ws}", "ws-acme").replace("{id}", "no-such-token");
+        for method in operations.as_object().unwrap().keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let reply = app.send(method.clone(), &concrete, None, None).await;
+            let what = format!("{method} {path}");
+            assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{what}");
+            assert_ne!(reply.body["detail"], token_server::http::NO_SUCH_ENDPOINT, "{what}");
+            let html = reply
+                .headers
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.to_str().unwrap().starts_with("text/html"));
+            assert!(!html, "{what} fell through to the app");
+        }
+    }
+}
+
 crate::on_both_databases!(
+    every_operation_in_the_openapi_document_reaches_a_handler,
     health_answers_when_the_database_does,
     client_routes_get_the_app_and_unknown_api_paths_a_problem,
     cross_site_writes_are_refused_before_any_handler,
