@@ -7,7 +7,10 @@ pub mod components;
 pub mod format;
 pub mod i18n;
 pub mod pages;
+pub mod reveal;
+pub mod selection;
 pub mod state;
+pub mod view;
 
 /// Mounts the whole app on `<body>`.
 pub fn mount() {
