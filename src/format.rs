@@ -21,6 +21,26 @@ fn date_parts(locale: Locale, year: i32, month: u32, day: u32) -> String {
     }
 }
 
+/// A time of day in the browser's time zone, 24-hour: "14:05".
+pub fn time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Local).format("%H:%M").to_string()
+}
+
+/// Whole days from `now` to `at` (negative in the past), counted in calendar days.
+pub fn days_between(now: DateTime<Utc>, at: DateTime<Utc>) -> i64 {
+    (at.with_timezone(&Local).date_naive() - now.with_timezone(&Local).date_naive()).num_days()
+}
+
+/// "in 12 days", "3 days ago", "today".
+pub fn relative(locale: Locale, now: DateTime<Utc>, at: DateTime<Utc>) -> String {
+    let t = locale.messages();
+    match days_between(now, at) {
+        0 => t.today.to_owned(),
+        d if d > 0 => (t.in_days)(d),
+        d => (t.days_ago)(-d),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +50,17 @@ mod tests {
         assert_eq!(date_parts(Locale::En, 2026, 11, 2), "Nov 2, 2026");
         assert_eq!(date_parts(Locale::ZhCn, 2026, 11, 2), "2026年11月2日");
         assert_eq!(date_parts(Locale::En, 2027, 1, 31), "Jan 31, 2027");
+    }
+
+    #[test]
+    fn relative_days_read_naturally() {
+        let now = Utc::now();
+        let day = chrono::Duration::days(1);
+        assert_eq!(relative(Locale::En, now, now), "today");
+        assert_eq!(relative(Locale::En, now, now + 12 * day), "in 12 days");
+        assert_eq!(relative(Locale::En, now, now + day), "in 1 day");
+        assert_eq!(relative(Locale::En, now, now - 3 * day), "3 days ago");
+        assert_eq!(relative(Locale::ZhCn, now, now + 12 * day), "12 天后");
+        assert_eq!(relative(Locale::ZhCn, now, now - 3 * day), "3 天前");
     }
 }

@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod format;
+pub mod hooks;
 pub mod i18n;
 pub mod pages;
 pub mod reveal;

@@ -1,0 +1,309 @@
+//! The Generate dialog: a name and a lifetime, one request, then the one-time reveal of both
+//! secrets with copy buttons. Closing drops the secrets from every signal and from the DOM.
+
+use chrono::{Duration, Utc};
+use leptos::prelude::*;
+use token_api::problem::Problem;
+use token_api::validate::{self, Invalid, DEFAULT_LIFETIME_DAYS, LIFETIME_DAYS, NAME_MAX_CHARS};
+
+use crate::api::ApiError;
+use crate::components::copy_field::CopyField;
+use crate::components::modal::Modal;
+use crate::format;
+use crate::i18n::{use_i18n, Messages};
+use crate::reveal::{Flow, Revealed, Secret};
+
+const QUICK_LIFETIMES: [u32; 4] = [7, 30, 90, 365];
+
+/// The words for a validation code, in the user's language.
+pub fn invalid_text(t: &Messages, invalid: Invalid) -> String {
+    match invalid {
+        Invalid::Required => t.invalid_required.to_owned(),
+        Invalid::TooLong => (t.invalid_too_long)(NAME_MAX_CHARS),
+        Invalid::ControlCharacters => t.invalid_control.to_owned(),
+        Invalid::OutOfRange => t.invalid_lifetime.to_owned(),
+        _ => t.invalid_other.to_owned(),
+    }
+}
+
+/// The server's complaint about one field, if it made one.
+fn server_field_error(error: &Option<ApiError>, field: &str) -> Option<Invalid> {
+    let Some(ApiError::Status {
+        problem: Some(Problem { errors, .. }),
+        ..
+    }) = error
+    else {
+        return None;
+    };
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| Invalid::from_code(&e.code).unwrap_or(Invalid::InvalidType))
+}
+
+/// The dialog, driven by `flow`.
+#[component]
+pub fn GenerateDialog(
+    /// Where the dialog is; it moves the flow on Escape, Close and copies.
+    flow: RwSignal<Flow>,
+    /// The workspace's OAuth client id, for the `.env` snippet and the `curl` command.
+    #[prop(into)]
+    client_id: Signal<String>,
+    /// The token endpoint's absolute URL.
+    #[prop(into)]
+    token_endpoint: Signal<String>,
+    /// The last request's failure, shown in the dialog; the input stays.
+    #[prop(into)]
+    error: Signal<Option<ApiError>>,
+    /// Send the request: the trimmed name and the lifetime in days.
+    on_submit: Callback<(String, u32)>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let name = RwSignal::new(String::new());
+    let lifetime = RwSignal::new(DEFAULT_LIFETIME_DAYS.to_string());
+    let touched = RwSignal::new(false);
+    // A fresh form each time the dialog opens.
+    Effect::new(move |_| {
+        if flow.with(|f| *f == Flow::Closed) {
+            name.set(String::new());
+            lifetime.set(DEFAULT_LIFETIME_DAYS.to_string());
+            touched.set(false);
+        }
+    });
+    let name_check = move || validate::token_name(&name.get());
+    let lifetime_check = move || {
+        lifetime.with(|l| {
+            l.trim()
+                .parse::<i64>()
+                .map_err(|_| Invalid::OutOfRange)
+                .and_then(validate::lifetime_days)
+        })
+    };
+    let name_error = move || {
+        let local = if touched.get() { name_check().err() } else { None };
+        local
+            .or_else(|| server_field_error(&error.get(), "name"))
+            .map(|i| invalid_text(i18n.t(), i))
+    };
+    let lifetime_error = move || {
+        lifetime_check()
+            .err()
+            .or_else(|| server_field_error(&error.get(), "lifetime_days"))
+            .map(|i| invalid_text(i18n.t(), i))
+    };
+    let other_error = move || {
+        let t = i18n.t();
+        match error.get()? {
+            ApiError::Status { problem: Some(p), .. } if !p.errors.is_empty() => None,
+            ApiError::Network(_) => Some(t.error_network.to_owned()),
+            ApiError::Status { status, .. } => Some((t.error_server)(status)),
+            ApiError::Decode(_) => Some(t.error_decode.to_owned()),
+        }
+    };
+    let pending = move || flow.with(|f| *f == Flow::Editing { pending: true });
+    let valid = move || name_check().is_ok() && lifetime_check().is_ok();
+    let expiry_date = move || {
+        let days = lifetime_check().unwrap_or(DEFAULT_LIFETIME_DAYS);
+        format::date(i18n.locale.get(), Utc::now() + Duration::days(i64::from(days)))
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        touched.set(true);
+        if let (Ok(n), Ok(days)) = (name_check(), lifetime_check()) {
+            if flow.try_update(|f| f.submit()).unwrap_or(false) {
+                on_submit.run((n, days));
+            }
+        }
+    };
+    let close = move || {
+        flow.update(|f| {
+            f.close();
+        })
+    };
+
+    let form = move || {
+        view! {
+            <form class="generate-form" on:submit=submit novalidate>
+                <h2 id="generate-title">{move || i18n.t().generate_title}</h2>
+                <div class="field">
+                    <label for="token-name">{move || i18n.t().name_label}</label>
+                    <input
+                        id="token-name"
+                        type="text"
+                        autocomplete="off"
+                        maxlength="200"
+                        required
+                        aria-describedby="token-name-hint token-name-error"
+                        aria-invalid=move || name_error().is_some().to_string()
+                        prop:value=name
+                        on:input:target=move |ev| {
+                            name.set(ev.target().value());
+                            touched.set(true);
+                        }
+                    />
+                    <p id="token-name-hint" class="field-hint">{move || i18n.t().name_hint}</p>
+                    <p id="token-name-error" class="field-error">{name_error}</p>
+                </div>
+                <div class="field">
+                    <label for="token-lifetime">{move || i18n.t().lifetime_label}</label>
+                    <div class="lifetime-row">
+                        <input
+                            id="token-lifetime"
+                            type="number"
+                            inputmode="numeric"
+                            min=LIFETIME_DAYS.start().to_string()
+                            max=LIFETIME_DAYS.end().to_string()
+                            required
+                            aria-describedby="token-lifetime-expiry token-lifetime-error"
+                            aria-invalid=move || lifetime_error().is_some().to_string()
+                            prop:value=lifetime
+                            on:input:target=move |ev| lifetime.set(ev.target().value())
+                        />
+                        <div class="quick-choices" role="group" aria-label=move || i18n.t().lifetime_quick_label>
+                            {QUICK_LIFETIMES
+                                .into_iter()
+                                .map(|days| {
+                                    view! {
+                                        <button
+                                            type="button"
+                                            class="button button-small"
+                                            aria-pressed=move || (lifetime_check() == Ok(days)).to_string()
+                                            on:click=move |_| lifetime.set(days.to_string())
+                                        >
+                                            {move || (i18n.t().days)(days)}
+                                        </button>
+                                    }
+                                })
+                                .collect::<Vec<_>>()}
+                        </div>
+                    </div>
+                    <p id="token-lifetime-expiry" class="field-hint">{move || (i18n.t().expires_on)(&expiry_date())}</p>
+                    <p id="token-lifetime-error" class="field-error">{lifetime_error}</p>
+                </div>
+                <p class="form-error" role="alert">{other_error}</p>
+                <div class="dialog-actions">
+                    <button type="button" class="button" disabled=pending on:click=move |_| close()>
+                        {move || i18n.t().cancel}
+                    </button>
+                    <button type="submit" class="button button-primary" disabled=move || pending() || !valid()>
+                        {move || if pending() { i18n.t().generating } else { i18n.t().generate }}
+                    </button>
+                </div>
+            </form>
+        }
+    };
+
+    let confirming = move || flow.with(|f| matches!(f, Flow::Revealed(r) if r.confirming_close));
+    let reveal = move |r: Revealed| {
+        let copied = move |secret: Secret| Callback::new(move |_| flow.update(|f| f.copied(secret)));
+        let access = r.access_token.clone();
+        let refresh = r.refresh_token.clone();
+        let env = {
+            let (access, refresh) = (access.clone(), refresh.clone());
+            Signal::derive(move || {
+                format!(
+                    "TOKEN_CONSOLE_CLIENT_ID={}\nTOKEN_CONSOLE_TOKEN_ENDPOINT={}\nTOKEN_CONSOLE_ACCESS_TOKEN={access}\nTOKEN_CONSOLE_REFRESH_TOKEN={refresh}\n",
+                    client_id.get(),
+                    token_endpoint.get()
+                )
+            })
+        };
+        let curl = {
+            let refresh = refresh.clone();
+            Signal::derive(move || {
+                format!(
+                    "curl -s {} \\\n  -d grant_type=refresh_token \\\n  -d client_id={} \\\n  -d refresh_token={refresh}",
+                    token_endpoint.get(),
+                    client_id.get()
+                )
+            })
+        };
+        view! {
+            <div class="reveal">
+                <h2 id="generate-title">{move || i18n.t().reveal_title}</h2>
+                <p class="notice notice-warning">{move || i18n.t().reveal_warning}</p>
+                <CopyField
+                    id="access-token"
+                    label=Signal::derive(move || i18n.t().access_token_label.to_owned())
+                    value=Signal::stored(access)
+                    on_copied=copied(Secret::Access)
+                />
+                <CopyField
+                    id="refresh-token"
+                    label=Signal::derive(move || (i18n.t().refresh_token_label)(&expiry_date()))
+                    value=Signal::stored(refresh)
+                    on_copied=copied(Secret::Refresh)
+                />
+                <details class="more-copies">
+                    <summary>{move || i18n.t().copy_env}" · "{move || i18n.t().curl_label}</summary>
+                    <CopyField
+                        id="env-snippet"
+                        multiline=true
+                        label=Signal::derive(move || i18n.t().copy_env.to_owned())
+                        value=env
+                        on_copied=copied(Secret::Both)
+                    />
+                    <CopyField
+                        id="curl-command"
+                        multiline=true
+                        label=Signal::derive(move || i18n.t().curl_label.to_owned())
+                        value=curl
+                        on_copied=copied(Secret::Both)
+                    />
+                </details>
+                <Show
+                    when=confirming
+                    fallback=move || {
+                        view! {
+                            <div class="dialog-actions">
+                                <button type="button" class="button button-primary" on:click=move |_| close()>
+                                    {move || i18n.t().close}
+                                </button>
+                            </div>
+                        }
+                    }
+                >
+                        <div class="notice notice-danger" role="alert">
+                            <p><strong>{move || i18n.t().confirm_close_title}</strong></p>
+                            <p>{move || i18n.t().confirm_close_body}</p>
+                            <div class="dialog-actions">
+                                <button type="button" class="button" autofocus on:click=move |_| flow.update(|f| f.keep_open())>
+                                    {move || i18n.t().keep_open}
+                                </button>
+                                <button type="button" class="button button-danger" on:click=move |_| close()>
+                                    {move || i18n.t().close_anyway}
+                                </button>
+                            </div>
+                        </div>
+                </Show>
+            </div>
+        }
+    };
+
+    // Rebuilt only when the step changes, not on every copy. The secrets live only inside the
+    // Revealed arm: when the flow leaves it, they leave the DOM.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Step {
+        Closed,
+        Form,
+        Reveal,
+    }
+    let step = Memo::new(move |_| match &*flow.read() {
+        Flow::Closed => Step::Closed,
+        Flow::Editing { .. } => Step::Form,
+        Flow::Revealed(_) => Step::Reveal,
+    });
+    let body = move || match step.get() {
+        Step::Closed => ().into_any(),
+        Step::Form => form().into_any(),
+        Step::Reveal => match flow.get_untracked() {
+            Flow::Revealed(r) => reveal(r).into_any(),
+            _ => ().into_any(),
+        },
+    };
+    view! {
+        <Modal open=Signal::derive(move || flow.with(|f| *f != Flow::Closed)) on_escape=Callback::new(move |_| close()) labelled_by="generate-title">
+            {body}
+        </Modal>
+    }
+}

@@ -1,0 +1,3 @@
+//! Hooks: `use_x()` returning a `UseXReturn`, for behaviour several components share.
+
+pub mod use_clipboard;

@@ -1,0 +1,75 @@
+//! Success and failure messages, shown in one `aria-live` region so screen readers hear them.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+/// How long a success message stays; failures stay until dismissed.
+const SUCCESS_FOR: Duration = Duration::from_secs(6);
+
+/// One message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Toast {
+    pub id: u64,
+    pub error: bool,
+    pub message: String,
+    /// Lines under the message: which tokens failed and why.
+    pub details: Vec<String>,
+}
+
+/// The messages, shared through context.
+#[derive(Clone, Copy)]
+pub struct Toasts {
+    list: RwSignal<Vec<Toast>>,
+    next: StoredValue<u64>,
+}
+
+impl Toasts {
+    /// The messages, oldest first.
+    pub fn list(self) -> Vec<Toast> {
+        self.list.get()
+    }
+
+    fn push(self, error: bool, message: String, details: Vec<String>) {
+        let id = self.next.get_value();
+        self.next.set_value(id + 1);
+        self.list.update(|l| {
+            l.push(Toast {
+                id,
+                error,
+                message,
+                details,
+            })
+        });
+        if !error {
+            set_timeout(move || self.dismiss(id), SUCCESS_FOR);
+        }
+    }
+
+    pub fn success(self, message: String) {
+        self.push(false, message, vec![]);
+    }
+
+    pub fn error(self, message: String, details: Vec<String>) {
+        self.push(true, message, details);
+    }
+
+    pub fn dismiss(self, id: u64) {
+        self.list.update(|l| l.retain(|t| t.id != id));
+    }
+}
+
+/// Provides the messages.
+pub fn provide_toasts() -> Toasts {
+    let toasts = Toasts {
+        list: RwSignal::new(vec![]),
+        next: StoredValue::new(0),
+    };
+    provide_context(toasts);
+    toasts
+}
+
+/// The messages, from context.
+pub fn use_toasts() -> Toasts {
+    expect_context::<Toasts>()
+}
