@@ -84,11 +84,12 @@ pub async fn request<T: DeserializeOwned>(
     serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
+/// A path segment, escaped.
+fn escape(segment: &str) -> String {
+    String::from(js_sys::encode_uri_component(segment))
+}
+
 /// The path of a workspace's resource, with the id escaped.
 fn workspace_path(workspace_id: &str, rest: &str) -> String {
-    format!(
-        "{}/workspaces/{}{rest}",
-        token_api::API_PREFIX,
-        String::from(js_sys::encode_uri_component(workspace_id))
-    )
+    format!("{}/workspaces/{}{rest}", token_api::API_PREFIX, escape(workspace_id))
 }

@@ -1,10 +1,12 @@
 //! Route-agnostic pieces, fed by props. They never call `api::` themselves.
 
+pub mod bulk_toolbar;
 pub mod confirm_dialog;
 pub mod copy_field;
 pub mod error_panel;
 pub mod generate_dialog;
 pub mod language_switcher;
 pub mod modal;
+pub mod row_menu;
 pub mod toast_region;
 pub mod token_table;

@@ -57,10 +57,10 @@ mod tests {
         let now = Utc::now();
         let day = chrono::Duration::days(1);
         assert_eq!(relative(Locale::En, now, now), "today");
-        assert_eq!(relative(Locale::En, now, now + 12 * day), "in 12 days");
+        assert_eq!(relative(Locale::En, now, now + day * 12), "in 12 days");
         assert_eq!(relative(Locale::En, now, now + day), "in 1 day");
-        assert_eq!(relative(Locale::En, now, now - 3 * day), "3 days ago");
-        assert_eq!(relative(Locale::ZhCn, now, now + 12 * day), "12 天后");
-        assert_eq!(relative(Locale::ZhCn, now, now - 3 * day), "3 天前");
+        assert_eq!(relative(Locale::En, now, now - day * 3), "3 days ago");
+        assert_eq!(relative(Locale::ZhCn, now, now + day * 12), "12 天后");
+        assert_eq!(relative(Locale::ZhCn, now, now - day * 3), "3 天前");
     }
 }

@@ -106,6 +106,17 @@ impl Flow {
         }
     }
 
+    /// Escape dismisses the innermost thing: the close confirmation if one is shown (the reveal
+    /// stays), else the dialog as `close` would.
+    pub fn escape(&mut self) {
+        match self {
+            Flow::Revealed(r) if r.confirming_close => r.confirming_close = false,
+            _ => {
+                self.close();
+            }
+        }
+    }
+
     /// The user chose to stay on the reveal rather than close it.
     pub fn keep_open(&mut self) {
         if let Flow::Revealed(r) = self {
@@ -160,6 +171,24 @@ mod tests {
             assert!(f.close(), "{secret:?}");
             assert_eq!(f, Flow::Closed);
         }
+    }
+
+    #[test]
+    fn escape_never_closes_an_uncopied_reveal() {
+        let mut f = revealed();
+        f.escape();
+        assert!(
+            matches!(&f, Flow::Revealed(r) if r.confirming_close),
+            "first Escape asks"
+        );
+        f.escape();
+        assert!(
+            matches!(&f, Flow::Revealed(r) if !r.confirming_close),
+            "second Escape dismisses the question"
+        );
+        f.copied(Secret::Refresh);
+        f.escape();
+        assert_eq!(f, Flow::Closed, "once copied, Escape closes");
     }
 
     #[test]

@@ -1,11 +1,46 @@
 //! The signed-in user's own tokens in a workspace.
 
 use gloo_net::http::Method;
-use token_api::tokens::TokenList;
+use token_api::tokens::{
+    BatchAction, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList, TokenView,
+};
 
 use super::{request, workspace_path, ApiError};
 
 /// The user's tokens in the workspace, newest first.
 pub async fn list(workspace_id: String) -> Result<TokenList, ApiError> {
     request(Method::GET, &workspace_path(&workspace_id, "/tokens"), None::<&()>).await
+}
+
+/// Generates a token. The answer is the only one that ever holds its secrets.
+pub async fn create(workspace_id: String, name: String, lifetime_days: u32) -> Result<CreatedToken, ApiError> {
+    let body = CreateTokenRequest { name, lifetime_days };
+    request(Method::POST, &workspace_path(&workspace_id, "/tokens"), Some(&body)).await
+}
+
+/// Disables one of the user's tokens.
+pub async fn disable(workspace_id: String, id: String) -> Result<TokenView, ApiError> {
+    let path = workspace_path(&workspace_id, &format!("/tokens/{}/disable", super::escape(&id)));
+    request(Method::POST, &path, None::<&()>).await
+}
+
+/// Deletes one of the user's tokens.
+pub async fn delete(workspace_id: String, id: String) -> Result<(), ApiError> {
+    let path = workspace_path(&workspace_id, &format!("/tokens/{}", super::escape(&id)));
+    request(Method::DELETE, &path, None::<&()>).await
+}
+
+/// Disables or deletes many of the user's tokens in one request.
+pub async fn batch(workspace_id: String, action: BatchAction, ids: Vec<String>) -> Result<BatchResult, ApiError> {
+    let body = BatchRequest {
+        action,
+        ids,
+        reason: None,
+    };
+    request(
+        Method::POST,
+        &workspace_path(&workspace_id, "/tokens/batch"),
+        Some(&body),
+    )
+    .await
 }

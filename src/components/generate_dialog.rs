@@ -302,7 +302,7 @@ pub fn GenerateDialog(
         },
     };
     view! {
-        <Modal open=Signal::derive(move || flow.with(|f| *f != Flow::Closed)) on_escape=Callback::new(move |_| close()) labelled_by="generate-title">
+        <Modal open=Signal::derive(move || flow.with(|f| *f != Flow::Closed)) on_escape=Callback::new(move |_| flow.update(Flow::escape)) labelled_by="generate-title">
             {body}
         </Modal>
     }

@@ -1,10 +1,20 @@
-//! The table of tokens: name, status told by word and mark (not colour alone), dates, hint.
+//! The token table shared by the Users and Admins pages: row checkboxes (shift-click for a
+//! range), a tri-state header checkbox, sortable columns, status told by word and shape (not by
+//! colour alone), expiry with a relative date and a mark when near, and a menu per row.
 
+use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
+use token_api::admin::{SortDir, SortField};
 use token_api::tokens::{TokenStatus, TokenView};
 
+use crate::components::row_menu::{MenuItem, RowMenu};
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
+use crate::selection::{Selection, TriState};
+use crate::view::status_now;
+
+/// Tokens expiring sooner than this are marked.
+const SOON: Duration = Duration::days(7);
 
 fn status_label(t: &Messages, status: TokenStatus) -> &'static str {
     match status {
@@ -22,56 +32,227 @@ fn status_class(status: TokenStatus) -> &'static str {
     }
 }
 
-/// A table of tokens. Inactive ones stay listed, dimmed: people want to see what they had.
+/// What a row's menu may do.
+#[derive(Clone, Copy)]
+pub struct RowActions {
+    /// Disable this token (offered while it is active).
+    pub disable: Callback<TokenView>,
+    /// Delete this token.
+    pub delete: Callback<TokenView>,
+    /// Show only this token's owner's tokens (Admins page).
+    pub show_owner: Option<Callback<TokenView>>,
+    /// The label of `show_owner`.
+    pub show_owner_label: Option<Signal<String>>,
+}
+
+#[component]
+fn SortHeader(
+    field: SortField,
+    label: Signal<String>,
+    sort: Signal<(SortField, SortDir)>,
+    on_sort: Callback<SortField>,
+) -> impl IntoView {
+    let aria_sort = move || match sort.get() {
+        (f, SortDir::Asc) if f == field => "ascending",
+        (f, SortDir::Desc) if f == field => "descending",
+        _ => "none",
+    };
+    let arrow = move || match aria_sort() {
+        "ascending" => "▲",
+        "descending" => "▼",
+        _ => "",
+    };
+    view! {
+        <th scope="col" aria-sort=aria_sort>
+            <button type="button" class="sort-button" on:click=move |_| on_sort.run(field)>
+                {label}
+                <span class="sort-arrow" aria-hidden="true">{arrow}</span>
+            </button>
+        </th>
+    }
+}
+
+/// The table. Rows arrive sorted and filtered; selecting and sorting are the page's to keep.
 #[component]
 pub fn TokenTable(
-    /// The tokens, in the order to show them.
-    tokens: Vec<TokenView>,
+    /// The tokens in view, in order.
+    #[prop(into)]
+    rows: Signal<Vec<TokenView>>,
     /// The table's accessible name.
     #[prop(into)]
     caption: Signal<String>,
+    /// Which rows are selected.
+    selection: RwSignal<Selection>,
+    /// The current sort.
+    #[prop(into)]
+    sort: Signal<(SortField, SortDir)>,
+    /// A sortable column's header was pressed.
+    on_sort: Callback<SortField>,
+    /// What each row's menu offers.
+    actions: RowActions,
+    /// Show each token's owner (Admins page).
+    #[prop(optional)]
+    show_owner: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let rows = tokens
-        .into_iter()
-        .map(|token| {
-            let status = token.status;
-            let created = token.created_at;
-            let expires = token.expires_at;
-            let last_used = token.last_used_at;
-            view! {
-                <tr class:inactive=status != TokenStatus::Active>
-                    <th scope="row" class="name">{token.name}</th>
-                    <td><span class=status_class(status)>{move || status_label(i18n.t(), status)}</span></td>
-                    <td>{move || format::date(i18n.locale.get(), created)}</td>
-                    <td>{move || format::date(i18n.locale.get(), expires)}</td>
-                    <td>
-                        {move || match last_used {
-                            Some(at) => format::date(i18n.locale.get(), at),
-                            None => i18n.t().never.to_owned(),
-                        }}
-                    </td>
-                    <td><code class="hint">"…"{token.hint}</code></td>
-                </tr>
+    let visible_ids = move || rows.with(|r| r.iter().map(|t| t.id.clone()).collect::<Vec<_>>());
+    let tri = Memo::new(move |_| selection.with(|s| s.tri_state(&visible_ids())));
+    let header = move |field: SortField, label: fn(&Messages) -> &'static str| {
+        view! { <SortHeader field label=Signal::derive(move || label(i18n.t()).to_owned()) sort on_sort /> }
+    };
+    let row = move |token: TokenView| {
+        let now = Utc::now();
+        let status = status_now(&token, now);
+        let id = token.id.clone();
+        let (created, expires, last_used) = (token.created_at, token.expires_at, token.last_used_at);
+        let soon = status == TokenStatus::Active && expires - now < SOON;
+        let name = token.name.clone();
+        let checkbox_id = id.clone();
+        let toggle_id = id.clone();
+        let menu_token = token.clone();
+        let items = Signal::derive(move || {
+            let t = i18n.t();
+            let mut items = Vec::new();
+            if let (Some(show), Some(label)) = (actions.show_owner, actions.show_owner_label) {
+                let token = menu_token.clone();
+                items.push(MenuItem {
+                    label: label.get(),
+                    danger: false,
+                    on_select: Callback::new(move |_| show.run(token.clone())),
+                });
             }
-        })
-        .collect::<Vec<_>>();
+            if status == TokenStatus::Active {
+                let token = menu_token.clone();
+                let disable = actions.disable;
+                items.push(MenuItem {
+                    label: t.disable.to_owned(),
+                    danger: true,
+                    on_select: Callback::new(move |_| disable.run(token.clone())),
+                });
+            }
+            let token = menu_token.clone();
+            let delete = actions.delete;
+            items.push(MenuItem {
+                label: t.delete.to_owned(),
+                danger: true,
+                on_select: Callback::new(move |_| delete.run(token.clone())),
+            });
+            items
+        });
+        let row_label = name.clone();
+        let menu_label = name.clone();
+        view! {
+            <tr class:inactive=status != TokenStatus::Active class:selected=move || selection.with(|s| s.contains(&id))>
+                <td class="select-cell">
+                    <input
+                        type="checkbox"
+                        aria-label=move || (i18n.t().select_row)(&row_label)
+                        prop:checked=move || selection.with(|s| s.contains(&checkbox_id))
+                        on:click=move |ev: leptos::ev::MouseEvent| {
+                            let shift = ev.shift_key();
+                            let id = toggle_id.clone();
+                            if shift {
+                                let visible = visible_ids();
+                                selection.update(|s| s.extend_to(&id, &visible));
+                            } else {
+                                selection.update(|s| s.toggle(&id));
+                            }
+                        }
+                    />
+                </td>
+                <th scope="row" class="name">{name}</th>
+                {show_owner.then(|| {
+                    let owner = token.owner.clone();
+                    view! {
+                        <td class="owner" data-label=move || i18n.t().col_owner>
+                            <span>{owner.name}</span>
+                            <span class="muted small">{owner.email}</span>
+                        </td>
+                    }
+                })}
+                <td data-label=move || i18n.t().col_status><span class=status_class(status)>{move || status_label(i18n.t(), status)}</span></td>
+                <td data-label=move || i18n.t().col_created>{move || format::date(i18n.locale.get(), created)}</td>
+                <td class:soon=soon data-label=move || i18n.t().col_expires>
+                    <span>{move || format::date(i18n.locale.get(), expires)}</span>
+                    <span class="muted small">
+                        {move || format::relative(i18n.locale.get(), Utc::now(), expires)}
+                    </span>
+                    {soon.then(|| view! { <span class="badge-soon">{move || i18n.t().expires_soon}</span> })}
+                </td>
+                <td data-label=move || i18n.t().col_last_used>
+                    {move || match last_used {
+                        Some(at) => format::relative(i18n.locale.get(), Utc::now(), at),
+                        None => i18n.t().never.to_owned(),
+                    }}
+                </td>
+                <td data-label=move || i18n.t().col_hint><code class="hint">"…"{token.hint.clone()}</code></td>
+                <td class="menu-cell">
+                    <RowMenu label=Signal::derive(move || (i18n.t().actions_for)(&menu_label)) items />
+                </td>
+            </tr>
+        }
+    };
+    // A row is rebuilt when what it shows changes, not on every change to the list.
+    let key = |t: &TokenView| {
+        format!(
+            "{}|{:?}|{:?}|{}",
+            t.id,
+            t.disabled_at.map(|d| d.timestamp_millis()),
+            t.last_used_at.map(|d| d.timestamp_millis()),
+            t.hint
+        )
+    };
     view! {
         <div class="table-wrap">
             <table class="tokens">
                 <caption class="visually-hidden">{caption}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">{move || i18n.t().col_name}</th>
-                        <th scope="col">{move || i18n.t().col_status}</th>
-                        <th scope="col">{move || i18n.t().col_created}</th>
-                        <th scope="col">{move || i18n.t().col_expires}</th>
-                        <th scope="col">{move || i18n.t().col_last_used}</th>
-                        <th scope="col">{move || i18n.t().col_hint}</th>
+                        <th scope="col" class="select-cell">
+                            <input
+                                type="checkbox"
+                                aria-label=move || i18n.t().select_all
+                                prop:checked=move || tri.get() == TriState::Checked
+                                prop:indeterminate=move || tri.get() == TriState::Indeterminate
+                                on:change=move |_| {
+                                    let visible = visible_ids();
+                                    selection.update(|s| s.toggle_all(&visible));
+                                }
+                            />
+                        </th>
+                        {header(SortField::Name, |t| t.col_name)}
+                        {show_owner.then(|| header(SortField::Owner, |t| t.col_owner))}
+                        <th scope="col" class="phone-hidden">{move || i18n.t().col_status}</th>
+                        {header(SortField::Created, |t| t.col_created)}
+                        {header(SortField::Expires, |t| t.col_expires)}
+                        {header(SortField::LastUsed, |t| t.col_last_used)}
+                        <th scope="col" class="phone-hidden">{move || i18n.t().col_hint}</th>
+                        <th scope="col" class="phone-hidden"><span class="visually-hidden">{move || i18n.t().col_actions}</span></th>
                     </tr>
                 </thead>
-                <tbody>{rows}</tbody>
+                <tbody>
+                    <For each=move || rows.get() key=key let:token>
+                        {row(token)}
+                    </For>
+                </tbody>
             </table>
         </div>
     }
+}
+
+/// Skeleton rows while the first load is under way.
+#[component]
+pub fn TableSkeleton() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="table-wrap skeleton" role="status" aria-busy="true">
+            <span class="visually-hidden">{move || i18n.t().loading}</span>
+            {(0..5).map(|_| view! { <div class="skeleton-row" aria-hidden="true"></div> }).collect::<Vec<_>>()}
+        </div>
+    }
+}
+
+/// When a disabled token's access tokens stop working at the latest: an hour from now.
+pub fn access_tokens_end(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::seconds(token_api::tokens::ACCESS_TOKEN_TTL_SECS)
 }

@@ -1,51 +1,453 @@
-//! The Users page: the signed-in member's own tokens in the current workspace.
+//! The Users page: the signed-in member's own tokens in the current workspace. Generate with a
+//! one-time reveal; disable or delete one token from its menu, or many from the toolbar. The
+//! view (sort, status, search) lives in the URL.
 
+use chrono::Utc;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use token_api::admin::{SortDir, SortField, TokenPageQuery};
+use token_api::tokens::{BatchAction, BatchOutcome, TokenStatus, TokenView};
 
-use crate::api;
+use crate::api::{self, ApiError};
+use crate::components::bulk_toolbar::BulkToolbar;
+use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::copy_field::CopyField;
 use crate::components::error_panel::ErrorPanel;
-use crate::components::token_table::TokenTable;
-use crate::i18n::use_i18n;
+use crate::components::generate_dialog::GenerateDialog;
+use crate::components::token_table::{access_tokens_end, RowActions, TableSkeleton, TokenTable};
+use crate::format;
+use crate::i18n::{use_i18n, Messages};
+use crate::reveal::Flow;
+use crate::selection::Selection;
 use crate::state::session::use_session;
+use crate::state::toasts::use_toasts;
+use crate::view::{apply, status_now};
+
+/// The URL keys of the page's view.
+const VIEW_KEYS: [&str; 4] = ["status", "q", "sort", "dir"];
+
+/// An action waiting for the user's confirmation.
+#[derive(Clone, Debug, PartialEq)]
+enum Pending {
+    Disable(TokenView),
+    Delete(TokenView),
+    /// The ids to act on (for Disable, only the active ones), and their names for the result.
+    Bulk(BatchAction, Vec<(String, String)>),
+}
+
+fn confirm_title(t: &Messages, p: &Pending) -> String {
+    match p {
+        Pending::Disable(tok) => (t.confirm_disable_title)(&tok.name),
+        Pending::Delete(tok) => (t.confirm_delete_title)(&tok.name),
+        Pending::Bulk(BatchAction::Disable, ids) => (t.confirm_bulk_disable_title)(ids.len()),
+        Pending::Bulk(BatchAction::Delete, ids) => (t.confirm_bulk_delete_title)(ids.len()),
+    }
+}
+
+fn confirm_body(t: &Messages, p: &Pending, until: &str) -> String {
+    match p {
+        Pending::Disable(_) => (t.confirm_disable_body)(until),
+        Pending::Delete(_) => (t.confirm_delete_body)(until),
+        Pending::Bulk(..) => (t.confirm_bulk_body)(until),
+    }
+}
+
+fn confirm_label(t: &Messages, p: &Pending) -> String {
+    match p {
+        Pending::Disable(_) | Pending::Bulk(BatchAction::Disable, _) => t.disable_confirm.to_owned(),
+        Pending::Delete(_) | Pending::Bulk(BatchAction::Delete, _) => t.delete_confirm.to_owned(),
+    }
+}
+
+/// The token endpoint's absolute URL on this origin.
+fn token_endpoint() -> String {
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    format!("{origin}{}", token_api::oauth::TOKEN_PATH)
+}
 
 /// `/tokens`.
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
-    let workspace_id = Memo::new(move |_| session.workspace().map(|w| w.id));
-    let tokens = LocalResource::new(move || {
+    let toasts = use_toasts();
+    let query_map = use_query_map();
+    let location = use_location();
+    let navigate = use_navigate();
+
+    let workspace = Memo::new(move |_| session.workspace());
+    let workspace_id = Memo::new(move |_| workspace.get().map(|w| w.id));
+
+    // The view, read from and written to the URL.
+    let view = Memo::new(move |_| {
+        query_map.with(|q| {
+            let pairs: Vec<(&str, String)> = VIEW_KEYS.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
+            TokenPageQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap_or_default()
+        })
+    });
+    let set_view = Callback::new(move |next: TokenPageQuery| {
+        let query: Vec<String> = next
+            .to_pairs()
+            .into_iter()
+            .filter(|(k, _)| VIEW_KEYS.contains(k))
+            .map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(&v))))
+            .collect();
+        let path = location.pathname.get_untracked();
+        let url = if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", query.join("&"))
+        };
+        navigate(
+            &url,
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    });
+    let on_sort = Callback::new(move |field: SortField| {
+        let mut next = view.get_untracked();
+        next.dir = match (next.sort == field, next.dir) {
+            (true, SortDir::Asc) => SortDir::Desc,
+            (true, SortDir::Desc) => SortDir::Asc,
+            // Names read best A to Z; dates newest first.
+            (false, _) if field == SortField::Name => SortDir::Asc,
+            (false, _) => SortDir::Desc,
+        };
+        next.sort = field;
+        set_view.run(next);
+    });
+
+    // The list: loaded per workspace, then kept up to date in place by every action.
+    let loaded = LocalResource::new(move || {
         let ws = workspace_id.get();
         async move {
             match ws {
-                Some(ws) => api::tokens::list(ws).await.map(Some),
+                Some(ws) => api::tokens::list(ws).await.map(|l| Some(l.tokens)),
                 None => Ok(None),
             }
         }
     });
-    let body = move || {
-        Suspend::new(async move {
-            match tokens.await {
-                Ok(Some(list)) if list.tokens.is_empty() => {
-                    view! { <p class="empty">{move || i18n.t().empty_tokens}</p> }.into_any()
+    let tokens = RwSignal::new(Vec::<TokenView>::new());
+    Effect::new(move |_| match loaded.get() {
+        Some(Ok(Some(list))) => tokens.set(list),
+        Some(Err(e)) => session.check(&e),
+        _ => {}
+    });
+    let rows = Memo::new(move |_| {
+        let query = view.get();
+        tokens.with(|all| {
+            apply(all, &query, Utc::now())
+                .into_iter()
+                .map(|i| all[i].clone())
+                .collect::<Vec<_>>()
+        })
+    });
+    let selection = RwSignal::new(Selection::default());
+    // Rows that leave the view leave the selection.
+    Effect::new(move |_| {
+        let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
+        selection.update(|s| s.retain_visible(&ids));
+    });
+
+    // Generate.
+    let flow = RwSignal::new(Flow::Closed);
+    let generate_error = RwSignal::new(None::<ApiError>);
+    let open_generate = move |_| {
+        generate_error.set(None);
+        flow.update(|f| f.open());
+    };
+    let on_submit = Callback::new(move |(name, days): (String, u32)| {
+        let Some(ws) = workspace_id.get_untracked() else { return };
+        generate_error.set(None);
+        spawn_local(async move {
+            match api::tokens::create(ws, name, days).await {
+                Ok(created) => {
+                    let name = created.token.name.clone();
+                    tokens.update(|t| t.insert(0, created.token));
+                    // The secrets go to the dialog's flow and nowhere else.
+                    flow.update(|f| f.created(created.access_token, created.refresh_token));
+                    toasts.success((i18n.t().created_toast)(&name));
                 }
-                Ok(Some(list)) => {
-                    view! { <TokenTable tokens=list.tokens caption=Signal::derive(move || i18n.t().users_title.to_owned()) /> }
-                        .into_any()
-                }
-                Ok(None) => view! { <p class="empty">{move || i18n.t().no_workspace}</p> }.into_any(),
-                Err(error) => {
-                    session.check(&error);
-                    view! { <ErrorPanel error on_retry=Callback::new(move |_| tokens.refetch()) /> }.into_any()
+                Err(e) => {
+                    session.check(&e);
+                    generate_error.set(Some(e));
+                    flow.update(|f| f.failed());
                 }
             }
+        });
+    });
+    // Leaving the page while secrets are shown: the browser asks first.
+    let unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        if flow.with_untracked(|f| f.holds_secrets()) {
+            ev.prevent_default();
+            ev.set_return_value("unsaved");
+        }
+    });
+    on_cleanup(move || unload.remove());
+
+    // Disable and delete, one or many, each behind a confirmation.
+    let pending = RwSignal::new(None::<Pending>);
+    let busy = RwSignal::new(false);
+    let fail = move |e: ApiError| {
+        session.check(&e);
+        let t = i18n.t();
+        let message = match e {
+            ApiError::Network(_) => t.error_network.to_owned(),
+            ApiError::Status { status, .. } => (t.error_server)(status),
+            ApiError::Decode(_) => t.error_decode.to_owned(),
+        };
+        toasts.error(message, vec![]);
+    };
+    let mark_disabled = move |ids: &[String]| {
+        let now = Utc::now();
+        let me = session.me().map(|m| token_api::tokens::Person {
+            id: m.user.id,
+            email: m.user.email,
+            name: m.user.name,
+        });
+        tokens.update(|all| {
+            for t in all
+                .iter_mut()
+                .filter(|t| ids.contains(&t.id) && t.disabled_at.is_none())
+            {
+                t.disabled_at = Some(now);
+                t.disabled_by = me.clone();
+                t.status = TokenStatus::Disabled;
+            }
+        });
+    };
+    let run = move |p: Pending| {
+        let Some(ws) = workspace_id.get_untracked() else { return };
+        busy.set(true);
+        spawn_local(async move {
+            let t = i18n.t();
+            match p {
+                Pending::Disable(token) => match api::tokens::disable(ws, token.id.clone()).await {
+                    Ok(view) => {
+                        tokens.update(|all| {
+                            all.iter_mut()
+                                .filter(|x| x.id == view.id)
+                                .for_each(|x| *x = view.clone())
+                        });
+                        toasts.success((t.disabled_toast)(&token.name));
+                    }
+                    Err(e) => fail(e),
+                },
+                Pending::Delete(token) => match api::tokens::delete(ws, token.id.clone()).await {
+                    Ok(()) => {
+                        tokens.update(|all| all.retain(|x| x.id != token.id));
+                        toasts.success((t.deleted_toast)(&token.name));
+                    }
+                    Err(e) => fail(e),
+                },
+                Pending::Bulk(action, targets) => {
+                    let ids: Vec<String> = targets.iter().map(|(id, _)| id.clone()).collect();
+                    match api::tokens::batch(ws, action, ids).await {
+                        Ok(result) => {
+                            let done: Vec<String> = result
+                                .results
+                                .iter()
+                                .filter(|r| r.outcome == BatchOutcome::Done)
+                                .map(|r| r.id.clone())
+                                .collect();
+                            match action {
+                                BatchAction::Disable => mark_disabled(&done),
+                                BatchAction::Delete => tokens.update(|all| all.retain(|x| !done.contains(&x.id))),
+                            }
+                            // Succeeded rows leave the selection; failed ones stay selected.
+                            selection.update(|s| s.remove_all(done.iter()));
+                            let failed: Vec<String> = result
+                                .results
+                                .iter()
+                                .filter(|r| r.outcome != BatchOutcome::Done)
+                                .map(|r| {
+                                    let name = targets
+                                        .iter()
+                                        .find(|(id, _)| *id == r.id)
+                                        .map_or(r.id.as_str(), |(_, n)| n);
+                                    let why = match r.outcome {
+                                        BatchOutcome::AlreadyDisabled => t.outcome_already_disabled,
+                                        _ => t.outcome_not_found,
+                                    };
+                                    format!("{name}: {why}")
+                                })
+                                .collect();
+                            if !done.is_empty() {
+                                toasts.success((t.bulk_done)(done.len()));
+                            }
+                            if !failed.is_empty() {
+                                toasts.error((t.bulk_failed)(failed.len()), failed);
+                            }
+                        }
+                        Err(e) => fail(e),
+                    }
+                }
+            }
+            busy.set(false);
+            pending.set(None);
+        });
+    };
+    let actions = RowActions {
+        disable: Callback::new(move |t| pending.set(Some(Pending::Disable(t)))),
+        delete: Callback::new(move |t| pending.set(Some(Pending::Delete(t)))),
+        show_owner: None,
+        show_owner_label: None,
+    };
+    let selected_tokens = move || {
+        let now = Utc::now();
+        tokens.with(|all| {
+            selection.with(|s| {
+                all.iter()
+                    .filter(|t| s.contains(&t.id))
+                    .map(|t| (t.clone(), status_now(t, now)))
+                    .collect::<Vec<_>>()
+            })
         })
     };
+    let selected_count = Signal::derive(move || selection.with(Selection::len));
+    let disableable = Signal::derive(move || {
+        selected_tokens()
+            .iter()
+            .filter(|(_, s)| *s == TokenStatus::Active)
+            .count()
+    });
+    let bulk = move |action: BatchAction| {
+        let targets = selected_tokens()
+            .into_iter()
+            .filter(|(_, s)| action == BatchAction::Delete || *s == TokenStatus::Active)
+            .map(|(t, _)| (t.id, t.name))
+            .collect();
+        pending.set(Some(Pending::Bulk(action, targets)));
+    };
+    let until = move || format::time(access_tokens_end(Utc::now()));
+
+    let client_id = Signal::derive(move || workspace.get().map(|w| w.client_id).unwrap_or_default());
+    let endpoint = Signal::derive(token_endpoint);
+
+    let filters = move || {
+        view! {
+            <div class="filters">
+                <label class="field-inline">
+                    <span>{move || i18n.t().search_label}</span>
+                    <input
+                        type="search"
+                        prop:value=move || view.get().filter.q.unwrap_or_default()
+                        on:input:target=move |ev| {
+                            let mut next = view.get_untracked();
+                            next.filter.q = Some(ev.target().value()).filter(|v| !v.trim().is_empty());
+                            set_view.run(next);
+                        }
+                    />
+                </label>
+                <label class="field-inline">
+                    <span>{move || i18n.t().status_filter_label}</span>
+                    <select
+                        prop:value=move || view.get().to_pairs().into_iter().find(|(k, _)| *k == "status").map(|(_, v)| v).unwrap_or_default()
+                        on:change:target=move |ev| {
+                            let value = ev.target().value();
+                            let mut next = view.get_untracked();
+                            let parsed = TokenPageQuery::from_pairs([("status", value.as_str())]).ok();
+                            next.filter.status = parsed.and_then(|q| q.filter.status);
+                            set_view.run(next);
+                        }
+                    >
+                        <option value="">{move || i18n.t().all_statuses}</option>
+                        <option value="active">{move || i18n.t().status_active}</option>
+                        <option value="disabled">{move || i18n.t().status_disabled}</option>
+                        <option value="expired">{move || i18n.t().status_expired}</option>
+                    </select>
+                </label>
+            </div>
+        }
+    };
+
+    let content = move || {
+        view! {
+            <Show when=move || selected_count.get() != 0>
+                <BulkToolbar
+                    selected=selected_count
+                    disableable
+                    on_disable=Callback::new(move |_| bulk(BatchAction::Disable))
+                    on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
+                    on_clear=Callback::new(move |_| selection.update(Selection::clear))
+                />
+            </Show>
+            <Show
+                when=move || !tokens.with(Vec::is_empty)
+                fallback=move || {
+                    view! {
+                        <div class="empty">
+                            <p>{move || i18n.t().empty_tokens}</p>
+                            <button type="button" class="button button-primary" on:click=open_generate>
+                                {move || i18n.t().generate}
+                            </button>
+                        </div>
+                    }
+                }
+            >
+                {filters}
+                <Show when=move || !rows.with(Vec::is_empty) fallback=move || view! { <p class="empty">{move || i18n.t().no_match}</p> }>
+                    <TokenTable
+                        rows
+                        caption=Signal::derive(move || i18n.t().users_title.to_owned())
+                        selection
+                        sort=Signal::derive(move || view.with(|v| (v.sort, v.dir)))
+                        on_sort
+                        actions
+                    />
+                </Show>
+            </Show>
+        }
+    };
+
+    let body = move || match loaded.get() {
+        None => view! { <TableSkeleton /> }.into_any(),
+        Some(Err(error)) => view! { <ErrorPanel error on_retry=Callback::new(move |_| loaded.refetch()) /> }.into_any(),
+        Some(Ok(None)) => view! { <p class="empty">{move || i18n.t().no_workspace}</p> }.into_any(),
+        Some(Ok(Some(_))) => content().into_any(),
+    };
+
     view! {
-        <h1>{move || i18n.t().users_title}</h1>
-        <p class="intro">{move || i18n.t().users_intro}</p>
-        <Transition fallback=move || view! { <p class="page-loading" role="status">{move || i18n.t().loading}</p> }>
-            {body}
-        </Transition>
+        <div class="page-head">
+            <div>
+                <h1>{move || i18n.t().users_title}</h1>
+                <p class="intro">{move || i18n.t().users_intro}</p>
+                <p class="intro">{move || i18n.t().intro_lifetimes}</p>
+            </div>
+            <button type="button" class="button button-primary" on:click=open_generate disabled=move || workspace.get().is_none()>
+                {move || i18n.t().generate}
+            </button>
+        </div>
+        <div class="client-details">
+            <CopyField id="client-id" label=Signal::derive(move || i18n.t().client_id_label.to_owned()) value=client_id />
+            <CopyField id="token-endpoint" label=Signal::derive(move || i18n.t().token_endpoint_label.to_owned()) value=endpoint />
+        </div>
+        {body}
+        <GenerateDialog flow client_id token_endpoint=endpoint error=generate_error on_submit />
+        <ConfirmDialog
+            open=Signal::derive(move || pending.with(Option::is_some))
+            id="confirm-title"
+            title=Signal::derive(move || pending.with(|p| p.as_ref().map(|p| confirm_title(i18n.t(), p)).unwrap_or_default()))
+            body=Signal::derive(move || pending.with(|p| p.as_ref().map(|p| confirm_body(i18n.t(), p, &until())).unwrap_or_default()))
+            confirm_label=Signal::derive(move || pending.with(|p| p.as_ref().map(|p| confirm_label(i18n.t(), p)).unwrap_or_default()))
+            busy
+            on_confirm=Callback::new(move |_| {
+                if let Some(p) = pending.get_untracked() {
+                    run(p);
+                }
+            })
+            on_cancel=Callback::new(move |_| {
+                if !busy.get_untracked() {
+                    pending.set(None);
+                }
+            })
+        />
     }
 }
