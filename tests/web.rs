@@ -3,10 +3,15 @@
 
 use chrono::{Duration, Utc};
 use leptos::{mount::mount_to, prelude::*, task::tick};
+use token_api::admin::{SortDir, SortField};
 use token_api::tokens::{Person, TokenStatus, TokenView};
+use token_console::components::bulk_toolbar::BulkToolbar;
+use token_console::components::generate_dialog::GenerateDialog;
 use token_console::components::language_switcher::LanguageSwitcher;
-use token_console::components::token_table::TokenTable;
+use token_console::components::token_table::{RowActions, TokenTable};
 use token_console::i18n::{provide_i18n, Locale};
+use token_console::reveal::Flow;
+use token_console::selection::Selection;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -14,6 +19,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn token(name: &str, status: TokenStatus, used: bool, hint: &str) -> TokenView {
     let now = Utc::now();
+    let lifetime = if status == TokenStatus::Expired { -1 } else { 27 };
     TokenView {
         id: name.to_owned(),
         name: name.to_owned(),
@@ -24,7 +30,7 @@ fn token(name: &str, status: TokenStatus, used: bool, hint: &str) -> TokenView {
         },
         workspace_id: "ws".into(),
         created_at: now - Duration::days(3),
-        expires_at: now + Duration::days(27),
+        expires_at: now + Duration::days(lifetime),
         last_used_at: used.then_some(now),
         status,
         disabled_at: (status == TokenStatus::Disabled).then_some(now),
@@ -47,48 +53,261 @@ fn texts(root: &web_sys::HtmlElement, selector: &str) -> Vec<String> {
         .collect()
 }
 
+fn el<T: JsCast>(root: &web_sys::HtmlElement, selector: &str) -> T {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .unchecked_into()
+}
+
+fn all<T: JsCast>(root: &web_sys::HtmlElement, selector: &str) -> Vec<T> {
+    let nodes = root.query_selector_all(selector).unwrap();
+    (0..nodes.length())
+        .map(|i| nodes.item(i).unwrap().unchecked_into())
+        .collect()
+}
+
+fn click_with_shift(target: &web_sys::HtmlElement) {
+    let init = web_sys::MouseEventInit::new();
+    init.set_bubbles(true);
+    init.set_shift_key(true);
+    let ev = web_sys::MouseEvent::new_with_mouse_event_init_dict("click", &init).unwrap();
+    target.dispatch_event(&ev).unwrap();
+}
+
+fn no_actions() -> RowActions {
+    RowActions {
+        disable: Callback::new(|_| {}),
+        delete: Callback::new(|_| {}),
+        show_owner: None,
+        show_owner_label: None,
+    }
+}
+
+fn mount_table(tokens: Vec<TokenView>, selection: RwSignal<Selection>) -> web_sys::HtmlElement {
+    let root = container();
+    let mounted = mount_to(root.clone(), move || {
+        provide_i18n(Locale::En);
+        view! {
+            <TokenTable
+                rows=Signal::stored(tokens.clone())
+                caption="Your tokens"
+                selection
+                sort=Signal::stored((SortField::Created, SortDir::Desc))
+                on_sort=Callback::new(|_| {})
+                actions=no_actions()
+            />
+        }
+    });
+    std::mem::forget(mounted);
+    root
+}
+
 #[wasm_bindgen_test]
 async fn the_table_tells_status_in_words_and_dims_inactive_tokens() {
-    let root = container();
-    let _mounted = mount_to(root.clone(), || {
-        provide_i18n(Locale::En);
-        let tokens = vec![
+    let selection = RwSignal::new(Selection::default());
+    let root = mount_table(
+        vec![
             token("CI deploy", TokenStatus::Active, true, "AbCd"),
             token("Old", TokenStatus::Disabled, false, "WxYz"),
-        ];
-        view! { <TokenTable tokens caption="Your tokens" /> }
-    });
+        ],
+        selection,
+    );
     tick().await;
     assert_eq!(texts(&root, "tbody th"), ["CI deploy", "Old"]);
     assert_eq!(texts(&root, "tbody .status"), ["Active", "Disabled"]);
-    let rows = root.query_selector_all("tbody tr").unwrap();
-    let class = |i| rows.item(i).unwrap().unchecked_into::<web_sys::Element>().class_name();
-    assert!(!class(0).contains("inactive"));
-    assert!(class(1).contains("inactive"), "disabled tokens are dimmed");
+    let rows: Vec<web_sys::Element> = all(&root, "tbody tr");
+    assert!(!rows[0].class_name().contains("inactive"));
+    assert!(rows[1].class_name().contains("inactive"), "disabled tokens are dimmed");
     let old_row = texts(&root, "tbody tr")[1].clone();
     assert!(old_row.contains("Never"), "{old_row}");
     assert!(old_row.contains("…WxYz"), "{old_row}");
-    assert_eq!(texts(&root, "caption"), ["Your tokens"]);
+    let menus: Vec<web_sys::Element> = all(&root, "button[aria-haspopup=menu]");
+    assert_eq!(
+        menus[0].get_attribute("aria-label").as_deref(),
+        Some("Actions for CI deploy")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn checkboxes_select_ranges_and_the_header_is_tri_state() {
+    let selection = RwSignal::new(Selection::default());
+    let names = ["a", "b", "c", "d", "e"];
+    let root = mount_table(
+        names
+            .iter()
+            .map(|n| token(n, TokenStatus::Active, false, "0000"))
+            .collect(),
+        selection,
+    );
+    tick().await;
+    let boxes: Vec<web_sys::HtmlInputElement> = all(&root, "tbody input[type=checkbox]");
+    let header: web_sys::HtmlInputElement = el(&root, "thead input[type=checkbox]");
+    boxes[1].click();
+    tick().await;
+    assert!(header.indeterminate(), "some selected: indeterminate");
+    click_with_shift(&boxes[3]);
+    tick().await;
+    let checked: Vec<bool> = boxes.iter().map(|b| b.checked()).collect();
+    assert_eq!(checked, [false, true, true, true, false], "shift-click selects b to d");
+    header.click();
+    tick().await;
+    assert!(header.checked() && !header.indeterminate());
+    assert_eq!(selection.with_untracked(Selection::len), 5);
+    header.click();
+    tick().await;
+    assert!(!header.checked() && !header.indeterminate());
+    assert!(boxes.iter().all(|b| !b.checked()));
+}
+
+#[wasm_bindgen_test]
+async fn the_toolbar_counts_what_can_be_disabled() {
+    let root = container();
+    let cleared = RwSignal::new(0);
+    let on_clear = Callback::new(move |_| cleared.update(|c| *c += 1));
+    let mounted = mount_to(root.clone(), move || {
+        provide_i18n(Locale::En);
+        view! {
+            <BulkToolbar
+                selected=Signal::stored(5)
+                disableable=Signal::stored(3)
+                on_disable=Callback::new(|_| {})
+                on_delete=Callback::new(|_| {})
+                on_clear
+            />
+        }
+    });
+    std::mem::forget(mounted);
+    tick().await;
+    let toolbar: web_sys::Element = el(&root, "[role=toolbar]");
+    assert_eq!(toolbar.get_attribute("aria-label").as_deref(), Some("Selected tokens"));
+    let text = toolbar.text_content().unwrap();
+    assert!(text.contains("5 selected"), "{text}");
+    assert!(text.contains("Disable 3 of 5 selected"), "{text}");
+    assert!(text.contains("2 are already disabled or expired"), "{text}");
+    assert!(text.contains("Delete 5"), "{text}");
+    let buttons: Vec<web_sys::HtmlElement> = all(&root, "[role=toolbar] button");
+    buttons.last().unwrap().click();
+    assert_eq!(cleared.get_untracked(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn the_generate_dialog_validates_sends_once_reveals_and_forgets() {
+    let root = container();
+    let flow = RwSignal::new(Flow::Closed);
+    let sent = RwSignal::new(Vec::<(String, u32)>::new());
+    let on_submit = Callback::new(move |req: (String, u32)| sent.update(|s| s.push(req)));
+    let mounted = mount_to(root.clone(), move || {
+        provide_i18n(Locale::En);
+        view! {
+            <GenerateDialog
+                flow
+                client_id="tcc_acme"
+                token_endpoint="http://example.test/oauth2/token"
+                error=Signal::stored(None)
+                on_submit
+            />
+        }
+    });
+    std::mem::forget(mounted);
+    flow.update(|f| f.open());
+    tick().await;
+    let dialog: web_sys::HtmlDialogElement = el(&root, "dialog");
+    assert!(dialog.open(), "shown as a modal");
+    let name: web_sys::HtmlInputElement = el(&root, "#token-name");
+    let submit: web_sys::HtmlButtonElement = el(&root, "button[type=submit]");
+    assert!(submit.disabled(), "no name yet");
+
+    name.set_value("bad\u{7}name");
+    name.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    tick().await;
+    assert_eq!(
+        texts(&root, "#token-name-error"),
+        ["Remove line breaks and other control characters."]
+    );
+    assert!(submit.disabled());
+
+    name.set_value("  deploy bot ");
+    name.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    let quick: Vec<web_sys::HtmlElement> = all(&root, ".quick-choices button");
+    quick[2].click(); // 90 days
+    tick().await;
+    assert_eq!(el::<web_sys::HtmlInputElement>(&root, "#token-lifetime").value(), "90");
+    assert!(texts(&root, "#token-lifetime-expiry")[0].starts_with("The refresh token expires on"));
+    assert!(!submit.disabled());
+    submit.click();
+    submit.click();
+    tick().await;
+    assert_eq!(
+        sent.get_untracked(),
+        [("deploy bot".to_owned(), 90)],
+        "one request, trimmed name"
+    );
+
+    flow.update(|f| f.created("eyJ.access.token".into(), "tcr_secretrefreshvalue".into()));
+    // The reveal is built, then its reactive values are applied: two turns of the scheduler.
+    tick().await;
+    tick().await;
+    assert_eq!(
+        el::<web_sys::HtmlInputElement>(&root, "#access-token").value(),
+        "eyJ.access.token"
+    );
+    assert_eq!(
+        el::<web_sys::HtmlInputElement>(&root, "#refresh-token").value(),
+        "tcr_secretrefreshvalue"
+    );
+    let curl: web_sys::HtmlTextAreaElement = el(&root, "#curl-command");
+    assert!(curl.value().contains("-d client_id=tcc_acme"), "{}", curl.value());
+
+    // Close without copying: asked once, then closed, and the secrets leave the DOM.
+    let close = || {
+        all::<web_sys::HtmlElement>(&root, ".dialog-actions button")
+            .pop()
+            .unwrap()
+    };
+    close().click();
+    tick().await;
+    assert!(root.text_content().unwrap().contains("Close without copying?"));
+    close().click();
+    tick().await;
+    assert_eq!(flow.get_untracked(), Flow::Closed);
+    assert!(!dialog.open());
+    let html = document().body().unwrap().inner_html();
+    assert!(!html.contains("tcr_secretrefreshvalue") && !html.contains("eyJ.access.token"));
+
+    // Reopening starts from an empty form.
+    flow.update(|f| f.open());
+    tick().await;
+    assert_eq!(el::<web_sys::HtmlInputElement>(&root, "#token-name").value(), "");
 }
 
 #[wasm_bindgen_test]
 async fn choosing_chinese_rewrites_the_page_and_the_document_language() {
     let root = container();
-    let _mounted = mount_to(root.clone(), || {
+    let selection = RwSignal::new(Selection::default());
+    let mounted = mount_to(root.clone(), move || {
         provide_i18n(Locale::En);
         let tokens = vec![token("部署", TokenStatus::Expired, false, "0000")];
         view! {
             <LanguageSwitcher />
-            <TokenTable tokens caption="t" />
+            <TokenTable
+                rows=Signal::stored(tokens)
+                caption="t"
+                selection
+                sort=Signal::stored((SortField::Name, SortDir::Asc))
+                on_sort=Callback::new(|_| {})
+                actions=no_actions()
+            />
         }
     });
+    std::mem::forget(mounted);
     tick().await;
-    assert_eq!(texts(&root, "thead th")[0], "Name");
-    let select: web_sys::HtmlSelectElement = root.query_selector("select").unwrap().unwrap().unchecked_into();
+    assert!(texts(&root, "thead th")[1].starts_with("Name"));
+    let select: web_sys::HtmlSelectElement = el(&root, "select");
     select.set_value("zh-CN");
     select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
     tick().await;
-    assert_eq!(texts(&root, "thead th")[0], "名称");
+    assert!(texts(&root, "thead th")[1].starts_with("名称"));
     assert_eq!(texts(&root, "tbody .status"), ["已过期"]);
     assert!(texts(&root, "tbody tr")[0].contains("从未"));
     assert_eq!(
