@@ -86,7 +86,7 @@ pub async fn request<T: DeserializeOwned>(
 
 /// A path segment, escaped.
 fn escape(segment: &str) -> String {
-    String::from(js_sys::encode_uri_component(segment))
+    crate::url::encode_component(segment)
 }
 
 /// The path of a workspace's resource, with the id escaped.

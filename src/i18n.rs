@@ -118,6 +118,7 @@ pub struct Messages {
     pub access_token_label: &'static str,
     pub refresh_token_label: fn(&str) -> String,
     pub copy_env: &'static str,
+    pub env_label: &'static str,
     pub curl_label: &'static str,
     pub confirm_close_title: &'static str,
     pub confirm_close_body: &'static str,

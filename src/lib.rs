@@ -11,6 +11,7 @@ pub mod pages;
 pub mod reveal;
 pub mod selection;
 pub mod state;
+pub mod url;
 pub mod view;
 
 /// Mounts the whole app on `<body>`.

@@ -9,10 +9,15 @@ use crate::components::language_switcher::LanguageSwitcher;
 use crate::i18n::use_i18n;
 use crate::state::session::{use_session, Phase};
 
-/// Where to go to sign in, coming back here afterwards.
+/// Where to go to sign in, coming back here afterwards. The router's `search` has no `?`.
 fn sign_in_path(path: &str, search: &str) -> String {
-    let back = format!("{path}{search}");
-    format!("/signin?next={}", String::from(js_sys::encode_uri_component(&back)))
+    let search = search.trim_start_matches('?');
+    let back = if search.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{search}")
+    };
+    format!("/signin?next={}", crate::url::encode_component(&back))
 }
 
 /// Shows its children once someone is signed in.
@@ -76,5 +81,23 @@ fn Header() -> impl IntoView {
                 {move || i18n.t().sign_out}
             </button>
         </header>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sign_in_path;
+
+    #[test]
+    fn the_way_back_keeps_the_query() {
+        assert_eq!(sign_in_path("/tokens", ""), "/signin?next=%2Ftokens");
+        assert_eq!(
+            sign_in_path("/tokens", "sort=name"),
+            "/signin?next=%2Ftokens%3Fsort%3Dname"
+        );
+        assert_eq!(
+            sign_in_path("/tokens", "?sort=name"),
+            "/signin?next=%2Ftokens%3Fsort%3Dname"
+        );
     }
 }

@@ -68,6 +68,11 @@ pub fn CopyField(
                 <button
                     type="button"
                     class="button"
+                    // Names which value it copies; the visible word comes first, as spoken.
+                    aria-label=move || {
+                        let word = if clipboard.copied.get() { i18n.t().copied } else { i18n.t().copy };
+                        format!("{word} {}", label.get())
+                    }
                     aria-describedby=hint_id.clone()
                     on:click=copy
                 >

@@ -239,7 +239,7 @@ pub fn GenerateDialog(
                     <CopyField
                         id="env-snippet"
                         multiline=true
-                        label=Signal::derive(move || i18n.t().copy_env.to_owned())
+                        label=Signal::derive(move || i18n.t().env_label.to_owned())
                         value=env
                         on_copied=copied(Secret::Both)
                     />

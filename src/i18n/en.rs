@@ -75,6 +75,7 @@ pub static MESSAGES: Messages = Messages {
     access_token_label: "Access token (expires in 1 hour)",
     refresh_token_label: |date| format!("Refresh token (expires on {date})"),
     copy_env: "Copy both as .env",
+    env_label: "Both tokens as .env lines",
     curl_label: "Exchange the refresh token with curl",
     confirm_close_title: "Close without copying?",
     confirm_close_body: "You have not copied either token. Once this dialog is closed they cannot be shown again; you would have to generate a new token.",

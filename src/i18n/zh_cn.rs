@@ -75,6 +75,7 @@ pub static MESSAGES: Messages = Messages {
     access_token_label: "访问令牌（1 小时后到期）",
     refresh_token_label: |date| format!("刷新令牌（{date} 到期）"),
     copy_env: "以 .env 格式复制两者",
+    env_label: "两个令牌（.env 格式）",
     curl_label: "用 curl 兑换刷新令牌",
     confirm_close_title: "不复制就关闭？",
     confirm_close_body: "你还没有复制任何令牌。关闭后将无法再次显示，只能重新生成令牌。",

@@ -94,7 +94,7 @@ pub fn UsersPage() -> impl IntoView {
             .to_pairs()
             .into_iter()
             .filter(|(k, _)| VIEW_KEYS.contains(k))
-            .map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(&v))))
+            .map(|(k, v)| format!("{k}={}", crate::url::encode_component(&v)))
             .collect();
         let path = location.pathname.get_untracked();
         let url = if query.is_empty() {

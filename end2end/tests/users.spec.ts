@@ -1,0 +1,254 @@
+import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
+import { expectNoAxeViolations, signIn, PASSWORD } from './support';
+
+/** Signs a fresh browser in and opens the Users page. */
+async function open(page: Page, email: string, labels?: Parameters<typeof signIn>[2]) {
+  await page.goto('/tokens');
+  await signIn(page, email, labels);
+  await expect(page.getByRole('table')).toBeVisible();
+}
+
+/** The session's CSRF token, for calls made behind the page's back. */
+async function csrf(request: APIRequestContext): Promise<string> {
+  return (await (await request.get('/api/me')).json()).csrf_token;
+}
+
+async function exchange(request: APIRequestContext, refreshToken: string) {
+  return request.post('/oauth2/token', {
+    form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: refreshToken },
+  });
+}
+
+/** Everything the browser keeps for this origin, as one string. */
+async function storedEverywhere(page: Page): Promise<string> {
+  return page.evaluate(async () => {
+    const dump = (s: Storage) => Object.keys(s).map((k) => `${k}=${s.getItem(k)}`).join(';');
+    const dbs = (await indexedDB.databases()).map((d) => d.name).join(',');
+    return [dump(localStorage), dump(sessionStorage), dbs, document.cookie, location.href].join('|');
+  });
+}
+
+test('generate, copy both, close: the secrets are gone, and the copied token works until disabled', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await open(page, 'cy@acme.test');
+  await page.getByRole('button', { name: 'Generate token' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Generate a token' });
+  await expect(dialog).toBeVisible();
+  await expectNoAxeViolations(page);
+  await dialog.getByLabel('Name').fill('e2e deploy');
+  await dialog.getByRole('button', { name: '7 days' }).click();
+  await expect(dialog.getByText(/The refresh token expires on/)).toBeVisible();
+  await dialog.getByRole('button', { name: 'Generate token' }).click();
+
+  const reveal = page.getByRole('dialog', { name: 'Copy your new token' });
+  await expect(reveal).toBeVisible();
+  await expectNoAxeViolations(page);
+  const access = await reveal.getByLabel('Access token (expires in 1 hour)', { exact: true }).inputValue();
+  const refresh = await reveal.getByLabel(/^Refresh token/).inputValue();
+  expect(refresh).toMatch(/^tcr_[0-9A-Za-z]{36}$/);
+
+  await reveal.getByRole('button', { name: /^Copy Access token/ }).click();
+  await expect(reveal.getByRole('button', { name: /^Copied Access token/ })).toBeVisible();
+  await expect(reveal.getByRole('status').first()).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(access);
+  await reveal.getByRole('button', { name: /^Copy Refresh token/ }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(refresh);
+  await reveal.getByText(/^Copy both as \.env · /).click();
+  await reveal.getByRole('button', { name: 'Copy Both tokens as .env lines' }).click();
+  const env = await page.evaluate(() => navigator.clipboard.readText());
+  expect(env).toContain(`TOKEN_CONSOLE_ACCESS_TOKEN=${access}`);
+  expect(env).toContain(`TOKEN_CONSOLE_REFRESH_TOKEN=${refresh}`);
+  expect(env).toContain('TOKEN_CONSOLE_CLIENT_ID=tcc_acme');
+
+  // Copied, so Close closes at once; focus goes back to the button that opened the dialog.
+  await reveal.getByRole('button', { name: 'Close' }).click();
+  await expect(reveal).toBeHidden();
+  await expect(page.getByRole('button', { name: 'Generate token' }).first()).toBeFocused();
+  await expect(page.getByRole('rowheader', { name: 'e2e deploy' })).toBeVisible();
+  for (const secret of [access, refresh]) {
+    expect(await page.content()).not.toContain(secret);
+    expect(await storedEverywhere(page)).not.toContain(secret);
+  }
+  // Not by reopening the dialog, nor by reload, nor by Back.
+  await page.getByRole('button', { name: 'Generate token' }).first().click();
+  await expect(page.getByRole('dialog').getByLabel('Name')).toHaveValue('');
+  await page.keyboard.press('Escape');
+  await page.reload();
+  await expect(page.getByRole('rowheader', { name: 'e2e deploy' })).toBeVisible();
+  await page.goBack();
+  expect(await page.content()).not.toContain(refresh);
+
+  // The copied refresh token works at the token endpoint, as a client would use it.
+  await page.goto('/tokens');
+  const first = await exchange(page.request, refresh);
+  expect(first.status()).toBe(200);
+  const rotated = (await first.json()).refresh_token;
+
+  // Disable it by keyboard from its menu: the refresh token stops working.
+  const menuButton = page.getByRole('button', { name: 'Actions for e2e deploy' });
+  await menuButton.focus();
+  await page.keyboard.press('Enter');
+  const menu = page.getByRole('menu', { name: 'Actions for e2e deploy' });
+  await expect(menu.getByRole('menuitem', { name: 'Disable' })).toBeFocused();
+  await expectNoAxeViolations(page);
+  await page.keyboard.press('Enter');
+  const confirm = page.getByRole('dialog', { name: 'Disable “e2e deploy”?' });
+  await expect(confirm).toContainText('Access tokens already issued keep working until they expire');
+  await expectNoAxeViolations(page);
+  await confirm.getByRole('button', { name: 'Disable token' }).click();
+  await expect(page.getByText('Token “e2e deploy” disabled.')).toBeVisible();
+  await expect(page.getByRole('row', { name: /e2e deploy/ })).toContainText('Disabled');
+  const after = await exchange(page.request, rotated);
+  expect(after.status()).toBe(400);
+  expect((await after.json()).error).toBe('invalid_grant');
+});
+
+test('when the clipboard is refused, the text is selected and the user is told how to copy', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(navigator, 'clipboard', {
+      value: { writeText: () => Promise.reject(new DOMException('blocked', 'NotAllowedError')) },
+    });
+  });
+  await open(page, 'cy@acme.test');
+  await page.getByRole('button', { name: 'Generate token' }).first().click();
+  await page.getByRole('dialog').getByLabel('Name').fill('no clipboard');
+  await page.getByRole('dialog').getByRole('button', { name: 'Generate token' }).click();
+  const reveal = page.getByRole('dialog', { name: 'Copy your new token' });
+  const field = reveal.getByLabel(/^Refresh token/);
+  await reveal.getByRole('button', { name: /^Copy Refresh token/ }).click();
+  await expect(reveal.getByText('Copying is not allowed here. The text is selected')).toBeVisible();
+  await expect(field).toBeFocused();
+  const selected = await field.evaluate((el: HTMLInputElement) => el.value.slice(el.selectionStart!, el.selectionEnd!));
+  expect(selected).toBe(await field.inputValue());
+  // Nothing was copied, so closing asks first; Escape keeps the dialog.
+  await reveal.getByRole('button', { name: 'Close' }).click();
+  await expect(reveal.getByText('Close without copying?')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(reveal.getByText('Close without copying?')).toBeHidden();
+  await expect(reveal).toBeVisible();
+  await reveal.getByRole('button', { name: 'Close' }).click();
+  await reveal.getByRole('button', { name: 'Close anyway' }).click();
+  await expect(reveal).toBeHidden();
+});
+
+test('bulk disable reports the token that failed and keeps it selected; bulk delete removes', async ({ page }) => {
+  await open(page, 'ben@acme.test');
+  const token = await csrf(page.request);
+  const ids: Record<string, string> = {};
+  for (const name of ['bulk one', 'bulk two', 'bulk three']) {
+    const res = await page.request.post('/api/workspaces/ws-acme/tokens', {
+      data: { name, lifetime_days: 30 },
+      headers: { 'x-csrf-token': token },
+    });
+    ids[name] = (await res.json()).token.id;
+  }
+  await page.reload();
+  await page.getByLabel('Search by name').fill('bulk');
+  await expect(page).toHaveURL(/q=bulk/);
+  await expect(page.getByRole('row')).toHaveCount(4);
+  await page.getByRole('checkbox', { name: 'Select all tokens in view' }).check();
+  const toolbar = page.getByRole('toolbar', { name: 'Selected tokens' });
+  await expect(toolbar).toContainText('3 selected');
+  await expectNoAxeViolations(page);
+
+  // Someone else deletes one behind the page's back.
+  await page.request.delete(`/api/workspaces/ws-acme/tokens/${ids['bulk two']}`, { headers: { 'x-csrf-token': token } });
+  await toolbar.getByRole('button', { name: 'Disable 3' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Disable 3 tokens?' });
+  await confirm.getByRole('button', { name: 'Disable token' }).click();
+  await expect(page.getByText('2 tokens done.')).toBeVisible();
+  await expect(page.getByText('1 token failed:')).toBeVisible();
+  await expect(page.getByText('bulk two: no longer exists')).toBeVisible();
+  await expect(toolbar).toContainText('1 selected');
+  await expect(page.getByRole('checkbox', { name: 'Select bulk two' })).toBeChecked();
+  await expect(page.getByRole('row', { name: /bulk one/ })).toContainText('Disabled');
+
+  // Shift-click from one to three, then delete all of them.
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.getByRole('checkbox', { name: 'Select bulk three' }).click();
+  await page.getByRole('checkbox', { name: 'Select bulk one' }).click({ modifiers: ['Shift'] });
+  await expect(toolbar).toContainText('3 selected');
+  // Only "bulk two" looks active: the page has not learnt it is gone.
+  await expect(toolbar).toContainText('Disable 1 of 3 selected');
+  await toolbar.getByRole('button', { name: 'Delete 3' }).click();
+  await page.getByRole('dialog', { name: 'Delete 3 tokens?' }).getByRole('button', { name: 'Delete token' }).click();
+  await expect(page.getByText('2 tokens done.').last()).toBeVisible();
+  await expect(toolbar).toContainText('1 selected');
+  await expect(page.getByRole('rowheader', { name: 'bulk one' })).toHaveCount(0);
+  await expect(page.getByRole('rowheader', { name: 'bulk three' })).toHaveCount(0);
+});
+
+test('the view lives in the URL: sort, status and search survive a reload and a shared link', async ({ page, browser }) => {
+  await open(page, 'ben@acme.test');
+  await page.getByRole('button', { name: 'Name' }).click();
+  await expect(page).toHaveURL(/sort=name/);
+  await expect(page.getByRole('columnheader', { name: 'Name' })).toHaveAttribute('aria-sort', 'ascending');
+  await page.getByLabel('Status').selectOption('active');
+  await expect(page).toHaveURL(/status=active/);
+  const names = async () => page.getByRole('rowheader').allTextContents();
+  const before = await names();
+  expect(before).toEqual([...before].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+  expect(before).not.toContain('Old backup script');
+  await page.reload();
+  await expect(page.getByLabel('Status')).toHaveValue('active');
+  expect(await names()).toEqual(before);
+
+  const shared = page.url();
+  const other = await browser.newContext();
+  const second = await other.newPage();
+  await second.goto(shared);
+  await signIn(second, 'ben@acme.test');
+  await expect(second).toHaveURL(shared);
+  await expect(second.getByRole('columnheader', { name: 'Name' })).toHaveAttribute('aria-sort', 'ascending');
+  await other.close();
+});
+
+test('the whole generate flow by keyboard', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await open(page, 'cy@acme.test');
+  await page.getByRole('button', { name: 'Generate token' }).first().focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('dialog').getByLabel('Name')).toBeFocused();
+  await page.keyboard.type('keyboard token');
+  await page.keyboard.press('Enter');
+  const reveal = page.getByRole('dialog', { name: 'Copy your new token' });
+  await expect(reveal).toBeVisible();
+  // Tab to the access token's Copy button and press it.
+  await reveal.getByLabel('Access token (expires in 1 hour)', { exact: true }).focus();
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await expect(reveal.getByRole('button', { name: 'Copied' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(reveal).toBeHidden();
+  await expect(page.getByRole('button', { name: 'Generate token' }).first()).toBeFocused();
+  await expect(page.getByRole('rowheader', { name: 'keyboard token' })).toBeVisible();
+});
+
+test.describe('in Simplified Chinese', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test('generate, reveal and disable, with no accessibility violations', async ({ page }) => {
+    await open(page, 'cy@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    await expectNoAxeViolations(page);
+    await page.getByRole('button', { name: '生成令牌' }).first().click();
+    const dialog = page.getByRole('dialog', { name: '生成令牌' });
+    await dialog.getByLabel('名称').fill('部署机器人 🚀');
+    await expect(dialog.getByText(/刷新令牌将于 .* 到期/)).toBeVisible();
+    await dialog.getByRole('button', { name: '生成令牌' }).click();
+    const reveal = page.getByRole('dialog', { name: '复制你的新令牌' });
+    await expect(reveal).toBeVisible();
+    await expectNoAxeViolations(page);
+    await reveal.getByRole('button', { name: '关闭' }).click();
+    await expect(reveal.getByText('不复制就关闭？')).toBeVisible();
+    await expectNoAxeViolations(page);
+    await reveal.getByRole('button', { name: '仍然关闭' }).click();
+    await expect(page.getByRole('rowheader', { name: '部署机器人 🚀' })).toBeVisible();
+    await page.getByRole('button', { name: '部署机器人 🚀 的操作' }).click();
+    await page.getByRole('menuitem', { name: '停用' }).click();
+    const confirm = page.getByRole('dialog', { name: '停用“部署机器人 🚀”？' });
+    await expect(confirm).toContainText('已签发的访问令牌在到期前仍可使用');
+    await expectNoAxeViolations(page);
+    await confirm.getByRole('button', { name: '停用令牌' }).click();
+    await expect(page.getByText('已停用令牌“部署机器人 🚀”。')).toBeVisible();
+  });
+});
