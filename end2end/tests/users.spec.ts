@@ -224,6 +224,17 @@ test('the whole generate flow by keyboard', async ({ page, context }) => {
   await expect(page.getByRole('rowheader', { name: 'keyboard token' })).toBeVisible();
 });
 
+test('leaving the page while the secrets are shown makes the browser ask first', async ({ page }) => {
+  await open(page, 'cy@acme.test');
+  await page.getByRole('button', { name: 'Generate token' }).first().click();
+  await page.getByRole('dialog').getByLabel('Name').fill('about to leave');
+  await page.getByRole('dialog').getByRole('button', { name: 'Generate token' }).click();
+  await expect(page.getByRole('dialog', { name: 'Copy your new token' })).toBeVisible();
+  const asked = new Promise<string>((resolve) => page.once('dialog', (d) => { resolve(d.type()); d.dismiss(); }));
+  await page.close({ runBeforeUnload: true });
+  expect(await asked).toBe('beforeunload');
+});
+
 test.describe('in Simplified Chinese', () => {
   test.use({ locale: 'zh-CN' });
 

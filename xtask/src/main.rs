@@ -16,7 +16,8 @@ commands:
   run          build the app in release and serve it on http://127.0.0.1:8080 (demo data seeded)
   test         formatting, clippy, unit, wasm-in-Chromium, server (SQLite and PostgreSQL) and end2end tests
   setup        install the tools the two commands above need, and nothing else
-  bundle-size  print the size of the release bundle in dist/ (raw and gzip)";
+  bundle-size  print the size of the release bundle in dist/ (raw and gzip)
+  bench        build in release and time the Users page with 2,000 tokens in Chromium (prints figures)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("setup") => setup::all(&root()),
         Some("bundle-size") => bundle_size(&root()).map(|_| ()),
+        Some("bench") => bench(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -147,6 +149,40 @@ fn test() -> sh::Result {
     step("end2end: Playwright against the real service");
     cmd("cargo", &["build", "-p", "token-server"]).dir(&root).run()?;
     cmd("npx", &["playwright", "test"]).dir(&root.join("end2end")).run()
+}
+
+/// The benchmarks: never part of `test`, they print figures rather than pass or fail.
+fn bench() -> sh::Result {
+    let root = root();
+    setup::all(&root)?;
+    build_spa(&root)?;
+    cmd("cargo", &["build", "--release", "-p", "token-server"])
+        .dir(&root)
+        .run()?;
+    let data = std::env::temp_dir().join("token-console-bench");
+    let _ = std::fs::remove_dir_all(&data);
+    let url = format!("sqlite://{}/bench.db", data.display());
+    let mut server = std::process::Command::new(root.join("target/release/token-server"))
+        .args([
+            "--listen",
+            "127.0.0.1:18282",
+            "--database-url",
+            &url,
+            "--dist",
+            "dist",
+            "--seed-demo",
+        ])
+        .current_dir(&root)
+        .spawn()
+        .map_err(|e| format!("token-server: {e}"))?;
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let result = cmd("node", &["bench/users-page.mjs", "http://127.0.0.1:18282"])
+        .dir(&root.join("end2end"))
+        .run();
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&data);
+    result
 }
 
 /// Prints the release bundle's size, raw and gzip, per file and in total.

@@ -202,8 +202,44 @@ fn parse_status(s: &str) -> Option<TokenStatus> {
 pub struct TokenPage {
     pub tokens: Vec<TokenView>,
     pub total: u64,
+    /// The service's time when `total` was counted: an action over "all matching" acts on
+    /// tokens created up to then, and no later.
+    pub as_of: DateTime<Utc>,
     /// Where the next page starts; `None` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// `POST /api/workspaces/{ws}/admin/tokens/batch-by-filter`: act on every token the filter
+/// matches, as counted at `as_of`. If the count is no longer `expected_count`, nothing changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FilterActionRequest {
+    pub action: crate::tokens::BatchAction,
+    #[serde(default)]
+    pub filter: TokenFilter,
+    pub as_of: DateTime<Utc>,
+    pub expected_count: u64,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /api/workspaces/{ws}/admin/tokens/lookup`: a pasted token, to find whose it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LookupRequest {
+    pub token: String,
+}
+
+/// What a pasted token turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LookupResult {
+    pub token: TokenView,
+    /// False when the pasted value is an older refresh token of this token, already rotated out:
+    /// it no longer works, but whoever holds it once held this token.
+    pub current: bool,
 }
 
 /// The counts at the top of the Admins page.

@@ -21,6 +21,9 @@ pub enum AppError {
     /// Missing, or not the caller's to see: the two are deliberately indistinguishable.
     #[error("not found")]
     NotFound,
+    /// The request was right when made, but what it counted on has changed.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("payload too large")]
     TooLarge,
     #[error("unsupported media type")]
@@ -62,6 +65,7 @@ impl IntoResponse for AppError {
             AppError::Forbidden(why) => (StatusCode::FORBIDDEN, Some(why.to_owned()), vec![]),
             AppError::NotFound => (StatusCode::NOT_FOUND, None, vec![]),
             AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, None, vec![]),
+            AppError::Conflict(detail) => (StatusCode::CONFLICT, Some(detail), vec![]),
             AppError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 Some("expected Content-Type: application/json".to_owned()),

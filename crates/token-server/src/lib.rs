@@ -2,6 +2,7 @@
 //! clients use, and the built single-page app, all from one origin.
 
 pub mod config;
+pub mod csv;
 pub mod db;
 pub mod error;
 pub mod extract;

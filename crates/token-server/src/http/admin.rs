@@ -1,25 +1,38 @@
 //! What only workspace admins read: the filtered, paged list of every token, the counts, and the
 //! audit trail. Their actions are the shared ones in `tokens`.
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::routing::get;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use token_api::admin::{
     AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
 };
+use token_api::admin::{FilterActionRequest, LookupRequest, LookupResult, DEFAULT_PAGE_SIZE};
 use token_api::problem::Problem;
+use token_api::token_format;
 use token_api::tokens::TokenStatus;
+use token_api::tokens::{BatchResult, Person};
+use token_api::validate;
 use token_api::validate::Invalid;
 
 use super::tokens::require_admin;
+use crate::csv;
 use crate::error::{AppError, AppResult};
-use crate::extract::Session;
+use crate::extract::{ApiJson, ClientIp, Session};
 use crate::store::admin;
+use crate::store::audit::Acting;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/workspaces/{ws}/admin/tokens", get(tokens))
+        .route("/workspaces/{ws}/admin/tokens.csv", get(tokens_csv))
+        .route("/workspaces/{ws}/admin/tokens/batch-by-filter", post(batch_by_filter))
+        .route("/workspaces/{ws}/admin/tokens/lookup", post(lookup))
+        .route("/workspaces/{ws}/admin/audit.csv", get(audit_csv))
         .route("/workspaces/{ws}/admin/tokens/summary", get(summary))
         .route("/workspaces/{ws}/admin/audit", get(audit))
 }
@@ -51,7 +64,8 @@ async fn tokens(
     let query = page_query(raw.as_deref())?;
     let mut conn = state.db.pool.acquire().await?;
     require_admin(&mut conn, &ws, &session.user_id).await?;
-    admin::token_page(&mut conn, &ws, &session.user_id, &query)
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+    admin::token_page(&mut conn, &ws, &session.user_id, &query, limit, true)
         .await?
         .map(Json)
         .map_err(|_| AppError::field("after", Invalid::InvalidType))
@@ -88,8 +102,240 @@ async fn audit(
     })?;
     let mut conn = state.db.pool.acquire().await?;
     require_admin(&mut conn, &ws, &session.user_id).await?;
-    admin::audit_page(&mut conn, &ws, &session.user_id, &query)
+    admin::audit_page(&mut conn, &ws, &session.user_id, &query, true)
         .await?
         .map(Json)
         .map_err(|_| AppError::field("after", Invalid::InvalidType))
+}
+
+/// Disable or delete every token a filter matches, as counted at `as_of`: the filter is
+/// re-applied in the statement that acts, and a changed count changes nothing (409).
+#[utoipa::path(post, path = "/api/workspaces/{ws}/admin/tokens/batch-by-filter", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path)), request_body = FilterActionRequest,
+    responses((status = 200, body = BatchResult), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem)))]
+async fn batch_by_filter(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Path(ws): Path<String>,
+    ApiJson(body): ApiJson<FilterActionRequest>,
+) -> AppResult<Json<BatchResult>> {
+    let reason = validate::reason(body.reason.as_deref()).map_err(|e| AppError::field("reason", e))?;
+    require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
+    let mut tx = state.db.pool.begin().await?;
+    let acting = Acting {
+        ip: ip.as_deref(),
+        reason: reason.as_deref(),
+    };
+    match admin::act_on_filter(&mut tx, &ws, &session.user_id, &body, acting).await? {
+        Ok(results) => {
+            tx.commit().await?;
+            Ok(Json(BatchResult { results }))
+        }
+        Err(now_matching) => Err(AppError::Conflict(format!(
+            "{now_matching} tokens match now, not {}; nothing was changed. Review the count and confirm again.",
+            body.expected_count
+        ))),
+    }
+}
+
+/// Find whose a pasted refresh token is, in this workspace only. The format and checksum are
+/// checked first: a malformed string costs no lookup.
+#[utoipa::path(post, path = "/api/workspaces/{ws}/admin/tokens/lookup", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path)), request_body = LookupRequest,
+    responses((status = 200, body = LookupResult), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn lookup(
+    State(state): State<AppState>,
+    session: Session,
+    Path(ws): Path<String>,
+    ApiJson(body): ApiJson<LookupRequest>,
+) -> AppResult<Json<LookupResult>> {
+    let presented = body.token.trim();
+    token_format::check(presented).map_err(|_| AppError::field("token", Invalid::InvalidType))?;
+    let mut conn = state.db.pool.acquire().await?;
+    require_admin(&mut conn, &ws, &session.user_id).await?;
+    let (token, current) = admin::lookup(&mut conn, &ws, &session.user_id, presented)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(LookupResult { token, current }))
+}
+
+/// Rows read per query while streaming an export.
+const EXPORT_CHUNK: u32 = 500;
+
+fn csv_response(filename: String, body: Body) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+/// The tokens matching the list's filter, as CSV, streamed a chunk at a time.
+#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/tokens.csv", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path)), responses((status = 200, content_type = "text/csv", body = String)))]
+async fn tokens_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(ws): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let mut query = page_query(raw.as_deref())?;
+    query.after = None;
+    require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
+    let header = format!(
+        "{}{}",
+        csv::BOM,
+        csv::line([
+            "id",
+            "name",
+            "owner_name",
+            "owner_email",
+            "status",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+            "disabled_at",
+            "disabled_by",
+            "hint"
+        ])
+    );
+    let user = session.user_id;
+    let filename = format!("tokens-{ws}-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
+    let stream = futures_util::stream::unfold(Some((query, true)), move |step| {
+        let (state, ws, user, header) = (state.clone(), ws.clone(), user.clone(), header.clone());
+        async move {
+            let (query, first) = step?;
+            let page = async {
+                let mut conn = state.db.pool.acquire().await?;
+                admin::token_page(&mut conn, &ws, &user, &query, EXPORT_CHUNK, false).await
+            }
+            .await;
+            let page = match page {
+                Ok(Ok(page)) => page,
+                Ok(Err(_)) => return None,
+                Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+            };
+            let mut chunk = if first { header } else { String::new() };
+            for t in &page.tokens {
+                let status = match t.status {
+                    TokenStatus::Active => "active",
+                    TokenStatus::Disabled => "disabled",
+                    TokenStatus::Expired => "expired",
+                };
+                let disabled_by = t.disabled_by.as_ref().map(|p| p.email.as_str()).unwrap_or("");
+                chunk.push_str(&csv::line([
+                    t.id.as_str(),
+                    &t.name,
+                    &t.owner.name,
+                    &t.owner.email,
+                    status,
+                    &time(Some(t.created_at)),
+                    &time(Some(t.expires_at)),
+                    &time(t.last_used_at),
+                    &time(t.disabled_at),
+                    disabled_by,
+                    &t.hint,
+                ]));
+            }
+            let next = page.next_cursor.map(|after| {
+                (
+                    TokenPageQuery {
+                        after: Some(after),
+                        ..query
+                    },
+                    false,
+                )
+            });
+            Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), next))
+        }
+    });
+    Ok(csv_response(filename, Body::from_stream(stream)))
+}
+
+/// The audit trail under its filter, as CSV, streamed a chunk at a time.
+#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/audit.csv", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path)), responses((status = 200, content_type = "text/csv", body = String)))]
+async fn audit_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(ws): Path<String>,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Response> {
+    let Query(mut query) = query.map_err(|e| AppError::BadRequest {
+        detail: e.body_text(),
+        errors: vec![],
+    })?;
+    query.after = None;
+    query.limit = Some(EXPORT_CHUNK);
+    require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
+    let header = format!(
+        "{}{}",
+        csv::BOM,
+        csv::line([
+            "at",
+            "action",
+            "actor_email",
+            "owner_email",
+            "token_id",
+            "token_name",
+            "ip",
+            "reason"
+        ])
+    );
+    let user = session.user_id;
+    let filename = format!("audit-{ws}-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
+    let stream = futures_util::stream::unfold(Some((query, true)), move |step| {
+        let (state, ws, user, header) = (state.clone(), ws.clone(), user.clone(), header.clone());
+        async move {
+            let (query, first) = step?;
+            let page = async {
+                let mut conn = state.db.pool.acquire().await?;
+                admin::audit_page(&mut conn, &ws, &user, &query, false).await
+            }
+            .await;
+            let page = match page {
+                Ok(Ok(page)) => page,
+                Ok(Err(_)) => return None,
+                Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+            };
+            let mut chunk = if first { header } else { String::new() };
+            for e in &page.events {
+                let email = |p: &Option<Person>| p.as_ref().map(|p| p.email.clone()).unwrap_or_default();
+                chunk.push_str(&csv::line([
+                    time(Some(e.at)).as_str(),
+                    e.action.as_str(),
+                    &email(&e.actor),
+                    &email(&e.owner),
+                    e.token_id.as_deref().unwrap_or(""),
+                    e.token_name.as_deref().unwrap_or(""),
+                    e.ip.as_deref().unwrap_or(""),
+                    e.reason.as_deref().unwrap_or(""),
+                ]));
+            }
+            let next = page.next_cursor.map(|after| {
+                (
+                    AuditQuery {
+                        after: Some(after),
+                        ..query
+                    },
+                    false,
+                )
+            });
+            Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), next))
+        }
+    });
+    Ok(csv_response(filename, Body::from_stream(stream)))
 }

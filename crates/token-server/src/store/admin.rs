@@ -6,14 +6,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sqlx::{AnyConnection, Row};
 use token_api::admin::{
-    AuditAction, AuditEvent, AuditPage, AuditQuery, SortDir, SortField, TokenFilter, TokenPage, TokenPageQuery,
-    TokenSummary, DEFAULT_PAGE_SIZE,
+    AuditAction, AuditEvent, AuditPage, AuditQuery, FilterActionRequest, SortDir, SortField, TokenFilter, TokenPage,
+    TokenPageQuery, TokenSummary, DEFAULT_PAGE_SIZE,
 };
-use token_api::tokens::{Person, TokenStatus};
+use token_api::tokens::{BatchAction, BatchItem, BatchOutcome};
+use token_api::tokens::{Person, TokenStatus, TokenView};
 
+use super::audit::{record_change, Acting, Action, GrantRow, RETURNING_GRANT};
 use super::sql::{contains_pattern, Arg, Sql};
 use super::tokens::{view_from_row, VIEW_COLUMNS, VIEW_FROM};
-use crate::db;
+use crate::{db, secrets};
 
 const DAY_MS: i64 = 86_400_000;
 const IS_ADMIN: &str =
@@ -107,16 +109,21 @@ pub async fn token_page(
     workspace_id: &str,
     admin_id: &str,
     query: &TokenPageQuery,
+    limit: u32,
+    count: bool,
 ) -> sqlx::Result<Result<TokenPage, BadCursor>> {
     let now = db::now_ms();
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
     let mut sql = Sql::default();
     sql.arg(Arg::Text(workspace_id.to_owned()));
     sql.arg(Arg::Text(admin_id.to_owned()));
     let filter = filter_sql(&mut sql, &query.filter, now);
 
-    let count_text = format!("SELECT COUNT(*) FROM grants g WHERE {filter}");
-    let total: i64 = sql.query(&count_text).fetch_one(&mut *conn).await?.try_get(0)?;
+    let total: i64 = if count {
+        let count_text = format!("SELECT COUNT(*) FROM grants g WHERE {filter}");
+        sql.query(&count_text).fetch_one(&mut *conn).await?.try_get(0)?
+    } else {
+        -1
+    };
 
     let expr = sort_expr(query.sort);
     let (op, dir) = match query.dir {
@@ -152,31 +159,112 @@ pub async fn token_page(
         .collect::<sqlx::Result<_>>()?;
     Ok(Ok(TokenPage {
         tokens,
-        total: total as u64,
+        total: total.max(0) as u64,
+        as_of: db::to_time(now),
         next_cursor,
     }))
 }
 
-/// The ids of every grant a filter matches now, for an action over all of them.
-pub async fn matching_ids(
-    conn: &mut AnyConnection,
-    workspace_id: &str,
-    admin_id: &str,
-    filter: &TokenFilter,
-) -> sqlx::Result<Vec<String>> {
+/// A filter's statement, with the workspace and admin bound first and creation bounded by
+/// `as_of`: the builder holding the values, and the conditions.
+fn filter_as_of(workspace_id: &str, admin_id: &str, filter: &TokenFilter, now: i64, as_of: i64) -> (Sql, String) {
     let mut sql = Sql::default();
     sql.arg(Arg::Text(workspace_id.to_owned()));
     sql.arg(Arg::Text(admin_id.to_owned()));
-    let text = format!(
-        "SELECT g.id FROM grants g WHERE {} ORDER BY g.id",
-        filter_sql(&mut sql, filter, db::now_ms())
-    );
-    sql.query(&text)
-        .fetch_all(conn)
+    let cond = filter_sql(&mut sql, filter, now);
+    let as_of = sql.arg(Arg::Int(as_of));
+    (sql, format!("{cond} AND g.created_at <= {as_of}"))
+}
+
+/// Applies an action to every grant the filter matches that was created by `as_of`, in one
+/// statement that re-applies the filter as it writes. The outcome per grant; or, when the
+/// number that matched is not `expected_count`, that number (the caller then rolls back).
+pub async fn act_on_filter(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    admin_id: &str,
+    request: &FilterActionRequest,
+    acting: Acting<'_>,
+) -> sqlx::Result<Result<Vec<BatchItem>, u64>> {
+    let now = db::now_ms();
+    let as_of = request.as_of.timestamp_millis();
+    let (mut sql, cond) = filter_as_of(workspace_id, admin_id, &request.filter, now, as_of);
+    let text = match request.action {
+        BatchAction::Disable => {
+            let at = sql.arg(Arg::Int(now));
+            let reason = sql.arg(Arg::MaybeText(acting.reason.map(str::to_owned)));
+            format!(
+                "UPDATE grants AS g SET disabled_at = {at}, disabled_by = $2, disabled_reason = {reason}
+                 WHERE {cond} AND g.disabled_at IS NULL {RETURNING_GRANT}"
+            )
+        }
+        BatchAction::Delete => format!("DELETE FROM grants AS g WHERE {cond} {RETURNING_GRANT}"),
+    };
+    let changed: Vec<GrantRow> = sql
+        .query(&text)
+        .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| r.try_get(0))
-        .collect()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .collect::<sqlx::Result<_>>()?;
+    // Matching tokens the action left alone: disabled before (only a disable leaves any).
+    let mut untouched: Vec<String> = Vec::new();
+    if request.action == BatchAction::Disable {
+        let (sql, cond) = filter_as_of(workspace_id, admin_id, &request.filter, now, as_of);
+        let text = format!("SELECT g.id FROM grants g WHERE {cond} AND g.disabled_at < {now}");
+        untouched = sql
+            .query(&text)
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<sqlx::Result<_>>()?;
+    }
+    let matched = (changed.len() + untouched.len()) as u64;
+    if matched != request.expected_count {
+        return Ok(Err(matched));
+    }
+    let action = match request.action {
+        BatchAction::Disable => Action::Disabled,
+        BatchAction::Delete => Action::Deleted,
+    };
+    let mut results = Vec::with_capacity(changed.len() + untouched.len());
+    for grant in &changed {
+        record_change(conn, action, grant, Some(admin_id), acting).await?;
+        results.push(BatchItem {
+            id: grant.0.clone(),
+            outcome: BatchOutcome::Done,
+        });
+    }
+    results.extend(untouched.into_iter().map(|id| BatchItem {
+        id,
+        outcome: BatchOutcome::AlreadyDisabled,
+    }));
+    Ok(Ok(results))
+}
+
+/// Finds the grant of this workspace that a pasted refresh token belongs to, by its digest: as
+/// its current token, or as one rotated out earlier. Nothing for another workspace's token.
+pub async fn lookup(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    admin_id: &str,
+    presented: &str,
+) -> sqlx::Result<Option<(TokenView, bool)>> {
+    let text = format!(
+        "SELECT {VIEW_COLUMNS}, CASE WHEN g.refresh_digest = $3 THEN 1 ELSE 0 END {VIEW_FROM}
+         WHERE g.workspace_id = $1 AND {IS_ADMIN}
+           AND (g.refresh_digest = $3 OR g.id = (SELECT r.grant_id FROM rotated_refresh_tokens r WHERE r.digest = $3))"
+    );
+    let row = sqlx::query(&text)
+        .bind(workspace_id)
+        .bind(admin_id)
+        .bind(secrets::digest(presented))
+        .fetch_optional(conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let current: i64 = row.try_get(14)?;
+    Ok(Some((view_from_row(&row, db::now_ms())?, current == 1)))
 }
 
 /// The counts at the top of the Admins page.
@@ -232,6 +320,7 @@ pub async fn audit_page(
     workspace_id: &str,
     admin_id: &str,
     query: &AuditQuery,
+    count: bool,
 ) -> sqlx::Result<Result<AuditPage, BadCursor>> {
     let limit = query
         .limit
@@ -257,8 +346,12 @@ pub async fn audit_page(
         conds.push(format!("e.at < {}", sql.arg(Arg::Int(to.timestamp_millis()))));
     }
     let filter = conds.join(" AND ");
-    let count_text = format!("SELECT COUNT(*) FROM audit_events e WHERE {filter}");
-    let total: i64 = sql.query(&count_text).fetch_one(&mut *conn).await?.try_get(0)?;
+    let total: i64 = if count {
+        let count_text = format!("SELECT COUNT(*) FROM audit_events e WHERE {filter}");
+        sql.query(&count_text).fetch_one(&mut *conn).await?.try_get(0)?
+    } else {
+        -1
+    };
 
     let mut text = format!(
         "SELECT e.id, e.at, e.action, a.id, a.email, a.name, o.id, o.email, o.name, e.grant_id, e.grant_name, e.ip, e.reason
@@ -302,7 +395,7 @@ pub async fn audit_page(
         .collect::<sqlx::Result<_>>()?;
     Ok(Ok(AuditPage {
         events,
-        total: total as u64,
+        total: total.max(0) as u64,
         next_cursor,
     }))
 }

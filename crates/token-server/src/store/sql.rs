@@ -9,6 +9,8 @@ use sqlx::Any;
 pub enum Arg {
     Int(i64),
     Text(String),
+    /// Text or SQL NULL.
+    MaybeText(Option<String>),
 }
 
 /// A statement under construction.
@@ -29,6 +31,7 @@ impl Sql {
         self.args.iter().fold(sqlx::query(text), |q, a| match a {
             Arg::Int(i) => q.bind(*i),
             Arg::Text(s) => q.bind(s.as_str()),
+            Arg::MaybeText(s) => q.bind(s.as_deref()),
         })
     }
 }

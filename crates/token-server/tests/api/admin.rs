@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::http::{Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::support::{Browser, TestApp};
@@ -364,7 +364,190 @@ async fn the_counts_match_the_filters_they_apply(app: TestApp) {
     assert_eq!(summary.body["active"], 4);
 }
 
+async fn acting_on_a_filter_touches_exactly_what_was_confirmed(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    for i in 0..5 {
+        app.create_token(&cy, "ws-acme", &format!("stale {i}")).await;
+    }
+    let counted = page(&app, &ada, "q=stale").await;
+    assert_eq!(counted["total"], 5);
+    let as_of = counted["as_of"].clone();
+    // A matching token created after the count is not touched by surprise.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    app.create_token(&cy, "ws-acme", "stale but new").await;
+
+    let wrong = app
+        .post(
+            "/api/workspaces/ws-acme/admin/tokens/batch-by-filter",
+            &ada,
+            json!({"action": "disable", "filter": {"q": "stale"}, "as_of": as_of, "expected_count": 4}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::CONFLICT, "{}", wrong.text);
+    assert!(wrong.body["detail"].as_str().unwrap().starts_with("5 tokens match now"));
+    assert_eq!(
+        page(&app, &ada, "q=stale&status=disabled").await["total"],
+        0,
+        "a refused action changes nothing"
+    );
+
+    let done = app
+        .post(
+            "/api/workspaces/ws-acme/admin/tokens/batch-by-filter",
+            &ada,
+            json!({"action": "disable", "filter": {"q": "stale"}, "as_of": as_of, "expected_count": 5, "reason": "offboarding"}),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert_eq!(done.body["results"].as_array().unwrap().len(), 5);
+    let after = page(&app, &ada, "q=stale&sort=name&dir=asc").await;
+    let statuses: Vec<(&str, &str)> = after["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(statuses.iter().filter(|(_, s)| *s == "disabled").count(), 5);
+    assert!(statuses.contains(&("stale but new", "active")), "{statuses:?}");
+    let audit = app
+        .get("/api/workspaces/ws-acme/admin/audit?action=disabled&actor=u-ada", &ada)
+        .await;
+    assert_eq!(audit.body["total"], 5);
+    assert_eq!(audit.body["events"][0]["reason"], "offboarding");
+
+    // Members cannot, and deleting by filter removes what matched.
+    let ben = app.sign_in("ben@acme.test").await;
+    let body = json!({"action": "delete", "filter": {"q": "stale"}, "as_of": as_of, "expected_count": 5});
+    assert_eq!(
+        app.post(
+            "/api/workspaces/ws-acme/admin/tokens/batch-by-filter",
+            &ben,
+            body.clone()
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let deleted = app
+        .post("/api/workspaces/ws-acme/admin/tokens/batch-by-filter", &ada, body)
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(names(&page(&app, &ada, "q=stale").await), ["stale but new"]);
+}
+
+async fn a_pasted_token_is_found_in_its_workspace_only(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let gus = app.sign_in("gus@globex.test").await;
+    let ben = app.sign_in("ben@acme.test").await;
+    let created = app.create_token(&ben, "ws-acme", "leaked one").await;
+    let first = created["refresh_token"].as_str().unwrap().to_owned();
+    let current = app.refresh("tcc_acme", &first).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let found = app
+        .post(
+            "/api/workspaces/ws-acme/admin/tokens/lookup",
+            &ada,
+            json!({"token": format!(" {current} ")}),
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    assert_eq!(found.body["token"]["name"], "leaked one");
+    assert_eq!(found.body["token"]["owner"]["email"], "ben@acme.test");
+    assert_eq!(found.body["current"], true);
+    let old = app
+        .post(
+            "/api/workspaces/ws-acme/admin/tokens/lookup",
+            &ada,
+            json!({"token": first}),
+        )
+        .await;
+    assert_eq!(
+        old.body["current"], false,
+        "a rotated-out token still leads to its token"
+    );
+
+    // Globex's admin learns nothing: the same 404 as a token that exists nowhere.
+    let elsewhere = app
+        .post(
+            "/api/workspaces/ws-globex/admin/tokens/lookup",
+            &gus,
+            json!({"token": current}),
+        )
+        .await;
+    let nowhere = app
+        .post(
+            "/api/workspaces/ws-globex/admin/tokens/lookup",
+            &gus,
+            json!({"token": token_api::token_format::encode(&"Z".repeat(30))}),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+    assert_eq!(elsewhere.text, nowhere.text);
+    let malformed = app
+        .post(
+            "/api/workspaces/ws-acme/admin/tokens/lookup",
+            &ada,
+            json!({"token": "tcr_nope"}),
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(malformed.body["errors"][0]["field"], "token");
+    assert!(!malformed.text.contains("tcr_nope"), "the pasted value is not echoed");
+}
+
+async fn exports_stream_every_matching_row_as_csv(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    for i in 0..620 {
+        app.create_token(&cy, "ws-acme", &format!("export {i:03}")).await;
+    }
+    app.create_token(&cy, "ws-acme", "=HYPERLINK(\"evil\"), 部署 \"q\"")
+        .await;
+    let reply = app
+        .get(
+            "/api/workspaces/ws-acme/admin/tokens.csv?owner=u-cy&sort=name&dir=asc",
+            &ada,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert!(reply.headers[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"tokens-ws-acme-"));
+    let text = reply.text.strip_prefix('\u{feff}').expect("a UTF-8 byte-order mark");
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("id,name,owner_name,owner_email,status"));
+    // 620 exports + the evil one + Cy's seeded token, across two 500-row chunks.
+    assert_eq!(lines.len(), 1 + 622);
+    assert!(
+        text.contains(",\"'=HYPERLINK(\"\"evil\"\"), 部署 \"\"q\"\"\","),
+        "quoted and defused"
+    );
+    assert!(lines.iter().filter(|l| l.contains(",export ")).count() == 620);
+    let audit = app
+        .get(
+            "/api/workspaces/ws-acme/admin/audit.csv?action=created&owner=u-cy",
+            &ada,
+        )
+        .await;
+    let rows = audit.text.split("\r\n").filter(|l| !l.is_empty()).count();
+    assert_eq!(rows, 1 + 621, "every creation by Cy in this test");
+    let ben = app.sign_in("ben@acme.test").await;
+    assert_eq!(
+        app.get("/api/workspaces/ws-acme/admin/tokens.csv", &ben).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
 crate::on_both_databases!(
+    acting_on_a_filter_touches_exactly_what_was_confirmed,
+    a_pasted_token_is_found_in_its_workspace_only,
+    exports_stream_every_matching_row_as_csv,
     only_admins_of_the_workspace_get_in,
     an_admin_sees_every_token_of_the_workspace_and_none_elsewhere,
     every_filter_narrows_as_it_says,
