@@ -1,6 +1,7 @@
 //! Typed fetch wrappers over the token service: one generic `request`, one file per resource.
 //! Every error keeps its cause (`ApiError`); nothing is collapsed to `Option`.
 
+pub mod admin;
 pub mod session;
 pub mod tokens;
 
@@ -85,11 +86,11 @@ pub async fn request<T: DeserializeOwned>(
 }
 
 /// A path segment, escaped.
-fn escape(segment: &str) -> String {
+pub(crate) fn escape(segment: &str) -> String {
     crate::url::encode_component(segment)
 }
 
 /// The path of a workspace's resource, with the id escaped.
-fn workspace_path(workspace_id: &str, rest: &str) -> String {
+pub(crate) fn workspace_path(workspace_id: &str, rest: &str) -> String {
     format!("{}/workspaces/{}{rest}", token_api::API_PREFIX, escape(workspace_id))
 }

@@ -1,6 +1,7 @@
 //! Token Console: the pages where people create, reveal once, and manage OAuth 2.0 API tokens
 //! for a workspace, and where workspace admins audit everyone's.
 
+pub mod actions;
 pub mod api;
 pub mod app;
 pub mod components;

@@ -8,8 +8,9 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use token_api::admin::{SortDir, SortField, TokenPageQuery};
-use token_api::tokens::{BatchAction, BatchOutcome, TokenStatus, TokenView};
+use token_api::tokens::{BatchAction, TokenStatus, TokenView};
 
+use crate::actions::{error_text, report_batch};
 use crate::api::{self, ApiError};
 use crate::components::bulk_toolbar::BulkToolbar;
 use crate::components::confirm_dialog::ConfirmDialog;
@@ -197,13 +198,7 @@ pub fn UsersPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let fail = move |e: ApiError| {
         session.check(&e);
-        let t = i18n.t();
-        let message = match e {
-            ApiError::Network(_) => t.error_network.to_owned(),
-            ApiError::Status { status, .. } => (t.error_server)(status),
-            ApiError::Decode(_) => t.error_decode.to_owned(),
-        };
-        toasts.error(message, vec![]);
+        toasts.error(error_text(i18n.t(), &e), vec![]);
     };
     let mark_disabled = move |ids: &[String]| {
         let now = Utc::now();
@@ -251,40 +246,14 @@ pub fn UsersPage() -> impl IntoView {
                     let ids: Vec<String> = targets.iter().map(|(id, _)| id.clone()).collect();
                     match api::tokens::batch(ws, action, ids).await {
                         Ok(result) => {
-                            let done: Vec<String> = result
-                                .results
-                                .iter()
-                                .filter(|r| r.outcome == BatchOutcome::Done)
-                                .map(|r| r.id.clone())
-                                .collect();
+                            let name_of = |id: &str| targets.iter().find(|(t, _)| t == id).map(|(_, n)| n.clone());
+                            let done = report_batch(t, toasts, &result, name_of);
                             match action {
                                 BatchAction::Disable => mark_disabled(&done),
                                 BatchAction::Delete => tokens.update(|all| all.retain(|x| !done.contains(&x.id))),
                             }
                             // Succeeded rows leave the selection; failed ones stay selected.
                             selection.update(|s| s.remove_all(done.iter()));
-                            let failed: Vec<String> = result
-                                .results
-                                .iter()
-                                .filter(|r| r.outcome != BatchOutcome::Done)
-                                .map(|r| {
-                                    let name = targets
-                                        .iter()
-                                        .find(|(id, _)| *id == r.id)
-                                        .map_or(r.id.as_str(), |(_, n)| n);
-                                    let why = match r.outcome {
-                                        BatchOutcome::AlreadyDisabled => t.outcome_already_disabled,
-                                        _ => t.outcome_not_found,
-                                    };
-                                    format!("{name}: {why}")
-                                })
-                                .collect();
-                            if !done.is_empty() {
-                                toasts.success((t.bulk_done)(done.len()));
-                            }
-                            if !failed.is_empty() {
-                                toasts.error((t.bulk_failed)(failed.len()), failed);
-                            }
                         }
                         Err(e) => fail(e),
                     }

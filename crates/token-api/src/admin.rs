@@ -242,6 +242,13 @@ pub struct LookupResult {
     pub current: bool,
 }
 
+/// `GET /api/workspaces/{ws}/admin/members`: the people of the workspace, by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemberList {
+    pub members: Vec<Person>,
+}
+
 /// The counts at the top of the Admins page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use token_api::admin::{
     AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
 };
-use token_api::admin::{FilterActionRequest, LookupRequest, LookupResult, DEFAULT_PAGE_SIZE};
+use token_api::admin::{FilterActionRequest, LookupRequest, LookupResult, MemberList, DEFAULT_PAGE_SIZE};
 use token_api::problem::Problem;
 use token_api::token_format;
 use token_api::tokens::TokenStatus;
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/workspaces/{ws}/admin/tokens/batch-by-filter", post(batch_by_filter))
         .route("/workspaces/{ws}/admin/tokens/lookup", post(lookup))
         .route("/workspaces/{ws}/admin/audit.csv", get(audit_csv))
+        .route("/workspaces/{ws}/admin/members", get(members))
         .route("/workspaces/{ws}/admin/tokens/summary", get(summary))
         .route("/workspaces/{ws}/admin/audit", get(audit))
 }
@@ -338,4 +339,28 @@ async fn audit_csv(
         }
     });
     Ok(csv_response(filename, Body::from_stream(stream)))
+}
+
+/// The workspace's members, for the owner filter's type-ahead.
+#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/members", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path)), responses((status = 200, body = MemberList), (status = 403, body = Problem)))]
+async fn members(
+    State(state): State<AppState>,
+    session: Session,
+    Path(ws): Path<String>,
+) -> AppResult<Json<MemberList>> {
+    let mut conn = state.db.pool.acquire().await?;
+    require_admin(&mut conn, &ws, &session.user_id).await?;
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.email, u.name FROM users u JOIN memberships m ON m.user_id = u.id
+         WHERE m.workspace_id = $1 ORDER BY u.name, u.email",
+    )
+    .bind(&ws)
+    .fetch_all(&mut *conn)
+    .await?;
+    let members = rows
+        .into_iter()
+        .map(|(id, email, name)| Person { id, email, name })
+        .collect();
+    Ok(Json(MemberList { members }))
 }

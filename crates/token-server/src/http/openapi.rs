@@ -18,7 +18,7 @@ use crate::AppState;
         tokens::list, tokens::create, tokens::disable_own, tokens::delete_own, tokens::batch_own,
         tokens::disable_any, tokens::delete_any, tokens::batch_any,
         admin::tokens, admin::summary, admin::audit, admin::batch_by_filter, admin::lookup, admin::tokens_csv,
-        admin::audit_csv,
+        admin::audit_csv, admin::members,
         oauth::token, oauth::revoke, oauth::introspect, oauth::jwks, oauth::metadata, oauth::whoami,
     ),
     modifiers(&Security),

@@ -32,7 +32,21 @@ async fn only_admins_of_the_workspace_get_in(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
-    for path in ["admin/tokens", "admin/tokens/summary", "admin/audit"] {
+    let members = app.get("/api/workspaces/ws-acme/admin/members", &ada).await;
+    let emails: Vec<&str> = members.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(emails, ["ada@acme.test", "ben@acme.test", "cy@acme.test"]);
+    for path in [
+        "admin/tokens",
+        "admin/tokens/summary",
+        "admin/audit",
+        "admin/members",
+        "admin/tokens.csv",
+    ] {
         assert_eq!(
             app.get(&format!("/api/workspaces/ws-acme/{path}"), &ben).await.status,
             StatusCode::FORBIDDEN

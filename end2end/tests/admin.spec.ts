@@ -1,0 +1,102 @@
+import { test, expect, type Browser } from '@playwright/test';
+import { expectNoAxeViolations, signIn, PASSWORD } from './support';
+
+/** Signs Ben in on his own browser context and generates tokens; returns their refresh tokens. */
+async function bensTokens(browser: Browser, names: string[]): Promise<Record<string, string>> {
+  const context = await browser.newContext();
+  const request = context.request;
+  const me = await (await request.post('/api/session', { data: { email: 'ben@acme.test', password: PASSWORD } })).json();
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const res = await request.post('/api/workspaces/ws-acme/tokens', {
+      data: { name, lifetime_days: 30 },
+      headers: { 'x-csrf-token': me.csrf_token },
+    });
+    out[name] = (await res.json()).refresh_token;
+  }
+  await context.close();
+  return out;
+}
+
+test('an admin finds a member’s token by owner and by pasted secret, disables it with a reason, and audits it', async ({ page, browser }) => {
+  const { leaky } = await bensTokens(browser, ['leaky']);
+  await page.goto('/admin/tokens');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByRole('tab', { name: 'Tokens' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('group', { name: 'Token counts' })).toContainText('active');
+  await expectNoAxeViolations(page);
+
+  // By owner, with the type-ahead over the workspace's members.
+  const owner = page.getByLabel('Owner');
+  await owner.fill('Ben Okafor <ben@acme.test>');
+  await owner.press('Enter');
+  await owner.blur();
+  await expect(page).toHaveURL(/owner=u-ben/);
+  await expect(page.getByRole('rowheader', { name: 'leaky' })).toBeVisible();
+  await expect(page.getByRole('rowheader', { name: 'Grafana datasource' })).toHaveCount(0);
+
+  // By pasted secret: a malformed string is refused here, with no request.
+  const lookups: string[] = [];
+  page.on('request', (r) => { if (r.url().includes('/lookup')) lookups.push(r.url()); });
+  await page.getByText('Check a leaked token').click();
+  const pasteBox = page.getByLabel('Refresh token', { exact: true });
+  await pasteBox.fill(leaky.slice(0, -1) + (leaky.endsWith('A') ? 'B' : 'A'));
+  await page.getByRole('button', { name: 'Check', exact: true }).click();
+  await expect(page.getByText('This is not a Token Console refresh token')).toBeVisible();
+  expect(lookups).toEqual([]);
+  await pasteBox.fill(leaky);
+  await page.getByRole('button', { name: 'Check', exact: true }).click();
+  await expect(page.getByText('It is the current refresh token of:')).toBeVisible();
+  await expect(page.getByText('Ben Okafor <ben@acme.test>').last()).toBeVisible();
+  expect(lookups.length).toBe(1);
+  await expect(pasteBox).toHaveValue('');
+
+  await page.getByRole('button', { name: 'Disable it now' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Disable “leaky”?' });
+  await confirm.getByLabel('Reason (optional, kept in the audit trail)').fill('posted in #general');
+  await expectNoAxeViolations(page);
+  await confirm.getByRole('button', { name: 'Disable token' }).click();
+  await expect(page.getByText('Token “leaky” disabled.')).toBeVisible();
+  await expect(page.getByRole('row', { name: /leaky/ })).toContainText('Disabled');
+  const refused = await page.request.post('/oauth2/token', { form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: leaky } });
+  expect((await refused.json()).error).toBe('invalid_grant');
+
+  // The audit trail shows who, what, why; so does its CSV.
+  await page.getByRole('tab', { name: 'Audit trail' }).click();
+  await expect(page).toHaveURL(/tab=audit/);
+  const event = page.getByRole('row', { name: /leaky/ }).filter({ hasText: 'posted in #general' });
+  await expect(event).toContainText('Disabled');
+  await expect(event).toContainText('ada@acme.test');
+  await expectNoAxeViolations(page);
+  const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+  const csv = await (await page.request.get(href!)).text();
+  expect(csv).toMatch(/,disabled,ada@acme\.test,ben@acme\.test,[^,]*,leaky,[^,]*,posted in #general\r\n/);
+  // Back returns to the Tokens tab with its filter.
+  await page.goBack();
+  await expect(page.getByRole('tab', { name: 'Tokens' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page).toHaveURL(/owner=u-ben/);
+});
+
+test('select all matching acts on the filter, after the admin types the count', async ({ page, browser }) => {
+  const names = Array.from({ length: 120 }, (_, i) => `mass ${String(i).padStart(3, '0')}`);
+  await bensTokens(browser, names);
+  await page.goto('/admin/tokens?q=mass');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByText('120 tokens match')).toBeVisible();
+  await page.getByRole('checkbox', { name: 'Select all tokens in view' }).check();
+  await expect(page.getByRole('toolbar', { name: 'Selected tokens' })).toContainText('50 selected');
+  await page.getByRole('button', { name: 'Select all 120 matching' }).click();
+  await expect(page.getByText('All 120 matching tokens are selected.')).toBeVisible();
+  await page.getByRole('toolbar', { name: 'Selected tokens' }).getByRole('button', { name: 'Disable 120' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Disable 120 tokens?' });
+  const go = confirm.getByRole('button', { name: 'Disable token' });
+  await expect(go).toBeDisabled();
+  await confirm.getByLabel('Type 120 to confirm').fill('12');
+  await expect(go).toBeDisabled();
+  await confirm.getByLabel('Type 120 to confirm').fill('120');
+  await confirm.getByLabel('Reason (optional, kept in the audit trail)').fill('hackathon over');
+  await go.click();
+  await expect(page.getByText('120 tokens done.')).toBeVisible();
+  await page.goto('/admin/tokens?q=mass&status=active');
+  await expect(page.getByText('No token matches this search or filter.')).toBeVisible();
+});

@@ -1,0 +1,138 @@
+//! A workspace admin's view: every token, filtered and paged by the service, and the audit trail.
+
+use gloo_net::http::Method;
+use token_api::admin::{
+    ActionRequest, AuditPage, AuditQuery, FilterActionRequest, LookupRequest, LookupResult, MemberList, TokenPage,
+    TokenPageQuery, TokenSummary,
+};
+use token_api::tokens::{BatchAction, BatchRequest, BatchResult, TokenView};
+
+use super::{escape, request, workspace_path, ApiError};
+use crate::url::encode_component;
+
+/// `k=v&...`, values encoded.
+pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> String {
+    pairs
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", encode_component(&v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The audit query's pairs, defaults left out.
+pub fn audit_pairs(q: &AuditQuery) -> Vec<(&'static str, String)> {
+    let mut pairs = Vec::new();
+    let mut put = |k: &'static str, v: Option<String>| {
+        if let Some(v) = v {
+            pairs.push((k, v));
+        }
+    };
+    put("actor", q.actor.clone());
+    put("owner", q.owner.clone());
+    put("action", q.action.map(|a| a.as_str().to_owned()));
+    put("from", q.from.map(|t| t.to_rfc3339()));
+    put("to", q.to.map(|t| t.to_rfc3339()));
+    put("limit", q.limit.map(|l| l.to_string()));
+    put("after", q.after.clone());
+    pairs
+}
+
+/// One page of the workspace's tokens.
+pub async fn tokens(ws: String, query: TokenPageQuery) -> Result<TokenPage, ApiError> {
+    let qs = query_string(query.to_pairs());
+    request(
+        Method::GET,
+        &workspace_path(&ws, &format!("/admin/tokens?{qs}")),
+        None::<&()>,
+    )
+    .await
+}
+
+/// Where the CSV export of the tokens under a filter downloads from.
+pub fn tokens_csv_url(ws: &str, query: &TokenPageQuery) -> String {
+    let pairs = TokenPageQuery {
+        after: None,
+        limit: None,
+        ..query.clone()
+    }
+    .to_pairs();
+    workspace_path(ws, &format!("/admin/tokens.csv?{}", query_string(pairs)))
+}
+
+/// The counts at the top of the page.
+pub async fn summary(ws: String) -> Result<TokenSummary, ApiError> {
+    request(Method::GET, &workspace_path(&ws, "/admin/tokens/summary"), None::<&()>).await
+}
+
+/// The workspace's members.
+pub async fn members(ws: String) -> Result<MemberList, ApiError> {
+    request(Method::GET, &workspace_path(&ws, "/admin/members"), None::<&()>).await
+}
+
+/// Disables anyone's token, with a reason for the audit trail.
+pub async fn disable(ws: String, id: String, reason: Option<String>) -> Result<TokenView, ApiError> {
+    let path = workspace_path(&ws, &format!("/admin/tokens/{}/disable", escape(&id)));
+    request(Method::POST, &path, Some(&ActionRequest { reason })).await
+}
+
+/// Deletes anyone's token, with a reason for the audit trail.
+pub async fn delete(ws: String, id: String, reason: Option<String>) -> Result<(), ApiError> {
+    let path = workspace_path(&ws, &format!("/admin/tokens/{}", escape(&id)));
+    request(Method::DELETE, &path, Some(&ActionRequest { reason })).await
+}
+
+/// Disables or deletes the listed tokens.
+pub async fn batch(
+    ws: String,
+    action: BatchAction,
+    ids: Vec<String>,
+    reason: Option<String>,
+) -> Result<BatchResult, ApiError> {
+    request(
+        Method::POST,
+        &workspace_path(&ws, "/admin/tokens/batch"),
+        Some(&BatchRequest { action, ids, reason }),
+    )
+    .await
+}
+
+/// Disables or deletes everything a filter matches, as counted.
+pub async fn batch_by_filter(ws: String, body: FilterActionRequest) -> Result<BatchResult, ApiError> {
+    request(
+        Method::POST,
+        &workspace_path(&ws, "/admin/tokens/batch-by-filter"),
+        Some(&body),
+    )
+    .await
+}
+
+/// Whose is this pasted token?
+pub async fn lookup(ws: String, token: String) -> Result<LookupResult, ApiError> {
+    request(
+        Method::POST,
+        &workspace_path(&ws, "/admin/tokens/lookup"),
+        Some(&LookupRequest { token }),
+    )
+    .await
+}
+
+/// One page of the audit trail.
+pub async fn audit(ws: String, query: AuditQuery) -> Result<AuditPage, ApiError> {
+    let qs = query_string(audit_pairs(&query));
+    request(
+        Method::GET,
+        &workspace_path(&ws, &format!("/admin/audit?{qs}")),
+        None::<&()>,
+    )
+    .await
+}
+
+/// Where the CSV export of the audit trail under a filter downloads from.
+pub fn audit_csv_url(ws: &str, query: &AuditQuery) -> String {
+    let pairs = audit_pairs(&AuditQuery {
+        after: None,
+        limit: None,
+        ..query.clone()
+    });
+    workspace_path(ws, &format!("/admin/audit.csv?{}", query_string(pairs)))
+}

@@ -1,0 +1,199 @@
+//! The Audit trail tab: who did what to whose token, when and from where; filtered, paged, and
+//! exported as CSV.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use leptos::prelude::*;
+use token_api::admin::{AuditAction, AuditEvent, AuditQuery};
+
+use super::UrlState;
+use crate::api;
+use crate::components::error_panel::ErrorPanel;
+use crate::components::token_table::TableSkeleton;
+use crate::format;
+use crate::i18n::{use_i18n, Messages};
+use crate::state::session::use_session;
+
+/// The URL keys this tab owns (prefixed, so they never clash with the Tokens tab's).
+const KEYS: [&str; 6] = ["a_actor", "a_owner", "a_action", "a_from", "a_to", "a_after"];
+const ACTIONS: [AuditAction; 5] = [
+    AuditAction::Created,
+    AuditAction::Disabled,
+    AuditAction::Deleted,
+    AuditAction::Refreshed,
+    AuditAction::ReuseDetected,
+];
+
+fn action_label(t: &Messages, a: AuditAction) -> &'static str {
+    match a {
+        AuditAction::Created => t.action_created,
+        AuditAction::Disabled => t.action_disabled,
+        AuditAction::Deleted => t.action_deleted,
+        AuditAction::Refreshed => t.action_refreshed,
+        AuditAction::ReuseDetected => t.action_reuse,
+    }
+}
+
+fn date(s: Option<String>) -> Option<chrono::DateTime<Utc>> {
+    let d = NaiveDate::parse_from_str(&s?, "%Y-%m-%d").ok()?;
+    Utc.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).single()
+}
+
+/// The tab.
+#[component]
+pub fn AuditTab(
+    /// The page's URL state.
+    url: UrlState,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let ws = Memo::new(move |_| session.workspace().map(|w| w.id).unwrap_or_default());
+    let query = Memo::new(move |_| AuditQuery {
+        actor: url.get("a_actor"),
+        owner: url.get("a_owner"),
+        action: url
+            .get("a_action")
+            .and_then(|a| ACTIONS.into_iter().find(|x| x.as_str() == a)),
+        from: date(url.get("a_from")),
+        // "Until" includes the whole day.
+        to: date(url.get("a_to")).map(|d| d + chrono::Duration::days(1)),
+        limit: Some(50),
+        after: url.get("a_after"),
+    });
+    let set = move |key: &'static str, value: String| {
+        let mut pairs: Vec<(&str, String)> = KEYS
+            .iter()
+            .filter(|k| **k != key && **k != "a_after")
+            .filter_map(|k| url.get(k).map(|v| (*k, v)))
+            .collect();
+        if !value.is_empty() {
+            pairs.push((key, value));
+        }
+        url.set(&KEYS, pairs);
+    };
+    let events = LocalResource::new(move || api::admin::audit(ws.get(), query.get()));
+    let members = LocalResource::new(move || api::admin::members(ws.get()));
+    let people = move || match members.get() {
+        Some(Ok(list)) => list.members,
+        _ => vec![],
+    };
+    let person_select = move |key: &'static str, label: fn(&Messages) -> &'static str| {
+        view! {
+            <label class="field-inline">
+                <span>{move || label(i18n.t())}</span>
+                <select on:change:target=move |ev| set(key, ev.target().value())>
+                    <option value="">{move || i18n.t().any}</option>
+                    {move || {
+                        let current = url.get(key);
+                        people()
+                            .into_iter()
+                            .map(|p| {
+                                let selected = current.as_deref() == Some(p.id.as_str());
+                                view! { <option value=p.id.clone() selected=selected>{format!("{} <{}>", p.name, p.email)}</option> }
+                            })
+                            .collect::<Vec<_>>()
+                    }}
+                </select>
+            </label>
+        }
+    };
+    let row = move |e: AuditEvent| {
+        let t = i18n.t();
+        let who = |p: &Option<token_api::tokens::Person>| {
+            p.as_ref()
+                .map(|p| p.email.clone())
+                .unwrap_or_else(|| t.by_service.to_owned())
+        };
+        let at = e.at;
+        view! {
+            <tr>
+                <td data-label=t.col_time>{move || format!("{} {}", format::date(i18n.locale.get(), at), format::time(at))}</td>
+                <td data-label=t.col_action>{action_label(t, e.action)}</td>
+                <td data-label=t.col_actor>{who(&e.actor)}</td>
+                <td data-label=t.col_owner>{who(&e.owner)}</td>
+                <th scope="row" data-label=t.col_token>{e.token_name.clone().unwrap_or_default()}</th>
+                <td data-label=t.col_ip>{e.ip.clone().unwrap_or_default()}</td>
+                <td data-label=t.col_reason>{e.reason.clone().unwrap_or_default()}</td>
+            </tr>
+        }
+    };
+    let table = move || match events.get() {
+        None => view! { <TableSkeleton /> }.into_any(),
+        Some(Err(error)) => {
+            session.check(&error);
+            view! { <ErrorPanel error on_retry=Callback::new(move |_| events.refetch()) /> }.into_any()
+        }
+        Some(Ok(page)) if page.events.is_empty() => {
+            view! { <p class="empty">{move || i18n.t().empty_audit}</p> }.into_any()
+        }
+        Some(Ok(page)) => {
+            let t = i18n.t();
+            let next = page.next_cursor.clone();
+            view! {
+                <div class="pager">
+                    <span aria-live="polite">{(t.n_events)(page.total)}</span>
+                    <a class="button button-quiet" href=move || api::admin::audit_csv_url(&ws.get(), &query.get()) download="">
+                        {t.export_csv}
+                    </a>
+                    <button type="button" class="button" disabled=url.get("a_after").is_none() on:click=move |_| set("a_after", String::new())>
+                        {t.first_page}
+                    </button>
+                    <button type="button" class="button" disabled=next.is_none() on:click={
+                        let next = next.clone();
+                        move |_| set("a_after", next.clone().unwrap_or_default())
+                    }>
+                        {t.next_page}
+                    </button>
+                </div>
+                <div class="table-wrap">
+                    <table class="tokens audit">
+                        <caption class="visually-hidden">{t.tab_audit}</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">{t.col_time}</th>
+                                <th scope="col">{t.col_action}</th>
+                                <th scope="col">{t.col_actor}</th>
+                                <th scope="col">{t.col_owner}</th>
+                                <th scope="col">{t.col_token}</th>
+                                <th scope="col">{t.col_ip}</th>
+                                <th scope="col">{t.col_reason}</th>
+                            </tr>
+                        </thead>
+                        <tbody>{page.events.into_iter().map(row).collect::<Vec<_>>()}</tbody>
+                    </table>
+                </div>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <div class="filters">
+            {person_select("a_actor", |t| t.filter_actor)}
+            {person_select("a_owner", |t| t.filter_owner)}
+            <label class="field-inline">
+                <span>{move || i18n.t().filter_action}</span>
+                <select on:change:target=move |ev| set("a_action", ev.target().value())>
+                    <option value="">{move || i18n.t().any}</option>
+                    {ACTIONS
+                        .into_iter()
+                        .map(|a| {
+                            view! {
+                                <option value=a.as_str() selected=move || url.get("a_action").as_deref() == Some(a.as_str())>
+                                    {move || action_label(i18n.t(), a)}
+                                </option>
+                            }
+                        })
+                        .collect::<Vec<_>>()}
+                </select>
+            </label>
+            <label class="field-inline">
+                <span>{move || i18n.t().filter_from}</span>
+                <input type="date" prop:value=move || url.get("a_from").unwrap_or_default() on:change:target=move |ev| set("a_from", ev.target().value()) />
+            </label>
+            <label class="field-inline">
+                <span>{move || i18n.t().filter_to}</span>
+                <input type="date" prop:value=move || url.get("a_to").unwrap_or_default() on:change:target=move |ev| set("a_to", ev.target().value()) />
+            </label>
+        </div>
+        {table}
+    }
+}

@@ -1,0 +1,118 @@
+//! Leak triage: paste a token, check its format and checksum here (no request for an obviously
+//! wrong string), then ask the service whose it is, with Disable one click away.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use token_api::admin::LookupResult;
+use token_api::token_format;
+use token_api::tokens::{TokenStatus, TokenView};
+
+use crate::actions::error_text;
+use crate::api;
+use crate::format;
+use crate::i18n::use_i18n;
+use crate::state::session::use_session;
+use crate::view::status_now;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Outcome {
+    Malformed,
+    NotFound,
+    Found(LookupResult),
+    Failed(String),
+}
+
+/// The leak-check box.
+#[component]
+pub fn LeakCheck(
+    /// Disable the token found (asks for confirmation first).
+    on_disable: Callback<TokenView>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let pasted = RwSignal::new(String::new());
+    let outcome = RwSignal::new(None::<Outcome>);
+    let checking = RwSignal::new(false);
+    let check = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = pasted.get_untracked().trim().to_owned();
+        if token_format::check(&value).is_err() {
+            outcome.set(Some(Outcome::Malformed));
+            return;
+        }
+        let Some(ws) = session.workspace().map(|w| w.id) else {
+            return;
+        };
+        checking.set(true);
+        spawn_local(async move {
+            let result = match api::admin::lookup(ws, value).await {
+                Ok(found) => Outcome::Found(found),
+                Err(e) if e.status() == Some(404) => Outcome::NotFound,
+                Err(e) => {
+                    session.check(&e);
+                    Outcome::Failed(error_text(i18n.t(), &e))
+                }
+            };
+            // The pasted secret is not kept once it has been checked.
+            pasted.set(String::new());
+            outcome.set(Some(result));
+            checking.set(false);
+        });
+    };
+    let result = move || {
+        let t = i18n.t();
+        outcome.get().map(|o| match o {
+            Outcome::Malformed => view! { <p class="field-error" role="alert">{t.leak_malformed}</p> }.into_any(),
+            Outcome::NotFound => view! { <p role="status">{t.leak_not_found}</p> }.into_any(),
+            Outcome::Failed(message) => view! { <p class="field-error" role="alert">{message}</p> }.into_any(),
+            Outcome::Found(found) => {
+                let token = found.token.clone();
+                let status = status_now(&token, chrono::Utc::now());
+                let label = match status {
+                    TokenStatus::Active => t.status_active,
+                    TokenStatus::Disabled => t.status_disabled,
+                    TokenStatus::Expired => t.status_expired,
+                };
+                let last = token
+                    .last_used_at
+                    .map(|at| format::relative(i18n.locale.get(), chrono::Utc::now(), at))
+                    .unwrap_or_else(|| t.never.to_owned());
+                let for_button = token.clone();
+                view! {
+                    <div class="leak-result" role="status">
+                        <p>{if found.current { t.leak_current } else { t.leak_rotated }}</p>
+                        <dl>
+                            <dt>{t.col_name}</dt><dd>{token.name.clone()}</dd>
+                            <dt>{t.col_owner}</dt><dd>{format!("{} <{}>", token.owner.name, token.owner.email)}</dd>
+                            <dt>{t.col_status}</dt><dd>{label}</dd>
+                            <dt>{t.col_last_used}</dt><dd>{last}</dd>
+                        </dl>
+                        <Show when=move || status == TokenStatus::Active>
+                            <button type="button" class="button button-danger" on:click={
+                                let token = for_button.clone();
+                                move |_| on_disable.run(token.clone())
+                            }>
+                                {move || i18n.t().disable_now}
+                            </button>
+                        </Show>
+                    </div>
+                }
+                .into_any()
+            }
+        })
+    };
+    view! {
+        <details class="leak-check">
+            <summary>{move || i18n.t().leak_title}</summary>
+            <p class="muted">{move || i18n.t().leak_intro}</p>
+            <form on:submit=check class="leak-form">
+                <label for="leak-token">{move || i18n.t().leak_label}</label>
+                <div class="copy-row">
+                    <input id="leak-token" class="secret" type="text" autocomplete="off" spellcheck="false" prop:value=pasted on:input:target=move |ev| pasted.set(ev.target().value()) />
+                    <button type="submit" class="button" disabled=checking>{move || i18n.t().leak_check}</button>
+                </div>
+            </form>
+            {result}
+        </details>
+    }
+}
