@@ -18,7 +18,7 @@ use crate::view::status_now;
 enum Outcome {
     Malformed,
     NotFound,
-    Found(LookupResult),
+    Found(Box<LookupResult>),
     Failed(String),
 }
 
@@ -46,7 +46,7 @@ pub fn LeakCheck(
         checking.set(true);
         spawn_local(async move {
             let result = match api::admin::lookup(ws, value).await {
-                Ok(found) => Outcome::Found(found),
+                Ok(found) => Outcome::Found(Box::new(found)),
                 Err(e) if e.status() == Some(404) => Outcome::NotFound,
                 Err(e) => {
                     session.check(&e);
