@@ -185,6 +185,8 @@ pub struct Messages {
     pub clear_filters: &'static str,
     pub page_size: &'static str,
     pub next_page: &'static str,
+    pub previous_page: &'static str,
+    pub range_of: fn(usize, usize, usize) -> String,
     pub first_page: &'static str,
     pub export_csv: &'static str,
     pub show_owner_tokens: &'static str,

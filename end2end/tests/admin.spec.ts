@@ -1,11 +1,11 @@
 import { test, expect, type Browser } from '@playwright/test';
 import { expectNoAxeViolations, signIn, PASSWORD } from './support';
 
-/** Signs Ben in on his own browser context and generates tokens; returns their refresh tokens. */
-async function bensTokens(browser: Browser, names: string[]): Promise<Record<string, string>> {
+/** Signs Cy in on his own browser context and generates tokens; returns their refresh tokens. */
+async function cysTokens(browser: Browser, names: string[]): Promise<Record<string, string>> {
   const context = await browser.newContext();
   const request = context.request;
-  const me = await (await request.post('/api/session', { data: { email: 'ben@acme.test', password: PASSWORD } })).json();
+  const me = await (await request.post('/api/session', { data: { email: 'cy@acme.test', password: PASSWORD } })).json();
   const out: Record<string, string> = {};
   for (const name of names) {
     const res = await request.post('/api/workspaces/ws-acme/tokens', {
@@ -19,7 +19,7 @@ async function bensTokens(browser: Browser, names: string[]): Promise<Record<str
 }
 
 test('an admin finds a member’s token by owner and by pasted secret, disables it with a reason, and audits it', async ({ page, browser }) => {
-  const { leaky } = await bensTokens(browser, ['leaky']);
+  const { leaky } = await cysTokens(browser, ['leaky']);
   await page.goto('/admin/tokens');
   await signIn(page, 'ada@acme.test');
   await expect(page.getByRole('tab', { name: 'Tokens' })).toHaveAttribute('aria-selected', 'true');
@@ -28,12 +28,12 @@ test('an admin finds a member’s token by owner and by pasted secret, disables 
 
   // By owner, with the type-ahead over the workspace's members.
   const owner = page.getByLabel('Owner');
-  await owner.fill('Ben Okafor <ben@acme.test>');
+  await owner.fill('Cy Tanaka <cy@acme.test>');
   await owner.press('Enter');
   await owner.blur();
-  await expect(page).toHaveURL(/owner=u-ben/);
+  await expect(page).toHaveURL(/owner=u-cy/);
   await expect(page.getByRole('rowheader', { name: 'leaky' })).toBeVisible();
-  await expect(page.getByRole('rowheader', { name: 'Grafana datasource' })).toHaveCount(0);
+  await expect(page.getByRole('rowheader', { name: 'CI deploy' })).toHaveCount(0);
 
   // By pasted secret: a malformed string is refused here, with no request.
   const lookups: string[] = [];
@@ -47,7 +47,7 @@ test('an admin finds a member’s token by owner and by pasted secret, disables 
   await pasteBox.fill(leaky);
   await page.getByRole('button', { name: 'Check', exact: true }).click();
   await expect(page.getByText('It is the current refresh token of:')).toBeVisible();
-  await expect(page.getByText('Ben Okafor <ben@acme.test>').last()).toBeVisible();
+  await expect(page.getByText('Cy Tanaka <cy@acme.test>').last()).toBeVisible();
   expect(lookups.length).toBe(1);
   await expect(pasteBox).toHaveValue('');
 
@@ -70,16 +70,16 @@ test('an admin finds a member’s token by owner and by pasted secret, disables 
   await expectNoAxeViolations(page);
   const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
   const csv = await (await page.request.get(href!)).text();
-  expect(csv).toMatch(/,disabled,ada@acme\.test,ben@acme\.test,[^,]*,leaky,[^,]*,posted in #general\r\n/);
+  expect(csv).toMatch(/,disabled,ada@acme\.test,cy@acme\.test,[^,]*,leaky,[^,]*,posted in #general\r\n/);
   // Back returns to the Tokens tab with its filter.
   await page.goBack();
   await expect(page.getByRole('tab', { name: 'Tokens' })).toHaveAttribute('aria-selected', 'true');
-  await expect(page).toHaveURL(/owner=u-ben/);
+  await expect(page).toHaveURL(/owner=u-cy/);
 });
 
 test('select all matching acts on the filter, after the admin types the count', async ({ page, browser }) => {
   const names = Array.from({ length: 120 }, (_, i) => `mass ${String(i).padStart(3, '0')}`);
-  await bensTokens(browser, names);
+  await cysTokens(browser, names);
   await page.goto('/admin/tokens?q=mass');
   await signIn(page, 'ada@acme.test');
   await expect(page.getByText('120 tokens match')).toBeVisible();

@@ -230,7 +230,7 @@ test('leaving the page while the secrets are shown makes the browser ask first',
   await page.getByRole('dialog').getByLabel('Name').fill('about to leave');
   await page.getByRole('dialog').getByRole('button', { name: 'Generate token' }).click();
   await expect(page.getByRole('dialog', { name: 'Copy your new token' })).toBeVisible();
-  const asked = new Promise<string>((resolve) => page.once('dialog', (d) => { resolve(d.type()); d.dismiss(); }));
+  const asked = new Promise<string>((resolve) => page.once('dialog', (d) => { resolve(d.type()); d.accept(); }));
   await page.close({ runBeforeUnload: true });
   expect(await asked).toBe('beforeunload');
 });

@@ -107,7 +107,6 @@ pub fn TokenTable(
         let (created, expires, last_used) = (token.created_at, token.expires_at, token.last_used_at);
         let soon = status == TokenStatus::Active && expires - now < SOON;
         let name = token.name.clone();
-        let checkbox_id = id.clone();
         let toggle_id = id.clone();
         let menu_token = token.clone();
         let items = Signal::derive(move || {
@@ -141,13 +140,17 @@ pub fn TokenTable(
         });
         let row_label = name.clone();
         let menu_label = name.clone();
+        // One memo per row: a change to the selection re-checks every row, but only rows whose
+        // answer changed touch the DOM. Reading the selection directly here made a one-row
+        // toggle cost ~170 ms with 1,300 rows.
+        let selected = Memo::new(move |_| selection.with(|s| s.contains(&id)));
         view! {
-            <tr class:inactive=status != TokenStatus::Active class:selected=move || selection.with(|s| s.contains(&id))>
+            <tr class:inactive=status != TokenStatus::Active class:selected=selected>
                 <td class="select-cell">
                     <input
                         type="checkbox"
                         aria-label=move || (i18n.t().select_row)(&row_label)
-                        prop:checked=move || selection.with(|s| s.contains(&checkbox_id))
+                        prop:checked=selected
                         on:click=move |ev: leptos::ev::MouseEvent| {
                             let shift = ev.shift_key();
                             let id = toggle_id.clone();

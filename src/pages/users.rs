@@ -27,7 +27,10 @@ use crate::state::toasts::use_toasts;
 use crate::view::{apply, status_now};
 
 /// The URL keys of the page's view.
-const VIEW_KEYS: [&str; 4] = ["status", "q", "sort", "dir"];
+const VIEW_KEYS: [&str; 5] = ["status", "q", "sort", "dir", "page"];
+/// Rows on one page: a browser lays out a few hundred table rows in a frame, not thousands
+/// (1,300 rows cost 50 to 500 ms of layout per change, measured).
+const PAGE_SIZE: usize = 50;
 
 /// An action waiting for the user's confirmation.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,9 +93,12 @@ pub fn UsersPage() -> impl IntoView {
             TokenPageQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap_or_default()
         })
     });
-    let set_view = Callback::new(move |next: TokenPageQuery| {
-        let query: Vec<String> = next
-            .to_pairs()
+    let set_page_view = Callback::new(move |(next, page): (TokenPageQuery, usize)| {
+        let mut pairs = next.to_pairs();
+        if page > 1 {
+            pairs.push(("page", page.to_string()));
+        }
+        let query: Vec<String> = pairs
             .into_iter()
             .filter(|(k, _)| VIEW_KEYS.contains(k))
             .map(|(k, v)| format!("{k}={}", crate::url::encode_component(&v)))
@@ -112,6 +118,8 @@ pub fn UsersPage() -> impl IntoView {
             },
         );
     });
+    // A new view starts at its first page.
+    let set_view = Callback::new(move |next: TokenPageQuery| set_page_view.run((next, 1)));
     let on_sort = Callback::new(move |field: SortField| {
         let mut next = view.get_untracked();
         next.dir = match (next.sort == field, next.dir) {
@@ -141,19 +149,35 @@ pub fn UsersPage() -> impl IntoView {
         Some(Err(e)) => session.check(&e),
         _ => {}
     });
-    let rows = Memo::new(move |_| {
+    // Every row the view matches, by index; then the page of them the table shows.
+    let matching = Memo::new(move |_| {
         let query = view.get();
-        tokens.with(|all| {
-            apply(all, &query, Utc::now())
-                .into_iter()
-                .map(|i| all[i].clone())
-                .collect::<Vec<_>>()
+        tokens.with(|all| apply(all, &query, Utc::now()))
+    });
+    let page_count = move || matching.with(|m| m.len().div_ceil(PAGE_SIZE)).max(1);
+    let page = Memo::new(move |_| {
+        let asked = query_map
+            .with(|q| q.get("page").and_then(|p| p.parse::<usize>().ok()))
+            .unwrap_or(1);
+        asked.clamp(1, page_count())
+    });
+    let rows = Memo::new(move |_| {
+        let start = (page.get() - 1) * PAGE_SIZE;
+        matching.with(|m| {
+            tokens.with(|all| {
+                m.iter()
+                    .skip(start)
+                    .take(PAGE_SIZE)
+                    .map(|&i| all[i].clone())
+                    .collect::<Vec<_>>()
+            })
         })
     });
+    let go_to_page = move |p: usize| set_page_view.run((view.get_untracked(), p));
     let selection = RwSignal::new(Selection::default());
-    // Rows that leave the view leave the selection.
+    // Rows the filter removes leave the selection; rows on other pages stay selected.
     Effect::new(move |_| {
-        let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
+        let ids: Vec<String> = matching.with(|m| tokens.with(|all| m.iter().map(|&i| all[i].id.clone()).collect()));
         selection.update(|s| s.retain_visible(&ids));
     });
 
@@ -269,6 +293,18 @@ pub fn UsersPage() -> impl IntoView {
         show_owner: None,
         show_owner_label: None,
     };
+    // How many are selected, and how many of those can be disabled: counted, never cloned.
+    let selected_counts = Memo::new(move |_| {
+        let now = Utc::now();
+        tokens.with(|all| {
+            selection.with(|s| {
+                let chosen = all.iter().filter(|t| s.contains(&t.id));
+                chosen.fold((0, 0), |(n, active), t| {
+                    (n + 1, active + usize::from(status_now(t, now) == TokenStatus::Active))
+                })
+            })
+        })
+    });
     let selected_tokens = move || {
         let now = Utc::now();
         tokens.with(|all| {
@@ -280,13 +316,8 @@ pub fn UsersPage() -> impl IntoView {
             })
         })
     };
-    let selected_count = Signal::derive(move || selection.with(Selection::len));
-    let disableable = Signal::derive(move || {
-        selected_tokens()
-            .iter()
-            .filter(|(_, s)| *s == TokenStatus::Active)
-            .count()
-    });
+    let selected_count = Signal::derive(move || selected_counts.get().0);
+    let disableable = Signal::derive(move || selected_counts.get().1);
     let bulk = move |action: BatchAction| {
         let targets = selected_tokens()
             .into_iter()
@@ -362,7 +393,24 @@ pub fn UsersPage() -> impl IntoView {
                 }
             >
                 {filters}
-                <Show when=move || !rows.with(Vec::is_empty) fallback=move || view! { <p class="empty">{move || i18n.t().no_match}</p> }>
+                <Show when=move || !matching.with(Vec::is_empty) fallback=move || view! { <p class="empty">{move || i18n.t().no_match}</p> }>
+                    <Show when=move || page_count() != 1>
+                        <div class="pager">
+                            <span>
+                                {move || {
+                                    let total = matching.with(Vec::len);
+                                    let from = (page.get() - 1) * PAGE_SIZE + 1;
+                                    (i18n.t().range_of)(from, (from + PAGE_SIZE - 1).min(total), total)
+                                }}
+                            </span>
+                            <button type="button" class="button" disabled=move || page.get() == 1 on:click=move |_| go_to_page(page.get_untracked() - 1)>
+                                {move || i18n.t().previous_page}
+                            </button>
+                            <button type="button" class="button" disabled=move || page.get() >= page_count() on:click=move |_| go_to_page(page.get_untracked() + 1)>
+                                {move || i18n.t().next_page}
+                            </button>
+                        </div>
+                    </Show>
                     <TokenTable
                         rows
                         caption=Signal::derive(move || i18n.t().users_title.to_owned())
