@@ -32,24 +32,27 @@ pub fn filter_sql(sql: &mut Sql, filter: &TokenFilter, now: i64) -> String {
     if let Some(owner) = &filter.owner {
         conds.push(format!("g.user_id = {}", sql.arg(Arg::Text(owner.clone()))));
     }
+    // The unary `+` keeps these columns out of index selection, so the planner walks the sort's
+    // index and filters as it goes, instead of range-scanning by the filter and then sorting
+    // tens of thousands of rows (measured on 100,000 tokens: 60 to 190 ms a page without it).
     match filter.status {
-        Some(TokenStatus::Active) => conds.push(format!("g.disabled_at IS NULL AND g.expires_at > {now_p}")),
-        Some(TokenStatus::Disabled) => conds.push("g.disabled_at IS NOT NULL".to_owned()),
-        Some(TokenStatus::Expired) => conds.push(format!("g.disabled_at IS NULL AND g.expires_at <= {now_p}")),
+        Some(TokenStatus::Active) => conds.push(format!("+g.disabled_at IS NULL AND +g.expires_at > {now_p}")),
+        Some(TokenStatus::Disabled) => conds.push("+g.disabled_at IS NOT NULL".to_owned()),
+        Some(TokenStatus::Expired) => conds.push(format!("+g.disabled_at IS NULL AND +g.expires_at <= {now_p}")),
         None => {}
     }
     if let Some(days) = filter.expiring_within_days {
         let until = sql.arg(Arg::Int(now + i64::from(days) * DAY_MS));
         conds.push(format!(
-            "g.disabled_at IS NULL AND g.expires_at > {now_p} AND g.expires_at <= {until}"
+            "+g.disabled_at IS NULL AND +g.expires_at > {now_p} AND +g.expires_at <= {until}"
         ));
     }
     if filter.never_used {
-        conds.push("g.last_used_at IS NULL".to_owned());
+        conds.push("+g.last_used_at IS NULL".to_owned());
     }
     if let Some(days) = filter.unused_for_days {
         let since = sql.arg(Arg::Int(now - i64::from(days) * DAY_MS));
-        conds.push(format!("COALESCE(g.last_used_at, g.created_at) < {since}"));
+        conds.push(format!("COALESCE(+g.last_used_at, +g.created_at) < {since}"));
     }
     if let Some(q) = &filter.q {
         conds.push(format!(
