@@ -22,6 +22,19 @@ fn compare(a: &TokenView, b: &TokenView, field: SortField) -> Ordering {
     }
 }
 
+/// Pressing a column's header: the same column flips direction; a new one starts A to Z for
+/// names and owners, newest first for dates.
+pub fn toggle_sort(query: &mut TokenPageQuery, field: SortField) {
+    query.dir = match (query.sort == field, query.dir) {
+        (true, SortDir::Asc) => SortDir::Desc,
+        (true, SortDir::Desc) => SortDir::Asc,
+        (false, _) if matches!(field, SortField::Name | SortField::Owner) => SortDir::Asc,
+        (false, _) => SortDir::Desc,
+    };
+    query.sort = field;
+    query.after = None;
+}
+
 /// The indices of the tokens in view, in view order.
 pub fn apply(tokens: &[TokenView], query: &TokenPageQuery, now: DateTime<Utc>) -> Vec<usize> {
     let needle = query.filter.q.as_deref().map(str::to_lowercase);
@@ -75,6 +88,22 @@ mod tests {
             .into_iter()
             .map(|i| tokens[i].name.clone())
             .collect()
+    }
+
+    #[test]
+    fn a_header_flips_its_own_column_and_starts_others_sensibly() {
+        let mut q = TokenPageQuery {
+            after: Some("cursor".into()),
+            ..Default::default()
+        };
+        toggle_sort(&mut q, SortField::Created);
+        assert_eq!((q.sort, q.dir, q.after.clone()), (SortField::Created, SortDir::Asc, None));
+        toggle_sort(&mut q, SortField::Name);
+        assert_eq!((q.sort, q.dir), (SortField::Name, SortDir::Asc));
+        toggle_sort(&mut q, SortField::Name);
+        assert_eq!(q.dir, SortDir::Desc);
+        toggle_sort(&mut q, SortField::Expires);
+        assert_eq!((q.sort, q.dir), (SortField::Expires, SortDir::Desc));
     }
 
     #[test]

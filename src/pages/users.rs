@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
-use token_api::admin::{SortDir, SortField, TokenPageQuery};
+use token_api::admin::{SortField, TokenPageQuery};
 use token_api::tokens::{BatchAction, TokenStatus, TokenView};
 
 use crate::actions::{error_text, report_batch};
@@ -24,7 +24,7 @@ use crate::reveal::Flow;
 use crate::selection::Selection;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::view::{apply, status_now};
+use crate::view::{apply, status_now, toggle_sort};
 
 /// The URL keys of the page's view.
 const VIEW_KEYS: [&str; 5] = ["status", "q", "sort", "dir", "page"];
@@ -122,14 +122,7 @@ pub fn UsersPage() -> impl IntoView {
     let set_view = Callback::new(move |next: TokenPageQuery| set_page_view.run((next, 1)));
     let on_sort = Callback::new(move |field: SortField| {
         let mut next = view.get_untracked();
-        next.dir = match (next.sort == field, next.dir) {
-            (true, SortDir::Asc) => SortDir::Desc,
-            (true, SortDir::Desc) => SortDir::Asc,
-            // Names read best A to Z; dates newest first.
-            (false, _) if field == SortField::Name => SortDir::Asc,
-            (false, _) => SortDir::Desc,
-        };
-        next.sort = field;
+        toggle_sort(&mut next, field);
         set_view.run(next);
     });
 

@@ -19,8 +19,8 @@ pub struct Db {
     pub backend: Backend,
 }
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+/// One set of migrations for both databases: the schema uses only what both understand.
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connects, applies the migrations, and for SQLite turns on WAL, a busy timeout and foreign keys.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
@@ -55,10 +55,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         })
         .connect_with(options)
         .await?;
-    match backend {
-        Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
-        Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
-    }
+    MIGRATIONS.run(&pool).await?;
     Ok(Db { pool, backend })
 }
 

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use token_api::admin::{FilterActionRequest, SortDir, SortField, TokenFilter, TokenPageQuery, PAGE_SIZES};
+use token_api::admin::{FilterActionRequest, SortField, TokenFilter, TokenPageQuery, PAGE_SIZES};
 use token_api::tokens::{BatchAction, TokenStatus, TokenView};
 
 use super::leak_check::LeakCheck;
@@ -20,7 +20,7 @@ use crate::i18n::{use_i18n, Messages};
 use crate::selection::Selection;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::view::status_now;
+use crate::view::{status_now, toggle_sort};
 
 /// The URL keys this tab owns.
 const KEYS: [&str; 11] = [
@@ -258,14 +258,7 @@ pub fn TokensTab(
     };
     let on_sort = Callback::new(move |field: SortField| {
         let mut q = query.get_untracked();
-        q.dir = match (q.sort == field, q.dir) {
-            (true, SortDir::Asc) => SortDir::Desc,
-            (true, SortDir::Desc) => SortDir::Asc,
-            (false, _) if matches!(field, SortField::Name | SortField::Owner) => SortDir::Asc,
-            (false, _) => SortDir::Desc,
-        };
-        q.sort = field;
-        q.after = None;
+        toggle_sort(&mut q, field);
         set_query(q);
     });
 

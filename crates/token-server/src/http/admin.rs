@@ -184,6 +184,70 @@ fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
         .unwrap_or_default()
 }
 
+/// A CSV body: the header line, then each page's lines, fetched one page at a time while the
+/// client reads. `page` returns a page's lines and the query of the next page, if any.
+fn csv_stream<Q, F, Fut>(header: String, first: Q, page: F) -> Body
+where
+    Q: Send + 'static,
+    F: Fn(Q) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = sqlx::Result<Option<(String, Option<Q>)>>> + Send,
+{
+    let start = Some((first, format!("{}{header}", csv::BOM)));
+    Body::from_stream(futures_util::stream::unfold(start, move |step| {
+        let page = page.clone();
+        async move {
+            let (query, mut chunk) = step?;
+            match page(query).await {
+                Ok(Some((lines, next))) => {
+                    chunk.push_str(&lines);
+                    Some((
+                        Ok::<_, std::io::Error>(Bytes::from(chunk)),
+                        next.map(|q| (q, String::new())),
+                    ))
+                }
+                Ok(None) => None,
+                Err(e) => Some((Err(std::io::Error::other(e)), None)),
+            }
+        }
+    }))
+}
+
+fn token_line(t: &token_api::tokens::TokenView) -> String {
+    let status = match t.status {
+        TokenStatus::Active => "active",
+        TokenStatus::Disabled => "disabled",
+        TokenStatus::Expired => "expired",
+    };
+    let disabled_by = t.disabled_by.as_ref().map(|p| p.email.as_str()).unwrap_or("");
+    csv::line([
+        t.id.as_str(),
+        &t.name,
+        &t.owner.name,
+        &t.owner.email,
+        status,
+        &time(Some(t.created_at)),
+        &time(Some(t.expires_at)),
+        &time(t.last_used_at),
+        &time(t.disabled_at),
+        disabled_by,
+        &t.hint,
+    ])
+}
+
+fn audit_line(e: &token_api::admin::AuditEvent) -> String {
+    let email = |p: &Option<Person>| p.as_ref().map(|p| p.email.clone()).unwrap_or_default();
+    csv::line([
+        time(Some(e.at)).as_str(),
+        e.action.as_str(),
+        &email(&e.actor),
+        &email(&e.owner),
+        e.token_id.as_deref().unwrap_or(""),
+        e.token_name.as_deref().unwrap_or(""),
+        e.ip.as_deref().unwrap_or(""),
+        e.reason.as_deref().unwrap_or(""),
+    ])
+}
+
 /// The tokens matching the list's filter, as CSV, streamed a chunk at a time.
 #[utoipa::path(get, path = "/api/workspaces/{ws}/admin/tokens.csv", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path)), responses((status = 200, content_type = "text/csv", body = String)))]
@@ -196,74 +260,41 @@ async fn tokens_csv(
     let mut query = page_query(raw.as_deref())?;
     query.after = None;
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
-    let header = format!(
-        "{}{}",
-        csv::BOM,
-        csv::line([
-            "id",
-            "name",
-            "owner_name",
-            "owner_email",
-            "status",
-            "created_at",
-            "expires_at",
-            "last_used_at",
-            "disabled_at",
-            "disabled_by",
-            "hint"
-        ])
+    let header = csv::line([
+        "id",
+        "name",
+        "owner_name",
+        "owner_email",
+        "status",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "disabled_at",
+        "disabled_by",
+        "hint",
+    ]);
+    let (user, filename) = (
+        session.user_id,
+        format!("tokens-{ws}-{}.csv", chrono::Utc::now().format("%Y-%m-%d")),
     );
-    let user = session.user_id;
-    let filename = format!("tokens-{ws}-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
-    let stream = futures_util::stream::unfold(Some((query, true)), move |step| {
-        let (state, ws, user, header) = (state.clone(), ws.clone(), user.clone(), header.clone());
+    let body = csv_stream(header, query, move |query: TokenPageQuery| {
+        let (state, ws, user) = (state.clone(), ws.clone(), user.clone());
         async move {
-            let (query, first) = step?;
-            let page = async {
-                let mut conn = state.db.pool.acquire().await?;
-                admin::token_page(&mut conn, &ws, &user, &query, EXPORT_CHUNK, false).await
-            }
-            .await;
-            let page = match page {
-                Ok(Ok(page)) => page,
-                Ok(Err(_)) => return None,
-                Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+            let mut conn = state.db.pool.acquire().await?;
+            let Ok(page) = admin::token_page(&mut conn, &ws, &user, &query, EXPORT_CHUNK, false).await? else {
+                return Ok(None);
             };
-            let mut chunk = if first { header } else { String::new() };
-            for t in &page.tokens {
-                let status = match t.status {
-                    TokenStatus::Active => "active",
-                    TokenStatus::Disabled => "disabled",
-                    TokenStatus::Expired => "expired",
-                };
-                let disabled_by = t.disabled_by.as_ref().map(|p| p.email.as_str()).unwrap_or("");
-                chunk.push_str(&csv::line([
-                    t.id.as_str(),
-                    &t.name,
-                    &t.owner.name,
-                    &t.owner.email,
-                    status,
-                    &time(Some(t.created_at)),
-                    &time(Some(t.expires_at)),
-                    &time(t.last_used_at),
-                    &time(t.disabled_at),
-                    disabled_by,
-                    &t.hint,
-                ]));
-            }
-            let next = page.next_cursor.map(|after| {
-                (
-                    TokenPageQuery {
-                        after: Some(after),
-                        ..query
-                    },
-                    false,
-                )
-            });
-            Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), next))
+            let lines: String = page.tokens.iter().map(token_line).collect();
+            Ok(Some((
+                lines,
+                page.next_cursor.map(|after| TokenPageQuery {
+                    after: Some(after),
+                    ..query
+                }),
+            )))
         }
     });
-    Ok(csv_response(filename, Body::from_stream(stream)))
+    Ok(csv_response(filename, body))
 }
 
 /// The audit trail under its filter, as CSV, streamed a chunk at a time.
@@ -282,63 +313,38 @@ async fn audit_csv(
     query.after = None;
     query.limit = Some(EXPORT_CHUNK);
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
-    let header = format!(
-        "{}{}",
-        csv::BOM,
-        csv::line([
-            "at",
-            "action",
-            "actor_email",
-            "owner_email",
-            "token_id",
-            "token_name",
-            "ip",
-            "reason"
-        ])
+    let header = csv::line([
+        "at",
+        "action",
+        "actor_email",
+        "owner_email",
+        "token_id",
+        "token_name",
+        "ip",
+        "reason",
+    ]);
+    let (user, filename) = (
+        session.user_id,
+        format!("audit-{ws}-{}.csv", chrono::Utc::now().format("%Y-%m-%d")),
     );
-    let user = session.user_id;
-    let filename = format!("audit-{ws}-{}.csv", chrono::Utc::now().format("%Y-%m-%d"));
-    let stream = futures_util::stream::unfold(Some((query, true)), move |step| {
-        let (state, ws, user, header) = (state.clone(), ws.clone(), user.clone(), header.clone());
+    let body = csv_stream(header, query, move |query: AuditQuery| {
+        let (state, ws, user) = (state.clone(), ws.clone(), user.clone());
         async move {
-            let (query, first) = step?;
-            let page = async {
-                let mut conn = state.db.pool.acquire().await?;
-                admin::audit_page(&mut conn, &ws, &user, &query, false).await
-            }
-            .await;
-            let page = match page {
-                Ok(Ok(page)) => page,
-                Ok(Err(_)) => return None,
-                Err(e) => return Some((Err(std::io::Error::other(e)), None)),
+            let mut conn = state.db.pool.acquire().await?;
+            let Ok(page) = admin::audit_page(&mut conn, &ws, &user, &query, false).await? else {
+                return Ok(None);
             };
-            let mut chunk = if first { header } else { String::new() };
-            for e in &page.events {
-                let email = |p: &Option<Person>| p.as_ref().map(|p| p.email.clone()).unwrap_or_default();
-                chunk.push_str(&csv::line([
-                    time(Some(e.at)).as_str(),
-                    e.action.as_str(),
-                    &email(&e.actor),
-                    &email(&e.owner),
-                    e.token_id.as_deref().unwrap_or(""),
-                    e.token_name.as_deref().unwrap_or(""),
-                    e.ip.as_deref().unwrap_or(""),
-                    e.reason.as_deref().unwrap_or(""),
-                ]));
-            }
-            let next = page.next_cursor.map(|after| {
-                (
-                    AuditQuery {
-                        after: Some(after),
-                        ..query
-                    },
-                    false,
-                )
-            });
-            Some((Ok::<_, std::io::Error>(Bytes::from(chunk)), next))
+            let lines: String = page.events.iter().map(audit_line).collect();
+            Ok(Some((
+                lines,
+                page.next_cursor.map(|after| AuditQuery {
+                    after: Some(after),
+                    ..query
+                }),
+            )))
         }
     });
-    Ok(csv_response(filename, Body::from_stream(stream)))
+    Ok(csv_response(filename, body))
 }
 
 /// The workspace's members, for the owner filter's type-ahead.
