@@ -97,7 +97,10 @@ mod tests {
             ..Default::default()
         };
         toggle_sort(&mut q, SortField::Created);
-        assert_eq!((q.sort, q.dir, q.after.clone()), (SortField::Created, SortDir::Asc, None));
+        assert_eq!(
+            (q.sort, q.dir, q.after.clone()),
+            (SortField::Created, SortDir::Asc, None)
+        );
         toggle_sort(&mut q, SortField::Name);
         assert_eq!((q.sort, q.dir), (SortField::Name, SortDir::Asc));
         toggle_sort(&mut q, SortField::Name);

@@ -167,6 +167,8 @@ pub fn UsersPage() -> impl IntoView {
         })
     });
     let go_to_page = move |p: usize| set_page_view.run((view.get_untracked(), p));
+    // Named: a `>=` written inside view! would end the tag.
+    let on_last_page = move || page.get() >= page_count();
     let selection = RwSignal::new(Selection::default());
     // Rows the filter removes leave the selection; rows on other pages stay selected.
     Effect::new(move |_| {
@@ -399,7 +401,7 @@ pub fn UsersPage() -> impl IntoView {
                             <button type="button" class="button" disabled=move || page.get() == 1 on:click=move |_| go_to_page(page.get_untracked() - 1)>
                                 {move || i18n.t().previous_page}
                             </button>
-                            <button type="button" class="button" disabled=move || page.get() >= page_count() on:click=move |_| go_to_page(page.get_untracked() + 1)>
+                            <button type="button" class="button" disabled=on_last_page on:click=move |_| go_to_page(page.get_untracked() + 1)>
                                 {move || i18n.t().next_page}
                             </button>
                         </div>
