@@ -100,3 +100,24 @@ test('select all matching acts on the filter, after the admin types the count', 
   await page.goto('/admin/tokens?q=mass&status=active');
   await expect(page.getByText('No token matches this search or filter.')).toBeVisible();
 });
+
+test.describe('in Simplified Chinese', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test('the Admins page and its audit trail, with no accessibility violations', async ({ page }) => {
+    await page.goto('/admin/tokens');
+    await signIn(page, 'ada@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    await expect(page.getByRole('heading', { name: '工作区令牌' })).toBeVisible();
+    await expect(page.getByRole('tab', { name: '令牌' })).toHaveAttribute('aria-selected', 'true');
+    await expect(page.getByRole('group', { name: '令牌统计' })).toContainText('有效');
+    await expect(page.getByRole('columnheader', { name: '所有者' })).toBeVisible();
+    await expectNoAxeViolations(page);
+    // Arrow keys move between the tabs.
+    await page.getByRole('tab', { name: '令牌' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await expect(page.getByRole('tab', { name: '审计记录' })).toBeFocused();
+    await expect(page.getByRole('tab', { name: '审计记录' })).toHaveAttribute('aria-selected', 'true');
+    await expect(page.getByRole('combobox', { name: /^操作/ })).toBeVisible();
+    await expectNoAxeViolations(page);
+  });
+});
