@@ -117,7 +117,7 @@ test.describe('in Simplified Chinese', () => {
     await page.keyboard.press('ArrowRight');
     await expect(page.getByRole('tab', { name: '审计记录' })).toBeFocused();
     await expect(page.getByRole('tab', { name: '审计记录' })).toHaveAttribute('aria-selected', 'true');
-    await expect(page.getByRole('combobox', { name: /^操作/ })).toBeVisible();
+    await expect(page.getByRole('combobox', { name: '操作', exact: true })).toBeVisible();
     await expectNoAxeViolations(page);
   });
 });
