@@ -86,8 +86,11 @@ impl Pending {
 /// The confirmation's extra questions: a reason, and the count typed back for big actions.
 #[component]
 pub(super) fn ActionConfirm(
+    /// The action waiting for confirmation; `None` hides the dialog.
     pending: RwSignal<Option<Pending>>,
+    /// True while the confirmed action runs.
     busy: RwSignal<bool>,
+    /// The admin confirmed: the action and the reason they gave, if any.
     on_confirm: Callback<(Pending, Option<String>)>,
 ) -> impl IntoView {
     let i18n = use_i18n();
