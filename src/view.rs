@@ -22,6 +22,19 @@ fn compare(a: &TokenView, b: &TokenView, field: SortField) -> Ordering {
     }
 }
 
+/// The selected tokens among `tokens`, each with its status now.
+pub fn selected_with_status(
+    tokens: &[TokenView],
+    selection: &crate::selection::Selection,
+    now: DateTime<Utc>,
+) -> Vec<(TokenView, TokenStatus)> {
+    tokens
+        .iter()
+        .filter(|t| selection.contains(&t.id))
+        .map(|t| (t.clone(), status_now(t, now)))
+        .collect()
+}
+
 /// Pressing a column's header: the same column flips direction; a new one starts A to Z for
 /// names and owners, newest first for dates.
 pub fn toggle_sort(query: &mut TokenPageQuery, field: SortField) {

@@ -24,7 +24,7 @@ use crate::reveal::Flow;
 use crate::selection::Selection;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::view::{apply, status_now, toggle_sort};
+use crate::view::{apply, selected_with_status, status_now, toggle_sort};
 
 /// The URL keys of the page's view.
 const VIEW_KEYS: [&str; 5] = ["status", "q", "sort", "dir", "page"];
@@ -300,17 +300,7 @@ pub fn UsersPage() -> impl IntoView {
             })
         })
     });
-    let selected_tokens = move || {
-        let now = Utc::now();
-        tokens.with(|all| {
-            selection.with(|s| {
-                all.iter()
-                    .filter(|t| s.contains(&t.id))
-                    .map(|t| (t.clone(), status_now(t, now)))
-                    .collect::<Vec<_>>()
-            })
-        })
-    };
+    let selected_tokens = move || tokens.with(|all| selection.with(|s| selected_with_status(all, s, Utc::now())));
     let selected_count = Signal::derive(move || selected_counts.get().0);
     let disableable = Signal::derive(move || selected_counts.get().1);
     let bulk = move |action: BatchAction| {

@@ -20,7 +20,7 @@ use crate::i18n::{use_i18n, Messages};
 use crate::selection::Selection;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::view::{status_now, toggle_sort};
+use crate::view::{selected_with_status, toggle_sort};
 
 /// The URL keys this tab owns.
 const KEYS: [&str; 11] = [
@@ -265,17 +265,7 @@ pub fn TokensTab(
         set_query(q);
     });
 
-    let selected = move || {
-        let now = Utc::now();
-        rows.with(|all| {
-            selection.with(|s| {
-                all.iter()
-                    .filter(|t| s.contains(&t.id))
-                    .map(|t| (t.clone(), status_now(t, now)))
-                    .collect::<Vec<_>>()
-            })
-        })
-    };
+    let selected = move || rows.with(|all| selection.with(|s| selected_with_status(all, s, Utc::now())));
     let selected_count = Signal::derive(move || {
         if all_matching.get() {
             total.get().map_or(0, |(n, _)| n as usize)

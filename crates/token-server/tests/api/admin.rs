@@ -28,10 +28,7 @@ async fn only_admins_of_the_workspace_get_in(app: TestApp) {
     let ben = app.sign_in("ben@acme.test").await;
     let gus = app.sign_in("gus@globex.test").await;
     let ada = app.sign_in("ada@acme.test").await;
-    let id = app.create_token(&ben, "ws-acme", "bens").await["token"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.create_token_id(&ben, "ws-acme", "bens").await;
     let members = app.get("/api/workspaces/ws-acme/admin/members", &ada).await;
     let emails: Vec<&str> = members.body["members"]
         .as_array()
@@ -259,18 +256,9 @@ async fn bad_queries_name_the_parameter(app: TestApp) {
 async fn admin_actions_record_who_and_why(app: TestApp) {
     let ada = app.sign_in("ada@acme.test").await;
     let ben = app.sign_in("ben@acme.test").await;
-    let a = app.create_token(&ben, "ws-acme", "leaked").await["token"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let b = app.create_token(&ben, "ws-acme", "stale").await["token"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let c = app.create_token(&ben, "ws-acme", "gone").await["token"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let a = app.create_token_id(&ben, "ws-acme", "leaked").await;
+    let b = app.create_token_id(&ben, "ws-acme", "stale").await;
+    let c = app.create_token_id(&ben, "ws-acme", "gone").await;
 
     let reply = app
         .post(

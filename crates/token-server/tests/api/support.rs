@@ -229,6 +229,14 @@ impl TestApp {
         reply.body
     }
 
+    /// Generates a token and returns its id.
+    pub async fn create_token_id(&self, browser: &Browser, workspace: &str, name: &str) -> String {
+        self.create_token(browser, workspace, name).await["token"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// The names of a user's tokens in a workspace.
     pub async fn token_names(&self, browser: &Browser, workspace: &str) -> Vec<String> {
         let reply = self.get(&format!("/api/workspaces/{workspace}/tokens"), browser).await;

@@ -290,18 +290,9 @@ async fn disabling_is_irreversible_and_idempotent_and_deleting_removes(app: Test
 async fn a_batch_reports_each_id_and_refuses_oversized_batches(app: TestApp) {
     let ben = app.sign_in("ben@acme.test").await;
     let cy = app.sign_in("cy@acme.test").await;
-    let a = app.create_token(&ben, "ws-acme", "a").await["token"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let b = app.create_token(&ben, "ws-acme", "b").await["token"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let cys = app.create_token(&cy, "ws-acme", "cy's").await["token"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let a = app.create_token_id(&ben, "ws-acme", "a").await;
+    let b = app.create_token_id(&ben, "ws-acme", "b").await;
+    let cys = app.create_token_id(&cy, "ws-acme", "cy's").await;
     app.post(&format!("/api/workspaces/ws-acme/tokens/{b}/disable"), &ben, json!({}))
         .await;
 
