@@ -16,7 +16,7 @@ commands:
   run          build the app in release and serve it on http://127.0.0.1:8080 (demo data seeded)
   test         formatting, clippy, unit, wasm-in-Chromium, server (SQLite and PostgreSQL) and end2end tests
   setup        install the tools the two commands above need, and nothing else
-  bundle-size  print the size of the release bundle in dist/ (raw and gzip)
+  bundle-size  print the size of the release bundle in dist/ (raw, gzip and brotli)
   bench        time the Users page with 2,000 tokens in Chromium, and the admin list on 100,000
                tokens (prints figures; never part of test)";
 
@@ -152,11 +152,13 @@ fn test() -> sh::Result {
     cmd("npx", &["playwright", "test"]).dir(&root.join("end2end")).run()
 }
 
-/// The benchmarks: never part of `test`, they print figures rather than pass or fail.
+/// The benchmarks: never part of `test`, they print figures rather than pass or fail, and
+/// write them with the machine and the date to BENCHMARKS.md.
 fn bench() -> sh::Result {
     let root = root();
     setup::all(&root)?;
     build_spa(&root)?;
+    let bundle = bundle_size(&root)?;
     cmd("cargo", &["build", "--release", "-p", "token-server"])
         .dir(&root)
         .run()?;
@@ -177,17 +179,54 @@ fn bench() -> sh::Result {
         .spawn()
         .map_err(|e| format!("token-server: {e}"))?;
     std::thread::sleep(std::time::Duration::from_secs(2));
-    let result = cmd("node", &["bench/users-page.mjs", "http://127.0.0.1:18282"])
+    let users = cmd("node", &["bench/users-page.mjs", "http://127.0.0.1:18282"])
         .dir(&root.join("end2end"))
-        .run();
+        .run_captured();
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&data);
-    result
+    let users = users?;
+    let pg = postgres::TempCluster::start()?;
+    let admin = cmd("cargo", &["bench", "-p", "token-server", "--bench", "admin_list"])
+        .dir(&root)
+        .env("TEST_POSTGRES_URL", &pg.url())
+        .run_captured()?;
+    drop(pg);
+    let report = format!(
+        "# Benchmarks\n\nWritten by `cargo xtask bench` on {}.\n\n{}\n## The release bundle\n\n```text\n{bundle}```\n\n\
+         ## The Users page with 2,000 tokens (event to next frame, Chromium)\n\n```text\n{users}```\n\n\
+         ## The admin list on 100,000 tokens across 1,000 users\n\n```text\n{}\n```\n",
+        cmd("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).output().unwrap_or_default().trim(),
+        machine(),
+        admin.trim()
+    );
+    std::fs::write(root.join("BENCHMARKS.md"), report).map_err(|e| format!("BENCHMARKS.md: {e}"))?;
+    println!("wrote BENCHMARKS.md");
+    Ok(())
 }
 
-/// Prints the release bundle's size, raw and gzip, per file and in total.
-fn bundle_size(root: &Path) -> Result<u64, String> {
+/// What the figures were measured on.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    let out = |program: &str, args: &[&str]| cmd(program, args).output().unwrap_or_default().trim().to_owned();
+    format!(
+        "| machine | |\n| --- | --- |\n| cores (nproc) | {} |\n| CPU | {cpu} |\n| browser | {} |\n| rustc | {} |\n",
+        out("nproc", &[]),
+        out("chromium", &["--version"]),
+        out("rustc", &["--version"])
+    )
+}
+
+/// Prints the release bundle's size, raw, gzip and brotli, per file and in total; returns the
+/// table as printed.
+fn bundle_size(root: &Path) -> Result<String, String> {
     let dist = root.join("dist");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dist)
         .map_err(|e| format!("{}: {e} (build it first: trunk build --release)", dist.display()))?
@@ -195,18 +234,29 @@ fn bundle_size(root: &Path) -> Result<u64, String> {
         .filter(|p| matches!(p.extension().and_then(|x| x.to_str()), Some("wasm" | "js" | "css")))
         .collect();
     files.sort();
-    let (mut raw_total, mut gz_total) = (0, 0);
-    println!("{:<48} {:>10} {:>10}", "file", "raw", "gzip -9");
+    let (mut raw_total, mut gz_total, mut br_total) = (0, 0, 0);
+    let mut table = format!("{:<44} {:>11} {:>11} {:>11}\n", "file", "raw", "gzip -9", "brotli 11");
     for file in &files {
         let raw = std::fs::metadata(file).map_err(|e| e.to_string())?.len();
-        let gz = sh::gzip_size(file)?;
-        raw_total += raw;
-        gz_total += gz;
+        let (gz, br) = (sh::gzip_size(file)?, sh::brotli_size(file)?);
+        (raw_total, gz_total, br_total) = (raw_total + raw, gz_total + gz, br_total + br);
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        println!("{name:<48} {:>10} {:>10}", kib(raw), kib(gz));
+        table.push_str(&format!(
+            "{name:<44} {:>11} {:>11} {:>11}\n",
+            kib(raw),
+            kib(gz),
+            kib(br)
+        ));
     }
-    println!("{:<48} {:>10} {:>10}", "total", kib(raw_total), kib(gz_total));
-    Ok(gz_total)
+    table.push_str(&format!(
+        "{:<44} {:>11} {:>11} {:>11}\n",
+        "total",
+        kib(raw_total),
+        kib(gz_total),
+        kib(br_total)
+    ));
+    print!("{table}");
+    Ok(table)
 }
 
 fn kib(bytes: u64) -> String {

@@ -57,6 +57,23 @@ impl Cmd {
         }
     }
 
+    /// Runs it, showing its output, and returns its standard output as well.
+    pub fn run_captured(&self) -> std::result::Result<String, String> {
+        println!("$ {}", self.line());
+        let out = self
+            .command()
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .map_err(|e| format!("{}: {e}", self.line()))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        print!("{stdout}");
+        if out.status.success() {
+            Ok(stdout)
+        } else {
+            Err(format!("`{}` failed ({})", self.line(), out.status))
+        }
+    }
+
     /// Runs it quietly and returns its standard output, or `None` if it could not run or failed.
     pub fn output(&self) -> Option<String> {
         let out = self.command().output().ok()?;
@@ -74,4 +91,20 @@ pub fn gzip_size(file: &Path) -> std::result::Result<u64, String> {
         .output()
         .map_err(|e| format!("gzip: {e}"))?;
     Ok(out.stdout.len() as u64)
+}
+
+/// The size of a file after brotli at its highest quality, by Node's built-in zlib (Node is
+/// here anyway for the end2end suite, and Debian's brotli is not).
+pub fn brotli_size(file: &Path) -> std::result::Result<u64, String> {
+    let script = "const z=require('zlib');const b=require('fs').readFileSync(process.argv[1]);\
+        process.stdout.write(String(z.brotliCompressSync(b,{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length))";
+    let out = Command::new("node")
+        .args(["-e", script])
+        .arg(file)
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|e| format!("brotli size of {}: {e}", file.display()))
 }
