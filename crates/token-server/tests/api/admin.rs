@@ -284,12 +284,7 @@ async fn admin_actions_record_who_and_why(app: TestApp) {
             json!({"action": "disable", "ids": [b, "nope"], "reason": "quarterly clean-up"}),
         )
         .await;
-    let outcomes: Vec<&str> = batch.body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["outcome"].as_str().unwrap())
-        .collect();
+    let outcomes = batch.outcomes();
     assert_eq!(outcomes, ["done", "not_found"]);
     let delete = app
         .send(

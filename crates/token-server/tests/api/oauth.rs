@@ -52,14 +52,7 @@ async fn a_refresh_rotates_and_its_access_token_works_in_its_workspace_only(app:
 
     // The list shows the use and the new hint.
     let ben = app.sign_in("ben@acme.test").await;
-    let list = app.get("/api/workspaces/ws-acme/tokens", &ben).await;
-    let token = list.body["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == id.as_str())
-        .unwrap()
-        .clone();
+    let token = app.token(&ben, "ws-acme", &id).await;
     assert!(token["last_used_at"].is_string());
     assert_eq!(token["hint"], token_format::hint(new_refresh));
     // And the new refresh token refreshes in turn.
@@ -122,14 +115,7 @@ async fn replaying_a_rotated_refresh_token_disables_the_grant(app: TestApp) {
     // The thief's replay killed the legitimate client's current token too.
     assert_eq!(oauth_error(&app.refresh("tcc_acme", &second).await), "invalid_grant");
     let ben = app.sign_in("ben@acme.test").await;
-    let list = app.get("/api/workspaces/ws-acme/tokens", &ben).await;
-    let token = list.body["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == id.as_str())
-        .unwrap()
-        .clone();
+    let token = app.token(&ben, "ws-acme", &id).await;
     assert_eq!(token["status"], "disabled");
     let actions: Vec<(String,)> =
         sqlx::query_as("SELECT action FROM audit_events WHERE grant_id = $1 ORDER BY at, action")

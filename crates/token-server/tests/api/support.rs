@@ -26,6 +26,18 @@ pub struct Reply {
     pub text: String,
 }
 
+impl Reply {
+    /// A batch answer's outcome per id, in order.
+    pub fn outcomes(&self) -> Vec<String> {
+        self.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["outcome"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
 /// A signed-in browser: its session cookie and CSRF token.
 #[derive(Clone, Debug)]
 pub struct Browser {
@@ -235,6 +247,18 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// One of the user's tokens in a workspace, as the list shows it.
+    pub async fn token(&self, browser: &Browser, workspace: &str, id: &str) -> Value {
+        let list = self.get(&format!("/api/workspaces/{workspace}/tokens"), browser).await;
+        list.body["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .cloned()
+            .expect("the token is listed")
     }
 
     /// The names of a user's tokens in a workspace.

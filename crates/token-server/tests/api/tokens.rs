@@ -229,14 +229,7 @@ async fn users_and_workspaces_are_isolated(app: TestApp) {
     assert_eq!(app.grant_count().await, before);
 
     // And Ben's token is untouched after all that.
-    let list = app.get("/api/workspaces/ws-acme/tokens", &ben).await;
-    let token = list.body["tokens"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["id"] == id)
-        .cloned()
-        .unwrap();
+    let token = app.token(&ben, "ws-acme", id).await;
     assert_eq!(token["status"], "active");
 }
 
@@ -304,12 +297,7 @@ async fn a_batch_reports_each_id_and_refuses_oversized_batches(app: TestApp) {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    let outcomes: Vec<&str> = reply.body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["outcome"].as_str().unwrap())
-        .collect();
+    let outcomes = reply.outcomes();
     assert_eq!(outcomes, ["done", "already_disabled", "not_found", "not_found"]);
 
     let reply = app
@@ -319,12 +307,7 @@ async fn a_batch_reports_each_id_and_refuses_oversized_batches(app: TestApp) {
             json!({"action": "delete", "ids": [a, cys]}),
         )
         .await;
-    let outcomes: Vec<&str> = reply.body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["outcome"].as_str().unwrap())
-        .collect();
+    let outcomes = reply.outcomes();
     assert_eq!(outcomes, ["done", "not_found"]);
     assert!(
         app.token_names(&cy, "ws-acme").await.contains(&"cy's".to_owned()),
