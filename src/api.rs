@@ -42,6 +42,21 @@ thread_local! {
     static CSRF_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+thread_local! {
+    /// Where the host serves the service's paths: `""` for this origin's root.
+    static BASE: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Sets the prefix of every path the pages call (a panel's `apiBase`).
+pub fn set_base(base: &str) {
+    BASE.with(|b| *b.borrow_mut() = base.to_owned());
+}
+
+/// The URL the page uses for one of the service's paths.
+pub fn url(path: &str) -> String {
+    BASE.with(|b| format!("{}{path}", b.borrow()))
+}
+
 /// Remembers (or forgets) the session's CSRF token.
 pub fn set_csrf_token(token: Option<String>) {
     CSRF_TOKEN.with(|t| *t.borrow_mut() = token);
@@ -62,7 +77,7 @@ pub async fn request<T: DeserializeOwned>(
         on_cleanup(move || abort.abort());
     }
     let safe = matches!(method, Method::GET | Method::HEAD);
-    let mut builder = RequestBuilder::new(path).method(method).abort_signal(signal.as_ref());
+    let mut builder = RequestBuilder::new(&url(path)).method(method).abort_signal(signal.as_ref());
     if !safe {
         if let Some(token) = CSRF_TOKEN.with(|t| t.borrow().clone()) {
             builder = builder.header(CSRF_HEADER, &token);

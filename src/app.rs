@@ -1,4 +1,5 @@
-//! The app: providers, the router, and the routes.
+//! The two roots: the stand-alone app (its routes, the shell, sign-in, and the `/embed/...` pages
+//! an iframe shows), and a panel mounted into a host's element.
 
 mod shell;
 
@@ -7,27 +8,94 @@ use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::toast_region::ToastRegion;
-use crate::i18n::{browser_locale, provide_i18n};
-use crate::pages::{AdminPage, NotFoundPage, SignInPage, UsersPage};
-use crate::state::session::provide_session;
+use crate::embed::events::{parent_origin, provide_events, Sink};
+use crate::embed::options::{MountOptions, Page};
+use crate::i18n::{browser_locale, provide_i18n, use_i18n};
+use crate::pages::{AdminPage, NotFoundPage, SignInForm, SignInPage, UsersPage};
+use crate::state::session::{provide_session, use_session, Phase};
 use crate::state::toasts::provide_toasts;
 use shell::Shell;
 
-/// The whole single-page app.
+/// Which root: the stand-alone app, which owns the document, or a panel in a host's element.
+pub enum Mode {
+    Standalone,
+    Panel { options: MountOptions, host: web_sys::HtmlElement },
+}
+
+/// The app or a panel: one router and one set of routes for both, so the pages are built once.
+/// A panel shows one page without the app's header, signs in in place, keeps its routes under
+/// the host's base path, and tells the host element about changes.
 #[component]
-pub fn App() -> impl IntoView {
-    provide_i18n(browser_locale());
-    provide_session();
+pub fn Root(mode: Mode) -> impl IntoView {
+    let (options, sink, standalone) = match mode {
+        Mode::Standalone => (None, frame_parent().map(Sink::Parent).unwrap_or_default(), true),
+        Mode::Panel { options, host } => (Some(options), Sink::Element(host), false),
+    };
+    let locale = options.as_ref().and_then(|o| o.locale).unwrap_or_else(browser_locale);
+    let i18n = provide_i18n(locale);
+    let session = provide_session();
+    if let Some(workspace) = options.as_ref().and_then(|o| o.workspace.clone()) {
+        session.pin_workspace(workspace);
+    }
     let toasts = provide_toasts();
+    provide_events(sink);
+    if standalone {
+        // The document is ours: its language is the app's.
+        Effect::new(move |_| {
+            let tag = i18n.locale.get().tag();
+            if let Some(html) = document().document_element() {
+                let _ = html.set_attribute("lang", tag);
+            }
+        });
+    }
+    let class = if standalone { "tc-root tc-standalone" } else { "tc-root tc-panel" };
+    let theme = options.as_ref().and_then(|o| o.theme.attribute());
+    let base = options.as_ref().map(|o| o.base_path.clone()).unwrap_or_default();
+    let page = options.as_ref().map(|o| o.page);
+    // The panel's page at its base path; the app sends its root to the Users page.
+    let home = move || match page {
+        None => view! { <Redirect path="/tokens" /> }.into_any(),
+        Some(Page::Users) => view! { <Gate><UsersPage /></Gate> }.into_any(),
+        Some(Page::Admin) => view! { <Gate><AdminPage /></Gate> }.into_any(),
+    };
     view! {
-        <ToastRegion toasts />
-        <Router>
-            <Routes fallback=|| view! { <NotFoundPage /> }>
-                <Route path=path!("/signin") view=SignInPage />
-                <Route path=path!("/") view=|| view! { <Redirect path="/tokens" /> } />
-                <Route path=path!("/tokens") view=|| view! { <Shell><UsersPage /></Shell> } />
-                <Route path=path!("/admin/tokens") view=|| view! { <Shell><AdminPage /></Shell> } />
-            </Routes>
-        </Router>
+        <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
+            <ToastRegion toasts />
+            <Router base=base>
+                <Routes fallback=move || if page.is_some() { home() } else { view! { <NotFoundPage /> }.into_any() }>
+                    <Route path=path!("/") view=home />
+                    <Route path=path!("/signin") view=SignInPage />
+                    <Route path=path!("/tokens") view=|| view! { <Shell><UsersPage /></Shell> } />
+                    <Route path=path!("/admin/tokens") view=|| view! { <Shell><AdminPage /></Shell> } />
+                    <Route path=path!("/embed/users") view=|| view! { <Gate><UsersPage /></Gate> } />
+                    <Route path=path!("/embed/admin") view=|| view! { <Gate><AdminPage /></Gate> } />
+                </Routes>
+            </Router>
+        </div>
+    }
+}
+
+/// In the `/embed/...` page, the origin the host asked events to be posted to (`?parent=`).
+fn frame_parent() -> Option<String> {
+    let location = window().location();
+    let path = location.pathname().ok()?;
+    if !path.starts_with("/embed/") {
+        return None;
+    }
+    let search = location.search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    parent_origin(&params.get("parent")?)
+}
+
+/// Shows its children to a signed-in user, and the sign-in form in their place to anyone else.
+#[component]
+fn Gate(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let i18n = use_i18n();
+    let phase = Memo::new(move |_| session.phase());
+    move || match phase.get() {
+        Phase::Loading => view! { <p class="page-loading" role="status">{move || i18n.t().loading}</p> }.into_any(),
+        Phase::SignedOut => view! { <div class="panel-sign-in"><SignInForm /></div> }.into_any(),
+        Phase::SignedIn => view! { <div class="page panel-page">{children()}</div> }.into_any(),
     }
 }

@@ -250,20 +250,11 @@ pub fn browser_locale() -> Locale {
         .unwrap_or(Locale::En)
 }
 
-/// Provides the locale: the browser's, until the user picks another.
+/// Provides the locale: the one given, until the user picks another.
 pub fn provide_i18n(initial: Locale) -> I18n {
     let i18n = I18n {
         locale: RwSignal::new(initial),
     };
-    Effect::new(move |_| {
-        let tag = i18n.locale.get().tag();
-        if let Some(html) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.document_element())
-        {
-            let _ = html.set_attribute("lang", tag);
-        }
-    });
     provide_context(i18n);
     i18n
 }

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod embed;
 pub mod format;
 pub mod hooks;
 pub mod i18n;
@@ -14,8 +15,3 @@ pub mod selection;
 pub mod state;
 pub mod url;
 pub mod view;
-
-/// Mounts the whole app on `<body>`.
-pub fn mount() {
-    leptos::mount::mount_to_body(app::App);
-}

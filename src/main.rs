@@ -1,6 +1,6 @@
-//! The stand-alone app's entry: panic messages to the console, then mount.
+//! The wasm binary Trunk builds. Everything it does lives in `token_console::embed`: the start
+//! function that mounts every `data-token-console` element, and the `mount()` export for hosts.
 
-fn main() {
-    console_error_panic_hook::set_once();
-    token_console::mount();
-}
+use token_console::embed as _;
+
+fn main() {}

@@ -7,5 +7,5 @@ mod users;
 
 pub use admin::AdminPage;
 pub use not_found::NotFoundPage;
-pub use sign_in::SignInPage;
+pub use sign_in::{SignInForm, SignInPage};
 pub use users::UsersPage;

@@ -56,7 +56,7 @@ pub fn tokens_csv_url(ws: &str, query: &TokenPageQuery) -> String {
         ..query.clone()
     }
     .to_pairs();
-    workspace_path(ws, &format!("/admin/tokens.csv?{}", query_string(pairs)))
+    super::url(&workspace_path(ws, &format!("/admin/tokens.csv?{}", query_string(pairs))))
 }
 
 /// The counts at the top of the page.
@@ -134,5 +134,5 @@ pub fn audit_csv_url(ws: &str, query: &AuditQuery) -> String {
         limit: None,
         ..query.clone()
     });
-    workspace_path(ws, &format!("/admin/audit.csv?{}", query_string(pairs)))
+    super::url(&workspace_path(ws, &format!("/admin/audit.csv?{}", query_string(pairs))))
 }

@@ -15,25 +15,12 @@ fn safe_next(next: Option<String>) -> String {
         .unwrap_or_else(|| "/tokens".to_owned())
 }
 
-/// Sign in with email and password.
+/// `/signin`: the form, then back where the user was headed.
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let i18n = use_i18n();
     let session = use_session();
     let query = use_query_map();
     let navigate = use_navigate();
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let sign_in = Action::new_local(|(email, password): &(String, String)| {
-        api::session::sign_in(email.clone(), password.clone())
-    });
-    let error = RwSignal::new(None::<ApiError>);
-
-    Effect::new(move |_| match sign_in.value().get() {
-        Some(Ok(me)) => session.signed_in(me),
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
     // Signed in, now or already: go where the user was headed.
     Effect::new(move |_| {
         if session.phase() == Phase::SignedIn {
@@ -47,7 +34,31 @@ pub fn SignInPage() -> impl IntoView {
             );
         }
     });
+    view! {
+        <main id="main" class="sign-in">
+            <SignInForm />
+        </main>
+    }
+}
 
+/// Email, Password, Sign in, with the errors at the form. On success the session says so; where
+/// to go next is the caller's business (the stand-alone page navigates, a panel just shows).
+#[component]
+pub fn SignInForm() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let sign_in = Action::new_local(|(email, password): &(String, String)| {
+        api::session::sign_in(email.clone(), password.clone())
+    });
+    let error = RwSignal::new(None::<ApiError>);
+
+    Effect::new(move |_| match sign_in.value().get() {
+        Some(Ok(me)) => session.signed_in(me),
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
     let message = move || {
         let t = i18n.t();
         error.get().map(|e| match e {
@@ -64,7 +75,6 @@ pub fn SignInPage() -> impl IntoView {
     };
 
     view! {
-        <main id="main" class="sign-in">
             <div class="sign-in-card">
                 <div class="sign-in-top">
                     <span class="brand">{move || i18n.t().app_name}</span>
@@ -101,7 +111,6 @@ pub fn SignInPage() -> impl IntoView {
                     </button>
                 </form>
             </div>
-        </main>
     }
 }
 

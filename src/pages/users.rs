@@ -70,7 +70,8 @@ fn token_endpoint() -> String {
     let origin = web_sys::window()
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default();
-    format!("{origin}{}", token_api::oauth::TOKEN_PATH)
+    let path = crate::api::url(token_api::oauth::TOKEN_PATH);
+    format!("{origin}{path}")
 }
 
 /// `/tokens`.

@@ -90,6 +90,11 @@ impl Session {
         }
         self.chosen_workspace.set(Some(id));
     }
+
+    /// Shows this workspace without remembering it: a host chose it for the panel.
+    pub fn pin_workspace(self, id: String) {
+        self.chosen_workspace.set(Some(id));
+    }
 }
 
 fn local_storage() -> Option<web_sys::Storage> {

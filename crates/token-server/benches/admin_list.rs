@@ -131,6 +131,7 @@ async fn run(label: &str, database_url: String) {
         dist: dir.join("dist"),
         public_url: None,
         seed_demo: true,
+        frame_ancestors: vec![],
     };
     let state = AppState::new(config).await.unwrap();
     seed::demo(&state).await.unwrap();

@@ -24,6 +24,11 @@ pub struct Config {
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Origins allowed to frame the `/embed/...` pages (the CSP's `frame-ancestors`), comma
+    /// separated, such as `https://app.example.com`. None by default: nobody may frame any page.
+    #[arg(long, env = "FRAME_ANCESTORS", value_delimiter = ',', value_parser = parse_origin)]
+    pub frame_ancestors: Vec<String>,
+
     /// Create the demo workspaces, users and tokens if they are missing.
     #[arg(long, env = "SEED_DEMO")]
     pub seed_demo: bool,
@@ -42,5 +47,36 @@ impl Config {
     /// Whether the session cookie must be `Secure`.
     pub fn https(&self) -> bool {
         self.issuer().starts_with("https://")
+    }
+}
+
+/// `scheme://host[:port]`, nothing more: a CSP source that cannot widen into a wildcard or a path.
+fn parse_origin(value: &str) -> Result<String, String> {
+    let value = value.trim().trim_end_matches('/');
+    let (scheme, rest) = value
+        .split_once("://")
+        .ok_or_else(|| format!("`{value}` is not an origin such as https://app.example.com"))?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if matches!(scheme, "http" | "https") && host_ok {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("`{value}` is not an origin such as https://app.example.com"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origin;
+
+    #[test]
+    fn frame_ancestors_are_bare_origins() {
+        assert_eq!(parse_origin("https://app.example.com/").unwrap(), "https://app.example.com");
+        assert_eq!(parse_origin("http://127.0.0.1:18182").unwrap(), "http://127.0.0.1:18182");
+        for bad in ["*", "https://*.example.com", "app.example.com", "https://a.example/x", "data:", "'self'"] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
     }
 }

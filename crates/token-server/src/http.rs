@@ -42,7 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .nest("/api", api)
         .merge(oauth::router())
-        .merge(spa::router(&state.config.dist))
+        .merge(spa::router(&state))
         .layer(middleware::from_fn(refuse_cross_site_writes))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -26,6 +26,34 @@ async fn client_routes_get_the_app_and_unknown_api_paths_a_problem(app: TestApp)
     assert_eq!(reply.headers[header::CONTENT_TYPE], "application/problem+json");
 }
 
+async fn pages_carry_a_strict_csp_and_only_embed_pages_may_be_framed(app: TestApp) {
+    use base64::Engine;
+    use sha2::Digest;
+    let loader = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(b"start();"));
+    for path in ["/tokens", "/signin", "/admin/tokens?status=active"] {
+        let reply = app.send(Method::GET, path, None, None).await;
+        let csp = reply.headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{loader}';")),
+            "{path}: {csp}"
+        );
+        for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "style-src 'self'"] {
+            assert!(csp.contains(directive), "{path} lacks {directive}: {csp}");
+        }
+        assert_eq!(reply.headers[header::X_FRAME_OPTIONS], "DENY", "{path}");
+    }
+    for path in ["/embed/users", "/embed/admin?status=active"] {
+        let reply = app.send(Method::GET, path, None, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert!(reply.text.contains("<title>Token Console</title>"), "{path}");
+        let csp = reply.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.ends_with("frame-ancestors http://host.test"), "{path}: {csp}");
+        assert!(reply.headers.get(header::X_FRAME_OPTIONS).is_none(), "{path}");
+        assert_eq!(reply.headers[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(reply.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    }
+}
+
 async fn cross_site_writes_are_refused_before_any_handler(app: TestApp) {
     let ben = app.sign_in("ben@acme.test").await;
     let before = app.grant_count().await;
@@ -116,6 +144,7 @@ crate::on_both_databases!(
     health_answers_when_the_database_does,
     client_routes_get_the_app_and_unknown_api_paths_a_problem,
     cross_site_writes_are_refused_before_any_handler,
+    pages_carry_a_strict_csp_and_only_embed_pages_may_be_framed,
     oversized_bodies_are_refused,
     a_restart_loses_nothing_committed,
 );

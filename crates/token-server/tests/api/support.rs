@@ -11,6 +11,9 @@ use token_server::config::Config;
 use token_server::{app, seed, AppState};
 use tower::ServiceExt;
 
+/// The stand-in for Trunk's `index.html`: a title and an inline loader the CSP must allow.
+pub const INDEX_HTML: &str = "<!DOCTYPE html><title>Token Console</title><script type=\"module\">start();</script>";
+
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
@@ -97,7 +100,7 @@ impl TestApp {
         std::fs::create_dir_all(dir.join("dist")).unwrap();
         std::fs::write(
             dir.join("dist/index.html"),
-            "<!DOCTYPE html><title>Token Console</title>",
+            INDEX_HTML,
         )
         .unwrap();
         let config = Config {
@@ -106,6 +109,7 @@ impl TestApp {
             dist: dir.join("dist"),
             public_url: Some("http://issuer.test".into()),
             seed_demo: true,
+            frame_ancestors: vec!["http://host.test".into()],
         };
         let state = AppState::new(config).await.expect("start the service");
         seed::demo(&state).await.expect("seed");
