@@ -1,9 +1,10 @@
 //! What the Users and Admins pages share after an action: an error in words, and a batch's
 //! result told as toasts that name each token that failed and why.
 
-use token_api::tokens::{BatchOutcome, BatchResult};
+use token_api::tokens::{BatchAction, BatchOutcome, BatchResult};
 
 use crate::api::ApiError;
+use crate::embed::events::{Events, TokenRef};
 use crate::i18n::Messages;
 use crate::state::toasts::Toasts;
 
@@ -17,11 +18,12 @@ pub fn error_text(t: &Messages, e: &ApiError) -> String {
     }
 }
 
-/// Tells the result of a batch; `name_of` names a token by id (falling back to the id).
-/// Returns the ids that succeeded.
+/// Tells the result of a batch, to the user and to the host; `name_of` names a token by id
+/// (falling back to the id). Returns the ids that succeeded.
 pub fn report_batch(
     t: &Messages,
-    toasts: Toasts,
+    (toasts, events): (Toasts, Events),
+    action: BatchAction,
     result: &BatchResult,
     name_of: impl Fn(&str) -> Option<String>,
 ) -> Vec<String> {
@@ -45,6 +47,14 @@ pub fn report_batch(
         .collect();
     if !done.is_empty() {
         toasts.success((t.bulk_done)(done.len()));
+        let refs: Vec<TokenRef> = done
+            .iter()
+            .map(|id| TokenRef {
+                id: id.clone(),
+                name: name_of(id).unwrap_or_default(),
+            })
+            .collect();
+        events.emit(action.into(), &refs);
     }
     if !failed.is_empty() {
         toasts.error((t.bulk_failed)(failed.len()), failed);

@@ -77,7 +77,9 @@ pub async fn request<T: DeserializeOwned>(
         on_cleanup(move || abort.abort());
     }
     let safe = matches!(method, Method::GET | Method::HEAD);
-    let mut builder = RequestBuilder::new(&url(path)).method(method).abort_signal(signal.as_ref());
+    let mut builder = RequestBuilder::new(&url(path))
+        .method(method)
+        .abort_signal(signal.as_ref());
     if !safe {
         if let Some(token) = CSRF_TOKEN.with(|t| t.borrow().clone()) {
             builder = builder.header(CSRF_HEADER, &token);

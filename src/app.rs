@@ -19,7 +19,10 @@ use shell::Shell;
 /// Which root: the stand-alone app, which owns the document, or a panel in a host's element.
 pub enum Mode {
     Standalone,
-    Panel { options: MountOptions, host: web_sys::HtmlElement },
+    Panel {
+        options: MountOptions,
+        host: web_sys::HtmlElement,
+    },
 }
 
 /// The app or a panel: one router and one set of routes for both, so the pages are built once.
@@ -48,7 +51,11 @@ pub fn Root(mode: Mode) -> impl IntoView {
             }
         });
     }
-    let class = if standalone { "tc-root tc-standalone" } else { "tc-root tc-panel" };
+    let class = if standalone {
+        "tc-root tc-standalone"
+    } else {
+        "tc-root tc-panel"
+    };
     let theme = options.as_ref().and_then(|o| o.theme.attribute());
     let base = options.as_ref().map(|o| o.base_path.clone()).unwrap_or_default();
     let page = options.as_ref().map(|o| o.page);

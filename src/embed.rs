@@ -105,7 +105,11 @@ impl Mounted {
 }
 
 /// Builds `view` in a fresh reactive owner inside `container`.
-fn mount_view(container: web_sys::HtmlElement, scope: Scope, view: impl FnOnce() -> AnyView) -> Result<Mounted, JsValue> {
+fn mount_view(
+    container: web_sys::HtmlElement,
+    scope: Scope,
+    view: impl FnOnce() -> AnyView,
+) -> Result<Mounted, JsValue> {
     let _ = any_spawner::Executor::init_wasm_bindgen();
     scope.adopt(true)?;
     let owner = Owner::new();
@@ -143,7 +147,9 @@ fn mount_panel(host: web_sys::HtmlElement, options: MountOptions) -> Result<Moun
 fn mount_standalone(element: web_sys::HtmlElement) -> Result<Mounted, JsValue> {
     let container: web_sys::HtmlElement = document().create_element("div")?.unchecked_into();
     element.append_child(&container)?;
-    mount_view(container, Scope::Document(document()), || view! { <Root mode=Mode::Standalone /> }.into_any())
+    mount_view(container, Scope::Document(document()), || {
+        view! { <Root mode=Mode::Standalone /> }.into_any()
+    })
 }
 
 /// Mounts a Token Console panel into `element`. `options` is an object with any of `page`
@@ -169,9 +175,14 @@ pub fn mount_js(element: web_sys::HtmlElement, options: JsValue) -> Result<Mount
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
-    let Ok(found) = document().query_selector_all(&format!("[{MARKER}]")) else { return };
+    let Ok(found) = document().query_selector_all(&format!("[{MARKER}]")) else {
+        return;
+    };
     for index in 0..found.length() {
-        let Some(element) = found.item(index).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) else {
+        let Some(element) = found
+            .item(index)
+            .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        else {
             continue;
         };
         let mounted = if element.get_attribute(MARKER).as_deref() == Some("standalone") {

@@ -1,3 +1,4 @@
 //! Hooks: `use_x()` returning a `UseXReturn`, for behaviour several components share.
 
 pub mod use_clipboard;
+pub mod use_timers;

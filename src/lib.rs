@@ -5,6 +5,7 @@ pub mod actions;
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod dom;
 pub mod embed;
 pub mod format;
 pub mod hooks;

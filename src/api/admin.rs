@@ -56,7 +56,10 @@ pub fn tokens_csv_url(ws: &str, query: &TokenPageQuery) -> String {
         ..query.clone()
     }
     .to_pairs();
-    super::url(&workspace_path(ws, &format!("/admin/tokens.csv?{}", query_string(pairs))))
+    super::url(&workspace_path(
+        ws,
+        &format!("/admin/tokens.csv?{}", query_string(pairs)),
+    ))
 }
 
 /// The counts at the top of the page.
@@ -134,5 +137,8 @@ pub fn audit_csv_url(ws: &str, query: &AuditQuery) -> String {
         limit: None,
         ..query.clone()
     });
-    super::url(&workspace_path(ws, &format!("/admin/audit.csv?{}", query_string(pairs))))
+    super::url(&workspace_path(
+        ws,
+        &format!("/admin/audit.csv?{}", query_string(pairs)),
+    ))
 }

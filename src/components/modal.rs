@@ -24,9 +24,7 @@ pub fn Modal(
         let Some(el) = dialog.get() else { return };
         let want_open = open.get();
         if want_open && !el.open() {
-            let active = document()
-                .active_element()
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            let active = crate::dom::active_element(&el).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
             opener.set_value(active);
             let _ = el.show_modal();
         } else if !want_open && el.open() {

@@ -51,7 +51,7 @@ pub fn RowMenu(
         if items.is_empty() {
             return;
         }
-        let active = document().active_element();
+        let active = crate::dom::active_element(&menu);
         let current = items.iter().position(|i| {
             active
                 .as_ref()

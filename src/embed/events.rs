@@ -65,35 +65,61 @@ pub fn provide_events(sink: Sink) {
     provide_context(Events(StoredValue::new_local(sink)));
 }
 
-/// Tells the host, if anyone listens. Components mounted without a sink (tests) emit nothing.
-pub fn emit(kind: EventKind, tokens: &[TokenRef]) {
-    let Some(Events(sink)) = use_context::<Events>() else { return };
-    sink.with_value(|sink| {
-        if matches!(sink, Sink::Nowhere) || tokens.is_empty() {
-            return;
-        }
-        let payload = payload(kind, tokens);
-        match sink {
-            Sink::Nowhere => {}
-            Sink::Element(element) => {
-                let init = web_sys::CustomEventInit::new();
-                init.set_bubbles(true);
-                init.set_composed(true);
-                init.set_detail(&payload);
-                let name = format!("token-console:{}", kind.name());
-                if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(&name, &init) {
-                    let _ = element.dispatch_event(&event);
+/// The panel's event sink, from context: read it while the component is set up (an async
+/// block has no owner to look it up from). Components mounted without one (tests) emit nothing.
+pub fn use_events() -> Events {
+    use_context::<Events>().unwrap_or_else(|| Events(StoredValue::new_local(Sink::Nowhere)))
+}
+
+impl Events {
+    /// Tells the host, if anyone listens.
+    pub fn emit(self, kind: EventKind, tokens: &[TokenRef]) {
+        self.0.with_value(|sink| {
+            if tokens.is_empty() {
+                return;
+            }
+            match sink {
+                Sink::Nowhere => {}
+                Sink::Element(element) => {
+                    let init = web_sys::CustomEventInit::new();
+                    init.set_bubbles(true);
+                    init.set_composed(true);
+                    init.set_detail(&payload(kind, tokens));
+                    let name = format!("token-console:{}", kind.name());
+                    if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(&name, &init) {
+                        let _ = element.dispatch_event(&event);
+                    }
+                }
+                Sink::Parent(origin) => {
+                    let Some(window) = web_sys::window() else { return };
+                    let Ok(Some(parent)) = window.parent() else { return };
+                    if parent != window {
+                        let _ = parent.post_message(&payload(kind, tokens), origin);
+                    }
                 }
             }
-            Sink::Parent(origin) => {
-                let Some(window) = web_sys::window() else { return };
-                let Ok(Some(parent)) = window.parent() else { return };
-                if parent != window {
-                    let _ = parent.post_message(&payload, origin);
-                }
-            }
+        });
+    }
+
+    /// Tells the host about one token.
+    pub fn emit_one(self, kind: EventKind, id: &str, name: &str) {
+        self.emit(
+            kind,
+            &[TokenRef {
+                id: id.to_owned(),
+                name: name.to_owned(),
+            }],
+        );
+    }
+}
+
+impl From<token_api::tokens::BatchAction> for EventKind {
+    fn from(action: token_api::tokens::BatchAction) -> EventKind {
+        match action {
+            token_api::tokens::BatchAction::Disable => EventKind::Disabled,
+            token_api::tokens::BatchAction::Delete => EventKind::Deleted,
         }
-    });
+    }
 }
 
 /// `{ source: "token-console", event, tokens: [{ id, name }] }`.
@@ -129,7 +155,14 @@ mod tests {
             parent_origin("https://app.example.com").as_deref(),
             Some("https://app.example.com")
         );
-        for bad in ["*", "", "javascript:alert(1)", "https://a.example/path", "ftp://a.example", "https://"] {
+        for bad in [
+            "*",
+            "",
+            "javascript:alert(1)",
+            "https://a.example/path",
+            "ftp://a.example",
+            "https://",
+        ] {
             assert_eq!(parent_origin(bad), None, "{bad}");
         }
     }

@@ -74,7 +74,10 @@ fn path_prefix(key: &'static str, value: Option<String>) -> Result<String, Optio
         return Err(invalid(key, "must be a path on this origin starting with `/`"));
     }
     if value.chars().any(bad_char) || value.split('/').any(|s| s == "..") {
-        return Err(invalid(key, "may not hold `..`, `?`, `#`, quotes, angle brackets or spaces"));
+        return Err(invalid(
+            key,
+            "may not hold `..`, `?`, `#`, quotes, angle brackets or spaces",
+        ));
     }
     Ok(value.to_owned())
 }
@@ -160,7 +163,14 @@ mod tests {
         assert_eq!(parse(&[("page", "settings")]).unwrap_err().key, "page");
         assert_eq!(parse(&[("theme", "blue")]).unwrap_err().key, "theme");
         assert_eq!(parse(&[("locale", "fr")]).unwrap_err().key, "locale");
-        for base in ["https://tokens.example", "//evil.example", "api", "/a/../b", "/a?x=1", "/a b"] {
+        for base in [
+            "https://tokens.example",
+            "//evil.example",
+            "api",
+            "/a/../b",
+            "/a?x=1",
+            "/a b",
+        ] {
             assert_eq!(parse(&[("apiBase", base)]).unwrap_err().key, "apiBase", "{base}");
             assert_eq!(parse(&[("basePath", base)]).unwrap_err().key, "basePath", "{base}");
         }

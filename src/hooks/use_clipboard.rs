@@ -22,17 +22,21 @@ pub struct UseClipboardReturn {
 
 /// Copy with feedback.
 pub fn use_clipboard() -> UseClipboardReturn {
+    let timers = crate::hooks::use_timers::use_timers();
     let copied = RwSignal::new(false);
     let failed = RwSignal::new(false);
     let copy = Callback::new(move |(text, on_done): (String, Callback<bool>)| {
         failed.set(false);
         spawn_local(async move {
             let ok = write_text(&text).await;
-            copied.set(ok);
+            // The panel may have gone while the clipboard answered.
+            if copied.try_set(ok).is_some() {
+                return;
+            }
             failed.set(!ok);
             on_done.run(ok);
             if ok {
-                set_timeout(move || copied.set(false), COPIED_FOR);
+                timers.after(COPIED_FOR, move || copied.set(false));
             }
         });
     });

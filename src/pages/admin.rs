@@ -9,6 +9,7 @@ mod tokens_tab;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
+use wasm_bindgen::JsCast;
 
 use crate::i18n::use_i18n;
 use crate::state::session::use_session;
@@ -46,6 +47,8 @@ impl UrlState {
                 &url,
                 NavigateOptions {
                     scroll: false,
+                    // The pathname already holds the router's base (a host's base path).
+                    resolve: false,
                     ..Default::default()
                 },
             );
@@ -135,8 +138,9 @@ pub fn AdminPage() -> impl IntoView {
             };
             choose(to_audit);
             let id = if to_audit { "tab-audit" } else { "tab-tokens" };
-            if let Some(tab) = document().get_element_by_id(id) {
-                let _ = wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>(tab).focus();
+            let near = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+            if let Some(tab) = near.and_then(|n| crate::dom::element_by_id(&n, id)) {
+                let _ = tab.unchecked_into::<web_sys::HtmlElement>().focus();
             }
         }
     };

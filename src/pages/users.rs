@@ -18,6 +18,7 @@ use crate::components::copy_field::CopyField;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::generate_dialog::GenerateDialog;
 use crate::components::token_table::{access_tokens_end, RowActions, TableSkeleton, TokenTable};
+use crate::embed::events::{use_events, EventKind};
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
 use crate::reveal::Flow;
@@ -80,6 +81,7 @@ pub fn UsersPage() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let toasts = use_toasts();
+    let events = use_events();
     let query_map = use_query_map();
     let location = use_location();
     let navigate = use_navigate();
@@ -115,6 +117,8 @@ pub fn UsersPage() -> impl IntoView {
             NavigateOptions {
                 replace: true,
                 scroll: false,
+                // The pathname already holds the router's base (a host's base path).
+                resolve: false,
                 ..Default::default()
             },
         );
@@ -191,10 +195,12 @@ pub fn UsersPage() -> impl IntoView {
             match api::tokens::create(ws, name, days).await {
                 Ok(created) => {
                     let name = created.token.name.clone();
+                    let id = created.token.id.clone();
                     tokens.update(|t| t.insert(0, created.token));
                     // The secrets go to the dialog's flow and nowhere else.
                     flow.update(|f| f.created(created.access_token, created.refresh_token));
                     toasts.success((i18n.t().created_toast)(&name));
+                    events.emit_one(EventKind::Created, &id, &name);
                 }
                 Err(e) => {
                     session.check(&e);
@@ -252,6 +258,7 @@ pub fn UsersPage() -> impl IntoView {
                                 .for_each(|x| *x = view.clone())
                         });
                         toasts.success((t.disabled_toast)(&token.name));
+                        events.emit_one(EventKind::Disabled, &token.id, &token.name);
                     }
                     Err(e) => fail(e),
                 },
@@ -259,6 +266,7 @@ pub fn UsersPage() -> impl IntoView {
                     Ok(()) => {
                         tokens.update(|all| all.retain(|x| x.id != token.id));
                         toasts.success((t.deleted_toast)(&token.name));
+                        events.emit_one(EventKind::Deleted, &token.id, &token.name);
                     }
                     Err(e) => fail(e),
                 },
@@ -267,7 +275,7 @@ pub fn UsersPage() -> impl IntoView {
                     match api::tokens::batch(ws, action, ids).await {
                         Ok(result) => {
                             let name_of = |id: &str| targets.iter().find(|(t, _)| t == id).map(|(_, n)| n.clone());
-                            let done = report_batch(t, toasts, &result, name_of);
+                            let done = report_batch(t, (toasts, events), action, &result, name_of);
                             match action {
                                 BatchAction::Disable => mark_disabled(&done),
                                 BatchAction::Delete => tokens.update(|all| all.retain(|x| !done.contains(&x.id))),

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::hooks::use_timers::{use_timers, UseTimersReturn};
+
 /// How long a success message stays; failures stay until dismissed.
 const SUCCESS_FOR: Duration = Duration::from_secs(6);
 
@@ -22,6 +24,7 @@ pub struct Toast {
 pub struct Toasts {
     list: RwSignal<Vec<Toast>>,
     next: StoredValue<u64>,
+    timers: UseTimersReturn,
 }
 
 impl Toasts {
@@ -42,7 +45,7 @@ impl Toasts {
             })
         });
         if !error {
-            set_timeout(move || self.dismiss(id), SUCCESS_FOR);
+            self.timers.after(SUCCESS_FOR, move || self.dismiss(id));
         }
     }
 
@@ -64,6 +67,7 @@ pub fn provide_toasts() -> Toasts {
     let toasts = Toasts {
         list: RwSignal::new(vec![]),
         next: StoredValue::new(0),
+        timers: use_timers(),
     };
     provide_context(toasts);
     toasts

@@ -73,9 +73,22 @@ mod tests {
 
     #[test]
     fn frame_ancestors_are_bare_origins() {
-        assert_eq!(parse_origin("https://app.example.com/").unwrap(), "https://app.example.com");
-        assert_eq!(parse_origin("http://127.0.0.1:18182").unwrap(), "http://127.0.0.1:18182");
-        for bad in ["*", "https://*.example.com", "app.example.com", "https://a.example/x", "data:", "'self'"] {
+        assert_eq!(
+            parse_origin("https://app.example.com/").unwrap(),
+            "https://app.example.com"
+        );
+        assert_eq!(
+            parse_origin("http://127.0.0.1:18182").unwrap(),
+            "http://127.0.0.1:18182"
+        );
+        for bad in [
+            "*",
+            "https://*.example.com",
+            "app.example.com",
+            "https://a.example/x",
+            "data:",
+            "'self'",
+        ] {
             assert!(parse_origin(bad).is_err(), "{bad}");
         }
     }

@@ -15,6 +15,7 @@ use crate::components::bulk_toolbar::BulkToolbar;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::token_table::{access_tokens_end, RowActions, TableSkeleton, TokenTable};
+use crate::embed::events::use_events;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
 use crate::selection::Selection;
@@ -153,6 +154,7 @@ pub fn TokensTab(
     let i18n = use_i18n();
     let session = use_session();
     let toasts = use_toasts();
+    let events = use_events();
     let ws = Memo::new(move |_| session.workspace().map(|w| w.id).unwrap_or_default());
 
     let query = Memo::new(move |_| {
@@ -215,12 +217,13 @@ pub fn TokensTab(
                             t.deleted_toast
                         };
                         toasts.success(toast(&token.name));
+                        events.emit_one(action.into(), &token.id, &token.name);
                     })
                 }
                 Pending::Many(action, targets) => {
                     let ids = targets.iter().map(|(id, _)| id.clone()).collect();
                     api::admin::batch(ws, action, ids, reason).await.map(|result| {
-                        let done = report_batch(t, toasts, &result, name_of);
+                        let done = report_batch(t, (toasts, events), action, &result, name_of);
                         selection.update(|s| s.remove_all(done.iter()));
                     })
                 }
@@ -233,7 +236,7 @@ pub fn TokensTab(
                         reason,
                     };
                     api::admin::batch_by_filter(ws, body).await.map(|result| {
-                        report_batch(t, toasts, &result, name_of);
+                        report_batch(t, (toasts, events), action, &result, name_of);
                         selection.update(Selection::clear);
                     })
                 }

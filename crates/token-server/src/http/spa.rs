@@ -28,7 +28,7 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
         let body = &rest[tag_end + 1..];
         let Some(close) = body.find("</script>") else { break };
         if !tag.contains(" src=") {
-            let digest = Sha256::digest(body[..close].as_bytes());
+            let digest = Sha256::digest(&body.as_bytes()[..close]);
             hashes.push(format!(
                 "'sha256-{}'",
                 base64::engine::general_purpose::STANDARD.encode(digest)
@@ -98,8 +98,7 @@ mod tests {
     fn inline_scripts_are_hashed_and_external_ones_are_not() {
         let html = r#"<script src="/a.js"></script><script type="module">import init from '/x.js';</script>"#;
         let hashes = inline_script_hashes(html);
-        let expected = base64::engine::general_purpose::STANDARD
-            .encode(Sha256::digest(b"import init from '/x.js';"));
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"import init from '/x.js';"));
         assert_eq!(hashes, vec![format!("'sha256-{expected}'")]);
     }
 
@@ -109,7 +108,10 @@ mod tests {
         assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
         assert!(policy.contains("object-src 'none'") && policy.contains("base-uri 'none'"));
         let policy = content_security_policy(&["'sha256-x'".into()], &["https://app.example".into()]);
-        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-x';"), "{policy}");
+        assert!(
+            policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-x';"),
+            "{policy}"
+        );
         assert!(policy.ends_with("frame-ancestors https://app.example"), "{policy}");
     }
 }

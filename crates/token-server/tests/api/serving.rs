@@ -37,7 +37,12 @@ async fn pages_carry_a_strict_csp_and_only_embed_pages_may_be_framed(app: TestAp
             csp.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{loader}';")),
             "{path}: {csp}"
         );
-        for directive in ["object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "style-src 'self'"] {
+        for directive in [
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "style-src 'self'",
+        ] {
             assert!(csp.contains(directive), "{path} lacks {directive}: {csp}");
         }
         assert_eq!(reply.headers[header::X_FRAME_OPTIONS], "DENY", "{path}");

@@ -98,11 +98,7 @@ impl TestApp {
         // The service's own log lines, shown with a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         std::fs::create_dir_all(dir.join("dist")).unwrap();
-        std::fs::write(
-            dir.join("dist/index.html"),
-            INDEX_HTML,
-        )
-        .unwrap();
+        std::fs::write(dir.join("dist/index.html"), INDEX_HTML).unwrap();
         let config = Config {
             listen: "127.0.0.1:8080".parse().unwrap(),
             database_url: database_url.clone(),
