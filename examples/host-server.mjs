@@ -1,0 +1,69 @@
+// A stand-in for a host web app that embeds Token Console, with no dependencies:
+//
+//   node examples/host-server.mjs [--port 8090] [--service http://127.0.0.1:8080] [--dist dist]
+//
+// It serves the example host pages, the panel's built files under /token-console/, and proxies
+// the token service's paths to it (at the root for /api, /oauth2 and /.well-known, and again
+// under /svc/ to show a host that mounts the service under a prefix), the way a host's reverse
+// proxy would, so panels mounted into its pages call the service on the host's own origin.
+// Its own pages carry a strict CSP of their own: the panel needs no relaxation from its host.
+import { createServer, request } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
+);
+const here = dirname(fileURLToPath(import.meta.url));
+const port = Number(args.port ?? 8090);
+const service = new URL(args.service ?? 'http://127.0.0.1:8080');
+const dist = args.dist ?? join(here, '..', 'dist');
+const extra = args.static; // an extra directory served under /static/ (the tests' fixtures)
+
+const types = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
+  '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml',
+};
+const csp = [
+  "default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "style-src 'self'", "img-src 'self' data:",
+  "connect-src 'self'", `frame-src ${service.origin}`, "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+].join('; ');
+
+/** A file under `root`, or null when the path climbs out of it or nothing is there. */
+async function file(root, path) {
+  const full = normalize(join(root, decodeURIComponent(path)));
+  if (!full.startsWith(normalize(root))) return null;
+  try { return { body: await readFile(full), type: types[extname(full)] ?? 'application/octet-stream' }; } catch { return null; }
+}
+
+function proxy(req, res, path) {
+  const upstream = request(
+    { host: service.hostname, port: service.port, method: req.method, path, headers: { ...req.headers, host: service.host } },
+    (answer) => { res.writeHead(answer.statusCode ?? 502, answer.headers); answer.pipe(res); },
+  );
+  upstream.on('error', () => { res.writeHead(502); res.end('token service unreachable'); });
+  req.pipe(upstream);
+}
+
+async function serve(req, res) {
+  const url = new URL(req.url ?? '/', 'http://host');
+  const path = url.pathname;
+  if (/^\/(api|oauth2|\.well-known)\//.test(path)) return proxy(req, res, path + url.search);
+  if (path.startsWith('/svc/')) return proxy(req, res, path.slice(4) + url.search);
+  let found = null;
+  if (path.startsWith('/token-console/')) found = await file(dist, path.slice('/token-console/'.length));
+  else if (extra && path.startsWith('/static/')) found = await file(extra, path.slice('/static/'.length));
+  // The host's own route for the Admins panel, with the panel's deep links under it.
+  else if (path === '/settings/tokens' || path.startsWith('/settings/tokens/')) found = await file(here, 'mount.html');
+  else if (path === '/') found = await file(here, 'index.html');
+  else found = await file(here, path.slice(1));
+  if (!found) { res.writeHead(404, { 'content-type': 'text/plain' }); return res.end('not found'); }
+  let body = found.body;
+  if (found.type.startsWith('text/html')) body = body.toString().replaceAll('__TOKEN_SERVICE__', service.origin).replaceAll('__HOST_ORIGIN__', `http://127.0.0.1:${port}`);
+  res.writeHead(200, { 'content-type': found.type, 'content-security-policy': csp, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+  res.end(body);
+}
+
+createServer((req, res) => { serve(req, res).catch(() => { res.writeHead(500); res.end(); }); })
+  .listen(port, '127.0.0.1', () => console.log(`host pages on http://127.0.0.1:${port}/ (token service ${service.origin})`));
