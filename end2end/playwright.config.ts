@@ -1,8 +1,11 @@
 import { defineConfig } from '@playwright/test';
 
 // The real token service, on a fresh SQLite database with the demo data, serving the release
-// build of the app from ../dist. `cargo xtask test` builds both first.
+// build of the app from ../dist. `cargo xtask test` builds both first. Beside it, on a second
+// loopback origin, the example host app (../examples/host-server.mjs), which may frame the
+// service's /embed pages.
 const port = 18181;
+export const hostPort = 18182;
 
 export default defineConfig({
   testDir: './tests',
@@ -24,14 +27,27 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command:
-      `rm -rf .e2e-data && ../target/debug/token-server --listen 127.0.0.1:${port} ` +
-      `--database-url sqlite://.e2e-data/e2e.db --dist ../dist --seed-demo`,
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      command:
+        `rm -rf .e2e-data && ../target/debug/token-server --listen 127.0.0.1:${port} ` +
+        `--database-url sqlite://.e2e-data/e2e.db --dist ../dist --seed-demo ` +
+        `--frame-ancestors http://127.0.0.1:${hostPort}`,
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      command:
+        `node ../examples/host-server.mjs --port ${hostPort} --service http://127.0.0.1:${port} ` +
+        `--dist ../dist --static ./fixtures`,
+      url: `http://127.0.0.1:${hostPort}/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });

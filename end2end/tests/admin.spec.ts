@@ -1,5 +1,5 @@
-import { test, expect, type Browser } from '@playwright/test';
-import { expectNoAxeViolations, signIn, PASSWORD } from './support';
+import { type Browser } from '@playwright/test';
+import { test, expect, expectNoAxeViolations, signIn, PASSWORD } from './support';
 
 /** Signs Cy in on his own browser context and generates tokens; returns their refresh tokens. */
 async function cysTokens(browser: Browser, names: string[]): Promise<Record<string, string>> {

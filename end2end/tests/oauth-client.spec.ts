@@ -1,7 +1,6 @@
-import { test, expect } from '@playwright/test';
 import * as client from 'openid-client';
 import * as jose from 'jose';
-import { PASSWORD } from './support';
+import { test, expect, PASSWORD } from './support';
 
 // An off-the-shelf OAuth 2.0 client (openid-client, a certified implementation) uses a token
 // generated through the API exactly as the docs say a real client would.

@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { expectNoAxeViolations, signIn } from './support';
+import { test, expect, expectNoAxeViolations, signIn } from './support';
 
 test('a signed-out visitor signs in and lands where they were headed', async ({ page }) => {
   await page.goto('/admin/tokens');

@@ -1,5 +1,5 @@
-import { test, expect, type Page, type APIRequestContext } from '@playwright/test';
-import { expectNoAxeViolations, signIn, PASSWORD } from './support';
+import { type Page, type APIRequestContext } from '@playwright/test';
+import { test, expect, expectNoAxeViolations, signIn, PASSWORD } from './support';
 
 /** Signs a fresh browser in and opens the Users page. */
 async function open(page: Page, email: string, labels?: Parameters<typeof signIn>[2]) {

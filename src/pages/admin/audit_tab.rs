@@ -80,7 +80,7 @@ pub fn AuditTab(
         view! {
             <label class="field-inline">
                 <span>{move || label(i18n.t())}</span>
-                <select on:change:target=move |ev| set(key, ev.target().value())>
+                <select prop:value=move || url.get(key).unwrap_or_default() on:change:target=move |ev| set(key, ev.target().value())>
                     <option value="">{move || i18n.t().any}</option>
                     {move || {
                         let current = url.get(key);
@@ -171,7 +171,10 @@ pub fn AuditTab(
             {person_select("a_owner", |t| t.filter_owner)}
             <label class="field-inline">
                 <span>{move || i18n.t().filter_action}</span>
-                <select on:change:target=move |ev| set("a_action", ev.target().value())>
+                <select
+                    prop:value=move || url.get("a_action").unwrap_or_default()
+                    on:change:target=move |ev| set("a_action", ev.target().value())
+                >
                     <option value="">{move || i18n.t().any}</option>
                     {ACTIONS
                         .into_iter()

@@ -341,6 +341,15 @@ pub fn TokensTab(
     let filters = move || {
         let q = query.get();
         let f = q.filter.clone();
+        // `selected` attributes set the first render; after the user has picked, only the
+        // property moves the choice (Back and Forward re-render these in place).
+        let status_value = q
+            .to_pairs()
+            .into_iter()
+            .find(|(k, _)| *k == "status")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        let expiring_value = f.expiring_within_days.map(|d| d.to_string()).unwrap_or_default();
         view! {
             <div class="filters">
                 <label class="field-inline">
@@ -370,7 +379,7 @@ pub fn TokensTab(
                 </datalist>
                 <label class="field-inline">
                     <span>{move || i18n.t().status_filter_label}</span>
-                    <select on:change:target=move |ev| {
+                    <select prop:value=status_value on:change:target=move |ev| {
                         let v = ev.target().value();
                         let mut f = query.get_untracked().filter;
                         f.status = TokenPageQuery::from_pairs([("status", v.as_str())]).ok().and_then(|q| q.filter.status);
@@ -384,7 +393,7 @@ pub fn TokensTab(
                 </label>
                 <label class="field-inline">
                     <span>{move || i18n.t().filter_expiring}</span>
-                    <select on:change:target=move |ev| {
+                    <select prop:value=expiring_value on:change:target=move |ev| {
                         let mut f = query.get_untracked().filter;
                         f.expiring_within_days = ev.target().value().parse().ok();
                         set_filter(f);
@@ -441,7 +450,7 @@ pub fn TokensTab(
                 </a>
                 <label class="field-inline">
                     <span>{move || i18n.t().page_size}</span>
-                    <select on:change:target=move |ev| {
+                    <select prop:value=size.to_string() on:change:target=move |ev| {
                         let q = query.get_untracked();
                         set_query(TokenPageQuery { limit: ev.target().value().parse().ok(), after: None, ..q });
                     }>
