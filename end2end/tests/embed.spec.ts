@@ -34,7 +34,7 @@ async function generate(scope: Page | ReturnType<Page['frameLocator']> | Locator
 test('data attributes: the Users page in a host page, themed by it, deaf to its hostile CSS, telling it events without secrets', async ({ page }) => {
   await page.goto(`${host}/data-attributes.html`);
   const panel = page.locator('#tokens-panel');
-  await signIn(page, 'gus@globex.test');
+  await signIn(page, 'ada@acme.test');
   await expect(panel.getByRole('heading', { name: 'API tokens' })).toBeVisible();
   await expect(panel.getByRole('table')).toBeVisible();
 
@@ -107,7 +107,7 @@ test('mount(): the Admins page under the host\'s base path, with deep links, Bac
 test('iframe: the /embed page on a second origin signs in, falls back to selecting text for Copy, and posts only ids and names', async ({ page }) => {
   await page.goto(`${host}/iframe.html`);
   const frame = page.frameLocator('iframe[title="API tokens"]');
-  await signIn(frame as unknown as Page, 'gus@globex.test');
+  await signIn(frame as unknown as Page, 'ada@acme.test');
   await expect(frame.getByRole('heading', { name: 'API tokens' })).toBeVisible();
 
   const { reveal, access, refresh } = await generate(frame, 'framed token');
