@@ -31,6 +31,16 @@ async function generate(scope: Page | ReturnType<Page['frameLocator']> | Locator
   return { reveal, access, refresh };
 }
 
+/** The host page's event log names the new token, and holds no secret. */
+async function expectHostToldOfCreation(page: Page, name: string, secrets: string[]) {
+  const log = page.locator('#host-events');
+  await expect(log).toContainText('"event":"token-created"');
+  await expect(log).toContainText(`"name":"${name}"`);
+  const received = await log.innerText();
+  for (const secret of secrets) expect(received).not.toContain(secret);
+  expect(received).not.toMatch(/tcr_|eyJ/);
+}
+
 test('data attributes: the Users page in a host page, themed by it, deaf to its hostile CSS, telling it events without secrets', async ({ page }) => {
   await page.goto(`${host}/data-attributes.html`);
   const panel = page.locator('#tokens-panel');
@@ -69,19 +79,14 @@ test('data attributes: the Users page in a host page, themed by it, deaf to its 
   await reveal.getByRole('button', { name: 'Close' }).click();
   await reveal.getByRole('button', { name: 'Close anyway' }).click();
   await expect(reveal).toBeHidden();
-  const log = page.locator('#host-events');
-  await expect(log).toContainText('"event":"token-created"');
-  await expect(log).toContainText('"name":"host data-attr token"');
-  const received = await log.innerText();
-  expect(received).not.toContain(refresh);
-  expect(received).not.toContain(access);
-  expect(received).not.toMatch(/tcr_|eyJ/);
+  await expectHostToldOfCreation(page, 'host data-attr token', [access, refresh]);
 });
 
 test('mount(): the Admins page under the host\'s base path, with deep links, Back and Forward', async ({ page }) => {
   await page.goto(`${host}/settings/tokens?status=disabled`);
   await signIn(page, 'ada@acme.test');
   const panel = page.locator('#admin-panel');
+  await expect(panel.locator('.tc-root')).toHaveAttribute('lang', 'en');
   const status = panel.getByRole('combobox', { name: 'Status' });
   await expect(status).toHaveValue('disabled');
   await expect(panel.getByText(/\d+ tokens? match/)).toBeVisible();
@@ -118,13 +123,7 @@ test('iframe: the /embed page on a second origin signs in, falls back to selecti
     el.value.slice(el.selectionStart ?? 0, el.selectionEnd ?? 0));
   expect(selected).toBe(refresh);
 
-  const log = page.locator('#host-events');
-  await expect(log).toContainText('"event":"token-created"');
-  await expect(log).toContainText('"name":"framed token"');
-  const received = await log.innerText();
-  expect(received).not.toContain(refresh);
-  expect(received).not.toContain(access);
-  expect(received).not.toMatch(/tcr_|eyJ/);
+  await expectHostToldOfCreation(page, 'framed token', [access, refresh]);
 });
 
 test('unmount and remount 100 times: no listener, node or memory is left behind', async ({ page }) => {
