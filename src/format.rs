@@ -1,6 +1,6 @@
 //! Dates for people, in their locale and their time zone.
 
-use chrono::{DateTime, Datelike, Local, Utc};
+use chrono::{DateTime, Datelike, Local, Timelike, Utc};
 
 use crate::i18n::Locale;
 
@@ -23,7 +23,9 @@ fn date_parts(locale: Locale, year: i32, month: u32, day: u32) -> String {
 
 /// A time of day in the browser's time zone, 24-hour: "14:05".
 pub fn time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Local).format("%H:%M").to_string()
+    // Not `format("%H:%M")`: chrono's strftime machinery would be linked for this one use.
+    let local = at.with_timezone(&Local);
+    format!("{:02}:{:02}", local.hour(), local.minute())
 }
 
 /// Whole days from `now` to `at` (negative in the past), counted in calendar days.
@@ -44,6 +46,14 @@ pub fn relative(locale: Locale, now: DateTime<Utc>, at: DateTime<Utc>) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_24_hour_with_leading_zeros_in_local_time() {
+        for (h, m) in [(0, 0), (7, 5), (14, 5), (23, 59)] {
+            let at = Utc::now().with_hour(h).unwrap().with_minute(m).unwrap();
+            assert_eq!(time(at), at.with_timezone(&Local).format("%H:%M").to_string());
+        }
+    }
 
     #[test]
     fn dates_follow_the_locale() {

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         Some("run") => run(),
         Some("test") => test(),
         Some("setup") => setup::all(&root()),
-        Some("bundle-size") => bundle_size(&root()).map(|_| ()),
+        Some("bundle-size") => bundle_size(&root()).and_then(|(_, brotli)| check_bundle(brotli)),
         Some("bench") => bench(),
         _ => {
             eprintln!("{USAGE}");
@@ -145,7 +145,8 @@ fn test() -> sh::Result {
 
     step("release bundle");
     build_spa(&root)?;
-    bundle_size(&root)?;
+    let (_, brotli) = bundle_size(&root)?;
+    check_bundle(brotli)?;
 
     step("end2end: Playwright against the real service");
     cmd("cargo", &["build", "-p", "token-server"]).dir(&root).run()?;
@@ -158,7 +159,7 @@ fn bench() -> sh::Result {
     let root = root();
     setup::all(&root)?;
     build_spa(&root)?;
-    let bundle = bundle_size(&root)?;
+    let (bundle, _) = bundle_size(&root)?;
     cmd("cargo", &["build", "--release", "-p", "token-server"])
         .dir(&root)
         .run()?;
@@ -224,9 +225,27 @@ fn machine() -> String {
     )
 }
 
+/// The goal for the release bundle (wasm + js + css, brotli 11, in total).
+const BUNDLE_GOAL_KIB: f64 = 150.0;
+/// What the tests enforce until the goal is met: the size when the check was added (327.2 KiB)
+/// with a little room. Growth past it fails; each cut toward the goal should lower it.
+const BUNDLE_CEILING_KIB: f64 = 330.0;
+
+/// Fails when the bundle passes the ceiling, and says how far it is from the goal.
+fn check_bundle(brotli_bytes: u64) -> sh::Result {
+    let kib = brotli_bytes as f64 / 1024.0;
+    if kib > BUNDLE_CEILING_KIB {
+        return Err(format!(
+            "the release bundle is {kib:.1} KiB brotli, over the {BUNDLE_CEILING_KIB} KiB ceiling (goal: {BUNDLE_GOAL_KIB} KiB)"
+        ));
+    }
+    println!("bundle: {kib:.1} KiB brotli; ceiling {BUNDLE_CEILING_KIB} KiB, goal {BUNDLE_GOAL_KIB} KiB");
+    Ok(())
+}
+
 /// Prints the release bundle's size, raw, gzip and brotli, per file and in total; returns the
-/// table as printed.
-fn bundle_size(root: &Path) -> Result<String, String> {
+/// table as printed and the brotli total in bytes.
+fn bundle_size(root: &Path) -> Result<(String, u64), String> {
     let dist = root.join("dist");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dist)
         .map_err(|e| format!("{}: {e} (build it first: trunk build --release)", dist.display()))?
@@ -256,7 +275,7 @@ fn bundle_size(root: &Path) -> Result<String, String> {
         kib(br_total)
     ));
     print!("{table}");
-    Ok(table)
+    Ok((table, br_total))
 }
 
 fn kib(bytes: u64) -> String {
