@@ -175,18 +175,33 @@ fn bench() -> sh::Result {
             "--dist",
             "dist",
             "--seed-demo",
+            "--seed-scale-tokens",
+            "100000",
         ])
         .current_dir(&root)
         .spawn()
         .map_err(|e| format!("token-server: {e}"))?;
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    let users = cmd("node", &["bench/users-page.mjs", "http://127.0.0.1:18282"])
-        .dir(&root.join("end2end"))
-        .run_captured();
+    // Seeding 100,000 tokens takes a few seconds; the service listens once it is done.
+    let ready = (0..240).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        std::net::TcpStream::connect("127.0.0.1:18282").is_ok()
+    });
+    let users = if ready {
+        cmd("node", &["bench/users-page.mjs", "http://127.0.0.1:18282"])
+            .dir(&root.join("end2end"))
+            .run_captured()
+    } else {
+        Err("the token service did not start".to_owned())
+    };
+    let load = users.as_ref().map_err(Clone::clone).and_then(|_| {
+        cmd("node", &["bench/page-load.mjs", "http://127.0.0.1:18282"])
+            .dir(&root.join("end2end"))
+            .run_captured()
+    });
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&data);
-    let users = users?;
+    let (users, load) = (users?, load?);
     let pg = postgres::TempCluster::start()?;
     let admin = cmd("cargo", &["bench", "-p", "token-server", "--bench", "admin_list"])
         .dir(&root)
@@ -196,7 +211,8 @@ fn bench() -> sh::Result {
     let report = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench` on {}.\n\n{}\n## The release bundle\n\n```text\n{bundle}```\n\n\
          ## The Users page with 2,000 tokens (event to next frame, Chromium)\n\n```text\n{users}```\n\n\
-         ## The admin list on 100,000 tokens across 1,000 users\n\n```text\n{}\n```\n",
+         ## Opening the pages (navigation to first contentful paint and to the token table)\n\n```text\n{load}```\n\n\
+         ## The admin list on 100,000 tokens across 1,000 users, and bulk disable\n\n```text\n{}\n```\n",
         cmd("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).output().unwrap_or_default().trim(),
         machine(),
         admin.trim()

@@ -32,6 +32,11 @@ pub struct Config {
     /// Create the demo workspaces, users and tokens if they are missing.
     #[arg(long, env = "SEED_DEMO")]
     pub seed_demo: bool,
+
+    /// With --seed-demo, also add this many synthetic tokens to Acme, over one synthetic member
+    /// per 100 tokens: a big workspace for benchmarks. Never on by default.
+    #[arg(long, env = "SEED_SCALE_TOKENS", default_value_t = 0, requires = "seed_demo")]
+    pub seed_scale_tokens: usize,
 }
 
 impl Config {

@@ -68,9 +68,13 @@ pub fn app(state: AppState) -> Router {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let seed = config.seed_demo;
+    let scale = config.seed_scale_tokens;
     let state = AppState::new(config).await?;
     if seed {
         seed::demo(&state).await?;
+        if scale > 0 {
+            seed::scale(&state, scale.div_ceil(100), scale).await?;
+        }
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("Token Console listening on http://{}", listener.local_addr()?);

@@ -106,3 +106,98 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Adds `users` synthetic members to the demo workspace Acme and `tokens` tokens spread over
+/// them (a fixed pseudo-random mix of ages, lifetimes, use and disabled ones, the same every
+/// time), for benchmarks. Their passwords cannot sign in.
+pub async fn scale(state: &AppState, users: usize, tokens: usize) -> anyhow::Result<()> {
+    use sqlx::Executor;
+    const DAY: i64 = 86_400_000;
+    let pool = &state.db.pool;
+    let seeded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = 'b-0000'")
+        .fetch_one(pool)
+        .await?;
+    if seeded > 0 {
+        return Ok(());
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = pool.begin().await?;
+    for chunk in (0..users).collect::<Vec<_>>().chunks(500) {
+        let users: Vec<String> = chunk
+            .iter()
+            .map(|i| format!("('b-{i:04}', 'user{i:04}@acme.test', 'User {i:04}', 'x', {now})"))
+            .collect();
+        tx.execute(
+            format!(
+                "INSERT INTO users (id, email, name, password_hash, created_at) VALUES {}",
+                users.join(",")
+            )
+            .as_str(),
+        )
+        .await?;
+        let members: Vec<String> = chunk
+            .iter()
+            .map(|i| format!("('ws-acme', 'b-{i:04}', 'member')"))
+            .collect();
+        tx.execute(
+            format!(
+                "INSERT INTO memberships (workspace_id, user_id, role) VALUES {}",
+                members.join(",")
+            )
+            .as_str(),
+        )
+        .await?;
+    }
+    // A fixed pseudo-random spread, so every run seeds the same data.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let names = [
+        "deploy",
+        "ci",
+        "backup",
+        "grafana",
+        "laptop",
+        "export",
+        "sync",
+        "terraform",
+    ];
+    for start in (0..tokens).step_by(500) {
+        let rows: Vec<String> = (start..(start + 500).min(tokens))
+            .map(|i| {
+                let r = next();
+                let created = now - (r % 365) as i64 * DAY - (r % 86_400_000) as i64;
+                let expires = created + (1 + (r >> 9) % 365) as i64 * DAY;
+                let used = if r % 10 < 3 { "NULL".to_owned() } else { (created + ((r >> 20) % 30) as i64 * DAY).min(now).to_string() };
+                let disabled = if r % 10 == 9 { (now - DAY).to_string() } else { "NULL".to_owned() };
+                format!(
+                    "('t{i:06}', 'ws-acme', 'b-{:04}', '{} {i}', {created}, {expires}, {used}, {disabled}, 'd{i:06}', '{:04}')",
+                    (r >> 32) as usize % users,
+                    names[(r >> 40) as usize % names.len()],
+                    i % 10_000
+                )
+            })
+            .collect();
+        tx.execute(
+            format!(
+                "INSERT INTO grants (id, workspace_id, user_id, name, created_at, expires_at, last_used_at, disabled_at,
+                 refresh_digest, refresh_hint) VALUES {}",
+                rows.join(",")
+            )
+            .as_str(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    if state.db.backend == db::Backend::Sqlite {
+        pool.execute("ANALYZE").await?;
+    } else {
+        pool.execute("ANALYZE grants").await?;
+    }
+    tracing::info!(users, tokens, "seeded synthetic tokens into Acme");
+    Ok(())
+}

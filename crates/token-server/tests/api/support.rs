@@ -106,6 +106,7 @@ impl TestApp {
             public_url: Some("http://issuer.test".into()),
             seed_demo: true,
             frame_ancestors: vec!["http://host.test".into()],
+            seed_scale_tokens: 0,
         };
         let state = AppState::new(config).await.expect("start the service");
         seed::demo(&state).await.expect("seed");
