@@ -184,6 +184,8 @@ pub struct Messages {
     pub filter_unused_90: &'static str,
     pub clear_filters: &'static str,
     pub page_size: &'static str,
+    /// The page-size choice that shows every row.
+    pub all_rows: &'static str,
     pub next_page: &'static str,
     pub previous_page: &'static str,
     pub range_of: fn(usize, usize, usize) -> String,

@@ -267,6 +267,14 @@ test('a long list is paged: the page is in the URL, and the selection survives p
   await expect(page.getByRole('rowheader')).toHaveCount(10);
   await expect(toolbar).toContainText('10 selected');
   await expect(page.getByRole('checkbox', { name: 'Select all tokens in view' })).toBeChecked();
+  // Every row on one page, if the reader asks; the choice survives a change of search.
+  await page.getByLabel('Search by name').fill('');
+  await page.getByRole('combobox', { name: 'Rows per page' }).selectOption('all');
+  await expect(page).toHaveURL(/per_page=all/);
+  await expect(page.getByRole('rowheader')).toHaveCount(61);
+  await page.getByLabel('Search by name').fill('paged');
+  await expect(page.getByRole('rowheader')).toHaveCount(60);
+  await expect(page).toHaveURL(/per_page=all/);
 });
 
 test.describe('in Simplified Chinese', () => {

@@ -141,6 +141,7 @@ pub static MESSAGES: Messages = Messages {
     filter_unused_90: "Unused for 90 days",
     clear_filters: "Clear filters",
     page_size: "Rows per page",
+    all_rows: "All",
     previous_page: "Previous page",
     range_of: |from, to, total| format!("{from}–{to} of {total}"),
     next_page: "Next page",

@@ -141,6 +141,7 @@ pub static MESSAGES: Messages = Messages {
     filter_unused_90: "90 天未使用",
     clear_filters: "清除筛选",
     page_size: "每页行数",
+    all_rows: "全部",
     previous_page: "上一页",
     range_of: |from, to, total| format!("第 {from}–{to} 个，共 {total} 个"),
     next_page: "下一页",

@@ -28,10 +28,25 @@ use crate::state::toasts::use_toasts;
 use crate::view::{apply, selected_with_status, status_now, toggle_sort};
 
 /// The URL keys of the page's view.
-const VIEW_KEYS: [&str; 5] = ["status", "q", "sort", "dir", "page"];
+const VIEW_KEYS: [&str; 6] = ["status", "q", "sort", "dir", "page", "per_page"];
 /// Rows on one page: a browser lays out a few hundred table rows in a frame, not thousands
 /// (1,300 rows cost 50 to 500 ms of layout per change, measured).
 const PAGE_SIZE: usize = 50;
+/// The page sizes a user may pick (`per_page` in the URL); 0 is every row on one page.
+const PAGE_SIZES: [usize; 4] = [PAGE_SIZE, 100, 500, 0];
+
+/// The page size a `per_page` value asks for: one of `PAGE_SIZES`, else the default.
+fn page_size_of(value: Option<&str>) -> usize {
+    match value {
+        Some("all") => usize::MAX,
+        Some(n) => n
+            .parse()
+            .ok()
+            .filter(|n| *n != 0 && PAGE_SIZES.contains(n))
+            .unwrap_or(PAGE_SIZE),
+        None => PAGE_SIZE,
+    }
+}
 
 /// An action waiting for the user's confirmation.
 #[derive(Clone, Debug, PartialEq)]
@@ -96,11 +111,7 @@ pub fn UsersPage() -> impl IntoView {
             TokenPageQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap_or_default()
         })
     });
-    let set_page_view = Callback::new(move |(next, page): (TokenPageQuery, usize)| {
-        let mut pairs = next.to_pairs();
-        if page > 1 {
-            pairs.push(("page", page.to_string()));
-        }
+    let write_query = Callback::new(move |pairs: Vec<(&'static str, String)>| {
         let query: Vec<String> = pairs
             .into_iter()
             .filter(|(k, _)| VIEW_KEYS.contains(k))
@@ -122,6 +133,17 @@ pub fn UsersPage() -> impl IntoView {
                 ..Default::default()
             },
         );
+    });
+    let set_page_view = Callback::new(move |(next, page): (TokenPageQuery, usize)| {
+        let mut pairs = next.to_pairs();
+        if page > 1 {
+            pairs.push(("page", page.to_string()));
+        }
+        // The page size is the reader's, and survives every change of view.
+        if let Some(per_page) = query_map.with_untracked(|q| q.get("per_page")) {
+            pairs.push(("per_page", per_page));
+        }
+        write_query.run(pairs);
     });
     // A new view starts at its first page.
     let set_view = Callback::new(move |next: TokenPageQuery| set_page_view.run((next, 1)));
@@ -152,7 +174,8 @@ pub fn UsersPage() -> impl IntoView {
         let query = view.get();
         tokens.with(|all| apply(all, &query, Utc::now()))
     });
-    let page_count = move || matching.with(|m| m.len().div_ceil(PAGE_SIZE)).max(1);
+    let page_size = Memo::new(move |_| query_map.with(|q| page_size_of(q.get("per_page").as_deref())));
+    let page_count = move || matching.with(|m| m.len().div_ceil(page_size.get())).max(1);
     let page = Memo::new(move |_| {
         let asked = query_map
             .with(|q| q.get("page").and_then(|p| p.parse::<usize>().ok()))
@@ -160,18 +183,21 @@ pub fn UsersPage() -> impl IntoView {
         asked.clamp(1, page_count())
     });
     let rows = Memo::new(move |_| {
-        let start = (page.get() - 1) * PAGE_SIZE;
+        let size = page_size.get();
+        let start = (page.get() - 1).saturating_mul(size);
         matching.with(|m| {
             tokens.with(|all| {
                 m.iter()
                     .skip(start)
-                    .take(PAGE_SIZE)
+                    .take(size)
                     .map(|&i| all[i].clone())
                     .collect::<Vec<_>>()
             })
         })
     });
     let go_to_page = move |p: usize| set_page_view.run((view.get_untracked(), p));
+    // The pager (and the page-size choice) shows once there is more than the smallest page.
+    let more_than_a_page = move || matching.with(Vec::len) > PAGE_SIZE;
     // Named: a `>=` written inside view! would end the tag.
     let on_last_page = move || page.get() >= page_count();
     let selection = RwSignal::new(Selection::default());
@@ -388,15 +414,43 @@ pub fn UsersPage() -> impl IntoView {
             >
                 {filters}
                 <Show when=move || !matching.with(Vec::is_empty) fallback=move || view! { <p class="empty">{move || i18n.t().no_match}</p> }>
-                    <Show when=move || page_count() != 1>
+                    <Show when=more_than_a_page>
                         <div class="pager">
                             <span>
                                 {move || {
                                     let total = matching.with(Vec::len);
-                                    let from = (page.get() - 1) * PAGE_SIZE + 1;
-                                    (i18n.t().range_of)(from, (from + PAGE_SIZE - 1).min(total), total)
+                                    let size = page_size.get();
+                                    let from = (page.get() - 1).saturating_mul(size) + 1;
+                                    (i18n.t().range_of)(from, from.saturating_add(size - 1).min(total), total)
                                 }}
                             </span>
+                            <label class="field-inline">
+                                <span>{move || i18n.t().page_size}</span>
+                                <select
+                                    prop:value=move || query_map.with(|q| q.get("per_page")).unwrap_or_else(|| PAGE_SIZE.to_string())
+                                    on:change:target=move |ev| {
+                                        let value = ev.target().value();
+                                        let mut pairs = view.get_untracked().to_pairs();
+                                        if value != PAGE_SIZE.to_string() {
+                                            pairs.push(("per_page", value));
+                                        }
+                                        write_query.run(pairs);
+                                    }
+                                >
+                                    {PAGE_SIZES
+                                        .iter()
+                                        .map(|&n| {
+                                            let value = if n == 0 { "all".to_owned() } else { n.to_string() };
+                                            let label = value.clone();
+                                            view! {
+                                                <option value=value>
+                                                    {move || if n == 0 { i18n.t().all_rows.to_owned() } else { label.clone() }}
+                                                </option>
+                                            }
+                                        })
+                                        .collect::<Vec<_>>()}
+                                </select>
+                            </label>
                             <button type="button" class="button" disabled=move || page.get() == 1 on:click=move |_| go_to_page(page.get_untracked() - 1)>
                                 {move || i18n.t().previous_page}
                             </button>
@@ -460,5 +514,21 @@ pub fn UsersPage() -> impl IntoView {
                 }
             })
         />
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{page_size_of, PAGE_SIZE};
+
+    #[test]
+    fn only_the_offered_page_sizes_are_taken_from_the_url() {
+        assert_eq!(page_size_of(None), PAGE_SIZE);
+        assert_eq!(page_size_of(Some("100")), 100);
+        assert_eq!(page_size_of(Some("500")), 500);
+        assert_eq!(page_size_of(Some("all")), usize::MAX);
+        for odd in ["0", "7", "-1", "lots", "", "100000"] {
+            assert_eq!(page_size_of(Some(odd)), PAGE_SIZE, "{odd}");
+        }
     }
 }
