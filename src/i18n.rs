@@ -153,6 +153,8 @@ pub struct Messages {
     pub deleted_toast: fn(&str) -> String,
 
     pub toolbar_label: &'static str,
+    /// The toolbar's place while nothing is selected.
+    pub bulk_hint: &'static str,
     pub n_selected: fn(usize) -> String,
     pub bulk_disable: fn(usize, usize) -> String,
     pub bulk_disable_note: fn(usize) -> String,

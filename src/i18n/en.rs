@@ -110,6 +110,7 @@ pub static MESSAGES: Messages = Messages {
     deleted_toast: |name| format!("Token “{name}” deleted."),
 
     toolbar_label: "Selected tokens",
+    bulk_hint: "Select tokens to disable or delete several at once.",
     n_selected: |n| format!("{n} selected"),
     bulk_disable: |n, of| if n == of { format!("Disable {n}") } else { format!("Disable {n} of {of} selected") },
     bulk_disable_note: |n| if n == 1 { "1 is already disabled or expired".to_owned() } else { format!("{n} are already disabled or expired") },

@@ -110,6 +110,7 @@ pub static MESSAGES: Messages = Messages {
     deleted_toast: |name| format!("已删除令牌“{name}”。"),
 
     toolbar_label: "已选令牌",
+    bulk_hint: "选择令牌，即可一次停用或删除多个。",
     n_selected: |n| format!("已选 {n} 个"),
     bulk_disable: |n, of| if n == of { format!("停用 {n} 个") } else { format!("停用所选 {of} 个中的 {n} 个") },
     bulk_disable_note: |n| format!("{n} 个已停用或已过期"),

@@ -390,15 +390,13 @@ pub fn UsersPage() -> impl IntoView {
 
     let content = move || {
         view! {
-            <Show when=move || selected_count.get() != 0>
-                <BulkToolbar
-                    selected=selected_count
-                    disableable
-                    on_disable=Callback::new(move |_| bulk(BatchAction::Disable))
-                    on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
-                    on_clear=Callback::new(move |_| selection.update(Selection::clear))
-                />
-            </Show>
+            <BulkToolbar
+                selected=selected_count
+                disableable
+                on_disable=Callback::new(move |_| bulk(BatchAction::Disable))
+                on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
+                on_clear=Callback::new(move |_| selection.update(Selection::clear))
+            />
             <Show
                 when=move || !tokens.with(Vec::is_empty)
                 fallback=move || {

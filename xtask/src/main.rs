@@ -198,10 +198,15 @@ fn bench() -> sh::Result {
             .dir(&root.join("end2end"))
             .run_captured()
     });
+    let table = load.as_ref().map_err(Clone::clone).and_then(|_| {
+        cmd("node", &["bench/table-vs-vanilla.mjs", "http://127.0.0.1:18282"])
+            .dir(&root.join("end2end"))
+            .run_captured()
+    });
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&data);
-    let (users, load) = (users?, load?);
+    let (users, load, table) = (users?, load?, table?);
     let pg = postgres::TempCluster::start()?;
     let admin = cmd("cargo", &["bench", "-p", "token-server", "--bench", "admin_list"])
         .dir(&root)
@@ -212,6 +217,7 @@ fn bench() -> sh::Result {
         "# Benchmarks\n\nWritten by `cargo xtask bench` on {}.\n\n{}\n## The release bundle\n\n```text\n{bundle}```\n\n\
          ## The Users page with 2,000 tokens (event to next frame, Chromium)\n\n```text\n{users}```\n\n\
          ## Opening the pages (navigation to first contentful paint and to the token table)\n\n```text\n{load}```\n\n\
+         ## The token table against vanilla JavaScript (10,000 tokens on one page)\n\n```text\n{table}```\n\n\
          ## The admin list on 100,000 tokens across 1,000 users, and bulk disable\n\n```text\n{}\n```\n",
         cmd("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).output().unwrap_or_default().trim(),
         machine(),

@@ -498,33 +498,31 @@ pub fn TokensTab(
         {counts}
         <LeakCheck on_disable=Callback::new(move |t| pending.set(Some(Pending::One(BatchAction::Disable, t)))) />
         {filters}
-        <Show when=move || selected_count.get() != 0>
-            <BulkToolbar
-                selected=selected_count
-                disableable
-                on_disable=Callback::new(move |_| bulk(BatchAction::Disable))
-                on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
-                on_clear=Callback::new(move |_| {
-                    all_matching.set(false);
-                    selection.update(Selection::clear);
-                })
-            />
-            <Show when=move || page_full() && more_than_page()>
-                <p class="select-all-matching">
-                    {move || {
-                        if all_matching.get() {
-                            view! { <span>{move || (i18n.t().all_matching_selected)(total.get().map_or(0, |(n, _)| n))}</span> }.into_any()
-                        } else {
-                            view! {
-                                <button type="button" class="button button-quiet" on:click=move |_| all_matching.set(true)>
-                                    {move || (i18n.t().select_all_matching)(total.get().map_or(0, |(n, _)| n))}
-                                </button>
-                            }
-                            .into_any()
+        <BulkToolbar
+            selected=selected_count
+            disableable
+            on_disable=Callback::new(move |_| bulk(BatchAction::Disable))
+            on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
+            on_clear=Callback::new(move |_| {
+                all_matching.set(false);
+                selection.update(Selection::clear);
+            })
+        />
+        <Show when=move || page_full() && more_than_page()>
+            <p class="select-all-matching">
+                {move || {
+                    if all_matching.get() {
+                        view! { <span>{move || (i18n.t().all_matching_selected)(total.get().map_or(0, |(n, _)| n))}</span> }.into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="button button-quiet" on:click=move |_| all_matching.set(true)>
+                                {move || (i18n.t().select_all_matching)(total.get().map_or(0, |(n, _)| n))}
+                            </button>
                         }
-                    }}
-                </p>
-            </Show>
+                        .into_any()
+                    }
+                }}
+            </p>
         </Show>
         {pager}
         {table}

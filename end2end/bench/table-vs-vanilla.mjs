@@ -1,0 +1,163 @@
+// The Users page's token table against the same table in plain JavaScript (vanilla-table.js),
+// with 10,000 tokens shown at once (`?per_page=all`). Each operation is a real, trusted input
+// (page.mouse.click, or typing) timed from the event's timestamp to the next paint
+// (requestAnimationFrame, then a MessageChannel task: the js-framework-benchmark way), and
+// cross-checked with the Event Timing API's duration. A fresh browser context per run, warm-up
+// runs first, the two pages alternating. Prints medians, spreads and ratios; asserts nothing.
+// Usage: node bench/table-vs-vanilla.mjs http://127.0.0.1:PORT   (a server seeded with --seed-demo)
+import { chromium } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+
+const base = process.argv[2] ?? 'http://127.0.0.1:18282';
+const TOKENS = Number(process.env.TOKENS ?? 10_000);
+const RUNS = Number(process.env.RUNS ?? 15);
+const WARMUP = 2;
+const here = new URL('.', import.meta.url);
+const files = {
+  '/bench/vanilla': ['text/html', await readFile(new URL('vanilla-table.html', here))],
+  '/bench/vanilla-table.js': ['text/javascript', await readFile(new URL('vanilla-table.js', here))],
+  '/bench/main.css': ['text/css', await readFile(new URL('../../style/main.css', here))],
+};
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--enable-precise-memory-info', '--js-flags=--expose-gc'],
+});
+
+// Cy gets TOKENS tokens through the API.
+{
+  const context = await browser.newContext();
+  const me = await (await context.request.post(`${base}/api/session`, { data: { email: 'cy@acme.test', password: 'demo-password' } })).json();
+  const have = (await (await context.request.get(`${base}/api/workspaces/ws-acme/tokens`)).json()).tokens.length;
+  for (let i = have; i < TOKENS; i += 1) {
+    await context.request.post(`${base}/api/workspaces/ws-acme/tokens`, {
+      data: { name: `bench token ${String(i).padStart(5, '0')}`, lifetime_days: 1 + (i % 365) },
+      headers: { 'x-csrf-token': me.csrf_token },
+    });
+  }
+  await context.close();
+}
+
+/** In the page: every trusted click or input is timed to the next paint, and Event Timing kept. */
+function instrument() {
+  window.__timings = [];
+  window.__events = [];
+  const time = (ev) => {
+    if (!ev.isTrusted) return;
+    const t0 = ev.timeStamp;
+    requestAnimationFrame(() => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => window.__timings.push(performance.now() - t0);
+      channel.port2.postMessage(0);
+    });
+  };
+  addEventListener('click', time, true);
+  addEventListener('input', time, true);
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.name === 'click' || e.name === 'input') window.__events.push(e.duration);
+  }).observe({ type: 'event', durationThreshold: 16, buffered: true });
+  addEventListener('TrunkApplicationStarted', (e) => { window.__wasm = e.detail.wasm; });
+}
+
+async function open(kind) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.request.post(`${base}/api/session`, { data: { email: 'cy@acme.test', password: 'demo-password' } });
+  await context.route(`${base}/bench/**`, (route) => {
+    const file = files[new URL(route.request().url()).pathname];
+    return file ? route.fulfill({ contentType: file[0], body: file[1] }) : route.fallback();
+  });
+  const page = await context.newPage();
+  await page.addInitScript(instrument);
+  await page.goto(kind === 'vanilla' ? `${base}/bench/vanilla` : `${base}/tokens?per_page=all`);
+  await page.locator('table.tokens tbody tr').nth(TOKENS - 1).waitFor({ state: 'attached', timeout: 120_000 });
+  return { context, page, cdp: await context.newCDPSession(page) };
+}
+
+/** Does `act`, waits for its timing, returns [to paint, Event Timing duration or NaN]. */
+async function timed(page, act) {
+  await page.evaluate(() => { window.__timings = []; window.__events = []; });
+  await act();
+  await page.waitForFunction(() => window.__timings.length > 0, null, { timeout: 60_000 });
+  await page.waitForTimeout(50); // let the observer deliver the entry
+  return page.evaluate(() => [window.__timings.at(-1), window.__events.at(-1) ?? NaN]);
+}
+
+async function clickAt(page, locator, modifiers = []) {
+  await locator.scrollIntoViewIfNeeded();
+  const box = await locator.boundingBox();
+  for (const m of modifiers) await page.keyboard.down(m);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  for (const m of modifiers) await page.keyboard.up(m);
+}
+
+async function memory(page, cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  const wasm = await page.evaluate(() => window.__wasm?.memory?.buffer.byteLength ?? 0);
+  return usedSize + wasm;
+}
+
+/** One run of every operation on one page. */
+async function run(kind) {
+  const { context, page, cdp } = await open(kind);
+  const box = (i) => page.locator('table.tokens tbody tr').nth(i).locator('input[type=checkbox]');
+  const header = page.locator('table.tokens thead input[type=checkbox]');
+  const search = page.getByRole('searchbox');
+  const r = {};
+  // Rendering all rows is timed as clearing a search that matched none; removing them, as
+  // typing it.
+  r['remove all rows (search matching none)'] = await timed(page, () => search.fill('no such token'));
+  r[`render ${TOKENS} rows (clear that search)`] = await timed(page, () => search.fill(''));
+  r['select all'] = await timed(page, () => clickAt(page, header));
+  r['clear'] = await timed(page, () => clickAt(page, header));
+  await clickAt(page, box(10));
+  r['shift-click a range of 1,000'] = await timed(page, () => clickAt(page, box(Math.min(1009, TOKENS - 1)), ['Shift']));
+  await clickAt(page, header); // all selected
+  await clickAt(page, header); // none
+  r['toggle one row'] = await timed(page, () => clickAt(page, box(20)));
+  await clickAt(page, box(20));
+  await page.evaluate(() => scrollTo(0, 0));
+  r['sort by name'] = await timed(page, () => clickAt(page, page.locator('th button.sort-button').first()));
+  r['filter by a search string'] = await timed(page, () => search.fill('token 01'));
+  await search.fill('');
+  await page.locator('table.tokens tbody tr').nth(TOKENS - 1).waitFor({ state: 'attached' });
+  // Memory: five cycles of removing and rendering every row.
+  const before = await memory(page, cdp);
+  for (let i = 0; i < 5; i += 1) {
+    await search.fill('no such token');
+    await page.locator('table.tokens tbody tr').first().waitFor({ state: 'detached' }).catch(() => {});
+    await search.fill('');
+    await page.locator('table.tokens tbody tr').nth(TOKENS - 1).waitFor({ state: 'attached' });
+  }
+  const after = await memory(page, cdp);
+  r['memory growth after 5 render/remove cycles (%)'] = [((after - before) / before) * 100, NaN];
+  await context.close();
+  return r;
+}
+
+const results = { leptos: [], vanilla: [] };
+for (let i = 0; i < WARMUP + RUNS; i += 1) {
+  for (const kind of i % 2 ? ['vanilla', 'leptos'] : ['leptos', 'vanilla']) {
+    const r = await run(kind);
+    if (i >= WARMUP) results[kind].push(r);
+  }
+}
+
+const median = (v) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const pct = (v, p) => { const s = [...v].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)]; };
+const f = (v) => (Number.isNaN(v) ? '-' : v.toFixed(1)).padStart(7);
+console.log(`${TOKENS} tokens, ${RUNS} runs per page after ${WARMUP} warm-up runs, alternating; ms from the trusted event to the next paint`);
+console.log(`${'operation'.padEnd(46)} ${'app p50'.padStart(7)} ${'p10-p90'.padStart(15)} ${'js p50'.padStart(7)} ${'p10-p90'.padStart(15)} ${'ratio'.padStart(6)} ${'ET app'.padStart(7)} ${'ET js'.padStart(7)}`);
+for (const op of Object.keys(results.leptos[0])) {
+  const a = results.leptos.map((r) => r[op][0]);
+  const v = results.vanilla.map((r) => r[op][0]);
+  const ea = results.leptos.map((r) => r[op][1]).filter((x) => !Number.isNaN(x));
+  const ev = results.vanilla.map((r) => r[op][1]).filter((x) => !Number.isNaN(x));
+  const spread = (x) => `${pct(x, 0.1).toFixed(1)}-${pct(x, 0.9).toFixed(1)}`.padStart(15);
+  const ratio = op.includes('%') ? '-' : (median(a) / median(v)).toFixed(2);
+  console.log(`${op.padEnd(46)} ${f(median(a))} ${spread(a)} ${f(median(v))} ${spread(v)} ${ratio.padStart(6)} ${f(ea.length ? median(ea) : NaN)} ${f(ev.length ? median(ev) : NaN)}`);
+}
+console.log('ratio: app median / vanilla median. ET: Event Timing duration (to the next paint, 8 ms granularity), median of the runs that reported one (>= 16 ms).');
+await browser.close();
