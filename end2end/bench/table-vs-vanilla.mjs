@@ -78,6 +78,8 @@ async function open(kind) {
 
 /** Does `act`, waits for its timing, returns [to paint, Event Timing duration or NaN]. */
 async function timed(page, act) {
+  // Let the previous operation's rendering finish first: two frames after it.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await page.evaluate(() => { window.__timings = []; window.__events = []; });
   await act();
   await page.waitForFunction(() => window.__timings.length > 0, null, { timeout: 60_000 });

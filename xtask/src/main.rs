@@ -17,8 +17,10 @@ commands:
   test         formatting, clippy, unit, wasm-in-Chromium, server (SQLite and PostgreSQL) and end2end tests
   setup        install the tools the two commands above need, and nothing else
   bundle-size  print the size of the release bundle in dist/ (raw, gzip and brotli)
-  bench        time the Users page with 2,000 tokens in Chromium, and the admin list on 100,000
-               tokens (prints figures; never part of test)";
+  bench        every benchmark: the pages in Chromium (against a vanilla-JS table), the admin
+               list on 100,000 tokens, bulk disable, the token endpoint under wrk; writes
+               BENCHMARKS.md (prints figures; never part of test)
+  load-test    only the token endpoint under wrk (part of bench)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
         Some("run") => run(),
         Some("test") => test(),
         Some("setup") => setup::all(&root()),
+        Some("load-test") => setup::for_bench(&root()).and_then(|_| load_test(&root()).map(|_| ())),
         Some("bundle-size") => bundle_size(&root()).and_then(|(_, brotli)| check_bundle(brotli)),
         Some("bench") => bench(),
         _ => {
@@ -157,7 +160,7 @@ fn test() -> sh::Result {
 /// write them with the machine and the date to BENCHMARKS.md.
 fn bench() -> sh::Result {
     let root = root();
-    setup::all(&root)?;
+    setup::for_bench(&root)?;
     build_spa(&root)?;
     let (bundle, _) = bundle_size(&root)?;
     cmd("cargo", &["build", "--release", "-p", "token-server"])
@@ -213,12 +216,14 @@ fn bench() -> sh::Result {
         .env("TEST_POSTGRES_URL", &pg.url())
         .run_captured()?;
     drop(pg);
+    let under_load = load_test(&root)?;
     let report = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench` on {}.\n\n{}\n## The release bundle\n\n```text\n{bundle}```\n\n\
          ## The Users page with 2,000 tokens (event to next frame, Chromium)\n\n```text\n{users}```\n\n\
          ## Opening the pages (navigation to first contentful paint and to the token table)\n\n```text\n{load}```\n\n\
          ## The token table against vanilla JavaScript (10,000 tokens on one page)\n\n```text\n{table}```\n\n\
-         ## The admin list on 100,000 tokens across 1,000 users, and bulk disable\n\n```text\n{}\n```\n",
+         ## The admin list on 100,000 tokens across 1,000 users, and bulk disable\n\n```text\n{}\n```\n\n\
+         ## The token endpoint under load (wrk, 64 connections, server and wrk on separate cores)\n\n```text\n{under_load}```\n",
         cmd("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).output().unwrap_or_default().trim(),
         machine(),
         admin.trim()
@@ -226,6 +231,120 @@ fn bench() -> sh::Result {
     std::fs::write(root.join("BENCHMARKS.md"), report).map_err(|e| format!("BENCHMARKS.md: {e}"))?;
     println!("wrote BENCHMARKS.md");
     Ok(())
+}
+
+/// The refresh grant under load against a handler that only signs, on SQLite and PostgreSQL:
+/// the service pinned to core 0, wrk to core 1, on loopback, bounded by time and by the number
+/// of pre-generated refresh tokens.
+fn load_test(root: &Path) -> Result<String, String> {
+    cmd(
+        "cargo",
+        &["build", "--release", "-p", "token-server", "--example", "load_server"],
+    )
+    .dir(root)
+    .run()?;
+    let data = std::env::temp_dir().join("token-console-load");
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).map_err(|e| e.to_string())?;
+    let tokens = data.join("tokens.txt");
+    let pg = postgres::TempCluster::start()?;
+    let mut report = format!(
+        "{:<11} {:<28} {:>10} {:>9} {:>9} {:>9}\n",
+        "database", "handler", "req/s", "p50", "p99", "errors"
+    );
+    for (label, url) in [
+        ("SQLite", format!("sqlite://{}/load.db", data.display())),
+        ("PostgreSQL", pg.url()),
+    ] {
+        let mut server = std::process::Command::new("taskset")
+            .args(["-c", "0"])
+            .arg(root.join("target/release/examples/load_server"))
+            .args([
+                "--listen",
+                "127.0.0.1:18383",
+                "--database-url",
+                &url,
+                "--tokens",
+                "60000",
+            ])
+            .arg("--tokens-file")
+            .arg(&tokens)
+            .spawn()
+            .map_err(|e| format!("load_server: {e}"))?;
+        let ready = (0..240).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            std::net::TcpStream::connect("127.0.0.1:18383").is_ok()
+        });
+        let mut rows = Vec::new();
+        for (handler, script) in [("sign only (reference)", "sign.lua"), ("refresh grant", "refresh.lua")] {
+            if !ready {
+                break;
+            }
+            let out = cmd(
+                "taskset",
+                &[
+                    "-c",
+                    "1",
+                    "wrk",
+                    "-t1",
+                    "-c64",
+                    "-d10s",
+                    "--latency",
+                    "-s",
+                    script,
+                    "http://127.0.0.1:18383",
+                ],
+            )
+            .dir(&root.join("end2end/bench"))
+            .env("TOKENS_FILE", &tokens.display().to_string())
+            .run_captured();
+            rows.push((handler, out));
+        }
+        let _ = server.kill();
+        let _ = server.wait();
+        if !ready {
+            return Err(format!("load_server on {label} did not start"));
+        }
+        let mut sign_rate = None;
+        for (handler, out) in rows {
+            let out = out?;
+            let (rate, p50, p99, errors) = wrk_figures(&out);
+            let share = match sign_rate {
+                Some(s) if s > 0.0 => format!(" ({:.0}% of sign only)", rate / s * 100.0),
+                _ => String::new(),
+            };
+            sign_rate.get_or_insert(rate);
+            report.push_str(&format!(
+                "{label:<11} {handler:<28} {rate:>10.0} {p50:>9} {p99:>9} {errors:>9}{share}\n"
+            ));
+        }
+        let _ = std::fs::remove_file(&tokens);
+    }
+    drop(pg);
+    let _ = std::fs::remove_dir_all(&data);
+    report.push_str("wrk -t1 -c64 -d10s; the refresh run stops early when its 60,000 one-use tokens run out.\n");
+    print!("{report}");
+    Ok(report)
+}
+
+/// Requests per second, p50, p99 and the non-2xx count from wrk's `--latency` output.
+fn wrk_figures(out: &str) -> (f64, String, String, String) {
+    let find = |prefix: &str| {
+        out.lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().last())
+            .unwrap_or("-")
+            .to_owned()
+    };
+    let rate = find("Requests/sec:").parse().unwrap_or(0.0);
+    let errors = out
+        .lines()
+        .find(|l| l.contains("Non-2xx"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap_or("0")
+        .to_owned();
+    (rate, find("50%"), find("99%"), errors)
 }
 
 /// What the figures were measured on.

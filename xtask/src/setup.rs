@@ -22,6 +22,15 @@ pub fn for_run(root: &Path) -> Result {
     npm_packages(root)
 }
 
+/// What `bench` needs besides: wrk, the load generator.
+pub fn for_bench(root: &Path) -> Result {
+    all(root)?;
+    if Path::new("/usr/bin/wrk").exists() {
+        return Ok(());
+    }
+    apt_install(&["wrk"])
+}
+
 /// What `test` needs besides: Chromium and its driver, PostgreSQL, a CJK font.
 pub fn all(root: &Path) -> Result {
     for_run(root)?;

@@ -1,0 +1,101 @@
+//! The token service set up for a load test of the refresh grant: the whole app, plus
+//! `POST /bench/sign`, a handler that only signs an access token of the same shape and answers
+//! the same JSON as the token endpoint (the reference: what the hardware can do without the
+//! database). It first creates `--tokens` grants for Ben in Acme and writes their refresh tokens,
+//! one per line, to `--tokens-file`, each to be used once (they rotate). Loopback only.
+//!
+//! cargo run --release -p token-server --example load_server -- \
+//!     --listen 127.0.0.1:18383 --database-url sqlite:///tmp/load.db --tokens 50000 --tokens-file /tmp/tokens.txt
+
+use std::net::SocketAddr;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Json, Router};
+use token_api::oauth::TokenResponse;
+use token_api::tokens::ACCESS_TOKEN_TTL_SECS;
+use token_server::config::Config;
+use token_server::{app, secrets, seed, AppState};
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// The same work as a refresh minus the database: sign a JWT, make a new refresh token.
+async fn sign_only(State(state): State<AppState>) -> impl IntoResponse {
+    let access_token = state.issue_access_token("u-ben", "ws-acme", "tcc_acme", "bench-grant");
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: ACCESS_TOKEN_TTL_SECS,
+            refresh_token: secrets::new_refresh_token(),
+        }),
+    )
+}
+
+/// `count` grants for Ben in Acme, inserted directly; returns their refresh tokens.
+async fn grants(state: &AppState, count: usize) -> anyhow::Result<Vec<String>> {
+    let ben: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'ben@acme.test'")
+        .fetch_one(&state.db.pool)
+        .await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let expires = now + 30 * 86_400_000;
+    let mut tokens = Vec::with_capacity(count);
+    let mut tx = state.db.pool.begin().await?;
+    for start in (0..count).step_by(500) {
+        let mut rows = Vec::new();
+        for i in start..(start + 500).min(count) {
+            let refresh = secrets::new_refresh_token();
+            rows.push(format!(
+                "('load-{i:06}', 'ws-acme', '{ben}', 'load {i}', {now}, {expires}, '{}', '{}')",
+                secrets::digest(&refresh),
+                token_api::token_format::hint(&refresh)
+            ));
+            tokens.push(refresh);
+        }
+        sqlx::query(&format!(
+            "INSERT INTO grants (id, workspace_id, user_id, name, created_at, expires_at, refresh_digest, refresh_hint) VALUES {}",
+            rows.join(",")
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(tokens)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let listen: SocketAddr = arg("--listen").unwrap_or_else(|| "127.0.0.1:18383".into()).parse()?;
+    anyhow::ensure!(listen.ip().is_loopback(), "a load test listens on loopback only");
+    let count: usize = arg("--tokens").unwrap_or_else(|| "50000".into()).parse()?;
+    let file = arg("--tokens-file").unwrap_or_else(|| "tokens.txt".into());
+    let dir = std::env::temp_dir().join(format!("token-console-load-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("dist"))?;
+    let config = Config {
+        listen,
+        database_url: arg("--database-url").unwrap_or_else(|| format!("sqlite://{}/load.db", dir.display())),
+        dist: dir.join("dist"),
+        public_url: None,
+        seed_demo: true,
+        frame_ancestors: vec![],
+        seed_scale_tokens: 0,
+    };
+    let state = AppState::new(config).await?;
+    seed::demo(&state).await?;
+    let tokens = grants(&state, count).await?;
+    std::fs::write(&file, tokens.join("\n") + "\n")?;
+    let router: Router =
+        app(state.clone()).merge(Router::new().route("/bench/sign", post(sign_only)).with_state(state));
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    println!("listening on http://{listen} with {count} refresh tokens in {file}");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await?;
+    Ok(())
+}
