@@ -7,6 +7,7 @@ pub mod error_panel;
 pub mod generate_dialog;
 pub mod language_switcher;
 pub mod modal;
+pub mod page_size_select;
 pub mod row_menu;
 pub mod toast_region;
 pub mod token_table;

@@ -17,6 +17,7 @@ use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::copy_field::CopyField;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::generate_dialog::GenerateDialog;
+use crate::components::page_size_select::PageSizeSelect;
 use crate::components::token_table::{access_tokens_end, RowActions, TableSkeleton, TokenTable};
 use crate::embed::events::{use_events, EventKind};
 use crate::format;
@@ -33,17 +34,17 @@ const VIEW_KEYS: [&str; 6] = ["status", "q", "sort", "dir", "page", "per_page"];
 /// (1,300 rows cost 50 to 500 ms of layout per change, measured).
 const PAGE_SIZE: usize = 50;
 /// The page sizes a user may pick (`per_page` in the URL); 0 is every row on one page.
-const PAGE_SIZES: [usize; 4] = [PAGE_SIZE, 100, 500, 0];
+const PAGE_SIZES: [u32; 4] = [50, 100, 500, 0];
 
 /// The page size a `per_page` value asks for: one of `PAGE_SIZES`, else the default.
 fn page_size_of(value: Option<&str>) -> usize {
     match value {
         Some("all") => usize::MAX,
         Some(n) => n
-            .parse()
+            .parse::<u32>()
             .ok()
             .filter(|n| *n != 0 && PAGE_SIZES.contains(n))
-            .unwrap_or(PAGE_SIZE),
+            .map_or(PAGE_SIZE, |n| n as usize),
         None => PAGE_SIZE,
     }
 }
@@ -422,33 +423,17 @@ pub fn UsersPage() -> impl IntoView {
                                     (i18n.t().range_of)(from, from.saturating_add(size - 1).min(total), total)
                                 }}
                             </span>
-                            <label class="field-inline">
-                                <span>{move || i18n.t().page_size}</span>
-                                <select
-                                    prop:value=move || query_map.with(|q| q.get("per_page")).unwrap_or_else(|| PAGE_SIZE.to_string())
-                                    on:change:target=move |ev| {
-                                        let value = ev.target().value();
-                                        let mut pairs = view.get_untracked().to_pairs();
-                                        if value != PAGE_SIZE.to_string() {
-                                            pairs.push(("per_page", value));
-                                        }
-                                        write_query.run(pairs);
+                            <PageSizeSelect
+                                sizes=&PAGE_SIZES
+                                value=Signal::derive(move || query_map.with(|q| q.get("per_page")).unwrap_or_else(|| PAGE_SIZE.to_string()))
+                                on_change=Callback::new(move |value: String| {
+                                    let mut pairs = view.get_untracked().to_pairs();
+                                    if value != PAGE_SIZE.to_string() {
+                                        pairs.push(("per_page", value));
                                     }
-                                >
-                                    {PAGE_SIZES
-                                        .iter()
-                                        .map(|&n| {
-                                            let value = if n == 0 { "all".to_owned() } else { n.to_string() };
-                                            let label = value.clone();
-                                            view! {
-                                                <option value=value>
-                                                    {move || if n == 0 { i18n.t().all_rows.to_owned() } else { label.clone() }}
-                                                </option>
-                                            }
-                                        })
-                                        .collect::<Vec<_>>()}
-                                </select>
-                            </label>
+                                    write_query.run(pairs);
+                                })
+                            />
                             <button type="button" class="button" disabled=move || page.get() == 1 on:click=move |_| go_to_page(page.get_untracked() - 1)>
                                 {move || i18n.t().previous_page}
                             </button>

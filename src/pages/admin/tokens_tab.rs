@@ -14,6 +14,7 @@ use crate::api;
 use crate::components::bulk_toolbar::BulkToolbar;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::error_panel::ErrorPanel;
+use crate::components::page_size_select::PageSizeSelect;
 use crate::components::token_table::{access_tokens_end, RowActions, TableSkeleton, TokenTable};
 use crate::embed::events::use_events;
 use crate::format;
@@ -448,15 +449,14 @@ pub fn TokensTab(
                 <a class="button button-quiet" href=move || api::admin::tokens_csv_url(&ws.get(), &query.get()) download="">
                     {move || i18n.t().export_csv}
                 </a>
-                <label class="field-inline">
-                    <span>{move || i18n.t().page_size}</span>
-                    <select prop:value=size.to_string() on:change:target=move |ev| {
+                <PageSizeSelect
+                    sizes=&PAGE_SIZES
+                    value=Signal::stored(size.to_string())
+                    on_change=Callback::new(move |value: String| {
                         let q = query.get_untracked();
-                        set_query(TokenPageQuery { limit: ev.target().value().parse().ok(), after: None, ..q });
-                    }>
-                        {PAGE_SIZES.iter().map(|&n| view! { <option value=n.to_string() selected=n == size>{n}</option> }).collect::<Vec<_>>()}
-                    </select>
-                </label>
+                        set_query(TokenPageQuery { limit: value.parse().ok(), after: None, ..q });
+                    })
+                />
                 <button type="button" class="button" disabled=on_first on:click=move |_| {
                     let q = query.get_untracked();
                     set_query(TokenPageQuery { after: None, ..q });
