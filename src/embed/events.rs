@@ -48,12 +48,7 @@ pub enum Sink {
 
 /// The validated `parent` origin of the iframe page: `scheme://host[:port]` and nothing more.
 pub fn parent_origin(value: &str) -> Option<String> {
-    let (scheme, rest) = value.split_once("://")?;
-    let host_ok = !rest.is_empty()
-        && rest
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    (matches!(scheme, "http" | "https") && host_ok).then(|| value.to_owned())
+    token_api::validate::bare_origin(value).map(str::to_owned)
 }
 
 /// The event sink, shared through context.

@@ -74,6 +74,18 @@ impl Invalid {
     }
 }
 
+/// `scheme://host[:port]` and nothing more (http or https, no path, query, wildcard or
+/// credentials): an origin a CSP source or a `postMessage` target may safely name. Used by the
+/// service for `--frame-ancestors` and by the page for the iframe's `?parent=`.
+pub fn bare_origin(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.split_once("://")?;
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    (matches!(scheme, "http" | "https") && host_ok).then_some(value)
+}
+
 /// Checks a token name and returns it trimmed, as it will be stored.
 pub fn token_name(raw: &str) -> Result<String, Invalid> {
     let name = raw.trim();

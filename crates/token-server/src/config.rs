@@ -58,18 +58,9 @@ impl Config {
 /// `scheme://host[:port]`, nothing more: a CSP source that cannot widen into a wildcard or a path.
 fn parse_origin(value: &str) -> Result<String, String> {
     let value = value.trim().trim_end_matches('/');
-    let (scheme, rest) = value
-        .split_once("://")
-        .ok_or_else(|| format!("`{value}` is not an origin such as https://app.example.com"))?;
-    let host_ok = !rest.is_empty()
-        && rest
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    if matches!(scheme, "http" | "https") && host_ok {
-        Ok(value.to_owned())
-    } else {
-        Err(format!("`{value}` is not an origin such as https://app.example.com"))
-    }
+    token_api::validate::bare_origin(value)
+        .map(str::to_owned)
+        .ok_or_else(|| format!("`{value}` is not an origin such as https://app.example.com"))
 }
 
 #[cfg(test)]
