@@ -271,10 +271,11 @@ fn load_test(root: &Path) -> Result<String, String> {
             .arg(&tokens)
             .spawn()
             .map_err(|e| format!("load_server: {e}"))?;
+        // Ready when it answers, and still ours: a stale server on the port would answer too.
         let ready = (0..240).any(|_| {
             std::thread::sleep(std::time::Duration::from_millis(500));
             std::net::TcpStream::connect("127.0.0.1:18383").is_ok()
-        });
+        }) && matches!(server.try_wait(), Ok(None));
         let mut rows = Vec::new();
         for (handler, script) in [("sign only (reference)", "sign.lua"), ("refresh grant", "refresh.lua")] {
             if !ready {

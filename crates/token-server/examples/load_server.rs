@@ -48,7 +48,7 @@ async fn grants(state: &AppState, count: usize) -> anyhow::Result<Vec<String>> {
     let now = chrono::Utc::now().timestamp_millis();
     let expires = now + 30 * 86_400_000;
     let mut tokens = Vec::with_capacity(count);
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     for start in (0..count).step_by(500) {
         let mut rows = Vec::new();
         for i in start..(start + 500).min(count) {

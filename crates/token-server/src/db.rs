@@ -12,10 +12,16 @@ pub enum Backend {
     Postgres,
 }
 
-/// The pool and its backend.
+/// The pools and their backend.
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// For reads.
     pub pool: AnyPool,
+    /// For every statement or transaction that writes. On SQLite it holds one connection, so
+    /// writers queue in the process, first come first served, instead of colliding on SQLite's
+    /// single write lock and sleeping in its busy handler (which took the refresh grant's p99 to
+    /// 140 ms at 64 connections); on PostgreSQL it is the same pool as `pool`.
+    pub writer: AnyPool,
     pub backend: Backend,
 }
 
@@ -37,11 +43,27 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         Backend::Postgres => url.to_owned(),
     };
     let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
-    let pool = AnyPoolOptions::new()
-        .max_connections(match backend {
+    let pool = pool_options(
+        backend,
+        match backend {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
-        })
+        },
+    )
+    .connect_with(options.clone())
+    .await?;
+    let writer = match backend {
+        Backend::Sqlite => pool_options(backend, 1).connect_with(options).await?,
+        Backend::Postgres => pool.clone(),
+    };
+    MIGRATIONS.run(&writer).await?;
+    Ok(Db { pool, writer, backend })
+}
+
+/// A pool of at most `max` connections; SQLite's get WAL, a busy timeout and foreign keys.
+fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
@@ -53,10 +75,6 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
                 Ok(())
             })
         })
-        .connect_with(options)
-        .await?;
-    MIGRATIONS.run(&pool).await?;
-    Ok(Db { pool, backend })
 }
 
 /// SQLite creates the file but not its folder; `mode=rwc` asks it to create the file.

@@ -25,16 +25,20 @@ use crate::jwt::{AccessClaims, Signer};
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: db::Db,
+    /// The refresh grant's batching writer.
+    pub rotator: store::refresh::Rotator,
     pub signer: Arc<Signer>,
     pub config: Arc<Config>,
 }
 
 impl AppState {
-    /// Connects to the database, migrates it and loads (or creates) the signing key.
+    /// Connects to the database, migrates it, loads (or creates) the signing key, and starts the
+    /// refresh grant's writer task (so it must run inside a Tokio runtime).
     pub async fn new(config: Config) -> anyhow::Result<AppState> {
         let db = db::connect(&config.database_url).await?;
-        let signer = Signer::load_or_create(&db.pool).await?;
+        let signer = Signer::load_or_create(&db.writer).await?;
         Ok(AppState {
+            rotator: store::refresh::Rotator::start(db.writer.clone()),
             db,
             signer: Arc::new(signer),
             config: Arc::new(config),

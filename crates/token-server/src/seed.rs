@@ -37,7 +37,7 @@ const TOKENS: [DemoToken; 8] = [
 
 /// Creates what is missing of the demo data.
 pub async fn demo(state: &AppState) -> anyhow::Result<()> {
-    let pool = &state.db.pool;
+    let pool = &state.db.writer;
     let now = db::now_ms();
     let day = 86_400_000;
     let mut tx = pool.begin().await?;
@@ -113,7 +113,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
 pub async fn scale(state: &AppState, users: usize, tokens: usize) -> anyhow::Result<()> {
     use sqlx::Executor;
     const DAY: i64 = 86_400_000;
-    let pool = &state.db.pool;
+    let pool = &state.db.writer;
     let seeded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = 'b-0000'")
         .fetch_one(pool)
         .await?;

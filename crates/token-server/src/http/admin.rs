@@ -124,7 +124,7 @@ async fn batch_by_filter(
 ) -> AppResult<Json<BatchResult>> {
     let reason = validate::reason(body.reason.as_deref()).map_err(|e| AppError::field("reason", e))?;
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     let acting = Acting {
         ip: ip.as_deref(),
         reason: reason.as_deref(),

@@ -256,18 +256,11 @@ async fn token(
     if token_format::check(presented).is_err() {
         return Err(Failure::invalid_grant());
     }
-    // The client lookup stays outside the transaction: on SQLite a transaction that reads before
-    // it writes cannot wait for the write lock, and fails with "database is locked" under load.
-    if refresh::workspace_of_client(&mut *state.db.pool.acquire().await?, &client_id)
-        .await?
-        .is_none()
-    {
-        return Err(Failure::invalid_client("unknown client_id"));
-    }
-    let mut tx = state.db.pool.begin().await?;
-    let rotated = refresh::rotate(&mut tx, &client_id, presented, ip.as_deref()).await?;
-    tx.commit().await?;
-    let r = rotated.map_err(|_: Refused| Failure::invalid_grant())?;
+    let r = match state.rotator.rotate(&client_id, presented, ip.as_deref()).await? {
+        Ok(r) => r,
+        Err(Refused::UnknownClient) => return Err(Failure::invalid_client("unknown client_id")),
+        Err(Refused::Invalid | Refused::Reused) => return Err(Failure::invalid_grant()),
+    };
     let access_token = state.issue_access_token(&r.user_id, &r.workspace_id, &client_id, &r.grant_id);
     Ok(no_store(
         Json(TokenResponse {
@@ -295,7 +288,7 @@ async fn revoke(
     let presented = form.require("token", "the parameter token is required")?;
     if token_format::check(presented).is_ok() {
         refresh::revoke(
-            &mut *state.db.pool.acquire().await?,
+            &mut *state.db.writer.acquire().await?,
             &client_id,
             presented,
             ip.as_deref(),

@@ -26,7 +26,7 @@ async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignInReq
     let user_id = users::check_password(&state.db.pool, &body.email, &body.password)
         .await?
         .ok_or(AppError::WrongCredentials)?;
-    let (cookie, csrf_token) = users::create_session(&state.db.pool, &user_id).await?;
+    let (cookie, csrf_token) = users::create_session(&state.db.writer, &user_id).await?;
     let me = load_me(&state, &user_id, csrf_token).await?;
     let max_age = users::SESSION_TTL_MS / 1000;
     let secure = if state.config.https() { "; Secure" } else { "" };
@@ -44,7 +44,7 @@ async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignInReq
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn sign_out(State(state): State<AppState>, _session: Session, headers: HeaderMap) -> AppResult<Response> {
     if let Some(cookie) = session_cookie(&headers) {
-        users::delete_session(&state.db.pool, cookie).await?;
+        users::delete_session(&state.db.writer, cookie).await?;
     }
     let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())

@@ -100,7 +100,7 @@ async fn create(
     let client_id = tokens::client_id_for_member(&mut *state.db.pool.acquire().await?, &ws, user)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     let (id, refresh_token) = tokens::create(&mut tx, &ws, user, &name, lifetime, ip.as_deref())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -197,7 +197,7 @@ async fn disable<const ADMIN: bool>(
     let reason = reason(body.reason.as_deref())?;
     check_scope::<ADMIN>(&state, &ws, &session.user_id).await?;
     let scope = scope::<ADMIN>(&ws, &session.user_id);
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     let acting = Acting {
         ip: ip.as_deref(),
         reason: reason.as_deref(),
@@ -220,7 +220,7 @@ async fn remove<const ADMIN: bool>(
 ) -> AppResult<StatusCode> {
     let reason = reason(body.reason.as_deref())?;
     check_scope::<ADMIN>(&state, &ws, &session.user_id).await?;
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     let acting = Acting {
         ip: ip.as_deref(),
         reason: reason.as_deref(),
@@ -265,7 +265,7 @@ pub async fn run_batch(
     ids: Vec<String>,
     acting: Acting<'_>,
 ) -> AppResult<Vec<BatchItem>> {
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.writer.begin().await?;
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
         let outcome = match action {

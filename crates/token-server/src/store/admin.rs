@@ -12,7 +12,7 @@ use token_api::admin::{
 use token_api::tokens::{BatchAction, BatchItem, BatchOutcome};
 use token_api::tokens::{Person, TokenStatus, TokenView};
 
-use super::audit::{record_change, Acting, Action, GrantRow, RETURNING_GRANT};
+use super::audit::{record_changes, Acting, Action, GrantRow, RETURNING_GRANT};
 use super::sql::{contains_pattern, Arg, Sql};
 use super::tokens::{view_from_row, VIEW_COLUMNS, VIEW_FROM};
 use crate::{db, secrets};
@@ -231,14 +231,13 @@ pub async fn act_on_filter(
         BatchAction::Disable => Action::Disabled,
         BatchAction::Delete => Action::Deleted,
     };
+    let changes: Vec<_> = changed.iter().map(|grant| (grant, acting)).collect();
+    record_changes(conn, action, &changes, Some(admin_id)).await?;
     let mut results = Vec::with_capacity(changed.len() + untouched.len());
-    for grant in &changed {
-        record_change(conn, action, grant, Some(admin_id), acting).await?;
-        results.push(BatchItem {
-            id: grant.0.clone(),
-            outcome: BatchOutcome::Done,
-        });
-    }
+    results.extend(changed.into_iter().map(|(id, ..)| BatchItem {
+        id,
+        outcome: BatchOutcome::Done,
+    }));
     results.extend(untouched.into_iter().map(|id| BatchItem {
         id,
         outcome: BatchOutcome::AlreadyDisabled,

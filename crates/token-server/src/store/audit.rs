@@ -49,53 +49,47 @@ pub async fn record_change(
     actor_id: Option<&str>,
     acting: Acting<'_>,
 ) -> sqlx::Result<()> {
-    let (grant_id, workspace_id, owner_id, grant_name) = grant;
-    record(
-        conn,
-        Event {
-            workspace_id,
-            action,
-            actor_id,
-            owner_id,
-            grant_id,
-            grant_name,
-            ip: acting.ip,
-            reason: acting.reason,
-        },
-    )
-    .await
+    record_changes(conn, action, &[(grant, acting)], actor_id).await
 }
 
-/// One event about one grant.
-#[derive(Clone, Debug)]
-struct Event<'a> {
-    workspace_id: &'a str,
+/// Records `action` on each of many changed grants, a few hundred rows per statement (both
+/// databases cap the number of parameters in one).
+pub async fn record_changes(
+    conn: &mut AnyConnection,
     action: Action,
-    actor_id: Option<&'a str>,
-    owner_id: &'a str,
-    grant_id: &'a str,
-    grant_name: &'a str,
-    ip: Option<&'a str>,
-    reason: Option<&'a str>,
-}
-
-/// Records the event.
-async fn record(conn: &mut AnyConnection, e: Event<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, owner_id, grant_id, grant_name, ip, reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(secrets::random_id())
-    .bind(e.workspace_id)
-    .bind(db::now_ms())
-    .bind(e.action.as_str())
-    .bind(e.actor_id)
-    .bind(e.owner_id)
-    .bind(e.grant_id)
-    .bind(e.grant_name)
-    .bind(e.ip)
-    .bind(e.reason)
-    .execute(conn)
-    .await?;
+    changes: &[(&GrantRow, Acting<'_>)],
+    actor_id: Option<&str>,
+) -> sqlx::Result<()> {
+    const COLUMNS: usize = 10;
+    const ROWS: usize = 500;
+    let at = db::now_ms();
+    for chunk in changes.chunks(ROWS) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", i * COLUMNS + c)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, owner_id, grant_id, grant_name, ip, reason)
+             VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for ((grant_id, workspace_id, owner_id, grant_name), acting) in chunk {
+            query = query
+                .bind(secrets::random_id())
+                .bind(workspace_id.as_str())
+                .bind(at)
+                .bind(action.as_str())
+                .bind(actor_id)
+                .bind(owner_id.as_str())
+                .bind(grant_id.as_str())
+                .bind(grant_name.as_str())
+                .bind(acting.ip)
+                .bind(acting.reason);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }

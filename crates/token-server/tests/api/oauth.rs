@@ -402,6 +402,66 @@ async fn of_fifty_concurrent_refreshes_exactly_one_wins(app: TestApp) {
     assert_eq!(counts, expected);
 }
 
+/// Concurrent exchanges share the writer's transactions: each must still rotate its own token,
+/// once, with its own audit event, and a refused one must not spoil the others.
+async fn concurrent_refreshes_of_many_tokens_each_rotate_their_own(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let mut tokens = Vec::new();
+    for i in 0..40 {
+        let created = app.create_token(&ben, "ws-acme", &format!("fleet {i}")).await;
+        let s = |k: &str| created[k].as_str().unwrap().to_owned();
+        tokens.push((created["token"]["id"].as_str().unwrap().to_owned(), s("refresh_token")));
+    }
+    let (_, wrong_workspace, _) = bens_token(&app, "wrong client").await;
+    let replies = futures_util::future::join_all(
+        tokens
+            .iter()
+            .map(|(_, refresh)| app.refresh("tcc_acme", refresh))
+            .chain([
+                app.refresh("tcc_globex", &wrong_workspace),
+                app.refresh("tcc_nobody", &tokens[0].1),
+            ]),
+    )
+    .await;
+    let (fleet, refused) = replies.split_at(tokens.len());
+    assert_eq!(refused[0].status, StatusCode::BAD_REQUEST, "{}", refused[0].text);
+    assert_eq!(oauth_error(&refused[0]), "invalid_grant");
+    assert_eq!(refused[1].status, StatusCode::UNAUTHORIZED, "{}", refused[1].text);
+    assert_eq!(oauth_error(&refused[1]), "invalid_client");
+    let mut new_tokens = std::collections::HashSet::new();
+    for ((id, old), reply) in tokens.iter().zip(fleet) {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let new_refresh = reply.body["refresh_token"].as_str().unwrap();
+        assert!(
+            new_tokens.insert(new_refresh.to_owned()),
+            "a new refresh token was handed out twice"
+        );
+        assert_ne!(new_refresh, old);
+        let access = reply.body["access_token"].as_str().unwrap();
+        assert_eq!(app.whoami("ws-acme", access).await.body["token_id"], id.as_str());
+        assert_eq!(
+            app.token(&ben, "ws-acme", id).await["hint"],
+            token_format::hint(new_refresh)
+        );
+        let (refreshed,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE grant_id = $1 AND action = 'refreshed'")
+                .bind(id)
+                .fetch_one(&app.state.db.pool)
+                .await
+                .unwrap();
+        assert_eq!(refreshed, 1, "token {id}");
+    }
+    // The token presented by the wrong client was neither rotated nor disabled.
+    assert_eq!(app.refresh("tcc_acme", &wrong_workspace).await.status, StatusCode::OK);
+    // Each new token refreshes in turn; the old ones are now replays.
+    let first_new = fleet[1].body["refresh_token"].as_str().unwrap();
+    assert_eq!(app.refresh("tcc_acme", first_new).await.status, StatusCode::OK);
+    assert_eq!(
+        oauth_error(&app.refresh("tcc_acme", &tokens[2].1).await),
+        "invalid_grant"
+    );
+}
+
 async fn a_refresh_racing_a_disable_leaves_no_live_refresh_token(app: TestApp) {
     let ben = app.sign_in("ben@acme.test").await;
     for round in 0..10 {
@@ -444,5 +504,6 @@ crate::on_both_databases!(
     metadata_names_every_endpoint_and_the_jwks_holds_the_key,
     the_resource_answers_rfc_6750_errors,
     of_fifty_concurrent_refreshes_exactly_one_wins,
+    concurrent_refreshes_of_many_tokens_each_rotate_their_own,
     a_refresh_racing_a_disable_leaves_no_live_refresh_token,
 );
