@@ -128,7 +128,13 @@ pub async fn token_page(
         -1
     };
 
-    let expr = sort_expr(query.sort);
+    // Never-used tokens all sort as 0 by last use: then the order is the id's alone, and an
+    // index walk by last use would first pass every used token.
+    let expr = if query.filter.never_used && query.sort == SortField::LastUsed {
+        "0"
+    } else {
+        sort_expr(query.sort)
+    };
     let (op, dir) = match query.dir {
         SortDir::Asc => (">", "ASC"),
         SortDir::Desc => ("<", "DESC"),
@@ -139,9 +145,17 @@ pub async fn token_page(
             return Ok(Err(BadCursor));
         };
         let (v, i) = (sql.arg(value), sql.arg(Arg::Text(id)));
-        text.push_str(&format!(" AND ({expr}, g.id) {op} ({v}, {i})"));
+        // `(expr, id) > (v, i)` spelt out, with the redundant `expr >= v` first: a range both
+        // planners seek to in the sort's index. SQLite did not seek on the row value over an
+        // expression index, and walked from the start (390 ms for a page 5,000 rows deep).
+        text.push_str(&format!(" AND {expr} {op}= {v} AND ({expr} {op} {v} OR g.id {op} {i})"));
     }
-    text.push_str(&format!(" ORDER BY {expr} {dir}, g.id {dir} LIMIT {}", limit + 1));
+    let order = if expr == "0" {
+        format!("g.id {dir}")
+    } else {
+        format!("{expr} {dir}, g.id {dir}")
+    };
+    text.push_str(&format!(" ORDER BY {order} LIMIT {}", limit + 1));
     let rows = sql.query(&text).fetch_all(&mut *conn).await?;
     let more = rows.len() > limit as usize;
     let rows = &rows[..rows.len().min(limit as usize)];

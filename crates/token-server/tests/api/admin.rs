@@ -189,17 +189,20 @@ async fn paging_loses_and_repeats_no_row_while_rows_are_added(app: TestApp) {
         let created = app.create_token(&cy, "ws-acme", &format!("bulk {i:03}")).await;
         originals.insert(created["token"]["id"].as_str().unwrap().to_owned());
     }
-    for (sort, dir) in [
-        ("created", "desc"),
-        ("name", "asc"),
-        ("last_used", "desc"),
-        ("owner", "asc"),
-        ("expires", "asc"),
+    for (sort, dir, extra) in [
+        ("created", "desc", ""),
+        ("name", "asc", ""),
+        ("last_used", "desc", ""),
+        ("owner", "asc", ""),
+        ("expires", "asc", ""),
+        // All tie on last use: the order is by id alone then.
+        ("last_used", "desc", "&never_used=true"),
+        ("last_used", "asc", "&never_used=true"),
     ] {
         let mut seen: Vec<String> = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let mut query = format!("sort={sort}&dir={dir}&limit=50&q=bulk");
+            let mut query = format!("sort={sort}&dir={dir}&limit=50&q=bulk{extra}");
             if let Some(a) = &after {
                 query.push_str(&format!("&after={a}"));
             }
@@ -222,11 +225,11 @@ async fn paging_loses_and_repeats_no_row_while_rows_are_added(app: TestApp) {
             }
         }
         let unique: BTreeSet<&String> = seen.iter().collect();
-        assert_eq!(unique.len(), seen.len(), "{sort} {dir}: a row was on two pages");
+        assert_eq!(unique.len(), seen.len(), "{sort} {dir}{extra}: a row was on two pages");
         let missing: Vec<&String> = originals.iter().filter(|id| !unique.contains(id)).collect();
         assert!(
             missing.is_empty(),
-            "{sort} {dir}: {} rows were on no page",
+            "{sort} {dir}{extra}: {} rows were on no page",
             missing.len()
         );
     }
