@@ -303,6 +303,9 @@ async fn choosing_chinese_rewrites_the_page() {
     std::mem::forget(mounted);
     tick().await;
     assert!(texts(&root, "thead th")[1].starts_with("Name"));
+    // Rows are rebuilt in the new language; what was selected stays selected.
+    el::<web_sys::HtmlElement>(&root, "tbody input[type=checkbox]").click();
+    tick().await;
     let select: web_sys::HtmlSelectElement = el(&root, "select");
     select.set_value("zh-CN");
     select.dispatch_event(&web_sys::Event::new("change").unwrap()).unwrap();
@@ -310,4 +313,17 @@ async fn choosing_chinese_rewrites_the_page() {
     assert!(texts(&root, "thead th")[1].starts_with("名称"));
     assert_eq!(texts(&root, "tbody .status"), ["已过期"]);
     assert!(texts(&root, "tbody tr")[0].contains("从未"));
+    assert!(el::<web_sys::HtmlInputElement>(&root, "tbody input[type=checkbox]").checked());
+    assert!(selection.with_untracked(|s| s.contains("部署")));
+    // And the rebuilt row's checkbox still follows the selection.
+    selection.update(|s| s.toggle("部署"));
+    tick().await;
+    assert!(!el::<web_sys::HtmlInputElement>(&root, "tbody input[type=checkbox]").checked());
+    let menu_label = el::<web_sys::Element>(&root, "button[aria-haspopup=menu]").get_attribute("aria-label");
+    assert!(
+        menu_label
+            .as_deref()
+            .is_some_and(|l| l.contains("部署") && !l.contains("Actions")),
+        "{menu_label:?}"
+    );
 }
