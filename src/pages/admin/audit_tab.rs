@@ -96,8 +96,11 @@ pub fn AuditTab(
             </label>
         }
     };
+    // Read by the table's closure, which rebuilds the rows when the language changes; a row
+    // itself subscribes to nothing (see `RowChecks` in the token table).
     let row = move |e: AuditEvent| {
-        let t = i18n.t();
+        let locale = i18n.locale.get();
+        let t = locale.messages();
         let who = |p: &Option<token_api::tokens::Person>| {
             p.as_ref()
                 .map(|p| p.email.clone())
@@ -106,7 +109,7 @@ pub fn AuditTab(
         let at = e.at;
         view! {
             <tr>
-                <td data-label=t.col_time>{move || format!("{} {}", format::date(i18n.locale.get(), at), format::time(at))}</td>
+                <td data-label=t.col_time>{format!("{} {}", format::date(locale, at), format::time(at))}</td>
                 <td data-label=t.col_action>{action_label(t, e.action)}</td>
                 <td data-label=t.col_actor>{who(&e.actor)}</td>
                 <td data-label=t.col_owner>{who(&e.owner)}</td>
