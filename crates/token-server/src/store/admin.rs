@@ -161,6 +161,15 @@ pub async fn token_page(
         SortDir::Desc => ("<", "DESC"),
     };
     let mut text = format!("SELECT {VIEW_COLUMNS}, {expr} {VIEW_FROM} WHERE {filter}");
+    // Unused for N days implies created, and last used if ever, before the cutoff (a token is
+    // used after it is created). Said in the sort's own terms, the index walk starts at the
+    // cutoff instead of passing every recent token first (62-83 ms a first page on SQLite).
+    if let Some(days) = query.filter.unused_for_days {
+        if matches!(query.sort, SortField::Created | SortField::LastUsed) && expr != "0" {
+            let since = sql.arg(Arg::Int(now - i64::from(days) * DAY_MS));
+            text.push_str(&format!(" AND {expr} < {since}"));
+        }
+    }
     if let Some(cursor) = &query.after {
         let Ok((value, id)) = decode_cursor(query.sort, cursor) else {
             return Ok(Err(BadCursor));
