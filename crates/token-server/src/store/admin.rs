@@ -131,13 +131,7 @@ pub async fn token_page(
     count: bool,
 ) -> sqlx::Result<Result<TokenPage, BadCursor>> {
     let now = db::now_ms();
-    let filtered = |plus: &str| {
-        let mut sql = Sql::default();
-        sql.arg(Arg::Text(workspace_id.to_owned()));
-        sql.arg(Arg::Text(admin_id.to_owned()));
-        let filter = filter_sql(&mut sql, &query.filter, now, plus);
-        (sql, filter)
-    };
+    let filtered = |plus: &str| filtered(workspace_id, admin_id, &query.filter, now, plus);
 
     // The count has no order to keep, so every index is the planner's to choose.
     let total: i64 = if count {
@@ -151,11 +145,8 @@ pub async fn token_page(
 
     // Never-used tokens all sort as 0 by last use: then the order is the id's alone, and an
     // index walk by last use would first pass every used token.
-    let expr = if query.filter.never_used && query.sort == SortField::LastUsed {
-        "0"
-    } else {
-        sort_expr(query.sort)
-    };
+    let ties = query.filter.never_used && query.sort == SortField::LastUsed;
+    let expr = if ties { "0" } else { sort_expr(query.sort) };
     let (op, dir) = match query.dir {
         SortDir::Asc => (">", "ASC"),
         SortDir::Desc => ("<", "DESC"),
@@ -165,7 +156,7 @@ pub async fn token_page(
     // used after it is created). Said in the sort's own terms, the index walk starts at the
     // cutoff instead of passing every recent token first (62-83 ms a first page on SQLite).
     if let Some(days) = query.filter.unused_for_days {
-        if matches!(query.sort, SortField::Created | SortField::LastUsed) && expr != "0" {
+        if matches!(query.sort, SortField::Created | SortField::LastUsed) && !ties {
             let since = sql.arg(Arg::Int(now - i64::from(days) * DAY_MS));
             text.push_str(&format!(" AND {expr} < {since}"));
         }
@@ -180,7 +171,7 @@ pub async fn token_page(
         // expression index, and walked from the start (390 ms for a page 5,000 rows deep).
         text.push_str(&format!(" AND {expr} {op}= {v} AND ({expr} {op} {v} OR g.id {op} {i})"));
     }
-    let order = if expr == "0" {
+    let order = if ties {
         format!("g.id {dir}")
     } else {
         format!("{expr} {dir}, g.id {dir}")
@@ -212,8 +203,17 @@ pub async fn token_page(
     }))
 }
 
-/// A filter's statement, with the workspace and admin bound first and creation bounded by
-/// `as_of`: the builder holding the values, and the conditions.
+/// A filter's statement, with the workspace and admin bound first: the builder holding the
+/// values, and the conditions.
+fn filtered(workspace_id: &str, admin_id: &str, filter: &TokenFilter, now: i64, plus: &str) -> (Sql, String) {
+    let mut sql = Sql::default();
+    sql.arg(Arg::Text(workspace_id.to_owned()));
+    sql.arg(Arg::Text(admin_id.to_owned()));
+    let cond = filter_sql(&mut sql, filter, now, plus);
+    (sql, cond)
+}
+
+/// `filtered`, with creation bounded by `as_of`.
 fn filter_as_of(
     workspace_id: &str,
     admin_id: &str,
@@ -221,10 +221,7 @@ fn filter_as_of(
     (now, as_of): (i64, i64),
     plus: &str,
 ) -> (Sql, String) {
-    let mut sql = Sql::default();
-    sql.arg(Arg::Text(workspace_id.to_owned()));
-    sql.arg(Arg::Text(admin_id.to_owned()));
-    let cond = filter_sql(&mut sql, filter, now, plus);
+    let (mut sql, cond) = filtered(workspace_id, admin_id, filter, now, plus);
     let as_of = sql.arg(Arg::Int(as_of));
     (sql, format!("{cond} AND g.created_at <= {as_of}"))
 }

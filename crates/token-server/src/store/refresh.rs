@@ -44,11 +44,13 @@ pub struct Rotator {
     queue: mpsc::Sender<Exchange>,
 }
 
-/// One exchange waiting in the queue. The new refresh token is made by the caller.
+/// One exchange waiting in the queue. The new refresh token and both digests are made by the
+/// caller, outside the writer's serial section.
 struct Exchange {
     client_id: String,
     old_digest: String,
     new_token: String,
+    new_digest: String,
     ip: Option<String>,
     answer: oneshot::Sender<Option<Result<Rotated, Refused>>>,
 }
@@ -90,10 +92,12 @@ impl Rotator {
         ip: Option<&str>,
     ) -> sqlx::Result<Result<Rotated, Refused>> {
         let (answer, answered) = oneshot::channel();
+        let new_token = secrets::new_refresh_token();
         let exchange = Exchange {
             client_id: client_id.to_owned(),
             old_digest: secrets::digest(presented),
-            new_token: secrets::new_refresh_token(),
+            new_digest: secrets::digest(&new_token),
+            new_token,
             ip: ip.map(str::to_owned),
             answer,
         };
@@ -119,7 +123,6 @@ async fn rotate_batch(writer: &AnyPool, batch: &[Exchange]) -> sqlx::Result<Vec<
     let firsts: Vec<usize> = (0..batch.len())
         .filter(|&i| seen.insert(batch[i].old_digest.as_str()))
         .collect();
-    let new_digests: Vec<String> = batch.iter().map(|e| secrets::digest(&e.new_token)).collect();
     let now = db::now_ms();
     let values: Vec<String> = (0..firsts.len())
         .map(|k| format!("(${}, ${}, ${}, ${})", 4 * k + 2, 4 * k + 3, 4 * k + 4, 4 * k + 5))
@@ -141,20 +144,24 @@ async fn rotate_batch(writer: &AnyPool, batch: &[Exchange]) -> sqlx::Result<Vec<
         let e = &batch[i];
         query = query
             .bind(&e.old_digest)
-            .bind(&new_digests[i])
+            .bind(&e.new_digest)
             .bind(token_api::token_format::hint(&e.new_token))
             .bind(&e.client_id);
     }
     let mut tx = writer.begin().await?;
     let rows = query.fetch_all(&mut *tx).await?;
     // Which exchange each rotated grant answers, by the new digest it now carries.
-    let mut won: Vec<Option<GrantRow>> = batch.iter().map(|_| None).collect();
+    let mut won: Vec<Option<GrantRow>> = vec![None; batch.len()];
     for (id, workspace_id, user_id, name, digest) in rows {
-        if let Some(i) = new_digests.iter().position(|d| *d == digest) {
+        if let Some(i) = batch.iter().position(|e| e.new_digest == digest) {
             won[i] = Some((id, workspace_id, user_id, name));
         }
     }
-    let winners: Vec<usize> = (0..batch.len()).filter(|&i| won[i].is_some()).collect();
+    let winners: Vec<(&Exchange, &GrantRow)> = batch
+        .iter()
+        .zip(&won)
+        .filter_map(|(e, grant)| grant.as_ref().map(|g| (e, g)))
+        .collect();
     if !winners.is_empty() {
         let values: Vec<String> = (0..winners.len())
             .map(|k| format!("(${}, ${}, $1)", 2 * k + 2, 2 * k + 3))
@@ -164,20 +171,18 @@ async fn rotate_batch(writer: &AnyPool, batch: &[Exchange]) -> sqlx::Result<Vec<
             values.join(", ")
         );
         let mut insert = sqlx::query(&sql).bind(now);
-        for &i in &winners {
-            insert = insert
-                .bind(&batch[i].old_digest)
-                .bind(won[i].as_ref().map(|g| g.0.as_str()));
+        for (e, grant) in &winners {
+            insert = insert.bind(&e.old_digest).bind(&grant.0);
         }
         insert.execute(&mut *tx).await?;
         let changes: Vec<(&GrantRow, Acting)> = winners
             .iter()
-            .filter_map(|&i| {
+            .map(|&(e, grant)| {
                 let acting = Acting {
-                    ip: batch[i].ip.as_deref(),
+                    ip: e.ip.as_deref(),
                     reason: None,
                 };
-                won[i].as_ref().map(|g| (g, acting))
+                (grant, acting)
             })
             .collect();
         record_changes(&mut tx, Action::Refreshed, &changes, None).await?;
