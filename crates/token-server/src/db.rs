@@ -57,7 +57,29 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         Backend::Postgres => pool.clone(),
     };
     MIGRATIONS.run(&writer).await?;
+    if backend == Backend::Postgres {
+        name_search_index(&writer).await;
+    }
     Ok(Db { pool, writer, backend })
+}
+
+/// PostgreSQL only, so outside the shared migrations: a trigram index over the lower-cased
+/// token names, which the admin list's name search (`LOWER(g.name) LIKE '%q%'`) uses instead of
+/// reading every name of the workspace (count and deep page on 100,000 tokens: 36-70 ms
+/// without it, 12 ms with it). `pg_trgm` ships with PostgreSQL and is a trusted extension, so
+/// the database's owner may create it; where it cannot be created the search still works, by
+/// a scan, and the log says why.
+async fn name_search_index(pool: &AnyPool) {
+    let statements = [
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "CREATE INDEX IF NOT EXISTS grants_name_trgm ON grants USING gin (LOWER(name) gin_trgm_ops)",
+    ];
+    for statement in statements {
+        if let Err(error) = pool.execute(statement).await {
+            tracing::warn!(%error, "no trigram index for the admin list's name search: it will scan");
+            return;
+        }
+    }
 }
 
 /// A pool of at most `max` connections; SQLite's get WAL, a busy timeout and foreign keys.
