@@ -160,6 +160,83 @@ async fn checkboxes_select_ranges_and_the_header_is_tri_state() {
     assert!(boxes.iter().all(|b| !b.checked()));
 }
 
+/// Waits for two animation frames: what the table does after the browser lays it out is done.
+async fn frames() {
+    for _ in 0..2 {
+        let frame = js_sys::Promise::new(&mut |resolve, _| {
+            window().request_animation_frame(&resolve).unwrap();
+        });
+        wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
+    }
+    tick().await;
+}
+
+/// Scrolls the page and lets the table follow.
+async fn scroll_to(y: f64) {
+    window().scroll_to_with_x_and_y(0.0, y);
+    for _ in 0..3 {
+        frames().await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_long_list_renders_the_rows_in_view_and_selects_all_of_it() {
+    let selection = RwSignal::new(Selection::default());
+    let names: Vec<String> = (0..1000).map(|i| format!("token {i:04}")).collect();
+    let root = mount_table(
+        names
+            .iter()
+            .map(|n| token(n, TokenStatus::Active, false, "0000"))
+            .collect(),
+        selection,
+    );
+    let table: web_sys::Element = el(&root, "table");
+    scroll_to(0.0).await;
+    let top = table.get_bounding_client_rect().top() + window().scroll_y().unwrap();
+    scroll_to(top).await;
+    assert_eq!(
+        table.get_attribute("aria-rowcount").as_deref(),
+        Some("1001"),
+        "the whole list, header included"
+    );
+    let rendered = |root: &web_sys::HtmlElement| all::<web_sys::Element>(root, "tbody tr[aria-rowindex]");
+    let first = rendered(&root);
+    assert!(first.len() < 200, "{} rows in the document", first.len());
+    assert_eq!(first[0].get_attribute("aria-rowindex").as_deref(), Some("2"));
+    assert_eq!(texts(&root, "tbody tr[aria-rowindex] th")[0], "token 0000");
+    assert!(texts(&root, "tbody tr[aria-rowindex] th").contains(&"token 0010".to_owned()));
+
+    // The first row, then shift-click at the far end: the range takes the rows between too.
+    el::<web_sys::HtmlElement>(&root, "tbody tr[aria-rowindex='2'] input").click();
+    let bottom = table.get_bounding_client_rect().bottom() + window().scroll_y().unwrap();
+    scroll_to(bottom - 300.0).await;
+    let last = rendered(&root);
+    let last_row = last.last().unwrap();
+    assert_eq!(last_row.get_attribute("aria-rowindex").as_deref(), Some("1001"));
+    assert_eq!(texts(&root, "tbody tr[aria-rowindex] th").last().unwrap(), "token 0999");
+    assert!(last.len() < 200, "{} rows in the document", last.len());
+    click_with_shift(&el(&root, "tbody tr[aria-rowindex='1001'] input"));
+    tick().await;
+    assert_eq!(
+        selection.with_untracked(Selection::len),
+        1000,
+        "the range spans the unrendered rows"
+    );
+    let header: web_sys::HtmlInputElement = el(&root, "thead input[type=checkbox]");
+    assert!(header.checked());
+
+    // Clearing from the header; then a row scrolled back into view shows its state.
+    header.click();
+    tick().await;
+    assert_eq!(selection.with_untracked(Selection::len), 0);
+    selection.update(|s| s.toggle("token 0500"));
+    scroll_to(top + (bottom - top) / 2.0).await;
+    let middle: web_sys::HtmlInputElement = el(&root, "tbody tr.selected input");
+    assert!(middle.checked());
+    assert!(texts(&root, "tbody tr.selected th") == ["token 0500"]);
+    scroll_to(0.0).await;
+}
+
 #[wasm_bindgen_test]
 async fn the_toolbar_counts_what_can_be_disabled() {
     let root = container();

@@ -63,7 +63,11 @@ function paintToolbar() {
 /** Puts `shown` in the tbody, reusing each row's element. */
 function paintRows() {
   const body = document.createElement('tbody');
-  for (const row of shown) body.append(row.tr);
+  shown.forEach((row, i) => {
+    row.tr.setAttribute('aria-rowindex', i + 2);
+    body.append(row.tr);
+  });
+  table.setAttribute('aria-rowcount', shown.length + 1);
   table.querySelector('tbody').replaceWith(body);
   paintToolbar();
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
 use token_api::admin::{SortDir, SortField};
 use token_api::tokens::{TokenStatus, TokenView};
+use wasm_bindgen::JsCast;
 
 use crate::components::row_menu::{MenuItem, RowMenu};
 use crate::format;
@@ -17,6 +18,11 @@ use crate::view::status_now;
 
 /// Tokens expiring sooner than this are marked.
 const SOON: Duration = Duration::days(7);
+/// A longer list renders only the rows near the viewport, between two spacers of the height of
+/// the rows left out; up to this many, every row is in the document (and findable with Ctrl+F).
+const WINDOWED_FROM: usize = 200;
+/// Rows rendered beyond each edge of the viewport; the window moves in steps of this many.
+const OVERSCAN: usize = 30;
 
 fn status_label(t: &Messages, status: TokenStatus) -> &'static str {
     match status {
@@ -104,6 +110,173 @@ impl RowChecks {
     }
 }
 
+/// Which rows of a long list are rendered: those near the viewport, found from the table body's
+/// place on screen and the rows' measured average height, and moved as the page (or any
+/// scrolling ancestor, as in a host app) scrolls. Selection, ranges and "select all" work on
+/// the list itself, so rows out of the window take part in them too.
+#[derive(Clone, Copy)]
+struct RowWindow {
+    body: NodeRef<leptos::html::Tbody>,
+    /// The rendered rows, `start..end` of the list.
+    span: RwSignal<(usize, usize)>,
+    /// A row's height in CSS pixels, as last measured.
+    row_px: RwSignal<f64>,
+    len: Memo<usize>,
+}
+
+impl RowWindow {
+    fn follow(rows: Signal<Vec<TokenView>>) -> RowWindow {
+        let window = RowWindow {
+            body: NodeRef::new(),
+            span: RwSignal::new((0, 2 * OVERSCAN)),
+            row_px: RwSignal::new(48.0),
+            len: Memo::new(move |_| rows.with(Vec::len)),
+        };
+        // Scroll events do not bubble, so listen in the capture phase: any scrolling ancestor.
+        let on_scroll =
+            send_wrapper::SendWrapper::new(wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || window.place()));
+        let options = web_sys::AddEventListenerOptions::new();
+        options.set_capture(true);
+        options.set_passive(true);
+        let win = leptos::prelude::window();
+        for event in ["scroll", "resize"] {
+            let _ = win.add_event_listener_with_callback_and_add_event_listener_options(
+                event,
+                wasm_bindgen::JsCast::unchecked_ref(on_scroll.as_ref()),
+                &options,
+            );
+        }
+        on_cleanup(move || {
+            let win = leptos::prelude::window();
+            for event in ["scroll", "resize"] {
+                let _ = win.remove_event_listener_with_callback_and_bool(
+                    event,
+                    wasm_bindgen::JsCast::unchecked_ref(on_scroll.as_ref()),
+                    true,
+                );
+            }
+        });
+        // After the list or the window changes, and the rows are laid out: measure and place.
+        Effect::new(move |_| {
+            window.len.track();
+            window.span.track();
+            request_animation_frame(move || window.place());
+        });
+        window
+    }
+
+    fn windowed(self) -> bool {
+        self.len.get() > WINDOWED_FROM
+    }
+
+    fn windowed_untracked(self) -> bool {
+        self.len.get_untracked() > WINDOWED_FROM
+    }
+
+    /// The rows to render, with their places in the list.
+    fn rows(self, rows: Signal<Vec<TokenView>>) -> Vec<(usize, TokenView)> {
+        let (start, end) = if self.windowed() {
+            self.span.get()
+        } else {
+            (0, usize::MAX)
+        };
+        rows.with(|r| {
+            let end = end.min(r.len());
+            let start = start.min(end);
+            r[start..end]
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, t)| (start + i, t))
+                .collect()
+        })
+    }
+
+    /// The heights of the rows left out above and below the window.
+    fn gaps(self, row_px: f64) -> (f64, f64) {
+        let len = self.len.get_untracked();
+        let (start, end) = self.span.get_untracked();
+        let end = end.min(len);
+        let start = start.min(end);
+        (start as f64 * row_px, (len - end) as f64 * row_px)
+    }
+
+    /// A spacer row standing in for the rows left out above (`top`) or below the window.
+    fn spacer(self, top: bool, columns: u32) -> Option<impl IntoView> {
+        if !self.windowed() {
+            return None;
+        }
+        self.span.track();
+        let (above, below) = self.gaps(self.row_px.get());
+        let px = if top { above } else { below };
+        (px > 0.0).then(|| {
+            view! {
+                <tr class="spacer" aria-hidden="true">
+                    <td colspan=columns style:height=format!("{px}px")></td>
+                </tr>
+            }
+        })
+    }
+
+    /// Measures the rendered rows and moves the window to the viewport, when the viewport has
+    /// come near an edge of the window: measured from the rows themselves, so the spacers'
+    /// estimate never feeds back into where the window goes.
+    fn place(self) {
+        // A frame requested before the table went may arrive after it.
+        let Some(len) = self.len.try_get_untracked() else {
+            return;
+        };
+        let Some(body) = self.body.get_untracked().filter(|_| len > WINDOWED_FROM) else {
+            return;
+        };
+        let viewport = leptos::prelude::window()
+            .inner_height()
+            .ok()
+            .and_then(|h| h.as_f64())
+            .unwrap_or(900.0);
+        let rendered = body.query_selector_all("tr[aria-rowindex]").ok();
+        let ends = rendered.as_ref().and_then(|rows| {
+            let first = rows.item(0)?.dyn_into::<web_sys::Element>().ok()?;
+            let last = rows.item(rows.length() - 1)?.dyn_into::<web_sys::Element>().ok()?;
+            let index: usize = first.get_attribute("aria-rowindex")?.parse().ok()?;
+            Some((
+                index - 2,
+                rows.length() as f64,
+                first.get_bounding_client_rect().top(),
+                last.get_bounding_client_rect().bottom(),
+            ))
+        });
+        let mut row_px = self.row_px.get_untracked();
+        // The list's row at the top of the viewport, in rows (fractional).
+        let at = match ends {
+            Some((index, count, top, bottom)) => {
+                let measured = (bottom - top) / count;
+                if measured >= 1.0 && (measured - row_px).abs() > 0.5 {
+                    // The spacer above changes by as much: scroll by it too, so the rows in
+                    // view stay where they are (the table opts out of scroll anchoring).
+                    let (start, _) = self.span.get_untracked();
+                    let shift = start.min(len) as f64 * (measured - row_px);
+                    row_px = measured;
+                    self.row_px.set(measured);
+                    leptos::prelude::window().scroll_by_with_x_and_y(0.0, shift);
+                }
+                index as f64 - top / row_px
+            }
+            None => -body.get_bounding_client_rect().top() / row_px,
+        };
+        let first = at.max(0.0) as usize;
+        let last = (first + (viewport / row_px).ceil() as usize + 1).min(len);
+        let (start, end) = self.span.get_untracked();
+        let margin = OVERSCAN / 2;
+        if start <= first.saturating_sub(margin) && end >= (last + margin).min(len) {
+            return;
+        }
+        let start = first.saturating_sub(OVERSCAN) / OVERSCAN * OVERSCAN;
+        let end = ((last + OVERSCAN).div_ceil(OVERSCAN) * OVERSCAN).min(len);
+        self.span.set((start, end));
+    }
+}
+
 #[component]
 fn SortHeader(
     field: SortField,
@@ -157,12 +330,14 @@ pub fn TokenTable(
     let checked = RowChecks::follow(selection);
     let visible_ids = move || rows.with(|r| r.iter().map(|t| t.id.clone()).collect::<Vec<_>>());
     let tri = Memo::new(move |_| selection.with(|s| s.tri_state(&visible_ids())));
+    let window = RowWindow::follow(rows);
+    let columns = if show_owner { 9 } else { 8 };
     let header = move |field: SortField, label: fn(&Messages) -> &'static str| {
         view! { <SortHeader field label=Signal::derive(move || label(i18n.t()).to_owned()) sort on_sort /> }
     };
     // A row is built in the language of the moment and subscribes to nothing long-lived (see
     // `RowChecks`); the list is rebuilt when the language changes (the key includes it).
-    let row = move |token: TokenView| {
+    let row = move |(index, token): (usize, TokenView)| {
         let locale = i18n.locale.get_untracked();
         let t = locale.messages();
         let now = Utc::now();
@@ -207,7 +382,11 @@ pub fn TokenTable(
         let flag = checked.flag(&id, selection);
         let selected: Signal<bool> = flag.into();
         view! {
-            <tr class:inactive=status != TokenStatus::Active class:selected=selected>
+            <tr
+                class:inactive=status != TokenStatus::Active
+                class:selected=selected
+                aria-rowindex=window.windowed_untracked().then(|| (index + 2).to_string())
+            >
                 <td class="select-cell">
                     <input
                         type="checkbox"
@@ -255,11 +434,17 @@ pub fn TokenTable(
             </tr>
         }
     };
-    // A row is rebuilt when what it shows changes, not on every change to the list.
-    let key = move |t: &TokenView| {
+    // A row is rebuilt when what it shows changes, not on every change to the list; a windowed
+    // row also when its place in the list does (its `aria-rowindex`).
+    let key = move |(index, t): &(usize, TokenView)| {
         format!(
-            "{}|{}|{:?}|{:?}|{}",
+            "{}|{}|{}|{:?}|{:?}|{}",
             i18n.locale.get_untracked().tag(),
+            if window.windowed_untracked() {
+                *index
+            } else {
+                usize::MAX
+            },
             t.id,
             t.disabled_at.map(|d| d.timestamp_millis()),
             t.last_used_at.map(|d| d.timestamp_millis()),
@@ -268,7 +453,7 @@ pub fn TokenTable(
     };
     view! {
         <div class="table-wrap">
-            <table class="tokens">
+            <table class="tokens" aria-rowcount=move || window.windowed().then(|| (window.len.get() + 1).to_string())>
                 <caption class="visually-hidden">{caption}</caption>
                 <thead>
                     <tr>
@@ -294,10 +479,12 @@ pub fn TokenTable(
                         <th scope="col" class="phone-hidden"><span class="visually-hidden">{move || i18n.t().col_actions}</span></th>
                     </tr>
                 </thead>
-                <tbody>
-                    <For each=move || { i18n.locale.track(); rows.get() } key=key let:token>
+                <tbody node_ref=window.body>
+                    {move || window.spacer(true, columns)}
+                    <For each=move || { i18n.locale.track(); window.rows(rows) } key=key let:token>
                         {row(token)}
                     </For>
+                    {move || window.spacer(false, columns)}
                 </tbody>
             </table>
         </div>
