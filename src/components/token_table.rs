@@ -2,7 +2,7 @@
 //! range), a tri-state header checkbox, sortable columns, status told by word and shape (not by
 //! colour alone), expiry with a relative date and a mark when near, and a menu per row.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
@@ -67,25 +67,23 @@ struct RowChecks {
 }
 
 impl RowChecks {
-    /// Flags that follow `selection`, by the difference between each selection and the last.
+    /// Flags that follow `selection`: each row's, set when its own state changes. Only the rows
+    /// in the document have flags, so a change costs the rendered rows, not the list (select
+    /// all of 100,000 tokens diffed two sets of 100,000 ids before).
     fn follow(selection: RwSignal<Selection>) -> RowChecks {
         let checks = RowChecks {
             flags: StoredValue::new(HashMap::new()),
         };
-        let last = StoredValue::new(BTreeSet::<String>::new());
         Effect::new(move |_| {
             selection.with(|s| {
-                let now: BTreeSet<String> = s.ids().cloned().collect();
-                last.with_value(|before| {
-                    checks.flags.with_value(|flags| {
-                        for id in before.symmetric_difference(&now) {
-                            if let Some(flag) = flags.get(id) {
-                                flag.set(now.contains(id));
-                            }
+                checks.flags.with_value(|flags| {
+                    for (id, flag) in flags {
+                        let on = s.contains(id);
+                        if flag.get_untracked() != on {
+                            flag.set(on);
                         }
-                    })
-                });
-                last.set_value(now);
+                    }
+                })
             })
         });
         checks
