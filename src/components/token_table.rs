@@ -108,77 +108,71 @@ impl RowChecks {
     }
 }
 
-/// Which rows of a long list are rendered: those near the viewport, found from the table body's
-/// place on screen and the rows' measured average height, and moved as the page (or any
+/// Which rows of a long list are rendered: those near the viewport, found from the rendered
+/// rows' place on screen and their measured average height, and moved as the page (or any
 /// scrolling ancestor, as in a host app) scrolls. Selection, ranges and "select all" work on
 /// the list itself, so rows out of the window take part in them too.
 #[derive(Clone, Copy)]
 struct RowWindow {
     body: NodeRef<leptos::html::Tbody>,
-    /// The rendered rows, `start..end` of the list.
-    span: RwSignal<(usize, usize)>,
-    /// A row's height in CSS pixels, as last measured.
-    row_px: RwSignal<f64>,
-    len: Memo<usize>,
+    rows: Signal<Vec<TokenView>>,
+    /// The rendered rows, `start..end` of the list, and a row's height in CSS pixels as last
+    /// measured.
+    at: RwSignal<(usize, usize, f64)>,
 }
 
 impl RowWindow {
     fn follow(rows: Signal<Vec<TokenView>>) -> RowWindow {
         let window = RowWindow {
             body: NodeRef::new(),
-            span: RwSignal::new((0, 2 * OVERSCAN)),
-            row_px: RwSignal::new(48.0),
-            len: Memo::new(move |_| rows.with(Vec::len)),
+            rows,
+            at: RwSignal::new((0, 2 * OVERSCAN, 48.0)),
         };
-        // Scroll events do not bubble, so listen in the capture phase: any scrolling ancestor.
-        let on_scroll =
+        // Scroll events do not bubble: listen in the capture phase, for any scrolling ancestor.
+        let listener =
             send_wrapper::SendWrapper::new(wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || window.place()));
-        let options = web_sys::AddEventListenerOptions::new();
-        options.set_capture(true);
-        options.set_passive(true);
-        let win = leptos::prelude::window();
-        for event in ["scroll", "resize"] {
-            let _ = win.add_event_listener_with_callback_and_add_event_listener_options(
-                event,
-                wasm_bindgen::JsCast::unchecked_ref(on_scroll.as_ref()),
-                &options,
-            );
-        }
-        on_cleanup(move || {
+        let listen = move |add: bool| {
             let win = leptos::prelude::window();
             for event in ["scroll", "resize"] {
-                let _ = win.remove_event_listener_with_callback_and_bool(
-                    event,
-                    wasm_bindgen::JsCast::unchecked_ref(on_scroll.as_ref()),
-                    true,
-                );
+                let f = listener.as_ref().unchecked_ref();
+                let _ = if add {
+                    win.add_event_listener_with_callback_and_bool(event, f, true)
+                } else {
+                    win.remove_event_listener_with_callback_and_bool(event, f, true)
+                };
             }
-        });
+        };
+        listen(true);
+        on_cleanup(move || listen(false));
         // After the list or the window changes, and the rows are laid out: measure and place.
         Effect::new(move |_| {
-            window.len.track();
-            window.span.track();
+            window.rows.track();
+            window.at.track();
             request_animation_frame(move || window.place());
         });
         window
     }
 
+    fn len(self) -> usize {
+        self.rows.with(Vec::len)
+    }
+
     fn windowed(self) -> bool {
-        self.len.get() > WINDOWED_FROM
+        self.len() > WINDOWED_FROM
     }
 
     fn windowed_untracked(self) -> bool {
-        self.len.get_untracked() > WINDOWED_FROM
+        self.rows.with_untracked(Vec::len) > WINDOWED_FROM
     }
 
     /// The rows to render, with their places in the list.
-    fn rows(self, rows: Signal<Vec<TokenView>>) -> Vec<(usize, TokenView)> {
-        let (start, end) = if self.windowed() {
-            self.span.get()
+    fn rows(self) -> Vec<(usize, TokenView)> {
+        let (start, end, _) = if self.windowed() {
+            self.at.get()
         } else {
-            (0, usize::MAX)
+            (0, usize::MAX, 0.0)
         };
-        rows.with(|r| {
+        self.rows.with(|r| {
             let end = end.min(r.len());
             let start = start.min(end);
             r[start..end]
@@ -190,27 +184,21 @@ impl RowWindow {
         })
     }
 
-    /// The heights of the rows left out above and below the window.
-    fn gaps(self, row_px: f64) -> (f64, f64) {
-        let len = self.len.get_untracked();
-        let (start, end) = self.span.get_untracked();
-        let end = end.min(len);
-        let start = start.min(end);
-        (start as f64 * row_px, (len - end) as f64 * row_px)
-    }
-
     /// A spacer row standing in for the rows left out above (`top`) or below the window.
     fn spacer(self, top: bool, columns: u32) -> Option<impl IntoView> {
         if !self.windowed() {
             return None;
         }
-        self.span.track();
-        let (above, below) = self.gaps(self.row_px.get());
-        let px = if top { above } else { below };
-        (px > 0.0).then(|| {
+        let len = self.len();
+        let (start, end, row_px) = self.at.get();
+        let (end, rows) = (end.min(len), if top { start } else { len.saturating_sub(end) });
+        let rows = if top { rows.min(end) } else { rows };
+        // Whole pixels: formatting an f64 would bring Rust's float printing into the bundle
+        // (7.6 KiB brotli, measured).
+        (rows > 0).then(|| {
             view! {
                 <tr class="spacer" aria-hidden="true">
-                    <td colspan=columns style:height=format!("{px}px")></td>
+                    <td colspan=columns style=format!("height:{}px", (rows as f64 * row_px).round() as u64)></td>
                 </tr>
             }
         })
@@ -221,57 +209,54 @@ impl RowWindow {
     /// estimate never feeds back into where the window goes.
     fn place(self) {
         // A frame requested before the table went may arrive after it.
-        let Some(len) = self.len.try_get_untracked() else {
+        let (Some(len), Some((start, end, mut row_px))) =
+            (self.rows.try_with_untracked(Vec::len), self.at.try_get_untracked())
+        else {
             return;
         };
         let Some(body) = self.body.get_untracked().filter(|_| len > WINDOWED_FROM) else {
             return;
         };
-        let viewport = leptos::prelude::window()
-            .inner_height()
-            .ok()
-            .and_then(|h| h.as_f64())
-            .unwrap_or(900.0);
-        let rendered = body.query_selector_all("tr[aria-rowindex]").ok();
-        let ends = rendered.as_ref().and_then(|rows| {
-            let first = rows.item(0)?.dyn_into::<web_sys::Element>().ok()?;
-            let last = rows.item(rows.length() - 1)?.dyn_into::<web_sys::Element>().ok()?;
-            let index: usize = first.get_attribute("aria-rowindex")?.parse().ok()?;
-            Some((
-                index - 2,
-                rows.length() as f64,
-                first.get_bounding_client_rect().top(),
-                last.get_bounding_client_rect().bottom(),
-            ))
+        let win = leptos::prelude::window();
+        let viewport = win.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(900.0);
+        let first = body.query_selector("tr[aria-rowindex]").ok().flatten();
+        let last = body.last_element_child().and_then(|l| {
+            if l.class_name() == "spacer" {
+                l.previous_element_sibling()
+            } else {
+                Some(l)
+            }
         });
-        let mut row_px = self.row_px.get_untracked();
+        let rendered = end.min(len).saturating_sub(start);
         // The list's row at the top of the viewport, in rows (fractional).
-        let at = match ends {
-            Some((index, count, top, bottom)) => {
-                let measured = (bottom - top) / count;
+        let at = match (first, last) {
+            (Some(first), Some(last)) if rendered > 0 => {
+                let top = first.get_bounding_client_rect().top();
+                let measured = (last.get_bounding_client_rect().bottom() - top) / rendered as f64;
                 if measured >= 1.0 && (measured - row_px).abs() > 0.5 {
                     // The spacer above changes by as much: scroll by it too, so the rows in
                     // view stay where they are (the table opts out of scroll anchoring).
-                    let (start, _) = self.span.get_untracked();
-                    let shift = start.min(len) as f64 * (measured - row_px);
+                    win.scroll_by_with_x_and_y(0.0, start.min(len) as f64 * (measured - row_px));
                     row_px = measured;
-                    self.row_px.set(measured);
-                    leptos::prelude::window().scroll_by_with_x_and_y(0.0, shift);
                 }
-                index as f64 - top / row_px
+                start as f64 - top / row_px
             }
-            None => -body.get_bounding_client_rect().top() / row_px,
+            _ => -body.get_bounding_client_rect().top() / row_px,
         };
         let first = at.max(0.0) as usize;
         let last = (first + (viewport / row_px).ceil() as usize + 1).min(len);
-        let (start, end) = self.span.get_untracked();
         let margin = OVERSCAN / 2;
-        if start <= first.saturating_sub(margin) && end >= (last + margin).min(len) {
-            return;
+        let (start, end) = if start <= first.saturating_sub(margin) && end >= (last + margin).min(len) {
+            (start, end)
+        } else {
+            (
+                first.saturating_sub(OVERSCAN) / OVERSCAN * OVERSCAN,
+                ((last + OVERSCAN).div_ceil(OVERSCAN) * OVERSCAN).min(len),
+            )
+        };
+        if self.at.get_untracked() != (start, end, row_px) {
+            self.at.set((start, end, row_px));
         }
-        let start = first.saturating_sub(OVERSCAN) / OVERSCAN * OVERSCAN;
-        let end = ((last + OVERSCAN).div_ceil(OVERSCAN) * OVERSCAN).min(len);
-        self.span.set((start, end));
     }
 }
 
@@ -451,7 +436,7 @@ pub fn TokenTable(
     };
     view! {
         <div class="table-wrap">
-            <table class="tokens" aria-rowcount=move || window.windowed().then(|| (window.len.get() + 1).to_string())>
+            <table class="tokens" aria-rowcount=move || window.windowed().then(|| (window.len() + 1).to_string())>
                 <caption class="visually-hidden">{caption}</caption>
                 <thead>
                     <tr>
@@ -479,7 +464,7 @@ pub fn TokenTable(
                 </thead>
                 <tbody node_ref=window.body>
                     {move || window.spacer(true, columns)}
-                    <For each=move || { i18n.locale.track(); window.rows(rows) } key=key let:token>
+                    <For each=move || { i18n.locale.track(); window.rows() } key=key let:token>
                         {row(token)}
                     </For>
                     {move || window.spacer(false, columns)}
