@@ -223,8 +223,12 @@ pub struct Messages {
     pub empty_audit: &'static str,
     pub stale_count: &'static str,
     pub n_match: fn(u64) -> String,
+    /// The count stopped at `n`: more match.
+    pub n_match_more_than: fn(u64) -> String,
     pub n_events: fn(u64) -> String,
     pub select_all_matching: fn(u64) -> String,
+    /// The same, before the matches are counted.
+    pub select_all_matching_uncounted: &'static str,
     pub all_matching_selected: fn(u64) -> String,
     pub type_count: fn(u64) -> String,
     pub error_title: &'static str,

@@ -184,17 +184,46 @@ pub fn TokensTab(
         Some(Ok(p)) => p.tokens,
         _ => vec![],
     });
-    let total = Memo::new(move |_| match page.get() {
-        Some(Ok(p)) => Some((p.total, p.as_of)),
+    // The page's count, which stops at `COUNT_CAP` ("more than"), and the exact one: the page's
+    // when it is exact, else asked for when the admin selects all matching.
+    let counted = Memo::new(move |_| match page.get() {
+        Some(Ok(p)) => Some((p.total, p.total_capped)),
         _ => None,
     });
+    let total = RwSignal::new(None);
     let selection = RwSignal::new(Selection::default());
     let all_matching = RwSignal::new(false);
     Effect::new(move |_| {
         let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
         selection.update(|s| s.retain_visible(&ids));
         all_matching.set(false);
+        total.set(match page.get_untracked() {
+            Some(Ok(p)) if !p.total_capped => Some((p.total, p.as_of)),
+            _ => None,
+        });
     });
+    let select_all_matching = move || {
+        if total.get_untracked().is_some() {
+            return all_matching.set(true);
+        }
+        let exact = TokenPageQuery {
+            exact_count: true,
+            after: None,
+            ..query.get_untracked()
+        };
+        spawn_local(async move {
+            match api::admin::tokens(ws.get_untracked(), exact).await {
+                Ok(p) => {
+                    total.set(Some((p.total, p.as_of)));
+                    all_matching.set(true);
+                }
+                Err(e) => {
+                    session.check(&e);
+                    toasts.error(error_text(i18n.t(), &e), vec![]);
+                }
+            }
+        });
+    };
 
     let pending = RwSignal::new(None::<Pending>);
     let busy = RwSignal::new(false);
@@ -303,7 +332,11 @@ pub fn TokensTab(
             && selection.with(|s| s.tri_state(&rows.with(|r| r.iter().map(|t| t.id.clone()).collect::<Vec<_>>())))
                 == crate::selection::TriState::Checked
     };
-    let more_than_page = move || total.get().is_some_and(|(n, _)| n as usize > rows.with(Vec::len));
+    let more_than_page = move || {
+        counted
+            .get()
+            .is_some_and(|(n, capped)| capped || n as usize > rows.with(Vec::len))
+    };
 
     let counts = move || {
         let t = i18n.t();
@@ -445,7 +478,14 @@ pub fn TokensTab(
         let on_first = q.after.is_none();
         view! {
             <div class="pager">
-                <span aria-live="polite">{move || total.get().map(|(n, _)| (i18n.t().n_match)(n)).unwrap_or_default()}</span>
+                <span aria-live="polite">
+                    {move || {
+                        counted
+                            .get()
+                            .map(|(n, capped)| if capped { (i18n.t().n_match_more_than)(n) } else { (i18n.t().n_match)(n) })
+                            .unwrap_or_default()
+                    }}
+                </span>
                 <a class="button button-quiet" href=move || api::admin::tokens_csv_url(&ws.get(), &query.get()) download="">
                     {move || i18n.t().export_csv}
                 </a>
@@ -515,8 +555,11 @@ pub fn TokensTab(
                         view! { <span>{move || (i18n.t().all_matching_selected)(total.get().map_or(0, |(n, _)| n))}</span> }.into_any()
                     } else {
                         view! {
-                            <button type="button" class="button button-quiet" on:click=move |_| all_matching.set(true)>
-                                {move || (i18n.t().select_all_matching)(total.get().map_or(0, |(n, _)| n))}
+                            <button type="button" class="button button-quiet" on:click=move |_| select_all_matching()>
+                                {move || match total.get() {
+                                    Some((n, _)) => (i18n.t().select_all_matching)(n),
+                                    None => i18n.t().select_all_matching_uncounted.to_owned(),
+                                }}
                             </button>
                         }
                         .into_any()

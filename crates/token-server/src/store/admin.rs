@@ -7,7 +7,7 @@ use base64::Engine;
 use sqlx::{AnyConnection, Row};
 use token_api::admin::{
     AuditAction, AuditEvent, AuditPage, AuditQuery, FilterActionRequest, SortDir, SortField, TokenFilter, TokenPage,
-    TokenPageQuery, TokenSummary, DEFAULT_PAGE_SIZE,
+    TokenPageQuery, TokenSummary, COUNT_CAP, DEFAULT_PAGE_SIZE,
 };
 use token_api::tokens::{BatchAction, BatchItem, BatchOutcome};
 use token_api::tokens::{Person, TokenStatus, TokenView};
@@ -18,8 +18,6 @@ use super::tokens::{view_from_row, VIEW_COLUMNS, VIEW_FROM};
 use crate::{db, secrets};
 
 const DAY_MS: i64 = 86_400_000;
-/// Up to this many matches, a page is the filter's matches sorted (a few milliseconds).
-const SORT_AT_MOST: i64 = 5_000;
 const IS_ADMIN: &str =
     "EXISTS (SELECT 1 FROM memberships a WHERE a.workspace_id = $1 AND a.user_id = $2 AND a.role = 'admin')";
 
@@ -168,18 +166,27 @@ pub async fn token_page(
     let (unordered, ordered) = (Spelling::new(conn, false), Spelling::new(conn, true));
     let filtered = |spelling| filtered(workspace_id, admin_id, &query.filter, now, spelling);
 
-    // The count has no order to keep, so every index is the planner's to choose.
+    // The count has no order to keep, so every index is the planner's to choose. It stops past
+    // `COUNT_CAP` unless asked for the exact number: counting 70,000 matches took 10-20 ms.
     let total: i64 = if count {
         let (sql, filter) = filtered(unordered);
-        let count_text = format!("SELECT COUNT(*) FROM grants g WHERE {filter}");
+        let count_text = if query.exact_count {
+            format!("SELECT COUNT(*) FROM grants g WHERE {filter}")
+        } else {
+            format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM grants g WHERE {filter} LIMIT {}) AS matching",
+                COUNT_CAP + 1
+            )
+        };
         sql.query(&count_text).fetch_one(&mut *conn).await?.try_get(0)?
     } else {
         -1
     };
+    let capped = !query.exact_count && total > COUNT_CAP as i64;
     // A filter that matches few tokens is best read through its own index and sorted: walking
     // the sort's index to the last of a few matches can pass the whole workspace (the last page
     // of tokens expiring within 7 days by last use: 95 ms walked, 4 ms sorted, on 100,000).
-    let spelling = if (0..=SORT_AT_MOST).contains(&total) {
+    let spelling = if (0..=COUNT_CAP as i64).contains(&total) {
         unordered
     } else {
         ordered
@@ -244,7 +251,8 @@ pub async fn token_page(
         .collect::<sqlx::Result<_>>()?;
     Ok(Ok(TokenPage {
         tokens,
-        total: total.max(0) as u64,
+        total: if capped { COUNT_CAP } else { total.max(0) as u64 },
+        total_capped: capped,
         as_of: db::to_time(now),
         next_cursor,
     }))

@@ -244,6 +244,7 @@ async fn bad_queries_name_the_parameter(app: TestApp) {
         ("dir=sideways", "dir"),
         ("expiring_within_days=abc", "expiring_within_days"),
         ("after=garbage!", "after"),
+        ("count=roughly", "count"),
     ] {
         let reply = app
             .get(&format!("/api/workspaces/ws-acme/admin/tokens?{query}"), &ada)
@@ -544,7 +545,48 @@ async fn exports_stream_every_matching_row_as_csv(app: TestApp) {
     );
 }
 
+async fn a_big_count_stops_at_the_cap_unless_asked_for_exactly(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let before = page(&app, &ada, "").await["total"].as_u64().unwrap();
+    token_server::seed::scale(&app.state, 20, 5_100).await.unwrap();
+    let capped = page(&app, &ada, "").await;
+    assert_eq!(capped["total"], 5_000);
+    assert_eq!(capped["total_capped"], true);
+    assert_eq!(names(&capped).len(), 50, "the page itself is whole");
+    let exact = page(&app, &ada, "count=exact").await;
+    assert_eq!(exact["total"].as_u64().unwrap(), before + 5_100);
+    assert_eq!(exact["total_capped"], false);
+    // Under the cap, the number is exact without asking.
+    let one_owner = page(&app, &ada, "owner=b-0003").await;
+    let theirs = one_owner["total"].as_u64().unwrap();
+    assert!(theirs > 0 && theirs < 5_000, "{theirs}");
+    assert_eq!(one_owner["total_capped"], false);
+    // The exact count is the one an action over every match is confirmed with; the capped one
+    // is refused, and nothing changes.
+    let active = |query: &'static str| {
+        let app = &app;
+        let ada = &ada;
+        async move { page(app, ada, query).await["total"].as_u64().unwrap() }
+    };
+    let disabled_before = active("status=disabled&count=exact").await;
+    let filter = json!({"status": "active"});
+    let matching = page(&app, &ada, "status=active&count=exact").await;
+    let act = |expected: u64| {
+        app.post(
+            "/api/workspaces/ws-acme/admin/tokens/batch-by-filter",
+            &ada,
+            json!({"action": "disable", "filter": filter, "as_of": matching["as_of"], "expected_count": expected}),
+        )
+    };
+    assert_eq!(act(5_000).await.status, StatusCode::CONFLICT);
+    assert_eq!(active("status=disabled&count=exact").await, disabled_before);
+    let reply = act(matching["total"].as_u64().unwrap()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(active("status=active").await, 0);
+}
+
 crate::on_both_databases!(
+    a_big_count_stops_at_the_cap_unless_asked_for_exactly,
     acting_on_a_filter_touches_exactly_what_was_confirmed,
     a_pasted_token_is_found_in_its_workspace_only,
     exports_stream_every_matching_row_as_csv,
