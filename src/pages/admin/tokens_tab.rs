@@ -479,11 +479,10 @@ pub fn TokensTab(
         view! {
             <div class="pager">
                 <span aria-live="polite">
-                    {move || {
-                        counted
-                            .get()
-                            .map(|(n, capped)| if capped { (i18n.t().n_match_more_than)(n) } else { (i18n.t().n_match)(n) })
-                            .unwrap_or_default()
+                    {move || match (total.get(), counted.get()) {
+                        (Some((n, _)), _) | (None, Some((n, false))) => (i18n.t().n_match)(n),
+                        (None, Some((n, true))) => (i18n.t().n_match_more_than)(n),
+                        (None, None) => String::new(),
                     }}
                 </span>
                 <a class="button button-quiet" href=move || api::admin::tokens_csv_url(&ws.get(), &query.get()) download="">
