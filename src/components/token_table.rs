@@ -191,8 +191,8 @@ impl RowWindow {
         }
         let len = self.len();
         let (start, end, row_px) = self.at.get();
-        let (end, rows) = (end.min(len), if top { start } else { len.saturating_sub(end) });
-        let rows = if top { rows.min(end) } else { rows };
+        let end = end.min(len);
+        let rows = if top { start.min(end) } else { len - end };
         // Whole pixels: formatting an f64 would bring Rust's float printing into the bundle
         // (7.6 KiB brotli, measured).
         (rows > 0).then(|| {
