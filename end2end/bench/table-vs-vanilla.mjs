@@ -90,18 +90,21 @@ async function shownAll(page, timeout = 60_000) {
   await page.locator(`table.tokens[aria-rowcount="${TOKENS + 1}"] tbody tr[aria-rowindex="2"]`).waitFor({ state: 'attached', timeout });
 }
 
-/** The checkbox of the row at `i` (0-based), scrolled to as a user would reach it. */
+/** The checkbox of the row at `i` (0-based), scrolled to as a user would reach it: towards it,
+ * by the rendered rows' height, until it is in the document. */
 async function box(page, i) {
   const row = page.locator(`table.tokens tbody tr[aria-rowindex="${i + 2}"]`);
-  if (await row.count() === 0) {
+  for (let tries = 0; (await row.count()) === 0 && tries < 40; tries += 1) {
     await page.evaluate((i) => {
-      const body = document.querySelector('table.tokens tbody');
-      const first = body.querySelector('tr[aria-rowindex]');
-      const at = Number(first.getAttribute('aria-rowindex')) - 2;
-      const y = first.getBoundingClientRect().top + scrollY + (i - at) * first.getBoundingClientRect().height;
-      scrollTo(0, y - innerHeight / 2);
+      const rows = document.querySelectorAll('table.tokens tbody tr[aria-rowindex]');
+      const [first, last] = [rows[0], rows[rows.length - 1]];
+      const [a, b] = [first, last].map((r) => Number(r.getAttribute('aria-rowindex')) - 2);
+      const [top, bottom] = [first.getBoundingClientRect().top, last.getBoundingClientRect().bottom];
+      const height = (bottom - top) / (b - a + 1);
+      const y = i < a ? top - (a - i) * height : bottom + (i - b) * height;
+      scrollBy(0, y - innerHeight / 2);
     }, i);
-    await row.waitFor({ state: 'attached' });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   }
   return row.locator('input[type=checkbox]');
 }
