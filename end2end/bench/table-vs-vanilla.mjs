@@ -94,7 +94,17 @@ async function shownAll(page, timeout = 60_000) {
  * by the rendered rows' height, until it is in the document. */
 async function box(page, i) {
   const row = page.locator(`table.tokens tbody tr[aria-rowindex="${i + 2}"]`);
-  for (let tries = 0; (await row.count()) === 0 && tries < 40; tries += 1) {
+  const frames = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  // Until the row is in the document and still is after the window has settled (a move of the
+  // window after a scroll re-measures the rows, and may move it once more).
+  for (let tries = 0, settled = 0; settled < 3 && tries < 60; tries += 1) {
+    if ((await row.count()) > 0) {
+      if (settled === 0) await row.evaluate((el) => el.scrollIntoView({ block: 'center' })).catch(() => {});
+      settled += 1;
+      await frames();
+      continue;
+    }
+    settled = 0;
     await page.evaluate((i) => {
       const rows = document.querySelectorAll('table.tokens tbody tr[aria-rowindex]');
       const [first, last] = [rows[0], rows[rows.length - 1]];
@@ -104,7 +114,7 @@ async function box(page, i) {
       const y = i < a ? top - (a - i) * height : bottom + (i - b) * height;
       scrollBy(0, y - innerHeight / 2);
     }, i);
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await frames();
   }
   return row.locator('input[type=checkbox]');
 }
