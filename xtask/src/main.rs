@@ -206,19 +206,10 @@ fn bench() -> sh::Result {
             .dir(&root.join("end2end"))
             .run_captured()
     });
-    // The windowed table's cost should not grow with the rows: the app alone at 100,000.
-    let table_100k = table.as_ref().map_err(Clone::clone).and_then(|_| {
-        cmd("node", &["bench/table-vs-vanilla.mjs", "http://127.0.0.1:18282"])
-            .dir(&root.join("end2end"))
-            .env("TOKENS", "100000")
-            .env("RUNS", "5")
-            .env("APP_ONLY", "1")
-            .run_captured()
-    });
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&data);
-    let (users, load, table, table_100k) = (users?, load?, table?, table_100k?);
+    let (users, load, table) = (users?, load?, table?);
     let pg = postgres::TempCluster::start()?;
     let admin = cmd("cargo", &["bench", "-p", "token-server", "--bench", "admin_list"])
         .dir(&root)
@@ -231,7 +222,6 @@ fn bench() -> sh::Result {
          ## The Users page with 2,000 tokens (event to next frame, Chromium)\n\n```text\n{users}```\n\n\
          ## Opening the pages (navigation to first contentful paint and to the token table)\n\n```text\n{load}```\n\n\
          ## The token table against vanilla JavaScript (10,000 tokens on one page)\n\n```text\n{table}```\n\n\
-         ## The token table alone with 100,000 tokens on one page\n\n```text\n{table_100k}```\n\n\
          ## The admin list on 100,000 tokens across 1,000 users, and bulk disable\n\n```text\n{}\n```\n\n\
          ## The token endpoint under load (wrk, 64 connections, server and wrk on separate cores)\n\n```text\n{under_load}```\n",
         cmd("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).output().unwrap_or_default().trim(),
