@@ -39,6 +39,14 @@ fn token(name: &str, status: TokenStatus, used: bool, hint: &str) -> TokenView {
     }
 }
 
+/// Active, unused tokens of these names.
+fn active(names: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<TokenView> {
+    names
+        .into_iter()
+        .map(|n| token(n.as_ref(), TokenStatus::Active, false, "0000"))
+        .collect()
+}
+
 fn container() -> web_sys::HtmlElement {
     let document = document();
     let section = document.create_element("section").unwrap();
@@ -132,14 +140,7 @@ async fn the_table_tells_status_in_words_and_dims_inactive_tokens() {
 #[wasm_bindgen_test]
 async fn checkboxes_select_ranges_and_the_header_is_tri_state() {
     let selection = RwSignal::new(Selection::default());
-    let names = ["a", "b", "c", "d", "e"];
-    let root = mount_table(
-        names
-            .iter()
-            .map(|n| token(n, TokenStatus::Active, false, "0000"))
-            .collect(),
-        selection,
-    );
+    let root = mount_table(active(["a", "b", "c", "d", "e"]), selection);
     tick().await;
     let boxes: Vec<web_sys::HtmlInputElement> = all(&root, "tbody input[type=checkbox]");
     let header: web_sys::HtmlInputElement = el(&root, "thead input[type=checkbox]");
@@ -182,14 +183,7 @@ async fn scroll_to(y: f64) {
 #[wasm_bindgen_test]
 async fn a_long_list_renders_the_rows_in_view_and_selects_all_of_it() {
     let selection = RwSignal::new(Selection::default());
-    let names: Vec<String> = (0..1000).map(|i| format!("token {i:04}")).collect();
-    let root = mount_table(
-        names
-            .iter()
-            .map(|n| token(n, TokenStatus::Active, false, "0000"))
-            .collect(),
-        selection,
-    );
+    let root = mount_table(active((0..1000).map(|i| format!("token {i:04}"))), selection);
     let table: web_sys::Element = el(&root, "table");
     scroll_to(0.0).await;
     let top = table.get_bounding_client_rect().top() + window().scroll_y().unwrap();
