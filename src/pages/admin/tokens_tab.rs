@@ -190,17 +190,18 @@ pub fn TokensTab(
         Some(Ok(p)) => Some((p.total, p.total_capped)),
         _ => None,
     });
-    let total = RwSignal::new(None);
+    let fetched = RwSignal::new(None);
+    let total = Memo::new(move |_| match page.get() {
+        Some(Ok(p)) if !p.total_capped => Some((p.total, p.as_of)),
+        _ => fetched.get(),
+    });
     let selection = RwSignal::new(Selection::default());
     let all_matching = RwSignal::new(false);
     Effect::new(move |_| {
         let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
         selection.update(|s| s.retain_visible(&ids));
         all_matching.set(false);
-        total.set(match page.get_untracked() {
-            Some(Ok(p)) if !p.total_capped => Some((p.total, p.as_of)),
-            _ => None,
-        });
+        fetched.set(None);
     });
     let select_all_matching = move || {
         if total.get_untracked().is_some() {
@@ -214,7 +215,7 @@ pub fn TokensTab(
         spawn_local(async move {
             match api::admin::tokens(ws.get_untracked(), exact).await {
                 Ok(p) => {
-                    total.set(Some((p.total, p.as_of)));
+                    fetched.set(Some((p.total, p.as_of)));
                     all_matching.set(true);
                 }
                 Err(e) => {
