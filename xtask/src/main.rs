@@ -371,8 +371,9 @@ fn machine() -> String {
 const BUNDLE_GOAL_KIB: f64 = 150.0;
 /// What the tests enforce until the goal is met. Growth past it fails; each cut toward the goal
 /// should lower it. 330 when added (327.2 KiB then); raised once to 335 by the Users page's
-/// page sizes, per-row checkbox signals and the toolbar's idle hint (330.4 KiB).
-const BUNDLE_CEILING_KIB: f64 = 335.0;
+/// page sizes, per-row checkbox signals and the toolbar's idle hint (330.4 KiB). Lowered to 310
+/// by Leptos's `erase_components` (305.2 KiB; `.cargo/config.toml`).
+const BUNDLE_CEILING_KIB: f64 = 310.0;
 
 /// Fails when the bundle passes the ceiling, and says how far it is from the goal.
 fn check_bundle(brotli_bytes: u64) -> sh::Result {
