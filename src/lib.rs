@@ -10,6 +10,7 @@ pub mod embed;
 pub mod format;
 pub mod hooks;
 pub mod i18n;
+pub mod nav;
 pub mod pages;
 pub mod reveal;
 pub mod selection;

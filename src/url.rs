@@ -1,5 +1,5 @@
-//! Percent-encoding for URL components, in Rust so it is tested natively: the same characters
-//! stay as `encodeURIComponent` leaves them.
+//! Percent-encoding and query-string decoding for URL components, in Rust so they are tested
+//! natively: the same characters stay as `encodeURIComponent` leaves them.
 
 /// Encodes a query value or path segment.
 pub fn encode_component(s: &str) -> String {
@@ -15,9 +15,43 @@ pub fn encode_component(s: &str) -> String {
     out
 }
 
+/// Decodes `a=1&b=x%20y` (with or without a leading `?`).
+pub fn form_pairs(search: &str) -> Vec<(String, String)> {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => match s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                Some(b) => {
+                    out.push(b);
+                    i += 2;
+                }
+                None => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::encode_component;
+    use super::{encode_component, form_pairs};
 
     #[test]
     fn encodes_like_encode_uri_component() {
@@ -27,5 +61,18 @@ mod tests {
         );
         assert_eq!(encode_component("部署"), "%E9%83%A8%E7%BD%B2");
         assert_eq!(encode_component("A-z_0.9!~*'()"), "A-z_0.9!~*'()");
+    }
+
+    #[test]
+    fn query_strings_decode() {
+        assert_eq!(
+            form_pairs("?q=a%20b&owner=u-1&x=%E9%83%A8+%"),
+            [
+                ("q".into(), "a b".into()),
+                ("owner".into(), "u-1".into()),
+                ("x".into(), "部 %".into())
+            ]
+        );
+        assert!(form_pairs("").is_empty());
     }
 }

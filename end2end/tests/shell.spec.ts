@@ -49,6 +49,35 @@ test('switching workspace shows that workspace’s tokens only', async ({ page }
   await expect(page.getByRole('table', { name: 'API tokens' }).getByRole('rowheader', { name: 'Globex reports' })).toBeVisible();
 });
 
+test('the header links move between the pages in place, and Back and Forward follow', async ({ page }) => {
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/signin\?next=/);
+  await signIn(page, 'ada@acme.test');
+  await expect(page).toHaveURL(/\/tokens$/);
+  const nav = page.getByRole('navigation');
+  await expect(nav.getByRole('link', { name: 'My tokens' })).toHaveAttribute('aria-current', 'page');
+  // A marker on the window: it survives only a navigation without a page load.
+  await page.evaluate(() => { (window as any).__stayed = true; });
+
+  await nav.getByRole('link', { name: 'Admin' }).click();
+  await expect(page).toHaveURL(/\/admin\/tokens$/);
+  await expect(page.getByRole('heading', { name: 'Workspace tokens' })).toBeVisible();
+  await expect(nav.getByRole('link', { name: 'Admin' })).toHaveAttribute('aria-current', 'page');
+  await expect(nav.getByRole('link', { name: 'My tokens' })).not.toHaveAttribute('aria-current', /./);
+
+  await page.goBack();
+  await expect(page).toHaveURL(/\/tokens$/);
+  await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  await page.goForward();
+  await expect(page.getByRole('heading', { name: 'Workspace tokens' })).toBeVisible();
+  expect(await page.evaluate(() => (window as any).__stayed)).toBe(true);
+
+  await page.goto('/no/such/page');
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await page.getByRole('link', { name: 'Back to my tokens' }).click();
+  await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+});
+
 test('signing out ends the session', async ({ page }) => {
   await page.goto('/tokens');
   await signIn(page, 'cy@acme.test');

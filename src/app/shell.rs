@@ -2,14 +2,13 @@
 //! language, and sign-out. Signed-out visitors are sent to the sign-in page and brought back.
 
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, A};
-use leptos_router::hooks::use_location;
 
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::i18n::use_i18n;
+use crate::nav::{redirect, use_nav, Link};
 use crate::state::session::{use_session, Phase};
 
-/// Where to go to sign in, coming back here afterwards. The router's `search` has no `?`.
+/// Where to go to sign in, coming back here afterwards (`search` with or without its `?`).
 fn sign_in_path(path: &str, search: &str) -> String {
     let search = search.trim_start_matches('?');
     let back = if search.is_empty() {
@@ -25,13 +24,14 @@ fn sign_in_path(path: &str, search: &str) -> String {
 pub fn Shell(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
     let i18n = use_i18n();
-    let location = use_location();
+    let nav = use_nav();
     let phase = Memo::new(move |_| session.phase());
     move || match phase.get() {
         Phase::Loading => view! { <p class="page-loading" role="status">{move || i18n.t().loading}</p> }.into_any(),
         Phase::SignedOut => {
-            let to = sign_in_path(&location.pathname.get_untracked(), &location.search.get_untracked());
-            view! { <Redirect path=to /> }.into_any()
+            let search = window().location().search().unwrap_or_default();
+            redirect(sign_in_path(&untrack(|| nav.path()), &search));
+            ().into_any()
         }
         Phase::SignedIn => view! {
             <Header />
@@ -69,9 +69,9 @@ fn Header() -> impl IntoView {
                 </select>
             </label>
             <nav aria-label=move || i18n.t().nav_label>
-                <A href="/tokens">{move || i18n.t().nav_tokens}</A>
+                <Link href="/tokens">{move || i18n.t().nav_tokens}</Link>
                 <Show when=move || session.is_admin()>
-                    <A href="/admin/tokens">{move || i18n.t().nav_admin}</A>
+                    <Link href="/admin/tokens">{move || i18n.t().nav_admin}</Link>
                 </Show>
             </nav>
             <span class="spacer"></span>

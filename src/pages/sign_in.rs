@@ -1,12 +1,11 @@
 //! The sign-in page: Email, Password, Sign in; errors at the form; then back where the user was.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 
 use crate::api::{self, ApiError};
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::i18n::use_i18n;
+use crate::nav::{use_nav, Go};
 use crate::state::session::{use_session, Phase};
 
 /// Only a path on this origin may be returned to: `//evil.example` and `https://…` may not.
@@ -19,19 +18,12 @@ fn safe_next(next: Option<String>) -> String {
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let session = use_session();
-    let query = use_query_map();
-    let navigate = use_navigate();
+    let nav = use_nav();
     // Signed in, now or already: go where the user was headed.
     Effect::new(move |_| {
         if session.phase() == Phase::SignedIn {
-            let next = safe_next(query.get_untracked().get("next"));
-            navigate(
-                &next,
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
+            let next = safe_next(untrack(|| nav.get("next")));
+            nav.go(&next, Go::Replace);
         }
     });
     view! {

@@ -5,8 +5,6 @@
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 use token_api::admin::{SortField, TokenPageQuery};
 use token_api::tokens::{BatchAction, TokenStatus, TokenView};
 
@@ -22,6 +20,7 @@ use crate::components::token_table::{access_tokens_end, RowActions, TableSkeleto
 use crate::embed::events::{use_events, EventKind};
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
+use crate::nav::{use_nav, Go};
 use crate::reveal::Flow;
 use crate::selection::Selection;
 use crate::state::session::use_session;
@@ -98,53 +97,29 @@ pub fn UsersPage() -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let events = use_events();
-    let query_map = use_query_map();
-    let location = use_location();
-    let navigate = use_navigate();
+    let nav = use_nav();
 
     let workspace = Memo::new(move |_| session.workspace());
     let workspace_id = Memo::new(move |_| workspace.get().map(|w| w.id));
 
     // The view, read from and written to the URL.
     let view = Memo::new(move |_| {
-        query_map.with(|q| {
-            let pairs: Vec<(&str, String)> = VIEW_KEYS.iter().filter_map(|k| q.get(k).map(|v| (*k, v))).collect();
-            TokenPageQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap_or_default()
-        })
+        let pairs: Vec<(&str, String)> = VIEW_KEYS.iter().filter_map(|k| nav.get(k).map(|v| (*k, v))).collect();
+        TokenPageQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap_or_default()
     });
-    let write_query = Callback::new(move |pairs: Vec<(&'static str, String)>| {
-        let query: Vec<String> = pairs
-            .into_iter()
-            .filter(|(k, _)| VIEW_KEYS.contains(k))
-            .map(|(k, v)| format!("{k}={}", crate::url::encode_component(&v)))
-            .collect();
-        let path = location.pathname.get_untracked();
-        let url = if query.is_empty() {
-            path
-        } else {
-            format!("{path}?{}", query.join("&"))
-        };
-        navigate(
-            &url,
-            NavigateOptions {
-                replace: true,
-                scroll: false,
-                // The pathname already holds the router's base (a host's base path).
-                resolve: false,
-                ..Default::default()
-            },
-        );
-    });
+    // The view's keys in the address, in place (a new view is no new history entry); other
+    // keys, a host page's own, stay.
+    let write_query = move |pairs: Vec<(&'static str, String)>| nav.set(&VIEW_KEYS, pairs, Go::Replace);
     let set_page_view = Callback::new(move |(next, page): (TokenPageQuery, usize)| {
         let mut pairs = next.to_pairs();
         if page > 1 {
             pairs.push(("page", page.to_string()));
         }
         // The page size is the reader's, and survives every change of view.
-        if let Some(per_page) = query_map.with_untracked(|q| q.get("per_page")) {
+        if let Some(per_page) = untrack(|| nav.get("per_page")) {
             pairs.push(("per_page", per_page));
         }
-        write_query.run(pairs);
+        write_query(pairs);
     });
     // A new view starts at its first page.
     let set_view = Callback::new(move |next: TokenPageQuery| set_page_view.run((next, 1)));
@@ -175,12 +150,10 @@ pub fn UsersPage() -> impl IntoView {
         let query = view.get();
         tokens.with(|all| apply(all, &query, Utc::now()))
     });
-    let page_size = Memo::new(move |_| query_map.with(|q| page_size_of(q.get("per_page").as_deref())));
+    let page_size = Memo::new(move |_| page_size_of(nav.get("per_page").as_deref()));
     let page_count = move || matching.with(|m| m.len().div_ceil(page_size.get())).max(1);
     let page = Memo::new(move |_| {
-        let asked = query_map
-            .with(|q| q.get("page").and_then(|p| p.parse::<usize>().ok()))
-            .unwrap_or(1);
+        let asked = nav.get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1);
         asked.clamp(1, page_count())
     });
     let rows = Memo::new(move |_| {
@@ -425,13 +398,13 @@ pub fn UsersPage() -> impl IntoView {
                             </span>
                             <PageSizeSelect
                                 sizes=&PAGE_SIZES
-                                value=Signal::derive(move || query_map.with(|q| q.get("per_page")).unwrap_or_else(|| PAGE_SIZE.to_string()))
+                                value=Signal::derive(move || nav.get("per_page").unwrap_or_else(|| PAGE_SIZE.to_string()))
                                 on_change=Callback::new(move |value: String| {
                                     let mut pairs = view.get_untracked().to_pairs();
                                     if value != PAGE_SIZE.to_string() {
                                         pairs.push(("per_page", value));
                                     }
-                                    write_query.run(pairs);
+                                    write_query(pairs);
                                 })
                             />
                             <button type="button" class="button" disabled=move || page.get() == 1 on:click=move |_| go_to_page(page.get_untracked() - 1)>

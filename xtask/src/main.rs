@@ -372,8 +372,9 @@ const BUNDLE_GOAL_KIB: f64 = 150.0;
 /// What the tests enforce until the goal is met. Growth past it fails; each cut toward the goal
 /// should lower it. 330 when added (327.2 KiB then); raised once to 335 by the Users page's
 /// page sizes, per-row checkbox signals and the toolbar's idle hint (330.4 KiB). Lowered to 310
-/// by Leptos's `erase_components` (305.2 KiB; `.cargo/config.toml`).
-const BUNDLE_CEILING_KIB: f64 = 310.0;
+/// by Leptos's `erase_components` (305.2 KiB; `.cargo/config.toml`), then to 275 by the app's
+/// own History API navigation in place of leptos_router (267.8 KiB; `src/nav.rs`).
+const BUNDLE_CEILING_KIB: f64 = 275.0;
 
 /// Fails when the bundle passes the ceiling, and says how far it is from the goal.
 fn check_bundle(brotli_bytes: u64) -> sh::Result {

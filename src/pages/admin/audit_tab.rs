@@ -5,12 +5,12 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use leptos::prelude::*;
 use token_api::admin::{AuditAction, AuditEvent, AuditQuery};
 
-use super::UrlState;
 use crate::api;
 use crate::components::error_panel::ErrorPanel;
 use crate::components::token_table::TableSkeleton;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
+use crate::nav::{Go, Nav};
 use crate::state::session::use_session;
 
 /// The URL keys this tab owns (prefixed, so they never clash with the Tokens tab's).
@@ -42,7 +42,7 @@ fn date(s: Option<String>) -> Option<chrono::DateTime<Utc>> {
 #[component]
 pub fn AuditTab(
     /// The page's URL state.
-    url: UrlState,
+    url: Nav,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
@@ -68,7 +68,7 @@ pub fn AuditTab(
         if !value.is_empty() {
             pairs.push((key, value));
         }
-        url.set(&KEYS, pairs);
+        url.set(&KEYS, pairs, Go::Push);
     };
     let events = LocalResource::new(move || api::admin::audit(ws.get(), query.get()));
     let members = LocalResource::new(move || api::admin::members(ws.get()));

@@ -8,7 +8,6 @@ use token_api::admin::{FilterActionRequest, SortField, TokenFilter, TokenPageQue
 use token_api::tokens::{BatchAction, TokenStatus, TokenView};
 
 use super::leak_check::LeakCheck;
-use super::UrlState;
 use crate::actions::{error_text, report_batch};
 use crate::api;
 use crate::components::bulk_toolbar::BulkToolbar;
@@ -19,6 +18,7 @@ use crate::components::token_table::{access_tokens_end, RowActions, TableSkeleto
 use crate::embed::events::use_events;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
+use crate::nav::{Go, Nav};
 use crate::selection::Selection;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
@@ -150,7 +150,7 @@ pub(super) fn ActionConfirm(
 #[component]
 pub fn TokensTab(
     /// The page's URL state.
-    url: UrlState,
+    url: Nav,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
@@ -159,10 +159,11 @@ pub fn TokensTab(
     let ws = Memo::new(move |_| session.workspace().map(|w| w.id).unwrap_or_default());
 
     let query = Memo::new(move |_| {
-        url.query
-            .with(|q| TokenPageQuery::from_pairs(q.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap_or_default())
+        url.with_query(|q| {
+            TokenPageQuery::from_pairs(q.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap_or_default()
+        })
     });
-    let set_query = move |next: TokenPageQuery| url.set(&KEYS, next.to_pairs());
+    let set_query = move |next: TokenPageQuery| url.set(&KEYS, next.to_pairs(), Go::Push);
     let set_filter = move |f: TokenFilter| {
         let q = query.get_untracked();
         set_query(TokenPageQuery {
