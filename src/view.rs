@@ -12,13 +12,27 @@ pub fn status_now(token: &TokenView, now: DateTime<Utc>) -> TokenStatus {
     TokenStatus::at(token.disabled_at.is_some(), token.expires_at, now)
 }
 
-fn compare(a: &TokenView, b: &TokenView, field: SortField) -> Ordering {
+/// Lower case, for search and sort. Outside ASCII, the browser's `toLowerCase`: it carries
+/// Unicode's case tables already, and Rust's own copy cost 4.6 KiB brotli of the bundle.
+fn lower(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    #[cfg(target_arch = "wasm32")]
+    return String::from(js_sys::JsString::from(s).to_lower_case());
+    #[cfg(not(target_arch = "wasm32"))]
+    return s.to_lowercase();
+}
+
+/// `folded` holds the tokens' lower-cased names when the sort is by name.
+fn compare(a: usize, b: usize, tokens: &[TokenView], folded: &[String], field: SortField) -> Ordering {
+    let (ta, tb) = (&tokens[a], &tokens[b]);
     match field {
-        SortField::Created => a.created_at.cmp(&b.created_at),
-        SortField::Expires => a.expires_at.cmp(&b.expires_at),
-        SortField::LastUsed => a.last_used_at.cmp(&b.last_used_at),
-        SortField::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-        SortField::Owner => a.owner.email.cmp(&b.owner.email),
+        SortField::Created => ta.created_at.cmp(&tb.created_at),
+        SortField::Expires => ta.expires_at.cmp(&tb.expires_at),
+        SortField::LastUsed => ta.last_used_at.cmp(&tb.last_used_at),
+        SortField::Name => folded[a].cmp(&folded[b]),
+        SortField::Owner => ta.owner.email.cmp(&tb.owner.email),
     }
 }
 
@@ -50,16 +64,21 @@ pub fn toggle_sort(query: &mut TokenPageQuery, field: SortField) {
 
 /// The indices of the tokens in view, in view order.
 pub fn apply(tokens: &[TokenView], query: &TokenPageQuery, now: DateTime<Utc>) -> Vec<usize> {
-    let needle = query.filter.q.as_deref().map(str::to_lowercase);
+    let needle = query.filter.q.as_deref().map(lower);
+    // Each name lowered once, not once per comparison.
+    let folded: Vec<String> = if needle.is_some() || query.sort == SortField::Name {
+        tokens.iter().map(|t| lower(&t.name)).collect()
+    } else {
+        Vec::new()
+    };
     let mut rows: Vec<usize> = (0..tokens.len())
         .filter(|&i| {
-            let t = &tokens[i];
-            query.filter.status.is_none_or(|s| status_now(t, now) == s)
-                && needle.as_deref().is_none_or(|n| t.name.to_lowercase().contains(n))
+            query.filter.status.is_none_or(|s| status_now(&tokens[i], now) == s)
+                && needle.as_deref().is_none_or(|n| folded[i].contains(n))
         })
         .collect();
     rows.sort_by(|&a, &b| {
-        let order = compare(&tokens[a], &tokens[b], query.sort).then_with(|| tokens[a].id.cmp(&tokens[b].id));
+        let order = compare(a, b, tokens, &folded, query.sort).then_with(|| tokens[a].id.cmp(&tokens[b].id));
         match query.dir {
             SortDir::Asc => order,
             SortDir::Desc => order.reverse(),
@@ -101,6 +120,24 @@ mod tests {
             .into_iter()
             .map(|i| tokens[i].name.clone())
             .collect()
+    }
+
+    #[test]
+    fn the_name_search_and_sort_ignore_case_beyond_ascii() {
+        let tokens = [
+            token("1", "ÉCOLE backup", 1, 30, false),
+            token("2", "Zeta", 1, 30, false),
+            token("3", "école export", 1, 30, false),
+            token("4", "alpha", 1, 30, false),
+        ];
+        let mut q = TokenPageQuery {
+            sort: SortField::Name,
+            dir: SortDir::Asc,
+            ..Default::default()
+        };
+        assert_eq!(names(&tokens, &q), ["alpha", "Zeta", "ÉCOLE backup", "école export"]);
+        q.filter.q = Some("École".into());
+        assert_eq!(names(&tokens, &q), ["ÉCOLE backup", "école export"]);
     }
 
     #[test]

@@ -398,3 +398,30 @@ async fn choosing_chinese_rewrites_the_page() {
         "{menu_label:?}"
     );
 }
+
+/// The search and the name sort ignore case beyond ASCII: in wasm, through the browser's own
+/// `toLowerCase`.
+#[wasm_bindgen_test]
+fn the_name_search_ignores_case_in_any_script() {
+    use token_api::admin::{TokenFilter, TokenPageQuery};
+    let tokens = active(["ÉCOLE backup", "école export", "Straße sync", "ecole"]);
+    let query = |q: &str| TokenPageQuery {
+        filter: TokenFilter {
+            q: Some(q.to_owned()),
+            ..Default::default()
+        },
+        sort: SortField::Name,
+        dir: SortDir::Asc,
+        ..Default::default()
+    };
+    let names = |q: &str| -> Vec<&str> {
+        token_console::view::apply(&tokens, &query(q), Utc::now())
+            .into_iter()
+            .map(|i| tokens[i].name.as_str())
+            .collect()
+    };
+    assert_eq!(names("École"), ["ÉCOLE backup", "école export"]);
+    assert_eq!(names("STRASSE"), Vec::<&str>::new(), "lower case, not case folding");
+    assert_eq!(names("STRAẞE"), ["Straße sync"]);
+    assert_eq!(names("E"), ["ecole", "Straße sync", "ÉCOLE backup", "école export"]);
+}
