@@ -33,9 +33,14 @@ fn action_label(t: &Messages, a: AuditAction) -> &'static str {
     }
 }
 
+/// The start of a day from a date input's `YYYY-MM-DD`, in UTC. Not `parse_from_str`: chrono's
+/// strftime parser would be linked for this one use.
 fn date(s: Option<String>) -> Option<chrono::DateTime<Utc>> {
-    let d = NaiveDate::parse_from_str(&s?, "%Y-%m-%d").ok()?;
-    Utc.from_local_datetime(&d.and_hms_opt(0, 0, 0)?).single()
+    let s = s?;
+    let mut parts = s.splitn(3, '-').map(|p| p.parse::<u32>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    let d = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
+    Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?))
 }
 
 /// The tab.
@@ -201,5 +206,20 @@ pub fn AuditTab(
             </label>
         </div>
         {table}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date;
+
+    #[test]
+    fn a_date_input_is_the_start_of_that_day_in_utc() {
+        let day = |s: &str| date(Some(s.to_owned())).map(|d| d.to_rfc3339());
+        assert_eq!(day("2026-11-22").as_deref(), Some("2026-11-22T00:00:00+00:00"));
+        assert_eq!(day("2026-13-01"), None);
+        assert_eq!(day("2026-11"), None);
+        assert_eq!(day("not a date"), None);
+        assert_eq!(date(None), None);
     }
 }
