@@ -374,8 +374,9 @@ const BUNDLE_GOAL_KIB: f64 = 150.0;
 /// page sizes, per-row checkbox signals and the toolbar's idle hint (330.4 KiB). Lowered to 310
 /// by Leptos's `erase_components` (305.2 KiB; `.cargo/config.toml`), then to 275 by the app's
 /// own History API navigation in place of leptos_router (267.8 KiB; `src/nav.rs`), then to 270
-/// by the browser's toLowerCase in place of Rust's Unicode tables (263.4 KiB; `src/view.rs`).
-const BUNDLE_CEILING_KIB: f64 = 270.0;
+/// by the browser's toLowerCase in place of Rust's Unicode tables (263.4 KiB; `src/view.rs`),
+/// then to 265 by the audit tab's hand-parsed date (260.8 KiB).
+const BUNDLE_CEILING_KIB: f64 = 265.0;
 
 /// Fails when the bundle passes the ceiling, and says how far it is from the goal.
 fn check_bundle(brotli_bytes: u64) -> sh::Result {
