@@ -29,8 +29,8 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     move || match phase.get() {
         Phase::Loading => view! { <p class="page-loading" role="status">{move || i18n.t().loading}</p> }.into_any(),
         Phase::SignedOut => {
-            let search = window().location().search().unwrap_or_default();
-            redirect(sign_in_path(&untrack(|| nav.path()), &search));
+            let (path, search) = untrack(|| (nav.path(), nav.search()));
+            redirect(sign_in_path(&path, &search));
             ().into_any()
         }
         Phase::SignedIn => view! {
