@@ -12,6 +12,19 @@ pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 /// The protected resource: `{ws}` is the workspace id.
 pub const WHOAMI_PATH: &str = "/api/resource/workspaces/{ws}/whoami";
 
+/// The longest client id this service issues or accepts.
+pub const CLIENT_ID_MAX_LEN: usize = 64;
+
+/// Whether `id` can be a client id of this service: 1 to 64 of `A-Z a-z 0-9 . _ -`. Anything
+/// else is refused before it reaches the database (a NUL byte made PostgreSQL fail the whole
+/// batch of refreshes it was in).
+pub fn is_client_id(id: &str) -> bool {
+    (1..=CLIENT_ID_MAX_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -22,7 +35,8 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
-/// The error codes of RFC 6749 §5.2 and RFC 7009 §2.2.1.
+/// The error codes of RFC 6749 §5.2 and RFC 7009 §2.2.1, and `temporarily_unavailable` (RFC 6749
+/// §4.1.2.1, used by token endpoints for a 503) and `server_error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -33,6 +47,9 @@ pub enum OAuthErrorCode {
     UnauthorizedClient,
     UnsupportedGrantType,
     UnsupportedTokenType,
+    InvalidScope,
+    TemporarilyUnavailable,
+    ServerError,
 }
 
 /// An error response (RFC 6749 §5.2).
@@ -81,4 +98,19 @@ pub struct WhoAmI {
     pub token_id: String,
     /// When the access token stops working, in seconds since the epoch.
     pub expires_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_client_id;
+
+    #[test]
+    fn client_ids_are_short_plain_ascii() {
+        for ok in ["tcc_acme", "a", "tcc.globex-2", &"x".repeat(64)] {
+            assert!(is_client_id(ok), "{ok}");
+        }
+        for bad in ["", "\0", "tcc acme", "tcc_ä", "a/b", "%00", &"x".repeat(65)] {
+            assert!(!is_client_id(bad), "{bad:?}");
+        }
+    }
 }

@@ -40,15 +40,10 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 async fn run(label: &str, database_url: String) {
     let dir = std::env::temp_dir().join(format!("token-console-admin-bench-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("dist")).unwrap();
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database_url,
-        dist: dir.join("dist"),
-        public_url: None,
-        seed_demo: true,
-        frame_ancestors: vec![],
-        seed_scale_tokens: 0,
-    };
+    let mut config = Config::with_database(&database_url);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.dist = dir.join("dist");
+    config.seed_demo = true;
     let state = AppState::new(config).await.unwrap();
     seed::demo(&state).await.unwrap();
     let t = Instant::now();

@@ -79,15 +79,11 @@ async fn main() -> anyhow::Result<()> {
     let file = arg("--tokens-file").unwrap_or_else(|| "tokens.txt".into());
     let dir = std::env::temp_dir().join(format!("token-console-load-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("dist"))?;
-    let config = Config {
-        listen,
-        database_url: arg("--database-url").unwrap_or_else(|| format!("sqlite://{}/load.db", dir.display())),
-        dist: dir.join("dist"),
-        public_url: None,
-        seed_demo: true,
-        frame_ancestors: vec![],
-        seed_scale_tokens: 0,
-    };
+    let mut config =
+        Config::with_database(&arg("--database-url").unwrap_or_else(|| format!("sqlite://{}/load.db", dir.display())));
+    config.listen = listen;
+    config.dist = dir.join("dist");
+    config.seed_demo = true;
     let state = AppState::new(config).await?;
     seed::demo(&state).await?;
     let tokens = grants(&state, count).await?;

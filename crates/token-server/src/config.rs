@@ -37,6 +37,48 @@ pub struct Config {
     /// per 100 tokens: a big workspace for benchmarks. Never on by default.
     #[arg(long, env = "SEED_SCALE_TOKENS", default_value_t = 0, requires = "seed_demo")]
     pub seed_scale_tokens: usize,
+
+    /// The file holding the key that encrypts the signing keys at rest: at least 32 random bytes
+    /// (`head -c 32 /dev/urandom > FILE`), readable by the service only. Every instance of a
+    /// deployment needs the same file; losing it loses the signing keys (every access token
+    /// then fails, and a new key is needed). Without it, on SQLite the service creates
+    /// `token-console.key` (0600) beside the database; on PostgreSQL it refuses to start.
+    #[arg(long, env = "KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// Add a new signing key to the database and exit. Running instances publish it in the JWKS
+    /// at once and sign with it once resource servers' cached JWKS have had time to see it
+    /// (5 minutes); the old key is published until no access token it signed can be alive.
+    #[arg(long)]
+    pub rotate_signing_key: bool,
+
+    /// For how many seconds a refresh token that was just exchanged may be presented again (a
+    /// client retrying after a lost response) and gets the same successor back, as long as the
+    /// successor has not been used. 0 turns retries off: any second presentation is reuse.
+    #[arg(long, env = "REFRESH_RETRY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=300))]
+    pub refresh_retry_seconds: u32,
+
+    /// Connections held open at once; more wait in the kernel's backlog until one closes.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Requests handled at once; past it a request is refused at once with 503 and `Retry-After`.
+    #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
+
+    /// Seconds a client has to send a request's headers, and that an idle keep-alive connection
+    /// stays open.
+    #[arg(long, env = "HEADER_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub header_timeout_seconds: u32,
+
+    /// Seconds one request may take, body and answer included (CSV exports stream past it once
+    /// their answer has started); then 408.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub request_timeout_seconds: u32,
+
+    /// Minutes a session stays signed in without being used (beside the 12-hour absolute limit).
+    #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub session_idle_minutes: u32,
 }
 
 impl Config {
@@ -49,9 +91,15 @@ impl Config {
             .to_owned()
     }
 
-    /// Whether the session cookie must be `Secure`.
+    /// Whether the session cookie must be `Secure` (and `__Host-`), and HSTS is sent.
     pub fn https(&self) -> bool {
         self.issuer().starts_with("https://")
+    }
+
+    /// The configuration of a service on `database_url` with every other flag at its default:
+    /// for tests, benchmarks and examples.
+    pub fn with_database(database_url: &str) -> Config {
+        <Config as clap::Parser>::parse_from(["token-server", "--database-url", database_url])
     }
 }
 

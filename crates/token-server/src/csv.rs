@@ -4,18 +4,32 @@
 /// What a file starts with: the byte-order mark.
 pub const BOM: &str = "\u{feff}";
 
-/// One field. A value starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading
-/// `'`, so a token name cannot become a formula in whoever opens the export (CWE-1236).
+/// What makes a spreadsheet read a cell as a formula.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// What spreadsheet programs split lines on, by locale and by guess: comma, semicolon, tab.
+const SEPARATORS: [char; 3] = [',', ';', '\t'];
+
+/// One field, so a token name cannot become a formula in whoever opens the export (CWE-1236),
+/// whichever separator the program splits on: a `'` goes before the value when it starts like a
+/// formula, and before every part that would start a cell if the program split inside the value
+/// (`x;=1+1` for a program that splits on `;` and ignores quotes). A field holding a separator,
+/// quote or line break is quoted (RFC 4180).
 pub fn field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
+    let mut out = String::with_capacity(value.len() + 2);
+    let mut cell_start = true;
+    for c in value.chars() {
+        if cell_start && FORMULA_START.contains(&c) {
+            out.push('\'');
+        }
+        out.push(c);
+        // A part may start after spaces too: "; =1+1".
+        cell_start = SEPARATORS.contains(&c) || (cell_start && c == ' ');
+    }
+    if out.contains([',', ';', '\t', '"', '\n', '\r']) {
+        format!("\"{}\"", out.replace('"', "\"\""))
     } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
+        out
     }
 }
 
@@ -44,5 +58,44 @@ mod tests {
         assert_eq!(field("+1"), "'+1");
         assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(field("-"), "'-");
+    }
+
+    /// Read as a program that splits on `sep` and knows nothing of quotes would read it.
+    fn naive_cells(line: &str, sep: char) -> Vec<String> {
+        line.trim_end_matches("\r\n")
+            .split(sep)
+            .map(|c| c.trim_start_matches([' ', '"']).to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn no_separator_can_expose_a_formula() {
+        let names = [
+            "x;=1+1;y",
+            "a,=HYPERLINK(\"x\")",
+            "tab\t@SUM(A1)",
+            "semi; -2+3",
+            "plain name",
+            "=1",
+        ];
+        for name in names {
+            let row = line([name, "ok"]);
+            for sep in SEPARATORS {
+                for cell in naive_cells(&row, sep) {
+                    assert!(
+                        !cell.starts_with(FORMULA_START),
+                        "{name:?} split on {sep:?} gives cell {cell:?}"
+                    );
+                }
+            }
+            // A reader that honours quotes gets the name back, with the marks that defuse it.
+            let mut reader = ::csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(row.as_bytes());
+            let record = reader.records().next().unwrap().unwrap();
+            assert_eq!(record.get(0).unwrap().replace('\'', ""), name);
+        }
+        assert_eq!(field("x;=1+1;y"), "\"x;'=1+1;y\"");
+        assert_eq!(field("plain name"), "plain name");
     }
 }

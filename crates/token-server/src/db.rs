@@ -56,11 +56,28 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         Backend::Sqlite => pool_options(backend, 1).connect_with(options).await?,
         Backend::Postgres => pool.clone(),
     };
-    MIGRATIONS.run(&writer).await?;
+    migrate(&writer, backend).await?;
     if backend == Backend::Postgres {
         name_search_index(&writer).await;
     }
     Ok(Db { pool, writer, backend })
+}
+
+/// Applies the migrations. On PostgreSQL sqlx holds an advisory lock while it migrates, so
+/// instances starting together take turns; SQLite has no such lock, so an instance that loses
+/// the race (a table it would create already exists) reads the applied list again and goes on.
+async fn migrate(writer: &AnyPool, backend: Backend) -> anyhow::Result<()> {
+    let mut attempt = 0;
+    loop {
+        match MIGRATIONS.run(writer).await {
+            Err(error) if backend == Backend::Sqlite && attempt < 5 => {
+                attempt += 1;
+                tracing::debug!(%error, attempt, "migration raced another instance; reading again");
+                tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 /// PostgreSQL only, so outside the shared migrations: a trigram index over the lower-cased
@@ -82,10 +99,15 @@ async fn name_search_index(pool: &AnyPool) {
     }
 }
 
+/// How long a request waits for a connection before it is told the service is unavailable.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A pool of at most `max` connections; SQLite's get WAL, a busy timeout and foreign keys.
 fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max)
+        // With the database gone, a request answers 503 after this, not after sqlx's 30 s.
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
@@ -99,24 +121,43 @@ fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
         })
 }
 
+/// The file of a `sqlite://PATH` URL; `None` for an in-memory database or another backend.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (path != ":memory:" && !path.is_empty()).then(|| std::path::PathBuf::from(path))
+}
+
 /// SQLite creates the file but not its folder; `mode=rwc` asks it to create the file.
 fn create_sqlite_parent(url: &str) -> anyhow::Result<String> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    if path != ":memory:" && !path.is_empty() {
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            std::fs::create_dir_all(parent)?;
-        }
+    if let Some(parent) = sqlite_path(url).as_deref().and_then(std::path::Path::parent) {
+        std::fs::create_dir_all(parent)?;
     }
     Ok(if url.contains('?') {
         url.to_owned()
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// Whether an error means the database is unreachable or busy for now, rather than that the
+/// request or the code is wrong: the pool timed out or closed, the connection broke, the server
+/// is shutting down or out of resources (SQLSTATE classes 08, 53, 57), or a transaction lost a
+/// race (40001, 40P01) or SQLite's lock (5, 6). The client may retry these.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|code| {
+            ["08", "53", "57"].iter().any(|class| code.starts_with(class))
+                || matches!(code.as_ref(), "40001" | "40P01" | "5" | "6" | "517" | "262")
+        }),
+        _ => false,
+    }
 }
 
 /// Now, in the database's unit: Unix milliseconds.

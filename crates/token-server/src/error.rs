@@ -1,7 +1,7 @@
 //! `AppError`: every failure of the management API, answered as RFC 9457 problem+json.
 //! A 5xx body says only that something failed; the cause goes to the log, never to the client.
 
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use token_api::problem::{FieldError, Problem, PROBLEM_JSON};
 use token_api::validate::Invalid;
@@ -28,9 +28,18 @@ pub enum AppError {
     TooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// Too many failed attempts: try again after this long.
+    #[error("too many requests")]
+    TooManyRequests(std::time::Duration),
+    /// The database is unreachable or busy: nothing was written, and a retry may succeed.
+    #[error("service unavailable: {0}")]
+    Unavailable(sqlx::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
+
+/// What a 503 tells the client to wait, in seconds.
+pub const RETRY_AFTER_SECS: &str = "1";
 
 impl AppError {
     /// One field at fault.
@@ -48,7 +57,11 @@ impl AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        AppError::Internal(e.into())
+        if crate::db::is_unavailable(&e) {
+            AppError::Unavailable(e)
+        } else {
+            AppError::Internal(e.into())
+        }
     }
 }
 
@@ -71,6 +84,22 @@ impl IntoResponse for AppError {
                 Some("expected Content-Type: application/json".to_owned()),
                 vec![],
             ),
+            AppError::TooManyRequests(wait) => {
+                let mut response = problem_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Some("too many failed sign-ins; try again later".to_owned()),
+                    vec![],
+                );
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+                return response;
+            }
+            AppError::Unavailable(e) => {
+                tracing::error!(error = %e, "database unavailable");
+                return unavailable();
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = %e, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, None, vec![])
@@ -78,6 +107,19 @@ impl IntoResponse for AppError {
         };
         problem_response(status, detail, errors)
     }
+}
+
+/// 503 with `Retry-After`: the service cannot answer now, and nothing was written.
+pub fn unavailable() -> Response {
+    let mut response = problem_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Some("the service is temporarily unavailable; retry shortly".to_owned()),
+        vec![],
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+    response
 }
 
 /// A problem+json response.

@@ -10,11 +10,19 @@ use serde::de::DeserializeOwned;
 use token_api::validate::Invalid;
 use token_api::CSRF_HEADER;
 
+use crate::config::Config;
 use crate::error::AppError;
 use crate::{db, secrets, AppState};
 
-/// The session cookie's name.
+/// The session cookie's name over plain HTTP (development, loopback).
 pub const SESSION_COOKIE: &str = "tc_session";
+
+/// Its name when the public URL is https: the `__Host-` prefix makes browsers refuse it unless
+/// it is `Secure`, has `Path=/` and no `Domain`, so no sibling subdomain can plant or shadow it.
+pub const SESSION_COOKIE_HTTPS: &str = "__Host-tc_session";
+
+/// How often a session's last use is written: idle expiry needs no finer grain.
+const LAST_SEEN_GRAIN_MS: i64 = 60_000;
 
 /// A JSON request body. Malformed JSON, a wrong type, a missing or unknown field: each is a 400
 /// problem that names the field, and the handler never runs.
@@ -102,14 +110,27 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let cookie = session_cookie(&parts.headers).ok_or(AppError::Unauthenticated)?;
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT user_id, csrf_token FROM sessions WHERE id_digest = $1 AND expires_at > $2")
-                .bind(secrets::digest(cookie))
-                .bind(db::now_ms())
-                .fetch_optional(&state.db.pool)
+        let cookie = session_cookie(&parts.headers, &state.config).ok_or(AppError::Unauthenticated)?;
+        let digest = secrets::digest(cookie);
+        let now = db::now_ms();
+        let idle_since = now - i64::from(state.config.session_idle_minutes) * 60_000;
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT user_id, csrf_token, COALESCE(last_seen_at, created_at) FROM sessions
+             WHERE id_digest = $1 AND expires_at > $2 AND COALESCE(last_seen_at, created_at) > $3",
+        )
+        .bind(&digest)
+        .bind(now)
+        .bind(idle_since)
+        .fetch_optional(&state.db.pool)
+        .await?;
+        let (user_id, csrf_token, last_seen) = row.ok_or(AppError::Unauthenticated)?;
+        if now - last_seen > LAST_SEEN_GRAIN_MS {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_digest = $2")
+                .bind(now)
+                .bind(&digest)
+                .execute(&state.db.writer)
                 .await?;
-        let (user_id, csrf_token) = row.ok_or(AppError::Unauthenticated)?;
+        }
         if !parts.method.is_safe() {
             let sent = parts
                 .headers
@@ -124,15 +145,25 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
+/// The session cookie's name for this deployment.
+pub fn session_cookie_name(config: &Config) -> &'static str {
+    if config.https() {
+        SESSION_COOKIE_HTTPS
+    } else {
+        SESSION_COOKIE
+    }
+}
+
 /// The value of the session cookie, if the request carries one.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+pub fn session_cookie<'h>(headers: &'h HeaderMap, config: &Config) -> Option<&'h str> {
+    let name = session_cookie_name(config);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value)
 }
 

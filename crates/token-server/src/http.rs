@@ -8,14 +8,22 @@ mod session;
 mod spa;
 mod tokens;
 
+use std::time::Duration;
+
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
-use axum::Router;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use token_api::oauth::{OAuthError, OAuthErrorCode};
+use token_api::problem::PROBLEM_JSON;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 
-use crate::error::problem_response;
+use crate::error::{problem_response, unavailable};
 use crate::AppState;
 
 /// The largest request body any endpoint takes: a batch of 1,000 ids fits with room to spare.
@@ -33,10 +41,26 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::resource_router())
         .merge(openapi::router())
         .fallback(|| async { problem_response(StatusCode::NOT_FOUND, Some(NO_SUCH_ENDPOINT.to_owned()), vec![]) })
-        // Everything the API answers is about one signed-in user: no cache may keep it.
+        // Everything the API answers is about one signed-in user: no cache may keep it
+        // (`Pragma` for HTTP/1.0 caches, as RFC 6749 §5.1 asks of secret-bearing answers).
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::PRAGMA,
+            HeaderValue::from_static("no-cache"),
+        ));
+    let config = state.config.clone();
+    let hsts = config.https().then(|| HeaderValue::from_static("max-age=63072000"));
+    let limits = ServiceBuilder::new()
+        // Past the limit a request is refused at once rather than queued behind the others.
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async { unavailable() }))
+        .load_shed()
+        // Global: `Router::layer` gives each route its own copy of a layer, and a plain
+        // concurrency limit would then count per route.
+        .layer(GlobalConcurrencyLimitLayer::new(
+            config.max_concurrent_requests as usize,
         ));
     Router::new()
         .merge(health::router())
@@ -53,7 +77,72 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            hsts,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.request_timeout_seconds.into()),
+        ))
+        .layer(limits)
+        .layer(middleware::from_fn(shape_rejections))
         .with_state(state)
+}
+
+/// Every error the framework answers by itself (a bad path or query, 405, 413, 408, a refused
+/// connection slot) in the shape the endpoint documents: RFC 6749's error JSON under `/oauth2`,
+/// problem+json elsewhere, with the body's status equal to the HTTP status. Headers such as
+/// `Allow` and `Retry-After` are kept.
+async fn shape_rejections(req: Request, next: Next) -> Response {
+    let oauth = req.uri().path().starts_with("/oauth2/");
+    let response = next.run(req).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let documented = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.starts_with("application/json") || t.starts_with(PROBLEM_JSON) || t.starts_with("text/html")
+        });
+    if documented {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // The framework's own words (which field of the query, which limit), never more than a line.
+    let detail = axum::body::to_bytes(body, 1024)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .map(|t| t.chars().take(200).collect::<String>())
+        .filter(|t| !t.trim().is_empty());
+    let mut shaped = if oauth {
+        let error = match status {
+            StatusCode::UNAUTHORIZED => OAuthErrorCode::InvalidClient,
+            StatusCode::SERVICE_UNAVAILABLE => OAuthErrorCode::TemporarilyUnavailable,
+            s if s.is_server_error() => OAuthErrorCode::ServerError,
+            _ => OAuthErrorCode::InvalidRequest,
+        };
+        let body = OAuthError {
+            error,
+            error_description: detail.or_else(|| status.canonical_reason().map(str::to_owned)),
+        };
+        let mut r = (status, Json(body)).into_response();
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
+    } else {
+        problem_response(status, detail, vec![])
+    };
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            shaped.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    shaped
 }
 
 /// Defence in depth beside SameSite=Strict cookies and the CSRF header: a browser that says a

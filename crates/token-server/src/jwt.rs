@@ -1,12 +1,15 @@
-//! Access tokens: JWTs per RFC 9068 (`typ: at+jwt`), signed with Ed25519. The key is kept in the
-//! database so it survives restarts and is shared by every instance on the same database; its
-//! public half is served as a JWKS.
+//! Access tokens: JWTs per RFC 9068 (`typ: at+jwt`), signed with Ed25519. The keys are kept in
+//! the database, sealed under a key derived from the operator's key file, so they survive
+//! restarts and are shared by every instance on the same database while a copy of the database
+//! alone signs nothing. Their public halves are served as a JWKS; verification picks the key by
+//! `kid`, so a rotation never breaks a token that is still alive.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyPool;
+use token_api::tokens::ACCESS_TOKEN_TTL_SECS;
 
 use crate::{db, secrets};
 
@@ -44,69 +47,166 @@ pub enum VerifyError {
     Expired,
     #[error("wrong issuer or audience")]
     Audience,
+    #[error("signed by a key this service does not hold (or no longer publishes)")]
+    UnknownKey,
 }
 
-/// The service's signing key.
+/// How long before signing with it a new key is published: resource servers cache the JWKS for
+/// as long as its `Cache-Control` says, so they know the key before any token it signs arrives.
+pub const PUBLISH_AHEAD_MS: i64 = 300 * 1000;
+
+/// How long a superseded key stays published: an access token it signed lives an hour at most.
+const RETIRE_AFTER_MS: i64 = ACCESS_TOKEN_TTL_SECS * 1000 + PUBLISH_AHEAD_MS;
+
+/// What the key file's bytes protect: the signing keys' seeds.
+const KEY_PURPOSE: &str = "token-console signing key seal v1";
+
+/// One signing key of the ring.
 #[derive(Clone)]
-pub struct Signer {
+struct RingKey {
+    generation: i64,
     kid: String,
     key: SigningKey,
+    activates_at: i64,
+}
+
+/// The service's signing keys: the current one signs, every key a live token may carry verifies.
+/// Loaded from the database at start and again every minute, so a rotation made by one
+/// instance (or by `--rotate-signing-key`) reaches the others long before the new key signs.
+pub struct Signer {
+    kek: [u8; 32],
+    ring: std::sync::RwLock<Vec<RingKey>>,
 }
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signer").field("kid", &self.kid).finish_non_exhaustive()
+        let kids: Vec<String> = self.keys().into_iter().map(|k| k.kid).collect();
+        f.debug_struct("Signer").field("kids", &kids).finish_non_exhaustive()
     }
 }
 
-impl Signer {
-    /// Loads the key from the database, creating it on first start. Instances starting together
-    /// on one database agree on the first key written.
-    pub async fn load_or_create(pool: &AnyPool) -> anyhow::Result<Signer> {
-        if let Some(signer) = Self::load(pool).await? {
-            return Ok(signer);
-        }
-        let seed = secrets::random_bytes::<32>();
-        sqlx::query(
-            "INSERT INTO signing_keys (kid, secret_seed, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(secrets::random_id())
-        .bind(URL_SAFE_NO_PAD.encode(seed))
-        .bind(db::now_ms())
-        .execute(pool)
-        .await?;
-        Self::load(pool)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the signing key was not stored"))
-    }
+/// Why the signing keys could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("a stored signing key cannot be opened with this key file: is it the deployment's key file?")]
+    WrongKeyFile,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
 
-    async fn load(pool: &AnyPool) -> anyhow::Result<Option<Signer>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT kid, secret_seed FROM signing_keys ORDER BY created_at, kid LIMIT 1")
+impl Signer {
+    /// Loads the keys, creating the first on an empty database. Instances starting together on
+    /// one database all insert generation 1, and the database keeps exactly one of them. A key
+    /// left in the plaintext table of earlier versions becomes generation 1, sealed, so access
+    /// tokens issued before the upgrade keep working.
+    pub async fn load_or_create(pool: &AnyPool, key_file_bytes: &[u8]) -> Result<Signer, KeyError> {
+        let signer = Signer {
+            kek: secrets::derive_key(KEY_PURPOSE, key_file_bytes),
+            ring: std::sync::RwLock::new(Vec::new()),
+        };
+        let legacy: Option<(String, String, i64)> =
+            sqlx::query_as("SELECT kid, secret_seed, created_at FROM signing_keys ORDER BY created_at, kid LIMIT 1")
                 .fetch_optional(pool)
                 .await?;
-        let Some((kid, seed)) = row else {
-            return Ok(None);
+        let (kid, seed, created_at) = match legacy {
+            Some((kid, seed, at)) => (kid, URL_SAFE_NO_PAD.decode(seed).unwrap_or_default(), at),
+            None => (
+                secrets::random_id(),
+                secrets::random_bytes::<32>().to_vec(),
+                db::now_ms(),
+            ),
         };
-        let seed: [u8; 32] = URL_SAFE_NO_PAD
-            .decode(seed)?
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("stored signing key has the wrong length"))?;
-        Ok(Some(Signer {
-            kid,
-            key: SigningKey::from_bytes(&seed),
-        }))
+        sqlx::query(
+            "INSERT INTO signing_key_ring (generation, kid, sealed_seed, created_at, activates_at)
+             VALUES (1, $1, $2, $3, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(&kid)
+        .bind(secrets::seal(&signer.kek, &seed))
+        .bind(created_at)
+        .execute(pool)
+        .await?;
+        sqlx::query("DELETE FROM signing_keys").execute(pool).await?;
+        signer.reload(pool).await?;
+        Ok(signer)
+    }
+
+    /// Adds the next generation of key, published now and signing in five minutes. Returns its kid.
+    pub async fn rotate(&self, pool: &AnyPool) -> Result<String, KeyError> {
+        let kid = secrets::random_id();
+        let now = db::now_ms();
+        sqlx::query(
+            "INSERT INTO signing_key_ring (generation, kid, sealed_seed, created_at, activates_at)
+             SELECT COALESCE(MAX(generation), 0) + 1, $1, $2, $3, $4 FROM signing_key_ring",
+        )
+        .bind(&kid)
+        .bind(secrets::seal(&self.kek, &secrets::random_bytes::<32>()))
+        .bind(now)
+        .bind(now + PUBLISH_AHEAD_MS)
+        .execute(pool)
+        .await?;
+        self.reload(pool).await?;
+        Ok(kid)
+    }
+
+    /// Reads the ring again, dropping keys whose successor has signed for longer than any token lives.
+    pub async fn reload(&self, pool: &AnyPool) -> Result<(), KeyError> {
+        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT generation, kid, sealed_seed, activates_at FROM signing_key_ring ORDER BY generation",
+        )
+        .fetch_all(pool)
+        .await?;
+        let now = db::now_ms();
+        let mut ring = Vec::with_capacity(rows.len());
+        for (i, (generation, kid, sealed, activates_at)) in rows.iter().enumerate() {
+            let superseded_at = rows[i + 1..].iter().map(|r| r.3).find(|&at| at <= now);
+            if superseded_at.is_some_and(|at| now - at > RETIRE_AFTER_MS) {
+                continue;
+            }
+            let seed: [u8; 32] = secrets::open(&self.kek, sealed)
+                .and_then(|s| s.try_into().ok())
+                .ok_or(KeyError::WrongKeyFile)?;
+            ring.push(RingKey {
+                generation: *generation,
+                kid: kid.clone(),
+                key: SigningKey::from_bytes(&seed),
+                activates_at: *activates_at,
+            });
+        }
+        if let Ok(mut current) = self.ring.write() {
+            *current = ring;
+        }
+        Ok(())
+    }
+
+    fn keys(&self) -> Vec<RingKey> {
+        self.ring.read().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The key that signs now: the newest generation already active.
+    fn current(&self) -> Option<RingKey> {
+        let now = db::now_ms();
+        let ring = self.ring.read().ok()?;
+        ring.iter().rev().find(|k| k.activates_at <= now).cloned()
+    }
+
+    /// The kid that signs now.
+    pub fn current_kid(&self) -> String {
+        self.current().map(|k| k.kid).unwrap_or_default()
     }
 
     /// Signs the claims into a compact JWT.
     pub fn sign(&self, claims: &AccessClaims) -> String {
+        // The ring always holds an active key: generation 1 activates when it is made.
+        let Some(current) = self.current() else {
+            return String::new();
+        };
         let header = Header {
             alg: "EdDSA".into(),
             typ: "at+jwt".into(),
-            kid: self.kid.clone(),
+            kid: current.kid,
         };
         let mut jwt = format!("{}.{}", encode_json(&header), encode_json(claims));
-        let signature = self.key.sign(jwt.as_bytes());
+        let signature = current.key.sign(jwt.as_bytes());
         jwt.push('.');
         jwt.push_str(&URL_SAFE_NO_PAD.encode(signature.to_bytes()));
         jwt
@@ -119,20 +219,24 @@ impl Signer {
             return Err(VerifyError::Malformed);
         };
         let header: Header = decode_json(h)?;
-        if header.alg != "EdDSA" || header.typ != "at+jwt" || header.kid != self.kid {
+        if header.alg != "EdDSA" || header.typ != "at+jwt" {
             return Err(VerifyError::Malformed);
         }
+        let key = {
+            let ring = self.ring.read().map_err(|_| VerifyError::Malformed)?;
+            let found = ring.iter().find(|k| k.kid == header.kid);
+            found.map(|k| k.key.verifying_key()).ok_or(VerifyError::UnknownKey)?
+        };
         let sig_bytes: [u8; 64] = URL_SAFE_NO_PAD
             .decode(s)
             .map_err(|_| VerifyError::Malformed)?
             .try_into()
             .map_err(|_| VerifyError::Malformed)?;
-        self.verifying_key()
-            .verify(
-                &jwt.as_bytes()[..h.len() + 1 + c.len()],
-                &Signature::from_bytes(&sig_bytes),
-            )
-            .map_err(|_| VerifyError::Signature)?;
+        key.verify(
+            &jwt.as_bytes()[..h.len() + 1 + c.len()],
+            &Signature::from_bytes(&sig_bytes),
+        )
+        .map_err(|_| VerifyError::Signature)?;
         let claims: AccessClaims = decode_json(c)?;
         if claims.exp <= now_secs {
             return Err(VerifyError::Expired);
@@ -143,22 +247,30 @@ impl Signer {
         Ok(claims)
     }
 
-    fn verifying_key(&self) -> VerifyingKey {
-        self.key.verifying_key()
+    /// Every key a live token may carry or a token will soon carry, newest first, as a JWK Set
+    /// (RFC 7517, OKP per RFC 8037).
+    pub fn jwks(&self) -> serde_json::Value {
+        let keys: Vec<serde_json::Value> = self
+            .keys()
+            .iter()
+            .rev()
+            .map(|k| {
+                serde_json::json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "alg": "EdDSA",
+                    "use": "sig",
+                    "kid": k.kid,
+                    "x": URL_SAFE_NO_PAD.encode(k.key.verifying_key().as_bytes()),
+                })
+            })
+            .collect();
+        serde_json::json!({ "keys": keys })
     }
 
-    /// The public key as a JWK Set (RFC 7517, OKP per RFC 8037).
-    pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({
-            "keys": [{
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "alg": "EdDSA",
-                "use": "sig",
-                "kid": self.kid,
-                "x": URL_SAFE_NO_PAD.encode(self.verifying_key().as_bytes()),
-            }]
-        })
+    /// The generations in the ring, oldest first (for tests and the operator's log).
+    pub fn generations(&self) -> Vec<i64> {
+        self.keys().iter().map(|k| k.generation).collect()
     }
 }
 
@@ -175,10 +287,15 @@ fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, VerifyEr
 mod tests {
     use super::*;
 
-    fn signer() -> Signer {
+    fn signer(seed: u8) -> Signer {
         Signer {
-            kid: "k1".into(),
-            key: SigningKey::from_bytes(&[7u8; 32]),
+            kek: [0; 32],
+            ring: std::sync::RwLock::new(vec![RingKey {
+                generation: 1,
+                kid: "k1".into(),
+                key: SigningKey::from_bytes(&[seed; 32]),
+                activates_at: 0,
+            }]),
         }
     }
 
@@ -198,7 +315,7 @@ mod tests {
 
     #[test]
     fn signed_tokens_verify_until_they_expire() {
-        let s = signer();
+        let s = signer(7);
         let jwt = s.sign(&claims(2_000));
         assert_eq!(s.verify(&jwt, "http://issuer", 1_999), Ok(claims(2_000)));
         assert_eq!(s.verify(&jwt, "http://issuer", 2_000), Err(VerifyError::Expired));
@@ -207,7 +324,7 @@ mod tests {
 
     #[test]
     fn tampered_tokens_are_refused() {
-        let s = signer();
+        let s = signer(7);
         let jwt = s.sign(&claims(2_000));
         let mut forged = claims(2_000);
         forged.workspace = "other".into();
@@ -216,10 +333,9 @@ mod tests {
         let tampered = format!("{h}.{}.{sig}", encode_json(&forged));
         assert_eq!(s.verify(&tampered, "http://issuer", 1_000), Err(VerifyError::Signature));
         assert_eq!(s.verify("a.b", "http://issuer", 1_000), Err(VerifyError::Malformed));
-        let other = Signer {
-            kid: "k1".into(),
-            key: SigningKey::from_bytes(&[8u8; 32]),
-        };
-        assert_eq!(other.verify(&jwt, "http://issuer", 1_000), Err(VerifyError::Signature));
+        assert_eq!(
+            signer(8).verify(&jwt, "http://issuer", 1_000),
+            Err(VerifyError::Signature)
+        );
     }
 }

@@ -8,11 +8,14 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod jwt;
+pub mod keyfile;
+pub mod maintenance;
 pub mod secrets;
 pub mod seed;
+pub mod server;
 pub mod store;
+pub mod throttle;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -20,6 +23,10 @@ use token_api::tokens::ACCESS_TOKEN_TTL_SECS;
 
 use crate::config::Config;
 use crate::jwt::{AccessClaims, Signer};
+
+/// Password hashes computed at once: each takes a core for about 20 ms and 19 MiB, so more at
+/// once than cores only queues them in the blocking pool while holding their memory.
+const HASHES_AT_ONCE: usize = 2;
 
 /// What every handler shares.
 #[derive(Clone, Debug)]
@@ -29,6 +36,10 @@ pub struct AppState {
     pub rotator: store::refresh::Rotator,
     pub signer: Arc<Signer>,
     pub config: Arc<Config>,
+    /// Failed sign-ins, per address and per account: this instance's memory only.
+    pub throttle: Arc<throttle::SignInThrottle>,
+    /// Bounds how many password hashes run at once, off the async runtime.
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -36,13 +47,19 @@ impl AppState {
     /// refresh grant's writer task (so it must run inside a Tokio runtime).
     pub async fn new(config: Config) -> anyhow::Result<AppState> {
         let db = db::connect(&config.database_url).await?;
-        let signer = Signer::load_or_create(&db.writer).await?;
-        Ok(AppState {
-            rotator: store::refresh::Rotator::start(db.writer.clone()),
+        let key = keyfile::load(&config, db.backend)?;
+        let signer = Signer::load_or_create(&db.writer, &key).await?;
+        let retry = std::time::Duration::from_secs(config.refresh_retry_seconds.into());
+        let state = AppState {
+            rotator: store::refresh::Rotator::start(db.writer.clone(), db.backend, retry),
             db,
             signer: Arc::new(signer),
             config: Arc::new(config),
-        })
+            throttle: Arc::new(throttle::SignInThrottle::default()),
+            hashing: Arc::new(tokio::sync::Semaphore::new(HASHES_AT_ONCE)),
+        };
+        maintenance::start(&state);
+        Ok(state)
     }
 
     /// A fresh access token for a grant.
@@ -73,7 +90,13 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
     let seed = config.seed_demo;
     let scale = config.seed_scale_tokens;
+    let rotate = config.rotate_signing_key;
     let state = AppState::new(config).await?;
+    if rotate {
+        let kid = state.signer.rotate(&state.db.writer).await?;
+        println!("added signing key {kid}: published now, signing from 5 minutes from now");
+        return Ok(());
+    }
     if seed {
         seed::demo(&state).await?;
         if scale > 0 {
@@ -82,9 +105,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("Token Console listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let limits = server::Limits::from(&*state.config);
+    server::serve(listener, app(state), limits, shutdown()).await?;
     Ok(())
 }
 

@@ -2,6 +2,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use token_api::token_format;
@@ -46,6 +48,42 @@ pub fn digest(secret: &str) -> String {
     hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A 256-bit key derived from `material` for one `purpose`: SHA-256 over both, with the purpose
+/// length-prefixed so that no two purposes can collide. `material` is high-entropy (a refresh
+/// token, an operator's key file), so a plain hash is a sound key derivation here.
+pub fn derive_key(purpose: &str, material: &[u8]) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update((purpose.len() as u64).to_be_bytes());
+    hash.update(purpose.as_bytes());
+    hash.update(material);
+    hash.finalize().into()
+}
+
+/// Encrypts and authenticates `plain` under `key` (ChaCha20-Poly1305, a random 96-bit nonce):
+/// URL-safe base64 of nonce and ciphertext.
+pub fn seal(key: &[u8; 32], plain: &[u8]) -> String {
+    let nonce = random_bytes::<12>();
+    let cipher = ChaCha20Poly1305::new(Key::from_slice(key));
+    // Encryption fails only for plaintexts of more than 256 GiB.
+    let mut out = cipher
+        .encrypt(Nonce::from_slice(&nonce), plain)
+        .expect("ChaCha20-Poly1305 encrypts any short message");
+    out.splice(0..0, nonce);
+    URL_SAFE_NO_PAD.encode(out)
+}
+
+/// The plaintext of what `seal` made with the same key; `None` for any other key or a tampered value.
+pub fn open(key: &[u8; 32], sealed: &str) -> Option<Vec<u8>> {
+    let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+    if bytes.len() < 12 {
+        return None;
+    }
+    let (nonce, body) = bytes.split_at(12);
+    ChaCha20Poly1305::new(Key::from_slice(key))
+        .decrypt(Nonce::from_slice(nonce), body)
+        .ok()
+}
+
 /// Compares two secrets in constant time.
 pub fn same(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
@@ -63,5 +101,20 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(digest(&a).len(), 64);
         assert_ne!(digest(&a), digest(&b));
+    }
+
+    #[test]
+    fn sealed_values_open_only_with_their_key() {
+        let key = derive_key("test", b"material");
+        let sealed = seal(&key, b"tcr_secret");
+        assert_eq!(open(&key, &sealed).as_deref(), Some(&b"tcr_secret"[..]));
+        assert_ne!(seal(&key, b"tcr_secret"), sealed, "a fresh nonce each time");
+        assert_eq!(open(&derive_key("test", b"other"), &sealed), None);
+        assert_eq!(open(&derive_key("other", b"material"), &sealed), None);
+        let mut tampered = sealed.into_bytes();
+        let last = tampered.len() - 2;
+        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+        assert_eq!(open(&key, std::str::from_utf8(&tampered).unwrap()), None);
+        assert_eq!(open(&key, "short"), None);
     }
 }

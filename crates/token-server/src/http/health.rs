@@ -1,4 +1,6 @@
-//! `GET /healthz`: the service is up and its database answers.
+//! `GET /healthz`: the process is up and serving (for a liveness probe: restarting it will not
+//! bring a database back). `GET /readyz`: it can reach its database (for a readiness probe or a
+//! load balancer: send it no traffic until it can).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,16 +10,24 @@ use axum::Router;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
-/// `ok` while the service and its database answer.
-#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, body = String), (status = 503, body = String)))]
-async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+/// `ok` while the process serves requests; it never touches the database.
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, body = String)))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `ready` while the database answers, within the pool's acquire timeout (3 s).
+#[utoipa::path(get, path = "/readyz", tag = "service", responses((status = 200, body = String), (status = 503, body = String)))]
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match sqlx::query("SELECT 1").execute(&state.db.pool).await {
-        Ok(_) => (StatusCode::OK, "ok"),
+        Ok(_) => (StatusCode::OK, "ready"),
         Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
+            tracing::error!(error = %e, "readiness check: database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
     }

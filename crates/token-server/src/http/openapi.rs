@@ -13,8 +13,8 @@ use crate::AppState;
 #[openapi(
     info(title = "Token Console", description = "Create, reveal once, and manage OAuth 2.0 API tokens of a workspace."),
     paths(
-        health::healthz,
-        session::sign_in, session::sign_out, session::me,
+        health::healthz, health::readyz,
+        session::sign_in, session::sign_out, session::sign_out_everywhere, session::me,
         tokens::list, tokens::create, tokens::disable_own, tokens::delete_own, tokens::batch_own,
         tokens::disable_any, tokens::delete_any, tokens::batch_any,
         admin::tokens, admin::summary, admin::audit, admin::batch_by_filter, admin::lookup, admin::tokens_csv,

@@ -3,34 +3,70 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use token_api::auth::{Me, SignInRequest};
 use token_api::problem::Problem;
 
 use crate::error::{AppError, AppResult};
-use crate::extract::{session_cookie, ApiJson, Session, SESSION_COOKIE};
+use crate::extract::{session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
 use crate::store::users;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/session", post(sign_in).delete(sign_out))
+        .route("/sessions", delete(sign_out_everywhere))
         .route("/me", get(me))
 }
 
 /// Sign in; sets the session cookie and returns the user with the session's CSRF token.
+/// Failed sign-ins are recorded and throttled per address and per account (429 with
+/// `Retry-After`); the password is checked off the async runtime, a bounded number at once.
 #[utoipa::path(post, path = "/api/session", tag = "session", request_body = SignInRequest,
-    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 400, body = Problem)))]
-async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignInRequest>) -> AppResult<Response> {
-    let user_id = users::check_password(&state.db.pool, &body.email, &body.password)
-        .await?
-        .ok_or(AppError::WrongCredentials)?;
+    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 400, body = Problem),
+        (status = 429, body = Problem), (status = 503, body = Problem)))]
+async fn sign_in(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SignInRequest>,
+) -> AppResult<Response> {
+    let ip = ip.as_deref();
+    if let Some(wait) = state.throttle.refused(&body.email, ip) {
+        tracing::info!(ip, "sign-in refused: too many failures");
+        return Err(AppError::TooManyRequests(wait));
+    }
+    let (user_id, hash) = users::password_hash_of(&state.db.pool, &body.email).await?;
+    let permit = state
+        .hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let password = body.password;
+    let matches = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        users::verify_password(&hash, &password)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let Some(user_id) = user_id.filter(|_| matches) else {
+        state.throttle.failed(&body.email, ip);
+        tracing::warn!(email = %body.email.trim().to_lowercase(), ip, "failed sign-in");
+        users::record_sign_in_failure(&state.db.writer, &body.email, ip).await?;
+        return Err(AppError::WrongCredentials);
+    };
+    // The session this browser had before, if any, ends: one browser, one session.
+    if let Some(old) = session_cookie(&headers, &state.config) {
+        users::delete_session(&state.db.writer, old).await?;
+    }
     let (cookie, csrf_token) = users::create_session(&state.db.writer, &user_id).await?;
     let me = load_me(&state, &user_id, csrf_token).await?;
     let max_age = users::SESSION_TTL_MS / 1000;
     let secure = if state.config.https() { "; Secure" } else { "" };
-    let set_cookie = format!("{SESSION_COOKIE}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+    let name = session_cookie_name(&state.config);
+    let set_cookie = format!("{name}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
     let mut response = Json(me).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -43,11 +79,27 @@ async fn sign_in(State(state): State<AppState>, ApiJson(body): ApiJson<SignInReq
 #[utoipa::path(delete, path = "/api/session", tag = "session", security(("session" = [])),
     responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn sign_out(State(state): State<AppState>, _session: Session, headers: HeaderMap) -> AppResult<Response> {
-    if let Some(cookie) = session_cookie(&headers) {
+    if let Some(cookie) = session_cookie(&headers, &state.config) {
         users::delete_session(&state.db.writer, cookie).await?;
     }
-    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+    Ok(cleared_cookie(&state))
+}
+
+/// Sign out everywhere: ends every session of the signed-in user, this one included.
+#[utoipa::path(delete, path = "/api/sessions", tag = "session", security(("session" = [])),
+    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn sign_out_everywhere(State(state): State<AppState>, session: Session) -> AppResult<Response> {
+    let ended = users::delete_sessions_of(&state.db.writer, &session.user_id).await?;
+    tracing::info!(user = %session.user_id, ended, "signed out everywhere");
+    Ok(cleared_cookie(&state))
+}
+
+/// 204 with the session cookie cleared.
+fn cleared_cookie(state: &AppState) -> Response {
+    let name = session_cookie_name(&state.config);
+    let secure = if state.config.https() { "; Secure" } else { "" };
+    let clear = format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}");
+    (StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response()
 }
 
 /// The signed-in user, their workspaces and roles, and the CSRF token.

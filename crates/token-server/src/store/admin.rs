@@ -419,12 +419,14 @@ fn parse_action(s: &str) -> AuditAction {
     }
 }
 
+/// A person of an audit row: the live user, or the snapshot taken when the event was recorded
+/// if the user is gone (events older than the snapshots name the id alone then).
 fn person(row: &sqlx::any::AnyRow, at: usize) -> sqlx::Result<Option<Person>> {
     Ok(match row.try_get::<Option<String>, _>(at)? {
         Some(id) => Some(Person {
             id,
-            email: row.try_get(at + 1)?,
-            name: row.try_get(at + 2)?,
+            email: row.try_get::<Option<String>, _>(at + 1)?.unwrap_or_default(),
+            name: row.try_get::<Option<String>, _>(at + 2)?.unwrap_or_default(),
         }),
         None => None,
     })
@@ -470,7 +472,9 @@ pub async fn audit_page(
     };
 
     let mut text = format!(
-        "SELECT e.id, e.at, e.action, a.id, a.email, a.name, o.id, o.email, o.name, e.grant_id, e.grant_name, e.ip, e.reason
+        "SELECT e.id, e.at, e.action, e.actor_id, COALESCE(a.email, e.actor_email), COALESCE(a.name, e.actor_name),
+                e.owner_id, COALESCE(o.email, e.owner_email), COALESCE(o.name, e.owner_name),
+                e.grant_id, e.grant_name, e.ip, e.reason
          FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN users o ON o.id = e.owner_id
          WHERE {filter}"
     );

@@ -1,4 +1,6 @@
 //! The audit trail: one row for everything done to a token, written in the same transaction.
+//! Rows hold ids and a snapshot of who acted and whose token it was, and reference nothing that
+//! can be deleted, so no deletion of a person, a membership or a token takes a row away.
 
 use sqlx::AnyConnection;
 
@@ -66,12 +68,20 @@ pub async fn record_changes(
     for chunk in changes.chunks(ROWS) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
-                let params: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", i * COLUMNS + c)).collect();
-                format!("({})", params.join(", "))
+                let p = |c: usize| format!("${}", i * COLUMNS + c);
+                let params: Vec<String> = (1..=COLUMNS).map(p).collect();
+                // Who acted and whose it is, as they are now: kept when the person is deleted.
+                let (actor, owner) = (p(5), p(6));
+                format!(
+                    "({}, (SELECT email FROM users WHERE id = {actor}), (SELECT name FROM users WHERE id = {actor}),
+                      (SELECT email FROM users WHERE id = {owner}), (SELECT name FROM users WHERE id = {owner}))",
+                    params.join(", ")
+                )
             })
             .collect();
         let sql = format!(
-            "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, owner_id, grant_id, grant_name, ip, reason)
+            "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, owner_id, grant_id, grant_name, ip, reason,
+                                       actor_email, actor_name, owner_email, owner_name)
              VALUES {}",
             rows.join(", ")
         );

@@ -1,15 +1,55 @@
-//! The refresh grant: check and rotate in one statement, batched, and what a rotated-out token means.
+//! The refresh grant: check and rotate in one statement, batched, and what a token presented
+//! again means.
+//!
+//! # Rotation, replays and retries
+//!
+//! Every exchange rotates the refresh token (RFC 9700 §4.14.2): the presented token stops
+//! working and a successor is returned. A rotated-out token presented again is how a stolen
+//! token shows itself, so the whole grant is disabled and `reuse_detected` is audited.
+//!
+//! Taken strictly, that also punishes the innocent: a client whose response was lost (a flaky
+//! network, a proxy timing out) retries with the token it still holds, and loses its grant for
+//! good; so does a client whose two threads share one token and refresh together. Providers
+//! answer this with a grace period. Okta's refresh-token rotation has a configurable grace
+//! period (0 to 60 s) in which the previous token is still accepted; Auth0's "reuse interval"
+//! lets the previous token be exchanged again within a set leeway without triggering breach
+//! detection; Ory Hydra has a rotation grace period for the same reason. RFC 9700 §4.14.2 asks
+//! that replays be detectable and allows the server to decide what is a replay; it does not
+//! require punishing a retry that cannot have come from a thief faster than the owner.
+//!
+//! Here a token presented again within `--refresh-retry-seconds` (30 s by default) of its
+//! rotation, while its successor has not yet been used, is a retry: it gets the *same*
+//! successor back, with a new access token, and nothing else changes. So there is never more
+//! than one refresh token of a grant that yields a new one: the retry hands back the successor
+//! rather than minting a second. The successor is kept for the window only, sealed
+//! (ChaCha20-Poly1305) under a key derived from the rotated-out token itself, which the database
+//! keeps only as a SHA-256 digest: the database alone never yields a successor. A replay after
+//! the successor was used, or after the window, is reuse exactly as before. A thief replaying
+//! within the window gets the successor only if they hold the old token and the owner has not
+//! refreshed since, which rotation without a window would not have prevented either (the thief
+//! would simply have refreshed first).
+//!
+//! Exchanges queue for one writer task that rotates them in batches (group commit). An exchange
+//! whose client hung up before its turn is dropped from the batch unanswered and uncommitted, so
+//! its token still works. A batch that fails is retried once per exchange, so one bad exchange
+//! never fails another; deadlocks and serialization failures (two instances on one PostgreSQL)
+//! are retried; rows are locked in one order on PostgreSQL.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::audit::{record_change, record_changes, Acting, Action, GrantRow, RETURNING_GRANT};
-use crate::{db, secrets};
+use crate::db::{self, Backend};
+use crate::secrets;
 
 const REUSE: &str = "refresh token reuse detected";
 const REVOKED: &str = "revoked by the client";
+
+/// What the key that seals a successor is derived for.
+const SUCCESSOR_PURPOSE: &str = "token-console refresh successor v1";
 
 /// The grant a refresh token was exchanged for, with its new refresh token (the only copy).
 #[derive(Debug)]
@@ -34,6 +74,9 @@ pub enum Refused {
 /// The most refreshes one transaction takes.
 const MAX_BATCH: usize = 64;
 
+/// How often a batch is tried again after a deadlock or a serialization failure.
+const CONFLICT_RETRIES: usize = 3;
+
 /// The refresh grant's writer: exchanges arrive on a queue, and one task rotates whatever has
 /// queued in one transaction of five statements (group commit). Each exchange waits for its own
 /// answer. On SQLite every write is serialised anyway; one transaction per exchange made the
@@ -42,22 +85,42 @@ const MAX_BATCH: usize = 64;
 #[derive(Clone, Debug)]
 pub struct Rotator {
     queue: mpsc::Sender<Exchange>,
+    /// Whether successors are sealed for retries (the window is not zero).
+    retries: bool,
 }
 
-/// One exchange waiting in the queue. The new refresh token and both digests are made by the
-/// caller, outside the writer's serial section.
+/// One exchange waiting in the queue. The new refresh token, both digests and the sealed
+/// successor are made by the caller, outside the writer's serial section.
 struct Exchange {
     client_id: String,
+    /// The presented token: the key to a retry's sealed successor.
+    presented: String,
     old_digest: String,
     new_token: String,
     new_digest: String,
+    /// The new token sealed for a retry; `None` when retries are off.
+    sealed: Option<String>,
     ip: Option<String>,
     answer: oneshot::Sender<Option<Result<Rotated, Refused>>>,
 }
 
+/// How the writer treats a batch: its database and the retry window.
+#[derive(Clone, Debug)]
+struct Writer {
+    pool: AnyPool,
+    backend: Backend,
+    retry_window: Duration,
+}
+
 impl Rotator {
-    /// Starts the writer task on the current Tokio runtime; it ends when the last `Rotator` is dropped.
-    pub fn start(writer: AnyPool) -> Rotator {
+    /// Starts the writer task on the current Tokio runtime; it ends when the last `Rotator` is
+    /// dropped. `retry_window` zero turns retries off.
+    pub fn start(pool: AnyPool, backend: Backend, retry_window: Duration) -> Rotator {
+        let writer = Writer {
+            pool,
+            backend,
+            retry_window,
+        };
         let (queue, mut arrivals) = mpsc::channel::<Exchange>(1024);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
@@ -65,26 +128,20 @@ impl Rotator {
                 // In runs of 64, 32, ... 1: seven statement shapes, which stay prepared.
                 while !batch.is_empty() {
                     let run: Vec<Exchange> = batch.drain(..prev_power_of_two(batch.len())).collect();
-                    let answers: Vec<_> = match rotate_batch(&writer, &run).await {
-                        Ok(answers) => answers.into_iter().map(Some).collect(),
-                        Err(e) => {
-                            tracing::error!(error = %e, exchanges = run.len(), "refresh batch failed");
-                            run.iter().map(|_| None).collect()
-                        }
-                    };
-                    for (exchange, answer) in run.into_iter().zip(answers) {
-                        // The caller may have gone (its client hung up); nothing to tell then.
-                        let _ = exchange.answer.send(answer);
-                    }
+                    writer.rotate_and_answer(run).await;
                 }
             }
         });
-        Rotator { queue }
+        Rotator {
+            queue,
+            retries: !retry_window.is_zero(),
+        }
     }
 
     /// Exchanges `presented` for a new refresh token, if it is the grant's current one, the
-    /// grant is active, and it belongs to the workspace of `client_id`. The check and the
-    /// rotation are one UPDATE, so of many concurrent exchanges of one token exactly one wins.
+    /// grant is active, and it belongs to the workspace of `client_id`; or, within the retry
+    /// window, returns the successor it was already exchanged for. The check and the rotation
+    /// are one UPDATE, so of many concurrent exchanges of one token exactly one rotates it.
     pub async fn rotate(
         &self,
         client_id: &str,
@@ -95,8 +152,12 @@ impl Rotator {
         let new_token = secrets::new_refresh_token();
         let exchange = Exchange {
             client_id: client_id.to_owned(),
+            presented: presented.to_owned(),
             old_digest: secrets::digest(presented),
             new_digest: secrets::digest(&new_token),
+            sealed: self
+                .retries
+                .then(|| secrets::seal(&successor_key(presented), new_token.as_bytes())),
             new_token,
             ip: ip.map(str::to_owned),
             answer,
@@ -106,8 +167,13 @@ impl Rotator {
         answered
             .await
             .map_err(|_| gone())?
-            .ok_or_else(|| sqlx::Error::Protocol("the refresh batch failed".into()))
+            .ok_or_else(|| sqlx::Error::Protocol("the refresh exchange failed".into()))
     }
+}
+
+/// The key that seals the successor of `presented`.
+fn successor_key(presented: &str) -> [u8; 32] {
+    secrets::derive_key(SUCCESSOR_PURPOSE, presented.as_bytes())
 }
 
 /// The largest power of two not above `n` (n > 0).
@@ -115,107 +181,241 @@ fn prev_power_of_two(n: usize) -> usize {
     1 << (usize::BITS - 1 - n.leading_zeros())
 }
 
-/// Rotates a batch in one transaction; an answer per exchange, in order.
-async fn rotate_batch(writer: &AnyPool, batch: &[Exchange]) -> sqlx::Result<Vec<Result<Rotated, Refused>>> {
-    // A token presented twice in one batch goes into the UPDATE once; the later copies are then
-    // replays of a rotated-out token, exactly as if they had come one after the other.
-    let mut seen = HashSet::new();
-    let firsts: Vec<usize> = (0..batch.len())
-        .filter(|&i| seen.insert(batch[i].old_digest.as_str()))
-        .collect();
-    let now = db::now_ms();
-    let values: Vec<String> = (0..firsts.len())
-        .map(|k| format!("(${}, ${}, ${}, ${})", 4 * k + 2, 4 * k + 3, 4 * k + 4, 4 * k + 5))
-        .collect();
-    // The `+`s keep the state columns out of index selection, so each row is found by its
-    // digest's unique index. Without them, PostgreSQL without fresh statistics read every
-    // active grant through the state index and hash-joined them (34 ms a batch against 3 ms).
-    let sql = format!(
-        "WITH v (old_digest, new_digest, hint, client_id) AS (VALUES {})
-         UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = $1
-         FROM v
-         WHERE grants.refresh_digest = v.old_digest AND +grants.disabled_at IS NULL AND +grants.expires_at > $1
-           AND grants.workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = v.client_id)
-         RETURNING grants.id, grants.workspace_id, grants.user_id, grants.name, grants.refresh_digest",
-        values.join(", ")
-    );
-    let mut query = sqlx::query_as::<_, (String, String, String, String, String)>(&sql).bind(now);
-    for &i in &firsts {
-        let e = &batch[i];
-        query = query
-            .bind(&e.old_digest)
-            .bind(&e.new_digest)
-            .bind(token_api::token_format::hint(&e.new_token))
-            .bind(&e.client_id);
+/// A failure worth trying the same transaction again for: PostgreSQL's deadlock (40P01) or
+/// serialization failure (40001), SQLite's busy or locked database.
+fn is_conflict(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            matches!(d.code().as_deref(), Some("40001" | "40P01" | "5" | "6" | "517" | "262"))
+                || d.message().contains("database is locked")
+        }
+        _ => false,
     }
-    let mut tx = writer.begin().await?;
-    let rows = query.fetch_all(&mut *tx).await?;
-    // Which exchange each rotated grant answers, by the new digest it now carries.
-    let mut won: Vec<Option<GrantRow>> = vec![None; batch.len()];
-    for (id, workspace_id, user_id, name, digest) in rows {
-        if let Some(i) = batch.iter().position(|e| e.new_digest == digest) {
-            won[i] = Some((id, workspace_id, user_id, name));
+}
+
+impl Writer {
+    /// Rotates a run and answers each exchange. Exchanges whose client has gone are dropped
+    /// first: nothing is committed for an answer nobody will read.
+    async fn rotate_and_answer(&self, mut run: Vec<Exchange>) {
+        run.retain(|e| !e.answer.is_closed());
+        if run.is_empty() {
+            return;
+        }
+        match self.rotate_with_retries(&run).await {
+            Ok(answers) => {
+                for (exchange, answer) in run.into_iter().zip(answers) {
+                    // The caller may have gone since; nothing to tell then.
+                    let _ = exchange.answer.send(Some(answer));
+                }
+            }
+            Err(error) if run.len() > 1 => {
+                tracing::warn!(%error, exchanges = run.len(), "refresh batch failed; exchanging one at a time");
+                for exchange in run {
+                    let answer = self.rotate_with_retries(std::slice::from_ref(&exchange)).await;
+                    if let Err(error) = &answer {
+                        tracing::error!(%error, "refresh exchange failed");
+                    }
+                    let _ = exchange.answer.send(answer.ok().and_then(|mut a| a.pop()));
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "refresh exchange failed");
+                for exchange in run {
+                    let _ = exchange.answer.send(None);
+                }
+            }
         }
     }
-    let winners: Vec<(&Exchange, &GrantRow)> = batch
-        .iter()
-        .zip(&won)
-        .filter_map(|(e, grant)| grant.as_ref().map(|g| (e, g)))
-        .collect();
-    if !winners.is_empty() {
-        let values: Vec<String> = (0..winners.len())
-            .map(|k| format!("(${}, ${}, $1)", 2 * k + 2, 2 * k + 3))
+
+    async fn rotate_with_retries(&self, batch: &[Exchange]) -> sqlx::Result<Vec<Result<Rotated, Refused>>> {
+        let mut attempt = 0;
+        loop {
+            match self.rotate_batch(batch).await {
+                Err(e) if is_conflict(&e) && attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tracing::debug!(error = %e, attempt, "refresh batch conflicted; retrying");
+                    tokio::time::sleep(Duration::from_millis(5 * attempt as u64)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Rotates a batch in one transaction; an answer per exchange, in order.
+    async fn rotate_batch(&self, batch: &[Exchange]) -> sqlx::Result<Vec<Result<Rotated, Refused>>> {
+        // A token presented twice by one client in one batch goes into the UPDATE once; the later
+        // copies then find it rotated, exactly as if they had come one after the other.
+        let mut seen = HashSet::new();
+        let firsts: Vec<usize> = (0..batch.len())
+            .filter(|&i| seen.insert((batch[i].old_digest.as_str(), batch[i].client_id.as_str())))
             .collect();
+        let now = db::now_ms();
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Rows locked in one order, so two instances' batches never wait on each other in a cycle.
+            let params: Vec<String> = (1..=firsts.len()).map(|k| format!("${k}")).collect();
+            let sql = format!(
+                "SELECT id FROM grants WHERE refresh_digest IN ({}) ORDER BY id FOR UPDATE",
+                params.join(", ")
+            );
+            let mut lock = sqlx::query(&sql);
+            for &i in &firsts {
+                lock = lock.bind(&batch[i].old_digest);
+            }
+            lock.execute(&mut *tx).await?;
+        }
+        let values: Vec<String> = (0..firsts.len())
+            .map(|k| format!("(${}, ${}, ${}, ${})", 4 * k + 2, 4 * k + 3, 4 * k + 4, 4 * k + 5))
+            .collect();
+        // The `+`s keep the state columns out of index selection, so each row is found by its
+        // digest's unique index. Without them, PostgreSQL without fresh statistics read every
+        // active grant through the state index and hash-joined them (34 ms a batch against 3 ms).
         let sql = format!(
-            "INSERT INTO rotated_refresh_tokens (digest, grant_id, rotated_at) VALUES {}",
+            "WITH v (old_digest, new_digest, hint, client_id) AS (VALUES {})
+             UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = $1
+             FROM v
+             WHERE grants.refresh_digest = v.old_digest AND +grants.disabled_at IS NULL AND +grants.expires_at > $1
+               AND grants.workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = v.client_id)
+             RETURNING grants.id, grants.workspace_id, grants.user_id, grants.name, grants.refresh_digest",
             values.join(", ")
         );
-        let mut insert = sqlx::query(&sql).bind(now);
-        for (e, grant) in &winners {
-            insert = insert.bind(&e.old_digest).bind(&grant.0);
+        let mut query = sqlx::query_as::<_, (String, String, String, String, String)>(&sql).bind(now);
+        for &i in &firsts {
+            let e = &batch[i];
+            query = query
+                .bind(&e.old_digest)
+                .bind(&e.new_digest)
+                .bind(token_api::token_format::hint(&e.new_token))
+                .bind(&e.client_id);
         }
-        insert.execute(&mut *tx).await?;
-        let changes: Vec<(&GrantRow, Acting)> = winners
+        let rows = query.fetch_all(&mut *tx).await?;
+        // Which exchange each rotated grant answers, by the new digest it now carries.
+        let mut won: Vec<Option<GrantRow>> = vec![None; batch.len()];
+        for (id, workspace_id, user_id, name, digest) in rows {
+            if let Some(i) = batch.iter().position(|e| e.new_digest == digest) {
+                won[i] = Some((id, workspace_id, user_id, name));
+            }
+        }
+        let winners: Vec<(&Exchange, &GrantRow)> = batch
             .iter()
-            .map(|&(e, grant)| {
-                let acting = Acting {
-                    ip: e.ip.as_deref(),
-                    reason: None,
-                };
-                (grant, acting)
-            })
+            .zip(&won)
+            .filter_map(|(e, grant)| grant.as_ref().map(|g| (e, g)))
             .collect();
-        record_changes(&mut tx, Action::Refreshed, &changes, None).await?;
+        if !winners.is_empty() {
+            let values: Vec<String> = (0..winners.len())
+                .map(|k| format!("(${}, ${}, $1, ${}, ${})", 4 * k + 2, 4 * k + 3, 4 * k + 4, 4 * k + 5))
+                .collect();
+            let sql = format!(
+                "INSERT INTO rotated_refresh_tokens (digest, grant_id, rotated_at, successor_digest, successor_sealed)
+                 VALUES {}",
+                values.join(", ")
+            );
+            let mut insert = sqlx::query(&sql).bind(now);
+            for (e, grant) in &winners {
+                insert = insert
+                    .bind(&e.old_digest)
+                    .bind(&grant.0)
+                    .bind(&e.new_digest)
+                    .bind(e.sealed.as_deref());
+            }
+            insert.execute(&mut *tx).await?;
+            let changes: Vec<(&GrantRow, Acting)> = winners
+                .iter()
+                .map(|&(e, grant)| {
+                    let acting = Acting {
+                        ip: e.ip.as_deref(),
+                        reason: None,
+                    };
+                    (grant, acting)
+                })
+                .collect();
+            record_changes(&mut tx, Action::Refreshed, &changes, None).await?;
+        }
+        let mut answers = Vec::with_capacity(batch.len());
+        for (e, grant) in batch.iter().zip(won) {
+            answers.push(match grant {
+                Some((grant_id, workspace_id, user_id, _)) => Ok(Rotated {
+                    grant_id,
+                    workspace_id,
+                    user_id,
+                    refresh_token: e.new_token.clone(),
+                }),
+                None => self.not_current(&mut tx, e).await?,
+            });
+        }
+        tx.commit().await?;
+        Ok(answers)
     }
-    let mut answers = Vec::with_capacity(batch.len());
-    for (e, grant) in batch.iter().zip(won) {
-        answers.push(match grant {
-            Some((grant_id, workspace_id, user_id, _)) => Ok(Rotated {
-                grant_id,
-                workspace_id,
-                user_id,
-                refresh_token: e.new_token.clone(),
-            }),
-            None if workspace_of_client(&mut tx, &e.client_id).await?.is_none() => Err(Refused::UnknownClient),
-            None => Err(reuse_check(&mut tx, &e.old_digest, e.ip.as_deref()).await?),
-        });
+
+    /// A presented token that did not rotate: an unknown client, a retry within the window, a
+    /// replay, or simply not a live token.
+    async fn not_current(&self, conn: &mut AnyConnection, e: &Exchange) -> sqlx::Result<Result<Rotated, Refused>> {
+        let Some((workspace_id, _)) = workspace_of_client(conn, &e.client_id).await? else {
+            return Ok(Err(Refused::UnknownClient));
+        };
+        if let Some(retried) = self.retry(conn, e, &workspace_id).await? {
+            tracing::info!(grant = %retried.grant_id, "refresh token presented again within the retry window; same successor returned");
+            return Ok(Ok(retried));
+        }
+        Ok(Err(
+            reuse_check(conn, &e.old_digest, &workspace_id, e.ip.as_deref()).await?
+        ))
     }
-    tx.commit().await?;
-    Ok(answers)
+
+    /// The successor of a token rotated out within the window, if that successor is still the
+    /// grant's current token and the grant is active.
+    async fn retry(&self, conn: &mut AnyConnection, e: &Exchange, workspace_id: &str) -> sqlx::Result<Option<Rotated>> {
+        if self.retry_window.is_zero() {
+            return Ok(None);
+        }
+        let now = db::now_ms();
+        let since = now - i64::try_from(self.retry_window.as_millis()).unwrap_or(i64::MAX);
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT g.id, g.user_id, r.successor_sealed FROM rotated_refresh_tokens r JOIN grants g ON g.id = r.grant_id
+             WHERE r.digest = $1 AND r.rotated_at > $2 AND r.successor_sealed IS NOT NULL
+               AND g.refresh_digest = r.successor_digest AND g.workspace_id = $3
+               AND g.disabled_at IS NULL AND g.expires_at > $4",
+        )
+        .bind(&e.old_digest)
+        .bind(since)
+        .bind(workspace_id)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((grant_id, user_id, sealed)) = row else {
+            return Ok(None);
+        };
+        let successor = secrets::open(&successor_key(&e.presented), &sealed).and_then(|b| String::from_utf8(b).ok());
+        Ok(successor.map(|refresh_token| Rotated {
+            grant_id,
+            workspace_id: workspace_id.to_owned(),
+            user_id,
+            refresh_token,
+        }))
+    }
 }
 
 /// A token that is not current may be one rotated out earlier: then someone replays it (RFC
-/// 9700 §4.14.2), and the whole grant is disabled.
-async fn reuse_check(conn: &mut AnyConnection, digest: &str, ip: Option<&str>) -> sqlx::Result<Refused> {
+/// 9700 §4.14.2), and the whole grant is disabled. Only a presentation to the grant's own client
+/// counts: one to another workspace's client could not have been exchanged there anyway, and a
+/// client that mixes up its ids must not kill a token.
+async fn reuse_check(
+    conn: &mut AnyConnection,
+    digest: &str,
+    workspace_id: &str,
+    ip: Option<&str>,
+) -> sqlx::Result<Refused> {
     let sql = format!(
         "UPDATE grants SET disabled_at = $1, disabled_reason = $3
-         WHERE disabled_at IS NULL AND id = (SELECT r.grant_id FROM rotated_refresh_tokens r WHERE r.digest = $2)
+         WHERE disabled_at IS NULL AND workspace_id = $4
+           AND id = (SELECT r.grant_id FROM rotated_refresh_tokens r WHERE r.digest = $2)
          {RETURNING_GRANT}"
     );
     let disabled: Option<GrantRow> = sqlx::query_as(&sql)
         .bind(db::now_ms())
         .bind(digest)
         .bind(REUSE)
+        .bind(workspace_id)
         .fetch_optional(&mut *conn)
         .await?;
     let Some(grant) = disabled else {
@@ -276,23 +476,32 @@ pub async fn find_active(conn: &mut AnyConnection, workspace_id: &str, presented
 }
 
 /// Revocation (RFC 7009) of a current refresh token by its workspace's client: disables the
-/// grant. Unknown and already revoked tokens change nothing.
-pub async fn revoke(conn: &mut AnyConnection, client_id: &str, presented: &str, ip: Option<&str>) -> sqlx::Result<()> {
+/// grant and audits it, in one transaction. Unknown and already revoked tokens change nothing;
+/// an unknown client is refused.
+pub async fn revoke(
+    pool: &AnyPool,
+    client_id: &str,
+    presented: &str,
+    ip: Option<&str>,
+) -> sqlx::Result<Result<(), Refused>> {
+    let mut tx = pool.begin().await?;
+    let Some((workspace_id, _)) = workspace_of_client(&mut tx, client_id).await? else {
+        return Ok(Err(Refused::UnknownClient));
+    };
     let sql = format!(
         "UPDATE grants SET disabled_at = $1, disabled_reason = $4
-         WHERE refresh_digest = $2 AND disabled_at IS NULL
-           AND workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = $3) {RETURNING_GRANT}"
+         WHERE refresh_digest = $2 AND disabled_at IS NULL AND workspace_id = $3 {RETURNING_GRANT}"
     );
     let disabled: Option<GrantRow> = sqlx::query_as(&sql)
         .bind(db::now_ms())
         .bind(secrets::digest(presented))
-        .bind(client_id)
+        .bind(&workspace_id)
         .bind(REVOKED)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut *tx)
         .await?;
     if let Some(grant) = disabled {
         record_change(
-            conn,
+            &mut tx,
             Action::Disabled,
             &grant,
             None,
@@ -303,7 +512,8 @@ pub async fn revoke(conn: &mut AnyConnection, client_id: &str, presented: &str, 
         )
         .await?;
     }
-    Ok(())
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
 /// The workspace id and name of a client id.

@@ -43,9 +43,15 @@ async fn no_secret_reaches_a_log_line() {
         .as_str()
         .unwrap()
         .to_owned();
+    // A retry within the window is logged, and must not carry either token.
+    assert_eq!(app.refresh("tcc_acme", &first).await.status, StatusCode::OK);
+    let third = app.refresh("tcc_acme", &second).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // A replay is logged as a warning, and must not carry the replayed token.
     assert_eq!(app.refresh("tcc_acme", &first).await.status, StatusCode::BAD_REQUEST);
-    app.form("/oauth2/revoke", &[("token", &second), ("client_id", "tcc_acme")], None)
+    app.form("/oauth2/revoke", &[("token", &third), ("client_id", "tcc_acme")], None)
         .await;
     app.form(
         "/oauth2/introspect",
@@ -73,12 +79,13 @@ async fn no_secret_reaches_a_log_line() {
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(
-        logs.contains("refresh token reuse detected"),
+        logs.contains("refresh token reuse detected") && logs.contains("retry window"),
         "the capture must see the service's lines:\n{logs}"
     );
     for (what, secret) in [
         ("first refresh token", first.as_str()),
         ("rotated refresh token", second.as_str()),
+        ("its successor", third.as_str()),
         ("access token", access.as_str()),
         ("session cookie", ben.cookie.as_str()),
         ("CSRF token", ben.csrf.as_str()),

@@ -3,6 +3,8 @@
 mod support;
 
 mod admin;
+mod faults;
+mod hardening;
 mod logs;
 mod oauth;
 mod serving;

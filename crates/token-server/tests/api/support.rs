@@ -60,38 +60,15 @@ fn unique() -> String {
 
 impl TestApp {
     pub async fn sqlite() -> TestApp {
-        let dir = std::env::temp_dir().join(format!("token-console-test-{}", unique()));
-        let url = format!("sqlite://{}/t.db", dir.display());
+        let (url, dir) = empty_database(false).await.expect("SQLite is always there");
         TestApp::with_url(url, dir).await
     }
 
     /// A fresh database on the test cluster. Without `TEST_POSTGRES_URL` the PostgreSQL half of
     /// the suite says so loudly and does not run; under CI that is a failure.
     pub async fn postgres() -> Option<TestApp> {
-        let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "TEST_POSTGRES_URL must be set in CI (cargo xtask test sets it)"
-            );
-            eprintln!("SKIPPED (PostgreSQL): TEST_POSTGRES_URL is not set; `cargo xtask test` sets it");
-            return None;
-        };
-        sqlx::any::install_default_drivers();
-        let name = format!("t_{}", unique());
-        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
-            .await
-            .expect("connect to test cluster");
-        conn.execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create test database");
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
-        Some(
-            TestApp::with_url(
-                format!("{base}/{name}"),
-                std::env::temp_dir().join(format!("unused-{name}")),
-            )
-            .await,
-        )
+        let (url, dir) = empty_database(true).await?;
+        Some(TestApp::with_url(url, dir).await)
     }
 
     pub async fn with_url(database_url: String, dir: std::path::PathBuf) -> TestApp {
@@ -99,15 +76,18 @@ impl TestApp {
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         std::fs::create_dir_all(dir.join("dist")).unwrap();
         std::fs::write(dir.join("dist/index.html"), INDEX_HTML).unwrap();
-        let config = Config {
-            listen: "127.0.0.1:8080".parse().unwrap(),
-            database_url: database_url.clone(),
-            dist: dir.join("dist"),
-            public_url: Some("http://issuer.test".into()),
-            seed_demo: true,
-            frame_ancestors: vec!["http://host.test".into()],
-            seed_scale_tokens: 0,
-        };
+        let mut config = Config::with_database(&database_url);
+        if database_url.starts_with("postgres") {
+            // PostgreSQL deployments must be given their key file; SQLite makes its own.
+            let key = dir.join("instance.key");
+            std::fs::write(&key, token_server::secrets::random_bytes::<32>()).unwrap();
+            config.key_file = Some(key);
+        }
+        config.listen = "127.0.0.1:8080".parse().unwrap();
+        config.dist = dir.join("dist");
+        config.public_url = Some("http://issuer.test".into());
+        config.seed_demo = true;
+        config.frame_ancestors = vec!["http://host.test".into()];
         let state = AppState::new(config).await.expect("start the service");
         seed::demo(&state).await.expect("seed");
         TestApp {
@@ -119,9 +99,43 @@ impl TestApp {
 
     /// Stops and starts the service on the same database, as a deploy would.
     pub async fn restart(&mut self) {
-        let config = (*self.state.config).clone();
+        self.reconfigure(|_| {}).await;
+    }
+
+    /// Restarts the service on the same database with a changed configuration.
+    pub async fn reconfigure(&mut self, change: impl FnOnce(&mut Config)) {
+        let mut config = (*self.state.config).clone();
+        change(&mut config);
         self.state = AppState::new(config).await.expect("restart the service");
         self.router = app(self.state.clone());
+    }
+
+    /// Another instance of the service on the same database and key file, as a second replica
+    /// behind a load balancer would be: its own pools, writer task, key ring and throttle.
+    pub async fn second_instance(&self) -> (Router, AppState) {
+        let state = AppState::new((*self.state.config).clone())
+            .await
+            .expect("start a second instance");
+        (app(state.clone()), state)
+    }
+
+    /// Serves this instance on a loopback port with the production server and its limits;
+    /// the server stops when the returned sender is dropped or sent to.
+    pub async fn listen(&self) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let limits = token_server::server::Limits::from(&*self.state.config);
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            token_server::server::serve(listener, router, limits, shutdown)
+                .await
+                .unwrap();
+        });
+        (addr, stop)
     }
 
     /// Sends a request; `json` sets the body and its content type.
@@ -179,6 +193,23 @@ impl TestApp {
             req = req.header(header::AUTHORIZATION, auth);
         }
         self.raw(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Signs in with any password from a given client address; the whole reply.
+    pub async fn sign_in_from(&self, email: &str, password: &str, ip: &str) -> Reply {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/session")
+            .header(header::CONTENT_TYPE, "application/json")
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                ip.parse().unwrap(),
+                40000,
+            )))
+            .body(Body::from(
+                serde_json::json!({ "email": email, "password": password }).to_string(),
+            ))
+            .unwrap();
+        self.raw(req).await
     }
 
     /// Exchanges a refresh token at the token endpoint with the client id in the form.
@@ -288,6 +319,34 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A new, empty database and a scratch folder beside it: a SQLite file, or a database on the
+/// PostgreSQL test cluster (`None`, loudly, when `TEST_POSTGRES_URL` is not set outside CI).
+pub async fn empty_database(postgres: bool) -> Option<(String, std::path::PathBuf)> {
+    let name = format!("t_{}", unique());
+    let dir = std::env::temp_dir().join(format!("token-console-test-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    if !postgres {
+        return Some((format!("sqlite://{}/t.db", dir.display()), dir));
+    }
+    let Ok(admin_url) = std::env::var("TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "TEST_POSTGRES_URL must be set in CI (cargo xtask test sets it)"
+        );
+        eprintln!("SKIPPED (PostgreSQL): TEST_POSTGRES_URL is not set; `cargo xtask test` sets it");
+        return None;
+    };
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+        .await
+        .expect("connect to test cluster");
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+    Some((format!("{base}/{name}"), dir))
 }
 
 /// Runs each listed test on SQLite and on PostgreSQL.

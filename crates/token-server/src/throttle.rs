@@ -1,0 +1,151 @@
+//! Sign-in throttling: failed sign-ins are counted per client address, per account and per
+//! account from one address, each with its own budget (GCRA, from `governor`). Once a budget is
+//! spent, sign-ins under that key are refused with 429 and `Retry-After` before any password is
+//! hashed, until the budget has refilled. Only failures count, so people signing in often are
+//! never slowed down.
+//!
+//! An attacker guessing one account's password from one address is slowed to two guesses a
+//! minute after five, without touching that account's owner elsewhere or any other account;
+//! spread over many addresses, the account's own budget caps them at four a minute after twenty;
+//! one address spraying many accounts is capped at thirty a minute after thirty. The counts live
+//! in this instance's memory: behind a load balancer each instance counts its own share.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+/// Which budget a key draws on.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+enum Key {
+    Address(String),
+    Account(String),
+    AccountFrom(String, String),
+}
+
+/// The failure budgets and the keys currently refused.
+#[derive(Debug)]
+pub struct SignInThrottle {
+    by_address: DefaultKeyedRateLimiter<Key>,
+    by_account: DefaultKeyedRateLimiter<Key>,
+    by_account_from: DefaultKeyedRateLimiter<Key>,
+    refused_until: Mutex<HashMap<Key, Instant>>,
+}
+
+/// A budget of `failures` before refusal, refilled one every `every`. The limiter is asked once
+/// per failure and refuses the failure that spends the budget, so the burst is one less.
+fn quota(failures: u32, every: Duration) -> Quota {
+    let burst = NonZeroU32::new(failures.saturating_sub(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(every).map_or(Quota::per_second(NonZeroU32::MIN), |q| q.allow_burst(burst))
+}
+
+impl Default for SignInThrottle {
+    fn default() -> Self {
+        SignInThrottle {
+            by_address: RateLimiter::keyed(quota(30, Duration::from_secs(2))),
+            by_account: RateLimiter::keyed(quota(20, Duration::from_secs(15))),
+            by_account_from: RateLimiter::keyed(quota(5, Duration::from_secs(30))),
+            refused_until: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+fn keys(email: &str, address: Option<&str>) -> [Key; 3] {
+    let address = address.unwrap_or("unknown").to_owned();
+    let account = email.trim().to_lowercase();
+    [
+        Key::Address(address.clone()),
+        Key::Account(account.clone()),
+        Key::AccountFrom(account, address),
+    ]
+}
+
+impl SignInThrottle {
+    /// `Some(wait)` when a sign-in for `email` from `address` must be refused now.
+    pub fn refused(&self, email: &str, address: Option<&str>) -> Option<Duration> {
+        let now = Instant::now();
+        let refused = self.refused_until.lock().ok()?;
+        keys(email, address)
+            .iter()
+            .filter_map(|k| refused.get(k))
+            .filter(|&&until| until > now)
+            .map(|&until| until - now)
+            .max()
+    }
+
+    /// Counts a failed sign-in; keys whose budget it spent are refused until they refill.
+    pub fn failed(&self, email: &str, address: Option<&str>) {
+        let clock = DefaultClock::default();
+        let [address, account, account_from] = keys(email, address);
+        let checks = [
+            (&self.by_address, address),
+            (&self.by_account, account),
+            (&self.by_account_from, account_from),
+        ];
+        let Ok(mut refused) = self.refused_until.lock() else {
+            return;
+        };
+        for (limiter, key) in checks {
+            if let Err(not_until) = limiter.check_key(&key) {
+                let wait = not_until.wait_time_from(clock.now());
+                refused.insert(key, Instant::now() + wait.max(Duration::from_secs(1)));
+            }
+        }
+    }
+
+    /// Forgets what can no longer refuse anyone: run now and then so memory stays bounded.
+    pub fn tidy(&self) {
+        self.by_address.retain_recent();
+        self.by_account.retain_recent();
+        self.by_account_from.retain_recent();
+        let now = Instant::now();
+        if let Ok(mut refused) = self.refused_until.lock() {
+            refused.retain(|_, until| *until > now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_account_from_one_address_is_slowed_after_five_failures() {
+        let t = SignInThrottle::default();
+        for _ in 0..5 {
+            assert_eq!(t.refused("a@x.test", Some("10.0.0.1")), None);
+            t.failed("a@x.test", Some("10.0.0.1"));
+        }
+        let wait = t.refused("A@X.test ", Some("10.0.0.1")).expect("refused after five");
+        assert!(
+            wait > Duration::from_secs(20) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        // The same account from another address, and another account from this one, still pass.
+        assert_eq!(t.refused("a@x.test", Some("10.0.0.2")), None);
+        assert_eq!(t.refused("b@x.test", Some("10.0.0.1")), None);
+    }
+
+    #[test]
+    fn an_address_spraying_accounts_is_slowed() {
+        let t = SignInThrottle::default();
+        for i in 0..30 {
+            t.failed(&format!("user{i}@x.test"), Some("10.0.0.9"));
+        }
+        assert!(t.refused("new@x.test", Some("10.0.0.9")).is_some());
+        assert_eq!(t.refused("new@x.test", Some("10.0.0.10")), None);
+    }
+
+    #[test]
+    fn many_addresses_against_one_account_are_slowed() {
+        let t = SignInThrottle::default();
+        for i in 0..20 {
+            t.failed("target@x.test", Some(&format!("10.1.0.{i}")));
+        }
+        assert!(t.refused("target@x.test", Some("10.2.0.1")).is_some());
+        assert_eq!(t.refused("other@x.test", Some("10.2.0.1")), None);
+    }
+}
