@@ -217,13 +217,31 @@ fn bench() -> sh::Result {
         .run_captured()?;
     drop(pg);
     let under_load = load_test(&root)?;
+    let pg = postgres::TempCluster::start()?;
+    let faults = cmd(
+        "cargo",
+        &[
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "token-server",
+            "--example",
+            "fault_bench",
+        ],
+    )
+    .dir(&root)
+    .env("TEST_POSTGRES_URL", &pg.url())
+    .run_captured()?;
+    drop(pg);
     let report = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench` on {}.\n\n{}\n## The release bundle\n\n```text\n{bundle}```\n\n\
          ## The Users page with 2,000 tokens (event to next frame, Chromium)\n\n```text\n{users}```\n\n\
          ## Opening the pages (navigation to first contentful paint and to the token table)\n\n```text\n{load}```\n\n\
          ## The token table against vanilla JavaScript (10,000 tokens on one page)\n\n```text\n{table}```\n\n\
          ## The admin list on 100,000 tokens across 1,000 users, and bulk disable\n\n```text\n{}\n```\n\n\
-         ## The token endpoint under load (wrk, 64 connections, server and wrk on separate cores)\n\n```text\n{under_load}```\n",
+         ## The token endpoint under load (wrk, 64 connections, server and wrk on separate cores)\n\n```text\n{under_load}```\n\n\
+         ## Under abuse, and two instances on one database (`examples/fault_bench.rs`)\n\n```text\n{faults}```\n",
         cmd("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).output().unwrap_or_default().trim(),
         machine(),
         admin.trim()
@@ -256,9 +274,13 @@ fn load_test(root: &Path) -> Result<String, String> {
         ("SQLite", format!("sqlite://{}/load.db", data.display())),
         ("PostgreSQL", pg.url()),
     ] {
+        // LOAD_SERVER names another build of the example, to compare two versions in one run.
+        let binary = std::env::var_os("LOAD_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target/release/examples/load_server"));
         let mut server = std::process::Command::new("taskset")
             .args(["-c", "0"])
-            .arg(root.join("target/release/examples/load_server"))
+            .arg(binary)
             .args([
                 "--listen",
                 "127.0.0.1:18383",

@@ -88,10 +88,13 @@ async fn main() -> anyhow::Result<()> {
     seed::demo(&state).await?;
     let tokens = grants(&state, count).await?;
     std::fs::write(&file, tokens.join("\n") + "\n")?;
+    let state_config = state.config.clone();
     let router: Router =
         app(state.clone()).merge(Router::new().route("/bench/sign", post(sign_only)).with_state(state));
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("listening on http://{listen} with {count} refresh tokens in {file}");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await?;
+    // The production server, limits and all, so the figures are the deployed service's.
+    let limits = token_server::server::Limits::from(&*state_config);
+    token_server::server::serve(listener, router, limits, std::future::pending()).await?;
     Ok(())
 }

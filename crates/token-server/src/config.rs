@@ -20,7 +20,8 @@ pub struct Config {
     pub dist: PathBuf,
 
     /// The public URL clients reach this service at: the issuer of access tokens. Defaults to
-    /// `http://LISTEN`.
+    /// `http://LISTEN`. With `https://` the session cookie is `__Host-tc_session` and `Secure`,
+    /// and every answer carries `Strict-Transport-Security`.
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<String>,
 

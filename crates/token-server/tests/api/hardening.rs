@@ -175,6 +175,51 @@ async fn junk_beside_honest_refreshes_fails_only_itself(app: TestApp) {
     }
 }
 
+/// One exchange whose rotation fails in the database (a trigger stands in for a broken row)
+/// fails alone: the others queued in its batch are exchanged one at a time and succeed, and it
+/// gets 503 with Retry-After, not a 500 blaming its request.
+async fn one_failing_exchange_does_not_fail_its_batch(app: TestApp) {
+    let poison: &[&str] = match app.state.db.backend {
+        token_server::db::Backend::Sqlite => &["CREATE TRIGGER poison BEFORE UPDATE OF refresh_digest ON grants
+             WHEN OLD.name = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END"],
+        token_server::db::Backend::Postgres => &[
+            "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN
+               IF OLD.name = 'poison' THEN RAISE EXCEPTION 'poisoned row'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER poison BEFORE UPDATE ON grants FOR EACH ROW EXECUTE FUNCTION poison()",
+        ],
+    };
+    for statement in poison {
+        sqlx::query(statement).execute(&app.state.db.writer).await.unwrap();
+    }
+    let ben = app.sign_in("ben@acme.test").await;
+    let mut tokens = Vec::new();
+    for i in 0..16 {
+        let name = if i == 5 {
+            "poison".to_owned()
+        } else {
+            format!("healthy {i}")
+        };
+        let created = app.create_token(&ben, "ws-acme", &name).await;
+        tokens.push((name, created["refresh_token"].as_str().unwrap().to_owned()));
+    }
+    let tasks: Vec<_> = tokens
+        .into_iter()
+        .map(|(name, token)| {
+            let router = app.router.clone();
+            tokio::spawn(async move { (name, crate::oauth::exchange(router, &token).await) })
+        })
+        .collect();
+    for task in tasks {
+        let (name, (status, body)) = task.await.unwrap();
+        if name == "poison" {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+            assert_eq!(body["error"], "temporarily_unavailable");
+        } else {
+            assert_eq!(status, StatusCode::OK, "{name}: {body}");
+        }
+    }
+}
+
 /// A form of thousands of distinct keys is refused at once, and a body past the OAuth limit is
 /// refused before it is parsed, each in RFC 6749's shape.
 async fn form_bombs_are_refused_cheaply(app: TestApp) {
@@ -559,6 +604,7 @@ crate::on_both_databases!(
     outside_the_retry_window_a_second_presentation_is_reuse,
     a_token_presented_with_two_clients_at_once_is_not_reuse,
     junk_beside_honest_refreshes_fails_only_itself,
+    one_failing_exchange_does_not_fail_its_batch,
     form_bombs_are_refused_cheaply,
     failed_sign_ins_are_throttled_per_address_and_account,
     sessions_end_when_idle_renewed_or_signed_out_everywhere,
