@@ -81,6 +81,11 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(dir.join("dist"))?;
     let mut config =
         Config::with_database(&arg("--database-url").unwrap_or_else(|| format!("sqlite://{}/load.db", dir.display())));
+    if config.database_url.starts_with("postgres") {
+        let key = dir.join("load.key");
+        std::fs::write(&key, token_server::secrets::random_bytes::<32>())?;
+        config.key_file = Some(key);
+    }
     config.listen = listen;
     config.dist = dir.join("dist");
     config.seed_demo = true;

@@ -15,6 +15,8 @@ CREATE TABLE signing_key_ring (
 -- the database alone never yields it. Cleared once the retry window is over.
 ALTER TABLE rotated_refresh_tokens ADD COLUMN successor_digest TEXT;
 ALTER TABLE rotated_refresh_tokens ADD COLUMN successor_sealed TEXT;
+-- Where the exchange came from: a retry must come from there too.
+ALTER TABLE rotated_refresh_tokens ADD COLUMN rotated_ip TEXT;
 
 -- Sessions end after an idle period as well as at their absolute expiry; expired ones are
 -- purged by a background task through this index.

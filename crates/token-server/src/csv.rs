@@ -7,8 +7,9 @@ pub const BOM: &str = "\u{feff}";
 /// What makes a spreadsheet read a cell as a formula.
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// What spreadsheet programs split lines on, by locale and by guess: comma, semicolon, tab.
-const SEPARATORS: [char; 3] = [',', ';', '\t'];
+/// What spreadsheet programs split cells on, by locale and by guess: comma, semicolon, tab; and
+/// what ends a row, since a reader that ignores quotes starts a new row at a line break.
+const SEPARATORS: [char; 5] = [',', ';', '\t', '\n', '\r'];
 
 /// One field, so a token name cannot become a formula in whoever opens the export (CWE-1236),
 /// whichever separator the program splits on: a `'` goes before the value when it starts like a
@@ -23,8 +24,8 @@ pub fn field(value: &str) -> String {
             out.push('\'');
         }
         out.push(c);
-        // A part may start after spaces too: "; =1+1".
-        cell_start = SEPARATORS.contains(&c) || (cell_start && c == ' ');
+        // A part may start after spaces or a quote too: "; =1+1", `,"=1+1`.
+        cell_start = SEPARATORS.contains(&c) || (cell_start && matches!(c, ' ' | '"'));
     }
     if out.contains([',', ';', '\t', '"', '\n', '\r']) {
         format!("\"{}\"", out.replace('"', "\"\""))
@@ -63,7 +64,7 @@ mod tests {
     /// Read as a program that splits on `sep` and knows nothing of quotes would read it.
     fn naive_cells(line: &str, sep: char) -> Vec<String> {
         line.trim_end_matches("\r\n")
-            .split(sep)
+            .split(['\n', '\r', sep])
             .map(|c| c.trim_start_matches([' ', '"']).to_owned())
             .collect()
     }
@@ -80,7 +81,7 @@ mod tests {
         ];
         for name in names {
             let row = line([name, "ok"]);
-            for sep in SEPARATORS {
+            for sep in [',', ';', '\t'] {
                 for cell in naive_cells(&row, sep) {
                     assert!(
                         !cell.starts_with(FORMULA_START),

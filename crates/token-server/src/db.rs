@@ -110,6 +110,11 @@ fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .after_connect(move |conn, _| {
             Box::pin(async move {
+                if backend == Backend::Postgres {
+                    // A statement the database cannot finish (locks held by a stuck client, a
+                    // server in trouble) ends in an error the client may retry, not a hang.
+                    conn.execute("SET statement_timeout = '10s'").await?;
+                }
                 if backend == Backend::Sqlite {
                     conn.execute("PRAGMA journal_mode = WAL").await?;
                     conn.execute("PRAGMA busy_timeout = 5000").await?;
@@ -153,11 +158,19 @@ pub fn is_unavailable(e: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed
         | sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(d) => d.code().is_some_and(|code| {
-            ["08", "53", "57"].iter().any(|class| code.starts_with(class))
-                || matches!(code.as_ref(), "40001" | "40P01" | "5" | "6" | "517" | "262")
+            ["08", "53", "57"].iter().any(|class| code.starts_with(class)) || CONFLICTS.contains(&code.as_ref())
         }),
         _ => false,
     }
+}
+
+/// The codes of a transaction that lost a race and may simply be run again: PostgreSQL's
+/// serialization failure and deadlock, SQLite's busy and locked database (and their extended codes).
+const CONFLICTS: [&str; 6] = ["40001", "40P01", "5", "6", "517", "262"];
+
+/// Whether running the same transaction again may succeed: it lost a race, nothing more.
+pub fn is_conflict(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().is_some_and(|c| CONFLICTS.contains(&c.as_ref())))
 }
 
 /// Now, in the database's unit: Unix milliseconds.

@@ -31,6 +31,9 @@ pub enum AppError {
     /// Too many failed attempts: try again after this long.
     #[error("too many requests")]
     TooManyRequests(std::time::Duration),
+    /// The service is too busy to take this request now; a retry may succeed.
+    #[error("busy")]
+    Busy,
     /// The database is unreachable or busy: nothing was written, and a retry may succeed.
     #[error("service unavailable: {0}")]
     Unavailable(sqlx::Error),
@@ -100,6 +103,7 @@ impl IntoResponse for AppError {
                 tracing::error!(error = %e, "database unavailable");
                 return unavailable();
             }
+            AppError::Busy => return unavailable(),
             AppError::Internal(e) => {
                 tracing::error!(error = %e, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, None, vec![])

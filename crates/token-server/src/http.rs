@@ -17,7 +17,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use token_api::oauth::{OAuthError, OAuthErrorCode};
-use token_api::problem::PROBLEM_JSON;
+use token_api::problem::{Problem, PROBLEM_JSON};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -62,11 +62,19 @@ pub fn router(state: AppState) -> Router {
         .layer(GlobalConcurrencyLimitLayer::new(
             config.max_concurrent_requests as usize,
         ));
-    Router::new()
-        .merge(health::router())
+    // The probes stand outside the limits: a busy instance is alive, and says so.
+    let limited = Router::new()
         .nest("/api", api)
         .merge(oauth::router())
         .merge(spa::router(&state))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(config.request_timeout_seconds.into()),
+        ))
+        .layer(limits);
+    Router::new()
+        .merge(health::router())
+        .merge(limited)
         .layer(middleware::from_fn(refuse_cross_site_writes))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -81,11 +89,6 @@ pub fn router(state: AppState) -> Router {
             header::STRICT_TRANSPORT_SECURITY,
             hsts,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(config.request_timeout_seconds.into()),
-        ))
-        .layer(limits)
         .layer(middleware::from_fn(shape_rejections))
         .with_state(state)
 }
@@ -106,7 +109,8 @@ async fn shape_rejections(req: Request, next: Next) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| {
-            t.starts_with("application/json") || t.starts_with(PROBLEM_JSON) || t.starts_with("text/html")
+            // Under /oauth2 a problem (the load shedder's, say) is not the documented shape.
+            t.starts_with("application/json") || (!oauth && (t.starts_with(PROBLEM_JSON) || t.starts_with("text/html")))
         });
     if documented {
         return response;
@@ -117,6 +121,10 @@ async fn shape_rejections(req: Request, next: Next) -> Response {
         .await
         .ok()
         .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .map(|text| match serde_json::from_str::<Problem>(&text) {
+            Ok(problem) => problem.detail.unwrap_or_default(),
+            Err(_) => text,
+        })
         .map(|t| t.chars().take(200).collect::<String>())
         .filter(|t| !t.trim().is_empty());
     let mut shaped = if oauth {

@@ -52,14 +52,16 @@ pub enum VerifyError {
 }
 
 /// How long before signing with it a new key is published: resource servers cache the JWKS for
-/// as long as its `Cache-Control` says, so they know the key before any token it signs arrives.
-pub const PUBLISH_AHEAD_MS: i64 = 300 * 1000;
+/// as long as its `Cache-Control` says (5 minutes), and instances read the keys again once a
+/// minute, so with a minute for clocks the key is in every served JWKS, and every cached copy,
+/// before any token it signs arrives.
+pub const PUBLISH_AHEAD_MS: i64 = 7 * 60 * 1000;
 
 /// How long a superseded key stays published: an access token it signed lives an hour at most.
 const RETIRE_AFTER_MS: i64 = ACCESS_TOKEN_TTL_SECS * 1000 + PUBLISH_AHEAD_MS;
 
 /// What the key file's bytes protect: the signing keys' seeds.
-const KEY_PURPOSE: &str = "token-console signing key seal v1";
+pub const KEY_PURPOSE: &str = "token-console signing key seal v1";
 
 /// One signing key of the ring.
 #[derive(Clone)]
@@ -108,6 +110,7 @@ impl Signer {
             sqlx::query_as("SELECT kid, secret_seed, created_at FROM signing_keys ORDER BY created_at, kid LIMIT 1")
                 .fetch_optional(pool)
                 .await?;
+        let upgraded = legacy.is_some();
         let (kid, seed, created_at) = match legacy {
             Some((kid, seed, at)) => (kid, URL_SAFE_NO_PAD.decode(seed).unwrap_or_default(), at),
             None => (
@@ -127,16 +130,22 @@ impl Signer {
         .await?;
         sqlx::query("DELETE FROM signing_keys").execute(pool).await?;
         signer.reload(pool).await?;
+        // A key that lay in the database in plain text may be in old backups: it still verifies
+        // the tokens it signed, but a new key signs from now on.
+        if upgraded && signer.generations() == [1] {
+            signer.rotate(pool).await?;
+        }
         Ok(signer)
     }
 
-    /// Adds the next generation of key, published now and signing in five minutes. Returns its kid.
+    /// Adds the next generation of key, published now and signing in seven minutes. Returns its kid.
     pub async fn rotate(&self, pool: &AnyPool) -> Result<String, KeyError> {
         let kid = secrets::random_id();
         let now = db::now_ms();
         sqlx::query(
             "INSERT INTO signing_key_ring (generation, kid, sealed_seed, created_at, activates_at)
-             SELECT COALESCE(MAX(generation), 0) + 1, $1, $2, $3, $4 FROM signing_key_ring",
+             SELECT COALESCE(MAX(generation), 0) + 1, $1, $2, $3, $4 FROM signing_key_ring WHERE true
+             ON CONFLICT DO NOTHING",
         )
         .bind(&kid)
         .bind(secrets::seal(&self.kek, &secrets::random_bytes::<32>()))

@@ -30,28 +30,36 @@ pub fn start(state: &AppState) {
     });
 }
 
-/// One round of upkeep.
+/// One round of upkeep. Each step runs whatever the others did; the first failure is returned.
 pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
     state.throttle.tidy();
-    state.signer.reload(&state.db.pool).await?;
     let now = db::now_ms();
     let idle_ms = i64::from(state.config.session_idle_minutes) * 60_000;
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR COALESCE(last_seen_at, created_at) <= $2")
-        .bind(now)
-        .bind(now - idle_ms)
-        .execute(&state.db.writer)
-        .await?;
     let window_ms = i64::from(state.config.refresh_retry_seconds) * 1000;
-    sqlx::query(
-        "UPDATE rotated_refresh_tokens SET successor_sealed = NULL
-         WHERE successor_sealed IS NOT NULL AND rotated_at <= $1",
-    )
-    .bind(now - window_ms)
-    .execute(&state.db.writer)
-    .await?;
-    sqlx::query("DELETE FROM sign_in_failures WHERE at <= $1")
-        .bind(now - SIGN_IN_FAILURES_KEPT_MS)
+    let steps = [
+        state.signer.reload(&state.db.pool).await.map_err(anyhow::Error::from),
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR COALESCE(last_seen_at, created_at) <= $2")
+            .bind(now)
+            .bind(now - idle_ms)
+            .execute(&state.db.writer)
+            .await
+            .map(drop)
+            .map_err(anyhow::Error::from),
+        sqlx::query(
+            "UPDATE rotated_refresh_tokens SET successor_sealed = NULL
+             WHERE successor_sealed IS NOT NULL AND rotated_at <= $1",
+        )
+        .bind(now - window_ms)
         .execute(&state.db.writer)
-        .await?;
-    Ok(())
+        .await
+        .map(drop)
+        .map_err(anyhow::Error::from),
+        sqlx::query("DELETE FROM sign_in_failures WHERE at <= $1")
+            .bind(now - SIGN_IN_FAILURES_KEPT_MS)
+            .execute(&state.db.writer)
+            .await
+            .map(drop)
+            .map_err(anyhow::Error::from),
+    ];
+    steps.into_iter().collect()
 }

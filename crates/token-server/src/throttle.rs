@@ -53,9 +53,10 @@ impl Default for SignInThrottle {
     }
 }
 
+/// The keys of a sign-in; `email` is normalized (`users::normalize_email`), so it is short.
 fn keys(email: &str, address: Option<&str>) -> [Key; 3] {
     let address = address.unwrap_or("unknown").to_owned();
-    let account = email.trim().to_lowercase();
+    let account = email.to_owned();
     [
         Key::Address(address.clone()),
         Key::Account(account.clone()),
@@ -119,7 +120,7 @@ mod tests {
             assert_eq!(t.refused("a@x.test", Some("10.0.0.1")), None);
             t.failed("a@x.test", Some("10.0.0.1"));
         }
-        let wait = t.refused("A@X.test ", Some("10.0.0.1")).expect("refused after five");
+        let wait = t.refused("a@x.test", Some("10.0.0.1")).expect("refused after five");
         assert!(
             wait > Duration::from_secs(20) && wait <= Duration::from_secs(30),
             "{wait:?}"

@@ -128,6 +128,7 @@ async fn batch_by_filter(
     let acting = Acting {
         ip: ip.as_deref(),
         reason: reason.as_deref(),
+        owner: None,
     };
     match admin::act_on_filter(&mut tx, &ws, &session.user_id, &body, acting).await? {
         Ok(results) => {

@@ -20,6 +20,9 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
 }
 
+/// How long a sign-in waits for its turn to hash before it is answered 503.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Sign in; sets the session cookie and returns the user with the session's CSRF token.
 /// Failed sign-ins are recorded and throttled per address and per account (429 with
 /// `Retry-After`); the password is checked off the async runtime, a bounded number at once.
@@ -33,17 +36,21 @@ async fn sign_in(
     ApiJson(body): ApiJson<SignInRequest>,
 ) -> AppResult<Response> {
     let ip = ip.as_deref();
-    if let Some(wait) = state.throttle.refused(&body.email, ip) {
-        tracing::info!(ip, "sign-in refused: too many failures");
-        return Err(AppError::TooManyRequests(wait));
+    let email = users::normalize_email(&body.email);
+    let throttled = || state.throttle.refused(&email, ip).map(AppError::TooManyRequests);
+    if let Some(refused) = throttled() {
+        return Err(refused);
     }
-    let (user_id, hash) = users::password_hash_of(&state.db.pool, &body.email).await?;
-    let permit = state
-        .hashing
-        .clone()
-        .acquire_owned()
+    let (user_id, hash) = users::password_hash_of(&state.db.pool, &email).await?;
+    // At most two hashes at once; a sign-in that cannot get its turn soon is told to come back.
+    let permit = tokio::time::timeout(HASHING_WAIT, state.hashing.clone().acquire_owned())
         .await
+        .map_err(|_| AppError::Busy)?
         .map_err(|e| AppError::Internal(e.into()))?;
+    // Failures recorded while this one waited count: parallel guesses cannot outrun the budget.
+    if let Some(refused) = throttled() {
+        return Err(refused);
+    }
     let password = body.password;
     let matches = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -51,10 +58,12 @@ async fn sign_in(
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
+    let known = user_id.is_some();
     let Some(user_id) = user_id.filter(|_| matches) else {
-        state.throttle.failed(&body.email, ip);
-        tracing::warn!(email = %body.email.trim().to_lowercase(), ip, "failed sign-in");
-        users::record_sign_in_failure(&state.db.writer, &body.email, ip).await?;
+        state.throttle.failed(&email, ip);
+        let account = known.then_some(email.as_str());
+        tracing::warn!(account = account.unwrap_or("(no such account)"), ip, "failed sign-in");
+        users::record_sign_in_failure(&state.db.writer, account, ip).await?;
         return Err(AppError::WrongCredentials);
     };
     // The session this browser had before, if any, ends: one browser, one session.
@@ -63,10 +72,7 @@ async fn sign_in(
     }
     let (cookie, csrf_token) = users::create_session(&state.db.writer, &user_id).await?;
     let me = load_me(&state, &user_id, csrf_token).await?;
-    let max_age = users::SESSION_TTL_MS / 1000;
-    let secure = if state.config.https() { "; Secure" } else { "" };
-    let name = session_cookie_name(&state.config);
-    let set_cookie = format!("{name}={cookie}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+    let set_cookie = session_set_cookie(&state, &cookie, users::SESSION_TTL_MS / 1000);
     let mut response = Json(me).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -96,10 +102,15 @@ async fn sign_out_everywhere(State(state): State<AppState>, session: Session) ->
 
 /// 204 with the session cookie cleared.
 fn cleared_cookie(state: &AppState) -> Response {
+    let clear = session_set_cookie(state, "", 0);
+    (StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response()
+}
+
+/// The `Set-Cookie` value of the session cookie: `__Host-` and `Secure` over https.
+fn session_set_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
     let name = session_cookie_name(&state.config);
     let secure = if state.config.https() { "; Secure" } else { "" };
-    let clear = format!("{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}");
-    (StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response()
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
 }
 
 /// The signed-in user, their workspaces and roles, and the CSRF token.

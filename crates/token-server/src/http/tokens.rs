@@ -201,6 +201,7 @@ async fn disable<const ADMIN: bool>(
     let acting = Acting {
         ip: ip.as_deref(),
         reason: reason.as_deref(),
+        owner: None,
     };
     let outcome = tokens::disable(&mut tx, scope, &id, acting).await?;
     let view = match outcome {
@@ -224,6 +225,7 @@ async fn remove<const ADMIN: bool>(
     let acting = Acting {
         ip: ip.as_deref(),
         reason: reason.as_deref(),
+        owner: None,
     };
     let outcome = tokens::delete(&mut tx, scope::<ADMIN>(&ws, &session.user_id), &id, acting).await?;
     tx.commit().await?;
@@ -251,6 +253,7 @@ async fn batch<const ADMIN: bool>(
         Acting {
             ip: ip.as_deref(),
             reason: reason.as_deref(),
+            owner: None,
         },
     )
     .await?;

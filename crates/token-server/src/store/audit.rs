@@ -4,6 +4,7 @@
 
 use sqlx::AnyConnection;
 
+use super::sql::{Arg, Sql};
 use crate::{db, secrets};
 
 /// What was done.
@@ -40,6 +41,8 @@ pub type GrantRow = (String, String, String, String);
 pub struct Acting<'a> {
     pub ip: Option<&'a str>,
     pub reason: Option<&'a str>,
+    /// The owner's email and name, where the caller has them at hand.
+    pub owner: Option<(&'a str, &'a str)>,
 }
 
 /// Records `action` on a changed grant; `actor_id` is `None` when the service itself acted
@@ -55,50 +58,58 @@ pub async fn record_change(
 }
 
 /// Records `action` on each of many changed grants, a few hundred rows per statement (both
-/// databases cap the number of parameters in one).
+/// databases cap the number of parameters in one). Each row keeps who acted and whose token it
+/// was as they are now, so the names survive the person's deletion: the owner's from
+/// `Acting::owner` where the caller already read it (the refresh grant, in the statement that
+/// rotated), else read in the statement.
 pub async fn record_changes(
     conn: &mut AnyConnection,
     action: Action,
     changes: &[(&GrantRow, Acting<'_>)],
     actor_id: Option<&str>,
 ) -> sqlx::Result<()> {
-    const COLUMNS: usize = 10;
     const ROWS: usize = 500;
     let at = db::now_ms();
+    let text = |v: &str| Arg::Text(v.to_owned());
+    let maybe = |v: Option<&str>| Arg::MaybeText(v.map(str::to_owned));
     for chunk in changes.chunks(ROWS) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let p = |c: usize| format!("${}", i * COLUMNS + c);
-                let params: Vec<String> = (1..=COLUMNS).map(p).collect();
-                // Who acted and whose it is, as they are now: kept when the person is deleted.
-                let (actor, owner) = (p(5), p(6));
+        let mut sql = Sql::default();
+        let (at, action) = (sql.arg(Arg::Int(at)), sql.arg(text(action.as_str())));
+        let actor = match actor_id {
+            Some(id) => {
+                let id = sql.arg(text(id));
+                format!("{id}, (SELECT email FROM users WHERE id = {id}), (SELECT name FROM users WHERE id = {id})")
+            }
+            None => "NULL, NULL, NULL".to_owned(),
+        };
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|((grant_id, workspace_id, owner_id, grant_name), acting)| {
+                let owner = sql.arg(text(owner_id));
+                let owner_names = match acting.owner {
+                    Some((email, name)) => format!("{}, {}", sql.arg(text(email)), sql.arg(text(name))),
+                    None => format!(
+                        "(SELECT email FROM users WHERE id = {owner}), (SELECT name FROM users WHERE id = {owner})"
+                    ),
+                };
                 format!(
-                    "({}, (SELECT email FROM users WHERE id = {actor}), (SELECT name FROM users WHERE id = {actor}),
-                      (SELECT email FROM users WHERE id = {owner}), (SELECT name FROM users WHERE id = {owner}))",
-                    params.join(", ")
+                    "({}, {}, {at}, {action}, {actor}, {owner}, {owner_names}, {}, {}, {}, {})",
+                    sql.arg(Arg::Text(secrets::random_id())),
+                    sql.arg(text(workspace_id)),
+                    sql.arg(text(grant_id)),
+                    sql.arg(text(grant_name)),
+                    sql.arg(maybe(acting.ip)),
+                    sql.arg(maybe(acting.reason)),
                 )
             })
             .collect();
-        let sql = format!(
-            "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, owner_id, grant_id, grant_name, ip, reason,
-                                       actor_email, actor_name, owner_email, owner_name)
+        let statement = format!(
+            "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, actor_email, actor_name,
+                                       owner_id, owner_email, owner_name, grant_id, grant_name, ip, reason)
              VALUES {}",
             rows.join(", ")
         );
-        let mut query = sqlx::query(&sql);
-        for ((grant_id, workspace_id, owner_id, grant_name), acting) in chunk {
-            query = query
-                .bind(secrets::random_id())
-                .bind(workspace_id.as_str())
-                .bind(at)
-                .bind(action.as_str())
-                .bind(actor_id)
-                .bind(owner_id.as_str())
-                .bind(grant_id.as_str())
-                .bind(grant_name.as_str())
-                .bind(acting.ip)
-                .bind(acting.reason);
-        }
+        let query = sql.query(&statement);
         query.execute(&mut *conn).await?;
     }
     Ok(())

@@ -26,8 +26,16 @@
 //! keeps only as a SHA-256 digest: the database alone never yields a successor. A replay after
 //! the successor was used, or after the window, is reuse exactly as before. A thief replaying
 //! within the window gets the successor only if they hold the old token and the owner has not
-//! refreshed since, which rotation without a window would not have prevented either (the thief
-//! would simply have refreshed first).
+//! refreshed since, and only from the owner's address (below).
+//!
+//! A retry must also come from the address the exchange came from (when the service knows the
+//! client's address): the same token presented from elsewhere is a copy, and counts as reuse.
+//! So a thief who learns that the owner has just refreshed (by polling introspection with any
+//! access token of the workspace, say) cannot follow the grant through the window from another
+//! address; without this, presenting the old token within the window would hand them each new
+//! successor in turn, where rotation without a window would have caught them at once. Revoking
+//! a rotated-out token revokes its grant, so a client that revokes after a lost response
+//! really ends it.
 //!
 //! Exchanges queue for one writer task that rotates them in batches (group commit). An exchange
 //! whose client hung up before its turn is dropped from the batch unanswered and uncommitted, so
@@ -128,7 +136,12 @@ impl Rotator {
                 // In runs of 64, 32, ... 1: seven statement shapes, which stay prepared.
                 while !batch.is_empty() {
                     let run: Vec<Exchange> = batch.drain(..prev_power_of_two(batch.len())).collect();
-                    writer.rotate_and_answer(run).await;
+                    if writer.rotate_and_answer(run).await == Database::Away {
+                        // Whatever queued behind it would only wait out the pool's timeout in turn.
+                        for exchange in batch.drain(..) {
+                            let _ = exchange.answer.send(None);
+                        }
+                    }
                 }
             }
         });
@@ -172,7 +185,7 @@ impl Rotator {
 }
 
 /// The key that seals the successor of `presented`.
-fn successor_key(presented: &str) -> [u8; 32] {
+pub fn successor_key(presented: &str) -> [u8; 32] {
     secrets::derive_key(SUCCESSOR_PURPOSE, presented.as_bytes())
 }
 
@@ -181,25 +194,20 @@ fn prev_power_of_two(n: usize) -> usize {
     1 << (usize::BITS - 1 - n.leading_zeros())
 }
 
-/// A failure worth trying the same transaction again for: PostgreSQL's deadlock (40P01) or
-/// serialization failure (40001), SQLite's busy or locked database.
-fn is_conflict(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(d) => {
-            matches!(d.code().as_deref(), Some("40001" | "40P01" | "5" | "6" | "517" | "262"))
-                || d.message().contains("database is locked")
-        }
-        _ => false,
-    }
+/// Whether the database answered a run at all.
+#[derive(Debug, PartialEq, Eq)]
+enum Database {
+    Answered,
+    Away,
 }
 
 impl Writer {
     /// Rotates a run and answers each exchange. Exchanges whose client has gone are dropped
     /// first: nothing is committed for an answer nobody will read.
-    async fn rotate_and_answer(&self, mut run: Vec<Exchange>) {
+    async fn rotate_and_answer(&self, mut run: Vec<Exchange>) -> Database {
         run.retain(|e| !e.answer.is_closed());
         if run.is_empty() {
-            return;
+            return Database::Answered;
         }
         match self.rotate_with_retries(&run).await {
             Ok(answers) => {
@@ -208,9 +216,15 @@ impl Writer {
                     let _ = exchange.answer.send(Some(answer));
                 }
             }
-            Err(error) if run.len() > 1 => {
+            // A statement failed for one exchange's sake: redo them one at a time, so it fails
+            // alone. When the database itself is away, each would only wait out the pool's
+            // timeout in turn; they all fail now instead.
+            Err(error) if run.len() > 1 && !db::is_unavailable(&error) => {
                 tracing::warn!(%error, exchanges = run.len(), "refresh batch failed; exchanging one at a time");
                 for exchange in run {
+                    if exchange.answer.is_closed() {
+                        continue;
+                    }
                     let answer = self.rotate_with_retries(std::slice::from_ref(&exchange)).await;
                     if let Err(error) = &answer {
                         tracing::error!(%error, "refresh exchange failed");
@@ -219,19 +233,26 @@ impl Writer {
                 }
             }
             Err(error) => {
-                tracing::error!(%error, "refresh exchange failed");
+                tracing::error!(%error, exchanges = run.len(), "refresh exchange failed");
+                let away = db::is_unavailable(&error);
                 for exchange in run {
                     let _ = exchange.answer.send(None);
                 }
+                if away {
+                    return Database::Away;
+                }
             }
         }
+        Database::Answered
     }
 
+    /// Deadlocks and serialization failures (two instances on one PostgreSQL) and SQLite's busy
+    /// lock are tried again, a few times.
     async fn rotate_with_retries(&self, batch: &[Exchange]) -> sqlx::Result<Vec<Result<Rotated, Refused>>> {
         let mut attempt = 0;
         loop {
             match self.rotate_batch(batch).await {
-                Err(e) if is_conflict(&e) && attempt < CONFLICT_RETRIES => {
+                Err(e) if db::is_conflict(&e) && attempt < CONFLICT_RETRIES => {
                     attempt += 1;
                     tracing::debug!(error = %e, attempt, "refresh batch conflicted; retrying");
                     tokio::time::sleep(Duration::from_millis(5 * attempt as u64)).await;
@@ -250,36 +271,43 @@ impl Writer {
             .filter(|&i| seen.insert((batch[i].old_digest.as_str(), batch[i].client_id.as_str())))
             .collect();
         let now = db::now_ms();
-        let mut tx = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
-            // Rows locked in one order, so two instances' batches never wait on each other in a cycle.
-            let params: Vec<String> = (1..=firsts.len()).map(|k| format!("${k}")).collect();
-            let sql = format!(
-                "SELECT id FROM grants WHERE refresh_digest IN ({}) ORDER BY id FOR UPDATE",
-                params.join(", ")
-            );
-            let mut lock = sqlx::query(&sql);
-            for &i in &firsts {
-                lock = lock.bind(&batch[i].old_digest);
-            }
-            lock.execute(&mut *tx).await?;
-        }
         let values: Vec<String> = (0..firsts.len())
             .map(|k| format!("(${}, ${}, ${}, ${})", 4 * k + 2, 4 * k + 3, 4 * k + 4, 4 * k + 5))
             .collect();
+        // On PostgreSQL the rows are locked first, in id order and in the same statement, so two
+        // instances' batches never wait on each other in a cycle (a separate SELECT ... FOR
+        // UPDATE cost 11% of the grant's throughput). SQLite has one writer and needs no locks.
+        // The owner's email and name come along for the audit rows' snapshot: joined on
+        // PostgreSQL; SQLite's RETURNING may not name the FROM tables, so a lookup there.
+        let (lock, users, locked, owner) = match self.backend {
+            Backend::Postgres => (
+                ", locked AS MATERIALIZED (SELECT g.id FROM grants g JOIN v ON g.refresh_digest = v.old_digest
+                                           ORDER BY g.id FOR UPDATE OF g)",
+                ", users u",
+                "AND u.id = grants.user_id AND grants.id IN (SELECT id FROM locked)",
+                "u.email, u.name",
+            ),
+            Backend::Sqlite => (
+                "",
+                "",
+                "",
+                "(SELECT u.email FROM users u WHERE u.id = grants.user_id),
+                 (SELECT u.name FROM users u WHERE u.id = grants.user_id)",
+            ),
+        };
         // The `+`s keep the state columns out of index selection, so each row is found by its
         // digest's unique index. Without them, PostgreSQL without fresh statistics read every
         // active grant through the state index and hash-joined them (34 ms a batch against 3 ms).
         let sql = format!(
-            "WITH v (old_digest, new_digest, hint, client_id) AS (VALUES {})
+            "WITH v (old_digest, new_digest, hint, client_id) AS (VALUES {}){lock}
              UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = $1
-             FROM v
+             FROM v{users}
              WHERE grants.refresh_digest = v.old_digest AND +grants.disabled_at IS NULL AND +grants.expires_at > $1
-               AND grants.workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = v.client_id)
-             RETURNING grants.id, grants.workspace_id, grants.user_id, grants.name, grants.refresh_digest",
+               AND grants.workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = v.client_id) {locked}
+             RETURNING grants.id, grants.workspace_id, grants.user_id, grants.name, grants.refresh_digest, {owner}",
             values.join(", ")
         );
-        let mut query = sqlx::query_as::<_, (String, String, String, String, String)>(&sql).bind(now);
+        let mut query = sqlx::query_as::<_, RotatedRow>(&sql).bind(now);
         for &i in &firsts {
             let e = &batch[i];
             query = query
@@ -288,43 +316,49 @@ impl Writer {
                 .bind(token_api::token_format::hint(&e.new_token))
                 .bind(&e.client_id);
         }
+        let mut tx = self.pool.begin().await?;
         let rows = query.fetch_all(&mut *tx).await?;
         // Which exchange each rotated grant answers, by the new digest it now carries.
-        let mut won: Vec<Option<GrantRow>> = vec![None; batch.len()];
-        for (id, workspace_id, user_id, name, digest) in rows {
+        let mut won: Vec<Option<(GrantRow, String, String)>> = vec![None; batch.len()];
+        for (id, workspace_id, user_id, name, digest, email, owner_name) in rows {
             if let Some(i) = batch.iter().position(|e| e.new_digest == digest) {
-                won[i] = Some((id, workspace_id, user_id, name));
+                won[i] = Some(((id, workspace_id, user_id, name), email, owner_name));
             }
         }
-        let winners: Vec<(&Exchange, &GrantRow)> = batch
+        let winners: Vec<(&Exchange, &(GrantRow, String, String))> = batch
             .iter()
             .zip(&won)
             .filter_map(|(e, grant)| grant.as_ref().map(|g| (e, g)))
             .collect();
         if !winners.is_empty() {
             let values: Vec<String> = (0..winners.len())
-                .map(|k| format!("(${}, ${}, $1, ${}, ${})", 4 * k + 2, 4 * k + 3, 4 * k + 4, 4 * k + 5))
+                .map(|k| {
+                    let p = |c: usize| format!("${}", 5 * k + c);
+                    format!("({}, {}, $1, {}, {}, {})", p(2), p(3), p(4), p(5), p(6))
+                })
                 .collect();
             let sql = format!(
-                "INSERT INTO rotated_refresh_tokens (digest, grant_id, rotated_at, successor_digest, successor_sealed)
+                "INSERT INTO rotated_refresh_tokens (digest, grant_id, rotated_at, successor_digest, successor_sealed, rotated_ip)
                  VALUES {}",
                 values.join(", ")
             );
             let mut insert = sqlx::query(&sql).bind(now);
-            for (e, grant) in &winners {
+            for (e, (grant, _, _)) in &winners {
                 insert = insert
                     .bind(&e.old_digest)
                     .bind(&grant.0)
                     .bind(&e.new_digest)
-                    .bind(e.sealed.as_deref());
+                    .bind(e.sealed.as_deref())
+                    .bind(e.ip.as_deref());
             }
             insert.execute(&mut *tx).await?;
             let changes: Vec<(&GrantRow, Acting)> = winners
                 .iter()
-                .map(|&(e, grant)| {
+                .map(|&(e, (grant, email, name))| {
                     let acting = Acting {
                         ip: e.ip.as_deref(),
                         reason: None,
+                        owner: Some((email.as_str(), name.as_str())),
                     };
                     (grant, acting)
                 })
@@ -334,7 +368,7 @@ impl Writer {
         let mut answers = Vec::with_capacity(batch.len());
         for (e, grant) in batch.iter().zip(won) {
             answers.push(match grant {
-                Some((grant_id, workspace_id, user_id, _)) => Ok(Rotated {
+                Some(((grant_id, workspace_id, user_id, _), _, _)) => Ok(Rotated {
                     grant_id,
                     workspace_id,
                     user_id,
@@ -348,100 +382,95 @@ impl Writer {
     }
 
     /// A presented token that did not rotate: an unknown client, a retry within the window, a
-    /// replay, or simply not a live token.
+    /// replay, or simply not a live token. One query tells them apart, so a stream of made-up
+    /// tokens costs the writer one lookup each.
     async fn not_current(&self, conn: &mut AnyConnection, e: &Exchange) -> sqlx::Result<Result<Rotated, Refused>> {
-        let Some((workspace_id, _)) = workspace_of_client(conn, &e.client_id).await? else {
-            return Ok(Err(Refused::UnknownClient));
-        };
-        if let Some(retried) = self.retry(conn, e, &workspace_id).await? {
-            tracing::info!(grant = %retried.grant_id, "refresh token presented again within the retry window; same successor returned");
-            return Ok(Ok(retried));
-        }
-        Ok(Err(
-            reuse_check(conn, &e.old_digest, &workspace_id, e.ip.as_deref()).await?
-        ))
-    }
-
-    /// The successor of a token rotated out within the window, if that successor is still the
-    /// grant's current token and the grant is active.
-    async fn retry(&self, conn: &mut AnyConnection, e: &Exchange, workspace_id: &str) -> sqlx::Result<Option<Rotated>> {
-        if self.retry_window.is_zero() {
-            return Ok(None);
-        }
-        let now = db::now_ms();
-        let since = now - i64::try_from(self.retry_window.as_millis()).unwrap_or(i64::MAX);
-        let row: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT g.id, g.user_id, r.successor_sealed FROM rotated_refresh_tokens r JOIN grants g ON g.id = r.grant_id
-             WHERE r.digest = $1 AND r.rotated_at > $2 AND r.successor_sealed IS NOT NULL
-               AND g.refresh_digest = r.successor_digest AND g.workspace_id = $3
-               AND g.disabled_at IS NULL AND g.expires_at > $4",
+        let row: Option<NotCurrentRow> = sqlx::query_as(
+            "SELECT w.id, r.grant_id, r.rotated_at, r.successor_sealed, r.rotated_ip, g.user_id,
+                    CASE WHEN g.refresh_digest = r.successor_digest AND g.disabled_at IS NULL AND g.expires_at > $3
+                         THEN 1 ELSE 0 END
+             FROM workspaces w
+             LEFT JOIN rotated_refresh_tokens r ON r.digest = $1
+             LEFT JOIN grants g ON g.id = r.grant_id AND g.workspace_id = w.id
+             WHERE w.client_id = $2",
         )
         .bind(&e.old_digest)
-        .bind(since)
-        .bind(workspace_id)
-        .bind(now)
+        .bind(&e.client_id)
+        .bind(db::now_ms())
         .fetch_optional(&mut *conn)
         .await?;
-        let Some((grant_id, user_id, sealed)) = row else {
-            return Ok(None);
+        let Some((workspace_id, rotated_grant, rotated_at, sealed, rotated_ip, user_id, successor_current)) = row
+        else {
+            return Ok(Err(Refused::UnknownClient));
         };
-        let successor = secrets::open(&successor_key(&e.presented), &sealed).and_then(|b| String::from_utf8(b).ok());
-        Ok(successor.map(|refresh_token| Rotated {
-            grant_id,
-            workspace_id: workspace_id.to_owned(),
-            user_id,
-            refresh_token,
-        }))
+        // Not a token of this workspace, current or rotated out: nothing more to learn.
+        let (Some(grant_id), Some(user_id)) = (rotated_grant, user_id) else {
+            return Ok(Err(Refused::Invalid));
+        };
+        let window_ms = i64::try_from(self.retry_window.as_millis()).unwrap_or(i64::MAX);
+        let in_window = rotated_at.is_some_and(|at| db::now_ms() - at < window_ms);
+        // A retry comes from where the exchange came from; the same token from elsewhere is a copy.
+        let same_client = match (&rotated_ip, &e.ip) {
+            (Some(then), Some(now)) => then == now,
+            _ => true,
+        };
+        if in_window && same_client && successor_current == 1 {
+            let successor = sealed
+                .and_then(|sealed| secrets::open(&successor_key(&e.presented), &sealed))
+                .and_then(|plain| String::from_utf8(plain).ok());
+            if let Some(refresh_token) = successor {
+                tracing::info!(grant = %grant_id, ip = e.ip.as_deref(), "refresh token presented again within the retry window; same successor returned");
+                return Ok(Ok(Rotated {
+                    grant_id,
+                    workspace_id,
+                    user_id,
+                    refresh_token,
+                }));
+            }
+        }
+        Ok(Err(reuse(conn, &grant_id, e.ip.as_deref()).await?))
     }
 }
 
-/// A token that is not current may be one rotated out earlier: then someone replays it (RFC
-/// 9700 §4.14.2), and the whole grant is disabled. Only a presentation to the grant's own client
-/// counts: one to another workspace's client could not have been exchanged there anyway, and a
+/// What the rotating UPDATE returns: the grant, its new digest, the owner's email and name.
+type RotatedRow = (String, String, String, String, String, String, String);
+
+/// What `not_current` reads: the client's workspace; and where the presented token was rotated
+/// out: its grant, when, the sealed successor, from where, the owner, and whether the successor
+/// is still the grant's live token (1) or not (0).
+type NotCurrentRow = (
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+/// A rotated-out token of this grant was presented to its own client outside a retry: someone
+/// replays it (RFC 9700 §4.14.2), so the whole grant is disabled. A presentation to another
+/// workspace's client never gets here: it could not have been exchanged there anyway, and a
 /// client that mixes up its ids must not kill a token.
-async fn reuse_check(
-    conn: &mut AnyConnection,
-    digest: &str,
-    workspace_id: &str,
-    ip: Option<&str>,
-) -> sqlx::Result<Refused> {
+async fn reuse(conn: &mut AnyConnection, grant_id: &str, ip: Option<&str>) -> sqlx::Result<Refused> {
     let sql = format!(
-        "UPDATE grants SET disabled_at = $1, disabled_reason = $3
-         WHERE disabled_at IS NULL AND workspace_id = $4
-           AND id = (SELECT r.grant_id FROM rotated_refresh_tokens r WHERE r.digest = $2)
-         {RETURNING_GRANT}"
+        "UPDATE grants SET disabled_at = $1, disabled_reason = $3 WHERE id = $2 AND disabled_at IS NULL {RETURNING_GRANT}"
     );
     let disabled: Option<GrantRow> = sqlx::query_as(&sql)
         .bind(db::now_ms())
-        .bind(digest)
+        .bind(grant_id)
         .bind(REUSE)
-        .bind(workspace_id)
         .fetch_optional(&mut *conn)
         .await?;
-    let Some(grant) = disabled else {
-        let rotated: Option<(String,)> =
-            sqlx::query_as("SELECT grant_id FROM rotated_refresh_tokens WHERE digest = $1")
-                .bind(digest)
-                .fetch_optional(&mut *conn)
-                .await?;
-        return Ok(if rotated.is_some() {
-            Refused::Reused
-        } else {
-            Refused::Invalid
-        });
-    };
-    tracing::warn!(grant = %grant.0, "refresh token reuse detected; grant disabled");
-    record_change(
-        conn,
-        Action::ReuseDetected,
-        &grant,
-        None,
-        Acting {
+    if let Some(grant) = disabled {
+        tracing::warn!(grant = %grant.0, ip, "refresh token reuse detected; grant disabled");
+        let acting = Acting {
             ip,
             reason: Some(REUSE),
-        },
-    )
-    .await?;
+            owner: None,
+        };
+        record_change(conn, Action::ReuseDetected, &grant, None, acting).await?;
+    }
     Ok(Refused::Reused)
 }
 
@@ -475,9 +504,11 @@ pub async fn find_active(conn: &mut AnyConnection, workspace_id: &str, presented
     }))
 }
 
-/// Revocation (RFC 7009) of a current refresh token by its workspace's client: disables the
-/// grant and audits it, in one transaction. Unknown and already revoked tokens change nothing;
-/// an unknown client is refused.
+/// Revocation (RFC 7009) of a refresh token by its workspace's client: disables the grant and
+/// audits it, in one transaction. A token rotated out earlier revokes its grant too (a client
+/// that revokes after a lost response holds the old token; within the retry window it would
+/// still yield the successor). Unknown and already revoked tokens change nothing; an unknown
+/// client is refused.
 pub async fn revoke(
     pool: &AnyPool,
     client_id: &str,
@@ -490,7 +521,9 @@ pub async fn revoke(
     };
     let sql = format!(
         "UPDATE grants SET disabled_at = $1, disabled_reason = $4
-         WHERE refresh_digest = $2 AND disabled_at IS NULL AND workspace_id = $3 {RETURNING_GRANT}"
+         WHERE disabled_at IS NULL AND workspace_id = $3
+           AND (refresh_digest = $2 OR id = (SELECT r.grant_id FROM rotated_refresh_tokens r WHERE r.digest = $2))
+         {RETURNING_GRANT}"
     );
     let disabled: Option<GrantRow> = sqlx::query_as(&sql)
         .bind(db::now_ms())
@@ -500,17 +533,12 @@ pub async fn revoke(
         .fetch_optional(&mut *tx)
         .await?;
     if let Some(grant) = disabled {
-        record_change(
-            &mut tx,
-            Action::Disabled,
-            &grant,
-            None,
-            Acting {
-                ip,
-                reason: Some(REVOKED),
-            },
-        )
-        .await?;
+        let acting = Acting {
+            ip,
+            reason: Some(REVOKED),
+            owner: None,
+        };
+        record_change(&mut tx, Action::Disabled, &grant, None, acting).await?;
     }
     tx.commit().await?;
     Ok(Ok(()))

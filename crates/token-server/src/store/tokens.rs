@@ -146,7 +146,11 @@ pub async fn create(
         Action::Created,
         &grant,
         Some(user_id),
-        Acting { ip, reason: None },
+        Acting {
+            ip,
+            reason: None,
+            owner: None,
+        },
     )
     .await?;
     Ok(Some((grant.0, refresh)))

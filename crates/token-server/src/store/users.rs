@@ -24,10 +24,24 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 static DECOY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password(&secrets::random_secret()).unwrap_or_default());
 
-/// The user id and password hash of an email; the decoy hash and no id when nobody has it.
+/// The longest email address (RFC 5321's path limit).
+pub const EMAIL_MAX_LEN: usize = 254;
+
+/// An email address as accounts are keyed: trimmed, lower-cased, and cut at 254 characters, so
+/// whatever is typed into the field costs the same to look up, count and throttle.
+pub fn normalize_email(typed: &str) -> String {
+    typed
+        .trim()
+        .chars()
+        .take(EMAIL_MAX_LEN)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// The user id and password hash of a normalized email; the decoy hash and no id when nobody has it.
 pub async fn password_hash_of(pool: &AnyPool, email: &str) -> sqlx::Result<(Option<String>, String)> {
     let row: Option<(String, String)> = sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
-        .bind(email.trim().to_lowercase())
+        .bind(email)
         .fetch_optional(pool)
         .await?;
     Ok(match row {
@@ -44,12 +58,13 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Records a failed sign-in: the address typed and where from, never the password.
-pub async fn record_sign_in_failure(pool: &AnyPool, email: &str, ip: Option<&str>) -> sqlx::Result<()> {
+/// Records a failed sign-in: the account's address and where from; never the password, and
+/// never what was typed for an address nobody has (people paste passwords into that field).
+pub async fn record_sign_in_failure(pool: &AnyPool, account: Option<&str>, ip: Option<&str>) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO sign_in_failures (id, at, email, ip) VALUES ($1, $2, $3, $4)")
         .bind(secrets::random_id())
         .bind(db::now_ms())
-        .bind(email.trim().to_lowercase().chars().take(254).collect::<String>())
+        .bind(account.unwrap_or(""))
         .bind(ip)
         .execute(pool)
         .await?;

@@ -75,6 +75,39 @@ async fn a_refresh_whose_answer_is_lost_can_be_retried(app: TestApp) {
     assert_eq!(listed["status"], "active");
 }
 
+/// A client that asks and hangs up before the writer reaches its exchange: nothing is
+/// committed, and its token is still the live one. (A current-thread runtime, so the writer
+/// cannot run between the asking and the hanging up.)
+#[tokio::test(flavor = "current_thread")]
+async fn an_exchange_whose_client_left_before_its_turn_is_not_committed() {
+    let app = TestApp::sqlite().await;
+    let ben = app.sign_in("ben@acme.test").await;
+    let created = app.create_token(&ben, "ws-acme", "impatient").await;
+    let (id, token) = (
+        created["token"]["id"].as_str().unwrap(),
+        created["refresh_token"].as_str().unwrap(),
+    );
+    // Polled once, so the exchange is queued, then dropped, as a handler is when its client goes.
+    let asked = app.state.rotator.rotate("tcc_acme", token, None);
+    assert!(
+        futures_util::FutureExt::now_or_never(asked).is_none(),
+        "hung up before an answer"
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let rotations = "SELECT COUNT(*) FROM rotated_refresh_tokens WHERE grant_id = $1";
+    let count = || async {
+        let (n,): (i64,) = sqlx::query_as(rotations)
+            .bind(id)
+            .fetch_one(&app.state.db.pool)
+            .await
+            .unwrap();
+        n
+    };
+    assert_eq!(count().await, 0, "nothing committed for the client that left");
+    assert_eq!(app.refresh("tcc_acme", token).await.status, StatusCode::OK);
+    assert_eq!(count().await, 1, "the next exchange is an ordinary rotation");
+}
+
 /// Forty connections that send a request line and one header, then nothing, are closed by the
 /// header timeout; so is a keep-alive connection left idle.
 async fn half_sent_requests_and_idle_connections_are_closed(mut app: TestApp) {
@@ -131,9 +164,27 @@ async fn floods_are_shed_and_slow_bodies_time_out(mut app: TestApp) {
     .await
     .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let (status, body) = http(addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+    let (status, body) = http(addr, "GET /api/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(json(&body)["status"], 503);
+    let (status, body) = http(
+        addr,
+        "GET /oauth2/jwks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        json(&body)["error"],
+        "temporarily_unavailable",
+        "the OAuth endpoints' own shape: {body}"
+    );
+    // The liveness probe stands outside the limit: a busy instance is alive.
+    assert_eq!(
+        http(addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .0,
+        200
+    );
     let mut answer = Vec::new();
     tokio::time::timeout(PATIENCE, held.read_to_end(&mut answer))
         .await
@@ -143,10 +194,10 @@ async fn floods_are_shed_and_slow_bodies_time_out(mut app: TestApp) {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("\"error\":\"invalid_request\""), "{answer}");
     assert_eq!(
-        http(addr, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        http(addr, "GET /api/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             .await
             .0,
-        200
+        401
     );
 
     app.reconfigure(|c| {
@@ -277,9 +328,25 @@ async fn postgres_going_away_answers_503_and_recovers() {
     assert_eq!(headers["content-type"], "application/problem+json");
     assert_eq!(body["status"], 503);
     assert!(headers.contains_key("retry-after"));
-    let (status, body) = exchange(router.clone(), &refresh).await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_eq!(body["error"], "temporarily_unavailable");
+    // Refreshes queued together during the outage all fail at once, none waiting out the
+    // pool's timeout after another's.
+    let started = Instant::now();
+    let outage: Vec<_> = (0..16)
+        .map(|_| {
+            let (router, refresh) = (router.clone(), refresh.clone());
+            tokio::spawn(async move { exchange(router, &refresh).await })
+        })
+        .collect();
+    for task in outage {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["error"], "temporarily_unavailable");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(get("/healthz", None).await.0, StatusCode::OK);
     assert_eq!(get("/readyz", None).await.0, StatusCode::SERVICE_UNAVAILABLE);
 

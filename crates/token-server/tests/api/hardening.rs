@@ -68,16 +68,51 @@ async fn a_retry_after_a_lost_response_gets_the_same_successor(app: TestApp) {
     );
     let reuse = "SELECT COUNT(*) FROM audit_events WHERE grant_id = $1 AND action = 'reuse_detected'";
     assert_eq!(count(&app, reuse, &id).await, 1);
-    // The database alone does not yield a successor: what it keeps is sealed under the token.
-    let (sealed,): (Option<String>,) = sqlx::query_as(
-        "SELECT successor_sealed FROM rotated_refresh_tokens WHERE grant_id = $1 ORDER BY rotated_at LIMIT 1",
+    // The database alone does not yield a successor: it is sealed under a key derived from the
+    // presented token, which the database keeps only as a digest.
+    let (digest, sealed): (String, Option<String>) = sqlx::query_as(
+        "SELECT digest, successor_sealed FROM rotated_refresh_tokens WHERE grant_id = $1 ORDER BY rotated_at LIMIT 1",
     )
     .bind(&id)
     .fetch_one(&app.state.db.pool)
     .await
     .unwrap();
     let sealed = sealed.expect("sealed within the window");
-    assert!(!sealed.contains(lost["refresh_token"].as_str().unwrap()));
+    let open = |key: [u8; 32]| token_server::secrets::open(&key, &sealed).map(|p| String::from_utf8(p).unwrap());
+    assert_eq!(
+        open(token_server::store::refresh::successor_key(&first)).as_deref(),
+        lost["refresh_token"].as_str()
+    );
+    assert_eq!(open(token_server::store::refresh::successor_key(&digest)), None);
+    assert_eq!(
+        open(token_server::secrets::derive_key(
+            "token-console refresh successor v1",
+            digest.as_bytes()
+        )),
+        None
+    );
+}
+
+/// The same old token from another address is a copy, not a retry: the grant is disabled, so a
+/// thief cannot follow the owner through the window. Revoking a rotated-out token ends its grant.
+async fn a_retry_from_elsewhere_is_reuse_and_revoking_the_old_token_ends_the_grant(app: TestApp) {
+    let (id, first) = bens_token(&app, "stolen").await;
+    let owner = app.refresh_from(&first, "192.0.2.10").await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.text);
+    let retry = app.refresh_from(&first, "192.0.2.10").await;
+    assert_eq!(retry.body["refresh_token"], owner.body["refresh_token"]);
+    let thief = app.refresh_from(&first, "203.0.113.66").await;
+    assert_eq!(thief.body["error"], "invalid_grant");
+    assert_eq!(status_of(&app, &id).await, "disabled");
+
+    let (id, first) = bens_token(&app, "revoked after a lost answer").await;
+    refreshed(&app, &first).await;
+    let revoked = app
+        .form("/oauth2/revoke", &[("token", &first), ("client_id", "tcc_acme")], None)
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text);
+    assert_eq!(status_of(&app, &id).await, "disabled");
+    assert_eq!(app.refresh("tcc_acme", &first).await.body["error"], "invalid_grant");
 }
 
 /// Past the window, or with retries turned off, a second presentation is reuse as before.
@@ -112,18 +147,26 @@ async fn a_token_presented_with_two_clients_at_once_is_not_reuse(app: TestApp) {
                 .body(Body::from(body))
                 .unwrap();
             let res = tower::ServiceExt::oneshot(router, req).await.unwrap();
-            (client, res.status())
+            let status = res.status();
+            let bytes = http_body_util::BodyExt::collect(res.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            (client, status, body["refresh_token"].as_str().map(str::to_owned))
         }));
     }
+    let mut successors = std::collections::BTreeSet::new();
     for task in tasks {
-        let (client, status) = task.await.unwrap();
-        let expected = if client == "tcc_acme" {
-            StatusCode::OK
+        let (client, status, successor) = task.await.unwrap();
+        if client == "tcc_acme" {
+            assert_eq!(status, StatusCode::OK, "{client}");
+            successors.insert(successor.expect("a successor"));
         } else {
-            StatusCode::BAD_REQUEST
-        };
-        assert_eq!(status, expected, "{client}");
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{client}");
+        }
     }
+    assert_eq!(successors.len(), 1, "one live refresh token: {successors:?}");
     assert_eq!(status_of(&app, &id).await, "active");
 }
 
@@ -281,6 +324,55 @@ async fn failed_sign_ins_are_throttled_per_address_and_account(app: TestApp) {
     assert!(recorded
         .iter()
         .all(|(email, ip)| email == "cy@acme.test" && ip.as_deref() == Some("198.51.100.7")));
+}
+
+/// Forty wrong passwords sent at once cannot outrun the budget: the throttle is asked again
+/// once a sign-in has its turn to hash, so at most the budget and the two hashing at that
+/// moment are checked, and the rest are refused.
+async fn parallel_guesses_cannot_outrun_the_throttle(app: TestApp) {
+    let guesses: Vec<_> = (0..40)
+        .map(|i| {
+            let router = app.router.clone();
+            tokio::spawn(async move {
+                let req = Request::post("/api/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                        [198, 51, 100, 9],
+                        1000,
+                    ))))
+                    .body(Body::from(
+                        json!({"email": "cy@acme.test", "password": format!("guess {i}")}).to_string(),
+                    ))
+                    .unwrap();
+                tower::ServiceExt::oneshot(router, req).await.unwrap().status()
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for guess in guesses {
+        match guess.await.unwrap() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!((5..=7).contains(&checked), "{checked} passwords checked");
+    let (recorded,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sign_in_failures")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(recorded, checked);
+    // An address nobody has is not recorded as typed: it may be a password pasted in the wrong field.
+    app.sign_in_from("correct horse battery staple", "x", "198.51.100.10")
+        .await;
+    let typed: Vec<(String,)> = sqlx::query_as("SELECT email FROM sign_in_failures")
+        .fetch_all(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(
+        typed.iter().all(|(e,)| e == "cy@acme.test" || e.is_empty()),
+        "{typed:?}"
+    );
 }
 
 /// Sessions: a new id at every sign-in, an idle limit, sign out everywhere, and the purge.
@@ -455,7 +547,17 @@ async fn the_signing_keys_are_shared_sealed_and_rotate(app: TestApp) {
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
-    assert!(token_server::secrets::open(&[0; 32], &sealed).is_none());
+    let key_file = token_server::keyfile::load(&app.state.config, app.state.db.backend).unwrap();
+    let opened = token_server::secrets::open(
+        &token_server::secrets::derive_key(token_server::jwt::KEY_PURPOSE, &key_file),
+        &sealed,
+    );
+    assert_eq!(opened.map(|seed| seed.len()), Some(32), "the key file opens it");
+    let other = token_server::secrets::derive_key(token_server::jwt::KEY_PURPOSE, &[7; 32]);
+    assert!(
+        token_server::secrets::open(&other, &sealed).is_none(),
+        "nothing else does"
+    );
     let legacy = count(&app, "SELECT COUNT(*) FROM signing_keys WHERE kid <> $1", "").await;
     assert_eq!(legacy, 0, "no plaintext key left");
 
@@ -542,13 +644,21 @@ async fn the_key_file_is_made_once_and_a_wrong_one_refuses_to_start(mut app: Tes
 
 /// Audit rows keep who acted and whose token it was after the person is deleted.
 async fn the_audit_trail_outlives_people_and_memberships(app: TestApp) {
+    // A second admin, who acts and then leaves, as Cy, whose token it was, does.
+    let hash = token_server::store::users::hash_password(token_server::seed::DEMO_PASSWORD).unwrap();
+    for statement in [
+        "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ('u-eve', 'eve@acme.test', 'Eve Admin', $1, 0)",
+        "INSERT INTO memberships (workspace_id, user_id, role) SELECT 'ws-acme', 'u-eve', 'admin' WHERE $1 <> ''",
+    ] {
+        sqlx::query(statement).bind(&hash).execute(&app.state.db.writer).await.unwrap();
+    }
     let cy = app.sign_in("cy@acme.test").await;
     let id = app.create_token_id(&cy, "ws-acme", "soon orphaned").await;
-    let ada = app.sign_in("ada@acme.test").await;
+    let eve = app.sign_in("eve@acme.test").await;
     let disabled = app
         .post(
             &format!("/api/workspaces/ws-acme/admin/tokens/{id}/disable"),
-            &ada,
+            &eve,
             json!({"reason": "leaving"}),
         )
         .await;
@@ -557,11 +667,14 @@ async fn the_audit_trail_outlives_people_and_memberships(app: TestApp) {
         .fetch_one(&app.state.db.pool)
         .await
         .unwrap();
-    sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(&cy_id)
-        .execute(&app.state.db.writer)
-        .await
-        .unwrap();
+    for person in [cy_id.as_str(), "u-eve"] {
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(person)
+            .execute(&app.state.db.writer)
+            .await
+            .unwrap();
+    }
+    let ada = app.sign_in("ada@acme.test").await;
     let audit = app
         .get(&format!("/api/workspaces/ws-acme/admin/audit?owner={cy_id}"), &ada)
         .await;
@@ -573,7 +686,9 @@ async fn the_audit_trail_outlives_people_and_memberships(app: TestApp) {
         assert_eq!(event["owner"]["email"], "cy@acme.test");
         assert_eq!(event["token_name"], "soon orphaned");
     }
-    assert_eq!(events[0]["actor"]["email"], "ada@acme.test");
+    assert_eq!(events[0]["actor"]["email"], "eve@acme.test");
+    assert_eq!(events[0]["actor"]["name"], "Eve Admin");
+    assert_eq!(events[0]["reason"], "leaving");
 }
 
 /// A token name that is a formula for a `;`-splitting spreadsheet reaches the export defused.
@@ -601,6 +716,8 @@ async fn the_csv_export_defuses_formulas_for_every_separator(app: TestApp) {
 
 crate::on_both_databases!(
     a_retry_after_a_lost_response_gets_the_same_successor,
+    a_retry_from_elsewhere_is_reuse_and_revoking_the_old_token_ends_the_grant,
+    parallel_guesses_cannot_outrun_the_throttle,
     outside_the_retry_window_a_second_presentation_is_reuse,
     a_token_presented_with_two_clients_at_once_is_not_reuse,
     junk_beside_honest_refreshes_fails_only_itself,

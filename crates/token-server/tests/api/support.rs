@@ -212,6 +212,28 @@ impl TestApp {
         self.raw(req).await
     }
 
+    /// Exchanges a refresh token as a client at a given address does.
+    pub async fn refresh_from(&self, refresh_token: &str, ip: &str) -> Reply {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs([
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+                ("client_id", "tcc_acme"),
+            ])
+            .finish();
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/oauth2/token")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                ip.parse().unwrap(),
+                40000,
+            )))
+            .body(Body::from(body))
+            .unwrap();
+        self.raw(req).await
+    }
+
     /// Exchanges a refresh token at the token endpoint with the client id in the form.
     pub async fn refresh(&self, client_id: &str, refresh_token: &str) -> Reply {
         self.form(
