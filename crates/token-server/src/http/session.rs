@@ -51,16 +51,21 @@ async fn sign_in(
     if let Some(refused) = throttled() {
         return Err(refused);
     }
-    let password = body.password;
+    let (password, throttle) = (body.password, state.throttle.clone());
+    let (counted_email, counted_ip) = (email.clone(), ip.map(str::to_owned));
     let matches = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        users::verify_password(&hash, &password)
+        let matches = users::verify_password(&hash, &password);
+        // Counted before the slot is given up, so the next in line sees this failure.
+        if !matches {
+            throttle.failed(&counted_email, counted_ip.as_deref());
+        }
+        drop(permit);
+        matches
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
     let known = user_id.is_some();
     let Some(user_id) = user_id.filter(|_| matches) else {
-        state.throttle.failed(&email, ip);
         let account = known.then_some(email.as_str());
         tracing::warn!(account = account.unwrap_or("(no such account)"), ip, "failed sign-in");
         users::record_sign_in_failure(&state.db.writer, account, ip).await?;

@@ -41,7 +41,7 @@
 //! whose client hung up before its turn is dropped from the batch unanswered and uncommitted, so
 //! its token still works. A batch that fails is retried once per exchange, so one bad exchange
 //! never fails another; deadlocks and serialization failures (two instances on one PostgreSQL)
-//! are retried; rows are locked in one order on PostgreSQL.
+//! are retried; a batch's rows are visited, and so locked, in digest order.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -267,43 +267,37 @@ impl Writer {
         // A token presented twice by one client in one batch goes into the UPDATE once; the later
         // copies then find it rotated, exactly as if they had come one after the other.
         let mut seen = HashSet::new();
-        let firsts: Vec<usize> = (0..batch.len())
+        let mut firsts: Vec<usize> = (0..batch.len())
             .filter(|&i| seen.insert((batch[i].old_digest.as_str(), batch[i].client_id.as_str())))
             .collect();
+        // In digest order: PostgreSQL's plan walks the values in order and locks each grant as it
+        // finds it by its digest's unique index, so two instances' batches take their row locks
+        // in one order and do not wait on each other in a cycle. (Locking first with SELECT ...
+        // ORDER BY id FOR UPDATE, in the statement or before it, cost 6 to 11% of the grant's
+        // throughput.) A deadlock the planner might still make is retried. SQLite has one writer.
+        firsts.sort_by(|&a, &b| batch[a].old_digest.cmp(&batch[b].old_digest));
         let now = db::now_ms();
         let values: Vec<String> = (0..firsts.len())
             .map(|k| format!("(${}, ${}, ${}, ${})", 4 * k + 2, 4 * k + 3, 4 * k + 4, 4 * k + 5))
             .collect();
-        // On PostgreSQL the rows are locked first, in id order and in the same statement, so two
-        // instances' batches never wait on each other in a cycle (a separate SELECT ... FOR
-        // UPDATE cost 11% of the grant's throughput). SQLite has one writer and needs no locks.
         // The owner's email and name come along for the audit rows' snapshot: joined on
         // PostgreSQL; SQLite's RETURNING may not name the FROM tables, so a lookup there.
-        let (lock, users, locked, owner) = match self.backend {
-            Backend::Postgres => (
-                ", locked AS MATERIALIZED (SELECT g.id FROM grants g JOIN v ON g.refresh_digest = v.old_digest
-                                           ORDER BY g.id FOR UPDATE OF g)",
-                ", users u",
-                "AND u.id = grants.user_id AND grants.id IN (SELECT id FROM locked)",
-                "u.email, u.name",
-            ),
-            Backend::Sqlite => (
-                "",
-                "",
-                "",
-                "(SELECT u.email FROM users u WHERE u.id = grants.user_id),
-                 (SELECT u.name FROM users u WHERE u.id = grants.user_id)",
-            ),
+        // The owner's email and name come along for the audit rows' snapshot: joined here on
+        // PostgreSQL; SQLite's RETURNING may not name the FROM tables, and a lookup per row there
+        // cost 6% of the grant's throughput, so it reads them once per batch below.
+        let (users, joined, owner) = match self.backend {
+            Backend::Postgres => (", users u", "AND u.id = grants.user_id", "u.email, u.name"),
+            Backend::Sqlite => ("", "", "NULL, NULL"),
         };
         // The `+`s keep the state columns out of index selection, so each row is found by its
         // digest's unique index. Without them, PostgreSQL without fresh statistics read every
         // active grant through the state index and hash-joined them (34 ms a batch against 3 ms).
         let sql = format!(
-            "WITH v (old_digest, new_digest, hint, client_id) AS (VALUES {}){lock}
+            "WITH v (old_digest, new_digest, hint, client_id) AS (VALUES {})
              UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = $1
              FROM v{users}
              WHERE grants.refresh_digest = v.old_digest AND +grants.disabled_at IS NULL AND +grants.expires_at > $1
-               AND grants.workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = v.client_id) {locked}
+               AND grants.workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = v.client_id) {joined}
              RETURNING grants.id, grants.workspace_id, grants.user_id, grants.name, grants.refresh_digest, {owner}",
             values.join(", ")
         );
@@ -317,12 +311,21 @@ impl Writer {
                 .bind(&e.client_id);
         }
         let mut tx = self.pool.begin().await?;
-        let rows = query.fetch_all(&mut *tx).await?;
+        let mut rows = query.fetch_all(&mut *tx).await?;
+        if self.backend == Backend::Sqlite && !rows.is_empty() {
+            let owners = owners_of(&mut tx, rows.iter().map(|r| r.2.as_str())).await?;
+            for row in &mut rows {
+                if let Some((email, name)) = owners.get(&row.2) {
+                    (row.5, row.6) = (Some(email.clone()), Some(name.clone()));
+                }
+            }
+        }
         // Which exchange each rotated grant answers, by the new digest it now carries.
         let mut won: Vec<Option<(GrantRow, String, String)>> = vec![None; batch.len()];
         for (id, workspace_id, user_id, name, digest, email, owner_name) in rows {
             if let Some(i) = batch.iter().position(|e| e.new_digest == digest) {
-                won[i] = Some(((id, workspace_id, user_id, name), email, owner_name));
+                let snapshot = (email.unwrap_or_default(), owner_name.unwrap_or_default());
+                won[i] = Some(((id, workspace_id, user_id, name), snapshot.0, snapshot.1));
             }
         }
         let winners: Vec<(&Exchange, &(GrantRow, String, String))> = batch
@@ -432,8 +435,24 @@ impl Writer {
     }
 }
 
-/// What the rotating UPDATE returns: the grant, its new digest, the owner's email and name.
-type RotatedRow = (String, String, String, String, String, String, String);
+/// What the rotating UPDATE returns: the grant, its new digest, the owner's email and name
+/// (read separately on SQLite).
+type RotatedRow = (String, String, String, String, String, Option<String>, Option<String>);
+
+/// The email and name of each of these users, by id.
+async fn owners_of<'a>(
+    conn: &mut AnyConnection,
+    ids: impl Iterator<Item = &'a str>,
+) -> sqlx::Result<std::collections::HashMap<String, (String, String)>> {
+    let ids: Vec<&str> = ids.collect::<HashSet<_>>().into_iter().collect();
+    let params: Vec<String> = (1..=ids.len()).map(|k| format!("${k}")).collect();
+    let sql = format!("SELECT id, email, name FROM users WHERE id IN ({})", params.join(", "));
+    let query = ids
+        .iter()
+        .fold(sqlx::query_as::<_, (String, String, String)>(&sql), |q, id| q.bind(*id));
+    let rows = query.fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|(id, email, name)| (id, (email, name))).collect())
+}
 
 /// What `not_current` reads: the client's workspace; and where the presented token was rotated
 /// out: its grant, when, the sealed successor, from where, the owner, and whether the successor
