@@ -4,12 +4,14 @@
 mod shell;
 
 use leptos::prelude::*;
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
 
 use crate::components::toast_region::ToastRegion;
 use crate::embed::events::{parent_origin, provide_events, Sink};
 use crate::embed::options::{MountOptions, Page};
 use crate::i18n::{browser_locale, provide_i18n, use_i18n};
-use crate::nav::{provide_nav, redirect};
+use crate::nav::RouterBase;
 use crate::pages::{AdminPage, NotFoundPage, SignInForm, SignInPage, UsersPage};
 use crate::state::session::{provide_session, use_session, Phase};
 use crate::state::toasts::provide_toasts;
@@ -24,7 +26,7 @@ pub enum Mode {
     },
 }
 
-/// The app or a panel: one set of routes for both, so the pages are built once.
+/// The app or a panel: one router and one set of routes for both, so the pages are built once.
 /// A panel shows one page without the app's header, signs in in place, keeps its routes under
 /// the host's base path, and tells the host element about changes.
 #[component]
@@ -58,30 +60,36 @@ pub fn Root(mode: Mode) -> impl IntoView {
     let theme = options.as_ref().and_then(|o| o.theme.attribute());
     let base = options.as_ref().map(|o| o.base_path.clone()).unwrap_or_default();
     let page = options.as_ref().map(|o| o.page);
-    let nav = provide_nav(base);
-    // The page changes with the path alone, never with the query.
-    let path = Memo::new(move |_| nav.path());
-    let routed = move || match page {
-        // A panel shows its one page, whatever the path under its base.
+    // `Nav` speaks paths under the base; the router is told it too.
+    provide_context(RouterBase(base.clone()));
+    // The panel's page at its base path, and at any path under it; the app's root sends to
+    // the Users page.
+    let home = move || match page {
+        None => view! { <Redirect path="/tokens" /> }.into_any(),
         Some(Page::Users) => view! { <Gate><UsersPage /></Gate> }.into_any(),
         Some(Page::Admin) => view! { <Gate><AdminPage /></Gate> }.into_any(),
-        None => match path.get().as_str() {
-            "/" => {
-                redirect("/tokens".to_owned());
-                ().into_any()
-            }
-            "/signin" => view! { <SignInPage /> }.into_any(),
-            "/tokens" => view! { <Shell><UsersPage /></Shell> }.into_any(),
-            "/admin/tokens" => view! { <Shell><AdminPage /></Shell> }.into_any(),
-            "/embed/users" => view! { <Gate><UsersPage /></Gate> }.into_any(),
-            "/embed/admin" => view! { <Gate><AdminPage /></Gate> }.into_any(),
-            _ => view! { <NotFoundPage /> }.into_any(),
-        },
+    };
+    let fallback = move || match page {
+        None => view! { <NotFoundPage /> }.into_any(),
+        Some(_) => home(),
     };
     view! {
         <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
             <ToastRegion toasts />
-            {routed}
+            <Router base=base>
+                <Routes fallback>
+                    <Route path=path!("/") view=home />
+                    <Route path=path!("/signin") view=SignInPage />
+                    <ParentRoute path=path!("") view=|| view! { <Shell><Outlet /></Shell> }>
+                        <Route path=path!("/tokens") view=UsersPage />
+                        <Route path=path!("/admin/tokens") view=AdminPage />
+                    </ParentRoute>
+                    <ParentRoute path=path!("/embed") view=|| view! { <Gate><Outlet /></Gate> }>
+                        <Route path=path!("/users") view=UsersPage />
+                        <Route path=path!("/admin") view=AdminPage />
+                    </ParentRoute>
+                </Routes>
+            </Router>
         </div>
     }
 }

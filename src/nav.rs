@@ -1,11 +1,13 @@
-//! Where the app is: the path and query of the address bar, over the History API, for the few
-//! fixed routes the app has. In place of a router crate: leptos_router's matching, nesting and
-//! resolution went unused here and cost 37.4 KiB brotli of the bundle (measured).
+//! Where the app is, through leptos_router: the path under the router's base and the query, and
+//! the one way the pages change them. The routes themselves are declared in `app.rs`.
 //!
 //! A panel keeps its routes under the host's base path; `Nav` speaks paths without it.
 
+use std::rc::Rc;
+
 use leptos::prelude::*;
-use wasm_bindgen::JsValue;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
 
 use crate::url::{encode_component, form_pairs};
 
@@ -16,63 +18,64 @@ pub enum Go {
     Replace,
 }
 
-#[derive(Clone, PartialEq, Debug, Default)]
-struct At {
-    /// Under the base, without a trailing slash ("/" at the root).
-    path: String,
-    query: Vec<(String, String)>,
-}
+/// The router's base path, provided above the `<Router>` so `Nav` can speak paths without it.
+#[derive(Clone, Debug, Default)]
+pub struct RouterBase(pub String);
 
-impl At {
-    fn read(base: &str) -> At {
-        let location = window().location();
-        let full = location.pathname().unwrap_or_default();
-        let path = full.strip_prefix(base).unwrap_or(&full);
-        let path = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-        At {
-            path: if path.is_empty() {
-                "/".to_owned()
-            } else {
-                path.to_owned()
-            },
-            query: form_pairs(&location.search().unwrap_or_default()),
-        }
-    }
-}
+/// The router's navigation function, kept where a `Copy` handle can reach it.
+type Navigate = Rc<dyn Fn(&str, NavigateOptions)>;
 
-/// The app's location; `Copy`, from context.
+/// The app's location under the router; `Copy`.
 #[derive(Clone, Copy)]
 pub struct Nav {
     base: StoredValue<String>,
-    at: RwSignal<At>,
+    pathname: Memo<String>,
+    search: Memo<String>,
+    navigate: StoredValue<Navigate, LocalStorage>,
 }
 
-/// Reads the address bar, follows the browser's back and forward buttons, and provides `Nav`.
-pub fn provide_nav(base: String) -> Nav {
-    let at = RwSignal::new(At::read(&base));
-    let base = StoredValue::new(base);
-    let listener = window_event_listener(leptos::ev::popstate, move |_| {
-        at.set(base.with_value(|b| At::read(b)));
-    });
-    on_cleanup(move || listener.remove());
-    let nav = Nav { base, at };
-    provide_context(nav);
-    nav
-}
-
+/// The location of the `<Router>` this is called under.
 pub fn use_nav() -> Nav {
-    expect_context()
+    let location = use_location();
+    let navigate = use_navigate();
+    Nav {
+        base: StoredValue::new(use_context::<RouterBase>().unwrap_or_default().0),
+        pathname: location.pathname,
+        search: location.search,
+        navigate: StoredValue::new_local(Rc::new(navigate)),
+    }
+}
+
+/// `path` under `base`, segment by segment: `/settings/tokens-old` is not under
+/// `/settings/tokens`. `None` when it is not under it at all.
+fn under_base<'p>(base: &str, path: &'p str) -> Option<&'p str> {
+    let rest = path.strip_prefix(base)?;
+    if rest.is_empty() || rest.starts_with('/') {
+        Some(rest)
+    } else {
+        None
+    }
 }
 
 impl Nav {
-    /// The path under the base, tracked.
+    /// The path under the base, without a trailing slash ("/" at the root), tracked.
     pub fn path(self) -> String {
-        self.at.with(|at| at.path.clone())
+        let full = self.pathname.get();
+        let path = self
+            .base
+            .with_value(|base| under_base(base, &full).map(str::to_owned))
+            .unwrap_or(full);
+        let path = path.strip_suffix('/').unwrap_or(&path);
+        if path.is_empty() {
+            "/".to_owned()
+        } else {
+            path.to_owned()
+        }
     }
 
-    /// The query's pairs, tracked.
+    /// The query's pairs, in order, tracked.
     pub fn with_query<T>(self, f: impl FnOnce(&[(String, String)]) -> T) -> T {
-        self.at.with(|at| f(&at.query))
+        self.search.with(|search| f(&form_pairs(search)))
     }
 
     /// One query value, tracked.
@@ -85,16 +88,16 @@ impl Nav {
         self.base.with_value(|base| format!("{base}{to}"))
     }
 
-    /// Goes to an app path, with or without a query.
+    /// Goes to an app path, with or without a query, staying where the page is scrolled.
     pub fn go(self, to: &str, how: Go) {
+        let options = NavigateOptions {
+            resolve: false,
+            replace: how == Go::Replace,
+            scroll: false,
+            ..NavigateOptions::default()
+        };
         let href = self.href(to);
-        if let Ok(history) = window().history() {
-            let _ = match how {
-                Go::Push => history.push_state_with_url(&JsValue::NULL, "", Some(&href)),
-                Go::Replace => history.replace_state_with_url(&JsValue::NULL, "", Some(&href)),
-            };
-        }
-        self.at.set(self.base.with_value(|b| At::read(b)));
+        self.navigate.with_value(|navigate| navigate(&href, options));
     }
 
     /// The query as the address bar holds it, without the `?`, tracked.
@@ -104,13 +107,15 @@ impl Nav {
 
     /// Stays on this path, with the query keys in `keys` replaced by `pairs`; other keys stay.
     pub fn set(self, keys: &[&str], pairs: Vec<(&str, String)>, how: Go) {
-        let (path, query) = self.at.with_untracked(|at| {
-            let kept = at.query.iter().filter(|(k, _)| !keys.contains(&k.as_str()));
-            let query = query_string(
-                kept.map(|(k, v)| (k.as_str(), v.as_str()))
-                    .chain(pairs.iter().map(|(k, v)| (*k, v.as_str()))),
-            );
-            (at.path.clone(), query)
+        let (path, query) = untrack(|| {
+            let query = self.with_query(|q| {
+                let kept = q.iter().filter(|(k, _)| !keys.contains(&k.as_str()));
+                query_string(
+                    kept.map(|(k, v)| (k.as_str(), v.as_str()))
+                        .chain(pairs.iter().map(|(k, v)| (*k, v.as_str()))),
+                )
+            });
+            (self.path(), query)
         });
         // The base's own path is the panel's root: no trailing slash after it.
         let path = if path == "/" && self.base.with_value(|b| !b.is_empty()) {
@@ -134,28 +139,15 @@ fn query_string<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     encoded.join("&")
 }
 
-/// A link to an app path: the browser's own behaviour for a new tab or window, and for a plain
-/// click a navigation in place, to the top of the new page. `aria-current` marks the page shown.
-#[component]
-pub fn Link(href: &'static str, children: Children) -> impl IntoView {
-    let nav = use_nav();
-    let follow = move |ev: web_sys::MouseEvent| {
-        let modified = ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key();
-        if ev.button() == 0 && !modified && !ev.default_prevented() {
-            ev.prevent_default();
-            nav.go(href, Go::Push);
-            window().scroll_to_with_x_and_y(0.0, 0.0);
-        }
-    };
-    view! {
-        <a href=nav.href(href) aria-current=move || (nav.path() == href).then_some("page") on:click=follow>
-            {children()}
-        </a>
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::under_base;
 
-/// Replaces the current address with `to` as soon as the view that asks has been built.
-pub fn redirect(to: String) {
-    let nav = use_nav();
-    set_timeout(move || nav.go(&to, Go::Replace), std::time::Duration::ZERO);
+    #[test]
+    fn the_base_is_stripped_only_at_a_segment_boundary() {
+        assert_eq!(under_base("/settings/tokens", "/settings/tokens"), Some(""));
+        assert_eq!(under_base("/settings/tokens", "/settings/tokens/x"), Some("/x"));
+        assert_eq!(under_base("/settings/tokens", "/settings/tokens-old"), None);
+        assert_eq!(under_base("", "/tokens"), Some("/tokens"));
+    }
 }

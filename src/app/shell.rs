@@ -5,7 +5,9 @@ use leptos::prelude::*;
 
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::i18n::use_i18n;
-use crate::nav::{redirect, use_nav, Link};
+use leptos_router::components::{Redirect, A};
+
+use crate::nav::use_nav;
 use crate::state::session::{use_session, Phase};
 
 /// Where to go to sign in, coming back here afterwards (`search` with or without its `?`).
@@ -30,8 +32,7 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
         Phase::Loading => view! { <p class="page-loading" role="status">{move || i18n.t().loading}</p> }.into_any(),
         Phase::SignedOut => {
             let (path, search) = untrack(|| (nav.path(), nav.search()));
-            redirect(sign_in_path(&path, &search));
-            ().into_any()
+            view! { <Redirect path=sign_in_path(&path, &search) /> }.into_any()
         }
         Phase::SignedIn => view! {
             <Header />
@@ -69,9 +70,9 @@ fn Header() -> impl IntoView {
                 </select>
             </label>
             <nav aria-label=move || i18n.t().nav_label>
-                <Link href="/tokens">{move || i18n.t().nav_tokens}</Link>
+                <A href="/tokens">{move || i18n.t().nav_tokens}</A>
                 <Show when=move || session.is_admin()>
-                    <Link href="/admin/tokens">{move || i18n.t().nav_admin}</Link>
+                    <A href="/admin/tokens">{move || i18n.t().nav_admin}</A>
                 </Show>
             </nav>
             <span class="spacer"></span>

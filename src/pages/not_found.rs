@@ -2,8 +2,9 @@
 
 use leptos::prelude::*;
 
+use leptos_router::components::A;
+
 use crate::i18n::use_i18n;
-use crate::nav::Link;
 
 /// The not-found page.
 #[component]
@@ -13,7 +14,7 @@ pub fn NotFoundPage() -> impl IntoView {
         <main id="main" class="page">
             <h1>{move || i18n.t().not_found_title}</h1>
             <p>{move || i18n.t().not_found_body}</p>
-            <Link href="/tokens">{move || i18n.t().back_to_tokens}</Link>
+            <A href="/tokens">{move || i18n.t().back_to_tokens}</A>
         </main>
     }
 }
