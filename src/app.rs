@@ -10,6 +10,7 @@ use leptos_router::path;
 use crate::components::toast_region::ToastRegion;
 use crate::embed::events::{parent_origin, provide_events, Sink};
 use crate::embed::options::{MountOptions, Page};
+use crate::hooks::use_title::OwnsDocument;
 use crate::i18n::{browser_locale, provide_i18n, use_i18n};
 use crate::nav::RouterBase;
 use crate::pages::{AdminPage, NotFoundPage, SignInForm, SignInPage, UsersPage};
@@ -43,6 +44,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
     }
     let toasts = provide_toasts();
     provide_events(sink);
+    provide_context(OwnsDocument(standalone));
     if standalone {
         // The document is ours: its language is the app's.
         Effect::new(move |_| {

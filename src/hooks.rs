@@ -2,3 +2,4 @@
 
 pub mod use_clipboard;
 pub mod use_timers;
+pub mod use_title;

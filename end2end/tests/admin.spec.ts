@@ -121,3 +121,24 @@ test.describe('in Simplified Chinese', () => {
     await expectNoAxeViolations(page);
   });
 });
+
+test.describe('in a reader’s time zone east of UTC', () => {
+  test.use({ timezoneId: 'Asia/Shanghai' });
+
+  test('the audit trail’s dates are the reader’s days, as its rows show their times', async ({ page }) => {
+    await page.goto('/admin/tokens?tab=audit');
+    await signIn(page, 'ada@acme.test');
+    await expect(page.getByRole('tab', { name: 'Audit trail' })).toHaveAttribute('aria-selected', 'true');
+    const asked = (name: string) => page.waitForRequest((r) => r.url().includes('/admin/audit?') && r.url().includes(`${name}=`));
+    let request = asked('from');
+    await page.getByLabel('From').fill('2026-11-22');
+    // Midnight in Shanghai is 16:00 UTC the day before.
+    const instant = async (r: Promise<{ url(): string }>, name: string) =>
+      new Date(new URL((await r).url()).searchParams.get(name)!).toISOString();
+    expect(await instant(request, 'from')).toBe('2026-11-21T16:00:00.000Z');
+    request = asked('to');
+    await page.getByLabel('Until').fill('2026-11-22');
+    // "Until" takes in the whole day: up to the next midnight there.
+    expect(await instant(request, 'to')).toBe('2026-11-22T16:00:00.000Z');
+  });
+});

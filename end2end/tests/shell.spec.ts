@@ -4,10 +4,15 @@ test('a signed-out visitor signs in and lands where they were headed', async ({ 
   await page.goto('/admin/tokens');
   await expect(page).toHaveURL(/\/signin\?next=/);
   await expect(page.getByRole('heading', { name: 'Sign in to Token Console' })).toBeVisible();
+  await expect(page).toHaveTitle('Sign in – Token Console');
   await expectNoAxeViolations(page);
   await signIn(page, 'ada@acme.test');
   await expect(page).toHaveURL(/\/admin\/tokens$/);
   await expect(page.getByRole('heading', { name: 'Workspace tokens' })).toBeVisible();
+  // Each page and tab names itself, and the workspace, in the tab's title.
+  await expect(page).toHaveTitle('Tokens · Workspace tokens · Acme – Token Console');
+  await page.getByRole('tab', { name: 'Audit trail' }).click();
+  await expect(page).toHaveTitle('Audit trail · Workspace tokens · Acme – Token Console');
   await expect(page.getByRole('link', { name: 'Admin' })).toBeVisible();
 });
 
@@ -68,12 +73,14 @@ test('the header links move between the pages in place, and Back and Forward fol
   await page.goBack();
   await expect(page).toHaveURL(/\/tokens$/);
   await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  await expect(page).toHaveTitle('API tokens · Acme – Token Console');
   await page.goForward();
   await expect(page.getByRole('heading', { name: 'Workspace tokens' })).toBeVisible();
   expect(await page.evaluate(() => (window as any).__stayed)).toBe(true);
 
   await page.goto('/no/such/page');
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await expect(page).toHaveTitle(/^Page not found · Acme – Token Console$/);
   await page.getByRole('link', { name: 'Back to my tokens' }).click();
   await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
 });
@@ -94,13 +101,16 @@ test.describe('in Simplified Chinese', () => {
   test('the browser’s language is used from the first page, and can be switched', async ({ page }) => {
     await page.goto('/tokens');
     await expect(page.getByRole('heading', { name: '登录令牌控制台' })).toBeVisible();
+    await expect(page).toHaveTitle('登录 – 令牌控制台');
     await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
     await signIn(page, 'ben@acme.test', { email: '邮箱', password: '密码', button: '登录' });
     await expect(page.getByRole('heading', { name: 'API 令牌' })).toBeVisible();
+    await expect(page).toHaveTitle('API 令牌 · Acme – 令牌控制台');
     await expect(page.getByRole('columnheader', { name: '状态' })).toBeVisible();
     await expectNoAxeViolations(page);
     await page.getByLabel('语言').selectOption('en');
     await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+    await expect(page).toHaveTitle('API tokens · Acme – Token Console');
     await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   });
 });

@@ -9,6 +9,7 @@ mod tokens_tab;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::hooks::use_title::use_title;
 use crate::i18n::use_i18n;
 use crate::nav::{use_nav, Go};
 use crate::state::session::use_session;
@@ -21,6 +22,14 @@ pub fn AdminPage() -> impl IntoView {
     let is_admin = Memo::new(move |_| session.is_admin());
     let url = use_nav();
     let audit = Memo::new(move |_| url.get("tab").as_deref() == Some("audit"));
+    use_title(move || {
+        let t = i18n.t();
+        match (is_admin.get(), audit.get()) {
+            (false, _) => t.not_allowed_title.to_owned(),
+            (true, false) => format!("{} · {}", t.tab_tokens, t.admin_title),
+            (true, true) => format!("{} · {}", t.tab_audit, t.admin_title),
+        }
+    });
     let choose = move |to_audit: bool| {
         url.set(
             &["tab"],

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 use crate::components::language_switcher::LanguageSwitcher;
+use crate::hooks::use_title::use_title;
 use crate::i18n::use_i18n;
 use crate::nav::{use_nav, Go};
 use crate::state::session::{use_session, Phase};
@@ -19,6 +20,8 @@ fn safe_next(next: Option<String>) -> String {
 pub fn SignInPage() -> impl IntoView {
     let session = use_session();
     let nav = use_nav();
+    let i18n = use_i18n();
+    use_title(move || i18n.t().sign_in_button.to_owned());
     // Signed in, now or already: go where the user was headed.
     Effect::new(move |_| {
         if session.phase() == Phase::SignedIn {

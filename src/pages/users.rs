@@ -19,6 +19,7 @@ use crate::components::page_size_select::PageSizeSelect;
 use crate::components::token_table::{access_tokens_end, RowActions, TableSkeleton, TokenTable};
 use crate::embed::events::{use_events, EventKind};
 use crate::format;
+use crate::hooks::use_title::use_title;
 use crate::i18n::{use_i18n, Messages};
 use crate::nav::{use_nav, Go};
 use crate::reveal::Flow;
@@ -98,6 +99,7 @@ pub fn UsersPage() -> impl IntoView {
     let toasts = use_toasts();
     let events = use_events();
     let nav = use_nav();
+    use_title(move || i18n.t().users_title.to_owned());
 
     let workspace = Memo::new(move |_| session.workspace());
     let workspace_id = Memo::new(move |_| workspace.get().map(|w| w.id));

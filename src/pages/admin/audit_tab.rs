@@ -1,7 +1,7 @@
 //! The Audit trail tab: who did what to whose token, when and from where; filtered, paged, and
 //! exported as CSV.
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{Local, NaiveDate, TimeZone, Utc};
 use leptos::prelude::*;
 use token_api::admin::{AuditAction, AuditEvent, AuditQuery};
 
@@ -33,14 +33,21 @@ fn action_label(t: &Messages, a: AuditAction) -> &'static str {
     }
 }
 
-/// The start of a day from a date input's `YYYY-MM-DD`, in UTC. Not `parse_from_str`: chrono's
-/// strftime parser would be linked for this one use.
-fn date(s: Option<String>) -> Option<chrono::DateTime<Utc>> {
-    let s = s?;
-    let mut parts = s.splitn(3, '-').map(|p| p.parse::<u32>().ok());
-    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
-    let d = NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)?;
-    Some(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?))
+/// A date input's `YYYY-MM-DD`, through chrono's own parser.
+fn day(s: Option<String>) -> Option<NaiveDate> {
+    s?.parse().ok()
+}
+
+/// The start of `day` in `zone`, as an instant: the audit filter's days are the reader's, as
+/// the rows show their times ("from Nov 27" means from midnight where the reader is). Where a
+/// clock change skips midnight, the day starts at the first instant it has.
+fn start_of<Z: TimeZone>(zone: &Z, day: NaiveDate) -> Option<chrono::DateTime<Utc>> {
+    let midnight = day.and_hms_opt(0, 0, 0)?;
+    let start = zone.from_local_datetime(&midnight).earliest().or_else(|| {
+        zone.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
+            .earliest()
+    })?;
+    Some(start.with_timezone(&Utc))
 }
 
 /// The tab.
@@ -58,9 +65,11 @@ pub fn AuditTab(
         action: url
             .get("a_action")
             .and_then(|a| ACTIONS.into_iter().find(|x| x.as_str() == a)),
-        from: date(url.get("a_from")),
-        // "Until" includes the whole day.
-        to: date(url.get("a_to")).map(|d| d + chrono::Duration::days(1)),
+        from: day(url.get("a_from")).and_then(|d| start_of(&Local, d)),
+        // "Until" includes the whole day: up to the next day's start.
+        to: day(url.get("a_to"))
+            .and_then(|d| d.succ_opt())
+            .and_then(|d| start_of(&Local, d)),
         limit: Some(50),
         after: url.get("a_after"),
     });
@@ -211,15 +220,23 @@ pub fn AuditTab(
 
 #[cfg(test)]
 mod tests {
-    use super::date;
+    use super::{day, start_of};
+    use chrono::FixedOffset;
 
     #[test]
-    fn a_date_input_is_the_start_of_that_day_in_utc() {
-        let day = |s: &str| date(Some(s.to_owned())).map(|d| d.to_rfc3339());
-        assert_eq!(day("2026-11-22").as_deref(), Some("2026-11-22T00:00:00+00:00"));
-        assert_eq!(day("2026-13-01"), None);
-        assert_eq!(day("2026-11"), None);
-        assert_eq!(day("not a date"), None);
-        assert_eq!(date(None), None);
+    fn a_date_input_is_the_start_of_that_day_where_the_reader_is() {
+        let in_zone = |hours: i32, s: &str| {
+            let zone = FixedOffset::east_opt(hours * 3600).unwrap();
+            day(Some(s.to_owned()))
+                .and_then(|d| start_of(&zone, d))
+                .map(|d| d.to_rfc3339())
+        };
+        assert_eq!(in_zone(8, "2026-11-22").as_deref(), Some("2026-11-21T16:00:00+00:00"));
+        assert_eq!(in_zone(-5, "2026-11-22").as_deref(), Some("2026-11-22T05:00:00+00:00"));
+        assert_eq!(in_zone(0, "2026-11-22").as_deref(), Some("2026-11-22T00:00:00+00:00"));
+        assert_eq!(day(Some("2026-13-01".to_owned())), None);
+        assert_eq!(day(Some("2026-11".to_owned())), None);
+        assert_eq!(day(Some("not a date".to_owned())), None);
+        assert_eq!(day(None), None);
     }
 }
