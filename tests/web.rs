@@ -424,4 +424,10 @@ fn the_name_search_ignores_case_in_any_script() {
     assert_eq!(names("STRASSE"), Vec::<&str>::new(), "lower case, not case folding");
     assert_eq!(names("STRAẞE"), ["Straße sync"]);
     assert_eq!(names("E"), ["ecole", "Straße sync", "ÉCOLE backup", "école export"]);
+    // The contract's table of cases, which the service's search is tested against too.
+    for (name, q, found) in token_api::search::CASES {
+        let one = active([name]);
+        let hits = token_console::view::apply(&one, &query(q), Utc::now());
+        assert_eq!(!hits.is_empty(), found, "{name:?} / {q:?}");
+    }
 }

@@ -142,3 +142,23 @@ test.describe('in a reader’s time zone east of UTC', () => {
     expect(await instant(request, 'to')).toBe('2026-11-22T16:00:00.000Z');
   });
 });
+
+test('a search means the same on both pages: “école” finds “ÉCOLE nightly” on each', async ({ page, browser }) => {
+  await cysTokens(browser, ['ÉCOLE nightly', 'GROẞE Sync']);
+  await page.goto('/tokens');
+  await signIn(page, 'cy@acme.test');
+  const users = page.getByRole('table', { name: 'API tokens' });
+  for (const [query, hit] of [['école', 'ÉCOLE nightly'], ['große', 'GROẞE Sync']]) {
+    await page.getByLabel('Search by name').fill(query);
+    await expect(users.getByRole('rowheader', { name: hit })).toBeVisible();
+  }
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.goto('/admin/tokens');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByRole('heading', { name: 'Workspace tokens' })).toBeVisible();
+  for (const [query, hit] of [['école', 'ÉCOLE nightly'], ['große', 'GROẞE Sync']]) {
+    await page.goto(`/admin/tokens?q=${encodeURIComponent(query)}`);
+    await expect(page.getByText('1 token matches')).toBeVisible();
+    await expect(page.getByRole('rowheader', { name: hit })).toBeVisible();
+  }
+});

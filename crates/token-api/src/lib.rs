@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 pub mod oauth;
 pub mod problem;
+pub mod search;
 pub mod token_format;
 pub mod tokens;
 pub mod validate;

@@ -168,8 +168,8 @@ async fn race(admin_url: &str, rounds: usize) -> anyhow::Result<()> {
         let token = token_server::secrets::new_refresh_token();
         let now = token_server::db::now_ms();
         sqlx::query(
-            "INSERT INTO grants (id, workspace_id, user_id, name, created_at, expires_at, refresh_digest, refresh_hint)
-             SELECT $1, 'ws-acme', id, $2, $3, $4, $5, 'x' FROM users WHERE email = 'ben@acme.test'",
+            "INSERT INTO grants (id, workspace_id, user_id, name, name_folded, created_at, expires_at, refresh_digest, refresh_hint)
+             SELECT $1, 'ws-acme', id, $2, $2, $3, $4, $5, 'x' FROM users WHERE email = 'ben@acme.test'",
         )
         .bind(format!("race-{round}"))
         .bind(format!("race {round}"))

@@ -54,14 +54,14 @@ async fn grants(state: &AppState, count: usize) -> anyhow::Result<Vec<String>> {
         for i in start..(start + 500).min(count) {
             let refresh = secrets::new_refresh_token();
             rows.push(format!(
-                "('load-{i:06}', 'ws-acme', '{ben}', 'load {i}', {now}, {expires}, '{}', '{}')",
+                "('load-{i:06}', 'ws-acme', '{ben}', 'load {i}', 'load {i}', {now}, {expires}, '{}', '{}')",
                 secrets::digest(&refresh),
                 token_api::token_format::hint(&refresh)
             ));
             tokens.push(refresh);
         }
         sqlx::query(&format!(
-            "INSERT INTO grants (id, workspace_id, user_id, name, created_at, expires_at, refresh_digest, refresh_hint) VALUES {}",
+            "INSERT INTO grants (id, workspace_id, user_id, name, name_folded, created_at, expires_at, refresh_digest, refresh_hint) VALUES {}",
             rows.join(",")
         ))
         .execute(&mut *tx)

@@ -83,8 +83,8 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
         let secret = secrets::new_refresh_token();
         sqlx::query(
             "INSERT INTO grants (id, workspace_id, user_id, name, created_at, expires_at, last_used_at,
-                                 disabled_at, disabled_by, refresh_digest, refresh_hint)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                                 disabled_at, disabled_by, refresh_digest, refresh_hint, name_folded)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(secrets::random_id())
         .bind(ws)
@@ -97,6 +97,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
         .bind(disabled.then_some(user))
         .bind(secrets::digest(&secret))
         .bind(token_api::token_format::hint(&secret))
+        .bind(token_api::search::fold(name))
         .execute(&mut *tx)
         .await?;
     }
@@ -175,16 +176,17 @@ pub async fn scale(state: &AppState, users: usize, tokens: usize) -> anyhow::Res
                 let used = if r % 10 < 3 { "NULL".to_owned() } else { (created + ((r >> 20) % 30) as i64 * DAY).min(now).to_string() };
                 let disabled = if r % 10 == 9 { (now - DAY).to_string() } else { "NULL".to_owned() };
                 format!(
-                    "('t{i:06}', 'ws-acme', 'b-{:04}', '{} {i}', {created}, {expires}, {used}, {disabled}, 'd{i:06}', '{:04}')",
+                    "('t{i:06}', 'ws-acme', 'b-{:04}', '{name} {i}', '{name} {i}', {created}, {expires}, {used}, {disabled}, 'd{i:06}', '{:04}')",
                     (r >> 32) as usize % users,
-                    names[(r >> 40) as usize % names.len()],
-                    i % 10_000
+                    i % 10_000,
+                    // Lower-case ASCII already: its own folded form.
+                    name = names[(r >> 40) as usize % names.len()],
                 )
             })
             .collect();
         tx.execute(
             format!(
-                "INSERT INTO grants (id, workspace_id, user_id, name, created_at, expires_at, last_used_at, disabled_at,
+                "INSERT INTO grants (id, workspace_id, user_id, name, name_folded, created_at, expires_at, last_used_at, disabled_at,
                  refresh_digest, refresh_hint) VALUES {}",
                 rows.join(",")
             )

@@ -56,16 +56,10 @@ impl Spelling {
         }
     }
 
-    /// The name as the search pattern (lower case) is matched against. SQLite's `LIKE` ignores
-    /// ASCII case and `LOWER` folds only ASCII, so the bare column matches the same names, and
-    /// a count reads them from the name index alone (12 ms for 100,000 against 28 ms through
-    /// `LOWER`). On PostgreSQL `LOWER(g.name)` is what the trigram index covers (`db.rs`).
+    /// The name as the search pattern (folded) is matched against: the folded column, which
+    /// the name index holds on SQLite and the trigram index covers on PostgreSQL (`db.rs`).
     fn name(self) -> &'static str {
-        if self.sqlite {
-            "g.name"
-        } else {
-            "LOWER(g.name)"
-        }
+        "g.name_folded"
     }
 }
 
@@ -118,7 +112,7 @@ fn sort_expr(field: SortField) -> &'static str {
         SortField::Created => "g.created_at",
         SortField::Expires => "g.expires_at",
         SortField::LastUsed => "COALESCE(g.last_used_at, 0)",
-        SortField::Name => "g.name",
+        SortField::Name => "g.name_folded",
         SortField::Owner => "o.email",
     }
 }

@@ -38,8 +38,7 @@ impl Sql {
 
 /// `LIKE` pattern for "contains", with the wildcards of the input escaped (`ESCAPE '\'`).
 pub fn contains_pattern(text: &str) -> String {
-    let escaped = text
-        .to_lowercase()
+    let escaped = token_api::search::fold(text)
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");

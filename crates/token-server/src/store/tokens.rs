@@ -122,8 +122,8 @@ pub async fn create(
     let now = db::now_ms();
     let expires = now + i64::from(lifetime_days) * 86_400_000;
     let inserted = sqlx::query(
-        "INSERT INTO grants (id, workspace_id, user_id, name, created_at, expires_at, refresh_digest, refresh_hint)
-         SELECT $1, m.workspace_id, m.user_id, $4, $5, $6, $7, $8
+        "INSERT INTO grants (id, workspace_id, user_id, name, name_folded, created_at, expires_at, refresh_digest, refresh_hint)
+         SELECT $1, m.workspace_id, m.user_id, $4, $9, $5, $6, $7, $8
          FROM memberships m WHERE m.workspace_id = $2 AND m.user_id = $3",
     )
     .bind(&id)
@@ -134,6 +134,7 @@ pub async fn create(
     .bind(expires)
     .bind(secrets::digest(&refresh))
     .bind(token_api::token_format::hint(&refresh))
+    .bind(token_api::search::fold(name))
     .execute(&mut *conn)
     .await?
     .rows_affected();

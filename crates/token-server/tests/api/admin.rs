@@ -585,7 +585,51 @@ async fn a_big_count_stops_at_the_cap_unless_asked_for_exactly(app: TestApp) {
     assert_eq!(active("status=active").await, 0);
 }
 
+/// The admin list's name search means what the Users page's does, on both databases: the
+/// contract's table of cases (accents, ẞ, Turkish İ, CJK, emoji), run here against the service
+/// and in the browser against the page.
+async fn the_name_search_means_what_the_users_page_means(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let mut names: Vec<&str> = token_api::search::CASES.iter().map(|c| c.0).collect();
+    names.dedup();
+    for name in &names {
+        app.create_token_id(&ada, "ws-acme", name).await;
+    }
+    for (name, q, found) in token_api::search::CASES {
+        let path = format!(
+            "/api/workspaces/ws-acme/admin/tokens?q={}",
+            form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        );
+        let reply = app.get(&path, &ada).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let hits: Vec<&str> = reply.body["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(hits.contains(&name), found, "{name:?} / {q:?}: {hits:?}");
+    }
+    // The name sort is by the folded name, as the Users page sorts: "apple" before "Banana",
+    // where the bare names' bytes would put "B" first.
+    for name in ["Banana split", "apple pie"] {
+        app.create_token_id(&ada, "ws-acme", name).await;
+    }
+    let sorted = app
+        .get("/api/workspaces/ws-acme/admin/tokens?sort=name&dir=asc", &ada)
+        .await;
+    let order: Vec<&str> = sorted.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .filter(|n| n.ends_with("split") || n.ends_with("pie"))
+        .collect();
+    assert_eq!(order, ["apple pie", "Banana split"]);
+}
+
 crate::on_both_databases!(
+    the_name_search_means_what_the_users_page_means,
     a_big_count_stops_at_the_cap_unless_asked_for_exactly,
     acting_on_a_filter_touches_exactly_what_was_confirmed,
     a_pasted_token_is_found_in_its_workspace_only,
