@@ -5,14 +5,14 @@ mod shell;
 
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, NavigateOptions};
 
 use crate::components::toast_region::ToastRegion;
 use crate::embed::events::{parent_origin, provide_events, Sink};
 use crate::embed::options::{MountOptions, Page};
 use crate::hooks::use_title::OwnsDocument;
 use crate::i18n::{browser_locale, provide_i18n, use_i18n};
-use crate::nav::RouterBase;
+use crate::nav::{provide_panel_location, RouterBase};
 use crate::pages::{AdminPage, NotFoundPage, SignInForm, SignInPage, UsersPage};
 use crate::state::session::{provide_session, use_session, Phase};
 use crate::state::toasts::provide_toasts;
@@ -64,23 +64,32 @@ pub fn Root(mode: Mode) -> impl IntoView {
     let page = options.as_ref().map(|o| o.page);
     // `Nav` speaks paths under the base; the router is told it too.
     provide_context(RouterBase(base.clone()));
-    // The panel's page at its base path, and at any path under it; the app's root sends to
-    // the Users page.
-    let home = move || match page {
-        None => view! { <Redirect path="/tokens" /> }.into_any(),
-        Some(Page::Users) => view! { <Gate><UsersPage /></Gate> }.into_any(),
-        Some(Page::Admin) => view! { <Gate><AdminPage /></Gate> }.into_any(),
-    };
-    let fallback = move || match page {
-        None => view! { <NotFoundPage /> }.into_any(),
-        Some(_) => home(),
+    // A panel shows its one page whatever the path, and has no router (see `nav.rs`).
+    if let Some(page) = page {
+        provide_panel_location();
+        let page = move || match page {
+            Page::Users => view! { <Gate><UsersPage /></Gate> }.into_any(),
+            Page::Admin => view! { <Gate><AdminPage /></Gate> }.into_any(),
+        };
+        return view! {
+            <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
+                <ToastRegion toasts />
+                {page}
+            </div>
+        }
+        .into_any();
+    }
+    // Redirects stand in for the page asked for: Back must not land on them again.
+    let replace = NavigateOptions {
+        replace: true,
+        ..NavigateOptions::default()
     };
     view! {
         <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
             <ToastRegion toasts />
             <Router base=base>
-                <Routes fallback>
-                    <Route path=path!("/") view=home />
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=move || view! { <Redirect path="/tokens" options=replace.clone() /> } />
                     <Route path=path!("/signin") view=SignInPage />
                     <ParentRoute path=path!("") view=|| view! { <Shell><Outlet /></Shell> }>
                         <Route path=path!("/tokens") view=UsersPage />
@@ -94,6 +103,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
             </Router>
         </div>
     }
+    .into_any()
 }
 
 /// In the `/embed/...` page, the origin the host asked events to be posted to (`?parent=`).

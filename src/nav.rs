@@ -1,13 +1,20 @@
-//! Where the app is, through leptos_router: the path under the router's base and the query, and
-//! the one way the pages change them. The routes themselves are declared in `app.rs`.
+//! Where the app is: the path under the base and the query, and the one way the pages change
+//! them. In the app, through leptos_router (the routes are declared in `app.rs`).
 //!
-//! A panel keeps its routes under the host's base path; `Nav` speaks paths without it.
+//! A panel mounted in a host's page has no router: leptos_router's `<Router>` takes every
+//! same-origin link click in the window (with an empty base, every one of the host's own links;
+//! with a base, every link whose path merely starts with it), which a guest in someone else's
+//! page must not do. A panel shows its one page, so it needs no route matching either: it reads
+//! the address, follows Back and Forward, and writes its view's query, nothing more.
+//!
+//! `Nav` speaks paths without the base.
 
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
+use wasm_bindgen::JsValue;
 
 use crate::url::{encode_component, form_pairs};
 
@@ -25,24 +32,66 @@ pub struct RouterBase(pub String);
 /// The router's navigation function, kept where a `Copy` handle can reach it.
 type Navigate = Rc<dyn Fn(&str, NavigateOptions)>;
 
-/// The app's location under the router; `Copy`.
+/// The app's location; `Copy`.
 #[derive(Clone, Copy)]
 pub struct Nav {
     base: StoredValue<String>,
-    pathname: Memo<String>,
-    search: Memo<String>,
+    pathname: Signal<String>,
+    search: Signal<String>,
     navigate: StoredValue<Navigate, LocalStorage>,
 }
 
-/// The location of the `<Router>` this is called under.
+/// A panel's location: the address bar's path and query, kept up to date on Back and Forward.
+#[derive(Clone, Copy)]
+pub struct PanelLocation(RwSignal<(String, String)>);
+
+/// For a panel, in place of a router: reads the address and follows the browser's Back and
+/// Forward until the panel is unmounted.
+pub fn provide_panel_location() {
+    let read = || {
+        let location = window().location();
+        (
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default(),
+        )
+    };
+    let at = RwSignal::new(read());
+    let listener = window_event_listener(leptos::ev::popstate, move |_| at.set(read()));
+    on_cleanup(move || listener.remove());
+    provide_context(PanelLocation(at));
+}
+
+/// The location of this root: a panel's, or that of the `<Router>` this is called under.
 pub fn use_nav() -> Nav {
+    let base = StoredValue::new(use_context::<RouterBase>().unwrap_or_default().0);
+    if let Some(PanelLocation(at)) = use_context::<PanelLocation>() {
+        let navigate: Navigate = Rc::new(move |href: &str, options: NavigateOptions| {
+            if let Ok(history) = window().history() {
+                let _ = if options.replace {
+                    history.replace_state_with_url(&JsValue::NULL, "", Some(href))
+                } else {
+                    history.push_state_with_url(&JsValue::NULL, "", Some(href))
+                };
+            }
+            let location = window().location();
+            at.set((
+                location.pathname().unwrap_or_default(),
+                location.search().unwrap_or_default(),
+            ));
+        });
+        return Nav {
+            base,
+            pathname: Signal::derive(move || at.with(|(path, _)| path.clone())),
+            search: Signal::derive(move || at.with(|(_, search)| search.clone())),
+            navigate: StoredValue::new_local(navigate),
+        };
+    }
     let location = use_location();
-    let navigate = use_navigate();
     Nav {
-        base: StoredValue::new(use_context::<RouterBase>().unwrap_or_default().0),
-        pathname: location.pathname,
-        search: location.search,
-        navigate: StoredValue::new_local(Rc::new(navigate)),
+        base,
+        pathname: location.pathname.into(),
+        search: location.search.into(),
+        navigate: StoredValue::new_local(Rc::new(use_navigate())),
     }
 }
 

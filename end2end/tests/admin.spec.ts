@@ -162,3 +162,18 @@ test('a search means the same on both pages: “école” finds “ÉCOLE nightl
     await expect(page.getByRole('rowheader', { name: hit })).toBeVisible();
   }
 });
+
+test.describe('in a time zone whose clocks skip midnight', () => {
+  test.use({ timezoneId: 'America/Havana' });
+
+  test('a day that starts at 01:00 starts there, not an hour early', async ({ page }) => {
+    await page.goto('/admin/tokens?tab=audit');
+    await signIn(page, 'ada@acme.test');
+    await expect(page.getByRole('tab', { name: 'Audit trail' })).toHaveAttribute('aria-selected', 'true');
+    const request = page.waitForRequest((r) => r.url().includes('/admin/audit?') && r.url().includes('from='));
+    // Cuba's clocks go from 00:00 to 01:00 on 8 March 2026: the day's first instant is 01:00 -04.
+    await page.getByLabel('From').fill('2026-03-08');
+    const from = new URL((await request).url()).searchParams.get('from')!;
+    expect(new Date(from).toISOString()).toBe('2026-03-08T05:00:00.000Z');
+  });
+});

@@ -190,3 +190,14 @@ test('unmount and remount 100 times: no listener, node or memory is left behind'
   // ...nor the wasm memory by more than one 64 KiB page per 10 cycles.
   expect(wasmAfter100 - wasmAfter10).toBeLessThanOrEqual(9 * 65536);
 });
+
+test('a mounted panel leaves the host page’s own links alone', async ({ page }) => {
+  await page.goto(`${host}/data-attributes.html`);
+  await expect(page.locator('#tokens-panel').getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await page.evaluate(() => { (window as any).__hostPage = true; });
+  await page.getByRole('banner').getByRole('link', { name: 'Examples' }).click();
+  // A real navigation of the host's: the new page loaded, the old window state is gone.
+  await expect(page).toHaveURL(`${host}/`);
+  await expect(page.getByRole('link', { name: 'By data attributes' })).toBeVisible();
+  expect(await page.evaluate(() => (window as any).__hostPage)).toBeUndefined();
+});

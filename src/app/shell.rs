@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::i18n::use_i18n;
 use leptos_router::components::{Redirect, A};
+use leptos_router::NavigateOptions;
 
 use crate::nav::use_nav;
 use crate::state::session::{use_session, Phase};
@@ -32,7 +33,12 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
         Phase::Loading => view! { <p class="page-loading" role="status">{move || i18n.t().loading}</p> }.into_any(),
         Phase::SignedOut => {
             let (path, search) = untrack(|| (nav.path(), nav.search()));
-            view! { <Redirect path=sign_in_path(&path, &search) /> }.into_any()
+            // In place of the page asked for: Back from the sign-in form must not come here again.
+            let options = NavigateOptions {
+                replace: true,
+                ..NavigateOptions::default()
+            };
+            view! { <Redirect path=sign_in_path(&path, &search) options /> }.into_any()
         }
         Phase::SignedIn => view! {
             <Header />

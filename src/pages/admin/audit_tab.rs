@@ -1,7 +1,7 @@
 //! The Audit trail tab: who did what to whose token, when and from where; filtered, paged, and
 //! exported as CSV.
 
-use chrono::{Local, NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, Utc};
 use leptos::prelude::*;
 use token_api::admin::{AuditAction, AuditEvent, AuditQuery};
 
@@ -38,10 +38,27 @@ fn day(s: Option<String>) -> Option<NaiveDate> {
     s?.parse().ok()
 }
 
-/// The start of `day` in `zone`, as an instant: the audit filter's days are the reader's, as
-/// the rows show their times ("from Nov 27" means from midnight where the reader is). Where a
-/// clock change skips midnight, the day starts at the first instant it has.
-fn start_of<Z: TimeZone>(zone: &Z, day: NaiveDate) -> Option<chrono::DateTime<Utc>> {
+/// The first instant of `day` where the reader is: the audit filter's days are the reader's,
+/// as the rows show their times ("from Nov 27" means from midnight there). In the browser, from
+/// its own `Date`, which knows the reader's zone and its clock changes: where a change skips
+/// midnight, the day starts at the first instant it has (chrono's `Local` on wasm cannot tell
+/// a skipped hour, and would start that day an hour early).
+#[cfg(target_arch = "wasm32")]
+fn local_start(day: NaiveDate) -> Option<chrono::DateTime<Utc>> {
+    use chrono::Datelike;
+    let midnight =
+        js_sys::Date::new_with_year_month_day(u32::try_from(day.year()).ok()?, day.month0() as i32, day.day() as i32);
+    chrono::DateTime::from_timestamp_millis(midnight.get_time() as i64)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn local_start(day: NaiveDate) -> Option<chrono::DateTime<Utc>> {
+    start_of(&chrono::Local, day)
+}
+
+/// The first instant of `day` in `zone`; where a clock change skips midnight, the hour after.
+#[cfg(any(test, not(target_arch = "wasm32")))]
+fn start_of<Z: chrono::TimeZone>(zone: &Z, day: NaiveDate) -> Option<chrono::DateTime<Utc>> {
     let midnight = day.and_hms_opt(0, 0, 0)?;
     let start = zone.from_local_datetime(&midnight).earliest().or_else(|| {
         zone.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
@@ -65,11 +82,9 @@ pub fn AuditTab(
         action: url
             .get("a_action")
             .and_then(|a| ACTIONS.into_iter().find(|x| x.as_str() == a)),
-        from: day(url.get("a_from")).and_then(|d| start_of(&Local, d)),
+        from: day(url.get("a_from")).and_then(local_start),
         // "Until" includes the whole day: up to the next day's start.
-        to: day(url.get("a_to"))
-            .and_then(|d| d.succ_opt())
-            .and_then(|d| start_of(&Local, d)),
+        to: day(url.get("a_to")).and_then(|d| d.succ_opt()).and_then(local_start),
         limit: Some(50),
         after: url.get("a_after"),
     });
