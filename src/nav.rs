@@ -25,6 +25,20 @@ pub enum Go {
     Replace,
 }
 
+/// Why the view changes, which decides how it meets the history: one rule for every page.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Change {
+    /// A filter, a sort, a page, a tab: a new history entry, so Back undoes it and stays in
+    /// the app.
+    Committed,
+    /// A keystroke in a search box: the first after a pause is a new entry and the rest of the
+    /// burst replace it, so Back undoes the whole search at once, not one letter.
+    Typing,
+}
+
+/// How long a pause ends a burst of typing.
+const TYPING_PAUSE_MS: f64 = 1_000.0;
+
 /// The router's base path, provided above the `<Router>` so `Nav` can speak paths without it.
 #[derive(Clone, Debug, Default)]
 pub struct RouterBase(pub String);
@@ -39,6 +53,8 @@ pub struct Nav {
     pathname: Signal<String>,
     search: Signal<String>,
     navigate: StoredValue<Navigate, LocalStorage>,
+    /// When the last keystroke of a search changed the view (ms since the epoch).
+    typed_at: StoredValue<f64>,
 }
 
 /// A panel's location: the address bar's path and query, kept up to date on Back and Forward.
@@ -84,6 +100,7 @@ pub fn use_nav() -> Nav {
             pathname: Signal::derive(move || at.with(|(path, _)| path.clone())),
             search: Signal::derive(move || at.with(|(_, search)| search.clone())),
             navigate: StoredValue::new_local(navigate),
+            typed_at: StoredValue::new(0.0),
         };
     }
     let location = use_location();
@@ -92,6 +109,7 @@ pub fn use_nav() -> Nav {
         pathname: location.pathname.into(),
         search: location.search.into(),
         navigate: StoredValue::new_local(Rc::new(use_navigate())),
+        typed_at: StoredValue::new(0.0),
     }
 }
 
@@ -154,8 +172,22 @@ impl Nav {
         self.with_query(|q| query_string(q.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
     }
 
+    /// A change of the page's view: the query keys in `keys` replaced by `pairs` (other keys, a
+    /// host page's own, stay), pushed or replaced as `change` has it.
+    pub fn change_view(self, keys: &[&str], pairs: Vec<(&str, String)>, change: Change) {
+        let now = js_sys::Date::now();
+        let how = match change {
+            Change::Committed => Go::Push,
+            Change::Typing if now - self.typed_at.get_value() > TYPING_PAUSE_MS => Go::Push,
+            Change::Typing => Go::Replace,
+        };
+        self.typed_at
+            .set_value(if change == Change::Typing { now } else { 0.0 });
+        self.set(keys, pairs, how);
+    }
+
     /// Stays on this path, with the query keys in `keys` replaced by `pairs`; other keys stay.
-    pub fn set(self, keys: &[&str], pairs: Vec<(&str, String)>, how: Go) {
+    fn set(self, keys: &[&str], pairs: Vec<(&str, String)>, how: Go) {
         let (path, query) = untrack(|| {
             let query = self.with_query(|q| {
                 let kept = q.iter().filter(|(k, _)| !keys.contains(&k.as_str()));

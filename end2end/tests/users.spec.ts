@@ -305,3 +305,35 @@ test.describe('in Simplified Chinese', () => {
     await expect(page.getByText('已停用令牌“部署机器人 🚀”。')).toBeVisible();
   });
 });
+
+test('a change of view is one step of Back on both pages, and Back stays in the app', async ({ page }) => {
+  await page.goto('/tokens');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  // The Users page: a filter is one step; a whole search typed is one step.
+  await page.getByLabel('Status').selectOption('disabled');
+  await expect(page).toHaveURL(/status=disabled/);
+  await page.getByLabel('Search by name').pressSequentially('audit', { delay: 50 });
+  await expect(page).toHaveURL(/q=audit/);
+  await page.goBack();
+  await expect(page).toHaveURL(/status=disabled/);
+  await expect(page).not.toHaveURL(/q=/);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/tokens$/);
+  await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  // The Admins page: the same.
+  await page.goto('/admin/tokens');
+  await expect(page.getByRole('heading', { name: 'Workspace tokens' })).toBeVisible();
+  await page.getByLabel('Status').selectOption('disabled');
+  await expect(page).toHaveURL(/status=disabled/);
+  const search = page.getByLabel('Search by name');
+  await search.fill('audit');
+  await search.press('Enter');
+  await expect(page).toHaveURL(/q=audit/);
+  await page.goBack();
+  await expect(page).toHaveURL(/status=disabled/);
+  await expect(page).not.toHaveURL(/q=/);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/admin\/tokens$/);
+  await expect(page.getByRole('heading', { name: 'Workspace tokens' })).toBeVisible();
+});

@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 
 use crate::hooks::use_title::use_title;
 use crate::i18n::use_i18n;
-use crate::nav::{use_nav, Go};
+use crate::nav::{use_nav, Change};
 use crate::state::session::use_session;
 
 /// `/admin/tokens`.
@@ -31,14 +31,14 @@ pub fn AdminPage() -> impl IntoView {
         }
     });
     let choose = move |to_audit: bool| {
-        url.set(
+        url.change_view(
             &["tab"],
             if to_audit {
                 vec![("tab", "audit".to_owned())]
             } else {
                 vec![]
             },
-            Go::Push,
+            Change::Committed,
         );
     };
     // Arrow keys move between the two tabs, as the ARIA tabs pattern has it.

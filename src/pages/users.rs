@@ -21,7 +21,7 @@ use crate::embed::events::{use_events, EventKind};
 use crate::format;
 use crate::hooks::use_title::use_title;
 use crate::i18n::{use_i18n, Messages};
-use crate::nav::{use_nav, Go};
+use crate::nav::{use_nav, Change};
 use crate::reveal::Flow;
 use crate::selection::Selection;
 use crate::state::session::use_session;
@@ -109,10 +109,11 @@ pub fn UsersPage() -> impl IntoView {
         let pairs: Vec<(&str, String)> = VIEW_KEYS.iter().filter_map(|k| nav.get(k).map(|v| (*k, v))).collect();
         TokenPageQuery::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap_or_default()
     });
-    // The view's keys in the address, in place (a new view is no new history entry); other
-    // keys, a host page's own, stay.
-    let write_query = move |pairs: Vec<(&'static str, String)>| nav.set(&VIEW_KEYS, pairs, Go::Replace);
-    let set_page_view = Callback::new(move |(next, page): (TokenPageQuery, usize)| {
+    // The view's keys in the address, by the one history rule (`nav::Change`); other keys, a
+    // host page's own, stay.
+    let write_query =
+        move |pairs: Vec<(&'static str, String)>, change: Change| nav.change_view(&VIEW_KEYS, pairs, change);
+    let set_page_view = Callback::new(move |(next, page, change): (TokenPageQuery, usize, Change)| {
         let mut pairs = next.to_pairs();
         if page > 1 {
             pairs.push(("page", page.to_string()));
@@ -121,10 +122,10 @@ pub fn UsersPage() -> impl IntoView {
         if let Some(per_page) = untrack(|| nav.get("per_page")) {
             pairs.push(("per_page", per_page));
         }
-        write_query(pairs);
+        write_query(pairs, change);
     });
     // A new view starts at its first page.
-    let set_view = Callback::new(move |next: TokenPageQuery| set_page_view.run((next, 1)));
+    let set_view = Callback::new(move |next: TokenPageQuery| set_page_view.run((next, 1, Change::Committed)));
     let on_sort = Callback::new(move |field: SortField| {
         let mut next = view.get_untracked();
         toggle_sort(&mut next, field);
@@ -171,7 +172,7 @@ pub fn UsersPage() -> impl IntoView {
             })
         })
     });
-    let go_to_page = move |p: usize| set_page_view.run((view.get_untracked(), p));
+    let go_to_page = move |p: usize| set_page_view.run((view.get_untracked(), p, Change::Committed));
     // The pager (and the page-size choice) shows once there is more than the smallest page.
     let more_than_a_page = move || matching.with(Vec::len) > PAGE_SIZE;
     // Named: a `>=` written inside view! would end the tag.
@@ -338,7 +339,7 @@ pub fn UsersPage() -> impl IntoView {
                         on:input:target=move |ev| {
                             let mut next = view.get_untracked();
                             next.filter.q = Some(ev.target().value()).filter(|v| !v.trim().is_empty());
-                            set_view.run(next);
+                            set_page_view.run((next, 1, Change::Typing));
                         }
                     />
                 </label>
@@ -406,7 +407,7 @@ pub fn UsersPage() -> impl IntoView {
                                     if value != PAGE_SIZE.to_string() {
                                         pairs.push(("per_page", value));
                                     }
-                                    write_query(pairs);
+                                    write_query(pairs, Change::Committed);
                                 })
                             />
                             <button type="button" class="button" disabled=move || page.get() == 1 on:click=move |_| go_to_page(page.get_untracked() - 1)>

@@ -10,7 +10,7 @@ use crate::components::error_panel::ErrorPanel;
 use crate::components::token_table::TableSkeleton;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
-use crate::nav::{Go, Nav};
+use crate::nav::{Change, Nav};
 use crate::state::session::use_session;
 
 /// The URL keys this tab owns (prefixed, so they never clash with the Tokens tab's).
@@ -97,7 +97,7 @@ pub fn AuditTab(
         if !value.is_empty() {
             pairs.push((key, value));
         }
-        url.set(&KEYS, pairs, Go::Push);
+        url.change_view(&KEYS, pairs, Change::Committed);
     };
     let events = LocalResource::new(move || api::admin::audit(ws.get(), query.get()));
     let members = LocalResource::new(move || api::admin::members(ws.get()));

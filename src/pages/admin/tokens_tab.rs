@@ -18,7 +18,7 @@ use crate::components::token_table::{access_tokens_end, RowActions, TableSkeleto
 use crate::embed::events::use_events;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
-use crate::nav::{Go, Nav};
+use crate::nav::{Change, Nav};
 use crate::selection::Selection;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
@@ -163,7 +163,7 @@ pub fn TokensTab(
             TokenPageQuery::from_pairs(q.iter().map(|(k, v)| (k.as_str(), v.as_str()))).unwrap_or_default()
         })
     });
-    let set_query = move |next: TokenPageQuery| url.set(&KEYS, next.to_pairs(), Go::Push);
+    let set_query = move |next: TokenPageQuery| url.change_view(&KEYS, next.to_pairs(), Change::Committed);
     let set_filter = move |f: TokenFilter| {
         let q = query.get_untracked();
         set_query(TokenPageQuery {
