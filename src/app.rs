@@ -16,7 +16,7 @@ use crate::nav::{provide_panel_location, RouterBase};
 use crate::pages::{AdminPage, NotFoundPage, SignInForm, SignInPage, UsersPage};
 use crate::state::session::{provide_session, use_session, Phase};
 use crate::state::toasts::provide_toasts;
-use shell::Shell;
+use shell::{InWorkspace, Shell, ToWorkspace};
 
 /// Which root: the stand-alone app, which owns the document, or a panel in a host's element.
 pub enum Mode {
@@ -92,8 +92,14 @@ pub fn Root(mode: Mode) -> impl IntoView {
                     <Route path=path!("/") view=move || view! { <Redirect path="/tokens" options=replace.clone() /> } />
                     <Route path=path!("/signin") view=SignInPage />
                     <ParentRoute path=path!("") view=|| view! { <Shell><Outlet /></Shell> }>
-                        <Route path=path!("/tokens") view=UsersPage />
-                        <Route path=path!("/admin/tokens") view=AdminPage />
+                        // The workspace is in the path, so a shared link opens that workspace.
+                        <ParentRoute path=path!("/w/:ws") view=InWorkspace>
+                            <Route path=path!("/tokens") view=UsersPage />
+                            <Route path=path!("/admin/tokens") view=AdminPage />
+                        </ParentRoute>
+                        // The paths from before the workspace was in them.
+                        <Route path=path!("/tokens") view=|| view! { <ToWorkspace page="/tokens" /> } />
+                        <Route path=path!("/admin/tokens") view=|| view! { <ToWorkspace page="/admin/tokens" /> } />
                     </ParentRoute>
                     <ParentRoute path=path!("/embed") view=|| view! { <Gate><Outlet /></Gate> }>
                         <Route path=path!("/users") view=UsersPage />

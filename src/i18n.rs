@@ -86,6 +86,9 @@ pub struct Messages {
     pub admin_intro: &'static str,
     pub not_allowed_title: &'static str,
     pub not_allowed_body: &'static str,
+    /// A link to a workspace the reader is not a member of.
+    pub not_member_title: &'static str,
+    pub not_member_body: &'static str,
 
     pub not_found_title: &'static str,
     pub not_found_body: &'static str,

@@ -41,12 +41,31 @@ test('a member sees their tokens, no Admin link, and is refused the admin page',
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
 });
 
+test('a shared link opens the workspace it names, or says the reader is not a member', async ({ page }) => {
+  // Ben last chose Acme; a colleague's link to Globex opens Globex.
+  await page.goto('/tokens');
+  await signIn(page, 'ben@acme.test');
+  await expect(page).toHaveURL(/\/w\/ws-acme\/tokens$/);
+  await page.goto('/w/ws-globex/tokens?sort=name');
+  await expect(page.getByLabel('Workspace')).toHaveValue('ws-globex');
+  await expect(page.getByRole('table', { name: 'API tokens' }).getByRole('rowheader', { name: 'Globex reports' })).toBeVisible();
+  await expect(page).toHaveTitle('API tokens · Globex – Token Console');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  // Cy is not in Globex: the same link tells her so, and shows nothing of it.
+  await page.goto('/w/ws-globex/tokens');
+  await signIn(page, 'cy@acme.test');
+  await expect(page.getByRole('heading', { name: 'Not a member of this workspace' })).toBeVisible();
+  await expect(page.getByRole('table')).toHaveCount(0);
+  await expectNoAxeViolations(page);
+});
+
 test('switching workspace shows that workspace’s tokens only', async ({ page }) => {
   await page.goto('/tokens');
   await signIn(page, 'ben@acme.test');
   const table = page.getByRole('table', { name: 'API tokens' });
   await expect(table.getByRole('rowheader', { name: 'CI deploy' })).toBeVisible();
   await page.getByLabel('Workspace').selectOption({ label: 'Globex' });
+  await expect(page).toHaveURL(/\/w\/ws-globex\/tokens$/);
   await expect(table.getByRole('rowheader', { name: 'Globex reports' })).toBeVisible();
   await expect(table.getByRole('rowheader', { name: 'CI deploy' })).toHaveCount(0);
   // The choice is remembered across a reload.

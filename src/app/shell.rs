@@ -5,10 +5,11 @@ use leptos::prelude::*;
 
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::i18n::use_i18n;
-use leptos_router::components::{Redirect, A};
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::use_params_map;
 use leptos_router::NavigateOptions;
 
-use crate::nav::use_nav;
+use crate::nav::{use_nav, Go};
 use crate::state::session::{use_session, Phase};
 
 /// Where to go to sign in, coming back here afterwards (`search` with or without its `?`).
@@ -48,12 +49,90 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// The address of a page (`/tokens`, `/admin/tokens`) in a workspace.
+pub fn workspace_path(workspace: &str, page: &str) -> String {
+    format!("/w/{}{page}", crate::url::encode_component(workspace))
+}
+
+/// The page under `/w/{workspace}`, from the path (`/tokens` from `/w/acme/tokens`).
+fn page_of(path: &str) -> &str {
+    path.strip_prefix("/w/")
+        .and_then(|rest| rest.find('/').map(|at| &rest[at..]))
+        .unwrap_or("/tokens")
+}
+
+/// `/w/{workspace}/...`: the workspace of the path becomes the session's, so a shared link
+/// opens the workspace it names; a workspace the reader is not a member of says so.
+#[component]
+pub fn InWorkspace() -> impl IntoView {
+    let session = use_session();
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let named = Memo::new(move |_| params.with(|p| p.get("ws")).unwrap_or_default());
+    let member = Memo::new(move |_| {
+        let named = named.get();
+        session
+            .me()
+            .is_some_and(|me| me.workspaces.iter().any(|w| w.id == named))
+    });
+    Effect::new(move |_| {
+        let named = named.get();
+        if member.get() && session.workspace().map(|w| w.id) != Some(named.clone()) {
+            session.choose_workspace(named);
+        }
+    });
+    let shown = Memo::new(move |_| session.workspace().map(|w| w.id) == Some(named.get()));
+    move || {
+        if !member.get() {
+            view! {
+                <h1>{move || i18n.t().not_member_title}</h1>
+                <p role="alert">{move || i18n.t().not_member_body}</p>
+            }
+            .into_any()
+        } else if shown.get() {
+            view! { <Outlet /> }.into_any()
+        } else {
+            ().into_any()
+        }
+    }
+}
+
+/// A path from before the workspace was in the path: the same page, query and all, in the
+/// reader's current workspace.
+#[component]
+pub fn ToWorkspace(
+    /// The page under the workspace, such as `/tokens`.
+    page: &'static str,
+) -> impl IntoView {
+    let session = use_session();
+    let nav = use_nav();
+    move || {
+        let workspace = session.workspace()?;
+        let search = untrack(|| nav.search());
+        let mut to = workspace_path(&workspace.id, page);
+        if !search.is_empty() {
+            to = format!("{to}?{search}");
+        }
+        let options = NavigateOptions {
+            replace: true,
+            ..NavigateOptions::default()
+        };
+        Some(view! { <Redirect path=to options /> })
+    }
+}
+
 #[component]
 fn Header() -> impl IntoView {
     let session = use_session();
     let i18n = use_i18n();
+    let nav = use_nav();
     let workspaces = move || session.me().map(|me| me.workspaces).unwrap_or_default();
     let current = move || session.workspace().map(|w| w.id).unwrap_or_default();
+    // Another workspace: the same page there, a new history entry.
+    let switch = move |id: String| {
+        let page = page_of(&untrack(|| nav.path())).to_owned();
+        nav.go(&workspace_path(&id, &page), Go::Push);
+    };
     let email = move || session.me().map(|me| me.user.email).unwrap_or_default();
     view! {
         <header class="app-header">
@@ -62,7 +141,7 @@ fn Header() -> impl IntoView {
                 <span>{move || i18n.t().workspace_label}</span>
                 <select
                     prop:value=current
-                    on:change:target=move |ev| session.choose_workspace(ev.target().value())
+                    on:change:target=move |ev| switch(ev.target().value())
                 >
                     {move || {
                         workspaces()
@@ -76,9 +155,9 @@ fn Header() -> impl IntoView {
                 </select>
             </label>
             <nav aria-label=move || i18n.t().nav_label>
-                <A href="/tokens">{move || i18n.t().nav_tokens}</A>
+                <A href=move || workspace_path(&current(), "/tokens")>{move || i18n.t().nav_tokens}</A>
                 <Show when=move || session.is_admin()>
-                    <A href="/admin/tokens">{move || i18n.t().nav_admin}</A>
+                    <A href=move || workspace_path(&current(), "/admin/tokens")>{move || i18n.t().nav_admin}</A>
                 </Show>
             </nav>
             <span class="spacer"></span>
@@ -93,7 +172,15 @@ fn Header() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::sign_in_path;
+    use super::{page_of, sign_in_path, workspace_path};
+
+    #[test]
+    fn a_workspace_page_s_path_and_back() {
+        assert_eq!(workspace_path("ws-acme", "/admin/tokens"), "/w/ws-acme/admin/tokens");
+        assert_eq!(page_of("/w/ws-acme/admin/tokens"), "/admin/tokens");
+        assert_eq!(page_of("/w/ws-globex/tokens"), "/tokens");
+        assert_eq!(page_of("/signin"), "/tokens");
+    }
 
     #[test]
     fn the_way_back_keeps_the_query() {

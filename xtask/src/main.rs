@@ -402,8 +402,9 @@ const BUNDLE_GOAL_KIB: f64 = 150.0;
 /// own History API navigation in place of leptos_router (267.8 KiB; `src/nav.rs`), then to 270
 /// by the browser's toLowerCase in place of Rust's Unicode tables (263.4 KiB; `src/view.rs`),
 /// then to 265 by the audit tab's hand-parsed date (260.8 KiB). Raised to 305 by leptos_router,
-/// which the design requires, with nested routes (300.8 KiB; FlatRoutes measured 288.2).
-const BUNDLE_CEILING_KIB: f64 = 305.0;
+/// which the design requires, with nested routes (300.8 KiB; FlatRoutes measured 288.2), then to
+/// 310 by the workspace in the path (a parameter route and the member check: 306.6 KiB).
+const BUNDLE_CEILING_KIB: f64 = 310.0;
 
 /// Fails when the bundle passes the ceiling, and says how far it is from the goal.
 fn check_bundle(brotli_bytes: u64) -> sh::Result {
