@@ -55,6 +55,7 @@ test('a shared link opens the workspace it names, or says the reader is not a me
   await page.goto('/w/ws-globex/tokens');
   await signIn(page, 'cy@acme.test');
   await expect(page.getByRole('heading', { name: 'Not a member of this workspace' })).toBeVisible();
+  await expect(page).toHaveTitle(/^Not a member of this workspace · /);
   await expect(page.getByRole('table')).toHaveCount(0);
   await expectNoAxeViolations(page);
 });

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::language_switcher::LanguageSwitcher;
+use crate::hooks::use_title::use_title;
 use crate::i18n::use_i18n;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_params_map;
@@ -66,7 +67,6 @@ fn page_of(path: &str) -> &str {
 #[component]
 pub fn InWorkspace() -> impl IntoView {
     let session = use_session();
-    let i18n = use_i18n();
     let params = use_params_map();
     let named = Memo::new(move |_| params.with(|p| p.get("ws")).unwrap_or_default());
     let member = Memo::new(move |_| {
@@ -84,16 +84,23 @@ pub fn InWorkspace() -> impl IntoView {
     let shown = Memo::new(move |_| session.workspace().map(|w| w.id) == Some(named.get()));
     move || {
         if !member.get() {
-            view! {
-                <h1>{move || i18n.t().not_member_title}</h1>
-                <p role="alert">{move || i18n.t().not_member_body}</p>
-            }
-            .into_any()
+            view! { <NotMember /> }.into_any()
         } else if shown.get() {
             view! { <Outlet /> }.into_any()
         } else {
             ().into_any()
         }
+    }
+}
+
+/// What a link to a workspace the reader is not in shows, and the tab's title says.
+#[component]
+fn NotMember() -> impl IntoView {
+    let i18n = use_i18n();
+    use_title(move || i18n.t().not_member_title.to_owned());
+    view! {
+        <h1>{move || i18n.t().not_member_title}</h1>
+        <p role="alert">{move || i18n.t().not_member_body}</p>
     }
 }
 
