@@ -55,6 +55,9 @@ pub struct Nav {
     navigate: StoredValue<Navigate, LocalStorage>,
     /// When the last keystroke of a search changed the view (ms since the epoch).
     typed_at: StoredValue<f64>,
+    /// The query this page last wrote: a burst of typing goes on only from there, not from an
+    /// entry Back or Forward landed on.
+    written: StoredValue<String>,
 }
 
 /// A panel's location: the address bar's path and query, kept up to date on Back and Forward.
@@ -101,6 +104,7 @@ pub fn use_nav() -> Nav {
             search: Signal::derive(move || at.with(|(_, search)| search.clone())),
             navigate: StoredValue::new_local(navigate),
             typed_at: StoredValue::new(0.0),
+            written: StoredValue::new(String::new()),
         };
     }
     let location = use_location();
@@ -110,6 +114,7 @@ pub fn use_nav() -> Nav {
         search: location.search.into(),
         navigate: StoredValue::new_local(Rc::new(use_navigate())),
         typed_at: StoredValue::new(0.0),
+        written: StoredValue::new(String::new()),
     }
 }
 
@@ -174,20 +179,29 @@ impl Nav {
 
     /// A change of the page's view: the query keys in `keys` replaced by `pairs` (other keys, a
     /// host page's own, stay), pushed or replaced as `change` has it.
+    /// A view that does not change is no new entry: Back would seem to do nothing.
     pub fn change_view(self, keys: &[&str], pairs: Vec<(&str, String)>, change: Change) {
+        let (path, query) = self.next(keys, &pairs);
+        let current = untrack(|| self.search());
+        if query == current {
+            return;
+        }
         let now = js_sys::Date::now();
-        let how = match change {
-            Change::Committed => Go::Push,
-            Change::Typing if now - self.typed_at.get_value() > TYPING_PAUSE_MS => Go::Push,
-            Change::Typing => Go::Replace,
+        let in_burst = now - self.typed_at.get_value() <= TYPING_PAUSE_MS && self.written.with_value(|w| *w == current);
+        let how = if change == Change::Typing && in_burst {
+            Go::Replace
+        } else {
+            Go::Push
         };
         self.typed_at
             .set_value(if change == Change::Typing { now } else { 0.0 });
-        self.set(keys, pairs, how);
+        self.written.set_value(query.clone());
+        self.go_to(path, &query, how);
     }
 
-    /// Stays on this path, with the query keys in `keys` replaced by `pairs`; other keys stay.
-    fn set(self, keys: &[&str], pairs: Vec<(&str, String)>, how: Go) {
+    /// This path, with the query keys in `keys` replaced by `pairs` and other keys kept: the
+    /// path and the query string.
+    fn next(self, keys: &[&str], pairs: &[(&str, String)]) -> (String, String) {
         let (path, query) = untrack(|| {
             let query = self.with_query(|q| {
                 let kept = q.iter().filter(|(k, _)| !keys.contains(&k.as_str()));
@@ -204,6 +218,10 @@ impl Nav {
         } else {
             path
         };
+        (path, query)
+    }
+
+    fn go_to(self, path: String, query: &str, how: Go) {
         if query.is_empty() {
             self.go(&path, how)
         } else {

@@ -50,14 +50,21 @@ test('a shared link opens the workspace it names, or says the reader is not a me
   await expect(page.getByLabel('Workspace')).toHaveValue('ws-globex');
   await expect(page.getByRole('table', { name: 'API tokens' }).getByRole('rowheader', { name: 'Globex reports' })).toBeVisible();
   await expect(page).toHaveTitle('API tokens · Globex – Token Console');
+  // Following a link is not choosing: the old address still opens Acme.
+  await page.goto('/tokens');
+  await expect(page).toHaveURL(/\/w\/ws-acme\/tokens$/);
   await page.getByRole('button', { name: 'Sign out' }).click();
   // Cy is not in Globex: the same link tells her so, and shows nothing of it.
   await page.goto('/w/ws-globex/tokens');
   await signIn(page, 'cy@acme.test');
   await expect(page.getByRole('heading', { name: 'Not a member of this workspace' })).toBeVisible();
-  await expect(page).toHaveTitle(/^Not a member of this workspace · /);
+  await expect(page).toHaveTitle('Not a member of this workspace – Token Console');
   await expect(page.getByRole('table')).toHaveCount(0);
   await expectNoAxeViolations(page);
+  // Her own workspaces are a click away.
+  await page.getByRole('main').getByRole('link', { name: 'Acme' }).click();
+  await expect(page).toHaveURL(/\/w\/ws-acme\/tokens$/);
+  await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
 });
 
 test('switching workspace shows that workspace’s tokens only', async ({ page }) => {
@@ -69,8 +76,9 @@ test('switching workspace shows that workspace’s tokens only', async ({ page }
   await expect(page).toHaveURL(/\/w\/ws-globex\/tokens$/);
   await expect(table.getByRole('rowheader', { name: 'Globex reports' })).toBeVisible();
   await expect(table.getByRole('rowheader', { name: 'CI deploy' })).toHaveCount(0);
-  // The choice is remembered across a reload.
-  await page.reload();
+  // The choice is remembered: the old address opens the workspace chosen.
+  await page.goto('/tokens');
+  await expect(page).toHaveURL(/\/w\/ws-globex\/tokens$/);
   await expect(page.getByRole('table', { name: 'API tokens' }).getByRole('rowheader', { name: 'Globex reports' })).toBeVisible();
 });
 

@@ -4,11 +4,12 @@
 use leptos::prelude::*;
 
 use crate::components::language_switcher::LanguageSwitcher;
-use crate::hooks::use_title::use_title;
+use crate::hooks::use_title::use_title_of;
 use crate::i18n::use_i18n;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_params_map;
 use leptos_router::NavigateOptions;
+use token_api::auth::Role;
 
 use crate::nav::{use_nav, Go};
 use crate::state::session::{use_session, Phase};
@@ -75,10 +76,11 @@ pub fn InWorkspace() -> impl IntoView {
             .me()
             .is_some_and(|me| me.workspaces.iter().any(|w| w.id == named))
     });
+    // For this tab only: following a link is not choosing where `/tokens` and new tabs open.
     Effect::new(move |_| {
         let named = named.get();
         if member.get() && session.workspace().map(|w| w.id) != Some(named.clone()) {
-            session.choose_workspace(named);
+            session.pin_workspace(named);
         }
     });
     let shown = Memo::new(move |_| session.workspace().map(|w| w.id) == Some(named.get()));
@@ -93,14 +95,25 @@ pub fn InWorkspace() -> impl IntoView {
     }
 }
 
-/// What a link to a workspace the reader is not in shows, and the tab's title says.
+/// What a link to a workspace the reader is not in shows, and the tab's title says (without
+/// naming a workspace: the reader's own is not the one asked for), with the way to theirs.
 #[component]
 fn NotMember() -> impl IntoView {
     let i18n = use_i18n();
-    use_title(move || i18n.t().not_member_title.to_owned());
+    let session = use_session();
+    use_title_of(move || i18n.t().not_member_title.to_owned(), false);
+    let theirs = move || session.me().map(|me| me.workspaces).unwrap_or_default();
     view! {
         <h1>{move || i18n.t().not_member_title}</h1>
         <p role="alert">{move || i18n.t().not_member_body}</p>
+        <ul>
+            {move || {
+                theirs()
+                    .into_iter()
+                    .map(|w| view! { <li><A href=workspace_path(&w.id, "/tokens")>{w.name}</A></li> })
+                    .collect::<Vec<_>>()
+            }}
+        </ul>
     }
 }
 
@@ -135,9 +148,17 @@ fn Header() -> impl IntoView {
     let nav = use_nav();
     let workspaces = move || session.me().map(|me| me.workspaces).unwrap_or_default();
     let current = move || session.workspace().map(|w| w.id).unwrap_or_default();
-    // Another workspace: the same page there, a new history entry.
+    // Another workspace, chosen: the same page there (the Users page where the reader is not
+    // an admin), a new history entry, and where `/tokens` opens from now on.
     let switch = move |id: String| {
+        let admin_there = untrack(workspaces).iter().any(|w| w.id == id && w.role == Role::Admin);
         let page = page_of(&untrack(|| nav.path())).to_owned();
+        let page = if page.starts_with("/admin") && !admin_there {
+            "/tokens".to_owned()
+        } else {
+            page
+        };
+        session.choose_workspace(id.clone());
         nav.go(&workspace_path(&id, &page), Go::Push);
     };
     let email = move || session.me().map(|me| me.user.email).unwrap_or_default();

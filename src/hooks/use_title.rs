@@ -14,6 +14,11 @@ pub struct OwnsDocument(pub bool);
 /// `"{page} · {workspace} – Token Console"` (the workspace once someone is signed in), kept up
 /// to date with the page, the workspace and the language while the calling component lives.
 pub fn use_title(page: impl Fn() -> String + Send + Sync + 'static) {
+    use_title_of(page, true);
+}
+
+/// The same, naming the current workspace or not.
+pub fn use_title_of(page: impl Fn() -> String + Send + Sync + 'static, with_workspace: bool) {
     if !use_context::<OwnsDocument>().is_some_and(|owns| owns.0) {
         return;
     }
@@ -21,7 +26,7 @@ pub fn use_title(page: impl Fn() -> String + Send + Sync + 'static) {
     let session = use_session();
     Effect::new(move |_| {
         let app = i18n.t().app_name;
-        let title = match session.workspace() {
+        let title = match session.workspace().filter(|_| with_workspace) {
             Some(workspace) => format!("{} · {} – {app}", page(), workspace.name),
             None => format!("{} – {app}", page()),
         };

@@ -44,7 +44,7 @@ pub static MESSAGES: Messages = Messages {
     not_allowed_title: "Not allowed",
     not_allowed_body: "Only admins of this workspace can open this page.",
     not_member_title: "Not a member of this workspace",
-    not_member_body: "This link is to a workspace you are not a member of. Ask one of its admins to add you, or choose one of your workspaces above.",
+    not_member_body: "This link is to a workspace you are not a member of. Ask one of its admins to add you, or open one of yours:",
 
     not_found_title: "Page not found",
     not_found_body: "There is nothing at this address.",

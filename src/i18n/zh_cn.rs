@@ -44,7 +44,7 @@ pub static MESSAGES: Messages = Messages {
     not_allowed_title: "无权访问",
     not_allowed_body: "只有本工作区的管理员可以打开此页面。",
     not_member_title: "你不是该工作区的成员",
-    not_member_body: "此链接指向你未加入的工作区。请联系该工作区的管理员邀请你加入，或在上方选择你所在的工作区。",
+    not_member_body: "此链接指向你未加入的工作区。请联系该工作区的管理员邀请你加入，或打开你所在的工作区：",
 
     not_found_title: "页面不存在",
     not_found_body: "此地址没有内容。",
