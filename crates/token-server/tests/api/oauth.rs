@@ -379,18 +379,7 @@ async fn the_resource_answers_rfc_6750_errors(app: TestApp) {
 /// the others are retries and get the same successor, and nothing counts as reuse.
 async fn fifty_concurrent_refreshes_of_one_token_share_one_successor(app: TestApp) {
     let (id, refresh, _) = bens_token(&app, "raced").await;
-    let mut tasks = Vec::new();
-    for _ in 0..50 {
-        let router = app.router.clone();
-        let refresh = refresh.clone();
-        tasks.push(tokio::spawn(async move { exchange(router, &refresh).await }));
-    }
-    let mut successors = std::collections::BTreeSet::new();
-    for task in tasks {
-        let (status, body) = task.await.unwrap();
-        assert_eq!(status, StatusCode::OK, "{body}");
-        successors.insert(body["refresh_token"].as_str().unwrap().to_owned());
-    }
+    let mut successors = race(std::slice::from_ref(&app.router), &refresh, 50).await;
     assert_eq!(successors.len(), 1, "exactly one live refresh token: {successors:?}");
     let successor = successors.pop_first().unwrap();
     assert_eq!(app.refresh("tcc_acme", &successor).await.status, StatusCode::OK);
@@ -401,6 +390,24 @@ async fn fifty_concurrent_refreshes_of_one_token_share_one_successor(app: TestAp
             .await
             .unwrap();
     assert_eq!(reuses, 0);
+}
+
+/// `n` refreshes of one token at once, spread over the routers (instances) in turn: each must
+/// be answered 200; the set of refresh tokens they got back.
+pub async fn race(routers: &[axum::Router], refresh: &str, n: usize) -> std::collections::BTreeSet<String> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (router, refresh) = (routers[i % routers.len()].clone(), refresh.to_owned());
+            tokio::spawn(async move { exchange(router, &refresh).await })
+        })
+        .collect();
+    let mut successors = std::collections::BTreeSet::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        successors.insert(body["refresh_token"].as_str().unwrap().to_owned());
+    }
+    successors
 }
 
 /// One refresh through a router, as a concurrent client sends it: status and JSON body.
