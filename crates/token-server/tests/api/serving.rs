@@ -7,10 +7,15 @@ use serde_json::json;
 
 use crate::support::TestApp;
 
-async fn health_answers_when_the_database_does(app: TestApp) {
+/// Liveness and readiness, apart: the process answers `/healthz`, the database `/readyz`
+/// (`faults.rs` takes the database away and sees the two differ).
+async fn the_probes_answer_for_the_process_and_the_database(app: TestApp) {
     let reply = app.send(Method::GET, "/healthz", None, None).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.text, "ok");
+    let reply = app.send(Method::GET, "/readyz", None, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.text, "ready");
 }
 
 async fn client_routes_get_the_app_and_unknown_api_paths_a_problem(app: TestApp) {
@@ -146,7 +151,7 @@ async fn every_operation_in_the_openapi_document_reaches_a_handler(app: TestApp)
 
 crate::on_both_databases!(
     every_operation_in_the_openapi_document_reaches_a_handler,
-    health_answers_when_the_database_does,
+    the_probes_answer_for_the_process_and_the_database,
     client_routes_get_the_app_and_unknown_api_paths_a_problem,
     cross_site_writes_are_refused_before_any_handler,
     pages_carry_a_strict_csp_and_only_embed_pages_may_be_framed,
