@@ -47,14 +47,56 @@ pub fn page_query(raw: Option<&str>) -> AppResult<TokenPageQuery> {
         .map_err(|(field, invalid)| AppError::field(&field, invalid))
 }
 
+/// The admin list's filter and sort in the query string, as the document describes them; the
+/// handlers read them with `TokenPageQuery::from_pairs`, and a test holds the two together.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct TokenFilterParams {
+    owner: Option<String>,
+    status: Option<TokenStatus>,
+    expiring_within_days: Option<u32>,
+    never_used: Option<bool>,
+    unused_for_days: Option<u32>,
+    /// Part of the name, any case.
+    q: Option<String>,
+    /// The last characters of a refresh token, as the list shows them.
+    hint: Option<String>,
+    sort: Option<SortField>,
+    dir: Option<SortDir>,
+}
+
+/// The admin list's paging in the query string.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct TokenPagingParams {
+    /// 50 or 100.
+    limit: Option<u32>,
+    /// The previous page's `next_cursor`.
+    after: Option<String>,
+    /// `exact` counts every match; without it the total stops at 5,000 (`total_capped`).
+    count: Option<String>,
+}
+
+/// The audit trail's filter in the query string (`AuditQuery`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct AuditFilterParams {
+    actor: Option<String>,
+    owner: Option<String>,
+    action: Option<AuditAction>,
+    #[param(format = DateTime)]
+    from: Option<String>,
+    #[param(format = DateTime)]
+    to: Option<String>,
+}
+
 /// Every token of the workspace under a filter and sort, one keyset page at a time, with the
 /// total that match. The query string is `TokenPageQuery`'s.
 #[utoipa::path(get, path = "/api/workspaces/{ws}/admin/tokens", tag = "admin", security(("session" = [])),
-    params(("ws" = String, Path), ("owner" = Option<String>, Query), ("status" = Option<TokenStatus>, Query),
-        ("expiring_within_days" = Option<u32>, Query), ("never_used" = Option<bool>, Query),
-        ("unused_for_days" = Option<u32>, Query), ("q" = Option<String>, Query), ("hint" = Option<String>, Query),
-        ("sort" = Option<SortField>, Query), ("dir" = Option<SortDir>, Query), ("limit" = Option<u32>, Query),
-        ("after" = Option<String>, Query)),
+    params(("ws" = String, Path), TokenFilterParams, TokenPagingParams),
     responses((status = 200, body = TokenPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
 async fn tokens(
     State(state): State<AppState>,
@@ -87,9 +129,7 @@ async fn summary(
 
 /// The audit trail, newest first, filtered and keyset-paged.
 #[utoipa::path(get, path = "/api/workspaces/{ws}/admin/audit", tag = "admin", security(("session" = [])),
-    params(("ws" = String, Path), ("actor" = Option<String>, Query), ("owner" = Option<String>, Query),
-        ("action" = Option<AuditAction>, Query), ("from" = Option<String>, Query, format = DateTime),
-        ("to" = Option<String>, Query, format = DateTime), ("limit" = Option<u32>, Query), ("after" = Option<String>, Query)),
+    params(("ws" = String, Path), AuditFilterParams, ("limit" = Option<u32>, Query), ("after" = Option<String>, Query)),
     responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
 async fn audit(
     State(state): State<AppState>,
@@ -251,7 +291,8 @@ fn audit_line(e: &token_api::admin::AuditEvent) -> String {
 
 /// The tokens matching the list's filter, as CSV, streamed a chunk at a time.
 #[utoipa::path(get, path = "/api/workspaces/{ws}/admin/tokens.csv", tag = "admin", security(("session" = [])),
-    params(("ws" = String, Path)), responses((status = 200, content_type = "text/csv", body = String)))]
+    params(("ws" = String, Path), TokenFilterParams),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 403, body = Problem)))]
 async fn tokens_csv(
     State(state): State<AppState>,
     session: Session,
@@ -300,7 +341,8 @@ async fn tokens_csv(
 
 /// The audit trail under its filter, as CSV, streamed a chunk at a time.
 #[utoipa::path(get, path = "/api/workspaces/{ws}/admin/audit.csv", tag = "admin", security(("session" = [])),
-    params(("ws" = String, Path)), responses((status = 200, content_type = "text/csv", body = String)))]
+    params(("ws" = String, Path), AuditFilterParams),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 403, body = Problem)))]
 async fn audit_csv(
     State(state): State<AppState>,
     session: Session,

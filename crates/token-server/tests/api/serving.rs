@@ -149,7 +149,92 @@ async fn every_operation_in_the_openapi_document_reaches_a_handler(app: TestApp)
     }
 }
 
+/// The query parameters each list and export reads, from the contract's own types with every
+/// field set, are all in the document: a parameter added to a handler and not described fails
+/// here (as `count=exact` and the exports' filters once did).
+async fn the_document_lists_every_query_parameter_the_lists_read(app: TestApp) {
+    use token_api::admin::{AuditAction, AuditQuery, SortDir, SortField, TokenFilter, TokenPageQuery};
+    use token_api::tokens::TokenStatus;
+    let doc = app.send(Method::GET, "/api/openapi.json", None, None).await;
+    let documented = |path: &str| -> Vec<String> {
+        doc.body["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap_or(&vec![])
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let filter = TokenFilter {
+        owner: Some("u".into()),
+        status: Some(TokenStatus::Active),
+        expiring_within_days: Some(7),
+        never_used: true,
+        unused_for_days: Some(90),
+        q: Some("x".into()),
+        hint: Some("abcd".into()),
+    };
+    let page = TokenPageQuery {
+        filter: filter.clone(),
+        sort: SortField::Name,
+        dir: SortDir::Asc,
+        limit: Some(50),
+        after: Some("c".into()),
+        exact_count: true,
+    };
+    let sorted_filter = TokenPageQuery {
+        filter,
+        sort: SortField::Name,
+        dir: SortDir::Asc,
+        ..Default::default()
+    };
+    let audit = AuditQuery {
+        actor: Some("a".into()),
+        owner: Some("o".into()),
+        action: Some(AuditAction::Created),
+        from: Some(chrono::Utc::now()),
+        to: Some(chrono::Utc::now()),
+        limit: Some(10),
+        after: Some("c".into()),
+    };
+    let audit_keys: Vec<String> = serde_json::to_value(&audit)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let audit_filter_keys: Vec<String> = audit_keys
+        .iter()
+        .filter(|k| *k != "limit" && *k != "after")
+        .cloned()
+        .collect();
+    let cases: [(&str, Vec<String>); 4] = [
+        (
+            "/api/workspaces/{ws}/admin/tokens",
+            page.to_pairs().iter().map(|(k, _)| k.to_string()).collect(),
+        ),
+        (
+            "/api/workspaces/{ws}/admin/tokens.csv",
+            sorted_filter.to_pairs().iter().map(|(k, _)| k.to_string()).collect(),
+        ),
+        ("/api/workspaces/{ws}/admin/audit", audit_keys),
+        ("/api/workspaces/{ws}/admin/audit.csv", audit_filter_keys),
+    ];
+    for (path, read) in cases {
+        let listed = documented(path);
+        assert!(read.len() >= 5, "{path}: {read:?}");
+        for key in read {
+            assert!(
+                listed.contains(&key),
+                "{path} reads `{key}`, which the document does not list: {listed:?}"
+            );
+        }
+    }
+}
+
 crate::on_both_databases!(
+    the_document_lists_every_query_parameter_the_lists_read,
     every_operation_in_the_openapi_document_reaches_a_handler,
     the_probes_answer_for_the_process_and_the_database,
     client_routes_get_the_app_and_unknown_api_paths_a_problem,
