@@ -39,7 +39,8 @@ pub enum Change {
 /// How long a pause ends a burst of typing.
 const TYPING_PAUSE_MS: f64 = 1_000.0;
 
-/// The router's base path, provided above the `<Router>` so `Nav` can speak paths without it.
+/// The base path the pages live under (a panel's host route; empty in the app), provided at the
+/// root so `Nav` can speak paths without it.
 #[derive(Clone, Debug, Default)]
 pub struct RouterBase(pub String);
 

@@ -22,7 +22,8 @@ async fn healthz() -> &'static str {
 }
 
 /// `ready` while the database answers, within the pool's acquire timeout (3 s).
-#[utoipa::path(get, path = "/readyz", tag = "service", responses((status = 200, body = String), (status = 503, body = String)))]
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses((status = 200, body = String), (status = 503, body = token_api::problem::Problem, content_type = "application/problem+json")))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match sqlx::query("SELECT 1").execute(&state.db.pool).await {
         Ok(_) => (StatusCode::OK, "ready"),
