@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 
+use crate::oauth::token_form;
 use crate::support::TestApp;
 
 /// A fresh token of Ben's in Acme: (id, refresh token).
@@ -142,17 +143,7 @@ async fn a_token_presented_with_two_clients_at_once_is_not_reuse(app: TestApp) {
         let client = if i % 2 == 0 { "tcc_acme" } else { "tcc_globex" };
         tasks.push(tokio::spawn(async move {
             let body = format!("grant_type=refresh_token&client_id={client}&refresh_token={token}");
-            let req = Request::post("/oauth2/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body))
-                .unwrap();
-            let res = tower::ServiceExt::oneshot(router, req).await.unwrap();
-            let status = res.status();
-            let bytes = http_body_util::BodyExt::collect(res.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            let body: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            let (status, body) = token_form(router, body).await;
             (client, status, body["refresh_token"].as_str().map(str::to_owned))
         }));
     }
@@ -200,12 +191,8 @@ async fn junk_beside_honest_refreshes_fails_only_itself(app: TestApp) {
             )
         };
         tasks.push(tokio::spawn(async move {
-            let req = Request::post("/oauth2/token")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from(body.clone()))
-                .unwrap();
-            let res = tower::ServiceExt::oneshot(router, req).await.unwrap();
-            (body.contains("client_id=tcc_acme&"), res.status())
+            let honest = body.contains("client_id=tcc_acme&");
+            (honest, token_form(router, body).await.0)
         }));
     }
     for task in tasks {

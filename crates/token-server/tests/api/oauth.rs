@@ -412,7 +412,15 @@ pub async fn race(routers: &[axum::Router], refresh: &str, n: usize) -> std::col
 
 /// One refresh through a router, as a concurrent client sends it: status and JSON body.
 pub async fn exchange(router: axum::Router, refresh: &str) -> (StatusCode, serde_json::Value) {
-    let body = format!("grant_type=refresh_token&client_id=tcc_acme&refresh_token={refresh}");
+    token_form(
+        router,
+        format!("grant_type=refresh_token&client_id=tcc_acme&refresh_token={refresh}"),
+    )
+    .await
+}
+
+/// A form body, as it is, to the token endpoint through a router: status and JSON body.
+pub async fn token_form(router: axum::Router, body: String) -> (StatusCode, serde_json::Value) {
     let req = axum::http::Request::builder()
         .method(Method::POST)
         .uri("/oauth2/token")

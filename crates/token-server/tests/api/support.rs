@@ -201,10 +201,7 @@ impl TestApp {
             .method(Method::POST)
             .uri("/api/session")
             .header(header::CONTENT_TYPE, "application/json")
-            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::new(
-                ip.parse().unwrap(),
-                40000,
-            )))
+            .extension(from_address(ip))
             .body(Body::from(
                 serde_json::json!({ "email": email, "password": password }).to_string(),
             ))
@@ -225,10 +222,7 @@ impl TestApp {
             .method(Method::POST)
             .uri("/oauth2/token")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::new(
-                ip.parse().unwrap(),
-                40000,
-            )))
+            .extension(from_address(ip))
             .body(Body::from(body))
             .unwrap();
         self.raw(req).await
@@ -341,6 +335,11 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// What the server would know of a client at `ip`, as the listener tells the router.
+fn from_address(ip: &str) -> axum::extract::ConnectInfo<std::net::SocketAddr> {
+    axum::extract::ConnectInfo(std::net::SocketAddr::new(ip.parse().unwrap(), 40000))
 }
 
 /// A new, empty database and a scratch folder beside it: a SQLite file, or a database on the
