@@ -8,7 +8,7 @@ pub mod tokens;
 use std::cell::RefCell;
 
 use gloo_net::http::{Method, RequestBuilder};
-use leptos::prelude::on_cleanup;
+use leptos::prelude::{on_cleanup, use_context, Callable, Callback};
 use serde::{de::DeserializeOwned, Serialize};
 use token_api::problem::Problem;
 use token_api::CSRF_HEADER;
@@ -25,7 +25,15 @@ pub enum ApiError {
     /// The answer was not the JSON this build expects.
     #[error("undecodable response: {0}")]
     Decode(String),
+    /// The page that asked went away first, and the request was aborted.
+    #[error("aborted")]
+    Aborted,
 }
+
+/// What the pages do when the service says the session has ended (a 401): the session provides
+/// it, and `request` calls it, so the rule lives in one place.
+#[derive(Clone, Copy)]
+pub struct OnUnauthorized(pub Callback<()>);
 
 impl ApiError {
     /// The HTTP status, if the service answered.
@@ -63,13 +71,15 @@ pub fn set_csrf_token(token: Option<String>) {
 }
 
 /// Sends one request to the service and decodes the JSON answer (`()` for an empty one).
-/// If the reactive owner that started it is cleaned up first (the user left the page), the
-/// request is aborted.
+/// If the reactive owner it runs under is cleaned up first (the user left the page), the request
+/// is aborted and answers `Aborted`. It runs under an owner when it is a resource's or an
+/// action's (both poll their futures under the owner that made them). A 401 tells the session.
 pub async fn request<T: DeserializeOwned>(
     method: Method,
     path: &str,
     body: Option<&impl Serialize>,
 ) -> Result<T, ApiError> {
+    let unauthorized = use_context::<OnUnauthorized>();
     let abort = web_sys::AbortController::new().ok();
     let signal = abort.as_ref().map(|a| a.signal());
     if let Some(abort) = abort.clone() {
@@ -89,9 +99,21 @@ pub async fn request<T: DeserializeOwned>(
         Some(body) => builder.json(body).map_err(|e| ApiError::Decode(e.to_string()))?,
         None => builder.build().map_err(|e| ApiError::Network(e.to_string()))?,
     };
-    let response = request.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+    let failed = |e: gloo_net::Error| {
+        if signal.as_ref().is_some_and(web_sys::AbortSignal::aborted) {
+            ApiError::Aborted
+        } else {
+            ApiError::Network(e.to_string())
+        }
+    };
+    let response = request.send().await.map_err(failed)?;
     let status = response.status();
-    let text = response.text().await.map_err(|e| ApiError::Network(e.to_string()))?;
+    let text = response.text().await.map_err(failed)?;
+    if status == 401 {
+        if let Some(OnUnauthorized(signed_out)) = unauthorized {
+            signed_out.run(());
+        }
+    }
     if !response.ok() {
         return Err(ApiError::Status {
             status,

@@ -12,7 +12,7 @@ use crate::embed::events::{parent_origin, provide_events, Sink};
 use crate::embed::options::{MountOptions, Page};
 use crate::hooks::use_title::OwnsDocument;
 use crate::i18n::{browser_locale, provide_i18n, use_i18n};
-use crate::nav::{provide_panel_location, RouterBase};
+use crate::nav::RouterBase;
 use crate::pages::{AdminPage, NotFoundPage, SignInForm, SignInPage, UsersPage};
 use crate::state::session::{provide_session, use_session, Phase};
 use crate::state::toasts::provide_toasts;
@@ -60,13 +60,13 @@ pub fn Root(mode: Mode) -> impl IntoView {
         "tc-root tc-panel"
     };
     let theme = options.as_ref().and_then(|o| o.theme.attribute());
-    let base = options.as_ref().map(|o| o.base_path.clone()).unwrap_or_default();
+    let base = options.as_ref().map(|o| panel_base(&o.base_path)).unwrap_or_default();
     let page = options.as_ref().map(|o| o.page);
     // `Nav` speaks paths under the base; the router is told it too.
     provide_context(RouterBase(base.clone()));
-    // A panel shows its one page whatever the path, and has no router (see `nav.rs`).
+    // A panel shows its one page whatever the path under its base: a router with no route table,
+    // for the location, Back and Forward, and the view's query.
     if let Some(page) = page {
-        provide_panel_location();
         let page = move || match page {
             Page::Users => view! { <Gate><UsersPage /></Gate> }.into_any(),
             Page::Admin => view! { <Gate><AdminPage /></Gate> }.into_any(),
@@ -74,7 +74,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
         return view! {
             <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
                 <ToastRegion toasts />
-                {page}
+                <Router base=base>{page}</Router>
             </div>
         }
         .into_any();
@@ -110,6 +110,18 @@ pub fn Root(mode: Mode) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// A panel's router base: the host's `basePath`, else the path of the host's page. A router takes
+/// the clicks on same-origin links under its base (leptos_router's rule), so a panel's base is
+/// never wider than its own page: the host's other links stay the host's. (At the site's root
+/// the host's page path is empty, and the host should name a `basePath`.)
+fn panel_base(base_path: &str) -> String {
+    if !base_path.is_empty() {
+        return base_path.to_owned();
+    }
+    let path = window().location().pathname().unwrap_or_default();
+    path.trim_end_matches('/').to_owned()
 }
 
 /// In the `/embed/...` page, the origin the host asked events to be posted to (`?parent=`).

@@ -240,6 +240,18 @@ pub struct Messages {
     pub error_decode: &'static str,
 }
 
+impl Messages {
+    /// A token status in words.
+    pub fn status(&self, status: token_api::tokens::TokenStatus) -> &'static str {
+        use token_api::tokens::TokenStatus;
+        match status {
+            TokenStatus::Active => self.status_active,
+            TokenStatus::Disabled => self.status_disabled,
+            TokenStatus::Expired => self.status_expired,
+        }
+    }
+}
+
 /// The current locale, settable; provided once by `App`.
 #[derive(Clone, Copy)]
 pub struct I18n {

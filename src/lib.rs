@@ -1,7 +1,6 @@
 //! Token Console: the pages where people create, reveal once, and manage OAuth 2.0 API tokens
 //! for a workspace, and where workspace admins audit everyone's.
 
-pub mod actions;
 pub mod api;
 pub mod app;
 pub mod components;
@@ -15,5 +14,5 @@ pub mod pages;
 pub mod reveal;
 pub mod selection;
 pub mod state;
+pub mod token_query;
 pub mod url;
-pub mod view;

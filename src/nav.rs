@@ -1,11 +1,7 @@
-//! Where the app is: the path under the base and the query, and the one way the pages change
-//! them. In the app, through leptos_router (the routes are declared in `app.rs`).
-//!
-//! A panel mounted in a host's page has no router: leptos_router's `<Router>` takes every
-//! same-origin link click in the window (with an empty base, every one of the host's own links;
-//! with a base, every link whose path merely starts with it), which a guest in someone else's
-//! page must not do. A panel shows its one page, so it needs no route matching either: it reads
-//! the address, follows Back and Forward, and writes its view's query, nothing more.
+//! Where the page is: the path under the base and the query, read from leptos_router's
+//! location, and the one way the pages change them (`Nav::change_view`, one history rule for
+//! both token pages). The app's routes are declared in `app.rs`; a panel has a router too, with
+//! its host page's path as the base and no route table.
 //!
 //! `Nav` speaks paths without the base.
 
@@ -14,9 +10,8 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
-use wasm_bindgen::JsValue;
 
-use crate::url::{encode_component, form_pairs};
+use crate::url::{form_pairs, query_string};
 
 /// How a navigation meets the history: a new entry, or in place of the current one.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -61,53 +56,9 @@ pub struct Nav {
     written: StoredValue<String>,
 }
 
-/// A panel's location: the address bar's path and query, kept up to date on Back and Forward.
-#[derive(Clone, Copy)]
-pub struct PanelLocation(RwSignal<(String, String)>);
-
-/// For a panel, in place of a router: reads the address and follows the browser's Back and
-/// Forward until the panel is unmounted.
-pub fn provide_panel_location() {
-    let read = || {
-        let location = window().location();
-        (
-            location.pathname().unwrap_or_default(),
-            location.search().unwrap_or_default(),
-        )
-    };
-    let at = RwSignal::new(read());
-    let listener = window_event_listener(leptos::ev::popstate, move |_| at.set(read()));
-    on_cleanup(move || listener.remove());
-    provide_context(PanelLocation(at));
-}
-
-/// The location of this root: a panel's, or that of the `<Router>` this is called under.
+/// The location of the `<Router>` this is called under.
 pub fn use_nav() -> Nav {
     let base = StoredValue::new(use_context::<RouterBase>().unwrap_or_default().0);
-    if let Some(PanelLocation(at)) = use_context::<PanelLocation>() {
-        let navigate: Navigate = Rc::new(move |href: &str, options: NavigateOptions| {
-            if let Ok(history) = window().history() {
-                let _ = if options.replace {
-                    history.replace_state_with_url(&JsValue::NULL, "", Some(href))
-                } else {
-                    history.push_state_with_url(&JsValue::NULL, "", Some(href))
-                };
-            }
-            let location = window().location();
-            at.set((
-                location.pathname().unwrap_or_default(),
-                location.search().unwrap_or_default(),
-            ));
-        });
-        return Nav {
-            base,
-            pathname: Signal::derive(move || at.with(|(path, _)| path.clone())),
-            search: Signal::derive(move || at.with(|(_, search)| search.clone())),
-            navigate: StoredValue::new_local(navigate),
-            typed_at: StoredValue::new(0.0),
-            written: StoredValue::new(String::new()),
-        };
-    }
     let location = use_location();
     Nav {
         base,
@@ -175,7 +126,7 @@ impl Nav {
 
     /// The query as the address bar holds it, without the `?`, tracked.
     pub fn search(self) -> String {
-        self.with_query(|q| query_string(q.iter().map(|(k, v)| (k.as_str(), v.as_str()))))
+        self.with_query(|q| query_string(q.iter().map(|(k, v)| (k, v))))
     }
 
     /// A change of the page's view: the query keys in `keys` replaced by `pairs` (other keys, a
@@ -229,14 +180,6 @@ impl Nav {
             self.go(&format!("{path}?{query}"), how)
         }
     }
-}
-
-/// `a=1&b=x%20y`.
-fn query_string<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let encoded: Vec<String> = pairs
-        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-        .collect();
-    encoded.join("&")
 }
 
 #[cfg(test)]

@@ -15,6 +15,15 @@ pub fn encode_component(s: &str) -> String {
     out
 }
 
+/// The one query encoder: `a=1&b=x%20y`, keys and values encoded, in the order given.
+pub fn query_string<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> String {
+    let encoded: Vec<String> = pairs
+        .into_iter()
+        .map(|(k, v)| format!("{}={}", encode_component(k.as_ref()), encode_component(v.as_ref())))
+        .collect();
+    encoded.join("&")
+}
+
 /// Decodes `a=1&b=x%20y` (with or without a leading `?`).
 pub fn form_pairs(search: &str) -> Vec<(String, String)> {
     search

@@ -415,7 +415,7 @@ fn the_name_search_ignores_case_in_any_script() {
         ..Default::default()
     };
     let names = |q: &str| -> Vec<&str> {
-        token_console::view::apply(&tokens, &query(q), Utc::now())
+        token_console::token_query::apply(&tokens, &query(q), Utc::now())
             .into_iter()
             .map(|i| tokens[i].name.as_str())
             .collect()
@@ -427,7 +427,88 @@ fn the_name_search_ignores_case_in_any_script() {
     // The contract's table of cases, which the service's search is tested against too.
     for (name, q, found) in token_api::search::CASES {
         let one = active([name]);
-        let hits = token_console::view::apply(&one, &query(q), Utc::now());
+        let hits = token_console::token_query::apply(&one, &query(q), Utc::now());
         assert_eq!(!hits.is_empty(), found, "{name:?} / {q:?}");
     }
+}
+
+/// Replaces the page's `fetch` with `body` (a function of `request`), and gives back a guard
+/// that puts the real one back.
+struct FetchStub(wasm_bindgen::JsValue);
+
+impl FetchStub {
+    fn install(body: &str) -> FetchStub {
+        let window = window();
+        let real = js_sys::Reflect::get(&window, &"fetch".into()).unwrap();
+        let stub = js_sys::Function::new_with_args("request", body);
+        js_sys::Reflect::set(&window, &"fetch".into(), &stub).unwrap();
+        FetchStub(real)
+    }
+}
+
+impl Drop for FetchStub {
+    fn drop(&mut self) {
+        js_sys::Reflect::set(&window(), &"fetch".into(), &self.0).unwrap();
+    }
+}
+
+/// The requests' abort signals the stub has seen.
+fn seen_signals() -> Vec<web_sys::AbortSignal> {
+    let seen = js_sys::Reflect::get(&window(), &"__seen".into()).unwrap();
+    js_sys::Array::from(&seen).iter().map(|s| s.unchecked_into()).collect()
+}
+
+/// A page that reads (a resource) and writes (an action), as the token pages do.
+#[component]
+fn Busy() -> impl IntoView {
+    let read = LocalResource::new(|| token_console::api::tokens::list("ws".to_owned()));
+    let write = Action::new_local(|_: &()| token_console::api::tokens::delete("ws".to_owned(), "t".to_owned()));
+    write.dispatch_local(());
+    view! { <p>{move || read.with(Option::is_some).to_string()}</p> }
+}
+
+#[wasm_bindgen_test]
+async fn leaving_a_page_aborts_the_requests_it_started() {
+    // A service that never answers: each request waits until it is aborted.
+    let _stub = FetchStub::install("(window.__seen = window.__seen || []).push(request.signal); return new Promise(() => {});");
+    js_sys::Reflect::set(&window(), &"__seen".into(), &js_sys::Array::new()).unwrap();
+    let shown = RwSignal::new(true);
+    let mounted = mount_to(container(), move || view! { <Show when=move || shown.get()><Busy /></Show> });
+    for _ in 0..3 {
+        tick().await;
+    }
+    let signals = seen_signals();
+    assert_eq!(signals.len(), 2, "the read and the write were sent");
+    assert!(signals.iter().all(|s| !s.aborted()), "nothing is aborted while the page is shown");
+
+    shown.set(false);
+    tick().await;
+    assert!(signals.iter().all(web_sys::AbortSignal::aborted), "leaving the page aborted both requests");
+    drop(mounted);
+}
+
+#[wasm_bindgen_test]
+async fn a_401_anywhere_tells_the_session_once() {
+    let _stub = FetchStub::install(
+        "return Promise.resolve(new Response('{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401}', \
+         { status: 401, headers: { 'content-type': 'application/problem+json' } }));",
+    );
+    let told = RwSignal::new(0);
+    let answer = RwSignal::new(None::<Result<(), token_console::api::ApiError>>);
+    let mounted = mount_to(container(), move || {
+        provide_context(token_console::api::OnUnauthorized(Callback::new(move |_| told.update(|n| *n += 1))));
+        let write = Action::new_local(|_: &()| token_console::api::tokens::delete("ws".to_owned(), "t".to_owned()));
+        write.dispatch_local(());
+        Effect::new(move |_| answer.set(write.value().get()));
+    });
+    for _ in 0..100 {
+        if answer.with_untracked(Option::is_some) {
+            break;
+        }
+        frames().await;
+    }
+    let got = answer.get_untracked();
+    assert_eq!(got.clone().and_then(|r| r.err()).and_then(|e| e.status()), Some(401), "{got:?}");
+    assert_eq!(told.get_untracked(), 1, "the session heard of the 401");
+    drop(mounted);
 }

@@ -8,34 +8,7 @@ use token_api::admin::{
 use token_api::tokens::{BatchAction, BatchRequest, BatchResult, TokenView};
 
 use super::{escape, request, workspace_path, ApiError};
-use crate::url::encode_component;
-
-/// `k=v&...`, values encoded.
-pub fn query_string<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> String {
-    pairs
-        .into_iter()
-        .map(|(k, v)| format!("{k}={}", encode_component(&v)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// The audit query's pairs, defaults left out.
-pub fn audit_pairs(q: &AuditQuery) -> Vec<(&'static str, String)> {
-    let mut pairs = Vec::new();
-    let mut put = |k: &'static str, v: Option<String>| {
-        if let Some(v) = v {
-            pairs.push((k, v));
-        }
-    };
-    put("actor", q.actor.clone());
-    put("owner", q.owner.clone());
-    put("action", q.action.map(|a| a.as_str().to_owned()));
-    put("from", q.from.map(|t| t.to_rfc3339()));
-    put("to", q.to.map(|t| t.to_rfc3339()));
-    put("limit", q.limit.map(|l| l.to_string()));
-    put("after", q.after.clone());
-    pairs
-}
+use crate::url::query_string;
 
 /// One page of the workspace's tokens.
 pub async fn tokens(ws: String, query: TokenPageQuery) -> Result<TokenPage, ApiError> {
@@ -121,7 +94,7 @@ pub async fn lookup(ws: String, token: String) -> Result<LookupResult, ApiError>
 
 /// One page of the audit trail.
 pub async fn audit(ws: String, query: AuditQuery) -> Result<AuditPage, ApiError> {
-    let qs = query_string(audit_pairs(&query));
+    let qs = query_string(query.to_pairs());
     request(
         Method::GET,
         &workspace_path(&ws, &format!("/admin/audit?{qs}")),
@@ -132,11 +105,12 @@ pub async fn audit(ws: String, query: AuditQuery) -> Result<AuditPage, ApiError>
 
 /// Where the CSV export of the audit trail under a filter downloads from.
 pub fn audit_csv_url(ws: &str, query: &AuditQuery) -> String {
-    let pairs = audit_pairs(&AuditQuery {
+    let pairs = AuditQuery {
         after: None,
         limit: None,
         ..query.clone()
-    });
+    }
+    .to_pairs();
     super::url(&workspace_path(
         ws,
         &format!("/admin/audit.csv?{}", query_string(pairs)),

@@ -10,6 +10,7 @@ use crate::api::ApiError;
 use crate::components::copy_field::CopyField;
 use crate::components::modal::Modal;
 use crate::format;
+use crate::components::error_panel::error_text;
 use crate::i18n::{use_i18n, Messages};
 use crate::reveal::{Flow, Revealed, Secret};
 
@@ -95,9 +96,7 @@ pub fn GenerateDialog(
         let t = i18n.t();
         match error.get()? {
             ApiError::Status { problem: Some(p), .. } if !p.errors.is_empty() => None,
-            ApiError::Network(_) => Some(t.error_network.to_owned()),
-            ApiError::Status { status, .. } => Some((t.error_server)(status)),
-            ApiError::Decode(_) => Some(t.error_decode.to_owned()),
+            e => Some(error_text(t, &e)),
         }
     };
     let pending = move || flow.with(|f| *f == Flow::Editing { pending: true });

@@ -2,35 +2,24 @@
 //! range), a tri-state header checkbox, sortable columns, status told by word and shape (not by
 //! colour alone), expiry with a relative date and a mark when near, and a menu per row.
 
-use std::collections::HashMap;
+mod checks;
+mod window;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use leptos::prelude::*;
 use token_api::admin::{SortDir, SortField};
 use token_api::tokens::{TokenStatus, TokenView};
-use wasm_bindgen::JsCast;
 
 use crate::components::row_menu::{MenuItem, RowMenu};
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
 use crate::selection::{Selection, TriState};
-use crate::view::status_now;
+use crate::token_query::status_now;
+use checks::RowChecks;
+use window::RowWindow;
 
 /// Tokens expiring sooner than this are marked.
 const SOON: Duration = Duration::days(7);
-/// A longer list renders only the rows near the viewport, between two spacers of the height of
-/// the rows left out; up to this many, every row is in the document (and findable with Ctrl+F).
-const WINDOWED_FROM: usize = 200;
-/// Rows rendered beyond each edge of the viewport; the window moves in steps of this many.
-const OVERSCAN: usize = 30;
-
-fn status_label(t: &Messages, status: TokenStatus) -> &'static str {
-    match status {
-        TokenStatus::Active => t.status_active,
-        TokenStatus::Disabled => t.status_disabled,
-        TokenStatus::Expired => t.status_expired,
-    }
-}
 
 fn status_class(status: TokenStatus) -> &'static str {
     match status {
@@ -51,213 +40,6 @@ pub struct RowActions {
     pub show_owner: Option<Callback<TokenView>>,
     /// The label of `show_owner`.
     pub show_owner_label: Option<Signal<String>>,
-}
-
-/// Each row's checkbox state as its own signal, set only when that row's state changes. A memo
-/// per row reading the selection re-ran for every row on every change: a one-row toggle cost
-/// 116 ms with 2,000 rows shown (and a plain read, ~170 ms with 1,300).
-///
-/// A flag lives as long as its row: it is made with the row and forgotten when the row goes.
-/// A signal that outlives the row would keep a dead subscriber entry (and its allocation) for
-/// every effect of every row ever built on it: the wasm memory grew by 4-5 MiB each time
-/// 4,000 rows were built again.
-#[derive(Clone, Copy)]
-struct RowChecks {
-    flags: StoredValue<HashMap<String, ArcRwSignal<bool>>>,
-}
-
-impl RowChecks {
-    /// Flags that follow `selection`: each row's, set when its own state changes. Only the rows
-    /// in the document have flags, so a change costs the rendered rows, not the list (select
-    /// all of 100,000 tokens diffed two sets of 100,000 ids before).
-    fn follow(selection: RwSignal<Selection>) -> RowChecks {
-        let checks = RowChecks {
-            flags: StoredValue::new(HashMap::new()),
-        };
-        Effect::new(move |_| {
-            selection.with(|s| {
-                checks.flags.with_value(|flags| {
-                    for (id, flag) in flags {
-                        let on = s.contains(id);
-                        if flag.get_untracked() != on {
-                            flag.set(on);
-                        }
-                    }
-                })
-            })
-        });
-        checks
-    }
-
-    /// A new flag for the row of `id` being built, forgotten when that row is dropped.
-    fn flag(self, id: &str, selection: RwSignal<Selection>) -> ArcRwSignal<bool> {
-        let flag = ArcRwSignal::new(selection.with_untracked(|s| s.contains(id)));
-        self.flags.update_value(|flags| {
-            flags.insert(id.to_owned(), flag.clone());
-        });
-        let (id, mine) = (id.to_owned(), flag.clone());
-        on_cleanup(move || {
-            // A rebuilt row of the same id may have registered its own flag first.
-            let _ = self.flags.try_update_value(|flags| {
-                if flags.get(&id).is_some_and(|f| *f == mine) {
-                    flags.remove(&id);
-                }
-            });
-        });
-        flag
-    }
-}
-
-/// Which rows of a long list are rendered: those near the viewport, found from the rendered
-/// rows' place on screen and their measured average height, and moved as the page (or any
-/// scrolling ancestor, as in a host app) scrolls. Selection, ranges and "select all" work on
-/// the list itself, so rows out of the window take part in them too.
-#[derive(Clone, Copy)]
-struct RowWindow {
-    body: NodeRef<leptos::html::Tbody>,
-    rows: Signal<Vec<TokenView>>,
-    /// The rendered rows, `start..end` of the list, and a row's height in CSS pixels as last
-    /// measured.
-    at: RwSignal<(usize, usize, f64)>,
-}
-
-impl RowWindow {
-    fn follow(rows: Signal<Vec<TokenView>>) -> RowWindow {
-        let window = RowWindow {
-            body: NodeRef::new(),
-            rows,
-            at: RwSignal::new((0, 2 * OVERSCAN, 48.0)),
-        };
-        // Scroll events do not bubble: listen in the capture phase, for any scrolling ancestor.
-        let listener =
-            send_wrapper::SendWrapper::new(wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || window.place()));
-        let listen = move |add: bool| {
-            let win = leptos::prelude::window();
-            for event in ["scroll", "resize"] {
-                let f = listener.as_ref().unchecked_ref();
-                let _ = if add {
-                    win.add_event_listener_with_callback_and_bool(event, f, true)
-                } else {
-                    win.remove_event_listener_with_callback_and_bool(event, f, true)
-                };
-            }
-        };
-        listen(true);
-        on_cleanup(move || listen(false));
-        // After the list or the window changes, and the rows are laid out: measure and place.
-        Effect::new(move |_| {
-            window.rows.track();
-            window.at.track();
-            request_animation_frame(move || window.place());
-        });
-        window
-    }
-
-    fn len(self) -> usize {
-        self.rows.with(Vec::len)
-    }
-
-    fn windowed(self) -> bool {
-        self.len() > WINDOWED_FROM
-    }
-
-    fn windowed_untracked(self) -> bool {
-        self.rows.with_untracked(Vec::len) > WINDOWED_FROM
-    }
-
-    /// The rows to render, with their places in the list.
-    fn rows(self) -> Vec<(usize, TokenView)> {
-        let (start, end, _) = if self.windowed() {
-            self.at.get()
-        } else {
-            (0, usize::MAX, 0.0)
-        };
-        self.rows.with(|r| {
-            let end = end.min(r.len());
-            let start = start.min(end);
-            r[start..end]
-                .iter()
-                .cloned()
-                .enumerate()
-                .map(|(i, t)| (start + i, t))
-                .collect()
-        })
-    }
-
-    /// A spacer row standing in for the rows left out above (`top`) or below the window.
-    fn spacer(self, top: bool, columns: u32) -> Option<impl IntoView> {
-        if !self.windowed() {
-            return None;
-        }
-        let len = self.len();
-        let (start, end, row_px) = self.at.get();
-        let end = end.min(len);
-        let rows = if top { start.min(end) } else { len - end };
-        // Whole pixels: formatting an f64 would bring Rust's float printing into the bundle
-        // (7.6 KiB brotli, measured).
-        (rows > 0).then(|| {
-            view! {
-                <tr class="spacer" aria-hidden="true">
-                    <td colspan=columns style=format!("height:{}px", (rows as f64 * row_px).round() as u64)></td>
-                </tr>
-            }
-        })
-    }
-
-    /// Measures the rendered rows and moves the window to the viewport, when the viewport has
-    /// come near an edge of the window: measured from the rows themselves, so the spacers'
-    /// estimate never feeds back into where the window goes.
-    fn place(self) {
-        // A frame requested before the table went may arrive after it.
-        let (Some(len), Some((start, end, mut row_px))) =
-            (self.rows.try_with_untracked(Vec::len), self.at.try_get_untracked())
-        else {
-            return;
-        };
-        let Some(body) = self.body.get_untracked().filter(|_| len > WINDOWED_FROM) else {
-            return;
-        };
-        let win = leptos::prelude::window();
-        let viewport = win.inner_height().ok().and_then(|h| h.as_f64()).unwrap_or(900.0);
-        let first = body.query_selector("tr[aria-rowindex]").ok().flatten();
-        let last = body.last_element_child().and_then(|l| {
-            if l.class_name() == "spacer" {
-                l.previous_element_sibling()
-            } else {
-                Some(l)
-            }
-        });
-        let rendered = end.min(len).saturating_sub(start);
-        // The list's row at the top of the viewport, in rows (fractional).
-        let at = match (first, last) {
-            (Some(first), Some(last)) if rendered > 0 => {
-                let top = first.get_bounding_client_rect().top();
-                let measured = (last.get_bounding_client_rect().bottom() - top) / rendered as f64;
-                if measured >= 1.0 && (measured - row_px).abs() > 0.5 {
-                    // The spacer above changes by as much: scroll by it too, so the rows in
-                    // view stay where they are (the table opts out of scroll anchoring).
-                    win.scroll_by_with_x_and_y(0.0, start.min(len) as f64 * (measured - row_px));
-                    row_px = measured;
-                }
-                start as f64 - top / row_px
-            }
-            _ => -body.get_bounding_client_rect().top() / row_px,
-        };
-        let first = at.max(0.0) as usize;
-        let last = (first + (viewport / row_px).ceil() as usize + 1).min(len);
-        let margin = OVERSCAN / 2;
-        let (start, end) = if start <= first.saturating_sub(margin) && end >= (last + margin).min(len) {
-            (start, end)
-        } else {
-            (
-                first.saturating_sub(OVERSCAN) / OVERSCAN * OVERSCAN,
-                ((last + OVERSCAN).div_ceil(OVERSCAN) * OVERSCAN).min(len),
-            )
-        };
-        if self.at.get_untracked() != (start, end, row_px) {
-            self.at.set((start, end, row_px));
-        }
-    }
 }
 
 #[component]
@@ -397,7 +179,7 @@ pub fn TokenTable(
                         </td>
                     }
                 })}
-                <td data-label=t.col_status><span class=status_class(status)>{status_label(t, status)}</span></td>
+                <td data-label=t.col_status><span class=status_class(status)>{t.status(status)}</span></td>
                 <td data-label=t.col_created>{format::date(locale, created)}</td>
                 <td class:soon=soon data-label=t.col_expires>
                     <span>{format::date(locale, expires)}</span>
@@ -484,9 +266,4 @@ pub fn TableSkeleton() -> impl IntoView {
             {(0..5).map(|_| view! { <div class="skeleton-row" aria-hidden="true"></div> }).collect::<Vec<_>>()}
         </div>
     }
-}
-
-/// When a disabled token's access tokens stop working at the latest: an hour from now.
-pub fn access_tokens_end(now: DateTime<Utc>) -> DateTime<Utc> {
-    now + Duration::seconds(token_api::tokens::ACCESS_TOKEN_TTL_SECS)
 }

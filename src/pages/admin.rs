@@ -3,7 +3,9 @@
 //! of the current workspace get in; the service refuses everyone else regardless.
 
 mod audit_tab;
+mod count_chips;
 mod leak_check;
+mod token_filters;
 mod tokens_tab;
 
 use leptos::prelude::*;

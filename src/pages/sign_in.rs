@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
+use crate::components::error_panel::error_text;
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::hooks::use_title::use_title;
 use crate::i18n::use_i18n;
@@ -44,28 +45,28 @@ pub fn SignInForm() -> impl IntoView {
     let session = use_session();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let sign_in = Action::new_local(|(email, password): &(String, String)| {
-        api::session::sign_in(email.clone(), password.clone())
+    let sign_in = Action::new_local(move |(email, password): &(String, String)| {
+        let (email, password) = (email.clone(), password.clone());
+        async move {
+            let me = api::session::sign_in(email, password).await?;
+            session.signed_in(me);
+            Ok::<(), ApiError>(())
+        }
     });
-    let error = RwSignal::new(None::<ApiError>);
-
-    Effect::new(move |_| match sign_in.value().get() {
-        Some(Ok(me)) => session.signed_in(me),
-        Some(Err(e)) => error.set(Some(e)),
-        None => {}
-    });
+    // The last attempt's failure, once it has answered.
     let message = move || {
         let t = i18n.t();
-        error.get().map(|e| match e {
-            ApiError::Status { status: 401, .. } => t.wrong_credentials.to_owned(),
-            ApiError::Network(_) => t.error_network.to_owned(),
-            ApiError::Status { status, .. } => (t.error_server)(status),
-            ApiError::Decode(_) => t.error_decode.to_owned(),
-        })
+        if sign_in.pending().get() {
+            return None;
+        }
+        match sign_in.value().get()? {
+            Ok(()) | Err(ApiError::Aborted) => None,
+            Err(ApiError::Status { status: 401, .. }) => Some(t.wrong_credentials.to_owned()),
+            Err(e) => Some(error_text(t, &e)),
+        }
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        error.set(None);
         sign_in.dispatch((email.get_untracked(), password.get_untracked()));
     };
 

@@ -4,29 +4,26 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use token_api::admin::{SortField, TokenPageQuery};
-use token_api::tokens::{BatchAction, TokenStatus, TokenView};
+use token_api::tokens::{BatchAction, BatchItem, BatchOutcome, BatchResult, TokenStatus};
 
-use crate::actions::{error_text, report_batch};
 use crate::api::{self, ApiError};
 use crate::components::bulk_toolbar::BulkToolbar;
-use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::copy_field::CopyField;
-use crate::components::error_panel::ErrorPanel;
 use crate::components::generate_dialog::GenerateDialog;
+use crate::components::loaded::Loaded;
 use crate::components::page_size_select::PageSizeSelect;
-use crate::components::token_table::{access_tokens_end, RowActions, TableSkeleton, TokenTable};
+use crate::components::token_actions::{use_token_actions, ActionConfirm, Pending, Target};
+use crate::components::token_table::{RowActions, TokenTable};
 use crate::embed::events::{use_events, EventKind};
-use crate::format;
 use crate::hooks::use_title::use_title;
-use crate::i18n::{use_i18n, Messages};
+use crate::i18n::use_i18n;
 use crate::nav::{use_nav, Change};
 use crate::reveal::Flow;
 use crate::selection::Selection;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::view::{apply, selected_with_status, status_now, toggle_sort};
+use crate::token_query::{apply, selected_counts, targets, toggle_sort};
 
 /// The URL keys of the page's view.
 const VIEW_KEYS: [&str; 6] = ["status", "q", "sort", "dir", "page", "per_page"];
@@ -46,39 +43,6 @@ fn page_size_of(value: Option<&str>) -> usize {
             .filter(|n| *n != 0 && PAGE_SIZES.contains(n))
             .map_or(PAGE_SIZE, |n| n as usize),
         None => PAGE_SIZE,
-    }
-}
-
-/// An action waiting for the user's confirmation.
-#[derive(Clone, Debug, PartialEq)]
-enum Pending {
-    Disable(TokenView),
-    Delete(TokenView),
-    /// The ids to act on (for Disable, only the active ones), and their names for the result.
-    Bulk(BatchAction, Vec<(String, String)>),
-}
-
-fn confirm_title(t: &Messages, p: &Pending) -> String {
-    match p {
-        Pending::Disable(tok) => (t.confirm_disable_title)(&tok.name),
-        Pending::Delete(tok) => (t.confirm_delete_title)(&tok.name),
-        Pending::Bulk(BatchAction::Disable, ids) => (t.confirm_bulk_disable_title)(ids.len()),
-        Pending::Bulk(BatchAction::Delete, ids) => (t.confirm_bulk_delete_title)(ids.len()),
-    }
-}
-
-fn confirm_body(t: &Messages, p: &Pending, until: &str) -> String {
-    match p {
-        Pending::Disable(_) => (t.confirm_disable_body)(until),
-        Pending::Delete(_) => (t.confirm_delete_body)(until),
-        Pending::Bulk(..) => (t.confirm_bulk_body)(until),
-    }
-}
-
-fn confirm_label(t: &Messages, p: &Pending) -> String {
-    match p {
-        Pending::Disable(_) | Pending::Bulk(BatchAction::Disable, _) => t.disable_confirm.to_owned(),
-        Pending::Delete(_) | Pending::Bulk(BatchAction::Delete, _) => t.delete_confirm.to_owned(),
     }
 }
 
@@ -132,7 +96,7 @@ pub fn UsersPage() -> impl IntoView {
         set_view.run(next);
     });
 
-    // The list: loaded per workspace, then kept up to date in place by every action.
+    // The list, per workspace; read again after every change the page makes.
     let loaded = LocalResource::new(move || {
         let ws = workspace_id.get();
         async move {
@@ -142,11 +106,12 @@ pub fn UsersPage() -> impl IntoView {
             }
         }
     });
-    let tokens = RwSignal::new(Vec::<TokenView>::new());
-    Effect::new(move |_| match loaded.get() {
-        Some(Ok(Some(list))) => tokens.set(list),
-        Some(Err(e)) => session.check(&e),
-        _ => {}
+    // The last list read; a reload keeps it on screen until the next arrives.
+    let tokens = Memo::new(move |_| {
+        loaded.with(|r| match r {
+            Some(Ok(Some(list))) => list.clone(),
+            _ => Vec::new(),
+        })
     });
     // Every row the view matches, by index; then the page of them the table shows.
     let matching = Memo::new(move |_| {
@@ -191,27 +156,30 @@ pub fn UsersPage() -> impl IntoView {
         generate_error.set(None);
         flow.update(|f| f.open());
     };
-    let on_submit = Callback::new(move |(name, days): (String, u32)| {
-        let Some(ws) = workspace_id.get_untracked() else { return };
-        generate_error.set(None);
-        spawn_local(async move {
+    let create = Action::new_local(move |(name, days): &(String, u32)| {
+        let (ws, name, days) = (workspace_id.get_untracked(), name.clone(), *days);
+        async move {
+            let Some(ws) = ws else { return };
             match api::tokens::create(ws, name, days).await {
                 Ok(created) => {
-                    let name = created.token.name.clone();
-                    let id = created.token.id.clone();
-                    tokens.update(|t| t.insert(0, created.token));
+                    let (id, name) = (created.token.id.clone(), created.token.name.clone());
                     // The secrets go to the dialog's flow and nowhere else.
                     flow.update(|f| f.created(created.access_token, created.refresh_token));
                     toasts.success((i18n.t().created_toast)(&name));
                     events.emit_one(EventKind::Created, &id, &name);
+                    loaded.refetch();
                 }
+                Err(ApiError::Aborted) => {}
                 Err(e) => {
-                    session.check(&e);
                     generate_error.set(Some(e));
                     flow.update(|f| f.failed());
                 }
             }
-        });
+        }
+    });
+    let on_submit = Callback::new(move |request: (String, u32)| {
+        generate_error.set(None);
+        create.dispatch_local(request);
     });
     // Leaving the page while secrets are shown: the browser asks first.
     let unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
@@ -223,108 +191,48 @@ pub fn UsersPage() -> impl IntoView {
     on_cleanup(move || unload.remove());
 
     // Disable and delete, one or many, each behind a confirmation.
-    let pending = RwSignal::new(None::<Pending>);
-    let busy = RwSignal::new(false);
-    let fail = move |e: ApiError| {
-        session.check(&e);
-        toasts.error(error_text(i18n.t(), &e), vec![]);
-    };
-    let mark_disabled = move |ids: &[String]| {
-        let now = Utc::now();
-        let me = session.me().map(|m| token_api::tokens::Person {
-            id: m.user.id,
-            email: m.user.email,
-            name: m.user.name,
-        });
-        tokens.update(|all| {
-            for t in all
-                .iter_mut()
-                .filter(|t| ids.contains(&t.id) && t.disabled_at.is_none())
-            {
-                t.disabled_at = Some(now);
-                t.disabled_by = me.clone();
-                t.status = TokenStatus::Disabled;
-            }
-        });
-    };
-    let run = move |p: Pending| {
-        let Some(ws) = workspace_id.get_untracked() else { return };
-        busy.set(true);
-        spawn_local(async move {
-            let t = i18n.t();
-            match p {
-                Pending::Disable(token) => match api::tokens::disable(ws, token.id.clone()).await {
-                    Ok(view) => {
-                        tokens.update(|all| {
-                            all.iter_mut()
-                                .filter(|x| x.id == view.id)
-                                .for_each(|x| *x = view.clone())
-                        });
-                        toasts.success((t.disabled_toast)(&token.name));
-                        events.emit_one(EventKind::Disabled, &token.id, &token.name);
+    let actions = use_token_actions(
+        move |p: Pending, _reason| {
+            let ws = workspace_id.get_untracked().unwrap_or_default();
+            async move {
+                let one = |id: String| BatchResult {
+                    results: vec![BatchItem {
+                        id,
+                        outcome: BatchOutcome::Done,
+                    }],
+                };
+                match p.target {
+                    Target::One(token) => match p.action {
+                        BatchAction::Disable => api::tokens::disable(ws, token.id).await.map(|v| one(v.id)),
+                        BatchAction::Delete => api::tokens::delete(ws, token.id.clone()).await.map(|()| one(token.id)),
+                    },
+                    Target::Many(targets) => {
+                        api::tokens::batch(ws, p.action, targets.into_iter().map(|(id, _)| id).collect()).await
                     }
-                    Err(e) => fail(e),
-                },
-                Pending::Delete(token) => match api::tokens::delete(ws, token.id.clone()).await {
-                    Ok(()) => {
-                        tokens.update(|all| all.retain(|x| x.id != token.id));
-                        toasts.success((t.deleted_toast)(&token.name));
-                        events.emit_one(EventKind::Deleted, &token.id, &token.name);
-                    }
-                    Err(e) => fail(e),
-                },
-                Pending::Bulk(action, targets) => {
-                    let ids: Vec<String> = targets.iter().map(|(id, _)| id.clone()).collect();
-                    match api::tokens::batch(ws, action, ids).await {
-                        Ok(result) => {
-                            let name_of = |id: &str| targets.iter().find(|(t, _)| t == id).map(|(_, n)| n.clone());
-                            let done = report_batch(t, (toasts, events), action, &result, name_of);
-                            match action {
-                                BatchAction::Disable => mark_disabled(&done),
-                                BatchAction::Delete => tokens.update(|all| all.retain(|x| !done.contains(&x.id))),
-                            }
-                            // Succeeded rows leave the selection; failed ones stay selected.
-                            selection.update(|s| s.remove_all(done.iter()));
-                        }
-                        Err(e) => fail(e),
-                    }
+                    // A member's page lists every token of theirs: nothing to match beyond it.
+                    Target::Matching { .. } => Ok(BatchResult { results: vec![] }),
                 }
             }
-            busy.set(false);
-            pending.set(None);
-        });
-    };
-    let actions = RowActions {
-        disable: Callback::new(move |t| pending.set(Some(Pending::Disable(t)))),
-        delete: Callback::new(move |t| pending.set(Some(Pending::Delete(t)))),
+        },
+        move |_, done| {
+            // Succeeded rows leave the selection; failed ones stay selected.
+            selection.update(|s| s.remove_all(done.iter()));
+            loaded.refetch();
+        },
+    );
+    let row_actions = RowActions {
+        disable: actions.one(BatchAction::Disable),
+        delete: actions.one(BatchAction::Delete),
         show_owner: None,
         show_owner_label: None,
     };
-    // How many are selected, and how many of those can be disabled: counted, never cloned.
-    let selected_counts = Memo::new(move |_| {
-        let now = Utc::now();
-        tokens.with(|all| {
-            selection.with(|s| {
-                let chosen = all.iter().filter(|t| s.contains(&t.id));
-                chosen.fold((0, 0), |(n, active), t| {
-                    (n + 1, active + usize::from(status_now(t, now) == TokenStatus::Active))
-                })
-            })
-        })
-    });
-    let selected_tokens = move || tokens.with(|all| selection.with(|s| selected_with_status(all, s, Utc::now())));
-    let selected_count = Signal::derive(move || selected_counts.get().0);
-    let disableable = Signal::derive(move || selected_counts.get().1);
+    let counts = Memo::new(move |_| tokens.with(|all| selection.with(|s| selected_counts(all, s, Utc::now()))));
+    let selected_count = Signal::derive(move || counts.get().0);
+    let disableable = Signal::derive(move || counts.get().1);
     let bulk = move |action: BatchAction| {
-        let targets = selected_tokens()
-            .into_iter()
-            .filter(|(_, s)| action == BatchAction::Delete || *s == TokenStatus::Active)
-            .map(|(t, _)| (t.id, t.name))
-            .collect();
-        pending.set(Some(Pending::Bulk(action, targets)));
+        let chosen = tokens.with_untracked(|all| selection.with_untracked(|s| targets(action, all, s, Utc::now())));
+        actions.ask(action, Target::Many(chosen));
     };
-    let until = move || format::time(access_tokens_end(Utc::now()));
-
     let client_id = Signal::derive(move || workspace.get().map(|w| w.client_id).unwrap_or_default());
     let endpoint = Signal::derive(token_endpoint);
 
@@ -346,19 +254,15 @@ pub fn UsersPage() -> impl IntoView {
                 <label class="field-inline">
                     <span>{move || i18n.t().status_filter_label}</span>
                     <select
-                        prop:value=move || view.get().to_pairs().into_iter().find(|(k, _)| *k == "status").map(|(_, v)| v).unwrap_or_default()
+                        prop:value=move || view.get().filter.status.map(TokenStatus::as_str).unwrap_or_default()
                         on:change:target=move |ev| {
-                            let value = ev.target().value();
                             let mut next = view.get_untracked();
-                            let parsed = TokenPageQuery::from_pairs([("status", value.as_str())]).ok();
-                            next.filter.status = parsed.and_then(|q| q.filter.status);
+                            next.filter.status = ev.target().value().parse().ok();
                             set_view.run(next);
                         }
                     >
                         <option value="">{move || i18n.t().all_statuses}</option>
-                        <option value="active">{move || i18n.t().status_active}</option>
-                        <option value="disabled">{move || i18n.t().status_disabled}</option>
-                        <option value="expired">{move || i18n.t().status_expired}</option>
+                        {TokenStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{move || i18n.t().status(*s)}</option> }).collect_view()}
                     </select>
                 </label>
             </div>
@@ -424,18 +328,19 @@ pub fn UsersPage() -> impl IntoView {
                         selection
                         sort=Signal::derive(move || view.with(|v| (v.sort, v.dir)))
                         on_sort
-                        actions
+                        actions=row_actions
                     />
                 </Show>
             </Show>
         }
     };
 
-    let body = move || match loaded.get() {
-        None => view! { <TableSkeleton /> }.into_any(),
-        Some(Err(error)) => view! { <ErrorPanel error on_retry=Callback::new(move |_| loaded.refetch()) /> }.into_any(),
-        Some(Ok(None)) => view! { <p class="empty">{move || i18n.t().no_workspace}</p> }.into_any(),
-        Some(Ok(Some(_))) => content().into_any(),
+    let body = move || {
+        if workspace.get().is_none() {
+            view! { <p class="empty">{move || i18n.t().no_workspace}</p> }.into_any()
+        } else {
+            content().into_any()
+        }
     };
 
     view! {
@@ -453,26 +358,9 @@ pub fn UsersPage() -> impl IntoView {
             <CopyField id="client-id" label=Signal::derive(move || i18n.t().client_id_label.to_owned()) value=client_id />
             <CopyField id="token-endpoint" label=Signal::derive(move || i18n.t().token_endpoint_label.to_owned()) value=endpoint />
         </div>
-        {body}
+        <Loaded resource=loaded>{body}</Loaded>
         <GenerateDialog flow client_id token_endpoint=endpoint error=generate_error on_submit />
-        <ConfirmDialog
-            open=Signal::derive(move || pending.with(Option::is_some))
-            id="confirm-title"
-            title=Signal::derive(move || pending.with(|p| p.as_ref().map(|p| confirm_title(i18n.t(), p)).unwrap_or_default()))
-            body=Signal::derive(move || pending.with(|p| p.as_ref().map(|p| confirm_body(i18n.t(), p, &until())).unwrap_or_default()))
-            confirm_label=Signal::derive(move || pending.with(|p| p.as_ref().map(|p| confirm_label(i18n.t(), p)).unwrap_or_default()))
-            busy
-            on_confirm=Callback::new(move |_| {
-                if let Some(p) = pending.get_untracked() {
-                    run(p);
-                }
-            })
-            on_cancel=Callback::new(move |_| {
-                if !busy.get_untracked() {
-                    pending.set(None);
-                }
-            })
-        />
+        <ActionConfirm actions />
     }
 }
 

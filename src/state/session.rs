@@ -1,10 +1,9 @@
 //! Who is signed in, and which of their workspaces the pages show.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use token_api::auth::{Me, Role, WorkspaceSummary};
 
-use crate::api::{self, ApiError};
+use crate::api::{self, OnUnauthorized};
 
 /// Whether anyone is signed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +21,8 @@ pub struct Session {
     phase: RwSignal<Phase>,
     /// The workspace the user picked; the first one when they have not picked.
     chosen_workspace: RwSignal<Option<String>>,
+    /// Ends the session at the service, then here.
+    sign_out: Action<(), ()>,
 }
 
 const WORKSPACE_KEY: &str = "token-console.workspace";
@@ -44,26 +45,9 @@ impl Session {
         self.phase.set(Phase::SignedIn);
     }
 
-    /// Forgets the user, as after sign-out or when the service says the session ended.
-    pub fn signed_out(self) {
-        api::set_csrf_token(None);
-        self.me.set(None);
-        self.phase.set(Phase::SignedOut);
-    }
-
     /// Ends the session at the service, then here, whatever the service answered.
     pub fn sign_out(self) {
-        spawn_local(async move {
-            let _ = api::session::sign_out().await;
-            self.signed_out();
-        });
-    }
-
-    /// Reacts to an API error: a 401 means the session ended.
-    pub fn check(self, error: &ApiError) {
-        if error.status() == Some(401) {
-            self.signed_out();
-        }
+        self.sign_out.dispatch_local(());
     }
 
     /// The workspace the pages show.
@@ -101,20 +85,34 @@ fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-/// Provides the session and asks the service who is signed in.
+/// Provides the session, asks the service who is signed in, and hears every 401 the pages' requests
+/// get: the session ended.
 pub fn provide_session() -> Session {
+    let me = RwSignal::new(None);
+    let phase = RwSignal::new(Phase::Loading);
+    let ended = move || {
+        api::set_csrf_token(None);
+        me.set(None);
+        phase.set(Phase::SignedOut);
+    };
     let session = Session {
-        me: RwSignal::new(None),
-        phase: RwSignal::new(Phase::Loading),
+        me,
+        phase,
         chosen_workspace: RwSignal::new(local_storage().and_then(|s| s.get_item(WORKSPACE_KEY).ok().flatten())),
+        sign_out: Action::new_local(move |_: &()| async move {
+            let _ = api::session::sign_out().await;
+            ended();
+        }),
     };
     provide_context(session);
-    spawn_local(async move {
+    provide_context(OnUnauthorized(Callback::new(move |_| ended())));
+    let who = Action::new_local(move |_: &()| async move {
         match api::session::me().await {
-            Ok(me) => session.signed_in(me),
-            Err(_) => session.signed_out(),
+            Ok(who) => session.signed_in(who),
+            Err(_) => ended(),
         }
     });
+    who.dispatch_local(());
     session
 }
 

@@ -18,54 +18,27 @@ pub const COUNT_CAP: u64 = 5_000;
 /// The longest reason an admin may give, in characters.
 pub const REASON_MAX_CHARS: usize = 500;
 
-/// A column to sort by.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum SortField {
-    #[default]
-    Created,
-    Expires,
-    LastUsed,
-    Name,
-    Owner,
-}
-
-impl SortField {
-    /// Every field, for parsing and for the page's column headers.
-    pub const ALL: [SortField; 5] = [
-        SortField::Created,
-        SortField::Expires,
-        SortField::LastUsed,
-        SortField::Name,
-        SortField::Owner,
-    ];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortField::Created => "created",
-            SortField::Expires => "expires",
-            SortField::LastUsed => "last_used",
-            SortField::Name => "name",
-            SortField::Owner => "owner",
-        }
-    }
-
-    /// Reads a wire name.
-    pub fn parse(s: &str) -> Option<SortField> {
-        SortField::ALL.into_iter().find(|f| f.as_str() == s)
+crate::wire_enum! {
+    /// A column to sort by.
+    #[derive(Default)]
+    pub enum SortField {
+        #[default]
+        Created = "created",
+        Expires = "expires",
+        LastUsed = "last_used",
+        Name = "name",
+        Owner = "owner",
     }
 }
 
-/// Ascending or descending.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum SortDir {
-    Asc,
-    #[default]
-    Desc,
+crate::wire_enum! {
+    /// Ascending or descending.
+    #[derive(Default)]
+    pub enum SortDir {
+        Asc = "asc",
+        #[default]
+        Desc = "desc",
+    }
 }
 
 /// Which tokens: every field narrows, none set means all. The same filter drives the list, the
@@ -121,7 +94,7 @@ impl TokenPageQuery {
             }
         };
         put("owner", f.owner.clone());
-        put("status", f.status.map(|s| status_str(s).to_owned()));
+        put("status", f.status.map(|s| s.as_str().to_owned()));
         put("expiring_within_days", f.expiring_within_days.map(|d| d.to_string()));
         put("never_used", f.never_used.then(|| "true".to_owned()));
         put("unused_for_days", f.unused_for_days.map(|d| d.to_string()));
@@ -133,7 +106,7 @@ impl TokenPageQuery {
         );
         put(
             "dir",
-            (self.dir != SortDir::default()).then(|| if self.dir == SortDir::Asc { "asc" } else { "desc" }.to_owned()),
+            (self.dir != SortDir::default()).then(|| self.dir.as_str().to_owned()),
         );
         put("limit", self.limit.map(|l| l.to_string()));
         put("after", self.after.clone());
@@ -159,20 +132,14 @@ impl TokenPageQuery {
             let text = || Some(value.trim().to_owned()).filter(|v| !v.is_empty());
             match key {
                 "owner" => q.filter.owner = text(),
-                "status" => q.filter.status = Some(parse_status(value).ok_or(bad(Invalid::InvalidType))?),
+                "status" => q.filter.status = Some(value.parse().map_err(|_| bad(Invalid::InvalidType))?),
                 "expiring_within_days" => q.filter.expiring_within_days = Some(days()?),
                 "never_used" => q.filter.never_used = value == "true",
                 "unused_for_days" => q.filter.unused_for_days = Some(days()?),
                 "q" => q.filter.q = text(),
                 "hint" => q.filter.hint = text(),
-                "sort" => q.sort = SortField::parse(value).ok_or(bad(Invalid::InvalidType))?,
-                "dir" => {
-                    q.dir = match value {
-                        "asc" => SortDir::Asc,
-                        "desc" => SortDir::Desc,
-                        _ => return Err(bad(Invalid::InvalidType)),
-                    }
-                }
+                "sort" => q.sort = value.parse().map_err(|_| bad(Invalid::InvalidType))?,
+                "dir" => q.dir = value.parse().map_err(|_| bad(Invalid::InvalidType))?,
                 "limit" => {
                     let limit = value
                         .parse::<u32>()
@@ -193,20 +160,6 @@ impl TokenPageQuery {
         }
         Ok(q)
     }
-}
-
-fn status_str(s: TokenStatus) -> &'static str {
-    match s {
-        TokenStatus::Active => "active",
-        TokenStatus::Disabled => "disabled",
-        TokenStatus::Expired => "expired",
-    }
-}
-
-fn parse_status(s: &str) -> Option<TokenStatus> {
-    [TokenStatus::Active, TokenStatus::Disabled, TokenStatus::Expired]
-        .into_iter()
-        .find(|t| status_str(*t) == s)
 }
 
 /// One page of tokens, and how many match in all.
@@ -285,28 +238,15 @@ pub struct ActionRequest {
     pub reason: Option<String>,
 }
 
-/// What the audit trail records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum AuditAction {
-    Created,
-    Disabled,
-    Deleted,
-    Refreshed,
-    ReuseDetected,
-}
-
-impl AuditAction {
-    /// The stored and wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditAction::Created => "created",
-            AuditAction::Disabled => "disabled",
-            AuditAction::Deleted => "deleted",
-            AuditAction::Refreshed => "refreshed",
-            AuditAction::ReuseDetected => "reuse_detected",
-        }
+crate::wire_enum! {
+    /// What the audit trail records: the stored and the wire name are the same.
+    pub enum AuditAction {
+        Created = "created",
+        Disabled = "disabled",
+        Deleted = "deleted",
+        Refreshed = "refreshed",
+        /// A rotated-out refresh token was presented again; the grant was disabled.
+        ReuseDetected = "reuse_detected",
     }
 }
 
@@ -344,6 +284,22 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+}
+
+impl AuditQuery {
+    /// The query-string pairs, unset fields left out, in a stable order.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let fields = [
+            ("actor", self.actor.clone()),
+            ("owner", self.owner.clone()),
+            ("action", self.action.map(|a| a.as_str().to_owned())),
+            ("from", self.from.map(|t| t.to_rfc3339())),
+            ("to", self.to.map(|t| t.to_rfc3339())),
+            ("limit", self.limit.map(|l| l.to_string())),
+            ("after", self.after.clone()),
+        ];
+        fields.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
+    }
 }
 
 /// A page of the audit trail, newest first.

@@ -11,31 +11,18 @@ pub struct SignInRequest {
     pub password: String,
 }
 
-/// A user's role in one workspace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Member,
-    Admin,
+crate::wire_enum! {
+    /// A user's role in one workspace; stored and sent by the same name.
+    pub enum Role {
+        Member = "member",
+        Admin = "admin",
+    }
 }
 
 impl Role {
-    /// The value stored in the database and sent over the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Member => "member",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Parses the stored value; anything unknown is the least privileged role.
-    pub fn parse(s: &str) -> Role {
-        if s == "admin" {
-            Role::Admin
-        } else {
-            Role::Member
-        }
+    /// Reads a stored value; anything unknown is the least privileged role.
+    pub fn parse_or_least(s: &str) -> Role {
+        s.parse().unwrap_or(Role::Member)
     }
 }
 

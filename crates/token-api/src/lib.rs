@@ -12,6 +12,7 @@ pub mod search;
 pub mod token_format;
 pub mod tokens;
 pub mod validate;
+pub mod wire;
 
 /// The one prefix of every path of the management API the pages call.
 pub const API_PREFIX: &str = "/api";

@@ -35,21 +35,20 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
-/// The error codes of RFC 6749 §5.2 and RFC 7009 §2.2.1, and `temporarily_unavailable` (RFC 6749
-/// §4.1.2.1, used by token endpoints for a 503) and `server_error`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum OAuthErrorCode {
-    InvalidRequest,
-    InvalidClient,
-    InvalidGrant,
-    UnauthorizedClient,
-    UnsupportedGrantType,
-    UnsupportedTokenType,
-    InvalidScope,
-    TemporarilyUnavailable,
-    ServerError,
+crate::wire_enum! {
+    /// The error codes of RFC 6749 §5.2 and RFC 7009 §2.2.1, and `temporarily_unavailable` (RFC 6749
+    /// §4.1.2.1, used by token endpoints for a 503) and `server_error`.
+    pub enum OAuthErrorCode {
+        InvalidRequest = "invalid_request",
+        InvalidClient = "invalid_client",
+        InvalidGrant = "invalid_grant",
+        UnauthorizedClient = "unauthorized_client",
+        UnsupportedGrantType = "unsupported_grant_type",
+        UnsupportedTokenType = "unsupported_token_type",
+        InvalidScope = "invalid_scope",
+        TemporarilyUnavailable = "temporarily_unavailable",
+        ServerError = "server_error",
+    }
 }
 
 /// An error response (RFC 6749 §5.2).

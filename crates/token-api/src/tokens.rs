@@ -6,14 +6,20 @@ use serde::{Deserialize, Serialize};
 /// How long an access token lives, in seconds.
 pub const ACCESS_TOKEN_TTL_SECS: i64 = 3_600;
 
-/// A token's state, derived from when it expires and whether it was disabled: never stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum TokenStatus {
-    Active,
-    Disabled,
-    Expired,
+/// When the access tokens of a token disabled at `at` stop working, at the latest: the last one
+/// issued expires an access-token lifetime later.
+pub fn access_tokens_end(at: DateTime<Utc>) -> DateTime<Utc> {
+    at + chrono::Duration::seconds(ACCESS_TOKEN_TTL_SECS)
+}
+
+crate::wire_enum! {
+    /// A token's state, derived from when it expires and whether it was disabled: never stored.
+    #[derive(PartialOrd, Ord)]
+    pub enum TokenStatus {
+        Active = "active",
+        Disabled = "disabled",
+        Expired = "expired",
+    }
 }
 
 impl TokenStatus {
@@ -86,13 +92,12 @@ pub struct CreatedToken {
     pub expires_in: i64,
 }
 
-/// What a batch does to every id it lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum BatchAction {
-    Disable,
-    Delete,
+crate::wire_enum! {
+    /// What a batch does to every id it lists.
+    pub enum BatchAction {
+        Disable = "disable",
+        Delete = "delete",
+    }
 }
 
 /// `POST /api/workspaces/{ws}/tokens/batch`.
@@ -107,16 +112,15 @@ pub struct BatchRequest {
     pub reason: Option<String>,
 }
 
-/// What happened to one id of a batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum BatchOutcome {
-    Done,
-    /// Disable asked of a token that was already disabled: nothing changed.
-    AlreadyDisabled,
-    /// No such token for this user in this workspace (as for a token that is not theirs).
-    NotFound,
+crate::wire_enum! {
+    /// What happened to one id of a batch.
+    pub enum BatchOutcome {
+        Done = "done",
+        /// Disable asked of a token that was already disabled: nothing changed.
+        AlreadyDisabled = "already_disabled",
+        /// No such token for this user in this workspace (as for a token that is not theirs).
+        NotFound = "not_found",
+    }
 }
 
 /// One line of a batch's result.

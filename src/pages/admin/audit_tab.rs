@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use token_api::admin::{AuditAction, AuditEvent, AuditQuery};
 
 use crate::api;
-use crate::components::error_panel::ErrorPanel;
-use crate::components::token_table::TableSkeleton;
+use crate::components::loaded::Loaded;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
 use crate::nav::{Change, Nav};
@@ -15,13 +14,6 @@ use crate::state::session::use_session;
 
 /// The URL keys this tab owns (prefixed, so they never clash with the Tokens tab's).
 const KEYS: [&str; 6] = ["a_actor", "a_owner", "a_action", "a_from", "a_to", "a_after"];
-const ACTIONS: [AuditAction; 5] = [
-    AuditAction::Created,
-    AuditAction::Disabled,
-    AuditAction::Deleted,
-    AuditAction::Refreshed,
-    AuditAction::ReuseDetected,
-];
 
 fn action_label(t: &Messages, a: AuditAction) -> &'static str {
     match a {
@@ -79,9 +71,7 @@ pub fn AuditTab(
     let query = Memo::new(move |_| AuditQuery {
         actor: url.get("a_actor"),
         owner: url.get("a_owner"),
-        action: url
-            .get("a_action")
-            .and_then(|a| ACTIONS.into_iter().find(|x| x.as_str() == a)),
+        action: url.get("a_action").and_then(|a| a.parse().ok()),
         from: day(url.get("a_from")).and_then(local_start),
         // "Until" includes the whole day: up to the next day's start.
         to: day(url.get("a_to")).and_then(|d| d.succ_opt()).and_then(local_start),
@@ -148,16 +138,13 @@ pub fn AuditTab(
             </tr>
         }
     };
-    let table = move || match events.get() {
-        None => view! { <TableSkeleton /> }.into_any(),
-        Some(Err(error)) => {
-            session.check(&error);
-            view! { <ErrorPanel error on_retry=Callback::new(move |_| events.refetch()) /> }.into_any()
-        }
-        Some(Ok(page)) if page.events.is_empty() => {
+    let page = Memo::new(move |_| events.with(|e| e.as_ref().and_then(|r| r.as_ref().ok()).cloned()));
+    let table = move || match page.get() {
+        None => ().into_any(),
+        Some(page) if page.events.is_empty() => {
             view! { <p class="empty">{move || i18n.t().empty_audit}</p> }.into_any()
         }
-        Some(Ok(page)) => {
+        Some(page) => {
             let t = i18n.t();
             let next = page.next_cursor.clone();
             view! {
@@ -208,8 +195,9 @@ pub fn AuditTab(
                     on:change:target=move |ev| set("a_action", ev.target().value())
                 >
                     <option value="">{move || i18n.t().any}</option>
-                    {ACTIONS
-                        .into_iter()
+                    {AuditAction::ALL
+                        .iter()
+                        .copied()
                         .map(|a| {
                             view! {
                                 <option value=a.as_str() selected=move || url.get("a_action").as_deref() == Some(a.as_str())>
@@ -229,7 +217,7 @@ pub fn AuditTab(
                 <input type="date" prop:value=move || url.get("a_to").unwrap_or_default() on:change:target=move |ev| set("a_to", ev.target().value()) />
             </label>
         </div>
-        {table}
+        <Loaded resource=events>{table}</Loaded>
     }
 }
 

@@ -2,17 +2,16 @@
 //! wrong string), then ask the service whose it is, with Disable one click away.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use token_api::admin::LookupResult;
 use token_api::token_format;
 use token_api::tokens::{TokenStatus, TokenView};
 
-use crate::actions::error_text;
+use crate::components::error_panel::error_text;
 use crate::api;
 use crate::format;
 use crate::i18n::use_i18n;
 use crate::state::session::use_session;
-use crate::view::status_now;
+use crate::token_query::status_now;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Outcome {
@@ -31,33 +30,39 @@ pub fn LeakCheck(
     let i18n = use_i18n();
     let session = use_session();
     let pasted = RwSignal::new(String::new());
-    let outcome = RwSignal::new(None::<Outcome>);
-    let checking = RwSignal::new(false);
-    let check = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let value = pasted.get_untracked().trim().to_owned();
-        if token_format::check(&value).is_err() {
-            outcome.set(Some(Outcome::Malformed));
-            return;
-        }
-        let Some(ws) = session.workspace().map(|w| w.id) else {
-            return;
-        };
-        checking.set(true);
-        spawn_local(async move {
+    let malformed = RwSignal::new(false);
+    // The lookup: the service says whose the pasted token is.
+    let lookup = Action::new_local(move |(ws, value): &(String, String)| {
+        let (ws, value) = (ws.clone(), value.clone());
+        async move {
             let result = match api::admin::lookup(ws, value).await {
                 Ok(found) => Outcome::Found(Box::new(found)),
                 Err(e) if e.status() == Some(404) => Outcome::NotFound,
-                Err(e) => {
-                    session.check(&e);
-                    Outcome::Failed(error_text(i18n.t(), &e))
-                }
+                Err(e) => Outcome::Failed(error_text(i18n.t(), &e)),
             };
             // The pasted secret is not kept once it has been checked.
             pasted.set(String::new());
-            outcome.set(Some(result));
-            checking.set(false);
-        });
+            result
+        }
+    });
+    let checking = lookup.pending();
+    let outcome = Memo::new(move |_| {
+        if malformed.get() {
+            Some(Outcome::Malformed)
+        } else {
+            lookup.value().get()
+        }
+    });
+    let check = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = pasted.get_untracked().trim().to_owned();
+        malformed.set(token_format::check(&value).is_err());
+        if malformed.get_untracked() {
+            return;
+        }
+        if let Some(ws) = session.workspace().map(|w| w.id) {
+            lookup.dispatch_local((ws, value));
+        }
     };
     let result = move || {
         let t = i18n.t();
@@ -68,11 +73,7 @@ pub fn LeakCheck(
             Outcome::Found(found) => {
                 let token = found.token.clone();
                 let status = status_now(&token, chrono::Utc::now());
-                let label = match status {
-                    TokenStatus::Active => t.status_active,
-                    TokenStatus::Disabled => t.status_disabled,
-                    TokenStatus::Expired => t.status_expired,
-                };
+                let label = t.status(status);
                 let last = token
                     .last_used_at
                     .map(|at| format::relative(i18n.locale.get(), chrono::Utc::now(), at))

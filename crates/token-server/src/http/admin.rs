@@ -254,11 +254,7 @@ where
 }
 
 fn token_line(t: &token_api::tokens::TokenView) -> String {
-    let status = match t.status {
-        TokenStatus::Active => "active",
-        TokenStatus::Disabled => "disabled",
-        TokenStatus::Expired => "expired",
-    };
+    let status = t.status.as_str();
     let disabled_by = t.disabled_by.as_ref().map(|p| p.email.as_str()).unwrap_or("");
     csv::line([
         t.id.as_str(),

@@ -403,14 +403,9 @@ pub async fn summary(conn: &mut AnyConnection, workspace_id: &str, admin_id: &st
     })
 }
 
-fn parse_action(s: &str) -> AuditAction {
-    match s {
-        "created" => AuditAction::Created,
-        "disabled" => AuditAction::Disabled,
-        "deleted" => AuditAction::Deleted,
-        "refreshed" => AuditAction::Refreshed,
-        _ => AuditAction::ReuseDetected,
-    }
+/// A stored action; the service writes only the contract's names.
+fn parse_action(s: &str) -> sqlx::Result<AuditAction> {
+    s.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 /// A person of an audit row: the live user, or the snapshot taken when the event was recorded
@@ -497,7 +492,7 @@ pub async fn audit_page(
             Ok(AuditEvent {
                 id: r.try_get(0)?,
                 at: db::to_time(r.try_get(1)?),
-                action: parse_action(&r.try_get::<String, _>(2)?),
+                action: parse_action(&r.try_get::<String, _>(2)?)?,
                 actor: person(r, 3)?,
                 owner: person(r, 6)?,
                 token_id: r.try_get(9)?,

@@ -7,28 +7,8 @@ use sqlx::AnyConnection;
 use super::sql::{Arg, Sql};
 use crate::{db, secrets};
 
-/// What was done.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Created,
-    Disabled,
-    Deleted,
-    Refreshed,
-    /// A rotated-out refresh token was presented again; the grant was disabled.
-    ReuseDetected,
-}
-
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Created => "created",
-            Action::Disabled => "disabled",
-            Action::Deleted => "deleted",
-            Action::Refreshed => "refreshed",
-            Action::ReuseDetected => "reuse_detected",
-        }
-    }
-}
+/// What was done: the contract's audit actions, stored by their wire names.
+pub use token_api::admin::AuditAction as Action;
 
 /// The columns every statement that changes a grant returns, for its audit event.
 pub const RETURNING_GRANT: &str = "RETURNING id, workspace_id, user_id, name";

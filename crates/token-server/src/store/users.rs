@@ -129,7 +129,7 @@ pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(User
         Ok(WorkspaceSummary {
             id: r.try_get(0)?,
             name: r.try_get(1)?,
-            role: Role::parse(&r.try_get::<String, _>(2)?),
+            role: Role::parse_or_least(&r.try_get::<String, _>(2)?),
             client_id: r.try_get(3)?,
         })
     })
@@ -145,5 +145,5 @@ pub async fn role_in(conn: &mut sqlx::AnyConnection, workspace_id: &str, user_id
             .bind(user_id)
             .fetch_optional(conn)
             .await?;
-    Ok(row.map(|(r,)| Role::parse(&r)))
+    Ok(row.map(|(r,)| Role::parse_or_least(&r)))
 }

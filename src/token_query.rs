@@ -1,11 +1,14 @@
-//! The Users page's view (sort, status filter, name search) applied to the user's tokens in the
-//! browser, with the same meaning as the admin API's server-side filter and the same URL form.
+//! A token query (sort, status filter, name search) applied in the browser to the member's own
+//! tokens, with the same meaning as the admin API's server-side filter and the same URL form;
+//! and what a selection of tokens holds.
 
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
 use token_api::admin::{SortDir, SortField, TokenPageQuery};
-use token_api::tokens::{TokenStatus, TokenView};
+use token_api::tokens::{BatchAction, TokenStatus, TokenView};
+
+use crate::selection::Selection;
 
 /// A token's status now: derived from its dates, so it is never stale.
 pub fn status_now(token: &TokenView, now: DateTime<Utc>) -> TokenStatus {
@@ -36,16 +39,28 @@ fn compare(a: usize, b: usize, tokens: &[TokenView], folded: &[String], field: S
     }
 }
 
-/// The selected tokens among `tokens`, each with its status now.
-pub fn selected_with_status(
+/// Among `tokens`, how many are selected, and how many of those are active (what Disable can
+/// change): counted, never cloned.
+pub fn selected_counts(tokens: &[TokenView], selection: &Selection, now: DateTime<Utc>) -> (usize, usize) {
+    let chosen = tokens.iter().filter(|t| selection.contains(&t.id));
+    chosen.fold((0, 0), |(n, active), t| {
+        (n + 1, active + usize::from(status_now(t, now) == TokenStatus::Active))
+    })
+}
+
+/// The selected tokens `action` can change, ids and names: every one for Delete, the active ones
+/// for Disable.
+pub fn targets(
+    action: BatchAction,
     tokens: &[TokenView],
-    selection: &crate::selection::Selection,
+    selection: &Selection,
     now: DateTime<Utc>,
-) -> Vec<(TokenView, TokenStatus)> {
+) -> Vec<(String, String)> {
     tokens
         .iter()
         .filter(|t| selection.contains(&t.id))
-        .map(|t| (t.clone(), status_now(t, now)))
+        .filter(|t| action == BatchAction::Delete || status_now(t, now) == TokenStatus::Active)
+        .map(|t| (t.id.clone(), t.name.clone()))
         .collect()
 }
 

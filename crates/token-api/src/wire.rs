@@ -1,0 +1,97 @@
+//! Enums whose values travel as words (in JSON, in query strings, in the database): each
+//! declared once with `wire_enum!`, which gives it its wire names for serde, `as_str`,
+//! `FromStr` and `ALL`, so no side parses a value by hand.
+
+/// A word that is none of an enum's values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownValue(pub String);
+
+impl std::fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unknown value `{}`", self.0)
+    }
+}
+
+impl std::error::Error for UnknownValue {}
+
+/// `wire_enum! { #[doc] pub enum Name { Variant = "wire", ... } }`: the enum with serde under
+/// those names, and `ALL`, `as_str` and `FromStr` over the same table.
+#[macro_export]
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $wire:literal),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The wire name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::wire::UnknownValue;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err($crate::wire::UnknownValue(s.to_owned())),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::admin::{AuditAction, SortDir, SortField};
+    use crate::auth::Role;
+    use crate::tokens::{BatchAction, BatchOutcome, TokenStatus};
+
+    /// Each value's word is what serde writes, and reads back as the value.
+    fn round_trips<T>(all: &[T])
+    where
+        T: Copy + PartialEq + std::fmt::Debug + std::fmt::Display + std::str::FromStr + serde::Serialize,
+        T::Err: std::fmt::Debug,
+    {
+        for value in all {
+            let word = value.to_string();
+            assert_eq!(serde_json::to_string(value).unwrap(), format!("\"{word}\""));
+            assert_eq!(word.parse::<T>().unwrap(), *value);
+        }
+        assert!("Nope".parse::<T>().is_err());
+    }
+
+    #[test]
+    fn every_wire_enum_reads_back_what_it_writes() {
+        round_trips(TokenStatus::ALL);
+        round_trips(BatchAction::ALL);
+        round_trips(BatchOutcome::ALL);
+        round_trips(SortField::ALL);
+        round_trips(SortDir::ALL);
+        round_trips(AuditAction::ALL);
+        round_trips(Role::ALL);
+        assert_eq!(SortField::LastUsed.as_str(), "last_used");
+        assert_eq!(AuditAction::ReuseDetected.as_str(), "reuse_detected");
+    }
+}

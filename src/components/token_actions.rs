@@ -1,0 +1,250 @@
+//! The one way both token pages act on tokens: an action waiting for confirmation (`Pending`),
+//! the dialog that confirms it (`ActionConfirm`), the Leptos action that runs it
+//! (`use_token_actions`: its pending state is the busy state, and its requests end with the
+//! page), and how the result is told: a toast, the tokens that failed named with the reason, and
+//! an event for the host.
+//!
+//! A page brings only what differs: how a confirmed action is sent (a member's own tokens, or an
+//! admin's with a reason), and what it does with the ids the action changed.
+
+use std::future::Future;
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use token_api::admin::TokenFilter;
+use token_api::tokens::{access_tokens_end, BatchAction, BatchOutcome, BatchResult, TokenView};
+
+use crate::api::ApiError;
+use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::error_panel::error_text;
+use crate::embed::events::{use_events, Events, TokenRef};
+use crate::format;
+use crate::i18n::{use_i18n, Messages};
+use crate::state::toasts::{use_toasts, Toasts};
+
+/// Above this many tokens, the user types the count to confirm.
+const TYPE_TO_CONFIRM_OVER: u64 = 100;
+
+/// What an action applies to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// One token, from its row's menu.
+    One(TokenView),
+    /// The selected tokens: ids and names.
+    Many(Vec<(String, String)>),
+    /// Every token a filter matches: as many as were counted at `as_of` (the Admins page's
+    /// "select all matching").
+    Matching {
+        filter: TokenFilter,
+        count: u64,
+        as_of: DateTime<Utc>,
+    },
+}
+
+/// An action waiting for the user's confirmation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pending {
+    pub action: BatchAction,
+    pub target: Target,
+}
+
+impl Pending {
+    /// How many tokens it acts on.
+    pub fn count(&self) -> u64 {
+        match &self.target {
+            Target::One(_) => 1,
+            Target::Many(targets) => targets.len() as u64,
+            Target::Matching { count, .. } => *count,
+        }
+    }
+
+    /// A token's name, where the action knows it.
+    fn name_of(&self, id: &str) -> Option<String> {
+        match &self.target {
+            Target::One(token) => (token.id == id).then(|| token.name.clone()),
+            Target::Many(targets) => targets.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone()),
+            Target::Matching { .. } => None,
+        }
+    }
+
+    fn title(&self, t: &Messages) -> String {
+        match (&self.target, self.action) {
+            (Target::One(token), BatchAction::Disable) => (t.confirm_disable_title)(&token.name),
+            (Target::One(token), BatchAction::Delete) => (t.confirm_delete_title)(&token.name),
+            (_, BatchAction::Disable) => (t.confirm_bulk_disable_title)(self.count() as usize),
+            (_, BatchAction::Delete) => (t.confirm_bulk_delete_title)(self.count() as usize),
+        }
+    }
+
+    fn body(&self, t: &Messages, until: &str) -> String {
+        match (&self.target, self.action) {
+            (Target::One(_), BatchAction::Disable) => (t.confirm_disable_body)(until),
+            (Target::One(_), BatchAction::Delete) => (t.confirm_delete_body)(until),
+            _ => (t.confirm_bulk_body)(until),
+        }
+    }
+
+    fn confirm_label(&self, t: &Messages) -> &'static str {
+        match self.action {
+            BatchAction::Disable => t.disable_confirm,
+            BatchAction::Delete => t.delete_confirm,
+        }
+    }
+}
+
+/// A page's actions on tokens; `Copy`.
+#[derive(Clone, Copy)]
+pub struct TokenActions {
+    /// The action waiting for confirmation, if any.
+    pending: RwSignal<Option<Pending>>,
+    run: Action<(Pending, Option<String>), ()>,
+}
+
+impl TokenActions {
+    /// Asks the user to confirm `action` on `target`.
+    pub fn ask(self, action: BatchAction, target: Target) {
+        self.pending.set(Some(Pending { action, target }));
+    }
+
+    /// Row-menu handlers for one token.
+    pub fn one(self, action: BatchAction) -> Callback<TokenView> {
+        Callback::new(move |token| self.ask(action, Target::One(token)))
+    }
+}
+
+/// The page's actions: `send` sends a confirmed action (with the reason given, where one was
+/// asked) and answers each id's outcome; `changed` hears the ids the action changed, after the
+/// user and the host have been told.
+pub fn use_token_actions<F, Sent>(send: F, changed: impl Fn(BatchAction, &[String]) + 'static) -> TokenActions
+where
+    F: Fn(Pending, Option<String>) -> Sent + 'static,
+    Sent: Future<Output = Result<BatchResult, ApiError>> + 'static,
+{
+    let i18n = use_i18n();
+    let toasts = use_toasts();
+    let events = use_events();
+    let pending = RwSignal::new(None::<Pending>);
+    let changed = Rc::new(changed);
+    let run = Action::new_local(move |(p, reason): &(Pending, Option<String>)| {
+        let sent = send(p.clone(), reason.clone());
+        let (p, changed) = (p.clone(), Rc::clone(&changed));
+        async move {
+            match sent.await {
+                Ok(result) => {
+                    let done = report(i18n.t(), (toasts, events), &p, &result);
+                    changed(p.action, &done);
+                }
+                // The page that asked is gone: nobody is waiting for the answer.
+                Err(ApiError::Aborted) => return,
+                Err(e) => toasts.error(error_text(i18n.t(), &e), vec![]),
+            }
+            pending.set(None);
+        }
+    });
+    TokenActions { pending, run }
+}
+
+/// Tells what an action did, to the user and to the host; returns the ids it changed.
+fn report(t: &Messages, (toasts, events): (Toasts, Events), p: &Pending, result: &BatchResult) -> Vec<String> {
+    let name_of = |id: &str| p.name_of(id).unwrap_or_else(|| id.to_owned());
+    let done: Vec<String> = result
+        .results
+        .iter()
+        .filter(|r| r.outcome == BatchOutcome::Done)
+        .map(|r| r.id.clone())
+        .collect();
+    let failed: Vec<String> = result
+        .results
+        .iter()
+        .filter(|r| r.outcome != BatchOutcome::Done)
+        .map(|r| {
+            let why = match r.outcome {
+                BatchOutcome::AlreadyDisabled => t.outcome_already_disabled,
+                _ => t.outcome_not_found,
+            };
+            format!("{}: {why}", name_of(&r.id))
+        })
+        .collect();
+    if !done.is_empty() {
+        let message = match (&p.target, p.action) {
+            (Target::One(token), BatchAction::Disable) => (t.disabled_toast)(&token.name),
+            (Target::One(token), BatchAction::Delete) => (t.deleted_toast)(&token.name),
+            _ => (t.bulk_done)(done.len()),
+        };
+        toasts.success(message);
+        let refs: Vec<TokenRef> = done
+            .iter()
+            .map(|id| TokenRef {
+                id: id.clone(),
+                name: p.name_of(id).unwrap_or_default(),
+            })
+            .collect();
+        events.emit(p.action.into(), &refs);
+    }
+    if !failed.is_empty() {
+        toasts.error((t.bulk_failed)(failed.len()), failed);
+    }
+    done
+}
+
+/// Confirms the page's pending action, saying what it means; asks the admin's reason where
+/// `ask_reason`, and the count typed back for a big action.
+#[component]
+pub fn ActionConfirm(
+    actions: TokenActions,
+    /// Ask why, for the audit trail (admins).
+    #[prop(optional)]
+    ask_reason: bool,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let pending = actions.pending;
+    let busy = actions.run.pending();
+    let reason = RwSignal::new(String::new());
+    let typed = RwSignal::new(String::new());
+    let count = move || pending.with(|p| p.as_ref().map(Pending::count).unwrap_or(0));
+    let must_type = move || count() > TYPE_TO_CONFIRM_OVER;
+    let ready = Signal::derive(move || !must_type() || typed.get().trim() == count().to_string());
+    let until = move || format::time(access_tokens_end(Utc::now()));
+    let text = move |f: fn(&Pending, &Messages) -> String| {
+        Signal::derive(move || pending.with(|p| p.as_ref().map(|p| f(p, i18n.t())).unwrap_or_default()))
+    };
+    view! {
+        <ConfirmDialog
+            open=Signal::derive(move || pending.with(Option::is_some))
+            id="action-confirm-title"
+            title=text(Pending::title)
+            body=Signal::derive(move || pending.with(|p| p.as_ref().map(|p| p.body(i18n.t(), &until())).unwrap_or_default()))
+            confirm_label=text(|p, t| p.confirm_label(t).to_owned())
+            busy
+            ready
+            on_confirm=Callback::new(move |_| {
+                if let Some(p) = pending.get_untracked() {
+                    let why = Some(reason.get_untracked()).filter(|r| ask_reason && !r.trim().is_empty());
+                    reason.set(String::new());
+                    typed.set(String::new());
+                    actions.run.dispatch_local((p, why));
+                }
+            })
+            on_cancel=Callback::new(move |_| {
+                if !busy.get_untracked() {
+                    pending.set(None);
+                    typed.set(String::new());
+                }
+            })
+        >
+            <Show when=move || ask_reason>
+                <div class="field">
+                    <label for="action-reason">{move || i18n.t().reason_label}</label>
+                    <textarea id="action-reason" rows="2" maxlength="500" prop:value=reason on:input:target=move |ev| reason.set(ev.target().value())></textarea>
+                </div>
+            </Show>
+            <Show when=must_type>
+                <div class="field">
+                    <label for="action-count">{move || (i18n.t().type_count)(count())}</label>
+                    <input id="action-count" type="text" inputmode="numeric" autocomplete="off" prop:value=typed on:input:target=move |ev| typed.set(ev.target().value()) />
+                </div>
+            </Show>
+        </ConfirmDialog>
+    }
+}

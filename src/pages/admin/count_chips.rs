@@ -1,0 +1,37 @@
+//! The counts at the top of the Tokens tab; each one filters the list to what it counts.
+
+use leptos::prelude::*;
+use token_api::admin::{TokenFilter, TokenSummary};
+use token_api::tokens::TokenStatus;
+
+use crate::api::ApiError;
+use crate::i18n::use_i18n;
+
+/// Active, expiring within 7 days, disabled, never used.
+#[component]
+pub fn CountChips(
+    summary: LocalResource<Result<TokenSummary, ApiError>>,
+    /// A count was pressed: show what it counts.
+    on_filter: Callback<TokenFilter>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        let t = i18n.t();
+        let s = summary.with(|s| s.as_ref().and_then(|r| r.as_ref().ok()).cloned()).unwrap_or_default();
+        let chip = move |n: u64, label: &'static str, filter: TokenFilter| {
+            view! {
+                <button type="button" class="count-chip" on:click=move |_| on_filter.run(filter.clone())>
+                    <strong>{n}</strong>" "{label}
+                </button>
+            }
+        };
+        view! {
+            <div class="counts" role="group" aria-label=t.counts_label>
+                {chip(s.active, t.count_active, TokenFilter { status: Some(TokenStatus::Active), ..Default::default() })}
+                {chip(s.expiring_within_7_days, t.count_expiring, TokenFilter { expiring_within_days: Some(7), ..Default::default() })}
+                {chip(s.disabled, t.count_disabled, TokenFilter { status: Some(TokenStatus::Disabled), ..Default::default() })}
+                {chip(s.never_used, t.count_never_used, TokenFilter { never_used: true, ..Default::default() })}
+            </div>
+        }
+    }
+}

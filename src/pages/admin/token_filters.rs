@@ -1,0 +1,113 @@
+//! The Tokens tab's filter bar: owner, status, expiry, use, and a name search. Each change is a
+//! new filter, which the tab writes to the URL.
+
+use leptos::prelude::*;
+use token_api::admin::{MemberList, TokenFilter};
+use token_api::tokens::{Person, TokenStatus};
+
+use crate::api::ApiError;
+use crate::i18n::use_i18n;
+
+fn member_label(m: &Person) -> String {
+    format!("{} <{}>", m.name, m.email)
+}
+
+/// The filter bar.
+#[component]
+pub fn TokenFilters(
+    /// The filter in the URL.
+    #[prop(into)]
+    filter: Signal<TokenFilter>,
+    /// The workspace's members, for the owner field.
+    members: LocalResource<Result<MemberList, ApiError>>,
+    /// A new filter was chosen.
+    on_change: Callback<TokenFilter>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let people = move || members.with(|m| m.as_ref().and_then(|r| r.as_ref().ok()).map(|l| l.members.clone()).unwrap_or_default());
+    let owner_text = Signal::derive(move || match filter.with(|f| f.owner.clone()) {
+        Some(id) => people().iter().find(|m| m.id == id).map(member_label).unwrap_or(id),
+        None => String::new(),
+    });
+    let change = move |edit: &dyn Fn(&mut TokenFilter)| {
+        let mut next = filter.get_untracked();
+        edit(&mut next);
+        on_change.run(next);
+    };
+    move || {
+        let f = filter.get();
+        // `selected` attributes set the first render; after the user has picked, only the
+        // property moves the choice (Back and Forward re-render these in place).
+        let status_value = f.status.map(TokenStatus::as_str).unwrap_or_default();
+        let expiring_value = f.expiring_within_days.map(|d| d.to_string()).unwrap_or_default();
+        view! {
+            <div class="filters">
+                <label class="field-inline">
+                    <span>{move || i18n.t().filter_owner}</span>
+                    <input
+                        type="text"
+                        list="workspace-members"
+                        placeholder=move || i18n.t().owner_hint
+                        prop:value=owner_text
+                        on:change:target=move |ev| {
+                            let value = ev.target().value();
+                            let found = people().into_iter().find(|m| member_label(m) == value || m.email == value).map(|m| m.id);
+                            change(&|f| f.owner = found.clone());
+                        }
+                    />
+                </label>
+                <datalist id="workspace-members">
+                    {move || people().iter().map(|m| view! { <option value=member_label(m)></option> }).collect_view()}
+                </datalist>
+                <label class="field-inline">
+                    <span>{move || i18n.t().status_filter_label}</span>
+                    <select prop:value=status_value on:change:target=move |ev| {
+                        let status = ev.target().value().parse().ok();
+                        change(&|f| f.status = status);
+                    }>
+                        <option value="" selected=f.status.is_none()>{move || i18n.t().all_statuses}</option>
+                        {TokenStatus::ALL
+                            .iter()
+                            .map(|s| view! { <option value=s.as_str() selected=f.status == Some(*s)>{move || i18n.t().status(*s)}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label class="field-inline">
+                    <span>{move || i18n.t().filter_expiring}</span>
+                    <select prop:value=expiring_value on:change:target=move |ev| {
+                        let days = ev.target().value().parse().ok();
+                        change(&|f| f.expiring_within_days = days);
+                    }>
+                        <option value="" selected=f.expiring_within_days.is_none()>{move || i18n.t().any}</option>
+                        <option value="7" selected=f.expiring_within_days == Some(7)>{move || (i18n.t().days)(7)}</option>
+                        <option value="30" selected=f.expiring_within_days == Some(30)>{move || (i18n.t().days)(30)}</option>
+                    </select>
+                </label>
+                <label class="field-inline">
+                    <input type="checkbox" prop:checked=f.never_used on:change:target=move |ev| {
+                        let on = ev.target().checked();
+                        change(&|f| f.never_used = on);
+                    } />
+                    <span>{move || i18n.t().filter_never_used}</span>
+                </label>
+                <label class="field-inline">
+                    <input type="checkbox" prop:checked=f.unused_for_days == Some(90) on:change:target=move |ev| {
+                        let days = ev.target().checked().then_some(90);
+                        change(&|f| f.unused_for_days = days);
+                    } />
+                    <span>{move || i18n.t().filter_unused_90}</span>
+                </label>
+                <label class="field-inline">
+                    <span>{move || i18n.t().search_label}</span>
+                    <input type="search" prop:value=f.q.clone().unwrap_or_default() on:change:target=move |ev| {
+                        let q = Some(ev.target().value()).filter(|v| !v.trim().is_empty());
+                        change(&|f| f.q = q.clone());
+                    } />
+                </label>
+                <button type="button" class="button button-quiet" on:click=move |_| on_change.run(TokenFilter::default())>
+                    {move || i18n.t().clear_filters}
+                </button>
+            </div>
+        }
+    }
+}
