@@ -11,7 +11,8 @@ use crate::components::token_table::TableSkeleton;
 /// Shows `children` once `resource` has answered, and its failure in their place.
 ///
 /// `children` read the resource themselves (through memos): a reload that changes a few rows
-/// changes those rows, and never builds the page again.
+/// changes those rows, and never builds the page again; a reload keeps them on screen until the
+/// next answer, and a failure takes their place.
 #[component]
 pub fn Loaded<T>(
     /// The read.
@@ -30,12 +31,15 @@ where
         });
         view! { <ErrorPanel error on_retry=Callback::new(move |_| resource.refetch()) /> }
     };
+    // The children stand beside the boundaries, not inside them: a keyed list built inside
+    // `Transition` duplicated rows when it changed (seen on the Users page's search).
+    let answered = move || resource.with(|r| matches!(r, Some(Ok(_))));
     view! {
         <Transition fallback=TableSkeleton>
             <ErrorBoundary fallback=failure>
                 {move || Suspend::new(async move { resource.await.map(|_| ()) })}
-                {children()}
             </ErrorBoundary>
         </Transition>
+        <Show when=answered>{children()}</Show>
     }
 }
