@@ -1,26 +1,22 @@
-//! `GET /api/openapi.json`: the OpenAPI 3.1 document of the whole API, generated from the
-//! handlers' annotations and the contract crate's types, so it cannot drift from either.
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document of the whole API, so it cannot drift from
+//! the router or the contract crate's types.
+//!
+//! Every route is registered once, from its handler's `#[utoipa::path]` (`utoipa_axum::routes!`
+//! in each resource's `router()`), and `http::router` hands the document those routers collected
+//! to [`Document::new`].
 
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Extension;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, health, oauth, session, tokens};
-use crate::AppState;
-
+/// The document's title, description and security schemes: the root the routers' paths are
+/// merged into.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Token Console", description = "Create, reveal once, and manage OAuth 2.0 API tokens of a workspace."),
-    paths(
-        health::healthz, health::readyz,
-        session::sign_in, session::sign_out, session::sign_out_everywhere, session::me,
-        tokens::list, tokens::create, tokens::disable_own, tokens::delete_own, tokens::batch_own,
-        tokens::disable_any, tokens::delete_any, tokens::batch_any,
-        admin::tokens, admin::summary, admin::audit, admin::batch_by_filter, admin::lookup, admin::tokens_csv,
-        admin::audit_csv, admin::members,
-        oauth::token, oauth::revoke, oauth::introspect, oauth::jwks, oauth::metadata, oauth::whoami,
-    ),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
@@ -50,7 +46,20 @@ impl Modify for Security {
     }
 }
 
-/// The document's route, under `/api`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+/// The document, serialized once at start and served by [`serve`].
+#[derive(Clone)]
+pub struct Document(Bytes);
+
+impl Document {
+    /// The document the routers collected from their handlers' annotations, serialized.
+    pub fn new(openapi: utoipa::openapi::OpenApi) -> Document {
+        // Start-up: a document that cannot be serialized is a bug to fail on at once.
+        let json = openapi.to_json().expect("the OpenAPI document serializes");
+        Document(Bytes::from(json))
+    }
+}
+
+/// `GET /api/openapi.json`; the router's `Extension` layer holds the document.
+pub async fn serve(Extension(Document(json)): Extension<Document>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], json)
 }
