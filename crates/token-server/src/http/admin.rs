@@ -10,7 +10,6 @@ use token_api::admin::{
     AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
 };
 use token_api::admin::{FilterActionRequest, LookupRequest, LookupResult, MemberList, DEFAULT_PAGE_SIZE};
-use token_api::problem::Problem;
 use token_api::token_format;
 use token_api::tokens::TokenStatus;
 use token_api::tokens::{BatchResult, Person};
@@ -19,6 +18,7 @@ use token_api::validate::Invalid;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::openapi::answer;
 use super::tokens::require_admin;
 use crate::csv;
 use crate::error::{AppError, AppResult};
@@ -100,7 +100,7 @@ struct AuditFilterParams {
 /// total that match. The query string is `TokenPageQuery`'s.
 #[utoipa::path(get, path = "/workspaces/{ws}/admin/tokens", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path), TokenFilterParams, TokenPagingParams),
-    responses((status = 200, body = TokenPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = TokenPage), answer::BadRequest, answer::Forbidden, answer::NotFound))]
 async fn tokens(
     State(state): State<AppState>,
     session: Session,
@@ -119,7 +119,8 @@ async fn tokens(
 
 /// The counts at the top of the Admins page.
 #[utoipa::path(get, path = "/workspaces/{ws}/admin/tokens/summary", tag = "admin", security(("session" = [])),
-    params(("ws" = String, Path)), responses((status = 200, body = TokenSummary), (status = 403, body = Problem)))]
+    params(("ws" = String, Path)),
+    responses((status = 200, body = TokenSummary), answer::Forbidden, answer::NotFound))]
 async fn summary(
     State(state): State<AppState>,
     session: Session,
@@ -133,7 +134,7 @@ async fn summary(
 /// The audit trail, newest first, filtered and keyset-paged.
 #[utoipa::path(get, path = "/workspaces/{ws}/admin/audit", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path), AuditFilterParams, ("limit" = Option<u32>, Query), ("after" = Option<String>, Query)),
-    responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = AuditPage), answer::BadRequest, answer::Forbidden, answer::NotFound))]
 async fn audit(
     State(state): State<AppState>,
     session: Session,
@@ -156,8 +157,8 @@ async fn audit(
 /// re-applied in the statement that acts, and a changed count changes nothing (409).
 #[utoipa::path(post, path = "/workspaces/{ws}/admin/tokens/batch-by-filter", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path)), request_body = FilterActionRequest,
-    responses((status = 200, body = BatchResult), (status = 400, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem)))]
+    responses((status = 200, body = BatchResult), answer::BadRequest, answer::Forbidden, answer::NotFound,
+        answer::Conflict))]
 async fn batch_by_filter(
     State(state): State<AppState>,
     session: Session,
@@ -189,7 +190,7 @@ async fn batch_by_filter(
 /// checked first: a malformed string costs no lookup.
 #[utoipa::path(post, path = "/workspaces/{ws}/admin/tokens/lookup", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path)), request_body = LookupRequest,
-    responses((status = 200, body = LookupResult), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = LookupResult), answer::BadRequest, answer::Forbidden, answer::NotFound))]
 async fn lookup(
     State(state): State<AppState>,
     session: Session,
@@ -295,7 +296,8 @@ fn audit_line(e: &token_api::admin::AuditEvent) -> String {
 /// The tokens matching the list's filter, as CSV, streamed a chunk at a time.
 #[utoipa::path(get, path = "/workspaces/{ws}/admin/tokens.csv", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path), TokenFilterParams),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, content_type = "text/csv", body = String), answer::BadRequest, answer::Forbidden,
+        answer::NotFound))]
 async fn tokens_csv(
     State(state): State<AppState>,
     session: Session,
@@ -345,7 +347,8 @@ async fn tokens_csv(
 /// The audit trail under its filter, as CSV, streamed a chunk at a time.
 #[utoipa::path(get, path = "/workspaces/{ws}/admin/audit.csv", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path), AuditFilterParams),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, content_type = "text/csv", body = String), answer::BadRequest, answer::Forbidden,
+        answer::NotFound))]
 async fn audit_csv(
     State(state): State<AppState>,
     session: Session,
@@ -395,7 +398,7 @@ async fn audit_csv(
 
 /// The workspace's members, for the owner filter's type-ahead.
 #[utoipa::path(get, path = "/workspaces/{ws}/admin/members", tag = "admin", security(("session" = [])),
-    params(("ws" = String, Path)), responses((status = 200, body = MemberList), (status = 403, body = Problem)))]
+    params(("ws" = String, Path)), responses((status = 200, body = MemberList), answer::Forbidden, answer::NotFound))]
 async fn members(
     State(state): State<AppState>,
     session: Session,

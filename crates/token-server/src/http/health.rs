@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::openapi::answer;
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -21,7 +22,7 @@ async fn healthz() -> &'static str {
 
 /// `ready` while the database answers, within the pool's acquire timeout (3 s).
 #[utoipa::path(get, path = "/readyz", tag = "service",
-    responses((status = 200, body = String), (status = 503, body = token_api::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = String), answer::Unavailable))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match sqlx::query("SELECT 1").execute(&state.db.pool).await {
         Ok(_) => (StatusCode::OK, "ready"),

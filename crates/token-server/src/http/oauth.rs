@@ -64,6 +64,17 @@ pub(super) struct TokenForm {
     client_id: Option<String>,
 }
 
+/// A refusal at the protected resource (RFC 6750 §3): `invalid_request` when no usable
+/// `Authorization: Bearer` header was sent, `invalid_token`, or `insufficient_scope` for another
+/// workspace.
+// The document's view of what `Failure` sends there; never built.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct BearerError {
+    error: String,
+    error_description: String,
+}
+
 /// A refusal at an OAuth endpoint: RFC 6749 §5.2 JSON at the authorization server, RFC 6750 §3
 /// at the resource. Never cached, and never holding the token that was presented.
 #[derive(Debug)]
@@ -473,7 +484,10 @@ async fn metadata(State(state): State<AppState>) -> Json<Metadata> {
 
 /// The protected resource: who the access token is for, in which workspace. RFC 6750 errors.
 #[utoipa::path(get, path = "/resource/workspaces/{ws}/whoami", tag = "resource", security(("bearer" = [])),
-    params(("ws" = String, Path)), responses((status = 200, body = WhoAmI), (status = 401), (status = 403)))]
+    params(("ws" = String, Path)),
+    responses((status = 200, body = WhoAmI),
+        (status = 401, body = BearerError, headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 403, body = BearerError)))]
 async fn whoami(
     State(state): State<AppState>,
     Path(ws): Path<String>,
