@@ -1,4 +1,7 @@
 //! The routes, assembled: one `router()` per resource, then the layers every response gets.
+//! Each resource's router registers its routes from their handlers' `#[utoipa::path]`, so the
+//! routers carry the OpenAPI document along; `/api` and the other prefixes are added to it as
+//! they are to the routes.
 
 mod admin;
 mod health;
@@ -15,13 +18,16 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
 use token_api::oauth::{OAuthError, OAuthErrorCode};
 use token_api::problem::{Problem, PROBLEM_JSON};
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::{problem_response, unavailable};
 use crate::AppState;
@@ -34,12 +40,13 @@ pub const NO_SUCH_ENDPOINT: &str = "no such endpoint";
 
 /// Every route of the service.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+    let api = OpenApiRouter::new()
         .merge(session::router())
         .merge(tokens::router())
         .merge(admin::router())
         .merge(oauth::resource_router())
-        .merge(openapi::router())
+        // Served here, but not an operation of the document it serves.
+        .route("/openapi.json", get(openapi::serve))
         .fallback(|| async { problem_response(StatusCode::NOT_FOUND, Some(NO_SUCH_ENDPOINT.to_owned()), vec![]) })
         // Everything the API answers is about one signed-in user: no cache may keep it
         // (`Pragma` for HTTP/1.0 caches, as RFC 6749 §5.1 asks of secret-bearing answers).
@@ -63,18 +70,21 @@ pub fn router(state: AppState) -> Router {
             config.max_concurrent_requests as usize,
         ));
     // The probes stand outside the limits: a busy instance is alive, and says so.
-    let limited = Router::new()
+    let limited = OpenApiRouter::new()
         .nest("/api", api)
         .merge(oauth::router())
-        .merge(spa::router(&state))
+        .merge(spa::router(&state).into())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(config.request_timeout_seconds.into()),
         ))
         .layer(limits);
-    Router::new()
+    let (routes, document) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(health::router())
         .merge(limited)
+        .split_for_parts();
+    routes
+        .layer(Extension(openapi::Document::new(document)))
         .layer(middleware::from_fn(refuse_cross_site_writes))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -5,19 +5,20 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use token_api::admin::{
     AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
 };
 use token_api::admin::{FilterActionRequest, LookupRequest, LookupResult, MemberList, DEFAULT_PAGE_SIZE};
-use token_api::problem::Problem;
 use token_api::token_format;
 use token_api::tokens::TokenStatus;
 use token_api::tokens::{BatchResult, Person};
 use token_api::validate;
 use token_api::validate::Invalid;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::answer;
 use super::tokens::require_admin;
 use crate::csv;
 use crate::error::{AppError, AppResult};
@@ -26,16 +27,18 @@ use crate::store::admin;
 use crate::store::audit::Acting;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/workspaces/{ws}/admin/tokens", get(tokens))
-        .route("/workspaces/{ws}/admin/tokens.csv", get(tokens_csv))
-        .route("/workspaces/{ws}/admin/tokens/batch-by-filter", post(batch_by_filter))
-        .route("/workspaces/{ws}/admin/tokens/lookup", post(lookup))
-        .route("/workspaces/{ws}/admin/audit.csv", get(audit_csv))
-        .route("/workspaces/{ws}/admin/members", get(members))
-        .route("/workspaces/{ws}/admin/tokens/summary", get(summary))
-        .route("/workspaces/{ws}/admin/audit", get(audit))
+/// The routes, under `/api`. Each answers a member 403 and a stranger to the workspace 404
+/// (`require_admin`).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(tokens))
+        .routes(routes!(tokens_csv))
+        .routes(routes!(batch_by_filter))
+        .routes(routes!(lookup))
+        .routes(routes!(audit_csv))
+        .routes(routes!(members))
+        .routes(routes!(summary))
+        .routes(routes!(audit))
 }
 
 /// Reads the tokens page's query string; a bad value is a problem naming its parameter.
@@ -95,9 +98,9 @@ struct AuditFilterParams {
 
 /// Every token of the workspace under a filter and sort, one keyset page at a time, with the
 /// total that match. The query string is `TokenPageQuery`'s.
-#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/tokens", tag = "admin", security(("session" = [])),
+#[utoipa::path(get, path = "/workspaces/{ws}/admin/tokens", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path), TokenFilterParams, TokenPagingParams),
-    responses((status = 200, body = TokenPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = TokenPage), answer::BadRequest, answer::Forbidden, answer::NotFound))]
 async fn tokens(
     State(state): State<AppState>,
     session: Session,
@@ -115,8 +118,9 @@ async fn tokens(
 }
 
 /// The counts at the top of the Admins page.
-#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/tokens/summary", tag = "admin", security(("session" = [])),
-    params(("ws" = String, Path)), responses((status = 200, body = TokenSummary), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/workspaces/{ws}/admin/tokens/summary", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path)),
+    responses((status = 200, body = TokenSummary), answer::Forbidden, answer::NotFound))]
 async fn summary(
     State(state): State<AppState>,
     session: Session,
@@ -128,9 +132,9 @@ async fn summary(
 }
 
 /// The audit trail, newest first, filtered and keyset-paged.
-#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/audit", tag = "admin", security(("session" = [])),
+#[utoipa::path(get, path = "/workspaces/{ws}/admin/audit", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path), AuditFilterParams, ("limit" = Option<u32>, Query), ("after" = Option<String>, Query)),
-    responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = AuditPage), answer::BadRequest, answer::Forbidden, answer::NotFound))]
 async fn audit(
     State(state): State<AppState>,
     session: Session,
@@ -151,10 +155,10 @@ async fn audit(
 
 /// Disable or delete every token a filter matches, as counted at `as_of`: the filter is
 /// re-applied in the statement that acts, and a changed count changes nothing (409).
-#[utoipa::path(post, path = "/api/workspaces/{ws}/admin/tokens/batch-by-filter", tag = "admin", security(("session" = [])),
+#[utoipa::path(post, path = "/workspaces/{ws}/admin/tokens/batch-by-filter", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path)), request_body = FilterActionRequest,
-    responses((status = 200, body = BatchResult), (status = 400, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem)))]
+    responses((status = 200, body = BatchResult), answer::BadRequest, answer::Forbidden, answer::NotFound,
+        answer::Conflict))]
 async fn batch_by_filter(
     State(state): State<AppState>,
     session: Session,
@@ -184,9 +188,9 @@ async fn batch_by_filter(
 
 /// Find whose a pasted refresh token is, in this workspace only. The format and checksum are
 /// checked first: a malformed string costs no lookup.
-#[utoipa::path(post, path = "/api/workspaces/{ws}/admin/tokens/lookup", tag = "admin", security(("session" = [])),
+#[utoipa::path(post, path = "/workspaces/{ws}/admin/tokens/lookup", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path)), request_body = LookupRequest,
-    responses((status = 200, body = LookupResult), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = LookupResult), answer::BadRequest, answer::Forbidden, answer::NotFound))]
 async fn lookup(
     State(state): State<AppState>,
     session: Session,
@@ -286,9 +290,10 @@ fn audit_line(e: &token_api::admin::AuditEvent) -> String {
 }
 
 /// The tokens matching the list's filter, as CSV, streamed a chunk at a time.
-#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/tokens.csv", tag = "admin", security(("session" = [])),
+#[utoipa::path(get, path = "/workspaces/{ws}/admin/tokens.csv", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path), TokenFilterParams),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, content_type = "text/csv", body = String), answer::BadRequest, answer::Forbidden,
+        answer::NotFound))]
 async fn tokens_csv(
     State(state): State<AppState>,
     session: Session,
@@ -336,9 +341,10 @@ async fn tokens_csv(
 }
 
 /// The audit trail under its filter, as CSV, streamed a chunk at a time.
-#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/audit.csv", tag = "admin", security(("session" = [])),
+#[utoipa::path(get, path = "/workspaces/{ws}/admin/audit.csv", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path), AuditFilterParams),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, content_type = "text/csv", body = String), answer::BadRequest, answer::Forbidden,
+        answer::NotFound))]
 async fn audit_csv(
     State(state): State<AppState>,
     session: Session,
@@ -387,8 +393,8 @@ async fn audit_csv(
 }
 
 /// The workspace's members, for the owner filter's type-ahead.
-#[utoipa::path(get, path = "/api/workspaces/{ws}/admin/members", tag = "admin", security(("session" = [])),
-    params(("ws" = String, Path)), responses((status = 200, body = MemberList), (status = 403, body = Problem)))]
+#[utoipa::path(get, path = "/workspaces/{ws}/admin/members", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path)), responses((status = 200, body = MemberList), answer::Forbidden, answer::NotFound))]
 async fn members(
     State(state): State<AppState>,
     session: Session,

@@ -4,15 +4,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::answer;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
 }
 
 /// `ok` while the process serves requests; it never touches the database.
@@ -23,7 +22,7 @@ async fn healthz() -> &'static str {
 
 /// `ready` while the database answers, within the pool's acquire timeout (3 s).
 #[utoipa::path(get, path = "/readyz", tag = "service",
-    responses((status = 200, body = String), (status = 503, body = token_api::problem::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = String), answer::Unavailable))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match sqlx::query("SELECT 1").execute(&state.db.pool).await {
         Ok(_) => (StatusCode::OK, "ready"),

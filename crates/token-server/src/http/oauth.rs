@@ -9,8 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Serialize;
@@ -20,6 +19,8 @@ use token_api::oauth::{
 };
 use token_api::token_format;
 use token_api::tokens::ACCESS_TOKEN_TTL_SECS;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::extract::ClientIp;
 use crate::jwt::AccessClaims;
@@ -27,19 +28,19 @@ use crate::store::refresh::{self, Refused};
 use crate::AppState;
 
 /// The endpoints at the issuer's root.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(TOKEN_PATH, post(token))
-        .route(REVOKE_PATH, post(revoke))
-        .route(INTROSPECT_PATH, post(introspect))
-        .route(JWKS_PATH, get(jwks))
-        .route(METADATA_PATH, get(metadata))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token))
+        .routes(routes!(revoke))
+        .routes(routes!(introspect))
+        .routes(routes!(jwks))
+        .routes(routes!(metadata))
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
 }
 
 /// The protected resource, mounted under `/api`.
-pub fn resource_router() -> Router<AppState> {
-    Router::new().route("/resource/workspaces/{ws}/whoami", get(whoami))
+pub fn resource_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(whoami))
 }
 
 /// The form of the token endpoint's refresh grant (RFC 6749 §6), as the OpenAPI document shows it.
@@ -61,6 +62,17 @@ pub(super) struct TokenForm {
     token_type_hint: Option<String>,
     /// Revocation only: the workspace's client id.
     client_id: Option<String>,
+}
+
+/// A refusal at the protected resource (RFC 6750 §3): `invalid_request` when no usable
+/// `Authorization: Bearer` header was sent, `invalid_token`, or `insufficient_scope` for another
+/// workspace.
+// The document's view of what `Failure` sends there; never built.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(super) struct BearerError {
+    error: String,
+    error_description: String,
 }
 
 /// A refusal at an OAuth endpoint: RFC 6749 §5.2 JSON at the authorization server, RFC 6750 §3
@@ -261,7 +273,7 @@ fn client_id(form: &Form, headers: &HeaderMap) -> Result<String, Failure> {
 }
 
 /// The refresh grant: exchanges a refresh token for an access token and a new refresh token.
-#[utoipa::path(post, path = "/oauth2/token", tag = "oauth2",
+#[utoipa::path(post, path = TOKEN_PATH, tag = "oauth2",
     request_body(content = RefreshForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = TokenResponse), (status = 400, body = OAuthError), (status = 401, body = OAuthError),
         (status = 413, body = OAuthError), (status = 503, body = OAuthError)))]
@@ -311,7 +323,7 @@ async fn token(
 }
 
 /// Revokes a refresh token (disabling its token); unknown tokens get a 200 too.
-#[utoipa::path(post, path = "/oauth2/revoke", tag = "oauth2",
+#[utoipa::path(post, path = REVOKE_PATH, tag = "oauth2",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200), (status = 400, body = OAuthError), (status = 401, body = OAuthError),
         (status = 413, body = OAuthError), (status = 503, body = OAuthError)))]
@@ -381,7 +393,7 @@ fn bearer(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, Failure
 }
 
 /// Tells whether a token of the caller's workspace is active. The caller sends its own access token.
-#[utoipa::path(post, path = "/oauth2/introspect", tag = "oauth2", security(("bearer" = [])),
+#[utoipa::path(post, path = INTROSPECT_PATH, tag = "oauth2", security(("bearer" = [])),
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = Introspection), (status = 400, body = OAuthError), (status = 401, body = OAuthError),
         (status = 503, body = OAuthError)))]
@@ -429,7 +441,7 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
 }
 
 /// The public signing key, as a JWK Set.
-#[utoipa::path(get, path = "/oauth2/jwks", tag = "oauth2", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = JWKS_PATH, tag = "oauth2", responses((status = 200, body = Object)))]
 async fn jwks(State(state): State<AppState>) -> Response {
     let mut response = Json(state.signer.jwks()).into_response();
     response
@@ -453,7 +465,7 @@ struct Metadata {
 }
 
 /// Authorization server metadata (RFC 8414).
-#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth2", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = METADATA_PATH, tag = "oauth2", responses((status = 200, body = Object)))]
 async fn metadata(State(state): State<AppState>) -> Json<Metadata> {
     let issuer = state.config.issuer();
     Json(Metadata {
@@ -471,8 +483,11 @@ async fn metadata(State(state): State<AppState>) -> Json<Metadata> {
 }
 
 /// The protected resource: who the access token is for, in which workspace. RFC 6750 errors.
-#[utoipa::path(get, path = "/api/resource/workspaces/{ws}/whoami", tag = "resource", security(("bearer" = [])),
-    params(("ws" = String, Path)), responses((status = 200, body = WhoAmI), (status = 401), (status = 403)))]
+#[utoipa::path(get, path = "/resource/workspaces/{ws}/whoami", tag = "resource", security(("bearer" = [])),
+    params(("ws" = String, Path)),
+    responses((status = 200, body = WhoAmI),
+        (status = 401, body = BearerError, headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 403, body = BearerError)))]
 async fn whoami(
     State(state): State<AppState>,
     Path(ws): Path<String>,

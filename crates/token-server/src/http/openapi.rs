@@ -1,26 +1,32 @@
-//! `GET /api/openapi.json`: the OpenAPI 3.1 document of the whole API, generated from the
-//! handlers' annotations and the contract crate's types, so it cannot drift from either.
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document of the whole API, so it cannot drift from
+//! the router or the contract crate's types.
+//!
+//! Every route is registered once, from its handler's `#[utoipa::path]` (`utoipa_axum::routes!`
+//! in each resource's `router()`), and `http::router` hands the document those routers collected
+//! to [`Document::new`]. The answers a whole kind of operation gives before its handler runs
+//! (no session, a body that is not JSON, a cross-site write) come from extractors and middleware,
+//! not from the handler; [`SharedAnswers`] adds them to every operation of that kind instead of
+//! trusting thirty annotations to remember them. Every error body is one of the [`answer`] types:
+//! the `Problem` that `crate::error` sends, as `application/problem+json`.
 
-use axum::routing::get;
-use axum::{Json, Router};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Extension;
+use token_api::problem::Problem;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::{IntoResponses, Modify, OpenApi};
 
-use super::{admin, health, oauth, session, tokens};
-use crate::AppState;
-
+/// The document's title, description and security schemes: the root the routers' paths are
+/// merged into.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Token Console", description = "Create, reveal once, and manage OAuth 2.0 API tokens of a workspace."),
-    paths(
-        health::healthz, health::readyz,
-        session::sign_in, session::sign_out, session::sign_out_everywhere, session::me,
-        tokens::list, tokens::create, tokens::disable_own, tokens::delete_own, tokens::batch_own,
-        tokens::disable_any, tokens::delete_any, tokens::batch_any,
-        admin::tokens, admin::summary, admin::audit, admin::batch_by_filter, admin::lookup, admin::tokens_csv,
-        admin::audit_csv, admin::members,
-        oauth::token, oauth::revoke, oauth::introspect, oauth::jwks, oauth::metadata, oauth::whoami,
-    ),
+    // Named here because the `answer` types refer to it without registering it.
+    components(schemas(Problem)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
@@ -50,7 +56,137 @@ impl Modify for Security {
     }
 }
 
-/// The document's route, under `/api`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+/// The error answers of the management API, each described once and named by the operations
+/// that give it. The body is the `Problem` of `crate::error::problem_response`, in its media type.
+// Described, never built: `AppError` builds the bodies.
+#[allow(dead_code)]
+pub mod answer {
+    use token_api::problem::{Problem, PROBLEM_JSON};
+
+    /// The request is malformed or a field is invalid (`errors` names each field); nothing was
+    /// written.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 400, content_type = PROBLEM_JSON)]
+    pub struct BadRequest(Problem);
+
+    /// Not signed in: no session cookie, or its session has ended. At sign-in: a wrong email or
+    /// password.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 401, content_type = PROBLEM_JSON)]
+    pub struct Unauthorized(Problem);
+
+    /// Refused: a write without the session's CSRF token, a cross-site write, or a member asking
+    /// for what only the workspace's admins may do.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 403, content_type = PROBLEM_JSON)]
+    pub struct Forbidden(Problem);
+
+    /// No such workspace or token, or not the caller's to see: the two are deliberately alike.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 404, content_type = PROBLEM_JSON)]
+    pub struct NotFound(Problem);
+
+    /// What the request counted on has changed since; nothing was written.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 409, content_type = PROBLEM_JSON)]
+    pub struct Conflict(Problem);
+
+    /// The body is larger than the service takes.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 413, content_type = PROBLEM_JSON)]
+    pub struct TooLarge(Problem);
+
+    /// The body is not `application/json`.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 415, content_type = PROBLEM_JSON)]
+    pub struct UnsupportedMediaType(Problem);
+
+    /// Too many failed sign-ins from this address or for this account.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 429, content_type = PROBLEM_JSON,
+        headers(("Retry-After" = u64, description = "Seconds to wait before trying again")))]
+    pub struct TooManyRequests(Problem);
+
+    /// The service cannot answer now (too busy, or its database unreachable); nothing was
+    /// written, and a retry may succeed.
+    #[derive(utoipa::IntoResponses)]
+    #[response(status = 503, content_type = PROBLEM_JSON)]
+    pub struct Unavailable(Problem);
+}
+
+/// The answers that come from extractors and middleware rather than from a handler, added to
+/// every operation that can give them (an answer an annotation already lists is kept):
+/// - `session` security: [`answer::Unauthorized`], from the `Session` extractor;
+/// - a write under `/api`: [`answer::Forbidden`], from `refuse_cross_site_writes` and the
+///   `Session` extractor's CSRF check;
+/// - a JSON body: [`answer::BadRequest`], [`answer::TooLarge`] and
+///   [`answer::UnsupportedMediaType`], from `ApiJson` and `OptionalJson` (every JSON body is
+///   read by one of the two).
+pub struct SharedAnswers;
+
+impl Modify for SharedAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let session = SecurityRequirement::new("session", Vec::<String>::new());
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            for (write, operation) in operations(item) {
+                if operation.security.as_ref().is_some_and(|s| s.contains(&session)) {
+                    add::<answer::Unauthorized>(operation);
+                }
+                if write && path.starts_with("/api/") {
+                    add::<answer::Forbidden>(operation);
+                }
+                let json_body = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|body| body.content.contains_key("application/json"));
+                if json_body {
+                    add::<answer::BadRequest>(operation);
+                    add::<answer::TooLarge>(operation);
+                    add::<answer::UnsupportedMediaType>(operation);
+                }
+            }
+        }
+    }
+}
+
+/// A path's operations, each with whether its method writes (as `refuse_cross_site_writes`
+/// counts them: anything but GET, HEAD and OPTIONS).
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation)> {
+    [
+        (false, &mut item.get),
+        (false, &mut item.head),
+        (false, &mut item.options),
+        (true, &mut item.post),
+        (true, &mut item.put),
+        (true, &mut item.patch),
+        (true, &mut item.delete),
+        (true, &mut item.trace),
+    ]
+    .into_iter()
+    .filter_map(|(write, operation)| operation.as_mut().map(|o| (write, o)))
+}
+
+fn add<A: IntoResponses>(operation: &mut Operation) {
+    for (status, response) in A::responses() {
+        operation.responses.responses.entry(status).or_insert(response);
+    }
+}
+
+/// The finished document, serialized once at start and served by [`serve`].
+#[derive(Clone)]
+pub struct Document(Bytes);
+
+impl Document {
+    /// Finishes the document the routers collected from their handlers' annotations.
+    pub fn new(mut openapi: utoipa::openapi::OpenApi) -> Document {
+        SharedAnswers.modify(&mut openapi);
+        // Start-up: a document that cannot be serialized is a bug to fail on at once.
+        let json = openapi.to_json().expect("the OpenAPI document serializes");
+        Document(Bytes::from(json))
+    }
+}
+
+/// `GET /api/openapi.json`; the router's `Extension` layer holds the document.
+pub async fn serve(Extension(Document(json)): Extension<Document>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], json)
 }

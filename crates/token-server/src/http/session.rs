@@ -3,21 +3,23 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use token_api::auth::{Me, SignInRequest};
-use token_api::problem::Problem;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::answer;
 use crate::error::{AppError, AppResult};
 use crate::extract::{session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
 use crate::store::users;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/session", post(sign_in).delete(sign_out))
-        .route("/sessions", delete(sign_out_everywhere))
-        .route("/me", get(me))
+/// The routes, under `/api`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in, sign_out))
+        .routes(routes!(sign_out_everywhere))
+        .routes(routes!(me))
 }
 
 /// How long a sign-in waits for its turn to hash before it is answered 503.
@@ -26,9 +28,8 @@ const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Sign in; sets the session cookie and returns the user with the session's CSRF token.
 /// Failed sign-ins are recorded and throttled per address and per account (429 with
 /// `Retry-After`); the password is checked off the async runtime, a bounded number at once.
-#[utoipa::path(post, path = "/api/session", tag = "session", request_body = SignInRequest,
-    responses((status = 200, body = Me), (status = 401, body = Problem), (status = 400, body = Problem),
-        (status = 429, body = Problem), (status = 503, body = Problem)))]
+#[utoipa::path(post, path = "/session", tag = "session", request_body = SignInRequest,
+    responses((status = 200, body = Me), answer::Unauthorized, answer::TooManyRequests, answer::Unavailable))]
 async fn sign_in(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -87,8 +88,7 @@ async fn sign_in(
 }
 
 /// Sign out.
-#[utoipa::path(delete, path = "/api/session", tag = "session", security(("session" = [])),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(delete, path = "/session", tag = "session", security(("session" = [])), responses((status = 204)))]
 async fn sign_out(State(state): State<AppState>, _session: Session, headers: HeaderMap) -> AppResult<Response> {
     if let Some(cookie) = session_cookie(&headers, &state.config) {
         users::delete_session(&state.db.writer, cookie).await?;
@@ -97,8 +97,7 @@ async fn sign_out(State(state): State<AppState>, _session: Session, headers: Hea
 }
 
 /// Sign out everywhere: ends every session of the signed-in user, this one included.
-#[utoipa::path(delete, path = "/api/sessions", tag = "session", security(("session" = [])),
-    responses((status = 204), (status = 401, body = Problem), (status = 403, body = Problem)))]
+#[utoipa::path(delete, path = "/sessions", tag = "session", security(("session" = [])), responses((status = 204)))]
 async fn sign_out_everywhere(State(state): State<AppState>, session: Session) -> AppResult<Response> {
     let ended = users::delete_sessions_of(&state.db.writer, &session.user_id).await?;
     tracing::info!(user = %session.user_id, ended, "signed out everywhere");
@@ -119,8 +118,7 @@ fn session_set_cookie(state: &AppState, value: &str, max_age_secs: i64) -> Strin
 }
 
 /// The signed-in user, their workspaces and roles, and the CSRF token.
-#[utoipa::path(get, path = "/api/me", tag = "session", security(("session" = [])),
-    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+#[utoipa::path(get, path = "/me", tag = "session", security(("session" = [])), responses((status = 200, body = Me)))]
 async fn me(State(state): State<AppState>, session: Session) -> AppResult<Json<Me>> {
     load_me(&state, &session.user_id, session.csrf_token).await.map(Json)
 }

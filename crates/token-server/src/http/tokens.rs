@@ -4,33 +4,35 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use sqlx::AnyConnection;
 use token_api::admin::ActionRequest;
 use token_api::auth::Role;
-use token_api::problem::Problem;
 use token_api::tokens::{
     BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList,
     TokenView, ACCESS_TOKEN_TTL_SECS,
 };
 use token_api::validate;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::openapi::answer;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientIp, OptionalJson, Session};
 use crate::store::tokens::{self, Acting, Scope};
 use crate::store::users;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/workspaces/{ws}/tokens", get(list).post(create))
-        .route("/workspaces/{ws}/tokens/batch", post(batch_own))
-        .route("/workspaces/{ws}/tokens/{id}/disable", post(disable_own))
-        .route("/workspaces/{ws}/tokens/{id}", delete(delete_own))
-        .route("/workspaces/{ws}/admin/tokens/batch", post(batch_any))
-        .route("/workspaces/{ws}/admin/tokens/{id}/disable", post(disable_any))
-        .route("/workspaces/{ws}/admin/tokens/{id}", delete(delete_any))
+/// The routes, under `/api`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(batch_own))
+        .routes(routes!(disable_own))
+        .routes(routes!(delete_own))
+        .routes(routes!(batch_any))
+        .routes(routes!(disable_any))
+        .routes(routes!(delete_any))
 }
 
 /// The scope of a route: the user's own tokens, or the workspace's for its admins.
@@ -60,9 +62,9 @@ async fn check_scope<const ADMIN: bool>(state: &AppState, ws: &str, user: &str) 
 }
 
 /// The signed-in user's own tokens in the workspace, newest first.
-#[utoipa::path(get, path = "/api/workspaces/{ws}/tokens", tag = "tokens", security(("session" = [])),
+#[utoipa::path(get, path = "/workspaces/{ws}/tokens", tag = "tokens", security(("session" = [])),
     params(("ws" = String, Path, description = "workspace id")),
-    responses((status = 200, body = TokenList), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = TokenList), answer::NotFound))]
 async fn list(State(state): State<AppState>, session: Session, Path(ws): Path<String>) -> AppResult<Json<TokenList>> {
     let mut conn = state.db.pool.acquire().await?;
     // Not a member: the same 404 as a workspace that does not exist.
@@ -81,10 +83,9 @@ async fn list(State(state): State<AppState>, session: Session, Path(ws): Path<St
 }
 
 /// Generate a token. The only response that ever holds its secrets; served `no-store`.
-#[utoipa::path(post, path = "/api/workspaces/{ws}/tokens", tag = "tokens", security(("session" = [])),
+#[utoipa::path(post, path = "/workspaces/{ws}/tokens", tag = "tokens", security(("session" = [])),
     params(("ws" = String, Path, description = "workspace id")), request_body = CreateTokenRequest,
-    responses((status = 201, body = CreatedToken), (status = 400, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem)))]
+    responses((status = 201, body = CreatedToken), answer::BadRequest, answer::NotFound))]
 async fn create(
     State(state): State<AppState>,
     session: Session,
@@ -142,44 +143,46 @@ macro_rules! scoped {
 scoped!(
     /// Disable one of the user's tokens: irreversible, and a second disable changes nothing.
     /// Access tokens already issued work until they expire.
-    #[utoipa::path(post, path = "/api/workspaces/{ws}/tokens/{id}/disable", tag = "tokens", security(("session" = [])),
+    #[utoipa::path(post, path = "/workspaces/{ws}/tokens/{id}/disable", tag = "tokens", security(("session" = [])),
         params(("ws" = String, Path), ("id" = String, Path)), request_body(content = Option<ActionRequest>),
-        responses((status = 200, body = TokenView), (status = 404, body = Problem)))]
+        responses((status = 200, body = TokenView), answer::BadRequest, answer::NotFound))]
     disable_own = disable::<false>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<(String, String)>, b: OptionalJson<ActionRequest>) -> AppResult<Json<TokenView>>
 );
 scoped!(
     /// Disable any token of the workspace (admins), with an optional reason for the audit trail.
-    #[utoipa::path(post, path = "/api/workspaces/{ws}/admin/tokens/{id}/disable", tag = "admin", security(("session" = [])),
+    #[utoipa::path(post, path = "/workspaces/{ws}/admin/tokens/{id}/disable", tag = "admin", security(("session" = [])),
         params(("ws" = String, Path), ("id" = String, Path)), request_body(content = Option<ActionRequest>),
-        responses((status = 200, body = TokenView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+        responses((status = 200, body = TokenView), answer::BadRequest, answer::Forbidden, answer::NotFound))]
     disable_any = disable::<true>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<(String, String)>, b: OptionalJson<ActionRequest>) -> AppResult<Json<TokenView>>
 );
 scoped!(
     /// Delete one of the user's tokens.
-    #[utoipa::path(delete, path = "/api/workspaces/{ws}/tokens/{id}", tag = "tokens", security(("session" = [])),
+    #[utoipa::path(delete, path = "/workspaces/{ws}/tokens/{id}", tag = "tokens", security(("session" = [])),
         params(("ws" = String, Path), ("id" = String, Path)), request_body(content = Option<ActionRequest>),
-        responses((status = 204), (status = 404, body = Problem)))]
+        responses((status = 204), answer::BadRequest, answer::NotFound))]
     delete_own = remove::<false>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<(String, String)>, b: OptionalJson<ActionRequest>) -> AppResult<StatusCode>
 );
 scoped!(
     /// Delete any token of the workspace (admins).
-    #[utoipa::path(delete, path = "/api/workspaces/{ws}/admin/tokens/{id}", tag = "admin", security(("session" = [])),
+    #[utoipa::path(delete, path = "/workspaces/{ws}/admin/tokens/{id}", tag = "admin", security(("session" = [])),
         params(("ws" = String, Path), ("id" = String, Path)), request_body(content = Option<ActionRequest>),
-        responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+        responses((status = 204), answer::BadRequest, answer::Forbidden, answer::NotFound))]
     delete_any = remove::<true>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<(String, String)>, b: OptionalJson<ActionRequest>) -> AppResult<StatusCode>
 );
 scoped!(
     /// Disable or delete up to 1,000 of the user's tokens, with an outcome per id.
-    #[utoipa::path(post, path = "/api/workspaces/{ws}/tokens/batch", tag = "tokens", security(("session" = [])),
+    ///
+    /// In a workspace the user is not a member of, every id is not found: no 404.
+    #[utoipa::path(post, path = "/workspaces/{ws}/tokens/batch", tag = "tokens", security(("session" = [])),
         params(("ws" = String, Path)), request_body = BatchRequest,
-        responses((status = 200, body = BatchResult), (status = 400, body = Problem)))]
+        responses((status = 200, body = BatchResult), answer::BadRequest))]
     batch_own = batch::<false>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<String>, b: ApiJson<BatchRequest>) -> AppResult<Json<BatchResult>>
 );
 scoped!(
     /// Disable or delete up to 1,000 tokens of the workspace (admins), with an outcome per id.
-    #[utoipa::path(post, path = "/api/workspaces/{ws}/admin/tokens/batch", tag = "admin", security(("session" = [])),
+    #[utoipa::path(post, path = "/workspaces/{ws}/admin/tokens/batch", tag = "admin", security(("session" = [])),
         params(("ws" = String, Path)), request_body = BatchRequest,
-        responses((status = 200, body = BatchResult), (status = 400, body = Problem), (status = 403, body = Problem)))]
+        responses((status = 200, body = BatchResult), answer::BadRequest, answer::Forbidden, answer::NotFound))]
     batch_any = batch::<true>(s: State<AppState>, u: Session, ip: ClientIp, p: Path<String>, b: ApiJson<BatchRequest>) -> AppResult<Json<BatchResult>>
 );
 
