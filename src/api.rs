@@ -124,12 +124,11 @@ pub async fn request<T: DeserializeOwned>(
     serde_json::from_str(text).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
-/// A path segment, escaped.
-pub(crate) fn escape(segment: &str) -> String {
-    crate::url::encode_component(segment)
-}
-
 /// The path of a workspace's resource, with the id escaped.
 pub(crate) fn workspace_path(workspace_id: &str, rest: &str) -> String {
-    format!("{}/workspaces/{}{rest}", token_api::API_PREFIX, escape(workspace_id))
+    format!(
+        "{}/workspaces/{}{rest}",
+        token_api::API_PREFIX,
+        crate::url::encode_component(workspace_id)
+    )
 }

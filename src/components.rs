@@ -10,6 +10,7 @@ pub mod loaded;
 pub mod modal;
 pub mod page_size_select;
 pub mod row_menu;
+pub mod status_select;
 pub mod toast_region;
 pub mod token_actions;
 pub mod token_table;

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use leptos::{mount::mount_to, prelude::*, task::tick};
 use token_api::admin::{SortDir, SortField};
-use token_api::tokens::{Person, TokenStatus, TokenView};
+use token_api::tokens::{BatchAction, Person, TokenStatus, TokenView};
 use token_console::components::bulk_toolbar::BulkToolbar;
 use token_console::components::generate_dialog::GenerateDialog;
 use token_console::components::language_switcher::LanguageSwitcher;
@@ -462,7 +462,9 @@ fn seen_signals() -> Vec<web_sys::AbortSignal> {
 #[component]
 fn Busy() -> impl IntoView {
     let read = LocalResource::new(|| token_console::api::tokens::list("ws".to_owned()));
-    let write = Action::new_local(|_: &()| token_console::api::tokens::delete("ws".to_owned(), "t".to_owned()));
+    let write = Action::new_local(|_: &()| {
+        token_console::api::tokens::batch("ws".to_owned(), BatchAction::Delete, vec!["t".to_owned()])
+    });
     write.dispatch_local(());
     view! { <p>{move || read.with(Option::is_some).to_string()}</p> }
 }
@@ -470,20 +472,30 @@ fn Busy() -> impl IntoView {
 #[wasm_bindgen_test]
 async fn leaving_a_page_aborts_the_requests_it_started() {
     // A service that never answers: each request waits until it is aborted.
-    let _stub = FetchStub::install("(window.__seen = window.__seen || []).push(request.signal); return new Promise(() => {});");
+    let _stub =
+        FetchStub::install("(window.__seen = window.__seen || []).push(request.signal); return new Promise(() => {});");
     js_sys::Reflect::set(&window(), &"__seen".into(), &js_sys::Array::new()).unwrap();
     let shown = RwSignal::new(true);
-    let mounted = mount_to(container(), move || view! { <Show when=move || shown.get()><Busy /></Show> });
+    let mounted = mount_to(
+        container(),
+        move || view! { <Show when=move || shown.get()><Busy /></Show> },
+    );
     for _ in 0..3 {
         tick().await;
     }
     let signals = seen_signals();
     assert_eq!(signals.len(), 2, "the read and the write were sent");
-    assert!(signals.iter().all(|s| !s.aborted()), "nothing is aborted while the page is shown");
+    assert!(
+        signals.iter().all(|s| !s.aborted()),
+        "nothing is aborted while the page is shown"
+    );
 
     shown.set(false);
     tick().await;
-    assert!(signals.iter().all(web_sys::AbortSignal::aborted), "leaving the page aborted both requests");
+    assert!(
+        signals.iter().all(web_sys::AbortSignal::aborted),
+        "leaving the page aborted both requests"
+    );
     drop(mounted);
 }
 
@@ -494,10 +506,14 @@ async fn a_401_anywhere_tells_the_session_once() {
          { status: 401, headers: { 'content-type': 'application/problem+json' } }));",
     );
     let told = RwSignal::new(0);
-    let answer = RwSignal::new(None::<Result<(), token_console::api::ApiError>>);
+    let answer = RwSignal::new(None::<Result<token_api::tokens::BatchResult, token_console::api::ApiError>>);
     let mounted = mount_to(container(), move || {
-        provide_context(token_console::api::OnUnauthorized(Callback::new(move |_| told.update(|n| *n += 1))));
-        let write = Action::new_local(|_: &()| token_console::api::tokens::delete("ws".to_owned(), "t".to_owned()));
+        provide_context(token_console::api::OnUnauthorized(Callback::new(move |_| {
+            told.update(|n| *n += 1)
+        })));
+        let write = Action::new_local(|_: &()| {
+            token_console::api::tokens::batch("ws".to_owned(), BatchAction::Delete, vec!["t".to_owned()])
+        });
         write.dispatch_local(());
         Effect::new(move |_| answer.set(write.value().get()));
     });
@@ -508,7 +524,11 @@ async fn a_401_anywhere_tells_the_session_once() {
         frames().await;
     }
     let got = answer.get_untracked();
-    assert_eq!(got.clone().and_then(|r| r.err()).and_then(|e| e.status()), Some(401), "{got:?}");
+    assert_eq!(
+        got.clone().and_then(|r| r.err()).and_then(|e| e.status()),
+        Some(401),
+        "{got:?}"
+    );
     assert_eq!(told.get_untracked(), 1, "the session heard of the 401");
     drop(mounted);
 }

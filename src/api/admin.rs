@@ -2,12 +2,12 @@
 
 use gloo_net::http::Method;
 use token_api::admin::{
-    ActionRequest, AuditPage, AuditQuery, FilterActionRequest, LookupRequest, LookupResult, MemberList, TokenPage,
-    TokenPageQuery, TokenSummary,
+    AuditPage, AuditQuery, FilterActionRequest, LookupRequest, LookupResult, MemberList, TokenPage, TokenPageQuery,
+    TokenSummary,
 };
-use token_api::tokens::{BatchAction, BatchRequest, BatchResult, TokenView};
+use token_api::tokens::{BatchAction, BatchRequest, BatchResult};
 
-use super::{escape, request, workspace_path, ApiError};
+use super::{request, workspace_path, ApiError};
 use crate::url::query_string;
 
 /// One page of the workspace's tokens.
@@ -43,18 +43,6 @@ pub async fn summary(ws: String) -> Result<TokenSummary, ApiError> {
 /// The workspace's members.
 pub async fn members(ws: String) -> Result<MemberList, ApiError> {
     request(Method::GET, &workspace_path(&ws, "/admin/members"), None::<&()>).await
-}
-
-/// Disables anyone's token, with a reason for the audit trail.
-pub async fn disable(ws: String, id: String, reason: Option<String>) -> Result<TokenView, ApiError> {
-    let path = workspace_path(&ws, &format!("/admin/tokens/{}/disable", escape(&id)));
-    request(Method::POST, &path, Some(&ActionRequest { reason })).await
-}
-
-/// Deletes anyone's token, with a reason for the audit trail.
-pub async fn delete(ws: String, id: String, reason: Option<String>) -> Result<(), ApiError> {
-    let path = workspace_path(&ws, &format!("/admin/tokens/{}", escape(&id)));
-    request(Method::DELETE, &path, Some(&ActionRequest { reason })).await
 }
 
 /// Disables or deletes the listed tokens.

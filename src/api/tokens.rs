@@ -1,9 +1,7 @@
 //! The signed-in user's own tokens in a workspace.
 
 use gloo_net::http::Method;
-use token_api::tokens::{
-    BatchAction, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList, TokenView,
-};
+use token_api::tokens::{BatchAction, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList};
 
 use super::{request, workspace_path, ApiError};
 
@@ -16,18 +14,6 @@ pub async fn list(workspace_id: String) -> Result<TokenList, ApiError> {
 pub async fn create(workspace_id: String, name: String, lifetime_days: u32) -> Result<CreatedToken, ApiError> {
     let body = CreateTokenRequest { name, lifetime_days };
     request(Method::POST, &workspace_path(&workspace_id, "/tokens"), Some(&body)).await
-}
-
-/// Disables one of the user's tokens.
-pub async fn disable(workspace_id: String, id: String) -> Result<TokenView, ApiError> {
-    let path = workspace_path(&workspace_id, &format!("/tokens/{}/disable", super::escape(&id)));
-    request(Method::POST, &path, None::<&()>).await
-}
-
-/// Deletes one of the user's tokens.
-pub async fn delete(workspace_id: String, id: String) -> Result<(), ApiError> {
-    let path = workspace_path(&workspace_id, &format!("/tokens/{}", super::escape(&id)));
-    request(Method::DELETE, &path, None::<&()>).await
 }
 
 /// Disables or deletes many of the user's tokens in one request.

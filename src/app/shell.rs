@@ -2,12 +2,14 @@
 //! language, and sign-out. Signed-out visitors are sent to the sign-in page and brought back.
 
 use leptos::prelude::*;
+use leptos::Params;
 
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::hooks::use_title::use_title_of;
 use crate::i18n::use_i18n;
 use leptos_router::components::{Outlet, Redirect, A};
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::use_params;
+use leptos_router::params::Params;
 use leptos_router::NavigateOptions;
 use token_api::auth::Role;
 
@@ -63,13 +65,23 @@ fn page_of(path: &str) -> &str {
         .unwrap_or("/tokens")
 }
 
+/// The parameters of `/w/{workspace}/...`.
+#[derive(Params, Clone, Debug, PartialEq)]
+struct InWorkspaceParams {
+    ws: Option<String>,
+}
+
 /// `/w/{workspace}/...`: the workspace of the path becomes the session's, so a shared link
 /// opens the workspace it names; a workspace the reader is not a member of says so.
 #[component]
 pub fn InWorkspace() -> impl IntoView {
     let session = use_session();
-    let params = use_params_map();
-    let named = Memo::new(move |_| params.with(|p| p.get("ws")).unwrap_or_default());
+    let params = use_params::<InWorkspaceParams>();
+    let named = Memo::new(move |_| {
+        params
+            .with(|p| p.as_ref().ok().and_then(|p| p.ws.clone()))
+            .unwrap_or_default()
+    });
     let member = Memo::new(move |_| {
         let named = named.get();
         session

@@ -8,9 +8,9 @@ use token_api::validate::{self, Invalid, DEFAULT_LIFETIME_DAYS, LIFETIME_DAYS, N
 
 use crate::api::ApiError;
 use crate::components::copy_field::CopyField;
+use crate::components::error_panel::error_text;
 use crate::components::modal::Modal;
 use crate::format;
-use crate::components::error_panel::error_text;
 use crate::i18n::{use_i18n, Messages};
 use crate::reveal::{Flow, Revealed, Secret};
 

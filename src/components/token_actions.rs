@@ -59,6 +59,15 @@ impl Pending {
         }
     }
 
+    /// The tokens it names, by id: one, or a selection (`None` for all that match a filter).
+    pub fn ids(&self) -> Option<Vec<String>> {
+        match &self.target {
+            Target::One(token) => Some(vec![token.id.clone()]),
+            Target::Many(targets) => Some(targets.iter().map(|(id, _)| id.clone()).collect()),
+            Target::Matching { .. } => None,
+        }
+    }
+
     /// A token's name, where the action knows it.
     fn name_of(&self, id: &str) -> Option<String> {
         match &self.target {

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use leptos::prelude::*;
 use token_api::admin::{SortField, TokenPageQuery};
-use token_api::tokens::{BatchAction, BatchItem, BatchOutcome, BatchResult, TokenStatus};
+use token_api::tokens::BatchAction;
 
 use crate::api::{self, ApiError};
 use crate::components::bulk_toolbar::BulkToolbar;
@@ -13,6 +13,7 @@ use crate::components::copy_field::CopyField;
 use crate::components::generate_dialog::GenerateDialog;
 use crate::components::loaded::Loaded;
 use crate::components::page_size_select::PageSizeSelect;
+use crate::components::status_select::StatusSelect;
 use crate::components::token_actions::{use_token_actions, ActionConfirm, Pending, Target};
 use crate::components::token_table::{RowActions, TokenTable};
 use crate::embed::events::{use_events, EventKind};
@@ -192,27 +193,14 @@ pub fn UsersPage() -> impl IntoView {
 
     // Disable and delete, one or many, each behind a confirmation.
     let actions = use_token_actions(
+        // One token or many, one request: a member's page lists all of theirs, so there is
+        // no "all that match" beyond the selection.
         move |p: Pending, _reason| {
-            let ws = workspace_id.get_untracked().unwrap_or_default();
-            async move {
-                let one = |id: String| BatchResult {
-                    results: vec![BatchItem {
-                        id,
-                        outcome: BatchOutcome::Done,
-                    }],
-                };
-                match p.target {
-                    Target::One(token) => match p.action {
-                        BatchAction::Disable => api::tokens::disable(ws, token.id).await.map(|v| one(v.id)),
-                        BatchAction::Delete => api::tokens::delete(ws, token.id.clone()).await.map(|()| one(token.id)),
-                    },
-                    Target::Many(targets) => {
-                        api::tokens::batch(ws, p.action, targets.into_iter().map(|(id, _)| id).collect()).await
-                    }
-                    // A member's page lists every token of theirs: nothing to match beyond it.
-                    Target::Matching { .. } => Ok(BatchResult { results: vec![] }),
-                }
-            }
+            api::tokens::batch(
+                workspace_id.get_untracked().unwrap_or_default(),
+                p.action,
+                p.ids().unwrap_or_default(),
+            )
         },
         move |_, done| {
             // Succeeded rows leave the selection; failed ones stay selected.
@@ -251,20 +239,14 @@ pub fn UsersPage() -> impl IntoView {
                         }
                     />
                 </label>
-                <label class="field-inline">
-                    <span>{move || i18n.t().status_filter_label}</span>
-                    <select
-                        prop:value=move || view.get().filter.status.map(TokenStatus::as_str).unwrap_or_default()
-                        on:change:target=move |ev| {
-                            let mut next = view.get_untracked();
-                            next.filter.status = ev.target().value().parse().ok();
-                            set_view.run(next);
-                        }
-                    >
-                        <option value="">{move || i18n.t().all_statuses}</option>
-                        {TokenStatus::ALL.iter().map(|s| view! { <option value=s.as_str()>{move || i18n.t().status(*s)}</option> }).collect_view()}
-                    </select>
-                </label>
+                <StatusSelect
+                    value=Signal::derive(move || view.get().filter.status)
+                    on_change=Callback::new(move |status| {
+                        let mut next = view.get_untracked();
+                        next.filter.status = status;
+                        set_view.run(next);
+                    })
+                />
             </div>
         }
     };

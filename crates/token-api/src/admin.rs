@@ -69,8 +69,8 @@ pub struct TokenFilter {
 }
 
 /// `GET /api/workspaces/{ws}/admin/tokens`: a filter, a sort, and where the page starts. Its
-/// wire form is a query string (`to_query` and `from_query`), which is also how the Admins page
-/// keeps its view in the URL.
+/// wire form is a query string (`to_pairs` and `from_pairs`), which is also how both token pages
+/// keep their view in the URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TokenPageQuery {
     pub filter: TokenFilter,

@@ -17,7 +17,9 @@ pub fn CountChips(
     let i18n = use_i18n();
     move || {
         let t = i18n.t();
-        let s = summary.with(|s| s.as_ref().and_then(|r| r.as_ref().ok()).cloned()).unwrap_or_default();
+        let s = summary
+            .with(|s| s.as_ref().and_then(|r| r.as_ref().ok()).cloned())
+            .unwrap_or_default();
         let chip = move |n: u64, label: &'static str, filter: TokenFilter| {
             view! {
                 <button type="button" class="count-chip" on:click=move |_| on_filter.run(filter.clone())>

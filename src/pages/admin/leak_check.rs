@@ -6,8 +6,8 @@ use token_api::admin::LookupResult;
 use token_api::token_format;
 use token_api::tokens::{TokenStatus, TokenView};
 
-use crate::components::error_panel::error_text;
 use crate::api;
+use crate::components::error_panel::error_text;
 use crate::format;
 use crate::i18n::use_i18n;
 use crate::state::session::use_session;

@@ -3,9 +3,10 @@
 
 use leptos::prelude::*;
 use token_api::admin::{MemberList, TokenFilter};
-use token_api::tokens::{Person, TokenStatus};
+use token_api::tokens::Person;
 
 use crate::api::ApiError;
+use crate::components::status_select::StatusSelect;
 use crate::i18n::use_i18n;
 
 fn member_label(m: &Person) -> String {
@@ -24,7 +25,14 @@ pub fn TokenFilters(
     on_change: Callback<TokenFilter>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let people = move || members.with(|m| m.as_ref().and_then(|r| r.as_ref().ok()).map(|l| l.members.clone()).unwrap_or_default());
+    let people = move || {
+        members.with(|m| {
+            m.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|l| l.members.clone())
+                .unwrap_or_default()
+        })
+    };
     let owner_text = Signal::derive(move || match filter.with(|f| f.owner.clone()) {
         Some(id) => people().iter().find(|m| m.id == id).map(member_label).unwrap_or(id),
         None => String::new(),
@@ -38,7 +46,6 @@ pub fn TokenFilters(
         let f = filter.get();
         // `selected` attributes set the first render; after the user has picked, only the
         // property moves the choice (Back and Forward re-render these in place).
-        let status_value = f.status.map(TokenStatus::as_str).unwrap_or_default();
         let expiring_value = f.expiring_within_days.map(|d| d.to_string()).unwrap_or_default();
         view! {
             <div class="filters">
@@ -59,19 +66,10 @@ pub fn TokenFilters(
                 <datalist id="workspace-members">
                     {move || people().iter().map(|m| view! { <option value=member_label(m)></option> }).collect_view()}
                 </datalist>
-                <label class="field-inline">
-                    <span>{move || i18n.t().status_filter_label}</span>
-                    <select prop:value=status_value on:change:target=move |ev| {
-                        let status = ev.target().value().parse().ok();
-                        change(&|f| f.status = status);
-                    }>
-                        <option value="" selected=f.status.is_none()>{move || i18n.t().all_statuses}</option>
-                        {TokenStatus::ALL
-                            .iter()
-                            .map(|s| view! { <option value=s.as_str() selected=f.status == Some(*s)>{move || i18n.t().status(*s)}</option> })
-                            .collect_view()}
-                    </select>
-                </label>
+                <StatusSelect
+                    value=Signal::derive(move || filter.get().status)
+                    on_change=Callback::new(move |status| change(&|f| f.status = status))
+                />
                 <label class="field-inline">
                     <span>{move || i18n.t().filter_expiring}</span>
                     <select prop:value=expiring_value on:change:target=move |ev| {

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use token_api::admin::{FilterActionRequest, SortField, TokenFilter, TokenPageQuery, PAGE_SIZES};
-use token_api::tokens::{BatchAction, BatchItem, BatchOutcome, BatchResult, TokenView};
+use token_api::tokens::{BatchAction, BatchResult, TokenView};
 
 use super::count_chips::CountChips;
 use super::leak_check::LeakCheck;
@@ -38,25 +38,12 @@ const KEYS: [&str; 11] = [
     "after",
 ];
 
-/// One admin action sent: a token by its own route, a selection as a batch, or everything a
-/// filter matches, as counted.
+/// One admin action sent: the tokens it names as a batch, or everything a filter matches, as
+/// counted.
 async fn send(ws: String, p: Pending, reason: Option<String>) -> Result<BatchResult, ApiError> {
-    let one = |id: String| BatchResult {
-        results: vec![BatchItem {
-            id,
-            outcome: BatchOutcome::Done,
-        }],
-    };
-    match p.target {
-        Target::One(token) => match p.action {
-            BatchAction::Disable => api::admin::disable(ws, token.id, reason).await.map(|v| one(v.id)),
-            BatchAction::Delete => api::admin::delete(ws, token.id.clone(), reason).await.map(|()| one(token.id)),
-        },
-        Target::Many(targets) => {
-            let ids = targets.into_iter().map(|(id, _)| id).collect();
-            api::admin::batch(ws, p.action, ids, reason).await
-        }
-        Target::Matching { filter, count, as_of } => {
+    match (p.ids(), p.target) {
+        (Some(ids), _) => api::admin::batch(ws, p.action, ids, reason).await,
+        (None, Target::Matching { filter, count, as_of }) => {
             let body = FilterActionRequest {
                 action: p.action,
                 filter,
@@ -66,6 +53,7 @@ async fn send(ws: String, p: Pending, reason: Option<String>) -> Result<BatchRes
             };
             api::admin::batch_by_filter(ws, body).await
         }
+        (None, _) => Ok(BatchResult { results: vec![] }),
     }
 }
 
@@ -98,10 +86,23 @@ pub fn TokensTab(
     let summary = LocalResource::new(move || api::admin::summary(ws.get()));
     let members = LocalResource::new(move || api::admin::members(ws.get()));
 
-    let rows = Memo::new(move |_| page.with(|p| p.as_ref().and_then(|r| r.as_ref().ok()).map(|p| p.tokens.clone()).unwrap_or_default()));
+    let rows = Memo::new(move |_| {
+        page.with(|p| {
+            p.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|p| p.tokens.clone())
+                .unwrap_or_default()
+        })
+    });
     // The page's count, which stops at `COUNT_CAP` ("more than"), and the exact one: the page's
     // when it is exact, else asked for when the admin selects all matching.
-    let counted = Memo::new(move |_| page.with(|p| p.as_ref().and_then(|r| r.as_ref().ok()).map(|p| (p.total, p.total_capped))));
+    let counted = Memo::new(move |_| {
+        page.with(|p| {
+            p.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|p| (p.total, p.total_capped))
+        })
+    });
     let selection = RwSignal::new(Selection::default());
     let all_matching = RwSignal::new(false);
     // The exact count, asked for when the admin selects all matching; all of them are selected
@@ -176,8 +177,20 @@ pub fn TokensTab(
 
     let counts = Memo::new(move |_| rows.with(|all| selection.with(|s| selected_counts(all, s, Utc::now()))));
     let matching_count = move || total.get().map_or(0, |(n, _)| n as usize);
-    let selected_count = Signal::derive(move || if all_matching.get() { matching_count() } else { counts.get().0 });
-    let disableable = Signal::derive(move || if all_matching.get() { matching_count() } else { counts.get().1 });
+    let selected_count = Signal::derive(move || {
+        if all_matching.get() {
+            matching_count()
+        } else {
+            counts.get().0
+        }
+    });
+    let disableable = Signal::derive(move || {
+        if all_matching.get() {
+            matching_count()
+        } else {
+            counts.get().1
+        }
+    });
     let bulk = move |action: BatchAction| {
         let target = match total.get_untracked().filter(|_| all_matching.get_untracked()) {
             Some((count, as_of)) => Target::Matching {
@@ -185,9 +198,9 @@ pub fn TokensTab(
                 count,
                 as_of,
             },
-            None => Target::Many(rows.with_untracked(|all| {
-                selection.with_untracked(|s| targets(action, all, s, Utc::now()))
-            })),
+            None => Target::Many(
+                rows.with_untracked(|all| selection.with_untracked(|s| targets(action, all, s, Utc::now()))),
+            ),
         };
         actions.ask(action, target);
     };
@@ -203,7 +216,11 @@ pub fn TokensTab(
 
     let pager = move || {
         let q = query.get();
-        let next = page.with(|p| p.as_ref().and_then(|r| r.as_ref().ok()).and_then(|p| p.next_cursor.clone()));
+        let next = page.with(|p| {
+            p.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|p| p.next_cursor.clone())
+        });
         let size = q.limit.unwrap_or(token_api::admin::DEFAULT_PAGE_SIZE);
         let on_first = q.after.is_none();
         view! {
