@@ -71,22 +71,25 @@ pub fn set_csrf_token(token: Option<String>) {
 }
 
 /// Sends one request to the service and decodes the JSON answer (`()` for an empty one).
-/// If the reactive owner it runs under is cleaned up first (the user left the page), the request
-/// is aborted and answers `Aborted`. It runs under an owner when it is a resource's or an
-/// action's (both poll their futures under the owner that made them). A 401 tells the session.
+///
+/// A read (GET) is aborted, and answers `Aborted`, when the reactive owner it runs under is
+/// cleaned up first: the user left the page, or a resource read again. A write is never
+/// aborted: the service may have done it already, so it runs to its end and its result is still
+/// told (a toast, the host's event). Resources and actions poll their futures under the owner
+/// that made them, which is how a request finds its owner. A 401 tells the session.
 pub async fn request<T: DeserializeOwned>(
     method: Method,
     path: &str,
     body: Option<&impl Serialize>,
 ) -> Result<T, ApiError> {
     let unauthorized = use_context::<OnUnauthorized>();
-    let abort = web_sys::AbortController::new().ok();
+    let safe = matches!(method, Method::GET | Method::HEAD);
+    let abort = web_sys::AbortController::new().ok().filter(|_| safe);
     let signal = abort.as_ref().map(|a| a.signal());
-    if let Some(abort) = abort.clone() {
+    if let Some(abort) = abort {
         let abort = send_wrapper::SendWrapper::new(abort);
         on_cleanup(move || abort.abort());
     }
-    let safe = matches!(method, Method::GET | Method::HEAD);
     let mut builder = RequestBuilder::new(&url(path))
         .method(method)
         .abort_signal(signal.as_ref());

@@ -60,12 +60,13 @@ pub fn Root(mode: Mode) -> impl IntoView {
         "tc-root tc-panel"
     };
     let theme = options.as_ref().and_then(|o| o.theme.attribute());
-    let base = options.as_ref().map(|o| panel_base(&o.base_path)).unwrap_or_default();
+    let base = options.as_ref().map(|o| o.base_path.clone()).unwrap_or_default();
     let page = options.as_ref().map(|o| o.page);
     // `Nav` speaks paths under the base; the router is told it too.
     provide_context(RouterBase(base.clone()));
     // A panel shows its one page whatever the path under its base: a router with no route table,
-    // for the location, Back and Forward, and the view's query.
+    // for the location, Back and Forward, and the view's query. It follows no link: see
+    // `PANEL_LINKS`.
     if let Some(page) = page {
         let page = move || match page {
             Page::Users => view! { <Gate><UsersPage /></Gate> }.into_any(),
@@ -74,7 +75,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
         return view! {
             <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
                 <ToastRegion toasts />
-                <Router base=base>{page}</Router>
+                <Router base=PANEL_LINKS>{page}</Router>
             </div>
         }
         .into_any();
@@ -112,17 +113,13 @@ pub fn Root(mode: Mode) -> impl IntoView {
     .into_any()
 }
 
-/// A panel's router base: the host's `basePath`, else the path of the host's page. A router takes
-/// the clicks on same-origin links under its base (leptos_router's rule), so a panel's base is
-/// never wider than its own page: the host's other links stay the host's. (At the site's root
-/// the host's page path is empty, and the host should name a `basePath`.)
-fn panel_base(base_path: &str) -> String {
-    if !base_path.is_empty() {
-        return base_path.to_owned();
-    }
-    let path = window().location().pathname().unwrap_or_default();
-    path.trim_end_matches('/').to_owned()
-}
+/// A panel's router takes no link clicks. leptos_router's `<Router>` takes the clicks on every
+/// same-origin link whose path starts with its base (all of them for an empty base, and
+/// `/settings/tokens-old` for `/settings/tokens`): in a host's page those are the host's links.
+/// A panel has no links of its own to follow, and a path always starts with `/`, so a base
+/// that does not matches none. The router's base serves nothing else here: `Nav` writes full
+/// paths (`RouterBase`) and navigates without resolving, and a panel has no route table.
+const PANEL_LINKS: &str = "#none";
 
 /// In the `/embed/...` page, the origin the host asked events to be posted to (`?parent=`).
 fn frame_parent() -> Option<String> {

@@ -3,3 +3,4 @@
 pub mod use_clipboard;
 pub mod use_timers;
 pub mod use_title;
+pub mod use_token_selection;

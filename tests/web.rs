@@ -452,10 +452,24 @@ impl Drop for FetchStub {
     }
 }
 
-/// The requests' abort signals the stub has seen.
-fn seen_signals() -> Vec<web_sys::AbortSignal> {
+/// Records each request's method and abort signal, and never answers.
+const NEVER_ANSWERS: &str = "(window.__seen = window.__seen || []).push([request.method, request.signal]); return new Promise(() => {});";
+
+/// The requests the stub has seen: each one's method, and whether it has been aborted.
+fn seen() -> Vec<(String, bool)> {
     let seen = js_sys::Reflect::get(&window(), &"__seen".into()).unwrap();
-    js_sys::Array::from(&seen).iter().map(|s| s.unchecked_into()).collect()
+    js_sys::Array::from(&seen)
+        .iter()
+        .map(|pair| {
+            let pair = js_sys::Array::from(&pair);
+            let signal: web_sys::AbortSignal = pair.get(1).unchecked_into();
+            (pair.get(0).as_string().unwrap_or_default(), signal.aborted())
+        })
+        .collect()
+}
+
+fn forget_seen() {
+    js_sys::Reflect::set(&window(), &"__seen".into(), &js_sys::Array::new()).unwrap();
 }
 
 /// A page that reads (a resource) and writes (an action), as the token pages do.
@@ -470,33 +484,82 @@ fn Busy() -> impl IntoView {
 }
 
 #[wasm_bindgen_test]
-async fn leaving_a_page_aborts_the_requests_it_started() {
-    // A service that never answers: each request waits until it is aborted.
-    let _stub =
-        FetchStub::install("(window.__seen = window.__seen || []).push(request.signal); return new Promise(() => {});");
-    js_sys::Reflect::set(&window(), &"__seen".into(), &js_sys::Array::new()).unwrap();
+async fn leaving_a_page_aborts_its_reads_and_lets_its_writes_finish() {
+    let _stub = FetchStub::install(NEVER_ANSWERS);
+    forget_seen();
     let shown = RwSignal::new(true);
-    let mounted = mount_to(
-        container(),
-        move || view! { <Show when=move || shown.get()><Busy /></Show> },
-    );
+    let mounted = mount_to(container(), move || view! { <Show when=move || shown.get()><Busy /></Show> });
     for _ in 0..3 {
         tick().await;
     }
-    let signals = seen_signals();
-    assert_eq!(signals.len(), 2, "the read and the write were sent");
-    assert!(
-        signals.iter().all(|s| !s.aborted()),
-        "nothing is aborted while the page is shown"
+    let sorted = |mut v: Vec<(String, bool)>| {
+        v.sort();
+        v
+    };
+    assert_eq!(
+        sorted(seen()),
+        [("GET".to_owned(), false), ("POST".to_owned(), false)],
+        "the read and the write were sent"
     );
 
     shown.set(false);
     tick().await;
-    assert!(
-        signals.iter().all(web_sys::AbortSignal::aborted),
-        "leaving the page aborted both requests"
+    // The service may have done the write already: it runs to its end, and is told.
+    assert_eq!(
+        sorted(seen()),
+        [("GET".to_owned(), true), ("POST".to_owned(), false)],
+        "leaving the page aborted the read only"
     );
     drop(mounted);
+}
+
+/// A routed page that reads, with a link away.
+#[component]
+fn Reader() -> impl IntoView {
+    let read = LocalResource::new(|| token_console::api::tokens::list("ws".to_owned()));
+    view! {
+        <p>{move || read.with(Option::is_some).to_string()}</p>
+        <leptos_router::components::A href="/elsewhere">"Away"</leptos_router::components::A>
+    }
+}
+
+#[wasm_bindgen_test]
+async fn following_a_link_away_aborts_the_page_s_reads() {
+    use leptos_router::components::{Route, Router, Routes};
+    use leptos_router::path;
+
+    let _stub = FetchStub::install(NEVER_ANSWERS);
+    forget_seen();
+    let history = window().history().unwrap();
+    let before = window().location().href().unwrap();
+    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/reads")).unwrap();
+    let root = container();
+    let mounted = mount_to(root.clone(), || {
+        view! {
+            <Router>
+                <Routes fallback=|| ()>
+                    <Route path=path!("/reads") view=Reader />
+                    <Route path=path!("/elsewhere") view=|| view! { <p>"Elsewhere"</p> } />
+                </Routes>
+            </Router>
+        }
+    });
+    for _ in 0..3 {
+        tick().await;
+    }
+    assert_eq!(seen(), [("GET".to_owned(), false)], "the page's read was sent");
+
+    el::<web_sys::HtmlElement>(&root, "a").click();
+    for _ in 0..20 {
+        if texts(&root, "p") == ["Elsewhere"] {
+            break;
+        }
+        frames().await;
+    }
+    assert_eq!(texts(&root, "p"), ["Elsewhere"], "the router followed the link");
+    assert_eq!(seen(), [("GET".to_owned(), true)], "leaving the route aborted its read");
+    drop(mounted);
+    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&before)).unwrap();
 }
 
 #[wasm_bindgen_test]

@@ -22,14 +22,17 @@ pub fn Loaded<T>(
 where
     T: Clone + 'static,
 {
+    // The failure the boundary caught, in words, with Retry; it follows the boundary's errors.
     let failure = move |errors: ArcRwSignal<Errors>| {
-        let error = errors.with(|errors| {
-            errors
-                .iter()
-                .find_map(|(_, e)| e.downcast_ref::<ApiError>().cloned())
-                .unwrap_or(ApiError::Decode(String::new()))
-        });
-        view! { <ErrorPanel error on_retry=Callback::new(move |_| resource.refetch()) /> }
+        move || {
+            let error = errors.with(|errors| {
+                errors
+                    .iter()
+                    .find_map(|(_, e)| e.downcast_ref::<ApiError>().cloned())
+                    .unwrap_or(ApiError::Decode(String::new()))
+            });
+            view! { <ErrorPanel error on_retry=Callback::new(move |_| resource.refetch()) /> }
+        }
     };
     // The children stand beside the boundaries, not inside them: a keyed list built inside
     // `Transition` duplicated rows when it changed (seen on the Users page's search).

@@ -34,11 +34,12 @@ pub enum Target {
     /// The selected tokens: ids and names.
     Many(Vec<(String, String)>),
     /// Every token a filter matches: as many as were counted at `as_of` (the Admins page's
-    /// "select all matching").
+    /// "select all matching"), and the names of those the page shows, for the result.
     Matching {
         filter: TokenFilter,
         count: u64,
         as_of: DateTime<Utc>,
+        shown: Vec<(String, String)>,
     },
 }
 
@@ -72,8 +73,9 @@ impl Pending {
     fn name_of(&self, id: &str) -> Option<String> {
         match &self.target {
             Target::One(token) => (token.id == id).then(|| token.name.clone()),
-            Target::Many(targets) => targets.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone()),
-            Target::Matching { .. } => None,
+            Target::Many(names) | Target::Matching { shown: names, .. } => {
+                names.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone())
+            }
         }
     }
 
@@ -124,7 +126,8 @@ impl TokenActions {
 
 /// The page's actions: `send` sends a confirmed action (with the reason given, where one was
 /// asked) and answers each id's outcome; `changed` hears the ids the action changed, after the
-/// user and the host have been told.
+/// user and the host have been told, and an empty list after a failure: either way the page
+/// reads its list again, since something may have changed under it.
 pub fn use_token_actions<F, Sent>(send: F, changed: impl Fn(BatchAction, &[String]) + 'static) -> TokenActions
 where
     F: Fn(Pending, Option<String>) -> Sent + 'static,
@@ -144,9 +147,12 @@ where
                     let done = report(i18n.t(), (toasts, events), &p, &result);
                     changed(p.action, &done);
                 }
-                // The page that asked is gone: nobody is waiting for the answer.
-                Err(ApiError::Aborted) => return,
-                Err(e) => toasts.error(error_text(i18n.t(), &e), vec![]),
+                // The session ended: the sign-in form says so in the page's place.
+                Err(e) if e.status() == Some(401) => {}
+                Err(e) => {
+                    toasts.error(error_text(i18n.t(), &e), vec![]);
+                    changed(p.action, &[]);
+                }
             }
             pending.set(None);
         }
@@ -238,6 +244,7 @@ pub fn ActionConfirm(
             on_cancel=Callback::new(move |_| {
                 if !busy.get_untracked() {
                     pending.set(None);
+                    reason.set(String::new());
                     typed.set(String::new());
                 }
             })

@@ -60,7 +60,7 @@ pub fn SignInForm() -> impl IntoView {
             return None;
         }
         match sign_in.value().get()? {
-            Ok(()) | Err(ApiError::Aborted) => None,
+            Ok(()) => None,
             Err(ApiError::Status { status: 401, .. }) => Some(t.wrong_credentials.to_owned()),
             Err(e) => Some(error_text(t, &e)),
         }

@@ -18,13 +18,13 @@ use crate::components::token_actions::{use_token_actions, ActionConfirm, Pending
 use crate::components::token_table::{RowActions, TokenTable};
 use crate::embed::events::{use_events, EventKind};
 use crate::hooks::use_title::use_title;
+use crate::hooks::use_token_selection::use_token_selection;
 use crate::i18n::use_i18n;
 use crate::nav::{use_nav, Change};
 use crate::reveal::Flow;
-use crate::selection::Selection;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::token_query::{apply, selected_counts, targets, toggle_sort};
+use crate::token_query::{apply, toggle_sort};
 
 /// The URL keys of the page's view.
 const VIEW_KEYS: [&str; 6] = ["status", "q", "sort", "dir", "page", "per_page"];
@@ -143,12 +143,10 @@ pub fn UsersPage() -> impl IntoView {
     let more_than_a_page = move || matching.with(Vec::len) > PAGE_SIZE;
     // Named: a `>=` written inside view! would end the tag.
     let on_last_page = move || page.get() >= page_count();
-    let selection = RwSignal::new(Selection::default());
     // Rows the filter removes leave the selection; rows on other pages stay selected.
-    Effect::new(move |_| {
-        let ids: Vec<String> = matching.with(|m| tokens.with(|all| m.iter().map(|&i| all[i].id.clone()).collect()));
-        selection.update(|s| s.retain_visible(&ids));
-    });
+    let in_view = Memo::new(move |_| matching.with(|m| tokens.with(|all| m.iter().map(|&i| all[i].clone()).collect())));
+    let selected = use_token_selection(in_view.into());
+    let selection = selected.selection;
 
     // Generate.
     let flow = RwSignal::new(Flow::Closed);
@@ -170,7 +168,6 @@ pub fn UsersPage() -> impl IntoView {
                     events.emit_one(EventKind::Created, &id, &name);
                     loaded.refetch();
                 }
-                Err(ApiError::Aborted) => {}
                 Err(e) => {
                     generate_error.set(Some(e));
                     flow.update(|f| f.failed());
@@ -203,8 +200,7 @@ pub fn UsersPage() -> impl IntoView {
             )
         },
         move |_, done| {
-            // Succeeded rows leave the selection; failed ones stay selected.
-            selection.update(|s| s.remove_all(done.iter()));
+            selected.remove(done);
             loaded.refetch();
         },
     );
@@ -214,13 +210,7 @@ pub fn UsersPage() -> impl IntoView {
         show_owner: None,
         show_owner_label: None,
     };
-    let counts = Memo::new(move |_| tokens.with(|all| selection.with(|s| selected_counts(all, s, Utc::now()))));
-    let selected_count = Signal::derive(move || counts.get().0);
-    let disableable = Signal::derive(move || counts.get().1);
-    let bulk = move |action: BatchAction| {
-        let chosen = tokens.with_untracked(|all| selection.with_untracked(|s| targets(action, all, s, Utc::now())));
-        actions.ask(action, Target::Many(chosen));
-    };
+    let bulk = move |action: BatchAction| actions.ask(action, Target::Many(selected.targets(action)));
     let client_id = Signal::derive(move || workspace.get().map(|w| w.client_id).unwrap_or_default());
     let endpoint = Signal::derive(token_endpoint);
 
@@ -254,11 +244,11 @@ pub fn UsersPage() -> impl IntoView {
     let content = move || {
         view! {
             <BulkToolbar
-                selected=selected_count
-                disableable
+                selected=Signal::derive(move || selected.count())
+                disableable=Signal::derive(move || selected.disableable())
                 on_disable=Callback::new(move |_| bulk(BatchAction::Disable))
                 on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
-                on_clear=Callback::new(move |_| selection.update(Selection::clear))
+                on_clear=Callback::new(move |_| selected.clear())
             />
             <Show
                 when=move || !tokens.with(Vec::is_empty)

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use token_api::admin::{FilterActionRequest, SortField, TokenFilter, TokenPageQuery, PAGE_SIZES};
+use token_api::admin::{FilterActionRequest, SortField, TokenFilter, TokenPage, TokenPageQuery, PAGE_SIZES};
 use token_api::tokens::{BatchAction, BatchResult, TokenView};
 
 use super::count_chips::CountChips;
@@ -16,12 +16,13 @@ use crate::components::loaded::Loaded;
 use crate::components::page_size_select::PageSizeSelect;
 use crate::components::token_actions::{use_token_actions, ActionConfirm, Pending, Target};
 use crate::components::token_table::{RowActions, TokenTable};
+use crate::hooks::use_token_selection::use_token_selection;
 use crate::i18n::use_i18n;
 use crate::nav::{Change, Nav};
-use crate::selection::{Selection, TriState};
+use crate::selection::TriState;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::token_query::{selected_counts, targets, toggle_sort};
+use crate::token_query::toggle_sort;
 
 /// The URL keys this tab owns.
 const KEYS: [&str; 11] = [
@@ -43,7 +44,12 @@ const KEYS: [&str; 11] = [
 async fn send(ws: String, p: Pending, reason: Option<String>) -> Result<BatchResult, ApiError> {
     match (p.ids(), p.target) {
         (Some(ids), _) => api::admin::batch(ws, p.action, ids, reason).await,
-        (None, Target::Matching { filter, count, as_of }) => {
+        (
+            None,
+            Target::Matching {
+                filter, count, as_of, ..
+            },
+        ) => {
             let body = FilterActionRequest {
                 action: p.action,
                 filter,
@@ -55,6 +61,14 @@ async fn send(ws: String, p: Pending, reason: Option<String>) -> Result<BatchRes
         }
         (None, _) => Ok(BatchResult { results: vec![] }),
     }
+}
+
+/// Every token a filter matches, counted at `as_of`.
+#[derive(Clone, Debug, PartialEq)]
+struct Counted {
+    filter: TokenFilter,
+    count: u64,
+    as_of: DateTime<Utc>,
 }
 
 /// The Tokens tab.
@@ -82,38 +96,55 @@ pub fn TokensTab(
         })
     });
 
-    let page = LocalResource::new(move || api::admin::tokens(ws.get(), query.get()));
+    // Each page is read with its own query, so its counts stay with the filter they count, even
+    // while the next page loads.
+    let page = LocalResource::new(move || {
+        let (ws, query) = (ws.get(), query.get());
+        async move { api::admin::tokens(ws, query.clone()).await.map(|p| (query.filter, p)) }
+    });
     let summary = LocalResource::new(move || api::admin::summary(ws.get()));
     let members = LocalResource::new(move || api::admin::members(ws.get()));
+    let shown = move |f: &dyn Fn(&TokenFilter, &TokenPage) -> Option<Counted>| {
+        page.with(|p| {
+            p.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|(filter, p)| f(filter, p))
+        })
+    };
 
     let rows = Memo::new(move |_| {
         page.with(|p| {
             p.as_ref()
                 .and_then(|r| r.as_ref().ok())
-                .map(|p| p.tokens.clone())
+                .map(|(_, p)| p.tokens.clone())
                 .unwrap_or_default()
         })
     });
-    // The page's count, which stops at `COUNT_CAP` ("more than"), and the exact one: the page's
-    // when it is exact, else asked for when the admin selects all matching.
+    // The page's count, which stops at `COUNT_CAP` ("more than").
     let counted = Memo::new(move |_| {
         page.with(|p| {
             p.as_ref()
                 .and_then(|r| r.as_ref().ok())
-                .map(|p| (p.total, p.total_capped))
+                .map(|(_, p)| (p.total, p.total_capped))
         })
     });
-    let selection = RwSignal::new(Selection::default());
+    let selected = use_token_selection(rows.into());
+    let selection = selected.selection;
     let all_matching = RwSignal::new(false);
     // The exact count, asked for when the admin selects all matching; all of them are selected
-    // once it has come.
+    // once it has come, if the filter it counted is still the page's.
     let exact = Action::new_local(move |query: &TokenPageQuery| {
         let (ws, query) = (ws.get_untracked(), query.clone());
         async move {
-            match api::admin::tokens(ws, query).await {
+            match api::admin::tokens(ws, query.clone()).await {
                 Ok(p) => {
+                    let counted = Counted {
+                        filter: query.filter,
+                        count: p.total,
+                        as_of: p.as_of,
+                    };
                     all_matching.set(true);
-                    Some((p.total, p.as_of))
+                    Some(counted)
                 }
                 Err(ApiError::Aborted) => None,
                 Err(e) => {
@@ -123,20 +154,32 @@ pub fn TokensTab(
             }
         }
     });
-    let total: Memo<Option<(u64, DateTime<Utc>)>> = Memo::new(move |_| {
-        let from_page = page.with(|p| match p {
-            Some(Ok(p)) if !p.total_capped => Some((p.total, p.as_of)),
-            _ => None,
+    // Every token the filter matches, counted: the page's count when it is exact, else the exact
+    // count asked for; either only while it counts the filter in the URL.
+    let total: Memo<Option<Counted>> = Memo::new(move |_| {
+        let from_page = shown(&|filter, p| {
+            (!p.total_capped).then(|| Counted {
+                filter: filter.clone(),
+                count: p.total,
+                as_of: p.as_of,
+            })
         });
-        from_page.or_else(|| exact.value().get().flatten())
+        from_page
+            .or_else(|| exact.value().get().flatten())
+            .filter(|c| query.with(|q| q.filter == c.filter))
     });
-    // A new page of rows: its own selection, and an exact count asked for before goes stale.
+    // A new page of rows: an exact count asked for before goes stale.
     Effect::new(move |_| {
-        let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
-        selection.update(|s| s.retain_visible(&ids));
+        rows.track();
         all_matching.set(false);
         exact.clear();
     });
+    let page_full = move || {
+        let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
+        !ids.is_empty() && selection.with(|s| s.tri_state(&ids)) == TriState::Checked
+    };
+    // All matching is selected while the whole page is, and the count is the filter's.
+    let all_on = move || all_matching.get() && page_full() && total.with(Option::is_some);
     let select_all_matching = move || {
         if total.get_untracked().is_some() {
             all_matching.set(true);
@@ -152,7 +195,7 @@ pub fn TokensTab(
     let actions = use_token_actions(
         move |p, reason| send(ws.get_untracked(), p, reason),
         move |_, done| {
-            selection.update(|s| s.remove_all(done.iter()));
+            selected.remove(done);
             all_matching.set(false);
             page.refetch();
             summary.refetch();
@@ -175,38 +218,26 @@ pub fn TokensTab(
         set_query(q);
     });
 
-    let counts = Memo::new(move |_| rows.with(|all| selection.with(|s| selected_counts(all, s, Utc::now()))));
-    let matching_count = move || total.get().map_or(0, |(n, _)| n as usize);
-    let selected_count = Signal::derive(move || {
-        if all_matching.get() {
-            matching_count()
-        } else {
-            counts.get().0
-        }
-    });
+    let matching_count = move || total.with(|t| t.as_ref().map_or(0, |c| c.count as usize));
+    let selected_count = Signal::derive(move || if all_on() { matching_count() } else { selected.count() });
     let disableable = Signal::derive(move || {
-        if all_matching.get() {
+        if all_on() {
             matching_count()
         } else {
-            counts.get().1
+            selected.disableable()
         }
     });
     let bulk = move |action: BatchAction| {
-        let target = match total.get_untracked().filter(|_| all_matching.get_untracked()) {
-            Some((count, as_of)) => Target::Matching {
-                filter: query.get_untracked().filter,
+        let target = match total.get_untracked().filter(|_| untrack(all_on)) {
+            Some(Counted { filter, count, as_of }) => Target::Matching {
+                filter,
                 count,
                 as_of,
+                shown: rows.with_untracked(|r| r.iter().map(|t| (t.id.clone(), t.name.clone())).collect()),
             },
-            None => Target::Many(
-                rows.with_untracked(|all| selection.with_untracked(|s| targets(action, all, s, Utc::now()))),
-            ),
+            None => Target::Many(selected.targets(action)),
         };
         actions.ask(action, target);
-    };
-    let page_full = move || {
-        let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
-        !ids.is_empty() && selection.with(|s| s.tri_state(&ids)) == TriState::Checked
     };
     let more_than_page = move || {
         counted
@@ -219,15 +250,15 @@ pub fn TokensTab(
         let next = page.with(|p| {
             p.as_ref()
                 .and_then(|r| r.as_ref().ok())
-                .and_then(|p| p.next_cursor.clone())
+                .and_then(|(_, p)| p.next_cursor.clone())
         });
         let size = q.limit.unwrap_or(token_api::admin::DEFAULT_PAGE_SIZE);
         let on_first = q.after.is_none();
         view! {
             <div class="pager">
                 <span aria-live="polite">
-                    {move || match (total.get(), counted.get()) {
-                        (Some((n, _)), _) | (None, Some((n, false))) => (i18n.t().n_match)(n),
+                    {move || match (total.get().map(|c| c.count), counted.get()) {
+                        (Some(n), _) | (None, Some((n, false))) => (i18n.t().n_match)(n),
                         (None, Some((n, true))) => (i18n.t().n_match_more_than)(n),
                         (None, None) => String::new(),
                     }}
@@ -286,19 +317,19 @@ pub fn TokensTab(
             on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
             on_clear=Callback::new(move |_| {
                 all_matching.set(false);
-                selection.update(Selection::clear);
+                selected.clear();
             })
         />
         <Show when=move || page_full() && more_than_page()>
             <p class="select-all-matching">
                 {move || {
-                    if all_matching.get() {
-                        view! { <span>{move || (i18n.t().all_matching_selected)(total.get().map_or(0, |(n, _)| n))}</span> }.into_any()
+                    if all_on() {
+                        view! { <span>{move || (i18n.t().all_matching_selected)(matching_count() as u64)}</span> }.into_any()
                     } else {
                         view! {
                             <button type="button" class="button button-quiet" on:click=move |_| select_all_matching()>
                                 {move || match total.get() {
-                                    Some((n, _)) => (i18n.t().select_all_matching)(n),
+                                    Some(c) => (i18n.t().select_all_matching)(c.count),
                                     None => i18n.t().select_all_matching_uncounted.to_owned(),
                                 }}
                             </button>
