@@ -101,6 +101,38 @@ test('select all matching acts on the filter, after the admin types the count', 
   await expect(page.getByText('No token matches this search or filter.')).toBeVisible();
 });
 
+test('a count that changed under the admin is refused, and the page counts again', async ({ page, browser }) => {
+  await cysTokens(browser, Array.from({ length: 60 }, (_, i) => `drift ${String(i).padStart(3, '0')}`));
+  await page.goto('/admin/tokens?q=drift');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByText('60 tokens match')).toBeVisible();
+  await page.getByRole('checkbox', { name: 'Select all tokens in view' }).check();
+  await page.getByRole('button', { name: 'Select all 60 matching' }).click();
+  const toolbar = page.getByRole('toolbar', { name: 'Selected tokens' });
+  await expect(toolbar).toContainText('60 selected');
+
+  // The member deletes one of them while the admin decides.
+  const cy = await browser.newContext();
+  const me = await (await cy.request.post('/api/session', { data: { email: 'cy@acme.test', password: PASSWORD } })).json();
+  const { tokens } = await (await cy.request.get('/api/workspaces/ws-acme/tokens')).json();
+  const gone = tokens.find((t: { name: string }) => t.name === 'drift 000');
+  await cy.request.delete(`/api/workspaces/ws-acme/tokens/${gone.id}`, { headers: { 'x-csrf-token': me.csrf_token } });
+  await cy.close();
+
+  await toolbar.getByRole('button', { name: 'Disable 60' }).click();
+  await page.getByRole('dialog', { name: 'Disable 60 tokens?' }).getByRole('button', { name: 'Disable token' }).click();
+  await expect(page.getByText('The number of matching tokens changed. Review the list and confirm again.')).toBeVisible();
+  // Nothing was disabled, and the page has read the list and its count again.
+  await expect(page.getByText('59 tokens match')).toBeVisible();
+  await expect(page.getByRole('row', { name: /drift 059/ })).toContainText('Active');
+  // The rows of this page stay selected; "all matching" must be chosen again, at the new count.
+  await expect(toolbar).toContainText('50 selected');
+  await page.getByRole('button', { name: 'Select all 59 matching' }).click();
+  await toolbar.getByRole('button', { name: 'Disable 59' }).click();
+  await page.getByRole('dialog', { name: 'Disable 59 tokens?' }).getByRole('button', { name: 'Disable token' }).click();
+  await expect(page.getByText('59 tokens done.')).toBeVisible();
+});
+
 test.describe('in Simplified Chinese', () => {
   test.use({ locale: 'zh-CN' });
 
