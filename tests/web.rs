@@ -453,7 +453,8 @@ impl Drop for FetchStub {
 }
 
 /// Records each request's method and abort signal, and never answers.
-const NEVER_ANSWERS: &str = "(window.__seen = window.__seen || []).push([request.method, request.signal]); return new Promise(() => {});";
+const NEVER_ANSWERS: &str =
+    "(window.__seen = window.__seen || []).push([request.method, request.signal]); return new Promise(() => {});";
 
 /// The requests the stub has seen: each one's method, and whether it has been aborted.
 fn seen() -> Vec<(String, bool)> {
@@ -488,7 +489,10 @@ async fn leaving_a_page_aborts_its_reads_and_lets_its_writes_finish() {
     let _stub = FetchStub::install(NEVER_ANSWERS);
     forget_seen();
     let shown = RwSignal::new(true);
-    let mounted = mount_to(container(), move || view! { <Show when=move || shown.get()><Busy /></Show> });
+    let mounted = mount_to(
+        container(),
+        move || view! { <Show when=move || shown.get()><Busy /></Show> },
+    );
     for _ in 0..3 {
         tick().await;
     }
@@ -532,7 +536,9 @@ async fn following_a_link_away_aborts_the_page_s_reads() {
     forget_seen();
     let history = window().history().unwrap();
     let before = window().location().href().unwrap();
-    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/reads")).unwrap();
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/reads"))
+        .unwrap();
     let root = container();
     let mounted = mount_to(root.clone(), || {
         view! {
@@ -559,7 +565,9 @@ async fn following_a_link_away_aborts_the_page_s_reads() {
     assert_eq!(texts(&root, "p"), ["Elsewhere"], "the router followed the link");
     assert_eq!(seen(), [("GET".to_owned(), true)], "leaving the route aborted its read");
     drop(mounted);
-    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&before)).unwrap();
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&before))
+        .unwrap();
 }
 
 #[wasm_bindgen_test]
