@@ -18,6 +18,10 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// This occurrence: the request's id, as the `x-request-id` header gives it (a relative URI
+    /// reference), to quote to an operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
 }
 
 fn about_blank() -> String {

@@ -77,9 +77,26 @@ pub struct Config {
     #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub request_timeout_seconds: u32,
 
+    /// Reverse proxies and load balancers whose `Forwarded` or `X-Forwarded-For` header is
+    /// believed, as CIDRs, comma separated (`10.0.0.0/8,127.0.0.1/32`). From any other peer those
+    /// headers are ignored and the peer's own address is the client's. None by default.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// `text`, or `json`: one JSON object per line, for a log collector.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// Minutes a session stays signed in without being used (beside the 12-hour absolute limit).
     #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub session_idle_minutes: u32,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {
@@ -104,6 +121,15 @@ impl Config {
     }
 }
 
+/// A network such as `10.0.0.0/8`, or one address (`127.0.0.1`, `::1`).
+fn parse_cidr(value: &str) -> Result<ipnet::IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{value}` is not a network such as 10.0.0.0/8 or an address such as 127.0.0.1"))
+}
+
 /// `scheme://host[:port]`, nothing more: a CSP source that cannot widen into a wildcard or a path.
 fn parse_origin(value: &str) -> Result<String, String> {
     let value = value.trim().trim_end_matches('/');
@@ -114,7 +140,17 @@ fn parse_origin(value: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_origin;
+    use super::{parse_cidr, parse_origin};
+
+    #[test]
+    fn trusted_proxies_are_networks_or_addresses() {
+        assert_eq!(parse_cidr(" 10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_cidr("127.0.0.1").unwrap().to_string(), "127.0.0.1/32");
+        assert_eq!(parse_cidr("::1").unwrap().to_string(), "::1/128");
+        for bad in ["", "10.0.0.0/33", "localhost", "*"] {
+            assert!(parse_cidr(bad).unwrap_err().contains("is not a network"), "{bad}");
+        }
+    }
 
     #[test]
     fn frame_ancestors_are_bare_origins() {

@@ -134,6 +134,7 @@ pub fn problem_response(status: StatusCode, detail: Option<String>, errors: Vec<
         status: status.as_u16(),
         detail,
         errors,
+        instance: crate::http::context::current_request_id(),
     };
     let json = serde_json::to_vec(&body).unwrap_or_default();
     (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], json).into_response()

@@ -12,6 +12,7 @@ use token_api::CSRF_HEADER;
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::http::context::ClientAddr;
 use crate::{db, secrets, AppState};
 
 /// The session cookie's name over plain HTTP (development, loopback).
@@ -167,7 +168,9 @@ pub fn session_cookie<'h>(headers: &'h HeaderMap, config: &Config) -> Option<&'h
         .map(|(_, value)| value)
 }
 
-/// The client's IP address, for the audit trail; `None` where the server was not told (in-process tests).
+/// The client's IP address, for the audit trail, throttling and "last used from": as
+/// `http::context` believes it (through trusted proxies only); `None` where the server was not
+/// told (in-process tests).
 #[derive(Clone, Debug)]
 pub struct ClientIp(pub Option<String>);
 
@@ -175,11 +178,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
+        let believed = parts.extensions.get::<ClientAddr>().map(|ClientAddr(ip)| *ip);
+        let peer = || {
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
-        ))
+                .map(|ConnectInfo(addr)| addr.ip().to_canonical())
+        };
+        Ok(ClientIp(believed.or_else(peer).map(|ip| ip.to_string())))
     }
 }

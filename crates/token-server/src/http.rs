@@ -4,6 +4,7 @@
 //! they are to the routes.
 
 mod admin;
+pub mod context;
 mod health;
 mod oauth;
 mod openapi;
@@ -100,6 +101,10 @@ pub fn router(state: AppState) -> Router {
             hsts,
         ))
         .layer(middleware::from_fn(shape_rejections))
+        .layer(middleware::from_fn_with_state(
+            context::TrustedProxies::new(config.trusted_proxies.clone()),
+            context::request_context,
+        ))
         .with_state(state)
 }
 

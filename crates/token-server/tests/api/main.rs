@@ -7,6 +7,7 @@ mod faults;
 mod hardening;
 mod logs;
 mod oauth;
+mod observability;
 mod serving;
 mod session;
 mod tokens;

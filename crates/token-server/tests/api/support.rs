@@ -30,6 +30,16 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The body without what names this one request (a problem's `instance`): two answers that
+    /// must tell a caller nothing apart are compared by this.
+    pub fn said(&self) -> serde_json::Value {
+        let mut body = self.body.clone();
+        if let Some(fields) = body.as_object_mut() {
+            fields.remove("instance");
+        }
+        body
+    }
+
     /// A batch answer's outcome per id, in order.
     pub fn outcomes(&self) -> Vec<String> {
         self.body["results"]
@@ -338,7 +348,7 @@ impl Drop for TestApp {
 }
 
 /// What the server would know of a client at `ip`, as the listener tells the router.
-fn from_address(ip: &str) -> axum::extract::ConnectInfo<std::net::SocketAddr> {
+pub fn from_address(ip: &str) -> axum::extract::ConnectInfo<std::net::SocketAddr> {
     axum::extract::ConnectInfo(std::net::SocketAddr::new(ip.parse().unwrap(), 40000))
 }
 

@@ -191,7 +191,7 @@ async fn users_and_workspaces_are_isolated(app: TestApp) {
             )
             .await;
         assert_eq!(disable.status, StatusCode::NOT_FOUND);
-        assert_eq!(disable.text, missing.text);
+        assert_eq!(disable.said(), missing.said());
         let delete = app
             .send(
                 Method::DELETE,

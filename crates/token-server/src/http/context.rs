@@ -1,0 +1,240 @@
+//! Who sent a request, as far as the service can believe it, and which request it was.
+//!
+//! - The client's address: the peer's, unless the peer is a reverse proxy the operator trusts
+//!   (`--trusted-proxies`); then the forwarding chain (`Forwarded`, else `X-Forwarded-For`) is
+//!   walked back from the nearest hop, and the first address that is not a trusted proxy is the
+//!   client. Nothing beyond it is believed: a client can write anything at the far end of the
+//!   chain. The audit trail, sign-in throttling and "last used from" all read this address.
+//! - A request id on every request: a trusted proxy's `x-request-id` when it sent a well-formed
+//!   one, else a new one. It is returned in `x-request-id`, carried by every log line of the
+//!   request (the `request` span), and is the `instance` of every problem body.
+//! - One access-log line per request (target `token_server::access`): method, route template,
+//!   status, latency, request id and client. Never the query string or a body: a secret travels
+//!   in neither on this service, and a route template cannot carry one.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use ipnet::IpNet;
+use tracing::Instrument;
+
+/// The header that carries a request's id, both ways.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The longest request id taken from a proxy.
+const REQUEST_ID_MAX: usize = 64;
+
+tokio::task_local! {
+    /// The id of the request this task serves.
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served, where there is one.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// The client's address as the service believes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The reverse proxies whose forwarding headers are believed; none by default.
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(Arc<Vec<IpNet>>);
+
+impl TrustedProxies {
+    pub fn new(nets: Vec<IpNet>) -> TrustedProxies {
+        TrustedProxies(Arc::new(nets))
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// The client behind `peer`.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = peer.to_canonical();
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let mut client = peer;
+        for hop in forwarding_chain(headers).into_iter().rev() {
+            // An obfuscated or unknown hop ends what can be known.
+            let Some(hop) = hop else { break };
+            client = hop;
+            if !self.trusts(hop) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+/// The addresses a request passed through, farthest first: `Forwarded`'s `for=` (RFC 7239),
+/// else `X-Forwarded-For`. `None` for a hop that names no address (`unknown`, `_hidden`).
+fn forwarding_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let values = |name: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+    };
+    let forwarded = values("forwarded");
+    if !forwarded.is_empty() {
+        return forwarded
+            .into_iter()
+            .map(|element| {
+                let node = element.split(';').find_map(|pair| {
+                    let (key, value) = pair.trim().split_once('=')?;
+                    key.trim().eq_ignore_ascii_case("for").then_some(value.trim())
+                });
+                node.and_then(address)
+            })
+            .collect();
+    }
+    values("x-forwarded-for").into_iter().map(address).collect()
+}
+
+/// An address as a forwarding header writes it: `192.0.2.1`, `192.0.2.1:4711`,
+/// `"[2001:db8::1]:4711"`, `2001:db8::1`.
+fn address(node: &str) -> Option<IpAddr> {
+    let node = node.trim_matches('"');
+    if let Ok(ip) = node.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest
+            .split_once(']')?
+            .0
+            .parse::<IpAddr>()
+            .ok()
+            .map(|ip| ip.to_canonical());
+    }
+    node.parse::<SocketAddr>().ok().map(|a| a.ip().to_canonical())
+}
+
+/// A request id a proxy may set: 1 to 64 of `A-Za-z0-9._-`, so it is safe in a header, a log
+/// line and a URI reference as it is.
+fn well_formed(id: &str) -> bool {
+    (1..=REQUEST_ID_MAX).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// A new request id: 128 random bits, in hex.
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).expect("the system's random source");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The middleware: the client's address and the request id for what runs inside, the id on
+/// the answer, and the access-log line.
+pub async fn request_context(State(proxies): State<TrustedProxies>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_canonical());
+    let from_proxy = peer.is_some_and(|p| proxies.trusts(p));
+    let client = peer.map(|p| proxies.client(p, req.headers()));
+    if let Some(client) = client {
+        req.extensions_mut().insert(ClientAddr(client));
+    }
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| from_proxy && well_formed(id))
+        .map_or_else(new_request_id, str::to_owned);
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "-".to_owned(), |m| m.as_str().to_owned());
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = REQUEST_ID
+        .scope(id.clone(), next.run(req))
+        .instrument(span.clone())
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            target: "token_server::access",
+            method = %method,
+            route = %route,
+            status = response.status().as_u16(),
+            latency_us = started.elapsed().as_micros() as u64,
+            client = %client.map(|c| c.to_string()).unwrap_or_default(),
+        );
+    });
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn only_a_trusted_peer_is_believed_and_only_up_to_the_first_untrusted_hop() {
+        let proxies = TrustedProxies::new(vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()]);
+        let spoof = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7")]);
+        // An untrusted peer: its header is ignored.
+        assert_eq!(proxies.client(ip("198.51.100.2"), &spoof), ip("198.51.100.2"));
+        // A trusted proxy: the nearest untrusted hop is the client; what a client wrote before
+        // it (6.6.6.6) is not believed.
+        assert_eq!(proxies.client(ip("10.1.2.3"), &spoof), ip("203.0.113.7"));
+        // Two trusted hops, then the client.
+        let chain = headers(&[("x-forwarded-for", "203.0.113.7, 10.9.9.9")]);
+        assert_eq!(proxies.client(ip("10.1.2.3"), &chain), ip("203.0.113.7"));
+        // Forwarded wins over X-Forwarded-For, with ports, quotes and brackets.
+        let forwarded = headers(&[
+            ("forwarded", r#"for="[2001:db8::7]:4711";proto=https, for=10.0.0.5"#),
+            ("x-forwarded-for", "6.6.6.6"),
+        ]);
+        assert_eq!(proxies.client(ip("::1"), &forwarded), ip("2001:db8::7"));
+        // An obfuscated hop ends the walk at the last known proxy.
+        let hidden = headers(&[("forwarded", "for=_hidden, for=10.0.0.5")]);
+        assert_eq!(proxies.client(ip("10.1.2.3"), &hidden), ip("10.0.0.5"));
+        // IPv4 seen through an IPv6 socket is the IPv4 address.
+        assert_eq!(proxies.client(ip("::ffff:198.51.100.2"), &spoof), ip("198.51.100.2"));
+        // No proxies configured: nobody is believed.
+        assert_eq!(TrustedProxies::default().client(ip("10.1.2.3"), &spoof), ip("10.1.2.3"));
+    }
+
+    #[test]
+    fn a_proxy_s_request_id_is_taken_only_when_well_formed() {
+        assert!(well_formed("3f2a9c"));
+        assert!(well_formed("req_1.2-x"));
+        for bad in ["", "a b", "line\nbreak", "ünïcode", &"x".repeat(65)] {
+            assert!(!well_formed(bad), "{bad:?}");
+        }
+        let id = new_request_id();
+        assert_eq!(id.len(), 32);
+        assert!(well_formed(&id));
+        assert_ne!(id, new_request_id());
+    }
+}
