@@ -13,7 +13,7 @@ use crate::embed::options::{MountOptions, Page};
 use crate::hooks::use_title::OwnsDocument;
 use crate::i18n::{browser_locale, provide_i18n, use_i18n};
 use crate::nav::RouterBase;
-use crate::pages::{AdminPage, NotFoundPage, SignInForm, SignInPage, UsersPage};
+use crate::pages::{AdminPage, NotFoundPage, SetPasswordPage, SignInForm, SignInPage, UsersPage};
 use crate::state::session::{provide_session, use_session, Phase};
 use crate::state::toasts::provide_toasts;
 use shell::{InWorkspace, Shell, ToWorkspace};
@@ -92,6 +92,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=move || view! { <Redirect path="/tokens" options=replace.clone() /> } />
                     <Route path=path!("/signin") view=SignInPage />
+                    <Route path=path!("/set-password") view=SetPasswordPage />
                     <ParentRoute path=path!("") view=|| view! { <Shell><Outlet /></Shell> }>
                         // The workspace is in the path, so a shared link opens that workspace.
                         <ParentRoute path=path!("/w/:ws") view=InWorkspace>

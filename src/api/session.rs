@@ -1,7 +1,7 @@
 //! Sign-in, sign-out and the signed-in user.
 
 use gloo_net::http::Method;
-use token_api::auth::{Me, SignInRequest};
+use token_api::auth::{Me, SetPasswordRequest, SignInRequest};
 
 use super::{request, ApiError};
 
@@ -18,4 +18,14 @@ pub async fn sign_in(email: String, password: String) -> Result<Me, ApiError> {
 /// Ends the session.
 pub async fn sign_out() -> Result<(), ApiError> {
     request(Method::DELETE, "/api/session", None::<&()>).await
+}
+
+/// Sets a password with the secret of a set-password link.
+pub async fn set_password(token: String, password: String) -> Result<(), ApiError> {
+    request(
+        Method::POST,
+        "/api/password",
+        Some(&SetPasswordRequest { token, password }),
+    )
+    .await
 }

@@ -404,7 +404,7 @@ const BUNDLE_GOAL_KIB: f64 = 150.0;
 /// then to 265 by the audit tab's hand-parsed date (260.8 KiB). Raised to 305 by leptos_router,
 /// which the design requires, with nested routes (300.8 KiB; FlatRoutes measured 288.2), then to
 /// 310 by the workspace in the path (a parameter route and the member check: 306.6 KiB).
-const BUNDLE_CEILING_KIB: f64 = 324.0;
+const BUNDLE_CEILING_KIB: f64 = 328.0;
 
 /// Fails when the bundle passes the ceiling, and says how far it is from the goal.
 fn check_bundle(brotli_bytes: u64) -> sh::Result {

@@ -11,6 +11,19 @@ pub struct SignInRequest {
     pub password: String,
 }
 
+/// `POST /api/password`: the one-time secret of a set-password link, and the new password.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetPasswordRequest {
+    pub token: String,
+    pub password: String,
+}
+
+/// Where a set-password link points, on the service's public URL; its secret follows the `#`,
+/// so it never reaches a server's log or another site's `Referer`.
+pub const SET_PASSWORD_PATH: &str = "/set-password";
+
 crate::wire_enum! {
     /// A user's role in one workspace; stored and sent by the same name.
     pub enum Role {

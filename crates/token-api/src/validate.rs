@@ -1,4 +1,5 @@
-//! The validation rules of a token's name and lifetime, applied alike by the form and the server.
+//! The validation rules of what people type (a token's name and lifetime, a password, an email
+//! address, a workspace's name), applied alike by the forms, the command line and the server.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,6 +11,8 @@ pub const LIFETIME_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
 pub const DEFAULT_LIFETIME_DAYS: u32 = 30;
 /// The most ids one batch request may carry.
 pub const BATCH_MAX_IDS: usize = 1_000;
+/// The shortest password, in characters; the longest is `NAME_MAX_CHARS`.
+pub const PASSWORD_MIN_CHARS: usize = 12;
 
 /// Why a value was refused. The code is stable; the client turns it into words in the user's locale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +28,12 @@ pub enum Invalid {
     InvalidType,
     /// The request names a field this endpoint does not take.
     UnknownField,
+    /// A password shorter than `PASSWORD_MIN_CHARS`.
+    TooShort,
+    /// Not an email address.
+    NotAnEmail,
+    /// A one-time secret that is unknown, used up or past its time.
+    Expired,
 }
 
 impl Invalid {
@@ -38,6 +47,9 @@ impl Invalid {
             Invalid::TooMany => "too_many",
             Invalid::InvalidType => "invalid_type",
             Invalid::UnknownField => "unknown_field",
+            Invalid::TooShort => "too_short",
+            Invalid::NotAnEmail => "not_an_email",
+            Invalid::Expired => "expired",
         }
     }
 
@@ -51,6 +63,9 @@ impl Invalid {
             Invalid::TooMany,
             Invalid::InvalidType,
             Invalid::UnknownField,
+            Invalid::TooShort,
+            Invalid::NotAnEmail,
+            Invalid::Expired,
         ]
         .into_iter()
         .find(|i| i.code() == code)
@@ -70,6 +85,9 @@ impl Invalid {
             Invalid::TooMany => format!("must list at most {BATCH_MAX_IDS} ids"),
             Invalid::InvalidType => "has the wrong type or an impossible value".to_owned(),
             Invalid::UnknownField => "is not a field of this request".to_owned(),
+            Invalid::TooShort => format!("must be at least {PASSWORD_MIN_CHARS} characters"),
+            Invalid::NotAnEmail => "must be an email address such as ada@example.com".to_owned(),
+            Invalid::Expired => "has expired or was already used".to_owned(),
         }
     }
 }
@@ -88,6 +106,12 @@ pub fn bare_origin(value: &str) -> Option<&str> {
 
 /// Checks a token name and returns it trimmed, as it will be stored.
 pub fn token_name(raw: &str) -> Result<String, Invalid> {
+    display_name(raw)
+}
+
+/// Checks a name people read (a token's, a workspace's, a person's) and returns it trimmed: 1
+/// to 100 characters, no control characters.
+pub fn display_name(raw: &str) -> Result<String, Invalid> {
     let name = raw.trim();
     if name.is_empty() {
         return Err(Invalid::Required);
@@ -99,6 +123,48 @@ pub fn token_name(raw: &str) -> Result<String, Invalid> {
         return Err(Invalid::TooLong);
     }
     Ok(name.to_owned())
+}
+
+/// Checks a new password: 12 to 100 characters, no control characters. Kept as typed (no
+/// trimming): a space is a character like any other.
+pub fn password(raw: &str) -> Result<(), Invalid> {
+    let chars = raw.chars().count();
+    if chars == 0 {
+        return Err(Invalid::Required);
+    }
+    if raw.chars().any(char::is_control) {
+        return Err(Invalid::ControlCharacters);
+    }
+    if chars < PASSWORD_MIN_CHARS {
+        return Err(Invalid::TooShort);
+    }
+    if chars > NAME_MAX_CHARS {
+        return Err(Invalid::TooLong);
+    }
+    Ok(())
+}
+
+/// Checks an email address and returns it as accounts are keyed: trimmed and lower-cased. One
+/// `@`, something before it, a dotted domain after it, no spaces or control characters, at most
+/// 254 characters (RFC 5321's path limit).
+pub fn email(raw: &str) -> Result<String, Invalid> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(Invalid::Required);
+    }
+    let well_formed = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.split('.').count() >= 2
+                && domain.split('.').all(|label| !label.is_empty())
+        });
+    if well_formed {
+        Ok(email)
+    } else {
+        Err(Invalid::NotAnEmail)
+    }
 }
 
 /// Checks a lifetime in days.
@@ -135,6 +201,31 @@ pub fn batch_ids(ids: &[String]) -> Result<(), Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_emails_and_names_people_type() {
+        assert_eq!(password(""), Err(Invalid::Required));
+        assert_eq!(password("short pass"), Err(Invalid::TooShort));
+        assert_eq!(password("correct horse"), Ok(()));
+        assert_eq!(password("tab\there is bad"), Err(Invalid::ControlCharacters));
+        assert_eq!(password(&"x".repeat(101)), Err(Invalid::TooLong));
+        assert_eq!(password("пароль-очень-длинный"), Ok(()), "characters, not bytes");
+        assert_eq!(email("  Boss@Initech.TEST "), Ok("boss@initech.test".to_owned()));
+        for bad in [
+            "",
+            "boss",
+            "boss@",
+            "@initech.test",
+            "boss@initech",
+            "bo ss@initech.test",
+            "a@b@c.test",
+            "boss@initech..test",
+        ] {
+            assert!(email(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(display_name("  Initech  "), Ok("Initech".to_owned()));
+        assert_eq!(display_name("   "), Err(Invalid::Required));
+    }
 
     #[test]
     fn names_are_trimmed_and_bounded() {

@@ -8,35 +8,47 @@ use std::{net::SocketAddr, path::PathBuf};
 #[command(name = "token-server", version)]
 pub struct Config {
     /// Address to listen on.
-    #[arg(long, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long, global = true, env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
     /// `sqlite://PATH` (created if missing) or `postgres://USER@HOST:PORT/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/token-console.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        default_value = "sqlite://data/token-console.db"
+    )]
     pub database_url: String,
 
     /// The built single-page app (Trunk's `dist/`), served with an index.html fallback.
-    #[arg(long, env = "DIST_DIR", default_value = "dist")]
+    #[arg(long, global = true, env = "DIST_DIR", default_value = "dist")]
     pub dist: PathBuf,
 
     /// The public URL clients reach this service at: the issuer of access tokens. Defaults to
     /// `http://LISTEN`. With `https://` the session cookie is `__Host-tc_session` and `Secure`,
     /// and every answer carries `Strict-Transport-Security`.
-    #[arg(long, env = "PUBLIC_URL")]
+    #[arg(long, global = true, env = "PUBLIC_URL")]
     pub public_url: Option<String>,
 
     /// Origins allowed to frame the `/embed/...` pages (the CSP's `frame-ancestors`), comma
     /// separated, such as `https://app.example.com`. None by default: nobody may frame any page.
-    #[arg(long, env = "FRAME_ANCESTORS", value_delimiter = ',', value_parser = parse_origin)]
+    #[arg(long, global = true, env = "FRAME_ANCESTORS", value_delimiter = ',', value_parser = parse_origin)]
     pub frame_ancestors: Vec<String>,
 
     /// Create the demo workspaces, users and tokens if they are missing.
-    #[arg(long, env = "SEED_DEMO")]
+    #[arg(long, global = true, env = "SEED_DEMO")]
     pub seed_demo: bool,
 
     /// With --seed-demo, also add this many synthetic tokens to Acme, over one synthetic member
     /// per 100 tokens: a big workspace for benchmarks. Never on by default.
-    #[arg(long, env = "SEED_SCALE_TOKENS", default_value_t = 0, requires = "seed_demo")]
+    #[arg(
+        long,
+        global = true,
+        env = "SEED_SCALE_TOKENS",
+        default_value_t = 0,
+        requires = "seed_demo"
+    )]
     pub seed_scale_tokens: usize,
 
     /// The file holding the key that encrypts the signing keys at rest: at least 32 random bytes
@@ -44,52 +56,129 @@ pub struct Config {
     /// deployment needs the same file; losing it loses the signing keys (every access token
     /// then fails, and a new key is needed). Without it, on SQLite the service creates
     /// `token-console.key` (0600) beside the database; on PostgreSQL it refuses to start.
-    #[arg(long, env = "KEY_FILE")]
+    #[arg(long, global = true, env = "KEY_FILE")]
     pub key_file: Option<PathBuf>,
 
     /// Add a new signing key to the database and exit. Running instances publish it in the JWKS
     /// at once and sign with it once resource servers' cached JWKS have had time to see it
     /// (5 minutes); the old key is published until no access token it signed can be alive.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub rotate_signing_key: bool,
 
     /// For how many seconds a refresh token that was just exchanged may be presented again (a
     /// client retrying after a lost response) and gets the same successor back, as long as the
     /// successor has not been used. 0 turns retries off: any second presentation is reuse.
-    #[arg(long, env = "REFRESH_RETRY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=300))]
+    #[arg(long, global = true, env = "REFRESH_RETRY_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=300))]
     pub refresh_retry_seconds: u32,
 
     /// Connections held open at once; more wait in the kernel's backlog until one closes.
-    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, global = true, env = "MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
 
     /// Requests handled at once; past it a request is refused at once with 503 and `Retry-After`.
-    #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, global = true, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_concurrent_requests: u32,
 
     /// Seconds a client has to send a request's headers, and that an idle keep-alive connection
     /// stays open.
-    #[arg(long, env = "HEADER_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    #[arg(long, global = true, env = "HEADER_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub header_timeout_seconds: u32,
 
     /// Seconds one request may take, body and answer included (CSV exports stream past it once
     /// their answer has started); then 408.
-    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    #[arg(long, global = true, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub request_timeout_seconds: u32,
 
     /// Reverse proxies and load balancers whose `Forwarded` or `X-Forwarded-For` header is
     /// believed, as CIDRs, comma separated (`10.0.0.0/8,127.0.0.1/32`). From any other peer those
     /// headers are ignored and the peer's own address is the client's. None by default.
-    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
+    #[arg(long, global = true, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// `text`, or `json`: one JSON object per line, for a log collector.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
     /// Minutes a session stays signed in without being used (beside the 12-hour absolute limit).
-    #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=720))]
+    #[arg(long, global = true, env = "SESSION_IDLE_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub session_idle_minutes: u32,
+}
+
+/// The `token-server` command line: what to do, and the configuration every command reads (the
+/// same flags and environment as the server's, before or after the command).
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "token-server",
+    version,
+    about = "Token Console's token service and its administration."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// What `token-server` does; `serve` when no command is given.
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Serve the API, the OAuth 2.0 endpoints and the app (the default).
+    Serve,
+    /// Create or bring up to date the database's tables, then exit. Every command does this
+    /// first; run it alone before starting new versions of several instances.
+    Migrate,
+    /// Workspaces: each has its own tokens, members and OAuth client id.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// People and their memberships.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace, or find the one of this name (safe to repeat). Prints `id=...` and
+    /// `client_id=...`, one per line.
+    Create {
+        /// Its name, as people will see it (1 to 100 characters).
+        name: String,
+    },
+    /// List the workspaces: id, name and client id, tab separated.
+    List,
+}
+
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum UserCommand {
+    /// Add a person to a workspace with a role, creating them if they are new (safe to repeat:
+    /// the role is set again). Prints `user_id=...`, then `link=...`: a link that sets their
+    /// password, once, within 72 hours. With --password-stdin the password is read from
+    /// standard input instead (never from the command line, which other users of the machine
+    /// can see).
+    Add {
+        /// Their email address: what they sign in with.
+        email: String,
+        /// The workspace's id (`token-server workspace list`).
+        #[arg(long)]
+        workspace: String,
+        /// `admin` (sees and acts on every token of the workspace) or `member`.
+        #[arg(long, value_parser = parse_role)]
+        role: token_api::auth::Role,
+        /// Their name as the pages show it; the email's part before `@` when not given.
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from standard input (one line) instead of printing a link.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the people: email, name, and workspace:role pairs, tab separated.
+    List,
+}
+
+fn parse_role(value: &str) -> Result<token_api::auth::Role, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a role: `admin` or `member`"))
 }
 
 /// How log lines are written.

@@ -1,6 +1,7 @@
 //! Token Console's token service: the management API the pages call, the OAuth 2.0 endpoints real
 //! clients use, and the built single-page app, all from one origin.
 
+pub mod cli;
 pub mod config;
 pub mod csv;
 pub mod db;

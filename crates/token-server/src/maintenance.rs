@@ -60,6 +60,12 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
             .await
             .map(drop)
             .map_err(anyhow::Error::from),
+        sqlx::query("DELETE FROM password_setups WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&state.db.writer)
+            .await
+            .map(drop)
+            .map_err(anyhow::Error::from),
     ];
     steps.into_iter().collect()
 }

@@ -4,14 +4,15 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use token_api::auth::{Me, SignInRequest};
+use token_api::auth::{Me, SetPasswordRequest, SignInRequest};
+use token_api::validate::{self, Invalid};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::answer;
 use crate::error::{AppError, AppResult};
 use crate::extract::{session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
-use crate::store::users;
+use crate::store::{onboarding, users};
 use crate::AppState;
 
 /// The routes, under `/api`.
@@ -20,10 +21,47 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_in, sign_out))
         .routes(routes!(sign_out_everywhere))
         .routes(routes!(me))
+        .routes(routes!(set_password))
 }
 
 /// How long a sign-in waits for its turn to hash before it is answered 503.
 const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The longest secret a set-password link carries (its secret is 43 characters).
+const SETUP_SECRET_MAX: usize = 100;
+
+/// Set a password with the one-time secret of a set-password link (`token-server user add`
+/// prints one; the page at `/set-password` sends it). The link is used up and the person's
+/// sessions end. An unknown, used or expired link is refused naming `token`.
+#[utoipa::path(post, path = "/password", tag = "session", request_body = SetPasswordRequest,
+    responses((status = 204, description = "The password is set; sign in with it."), answer::BadRequest, answer::Unavailable))]
+async fn set_password(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SetPasswordRequest>,
+) -> AppResult<StatusCode> {
+    if body.token.is_empty() || body.token.len() > SETUP_SECRET_MAX {
+        return Err(AppError::field("token", Invalid::Expired));
+    }
+    validate::password(&body.password).map_err(|e| AppError::field("password", e))?;
+    let permit = tokio::time::timeout(HASHING_WAIT, state.hashing.clone().acquire_owned())
+        .await
+        .map_err(|_| AppError::Busy)?
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let hash = tokio::task::spawn_blocking(move || {
+        let hash = users::hash_password(&body.password);
+        drop(permit);
+        hash
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(AppError::Internal)?;
+    if onboarding::set_password(&state.db.writer, &body.token, &hash).await? {
+        tracing::info!("a password was set with a set-password link");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::field("token", Invalid::Expired))
+    }
+}
 
 /// Sign in; sets the session cookie and returns the user with the session's CSRF token.
 /// Failed sign-ins are recorded and throttled per address and per account (429 with

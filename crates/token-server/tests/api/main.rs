@@ -8,6 +8,7 @@ mod hardening;
 mod logs;
 mod oauth;
 mod observability;
+mod onboarding;
 mod serving;
 mod session;
 mod tokens;

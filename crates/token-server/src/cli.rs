@@ -1,0 +1,131 @@
+//! The administration commands: from an empty database to a signed-in admin without the demo.
+//! Each reads the same `--database-url` and environment as the server, migrates first, refuses
+//! bad input naming what is wrong (exit 2) before it writes anything, and prints what a script
+//! needs on standard output, one `key=value` or tab-separated record per line.
+
+use std::io::Read;
+
+use token_api::auth::SET_PASSWORD_PATH;
+use token_api::validate;
+
+use crate::config::{Command, Config, UserCommand, WorkspaceCommand};
+use crate::db;
+use crate::store::onboarding;
+
+/// Why a command did not do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The input is wrong; nothing was written. Exit status 2, as for a bad flag.
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+fn bad(what: &str, invalid: validate::Invalid) -> CommandError {
+    CommandError::Input(format!("{what} {}", invalid.message()))
+}
+
+/// Runs an administration command (`serve` is not one).
+pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> {
+    // Checked before the database is touched.
+    let checked = check(&command)?;
+    let db = db::connect(&config.database_url).await?;
+    let pool = &db.writer;
+    match (command, checked) {
+        (Command::Serve | Command::Migrate, _) => {}
+        (Command::Workspace(WorkspaceCommand::Create { .. }), Checked::Name(name)) => {
+            let (ws, new) = onboarding::create_workspace(pool, &name)
+                .await
+                .map_err(anyhow::Error::from)?;
+            if !new {
+                eprintln!("a workspace named “{}” exists already; these are its ids", ws.name);
+            }
+            println!("id={}\nclient_id={}", ws.id, ws.client_id);
+        }
+        (Command::Workspace(WorkspaceCommand::List), _) => {
+            for ws in onboarding::workspaces(pool).await.map_err(anyhow::Error::from)? {
+                println!("{}\t{}\t{}", ws.id, ws.name, ws.client_id);
+            }
+        }
+        (
+            Command::User(UserCommand::Add {
+                workspace,
+                role,
+                password_stdin,
+                ..
+            }),
+            Checked::Person { email, name },
+        ) => {
+            let password = if password_stdin { Some(read_password()?) } else { None };
+            let added = onboarding::add_user(pool, &email, &name, &workspace, role, password.as_deref())
+                .await
+                .map_err(|e| match e {
+                    onboarding::AddError::NoSuchWorkspace(_) => CommandError::Input(e.to_string()),
+                    other => CommandError::Failed(other.into()),
+                })?;
+            println!("user_id={}", added.user_id);
+            if let Some(secret) = added.setup_secret {
+                // After the `#`: a browser never sends it, so no server's log or `Referer` keeps it.
+                println!("link={}{SET_PASSWORD_PATH}#{secret}", config.issuer());
+                eprintln!(
+                    "Give {email} the link: it sets their password once, within {} hours, and is shown only now.",
+                    onboarding::SETUP_LINK_HOURS
+                );
+            }
+        }
+        (Command::User(UserCommand::List), _) => {
+            for person in onboarding::people(pool).await.map_err(anyhow::Error::from)? {
+                let memberships: Vec<String> = person
+                    .memberships
+                    .iter()
+                    .map(|(ws, role)| format!("{ws}:{}", role.as_str()))
+                    .collect();
+                println!("{}\t{}\t{}", person.email, person.name, memberships.join(","));
+            }
+        }
+        (command, _) => unreachable!("{command:?} was checked"),
+    }
+    Ok(())
+}
+
+/// A command's input, checked.
+enum Checked {
+    Nothing,
+    Name(String),
+    Person { email: String, name: String },
+}
+
+fn check(command: &Command) -> Result<Checked, CommandError> {
+    Ok(match command {
+        Command::Workspace(WorkspaceCommand::Create { name }) => {
+            Checked::Name(validate::display_name(name).map_err(|e| bad("the workspace's name", e))?)
+        }
+        Command::User(UserCommand::Add { email, name, .. }) => {
+            let email = validate::email(email).map_err(|e| bad("EMAIL", e))?;
+            let name = match name {
+                Some(name) => validate::display_name(name).map_err(|e| bad("--name", e))?,
+                None => email.split('@').next().unwrap_or_default().to_owned(),
+            };
+            Checked::Person { email, name }
+        }
+        _ => Checked::Nothing,
+    })
+}
+
+/// The password on standard input: one line, its line ending dropped, checked by the rules the
+/// set-password page uses.
+fn read_password() -> Result<String, CommandError> {
+    let mut input = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut input)
+        .map_err(|e| CommandError::Input(format!("standard input could not be read: {e}")))?;
+    let password = input
+        .strip_suffix('\n')
+        .map(|p| p.strip_suffix('\r').unwrap_or(p))
+        .unwrap_or(&input)
+        .to_owned();
+    validate::password(&password).map_err(|e| bad("the password", e))?;
+    Ok(password)
+}

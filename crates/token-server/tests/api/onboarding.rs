@@ -1,0 +1,201 @@
+//! The administration commands: an operator brings in a workspace and its admin with them
+//! alone, bad input is refused naming what is wrong and writes nothing, and the set-password
+//! link works once.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::TestApp;
+
+/// Runs `token-server ARGS` on this database: exit status, standard output, standard error.
+fn cli(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_token-server"))
+        .args(args)
+        .env("DATABASE_URL", &app.state.config.database_url)
+        .env("PUBLIC_URL", "https://tokens.initech.test")
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run token-server");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// `key=value` lines.
+fn value<'a>(out: &'a str, key: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+        .unwrap_or_else(|| panic!("no {key}= in {out:?}"))
+}
+
+async fn the_commands_bring_in_an_admin_who_signs_in(app: TestApp) {
+    let (code, out, _) = cli(&app, &["workspace", "create", "  Initech "], None);
+    assert_eq!(code, 0);
+    let (ws, client_id) = (value(&out, "id").to_owned(), value(&out, "client_id").to_owned());
+    assert!(ws.starts_with("ws-") && client_id.starts_with("tcc_"), "{out}");
+    let (_, again, told) = cli(&app, &["workspace", "create", "Initech"], None);
+    assert_eq!(again, out, "creating it again finds the same workspace");
+    assert!(told.contains("exists already"), "{told}");
+
+    // Bad input: refused with exit 2, naming what is wrong, and nothing is written.
+    let before = cli(&app, &["user", "list"], None).1;
+    for (args, says) in [
+        (
+            vec!["user", "add", "nobody", "--workspace", &ws, "--role", "admin"],
+            "EMAIL must be an email address",
+        ),
+        (
+            vec![
+                "user",
+                "add",
+                "x@initech.test",
+                "--workspace",
+                "ws-nope",
+                "--role",
+                "admin",
+            ],
+            "no workspace has the id `ws-nope`",
+        ),
+        (
+            vec!["user", "add", "x@initech.test", "--workspace", &ws, "--role", "owner"],
+            "is not a role",
+        ),
+        (vec!["workspace", "create", "  "], "the workspace's name is required"),
+    ] {
+        let (code, out, err) = cli(&app, &args, None);
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "user",
+            "add",
+            "y@initech.test",
+            "--workspace",
+            &ws,
+            "--role",
+            "member",
+            "--password-stdin",
+        ],
+        Some("short\n"),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("the password must be at least 12 characters"), "{err}");
+    assert_eq!(cli(&app, &["user", "list"], None).1, before, "nothing was written");
+
+    // An admin with a link: it sets the password once.
+    let (code, out, err) = cli(
+        &app,
+        &[
+            "user",
+            "add",
+            "Boss@Initech.test",
+            "--workspace",
+            &ws,
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let link = value(&out, "link");
+    let secret = link
+        .strip_prefix("https://tokens.initech.test/set-password#")
+        .unwrap_or_else(|| panic!("{link}"));
+    let set = |password: &str| {
+        app.send(
+            Method::POST,
+            "/api/password",
+            None,
+            Some(json!({ "token": secret, "password": password })),
+        )
+    };
+    let weak = set("too short").await;
+    assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+    assert_eq!(weak.body["errors"][0]["field"], "password");
+    let wrong = app
+        .send(
+            Method::POST,
+            "/api/password",
+            None,
+            Some(json!({ "token": "not-the-secret", "password": "initech boss password" })),
+        )
+        .await;
+    assert_eq!(wrong.body["errors"][0]["code"], "expired");
+    assert_eq!(set("initech boss password").await.status, StatusCode::NO_CONTENT);
+    let replayed = set("someone else's password").await;
+    assert_eq!(replayed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(replayed.body["errors"][0]["field"], "token", "the link works once");
+    let signed_in = app
+        .sign_in_from("boss@initech.test", "initech boss password", "198.51.100.9")
+        .await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    let initech = signed_in.body["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == ws.as_str())
+        .cloned()
+        .expect("the new admin's workspace");
+    assert_eq!(
+        (initech["role"].as_str(), initech["client_id"].as_str()),
+        (Some("admin"), Some(client_id.as_str()))
+    );
+
+    // A member with a password from standard input; adding them again sets the role.
+    let stdin = Some("pat's long passphrase\n");
+    let (code, out, err) = cli(
+        &app,
+        &[
+            "user",
+            "add",
+            "pat@initech.test",
+            "--workspace",
+            &ws,
+            "--role",
+            "member",
+            "--password-stdin",
+        ],
+        stdin,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("link="), "{out}");
+    let pat = app
+        .sign_in_from("pat@initech.test", "pat's long passphrase", "198.51.100.9")
+        .await;
+    assert_eq!(pat.status, StatusCode::OK);
+    cli(
+        &app,
+        &[
+            "user",
+            "add",
+            "pat@initech.test",
+            "--workspace",
+            &ws,
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        stdin,
+    );
+    let listed = cli(&app, &["user", "list"], None).1;
+    assert!(listed.contains("pat@initech.test\tpat\tInitech:admin"), "{listed}");
+    assert!(listed.contains("boss@initech.test\tboss\tInitech:admin"), "{listed}");
+}
+
+crate::on_both_databases!(the_commands_bring_in_an_admin_who_signs_in);
