@@ -2,7 +2,7 @@
 //! one-time links with which a new person sets their password. Used by the `token-server`
 //! subcommands, so an operator goes from an empty database to a signed-in admin.
 
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 use token_api::auth::Role;
 
 use super::users::{delete_sessions_of, hash_password};
@@ -108,13 +108,7 @@ pub async fn add_user(
         .bind(email)
         .fetch_one(&mut *tx)
         .await?;
-    if password.is_some() {
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(&hash)
-            .bind(&user_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    end_links(&mut tx, &user_id, password.is_some().then_some(hash.as_str())).await?;
     sqlx::query(
         "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3) \
          ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
@@ -124,10 +118,6 @@ pub async fn add_user(
     .bind(role.as_str())
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM password_setups WHERE user_id = $1")
-        .bind(&user_id)
-        .execute(&mut *tx)
-        .await?;
     let setup_secret = if password.is_none() {
         let secret = secrets::random_secret();
         sqlx::query("INSERT INTO password_setups (digest, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
@@ -143,6 +133,22 @@ pub async fn add_user(
     };
     tx.commit().await?;
     Ok(Added { user_id, setup_secret })
+}
+
+/// Sets a person's password hash, where one is given, and ends every set-password link of theirs.
+async fn end_links(tx: &mut AnyConnection, user_id: &str, hash: Option<&str>) -> sqlx::Result<()> {
+    if let Some(hash) = hash {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM password_setups WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// A person and their memberships: workspace name and role.
@@ -192,15 +198,7 @@ pub async fn set_password(pool: &AnyPool, secret: &str, hash: &str) -> sqlx::Res
     let Some((user_id,)) = taken else {
         return Ok(false);
     };
-    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
-        .bind(hash)
-        .bind(&user_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM password_setups WHERE user_id = $1")
-        .bind(&user_id)
-        .execute(&mut *tx)
-        .await?;
+    end_links(&mut tx, &user_id, Some(hash)).await?;
     tx.commit().await?;
     delete_sessions_of(pool, &user_id).await?;
     Ok(true)

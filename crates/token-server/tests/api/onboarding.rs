@@ -158,41 +158,27 @@ async fn the_commands_bring_in_an_admin_who_signs_in(app: TestApp) {
     );
 
     // A member with a password from standard input; adding them again sets the role.
-    let stdin = Some("pat's long passphrase\n");
-    let (code, out, err) = cli(
-        &app,
-        &[
+    let add_pat = |role: &str| {
+        let args = [
             "user",
             "add",
             "pat@initech.test",
             "--workspace",
             &ws,
             "--role",
-            "member",
+            role,
             "--password-stdin",
-        ],
-        stdin,
-    );
+        ];
+        cli(&app, &args, Some("pat's long passphrase\n"))
+    };
+    let (code, out, err) = add_pat("member");
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains("link="), "{out}");
     let pat = app
         .sign_in_from("pat@initech.test", "pat's long passphrase", "198.51.100.9")
         .await;
     assert_eq!(pat.status, StatusCode::OK);
-    cli(
-        &app,
-        &[
-            "user",
-            "add",
-            "pat@initech.test",
-            "--workspace",
-            &ws,
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        stdin,
-    );
+    assert_eq!(add_pat("admin").0, 0);
     let listed = cli(&app, &["user", "list"], None).1;
     assert!(listed.contains("pat@initech.test\tpat\tInitech:admin"), "{listed}");
     assert!(listed.contains("boss@initech.test\tboss\tInitech:admin"), "{listed}");
