@@ -95,6 +95,11 @@ pub struct Config {
     #[arg(long, global = true, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Where to serve Prometheus metrics (`GET /metrics`), such as `127.0.0.1:9090`: an address
+    /// of its own, for the operator's network only. Off by default (and then nothing is counted).
+    #[arg(long, global = true, env = "METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// `text`, or `json`: one JSON object per line, for a log collector.
     #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -11,6 +11,7 @@ pub mod http;
 pub mod jwt;
 pub mod keyfile;
 pub mod maintenance;
+pub mod metrics;
 pub mod secrets;
 pub mod seed;
 pub mod server;
@@ -103,6 +104,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         if scale > 0 {
             seed::scale(&state, scale.div_ceil(100), scale).await?;
         }
+    }
+    if let Some(address) = state.config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(address).await?;
+        tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+        let router = metrics::router(state.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::error!(%error, "the metrics listener stopped");
+            }
+        });
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("Token Console listening on http://{}", listener.local_addr()?);

@@ -8,6 +8,7 @@
 //! - A request id on every request: a trusted proxy's `x-request-id` when it sent a well-formed
 //!   one, else a new one. It is returned in `x-request-id`, carried by every log line of the
 //!   request (the `request` span), and is the `instance` of every problem body.
+//! - The request's count and latency for `/metrics`, by route template and status.
 //! - One access-log line per request (target `token_server::access`): method, route template,
 //!   status, latency, request id and client. Never the query string or a body: a secret travels
 //!   in neither on this service, and a route template cannot carry one.
@@ -169,6 +170,14 @@ pub async fn request_context(State(proxies): State<TrustedProxies>, mut req: Req
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
+    let status = response.status().as_u16().to_string();
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route.clone()),
+        ("status", status),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
             target: "token_server::access",

@@ -76,7 +76,11 @@ async fn sign_in(
 ) -> AppResult<Response> {
     let ip = ip.as_deref();
     let email = users::normalize_email(&body.email);
-    let throttled = || state.throttle.refused(&email, ip).map(AppError::TooManyRequests);
+    let throttled = || {
+        let refused = state.throttle.refused(&email, ip)?;
+        metrics::counter!("sign_in_throttled_total").increment(1);
+        Some(AppError::TooManyRequests(refused))
+    };
     if let Some(refused) = throttled() {
         return Err(refused);
     }

@@ -109,6 +109,8 @@ struct Exchange {
     /// The new token sealed for a retry; `None` when retries are off.
     sealed: Option<String>,
     ip: Option<String>,
+    /// When it joined the queue.
+    queued_at: std::time::Instant,
     answer: oneshot::Sender<Option<Result<Rotated, Refused>>>,
 }
 
@@ -136,6 +138,11 @@ impl Rotator {
                 // In runs of 64, 32, ... 1: seven statement shapes, which stay prepared.
                 while !batch.is_empty() {
                     let run: Vec<Exchange> = batch.drain(..prev_power_of_two(batch.len())).collect();
+                    metrics::histogram!("refresh_batch_size").record(run.len() as f64);
+                    for exchange in &run {
+                        metrics::histogram!("refresh_queue_wait_seconds")
+                            .record(exchange.queued_at.elapsed().as_secs_f64());
+                    }
                     if writer.rotate_and_answer(run).await == Database::Away {
                         // Whatever queued behind it would only wait out the pool's timeout in turn.
                         for exchange in batch.drain(..) {
@@ -173,6 +180,7 @@ impl Rotator {
                 .then(|| secrets::seal(&successor_key(presented), new_token.as_bytes())),
             new_token,
             ip: ip.map(str::to_owned),
+            queued_at: std::time::Instant::now(),
             answer,
         };
         let gone = || sqlx::Error::Protocol("the refresh writer stopped".into());

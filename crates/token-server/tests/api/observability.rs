@@ -224,3 +224,75 @@ async fn one_json_access_line_per_request_with_its_route_and_never_its_query() {
         "a query string never reaches the log"
     );
 }
+
+/// A metric's value in a Prometheus text page; 0 when it is not there yet.
+fn sample(page: &str, series: &str) -> f64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
+async fn scrape(app: &TestApp) -> String {
+    use tower::ServiceExt;
+    let response = token_server::metrics::router(app.state.clone())
+        .oneshot(Request::builder().uri("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn the_metrics_move_with_what_the_service_does() {
+    let app = TestApp::sqlite().await;
+    let before = scrape(&app).await;
+    let probes = r#"http_requests_total{method="GET",route="/healthz",status="200"}"#;
+    let refused = r#"http_requests_total{method="POST",route="/oauth2/token",status="400"}"#;
+
+    let ben = app.sign_in("ben@acme.test").await;
+    let token = app.create_token(&ben, "ws-acme", "metered").await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..3 {
+        assert_eq!(
+            from(&app, Method::GET, "/healthz", "198.51.100.7", &[], None)
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(app.refresh("tcc_acme", &token).await.status, StatusCode::OK);
+    assert_eq!(
+        app.refresh("tcc_acme", "tcr_not_a_token").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    for _ in 0..6 {
+        let wrong = json!({ "email": "cy@acme.test", "password": "wrong-password" });
+        from(&app, Method::POST, "/api/session", "198.51.100.9", &[], Some(wrong)).await;
+    }
+
+    let after = scrape(&app).await;
+    // Other tests in this process count into the same recorder: these moved at least this much.
+    let moved = |series: &str| sample(&after, series) - sample(&before, series);
+    assert!(moved(probes) >= 3.0, "{after}");
+    assert!(moved(refused) >= 1.0, "{after}");
+    assert!(moved(r#"http_request_duration_seconds_count{method="GET",route="/healthz",status="200"}"#) >= 3.0);
+    assert!(moved("refresh_batch_size_count") >= 1.0, "{after}");
+    assert!(moved("refresh_queue_wait_seconds_count") >= 1.0, "{after}");
+    assert!(moved("sign_in_throttled_total") >= 1.0, "{after}");
+    assert!(
+        after.contains(r#"db_pool_connections{pool="write",state="in_use"}"#),
+        "{after}"
+    );
+    assert!(sample(&after, "sessions_active") >= 1.0, "{after}");
+    assert!(!after.contains("tcr_"), "no secret in a label");
+}

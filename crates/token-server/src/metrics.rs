@@ -1,0 +1,75 @@
+//! Prometheus metrics, served on their own address (`--metrics-listen`), never on the public
+//! one: what an operator graphs and alerts on.
+//!
+//! | metric | kind | labels |
+//! | --- | --- | --- |
+//! | `http_requests_total` | counter | `method`, `route` (the template), `status` |
+//! | `http_request_duration_seconds` | histogram | `method`, `route`, `status` |
+//! | `refresh_batch_size` | histogram | |
+//! | `refresh_queue_wait_seconds` | histogram | |
+//! | `sign_in_throttled_total` | counter | |
+//! | `db_pool_connections` | gauge | `pool` (`read`, `write`), `state` (`idle`, `in_use`) |
+//! | `sessions_active` | gauge | |
+//!
+//! The gauges are read when `/metrics` is scraped; the rest are counted as things happen.
+
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::{db, AppState};
+
+/// Latency buckets in seconds: a millisecond to ten seconds.
+const SECONDS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Batch sizes of the refresh writer (it takes at most 64 at once).
+const BATCH: [f64; 7] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+
+static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's recorder, installed on first use: every instance of the service in this
+/// process counts into it (one in production; several in the tests).
+pub fn recorder() -> &'static PrometheusHandle {
+    RECORDER.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".to_owned()), &SECONDS)
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Full("refresh_batch_size".to_owned()), &BATCH))
+            .expect("static buckets")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may be installed already (a test harness); ours then only renders.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// The metrics router: `GET /metrics`.
+pub fn router(state: AppState) -> Router {
+    recorder();
+    Router::new().route("/metrics", get(render)).with_state(state)
+}
+
+async fn render(State(state): State<AppState>) -> impl IntoResponse {
+    for (name, pool) in [("read", &state.db.pool), ("write", &state.db.writer)] {
+        let (size, idle) = (pool.size() as f64, pool.num_idle() as f64);
+        metrics::gauge!("db_pool_connections", "pool" => name, "state" => "idle").set(idle);
+        metrics::gauge!("db_pool_connections", "pool" => name, "state" => "in_use").set(size - idle);
+    }
+    let active: Result<(i64,), _> = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE expires_at > $1")
+        .bind(db::now_ms())
+        .fetch_one(&state.db.pool)
+        .await;
+    if let Ok((n,)) = active {
+        metrics::gauge!("sessions_active").set(n as f64);
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        recorder().render(),
+    )
+}
