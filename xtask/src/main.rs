@@ -267,83 +267,93 @@ fn load_test(root: &Path) -> Result<String, String> {
     let tokens = data.join("tokens.txt");
     let pg = postgres::TempCluster::start()?;
     let mut report = format!(
-        "{:<11} {:<28} {:>10} {:>9} {:>9} {:>9}\n",
+        "{:<11} {:<31} {:>10} {:>9} {:>9} {:>9}\n",
         "database", "handler", "req/s", "p50", "p99", "errors"
     );
     for (label, url) in [
         ("SQLite", format!("sqlite://{}/load.db", data.display())),
         ("PostgreSQL", pg.url()),
     ] {
-        // One-use tokens for the refresh run: enough that ten seconds cannot use them all.
-        let tokens_count = std::env::var("LOAD_TOKENS").unwrap_or_else(|_| "150000".to_owned());
-        // LOAD_SERVER names another build of the example, to compare two versions in one run.
-        let binary = std::env::var_os("LOAD_SERVER")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target/release/examples/load_server"));
-        let mut server = std::process::Command::new("taskset")
-            .args(["-c", "0"])
-            .arg(binary)
-            .args([
-                "--listen",
-                "127.0.0.1:18383",
-                "--database-url",
-                &url,
-                "--tokens",
-                &tokens_count,
-            ])
-            .arg("--tokens-file")
-            .arg(&tokens)
-            .spawn()
-            .map_err(|e| format!("load_server: {e}"))?;
-        // Ready when it answers, and still ours: a stale server on the port would answer too.
-        let ready = (0..240).any(|_| {
-            std::thread::sleep(std::time::Duration::from_millis(500));
-            std::net::TcpStream::connect("127.0.0.1:18383").is_ok()
-        }) && matches!(server.try_wait(), Ok(None));
-        let mut rows = Vec::new();
-        for (handler, script) in [("sign only (reference)", "sign.lua"), ("refresh grant", "refresh.lua")] {
-            if !ready {
-                break;
-            }
-            let out = cmd(
-                "taskset",
-                &[
-                    "-c",
-                    "1",
-                    "wrk",
-                    "-t1",
-                    "-c64",
-                    "-d10s",
-                    "--latency",
-                    "-s",
-                    script,
-                    "http://127.0.0.1:18383",
-                ],
-            )
-            .dir(&root.join("end2end/bench"))
-            .env("TOKENS_FILE", &tokens.display().to_string())
-            .run_captured();
-            rows.push((handler, out));
-        }
-        let _ = server.kill();
-        let _ = server.wait();
-        if !ready {
-            return Err(format!("load_server on {label} did not start"));
-        }
+        // Twice: as it runs by default, and with what an operator turns on in production (the
+        // access log to a file, the metrics recorder), to measure what watching it costs.
         let mut sign_rate = None;
-        for (handler, out) in rows {
-            let out = out?;
-            let (rate, p50, p99, errors) = wrk_figures(&out);
-            let share = match sign_rate {
-                Some(s) if s > 0.0 => format!(" ({:.0}% of sign only)", rate / s * 100.0),
-                _ => String::new(),
+        for observe in [false, true] {
+            // One-use tokens for the refresh run: enough that ten seconds cannot use them all.
+            let tokens_count = std::env::var("LOAD_TOKENS").unwrap_or_else(|_| "150000".to_owned());
+            // LOAD_SERVER names another build of the example, to compare two versions in one run.
+            let binary = std::env::var_os("LOAD_SERVER")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join("target/release/examples/load_server"));
+            let mut server = std::process::Command::new("taskset")
+                .args(["-c", "0"])
+                .arg(binary)
+                .args([
+                    "--listen",
+                    "127.0.0.1:18383",
+                    "--database-url",
+                    &url,
+                    "--tokens",
+                    &tokens_count,
+                ])
+                .arg("--tokens-file")
+                .arg(&tokens)
+                .args(observe.then_some("--observe"))
+                .spawn()
+                .map_err(|e| format!("load_server: {e}"))?;
+            // Ready when it answers, and still ours: a stale server on the port would answer too.
+            let ready = (0..240).any(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                std::net::TcpStream::connect("127.0.0.1:18383").is_ok()
+            }) && matches!(server.try_wait(), Ok(None));
+            let runs: &[(&str, &str)] = if observe {
+                &[("refresh, access log + metrics", "refresh.lua")]
+            } else {
+                &[("sign only (reference)", "sign.lua"), ("refresh grant", "refresh.lua")]
             };
-            sign_rate.get_or_insert(rate);
-            report.push_str(&format!(
-                "{label:<11} {handler:<28} {rate:>10.0} {p50:>9} {p99:>9} {errors:>9}{share}\n"
-            ));
+            let mut rows = Vec::new();
+            for (handler, script) in runs {
+                if !ready {
+                    break;
+                }
+                let out = cmd(
+                    "taskset",
+                    &[
+                        "-c",
+                        "1",
+                        "wrk",
+                        "-t1",
+                        "-c64",
+                        "-d10s",
+                        "--latency",
+                        "-s",
+                        script,
+                        "http://127.0.0.1:18383",
+                    ],
+                )
+                .dir(&root.join("end2end/bench"))
+                .env("TOKENS_FILE", &tokens.display().to_string())
+                .run_captured();
+                rows.push((handler, out));
+            }
+            let _ = server.kill();
+            let _ = server.wait();
+            if !ready {
+                return Err(format!("load_server on {label} did not start"));
+            }
+            for (handler, out) in rows {
+                let out = out?;
+                let (rate, p50, p99, errors) = wrk_figures(&out);
+                let share = match sign_rate {
+                    Some(s) if s > 0.0 => format!(" ({:.0}% of sign only)", rate / s * 100.0),
+                    _ => String::new(),
+                };
+                sign_rate.get_or_insert(rate);
+                report.push_str(&format!(
+                    "{label:<11} {handler:<31} {rate:>10.0} {p50:>9} {p99:>9} {errors:>9}{share}\n"
+                ));
+            }
+            let _ = std::fs::remove_file(&tokens);
         }
-        let _ = std::fs::remove_file(&tokens);
     }
     drop(pg);
     let _ = std::fs::remove_dir_all(&data);

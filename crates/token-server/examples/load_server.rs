@@ -4,8 +4,11 @@
 //! database). It first creates `--tokens` grants for Ben in Acme and writes their refresh tokens,
 //! one per line, to `--tokens-file`, each to be used once (they rotate). Loopback only.
 //!
+//! With `--observe`, what an operator runs in production is on: the access log (JSON, one line
+//! per request, to a file) and the metrics recorder; without it neither is.
+//!
 //! cargo run --release -p token-server --example load_server -- \
-//!     --listen 127.0.0.1:18383 --database-url sqlite:///tmp/load.db --tokens 50000 --tokens-file /tmp/tokens.txt
+//!     --listen 127.0.0.1:18383 --database-url sqlite:///tmp/load.db --tokens 50000 --tokens-file /tmp/tokens.txt [--observe]
 
 use std::net::SocketAddr;
 
@@ -47,14 +50,17 @@ async fn grants(state: &AppState, count: usize) -> anyhow::Result<Vec<String>> {
         .await?;
     let now = chrono::Utc::now().timestamp_millis();
     let expires = now + 30 * 86_400_000;
+    // Each start adds its own grants, so runs may share a database.
+    let run = &secrets::random_id()[..8];
     let mut tokens = Vec::with_capacity(count);
     let mut tx = state.db.writer.begin().await?;
     for start in (0..count).step_by(500) {
         let mut rows = Vec::new();
         for i in start..(start + 500).min(count) {
+            let i = format!("{run}-{i:06}");
             let refresh = secrets::new_refresh_token();
             rows.push(format!(
-                "('load-{i:06}', 'ws-acme', '{ben}', 'load {i}', 'load {i}', {now}, {expires}, '{}', '{}')",
+                "('load-{i}', 'ws-acme', '{ben}', 'load {i}', 'load {i}', {now}, {expires}, '{}', '{}')",
                 secrets::digest(&refresh),
                 token_api::token_format::hint(&refresh)
             ));
@@ -78,6 +84,16 @@ async fn main() -> anyhow::Result<()> {
     let count: usize = arg("--tokens").unwrap_or_else(|| "50000".into()).parse()?;
     let file = arg("--tokens-file").unwrap_or_else(|| "tokens.txt".into());
     let dir = std::env::temp_dir().join(format!("token-console-load-{}", std::process::id()));
+    if std::env::args().any(|a| a == "--observe") {
+        std::fs::create_dir_all(&dir)?;
+        let log = std::fs::File::create(dir.join("access.log"))?;
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter("token_server=info")
+            .with_writer(std::sync::Mutex::new(log))
+            .init();
+        token_server::metrics::recorder();
+    }
     std::fs::create_dir_all(dir.join("dist"))?;
     let mut config =
         Config::with_database(&arg("--database-url").unwrap_or_else(|| format!("sqlite://{}/load.db", dir.display())));
