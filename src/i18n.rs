@@ -77,6 +77,16 @@ pub struct Messages {
     pub password_too_short: fn(usize) -> String,
     pub passwords_differ: &'static str,
     pub link_expired: &'static str,
+    pub add_member: &'static str,
+    pub add_member_title: &'static str,
+    pub member_name_label: &'static str,
+    pub role_label: &'static str,
+    pub role_member: &'static str,
+    pub role_admin: &'static str,
+    pub email_invalid: &'static str,
+    pub member_added_new: fn(&str) -> String,
+    pub member_added_existing: fn(&str) -> String,
+    pub set_password_link_label: &'static str,
 
     pub users_title: &'static str,
     pub users_intro: &'static str,
@@ -239,6 +249,7 @@ pub struct Messages {
     pub n_match: fn(u64) -> String,
     /// The count stopped at `n`: more match.
     pub n_match_more_than: fn(u64) -> String,
+    pub n_events_more_than: fn(u64) -> String,
     pub n_events: fn(u64) -> String,
     pub select_all_matching: fn(u64) -> String,
     /// The same, before the matches are counted.

@@ -133,6 +133,45 @@ test('a count that changed under the admin is refused, and the page counts again
   await expect(page.getByText('59 tokens done.')).toBeVisible();
 });
 
+test('an admin adds a member, who sets a password from the link and signs in', async ({ page, browser }) => {
+  await page.goto('/admin/tokens');
+  await signIn(page, 'ada@acme.test');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Add a member to this workspace' });
+  await dialog.getByLabel('Email').fill('not an email');
+  await dialog.getByRole('button', { name: 'Add member' }).click();
+  await expect(dialog.getByText('Enter an email address such as ada@example.com.')).toBeVisible();
+  await dialog.getByLabel('Email').fill('dee@acme.test');
+  await dialog.getByLabel('Name (optional)').fill('Dee Newman');
+  await dialog.getByRole('button', { name: 'Add member' }).click();
+  await expect(dialog.getByText('Dee Newman <dee@acme.test> was added.')).toBeVisible();
+  const link = await dialog.getByRole('textbox', { name: 'Set-password link' }).inputValue();
+  expect(link).toMatch(/\/set-password#/);
+  await expectNoAxeViolations(page);
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(dialog).toBeHidden();
+
+  const dee = await (await browser.newContext()).newPage();
+  await dee.goto(link);
+  await dee.getByLabel('New password').fill('dee sets a password');
+  await dee.getByLabel('Repeat the password').fill('dee sets a password');
+  await dee.getByRole('button', { name: 'Set password' }).click();
+  await expect(dee.getByText('Your password is set.')).toBeVisible();
+  await dee.goto('/tokens');
+  await dee.getByLabel('Email').fill('dee@acme.test');
+  await dee.getByLabel('Password').fill('dee sets a password');
+  await dee.getByRole('button', { name: 'Sign in' }).click();
+  await expect(dee.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+  await expect(dee.getByText('Signed in as dee@acme.test')).toBeVisible();
+
+  // Someone with an account is added without a link: their password stays theirs.
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await dialog.getByLabel('Email').fill('gus@globex.test');
+  await dialog.getByRole('button', { name: 'Add member' }).click();
+  await expect(dialog.getByText('They already have an account and sign in with their password.')).toBeVisible();
+  await expect(dialog.getByRole('textbox', { name: 'Set-password link' })).toHaveCount(0);
+});
+
 test.describe('in Simplified Chinese', () => {
   test.use({ locale: 'zh-CN' });
 

@@ -1,6 +1,7 @@
 //! A workspace admin's view: every token, filtered and paged by the service, and the audit trail.
 
 use gloo_net::http::Method;
+use token_api::admin::{AddMemberRequest, AddedMember};
 use token_api::admin::{
     AuditPage, AuditQuery, FilterActionRequest, LookupRequest, LookupResult, MemberList, TokenPage, TokenPageQuery,
     TokenSummary,
@@ -43,6 +44,12 @@ pub async fn summary(ws: String) -> Result<TokenSummary, ApiError> {
 /// The workspace's members.
 pub async fn members(ws: String) -> Result<MemberList, ApiError> {
     request(Method::GET, &workspace_path(&ws, "/admin/members"), None::<&()>).await
+}
+
+/// Adds a person to the workspace; for a person new to the service, the answer carries their
+/// set-password link, once.
+pub async fn add_member(ws: String, body: AddMemberRequest) -> Result<AddedMember, ApiError> {
+    request(Method::POST, &workspace_path(&ws, "/admin/members"), Some(&body)).await
 }
 
 /// Disables or deletes the listed tokens.

@@ -2,6 +2,7 @@
 //! acted on one, many or all-matching at a time; leak triage; and the audit trail. Only admins
 //! of the current workspace get in; the service refuses everyone else regardless.
 
+mod add_member;
 mod audit_tab;
 mod count_chips;
 mod leak_check;
@@ -70,8 +71,13 @@ pub fn AdminPage() -> impl IntoView {
                 }
             }
         >
-            <h1>{move || i18n.t().admin_title}</h1>
-            <p class="intro">{move || i18n.t().admin_intro}</p>
+            <div class="page-head">
+                <div>
+                    <h1>{move || i18n.t().admin_title}</h1>
+                    <p class="intro">{move || i18n.t().admin_intro}</p>
+                </div>
+                <add_member::AddMember />
+            </div>
             <div class="tabs" role="tablist" aria-label=move || i18n.t().tabs_label on:keydown=on_tab_key>
                 <button
                     type="button"

@@ -219,6 +219,30 @@ pub struct MemberList {
     pub members: Vec<Person>,
 }
 
+/// `POST /api/workspaces/{ws}/admin/members`: add a person to the workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    pub email: String,
+    /// Their name as the pages show it; the email's part before `@` when not given.
+    #[serde(default)]
+    pub name: Option<String>,
+    pub role: crate::auth::Role,
+}
+
+/// The answer to adding a person: who, and for a person new to the service the link that sets
+/// their password, in this answer only. Someone who has an account keeps their password, and
+/// gets no link: a workspace's admin cannot take over an account of another workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddedMember {
+    pub member: Person,
+    pub role: crate::auth::Role,
+    /// Works once, for 72 hours; its secret is after the `#`.
+    pub set_password_link: Option<String>,
+}
+
 /// The counts at the top of the Admins page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -307,7 +331,12 @@ impl AuditQuery {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub events: Vec<AuditEvent>,
+    /// How many events match; when `total_capped`, `COUNT_CAP`, and more match.
     pub total: u64,
+    /// More than `total` match: the count stopped at `COUNT_CAP` (a year of refreshes is
+    /// millions of rows, too many to count for every page).
+    #[serde(default)]
+    pub total_capped: bool,
     pub next_cursor: Option<String>,
 }
 

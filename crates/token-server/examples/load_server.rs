@@ -50,10 +50,18 @@ async fn grants(state: &AppState, count: usize) -> anyhow::Result<Vec<String>> {
         .await?;
     let now = chrono::Utc::now().timestamp_millis();
     let expires = now + 30 * 86_400_000;
-    // Each start adds its own grants, so runs may share a database.
+    // Ids of this start's own, so a grant of an earlier run is never taken for one of these.
     let run = &secrets::random_id()[..8];
     let mut tokens = Vec::with_capacity(count);
     let mut tx = state.db.writer.begin().await?;
+    // A run before this one on the same database left its grants: each run starts from the
+    // same number of rows, so runs compare.
+    sqlx::query("DELETE FROM grants WHERE id LIKE 'load-%'")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM audit_events WHERE grant_id LIKE 'load-%'")
+        .execute(&mut *tx)
+        .await?;
     for start in (0..count).step_by(500) {
         let mut rows = Vec::new();
         for i in start..(start + 500).min(count) {
@@ -98,8 +106,12 @@ async fn main() -> anyhow::Result<()> {
     let mut config =
         Config::with_database(&arg("--database-url").unwrap_or_else(|| format!("sqlite://{}/load.db", dir.display())));
     if config.database_url.starts_with("postgres") {
-        let key = dir.join("load.key");
-        std::fs::write(&key, token_server::secrets::random_bytes::<32>())?;
+        // Beside the tokens file, and kept: a second start on the same database needs the key
+        // that sealed its signing keys.
+        let key = std::path::PathBuf::from(format!("{file}.key"));
+        if !key.exists() {
+            std::fs::write(&key, token_server::secrets::random_bytes::<32>())?;
+        }
         config.key_file = Some(key);
     }
     config.listen = listen;

@@ -34,6 +34,26 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
     let pool = &db.writer;
     match (command, checked) {
         (Command::Serve | Command::Migrate, _) => {}
+        (Command::Backup { path }, _) => {
+            if db.backend != db::Backend::Sqlite {
+                return Err(CommandError::Input(
+                    "backup copies a SQLite database; for PostgreSQL use pg_dump".to_owned(),
+                ));
+            }
+            if path.exists() {
+                return Err(CommandError::Input(format!("{} exists already", path.display())));
+            }
+            let target = path
+                .to_str()
+                .ok_or_else(|| CommandError::Input("the path must be UTF-8".to_owned()))?;
+            sqlx::query("VACUUM INTO $1")
+                .bind(target)
+                .execute(pool)
+                .await
+                .map_err(anyhow::Error::from)?;
+            println!("backup={}", path.display());
+            eprintln!("Keep the key file with it: the copy's signing keys open with that file only.");
+        }
         (Command::Workspace(WorkspaceCommand::Create { .. }), Checked::Name(name)) => {
             let (ws, new) = onboarding::create_workspace(pool, &name)
                 .await
@@ -58,7 +78,9 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
             Checked::Person { email, name },
         ) => {
             let password = if password_stdin { Some(read_password()?) } else { None };
-            let added = onboarding::add_user(pool, &email, &name, &workspace, role, password.as_deref())
+            let person = (email.as_str(), name.as_str());
+            let link = onboarding::Link::Always;
+            let added = onboarding::add_user(pool, person, &workspace, role, password.as_deref(), link)
                 .await
                 .map_err(|e| match e {
                     onboarding::AddError::NoSuchWorkspace(_) => CommandError::Input(e.to_string()),

@@ -95,6 +95,16 @@ pub struct Config {
     #[arg(long, global = true, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Days routine audit events are kept: `refreshed`, one per token refresh (thousands a
+    /// second at peak). Older ones are removed in the background, a small batch at a time.
+    #[arg(long, global = true, env = "AUDIT_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub audit_retention_days: u32,
+
+    /// Days security events are kept: every other audit event (created, disabled, deleted,
+    /// reuse_detected) and failed sign-ins. 0, the default, keeps them for good.
+    #[arg(long, global = true, env = "SECURITY_RETENTION_DAYS", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub security_retention_days: u32,
+
     /// Where to serve Prometheus metrics (`GET /metrics`), such as `127.0.0.1:9090`: an address
     /// of its own, for the operator's network only. Off by default (and then nothing is counted).
     #[arg(long, global = true, env = "METRICS_LISTEN")]
@@ -132,6 +142,13 @@ pub enum Command {
     /// Create or bring up to date the database's tables, then exit. Every command does this
     /// first; run it alone before starting new versions of several instances.
     Migrate,
+    /// Copy a SQLite database, consistent while the service runs (`VACUUM INTO`), to a new
+    /// file. Back up the key file beside it: the copy's signing keys open with it only. For
+    /// PostgreSQL use `pg_dump`.
+    Backup {
+        /// The copy to write; it must not exist yet.
+        path: std::path::PathBuf,
+    },
     /// Workspaces: each has its own tokens, members and OAuth client id.
     #[command(subcommand)]
     Workspace(WorkspaceCommand),

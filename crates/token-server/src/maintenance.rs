@@ -1,8 +1,13 @@
 //! Background upkeep, once a minute on every instance: the signing keys read again (a rotation
-//! made elsewhere arrives here), expired and idle sessions purged, the sealed successors of
-//! refresh tokens whose retry window has closed erased, old failed sign-ins dropped, and the
-//! sign-in throttle's memory trimmed. Each step is idempotent, so instances running it at the
-//! same time on one database do no harm; a step that fails is logged and tried next time.
+//! made elsewhere arrives here), expired and idle sessions purged, expired set-password links
+//! dropped, the sealed successors of refresh tokens whose retry window has closed erased, the
+//! sign-in throttle's memory trimmed, and retention: routine audit events past
+//! `--audit-retention-days`, security events and failed sign-ins past
+//! `--security-retention-days` (when set), and the rotated-out refresh digests of grants that
+//! ended longer ago than the retry window (reuse of those can no longer matter: the grant is
+//! over). Each step is idempotent, so instances running it at the same time on one database do no
+//! harm; a step that fails is logged and tried next time. Removals go a small batch at a time,
+//! so none holds the writer for long; a backlog drains over a few rounds.
 
 use std::time::Duration;
 
@@ -11,8 +16,11 @@ use crate::{db, AppState};
 /// How often the upkeep runs.
 pub const PERIOD: Duration = Duration::from_secs(60);
 
-/// How long failed sign-ins are kept.
-const SIGN_IN_FAILURES_KEPT_MS: i64 = 30 * 24 * 3600 * 1000;
+/// Rows removed by one statement.
+const PURGE_BATCH: u64 = 1_000;
+/// Statements per table per round, at most: 100,000 rows a minute.
+const PURGE_STATEMENTS: usize = 100;
+const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Starts the upkeep on the current runtime; it ends when the runtime does.
 pub fn start(state: &AppState) {
@@ -32,8 +40,12 @@ pub fn start(state: &AppState) {
 
 /// One round of upkeep. Each step runs whatever the others did; the first failure is returned.
 pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
+    run_once_at(state, db::now_ms()).await
+}
+
+/// One round of upkeep as if it were `now` (ms since the epoch): the tests' clock.
+pub async fn run_once_at(state: &AppState, now: i64) -> anyhow::Result<()> {
     state.throttle.tidy();
-    let now = db::now_ms();
     let idle_ms = i64::from(state.config.session_idle_minutes) * 60_000;
     let window_ms = i64::from(state.config.refresh_retry_seconds) * 1000;
     let steps = [
@@ -54,12 +66,6 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
         .await
         .map(drop)
         .map_err(anyhow::Error::from),
-        sqlx::query("DELETE FROM sign_in_failures WHERE at <= $1")
-            .bind(now - SIGN_IN_FAILURES_KEPT_MS)
-            .execute(&state.db.writer)
-            .await
-            .map(drop)
-            .map_err(anyhow::Error::from),
         sqlx::query("DELETE FROM password_setups WHERE expires_at <= $1")
             .bind(now)
             .execute(&state.db.writer)
@@ -67,5 +73,64 @@ pub async fn run_once(state: &AppState) -> anyhow::Result<()> {
             .map(drop)
             .map_err(anyhow::Error::from),
     ];
-    steps.into_iter().collect()
+    let writer = &state.db.writer;
+    let routine_cutoff = now - i64::from(state.config.audit_retention_days) * DAY_MS;
+    let security = (state.config.security_retention_days > 0)
+        .then(|| now - i64::from(state.config.security_retention_days) * DAY_MS);
+    let mut retention = vec![
+        purge(
+            writer,
+            "audit_events",
+            "id",
+            "action = 'refreshed' AND at <= $1",
+            routine_cutoff,
+        )
+        .await,
+        purge(
+            writer,
+            "rotated_refresh_tokens",
+            "digest",
+            "grant_id IN (SELECT id FROM grants WHERE expires_at <= $1 OR disabled_at <= $1)",
+            now - window_ms,
+        )
+        .await,
+    ];
+    if let Some(cutoff) = security {
+        retention.push(
+            purge(
+                writer,
+                "audit_events",
+                "id",
+                "action <> 'refreshed' AND at <= $1",
+                cutoff,
+            )
+            .await,
+        );
+        retention.push(purge(writer, "sign_in_failures", "id", "at <= $1", cutoff).await);
+    }
+    let steps = steps.into_iter().chain(retention.into_iter().map(|r| r.map(drop)));
+    steps.collect()
+}
+
+/// Removes the rows of `table` (keyed by `key`) that `condition` picks, given `$1 = cutoff`, in
+/// batches of `PURGE_BATCH`; returns how many went.
+async fn purge(pool: &sqlx::AnyPool, table: &str, key: &str, condition: &str, cutoff: i64) -> anyhow::Result<u64> {
+    let statement =
+        format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT {PURGE_BATCH})");
+    let mut removed = 0;
+    for _ in 0..PURGE_STATEMENTS {
+        let n = sqlx::query(&statement)
+            .bind(cutoff)
+            .execute(pool)
+            .await?
+            .rows_affected();
+        removed += n;
+        if n < PURGE_BATCH {
+            break;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(table, removed, "retention: removed old rows");
+    }
+    Ok(removed)
 }

@@ -149,7 +149,9 @@ pub fn AuditTab(
             let next = page.next_cursor.clone();
             view! {
                 <div class="pager">
-                    <span aria-live="polite">{(t.n_events)(page.total)}</span>
+                    <span aria-live="polite">
+                        {if page.total_capped { (t.n_events_more_than)(page.total) } else { (t.n_events)(page.total) }}
+                    </span>
                     <a class="button button-quiet" href=move || api::admin::audit_csv_url(&ws.get(), &query.get()) download="">
                         {t.export_csv}
                     </a>

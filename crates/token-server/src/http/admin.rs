@@ -6,10 +6,12 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::Json;
+use token_api::admin::{AddMemberRequest, AddedMember};
 use token_api::admin::{
     AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
 };
 use token_api::admin::{FilterActionRequest, LookupRequest, LookupResult, MemberList, DEFAULT_PAGE_SIZE};
+use token_api::auth::SET_PASSWORD_PATH;
 use token_api::token_format;
 use token_api::tokens::TokenStatus;
 use token_api::tokens::{BatchResult, Person};
@@ -23,8 +25,8 @@ use super::tokens::require_admin;
 use crate::csv;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientIp, Session};
-use crate::store::admin;
 use crate::store::audit::Acting;
+use crate::store::{admin, onboarding};
 use crate::AppState;
 
 /// The routes, under `/api`. Each answers a member 403 and a stranger to the workspace 404
@@ -36,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(batch_by_filter))
         .routes(routes!(lookup))
         .routes(routes!(audit_csv))
-        .routes(routes!(members))
+        .routes(routes!(members, add_member))
         .routes(routes!(summary))
         .routes(routes!(audit))
 }
@@ -390,6 +392,55 @@ async fn audit_csv(
         }
     });
     Ok(csv_response(filename, body))
+}
+
+/// Add a person to the workspace with a role (admins). A person new to the service is created,
+/// and the answer carries the link that sets their password, once, within 72 hours (this answer
+/// only). Someone who has an account keeps their password and gets no link. Adding a member
+/// again sets their role.
+#[utoipa::path(post, path = "/workspaces/{ws}/admin/members", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path)), request_body = AddMemberRequest,
+    responses((status = 200, body = AddedMember), answer::BadRequest, answer::Forbidden, answer::NotFound))]
+async fn add_member(
+    State(state): State<AppState>,
+    session: Session,
+    Path(ws): Path<String>,
+    ApiJson(body): ApiJson<AddMemberRequest>,
+) -> AppResult<Json<AddedMember>> {
+    let email = validate::email(&body.email).map_err(|e| AppError::field("email", e))?;
+    let name = match body.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => validate::display_name(name).map_err(|e| AppError::field("name", e))?,
+        None => email.split('@').next().unwrap_or_default().to_owned(),
+    };
+    {
+        let mut conn = state.db.pool.acquire().await?;
+        require_admin(&mut conn, &ws, &session.user_id).await?;
+    }
+    let added = onboarding::add_user(
+        &state.db.writer,
+        (&email, &name),
+        &ws,
+        body.role,
+        None,
+        onboarding::Link::OnlyNew,
+    )
+    .await
+    .map_err(|e| match e {
+        onboarding::AddError::Database(e) => AppError::from(e),
+        other => AppError::Internal(other.into()),
+    })?;
+    tracing::info!(admin = %session.user_id, member = %added.user_id, role = body.role.as_str(), "a member was added");
+    Ok(Json(AddedMember {
+        member: Person {
+            id: added.user_id,
+            email,
+            name: added.name,
+        },
+        role: body.role,
+        set_password_link: added
+            .setup_secret
+            .map(|secret| format!("{}{SET_PASSWORD_PATH}#{secret}", state.config.issuer())),
+    }))
 }
 
 /// The workspace's members, for the owner filter's type-ahead.

@@ -453,12 +453,17 @@ pub async fn audit_page(
         conds.push(format!("e.at < {}", sql.arg(Arg::Int(to.timestamp_millis()))));
     }
     let filter = conds.join(" AND ");
+    // Counted up to `COUNT_CAP`: past it the page says "more than".
     let total: i64 = if count {
-        let count_text = format!("SELECT COUNT(*) FROM audit_events e WHERE {filter}");
+        let count_text = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM audit_events e WHERE {filter} LIMIT {}) AS matching",
+            COUNT_CAP + 1
+        );
         sql.query(&count_text).fetch_one(&mut *conn).await?.try_get(0)?
     } else {
         -1
     };
+    let capped = total > COUNT_CAP as i64;
 
     let mut text = format!(
         "SELECT e.id, e.at, e.action, e.actor_id, COALESCE(a.email, e.actor_email), COALESCE(a.name, e.actor_name),
@@ -504,7 +509,8 @@ pub async fn audit_page(
         .collect::<sqlx::Result<_>>()?;
     Ok(Ok(AuditPage {
         events,
-        total: total.max(0) as u64,
+        total: if capped { COUNT_CAP } else { total.max(0) as u64 },
+        total_capped: capped,
         next_cursor,
     }))
 }

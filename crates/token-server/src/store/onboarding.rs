@@ -57,6 +57,8 @@ pub async fn workspaces(pool: &AnyPool) -> sqlx::Result<Vec<Workspace>> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Added {
     pub user_id: String,
+    /// Their name as stored (a person who had an account keeps theirs).
+    pub name: String,
     /// The secret of a new set-password link, when no password was given: shown once.
     pub setup_secret: Option<String>,
 }
@@ -72,17 +74,27 @@ pub enum AddError {
     Hash(#[from] anyhow::Error),
 }
 
+/// Who may be given a set-password link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// Anyone without a password given here: the operator's command, which may reset anyone's.
+    Always,
+    /// Only a person created now: a workspace admin adding someone. A person who has an account
+    /// keeps their password, or an admin of one workspace could take over an account of another.
+    OnlyNew,
+}
+
 /// Adds the person of `email` (already validated) to a workspace with a role, creating them if
 /// they are new. With `password` it is set; without, a one-time set-password link's secret is
-/// made (and any earlier link of theirs stops working). Running it again for the same person
-/// and workspace sets the role and makes a new link: safe to repeat.
+/// made as `link` allows (and any earlier link of theirs stops working). Running it again for
+/// the same person and workspace sets the role: safe to repeat.
 pub async fn add_user(
     pool: &AnyPool,
-    email: &str,
-    name: &str,
+    (email, name): (&str, &str),
     workspace_id: &str,
     role: Role,
     password: Option<&str>,
+    link: Link,
 ) -> Result<Added, AddError> {
     // Nobody knows the password of a person who has not set one yet: a hash of a random secret,
     // so signing in as them costs what any wrong password costs.
@@ -96,19 +108,24 @@ pub async fn add_user(
     if known.is_none() {
         return Err(AddError::NoSuchWorkspace(workspace_id.to_owned()));
     }
-    sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING")
+    let created = sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING")
         .bind(format!("u-{}", secrets::random_id()))
         .bind(email)
         .bind(name)
         .bind(&hash)
         .bind(now)
         .execute(&mut *tx)
-        .await?;
-    let (user_id,): (String,) = sqlx::query_as("SELECT id FROM users WHERE email = $1")
+        .await?
+        .rows_affected()
+        == 1;
+    let link = password.is_none() && (created || link == Link::Always);
+    let (user_id, name): (String, String) = sqlx::query_as("SELECT id, name FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&mut *tx)
         .await?;
-    end_links(&mut tx, &user_id, password.is_some().then_some(hash.as_str())).await?;
+    if password.is_some() || link {
+        end_links(&mut tx, &user_id, password.is_some().then_some(hash.as_str())).await?;
+    }
     sqlx::query(
         "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3) \
          ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
@@ -118,7 +135,7 @@ pub async fn add_user(
     .bind(role.as_str())
     .execute(&mut *tx)
     .await?;
-    let setup_secret = if password.is_none() {
+    let setup_secret = if link {
         let secret = secrets::random_secret();
         sqlx::query("INSERT INTO password_setups (digest, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
             .bind(secrets::digest(&secret))
@@ -132,7 +149,11 @@ pub async fn add_user(
         None
     };
     tx.commit().await?;
-    Ok(Added { user_id, setup_secret })
+    Ok(Added {
+        user_id,
+        name,
+        setup_secret,
+    })
 }
 
 /// Sets a person's password hash, where one is given, and ends every set-password link of theirs.

@@ -9,6 +9,7 @@ mod logs;
 mod oauth;
 mod observability;
 mod onboarding;
+mod retention;
 mod serving;
 mod session;
 mod tokens;

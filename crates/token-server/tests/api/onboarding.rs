@@ -184,4 +184,86 @@ async fn the_commands_bring_in_an_admin_who_signs_in(app: TestApp) {
     assert!(listed.contains("boss@initech.test\tboss\tInitech:admin"), "{listed}");
 }
 
-crate::on_both_databases!(the_commands_bring_in_an_admin_who_signs_in);
+async fn an_admin_adds_members_and_cannot_take_over_an_account(app: TestApp) {
+    let gus = app.sign_in("gus@globex.test").await;
+    let add = |body: serde_json::Value| app.post("/api/workspaces/ws-globex/admin/members", &gus, body);
+
+    // Someone new to the service: created, with a link that sets their password once.
+    let added = add(json!({"email": " New@Globex.test ", "role": "member"})).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    assert_eq!(added.body["member"]["email"], "new@globex.test");
+    assert_eq!(added.body["member"]["name"], "new");
+    assert_eq!(added.headers["cache-control"], "no-store");
+    let link = added.body["set_password_link"].as_str().unwrap();
+    let secret = link.strip_prefix("http://issuer.test/set-password#").unwrap();
+    let set = app
+        .send(
+            Method::POST,
+            "/api/password",
+            None,
+            Some(json!({"token": secret, "password": "a new globex password"})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::NO_CONTENT);
+    let new = app
+        .sign_in_from("new@globex.test", "a new globex password", "198.51.100.4")
+        .await;
+    assert_eq!(new.status, StatusCode::OK);
+    assert_eq!(new.body["workspaces"][0]["id"], "ws-globex");
+
+    // Someone with an account elsewhere: added with the role, keeps the password, and no link
+    // lets an admin of this workspace set a new one.
+    let ada = add(json!({"email": "ada@acme.test", "role": "admin"})).await;
+    assert_eq!(ada.status, StatusCode::OK);
+    assert!(ada.body["set_password_link"].is_null(), "{}", ada.text);
+    assert_eq!(ada.body["member"]["name"], "Ada Lovelace", "her own name stays");
+    let signed_in = app.sign_in_from("ada@acme.test", "demo-password", "198.51.100.4").await;
+    assert_eq!(signed_in.status, StatusCode::OK);
+    let roles: Vec<(String, String)> = signed_in.body["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["id"].as_str().unwrap().to_owned(),
+                w["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        roles.contains(&("ws-globex".to_owned(), "admin".to_owned())),
+        "{roles:?}"
+    );
+
+    // Refused: a bad email (named), a member, an admin of another workspace.
+    let bad = add(json!({"email": "not-an-email", "role": "member"})).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.body["errors"][0]["field"], "email");
+    let ben = app.sign_in("ben@acme.test").await;
+    let by_member = app
+        .post(
+            "/api/workspaces/ws-globex/admin/members",
+            &ben,
+            json!({"email": "x@globex.test", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(by_member.status, StatusCode::FORBIDDEN);
+    let elsewhere = app
+        .post(
+            "/api/workspaces/ws-acme/admin/members",
+            &gus,
+            json!({"email": "x@acme.test", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
+    let people: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email LIKE 'x@%' OR email = 'not-an-email'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(people, 0, "nothing was written");
+}
+
+crate::on_both_databases!(
+    the_commands_bring_in_an_admin_who_signs_in,
+    an_admin_adds_members_and_cannot_take_over_an_account,
+);

@@ -273,6 +273,7 @@ fn schema_name(schema: &Value) -> Option<&str> {
 fn valid_body(schema: &str) -> Value {
     match schema {
         "SignInRequest" => json!({"email": "nobody@acme.test", "password": "not the password"}),
+        "AddMemberRequest" => json!({"email": "probe@example.test", "role": "member"}),
         "SetPasswordRequest" => json!({"token": "no-such-link", "password": "long enough to pass"}),
         "CreateTokenRequest" => json!({"name": "probe", "lifetime_days": 7}),
         "ActionRequest" => json!({"reason": "probe"}),
