@@ -167,6 +167,17 @@ pub fn email(raw: &str) -> Result<String, Invalid> {
     }
 }
 
+/// Checks a person to add: their email (keyed as `email` keys it) and their name (trimmed; the
+/// email's part before `@` when none is given). A fault names its field, `email` or `name`.
+pub fn person(email: &str, name: Option<&str>) -> Result<(String, String), (&'static str, Invalid)> {
+    let email = self::email(email).map_err(|e| ("email", e))?;
+    let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => display_name(name).map_err(|e| ("name", e))?,
+        None => email.split('@').next().unwrap_or_default().to_owned(),
+    };
+    Ok((email, name))
+}
+
 /// Checks a lifetime in days.
 pub fn lifetime_days(days: i64) -> Result<u32, Invalid> {
     u32::try_from(days)

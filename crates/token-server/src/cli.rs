@@ -124,11 +124,8 @@ fn check(command: &Command) -> Result<Checked, CommandError> {
             Checked::Name(validate::display_name(name).map_err(|e| bad("the workspace's name", e))?)
         }
         Command::User(UserCommand::Add { email, name, .. }) => {
-            let email = validate::email(email).map_err(|e| bad("EMAIL", e))?;
-            let name = match name {
-                Some(name) => validate::display_name(name).map_err(|e| bad("--name", e))?,
-                None => email.split('@').next().unwrap_or_default().to_owned(),
-            };
+            let (email, name) = validate::person(email, name.as_deref())
+                .map_err(|(field, e)| bad(if field == "email" { "EMAIL" } else { "--name" }, e))?;
             Checked::Person { email, name }
         }
         _ => Checked::Nothing,

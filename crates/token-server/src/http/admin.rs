@@ -407,11 +407,8 @@ async fn add_member(
     Path(ws): Path<String>,
     ApiJson(body): ApiJson<AddMemberRequest>,
 ) -> AppResult<Json<AddedMember>> {
-    let email = validate::email(&body.email).map_err(|e| AppError::field("email", e))?;
-    let name = match body.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-        Some(name) => validate::display_name(name).map_err(|e| AppError::field("name", e))?,
-        None => email.split('@').next().unwrap_or_default().to_owned(),
-    };
+    let (email, name) =
+        validate::person(&body.email, body.name.as_deref()).map_err(|(field, e)| AppError::field(field, e))?;
     {
         let mut conn = state.db.pool.acquire().await?;
         require_admin(&mut conn, &ws, &session.user_id).await?;
