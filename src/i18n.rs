@@ -85,7 +85,8 @@ pub struct Messages {
     pub role_admin: &'static str,
     pub email_invalid: &'static str,
     pub member_added_new: fn(&str) -> String,
-    pub member_added_existing: fn(&str) -> String,
+    pub member_exists_here: &'static str,
+    pub member_has_account: &'static str,
     pub set_password_link_label: &'static str,
 
     pub users_title: &'static str,

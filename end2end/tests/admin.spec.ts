@@ -164,12 +164,15 @@ test('an admin adds a member, who sets a password from the link and signs in', a
   await expect(dee.getByRole('heading', { name: 'API tokens' })).toBeVisible();
   await expect(dee.getByText('Signed in as dee@acme.test')).toBeVisible();
 
-  // Someone with an account is added without a link: their password stays theirs. (Dee, again:
-  // adding someone of the demo to Acme would change the workspace other tests open.)
+  // Someone with an account is refused: a member here, or of another workspace only (the
+  // operator adds those).
   await page.getByRole('button', { name: 'Add member' }).click();
   await dialog.getByLabel('Email').fill('dee@acme.test');
   await dialog.getByRole('button', { name: 'Add member' }).click();
-  await expect(dialog.getByText('They already have an account and sign in with their password.')).toBeVisible();
+  await expect(dialog.getByText('This person is a member of this workspace already.')).toBeVisible();
+  await dialog.getByLabel('Email').fill('gus@globex.test');
+  await dialog.getByRole('button', { name: 'Add member' }).click();
+  await expect(dialog.getByText('This person has an account already.')).toBeVisible();
   await expect(dialog.getByRole('textbox', { name: 'Set-password link' })).toHaveCount(0);
 });
 

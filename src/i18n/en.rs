@@ -42,7 +42,8 @@ pub static MESSAGES: Messages = Messages {
     role_admin: "Admin: every token of the workspace",
     email_invalid: "Enter an email address such as ada@example.com.",
     member_added_new: |who| format!("{who} was added. Send them this link: it sets their password once, within 72 hours, and is shown only now."),
-    member_added_existing: |who| format!("{who} was added. They already have an account and sign in with their password."),
+    member_exists_here: "This person is a member of this workspace already.",
+    member_has_account: "This person has an account already. Ask the service's operator to add them to this workspace.",
     set_password_link_label: "Set-password link",
 
     users_title: "API tokens",

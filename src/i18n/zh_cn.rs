@@ -41,7 +41,8 @@ pub static MESSAGES: Messages = Messages {
     role_admin: "管理员：管理工作区的所有令牌",
     email_invalid: "请输入邮箱地址，例如 ada@example.com。",
     member_added_new: |who| format!("已添加 {who}。请把此链接发给对方：它可在 72 小时内设置一次密码，且只显示这一次。"),
-    member_added_existing: |who| format!("已添加 {who}。对方已有账户，用自己的密码登录即可。"),
+    member_exists_here: "此人已经是本工作区的成员。",
+    member_has_account: "此人已有账户。请联系服务的运维人员将其加入本工作区。",
     set_password_link_label: "设置密码链接",
     session_expired: "你的会话已结束，请重新登录。",
 

@@ -231,16 +231,15 @@ pub struct AddMemberRequest {
     pub role: crate::auth::Role,
 }
 
-/// The answer to adding a person: who, and for a person new to the service the link that sets
-/// their password, in this answer only. Someone who has an account keeps their password, and
-/// gets no link: a workspace's admin cannot take over an account of another workspace.
+/// The answer to adding a person new to the service: who, and the link that sets their
+/// password, in this answer only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddedMember {
     pub member: Person,
     pub role: crate::auth::Role,
     /// Works once, for 72 hours; its secret is after the `#`.
-    pub set_password_link: Option<String>,
+    pub set_password_link: String,
 }
 
 /// The counts at the top of the Admins page.

@@ -34,6 +34,11 @@ pub enum Invalid {
     NotAnEmail,
     /// A one-time secret that is unknown, used up or past its time.
     Expired,
+    /// The person to add is a member of this workspace already.
+    AlreadyMember,
+    /// The person to add has an account on the service: only the operator adds it to another
+    /// workspace (an admin who could would hold a password another workspace trusts).
+    HasAccount,
 }
 
 impl Invalid {
@@ -50,6 +55,8 @@ impl Invalid {
             Invalid::TooShort => "too_short",
             Invalid::NotAnEmail => "not_an_email",
             Invalid::Expired => "expired",
+            Invalid::AlreadyMember => "already_member",
+            Invalid::HasAccount => "has_account",
         }
     }
 
@@ -66,6 +73,8 @@ impl Invalid {
             Invalid::TooShort,
             Invalid::NotAnEmail,
             Invalid::Expired,
+            Invalid::AlreadyMember,
+            Invalid::HasAccount,
         ]
         .into_iter()
         .find(|i| i.code() == code)
@@ -88,6 +97,10 @@ impl Invalid {
             Invalid::TooShort => format!("must be at least {PASSWORD_MIN_CHARS} characters"),
             Invalid::NotAnEmail => "must be an email address such as ada@example.com".to_owned(),
             Invalid::Expired => "has expired or was already used".to_owned(),
+            Invalid::AlreadyMember => "is a member of this workspace already".to_owned(),
+            Invalid::HasAccount => {
+                "has an account on this service: the operator adds it (token-server user add)".to_owned()
+            }
         }
     }
 }

@@ -4,3 +4,4 @@
 CREATE INDEX audit_by_action ON audit_events (action, at);
 CREATE INDEX rotated_by_grant ON rotated_refresh_tokens (grant_id);
 CREATE INDEX grants_by_end ON grants (expires_at);
+CREATE INDEX grants_by_disabled ON grants (disabled_at);

@@ -51,6 +51,12 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
                 .execute(pool)
                 .await
                 .map_err(anyhow::Error::from)?;
+            // The copy holds password hashes and emails: readable by its owner only.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(anyhow::Error::from)?;
+            }
             println!("backup={}", path.display());
             eprintln!("Keep the key file with it: the copy's signing keys open with that file only.");
         }

@@ -89,11 +89,17 @@ pub struct Config {
     #[arg(long, global = true, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub request_timeout_seconds: u32,
 
-    /// Reverse proxies and load balancers whose `Forwarded` or `X-Forwarded-For` header is
-    /// believed, as CIDRs, comma separated (`10.0.0.0/8,127.0.0.1/32`). From any other peer those
-    /// headers are ignored and the peer's own address is the client's. None by default.
+    /// Reverse proxies and load balancers whose forwarding header (`--forwarded-header`) is
+    /// believed, as CIDRs, comma separated (`10.0.0.0/8,127.0.0.1/32`). From any other peer it is
+    /// ignored and the peer's own address is the client's. None by default.
     #[arg(long, global = true, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_cidr)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// The one header the trusted proxies set: `x-forwarded-for` or `forwarded` (RFC 7239). The
+    /// other is never read: a proxy that sets one passes the other through as the client wrote
+    /// it.
+    #[arg(long, global = true, env = "FORWARDED_HEADER", value_enum, default_value_t = ForwardedHeader::XForwardedFor)]
+    pub forwarded_header: ForwardedHeader,
 
     /// Days routine audit events are kept: `refreshed`, one per token refresh (thousands a
     /// second at peak). Older ones are removed in the background, a small batch at a time.
@@ -201,6 +207,13 @@ fn parse_role(value: &str) -> Result<token_api::auth::Role, String> {
         .trim()
         .parse()
         .map_err(|_| format!("`{value}` is not a role: `admin` or `member`"))
+}
+
+/// The forwarding header the trusted proxies set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardedHeader {
+    XForwardedFor,
+    Forwarded,
 }
 
 /// How log lines are written.

@@ -90,6 +90,14 @@ async fn fold_names(writer: &AnyPool) -> anyhow::Result<()> {
 /// instances starting together take turns; SQLite has no such lock, so an instance that loses
 /// the race (a table it would create already exists) reads the applied list again and goes on.
 async fn migrate(writer: &AnyPool, backend: Backend) -> anyhow::Result<()> {
+    if backend == Backend::Postgres {
+        // An index over a big table may take longer than the pool's statement timeout.
+        let mut conn = writer.acquire().await?;
+        conn.execute("SET statement_timeout = 0").await?;
+        let migrated = MIGRATIONS.run(&mut *conn).await;
+        conn.execute("SET statement_timeout = '10s'").await?;
+        return Ok(migrated?);
+    }
     let mut attempt = 0;
     loop {
         match MIGRATIONS.run(writer).await {

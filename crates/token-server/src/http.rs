@@ -102,7 +102,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(shape_rejections))
         .layer(middleware::from_fn_with_state(
-            context::TrustedProxies::new(config.trusted_proxies.clone()),
+            context::TrustedProxies::new(config.trusted_proxies.clone(), config.forwarded_header),
             context::request_context,
         ))
         .with_state(state)

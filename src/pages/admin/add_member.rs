@@ -1,6 +1,6 @@
-//! Add member: an admin brings a person into the workspace with a role. A person new to the
-//! service gets a link that sets their password, shown here once to pass on; someone who has an
-//! account keeps their password.
+//! Add member: an admin brings a person new to the service into the workspace with a role, and
+//! is shown once the link that sets their password, to pass on. Someone who has an account is
+//! refused: the operator adds existing accounts.
 
 use leptos::prelude::*;
 use token_api::admin::{AddMemberRequest, AddedMember};
@@ -19,6 +19,8 @@ use crate::state::session::use_session;
 fn email_fault(t: &Messages, invalid: Invalid) -> String {
     match invalid {
         Invalid::Required | Invalid::NotAnEmail => t.email_invalid.to_owned(),
+        Invalid::AlreadyMember => t.member_exists_here.to_owned(),
+        Invalid::HasAccount => t.member_has_account.to_owned(),
         other => invalid_text(t, other),
     }
 }
@@ -85,15 +87,10 @@ pub fn AddMember() -> impl IntoView {
                            set_password_link,
                            ..
                        }: AddedMember| {
-        let t = i18n.t();
         let who = format!("{} <{}>", member.name, member.email);
-        match set_password_link {
-            Some(link) => view! {
-                <p role="status">{(t.member_added_new)(&who)}</p>
-                <CopyField id="set-password-link" label=Signal::derive(move || i18n.t().set_password_link_label.to_owned()) value=Signal::stored(link) />
-            }
-            .into_any(),
-            None => view! { <p role="status">{(t.member_added_existing)(&who)}</p> }.into_any(),
+        view! {
+            <p role="status">{move || (i18n.t().member_added_new)(&who)}</p>
+            <CopyField id="set-password-link" label=Signal::derive(move || i18n.t().set_password_link_label.to_owned()) value=Signal::stored(set_password_link) />
         }
     };
     view! {
@@ -101,7 +98,7 @@ pub fn AddMember() -> impl IntoView {
         <Modal open on_escape=Callback::new(move |_| open.set(false)) labelled_by="add-member-title">
             <h2 id="add-member-title">{move || i18n.t().add_member_title}</h2>
             {move || match added() {
-                Some(done) => result(done),
+                Some(done) => result(done).into_any(),
                 None => view! {
                     <form on:submit=submit novalidate>
                         <label class="field">

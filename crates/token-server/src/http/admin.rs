@@ -394,10 +394,10 @@ async fn audit_csv(
     Ok(csv_response(filename, body))
 }
 
-/// Add a person to the workspace with a role (admins). A person new to the service is created,
-/// and the answer carries the link that sets their password, once, within 72 hours (this answer
-/// only). Someone who has an account keeps their password and gets no link. Adding a member
-/// again sets their role.
+/// Add a person new to the service to the workspace with a role (admins): the answer carries
+/// the link that sets their password, once, within 72 hours (this answer only). Someone who
+/// has an account is refused naming `email` (`already_member`, or `has_account`: the operator
+/// adds existing accounts, since an admin could hold the password of an account they added).
 #[utoipa::path(post, path = "/workspaces/{ws}/admin/members", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path)), request_body = AddMemberRequest,
     responses((status = 200, body = AddedMember), answer::BadRequest, answer::Forbidden, answer::NotFound))]
@@ -423,9 +423,14 @@ async fn add_member(
     )
     .await
     .map_err(|e| match e {
+        onboarding::AddError::Exists { member_here: true } => AppError::field("email", Invalid::AlreadyMember),
+        onboarding::AddError::Exists { member_here: false } => AppError::field("email", Invalid::HasAccount),
         onboarding::AddError::Database(e) => AppError::from(e),
         other => AppError::Internal(other.into()),
     })?;
+    let secret = added
+        .setup_secret
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new person without a link")))?;
     tracing::info!(admin = %session.user_id, member = %added.user_id, role = body.role.as_str(), "a member was added");
     Ok(Json(AddedMember {
         member: Person {
@@ -434,9 +439,7 @@ async fn add_member(
             name: added.name,
         },
         role: body.role,
-        set_password_link: added
-            .setup_secret
-            .map(|secret| format!("{}{SET_PASSWORD_PATH}#{secret}", state.config.issuer())),
+        set_password_link: format!("{}{SET_PASSWORD_PATH}#{}", state.config.issuer(), secret),
     }))
 }
 

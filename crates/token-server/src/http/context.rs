@@ -1,8 +1,8 @@
 //! Who sent a request, as far as the service can believe it, and which request it was.
 //!
 //! - The client's address: the peer's, unless the peer is a reverse proxy the operator trusts
-//!   (`--trusted-proxies`); then the forwarding chain (`Forwarded`, else `X-Forwarded-For`) is
-//!   walked back from the nearest hop, and the first address that is not a trusted proxy is the
+//!   (`--trusted-proxies`); then the forwarding chain of the one header those proxies set
+//!   (`--forwarded-header`: `X-Forwarded-For` or `Forwarded`) is walked back from the nearest hop, and the first address that is not a trusted proxy is the
 //!   client. Nothing beyond it is believed: a client can write anything at the far end of the
 //!   chain. The audit trail, sign-in throttling and "last used from" all read this address.
 //! - A request id on every request: a trusted proxy's `x-request-id` when it sent a well-formed
@@ -22,6 +22,8 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use ipnet::IpNet;
+
+use crate::config::ForwardedHeader;
 use tracing::Instrument;
 
 /// The header that carries a request's id, both ways.
@@ -44,17 +46,29 @@ pub fn current_request_id() -> Option<String> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
-/// The reverse proxies whose forwarding headers are believed; none by default.
+/// The reverse proxies whose forwarding header is believed (none by default), and which header.
 #[derive(Clone, Debug, Default)]
-pub struct TrustedProxies(Arc<Vec<IpNet>>);
+pub struct TrustedProxies {
+    nets: Arc<Vec<IpNet>>,
+    /// `Forwarded` rather than `X-Forwarded-For`.
+    rfc7239: bool,
+}
 
 impl TrustedProxies {
-    pub fn new(nets: Vec<IpNet>) -> TrustedProxies {
-        TrustedProxies(Arc::new(nets))
+    pub fn new(nets: Vec<IpNet>, header: ForwardedHeader) -> TrustedProxies {
+        if nets.iter().any(|n| n.prefix_len() == 0) {
+            tracing::warn!(
+                "--trusted-proxies trusts every address: any client chooses the address it is audited and throttled under"
+            );
+        }
+        TrustedProxies {
+            nets: Arc::new(nets),
+            rfc7239: header == ForwardedHeader::Forwarded,
+        }
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
-        self.0.iter().any(|net| net.contains(&ip))
+        self.nets.iter().any(|net| net.contains(&ip))
     }
 
     /// The client behind `peer`.
@@ -64,7 +78,7 @@ impl TrustedProxies {
             return peer;
         }
         let mut client = peer;
-        for hop in forwarding_chain(headers).into_iter().rev() {
+        for hop in forwarding_chain(headers, self.rfc7239).into_iter().rev() {
             // An obfuscated or unknown hop ends what can be known.
             let Some(hop) = hop else { break };
             client = hop;
@@ -76,32 +90,28 @@ impl TrustedProxies {
     }
 }
 
-/// The addresses a request passed through, farthest first: `Forwarded`'s `for=` (RFC 7239),
-/// else `X-Forwarded-For`. `None` for a hop that names no address (`unknown`, `_hidden`).
-fn forwarding_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
-    let values = |name: &str| {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect::<Vec<_>>()
-    };
-    let forwarded = values("forwarded");
-    if !forwarded.is_empty() {
-        return forwarded
-            .into_iter()
-            .map(|element| {
-                let node = element.split(';').find_map(|pair| {
-                    let (key, value) = pair.trim().split_once('=')?;
-                    key.trim().eq_ignore_ascii_case("for").then_some(value.trim())
-                });
-                node.and_then(address)
-            })
-            .collect();
+/// The addresses a request passed through, farthest first, from `Forwarded`'s `for=` (RFC 7239)
+/// or from `X-Forwarded-For`. `None` for a hop that names no address (`unknown`, `_hidden`).
+fn forwarding_chain(headers: &HeaderMap, rfc7239: bool) -> Vec<Option<IpAddr>> {
+    let name = if rfc7239 { "forwarded" } else { "x-forwarded-for" };
+    let elements = headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim);
+    if !rfc7239 {
+        return elements.map(address).collect();
     }
-    values("x-forwarded-for").into_iter().map(address).collect()
+    elements
+        .map(|element| {
+            let node = element.split(';').find_map(|pair| {
+                let (key, value) = pair.trim().split_once('=')?;
+                key.trim().eq_ignore_ascii_case("for").then_some(value.trim())
+            });
+            node.and_then(address)
+        })
+        .collect()
 }
 
 /// An address as a forwarding header writes it: `192.0.2.1`, `192.0.2.1:4711`,
@@ -138,6 +148,26 @@ fn new_request_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A method as a metric label: the standard ones by name, any other as `OTHER`, so a client
+/// sending made-up methods cannot grow the metrics without bound.
+fn method_label(method: &axum::http::Method) -> String {
+    use axum::http::Method;
+    let known = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+    ];
+    if known.contains(method) {
+        method.as_str().to_owned()
+    } else {
+        "OTHER".to_owned()
+    }
+}
+
 /// The middleware: the client's address and the request id for what runs inside, the id on
 /// the answer, and the access-log line.
 pub async fn request_context(State(proxies): State<TrustedProxies>, mut req: Request, next: Next) -> Response {
@@ -172,7 +202,7 @@ pub async fn request_context(State(proxies): State<TrustedProxies>, mut req: Req
     }
     let status = response.status().as_u16().to_string();
     let labels = [
-        ("method", method.to_string()),
+        ("method", method_label(&method)),
         ("route", route.clone()),
         ("status", status),
     ];
@@ -209,7 +239,8 @@ mod tests {
 
     #[test]
     fn only_a_trusted_peer_is_believed_and_only_up_to_the_first_untrusted_hop() {
-        let proxies = TrustedProxies::new(vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()]);
+        let nets = || vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let proxies = TrustedProxies::new(nets(), ForwardedHeader::XForwardedFor);
         let spoof = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7")]);
         // An untrusted peer: its header is ignored.
         assert_eq!(proxies.client(ip("198.51.100.2"), &spoof), ip("198.51.100.2"));
@@ -219,19 +250,26 @@ mod tests {
         // Two trusted hops, then the client.
         let chain = headers(&[("x-forwarded-for", "203.0.113.7, 10.9.9.9")]);
         assert_eq!(proxies.client(ip("10.1.2.3"), &chain), ip("203.0.113.7"));
-        // Forwarded wins over X-Forwarded-For, with ports, quotes and brackets.
-        let forwarded = headers(&[
+        // Only the header the proxies set is read: a `Forwarded` a client wrote, passed through
+        // by a proxy that sets X-Forwarded-For, says nothing.
+        let both = headers(&[
             ("forwarded", r#"for="[2001:db8::7]:4711";proto=https, for=10.0.0.5"#),
-            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-for", "203.0.113.7"),
         ]);
-        assert_eq!(proxies.client(ip("::1"), &forwarded), ip("2001:db8::7"));
+        assert_eq!(proxies.client(ip("::1"), &both), ip("203.0.113.7"));
+        // With Forwarded chosen: ports, quotes and brackets; X-Forwarded-For is not read.
+        let rfc7239 = TrustedProxies::new(nets(), ForwardedHeader::Forwarded);
+        assert_eq!(rfc7239.client(ip("::1"), &both), ip("2001:db8::7"));
         // An obfuscated hop ends the walk at the last known proxy.
         let hidden = headers(&[("forwarded", "for=_hidden, for=10.0.0.5")]);
-        assert_eq!(proxies.client(ip("10.1.2.3"), &hidden), ip("10.0.0.5"));
+        assert_eq!(rfc7239.client(ip("10.1.2.3"), &hidden), ip("10.0.0.5"));
         // IPv4 seen through an IPv6 socket is the IPv4 address.
         assert_eq!(proxies.client(ip("::ffff:198.51.100.2"), &spoof), ip("198.51.100.2"));
         // No proxies configured: nobody is believed.
         assert_eq!(TrustedProxies::default().client(ip("10.1.2.3"), &spoof), ip("10.1.2.3"));
+        // Trusting everyone reaches the far end of the chain: what a client wrote.
+        let everyone = TrustedProxies::new(vec!["0.0.0.0/0".parse().unwrap()], ForwardedHeader::XForwardedFor);
+        assert_eq!(everyone.client(ip("198.51.100.2"), &spoof), ip("6.6.6.6"));
     }
 
     #[test]

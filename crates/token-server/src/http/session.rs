@@ -43,6 +43,9 @@ async fn set_password(
         return Err(AppError::field("token", Invalid::Expired));
     }
     validate::password(&body.password).map_err(|e| AppError::field("password", e))?;
+    if !onboarding::link_is_live(&state.db.pool, &body.token).await? {
+        return Err(AppError::field("token", Invalid::Expired));
+    }
     let permit = tokio::time::timeout(HASHING_WAIT, state.hashing.clone().acquire_owned())
         .await
         .map_err(|_| AppError::Busy)?

@@ -68,6 +68,9 @@ pub struct Added {
 pub enum AddError {
     #[error("no workspace has the id `{0}` (`token-server workspace list` lists them)")]
     NoSuchWorkspace(String),
+    /// `Link::OnlyNew` and the person has an account: a member here already, or not.
+    #[error("the person has an account already")]
+    Exists { member_here: bool },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -79,8 +82,9 @@ pub enum AddError {
 pub enum Link {
     /// Anyone without a password given here: the operator's command, which may reset anyone's.
     Always,
-    /// Only a person created now: a workspace admin adding someone. A person who has an account
-    /// keeps their password, or an admin of one workspace could take over an account of another.
+    /// Only a person created now, and nobody else may be added: a workspace admin adding
+    /// someone. An admin who added an existing account would be trusted by its other
+    /// workspaces with a password they may have set themselves through an earlier link.
     OnlyNew,
 }
 
@@ -118,7 +122,18 @@ pub async fn add_user(
         .await?
         .rows_affected()
         == 1;
-    let link = password.is_none() && (created || link == Link::Always);
+    if !created && link == Link::OnlyNew {
+        let here: Option<(String,)> =
+            sqlx::query_as("SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1 AND m.workspace_id = $2")
+                .bind(email)
+                .bind(workspace_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        return Err(AddError::Exists {
+            member_here: here.is_some(),
+        });
+    }
+    let link = password.is_none();
     let (user_id, name): (String, String) = sqlx::query_as("SELECT id, name FROM users WHERE email = $1")
         .bind(email)
         .fetch_one(&mut *tx)
@@ -149,6 +164,10 @@ pub async fn add_user(
         None
     };
     tx.commit().await?;
+    if password.is_some() && !created {
+        // A new password, as to reset a compromised account: whoever was signed in is not now.
+        delete_sessions_of(pool, &user_id).await?;
+    }
     Ok(Added {
         user_id,
         name,
@@ -203,6 +222,18 @@ pub async fn people(pool: &AnyPool) -> sqlx::Result<Vec<Person>> {
         }
     }
     Ok(people)
+}
+
+/// Whether `secret` is a live set-password link: checked before any password is hashed, so a
+/// request without one costs a lookup, not a hash.
+pub async fn link_is_live(pool: &AnyPool, secret: &str) -> sqlx::Result<bool> {
+    let found: Option<(i64,)> =
+        sqlx::query_as("SELECT expires_at FROM password_setups WHERE digest = $1 AND expires_at > $2")
+            .bind(secrets::digest(secret))
+            .bind(db::now_ms())
+            .fetch_optional(pool)
+            .await?;
+    Ok(found.is_some())
 }
 
 /// Sets the password hash of the person whose live link `secret` is, once: the link is used up,

@@ -270,6 +270,9 @@ async fn the_metrics_move_with_what_the_service_does() {
             StatusCode::OK
         );
     }
+    // A made-up method is counted, as OTHER: no client can add series of its own.
+    let brew = Method::from_bytes(b"BREW").unwrap();
+    from(&app, brew, "/healthz", "198.51.100.7", &[], None).await;
     assert_eq!(app.refresh("tcc_acme", &token).await.status, StatusCode::OK);
     assert_eq!(
         app.refresh("tcc_acme", "tcr_not_a_token").await.status,
@@ -295,4 +298,8 @@ async fn the_metrics_move_with_what_the_service_does() {
     );
     assert!(sample(&after, "sessions_active") >= 1.0, "{after}");
     assert!(!after.contains("tcr_"), "no secret in a label");
+    assert!(
+        !after.contains("BREW") && after.contains(r#"method="OTHER""#),
+        "{after}"
+    );
 }
