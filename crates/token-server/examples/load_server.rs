@@ -92,15 +92,22 @@ async fn main() -> anyhow::Result<()> {
     let count: usize = arg("--tokens").unwrap_or_else(|| "50000".into()).parse()?;
     let file = arg("--tokens-file").unwrap_or_else(|| "tokens.txt".into());
     let dir = std::env::temp_dir().join(format!("token-console-load-{}", std::process::id()));
+    // `--observe` turns both on; `LOAD_OBSERVE=logs` or `=metrics` one of them, to tell their
+    // costs apart.
     if std::env::args().any(|a| a == "--observe") {
-        std::fs::create_dir_all(&dir)?;
-        let log = std::fs::File::create(dir.join("access.log"))?;
-        tracing_subscriber::fmt()
-            .json()
-            .with_env_filter("token_server=info")
-            .with_writer(std::sync::Mutex::new(log))
-            .init();
-        token_server::metrics::recorder();
+        let only = std::env::var("LOAD_OBSERVE").unwrap_or_default();
+        if only != "metrics" {
+            std::fs::create_dir_all(&dir)?;
+            let log = std::fs::File::create(dir.join("access.log"))?;
+            tracing_subscriber::fmt()
+                .json()
+                .with_env_filter("token_server=info")
+                .with_writer(std::sync::Mutex::new(log))
+                .init();
+        }
+        if only != "logs" {
+            token_server::metrics::recorder();
+        }
     }
     std::fs::create_dir_all(dir.join("dist"))?;
     let mut config =
