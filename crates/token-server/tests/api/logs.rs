@@ -1,26 +1,10 @@
 //! No secret in any log line: every flow that handles one runs under a subscriber that keeps
 //! every line at TRACE level, and the secrets are looked for in what it kept.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::TestApp;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use crate::support::{Capture, TestApp};
 
 // A current-thread runtime, so the thread-local subscriber sees every task of the test.
 #[tokio::test(flavor = "current_thread")]
@@ -77,7 +61,7 @@ async fn no_secret_reaches_a_log_line() {
     )
     .await;
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("refresh token reuse detected") && logs.contains("retry window"),
         "the capture must see the service's lines:\n{logs}"

@@ -1,14 +1,11 @@
 //! What an operator sees of a request: its id on the answer, in the problem body and in the
 //! logs, one access-log line, and the client's address believed through trusted proxies only.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::{from_address, Reply, TestApp};
+use crate::support::{from_address, Capture, Reply, TestApp};
 
 /// A request from `peer` with these headers.
 async fn from(
@@ -166,19 +163,6 @@ async fn only_a_trusted_proxy_is_believed_about_the_client() {
     );
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 // A current-thread runtime, so the thread-local subscriber sees every task of the test.
 #[tokio::test(flavor = "current_thread")]
 async fn one_json_access_line_per_request_with_its_route_and_never_its_query() {
@@ -198,7 +182,7 @@ async fn one_json_access_line_per_request_with_its_route_and_never_its_query() {
         .await;
     assert_eq!(listed.status, StatusCode::OK);
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     let lines: Vec<Value> = logs
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
