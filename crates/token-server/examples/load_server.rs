@@ -100,9 +100,12 @@ async fn main() -> anyhow::Result<()> {
             std::fs::create_dir_all(&dir)?;
             let log = std::fs::File::create(dir.join("access.log"))?;
             tracing_subscriber::fmt()
-                .json()
                 .with_env_filter("token_server=info")
                 .with_writer(std::sync::Mutex::new(log))
+                .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+                .event_format(token_server::http::context::WithRequestId(
+                    tracing_subscriber::fmt::format().json(),
+                ))
                 .init();
         }
         if only != "logs" {

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use token_server::cli::{self, CommandError};
 use token_server::config::{Cli, Command, LogFormat};
+use token_server::http::context::WithRequestId;
+use tracing_subscriber::fmt::format::{format, JsonFields};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
@@ -17,8 +19,11 @@ async fn main() -> anyhow::Result<ExitCode> {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     match config.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+        LogFormat::Text => logs.event_format(WithRequestId(format())).init(),
+        LogFormat::Json => logs
+            .fmt_fields(JsonFields::new())
+            .event_format(WithRequestId(format().json()))
+            .init(),
     }
     match command {
         None | Some(Command::Serve) => token_server::serve(config).await.map(|()| ExitCode::SUCCESS),

@@ -168,10 +168,13 @@ async fn only_a_trusted_proxy_is_believed_about_the_client() {
 async fn one_json_access_line_per_request_with_its_route_and_never_its_query() {
     let capture = Capture::default();
     let writer = capture.clone();
+    // As `main` sets it up for `--log-format json`.
     let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_current_span(true)
         .with_writer(move || writer.clone())
+        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+        .event_format(token_server::http::context::WithRequestId(
+            tracing_subscriber::fmt::format().json(),
+        ))
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
@@ -181,6 +184,10 @@ async fn one_json_access_line_per_request_with_its_route_and_never_its_query() {
         .get("/api/workspaces/ws-acme/admin/tokens?q=secret-looking-query", &ada)
         .await;
     assert_eq!(listed.status, StatusCode::OK);
+    // A line the handler writes, not the access line: it carries its request's id too.
+    let wrong = json!({ "email": "ben@acme.test", "password": "not ben's password" });
+    let failed = app.send(Method::POST, "/api/session", None, Some(wrong)).await;
+    assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
 
     let logs = capture.text();
     let lines: Vec<Value> = logs
@@ -195,14 +202,16 @@ async fn one_json_access_line_per_request_with_its_route_and_never_its_query() {
     assert_eq!(list["fields"]["method"], "GET");
     assert_eq!(list["fields"]["status"], 200);
     assert!(list["fields"]["latency_us"].as_u64().is_some());
-    assert_eq!(
-        list["span"]["request_id"],
-        listed.headers["x-request-id"].to_str().unwrap()
-    );
+    assert_eq!(list["request_id"], listed.headers["x-request-id"].to_str().unwrap());
     assert!(
         access.iter().any(|l| l["fields"]["route"] == "/api/session"),
         "sign-in is logged too"
     );
+    let warning = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "failed sign-in")
+        .unwrap_or_else(|| panic!("no failed sign-in line:\n{logs}"));
+    assert_eq!(warning["request_id"], failed.headers["x-request-id"].to_str().unwrap());
     assert!(
         !logs.contains("secret-looking-query"),
         "a query string never reaches the log"
