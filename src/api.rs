@@ -36,6 +36,21 @@ pub enum ApiError {
 pub struct OnUnauthorized(pub Callback<()>);
 
 impl ApiError {
+    /// The service's complaints about fields of the request, in order: each field's name and why.
+    pub fn field_errors(&self) -> impl Iterator<Item = (&str, token_api::validate::Invalid)> {
+        let errors = match self {
+            ApiError::Status { problem: Some(p), .. } => p.errors.as_slice(),
+            _ => &[],
+        };
+        errors.iter().map(|e| {
+            let invalid = token_api::validate::Invalid::from_code(&e.code);
+            (
+                e.field.as_str(),
+                invalid.unwrap_or(token_api::validate::Invalid::InvalidType),
+            )
+        })
+    }
+
     /// The HTTP status, if the service answered.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -3,7 +3,6 @@
 
 use chrono::{Duration, Utc};
 use leptos::prelude::*;
-use token_api::problem::Problem;
 use token_api::validate::{self, Invalid, DEFAULT_LIFETIME_DAYS, LIFETIME_DAYS, NAME_MAX_CHARS};
 
 use crate::api::ApiError;
@@ -29,17 +28,11 @@ pub fn invalid_text(t: &Messages, invalid: Invalid) -> String {
 
 /// The server's complaint about one field, if it made one.
 fn server_field_error(error: &Option<ApiError>, field: &str) -> Option<Invalid> {
-    let Some(ApiError::Status {
-        problem: Some(Problem { errors, .. }),
-        ..
-    }) = error
-    else {
-        return None;
-    };
-    errors
-        .iter()
-        .find(|e| e.field == field)
-        .map(|e| Invalid::from_code(&e.code).unwrap_or(Invalid::InvalidType))
+    error
+        .as_ref()?
+        .field_errors()
+        .find(|(f, _)| *f == field)
+        .map(|(_, i)| i)
 }
 
 /// The dialog, driven by `flow`.
@@ -95,7 +88,7 @@ pub fn GenerateDialog(
     let other_error = move || {
         let t = i18n.t();
         match error.get()? {
-            ApiError::Status { problem: Some(p), .. } if !p.errors.is_empty() => None,
+            e if e.field_errors().next().is_some() => None,
             e => Some(error_text(t, &e)),
         }
     };

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use token_api::validate::{self, Invalid, NAME_MAX_CHARS, PASSWORD_MIN_CHARS};
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::error_panel::error_text;
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::hooks::use_title::use_title;
@@ -23,15 +23,6 @@ fn password_fault(t: &Messages, invalid: Invalid) -> String {
         Invalid::ControlCharacters => t.invalid_control.to_owned(),
         _ => t.invalid_other.to_owned(),
     }
-}
-
-/// Which field the service refused, and why.
-fn refused(e: &ApiError) -> Option<(String, Invalid)> {
-    let ApiError::Status { problem: Some(p), .. } = e else {
-        return None;
-    };
-    let error = p.errors.first()?;
-    Some((error.field.clone(), Invalid::from_code(&error.code)?))
 }
 
 /// The page.
@@ -58,7 +49,7 @@ pub fn SetPasswordPage() -> impl IntoView {
     });
     let expired = move || {
         secret.with_value(String::is_empty)
-            || matches!(set.value().get(), Some(Err(ref e)) if refused(e).is_some_and(|(field, _)| field == "token"))
+            || matches!(set.value().get(), Some(Err(ref e)) if e.field_errors().any(|(field, _)| field == "token"))
     };
     let done = move || matches!(set.value().get(), Some(Ok(())));
     let fault = move || {
@@ -73,7 +64,7 @@ pub fn SetPasswordPage() -> impl IntoView {
             return Some(t.passwords_differ.to_owned());
         }
         match set.value().get()? {
-            Err(e) => Some(match refused(&e) {
+            Err(e) => Some(match e.field_errors().next() {
                 Some((_, invalid)) => password_fault(t, invalid),
                 None => error_text(t, &e),
             }),

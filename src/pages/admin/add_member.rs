@@ -7,7 +7,7 @@ use token_api::admin::{AddMemberRequest, AddedMember};
 use token_api::auth::Role;
 use token_api::validate::{self, Invalid};
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::copy_field::CopyField;
 use crate::components::error_panel::error_text;
 use crate::components::generate_dialog::invalid_text;
@@ -49,16 +49,11 @@ pub fn AddMember() -> impl IntoView {
             return Some(email_fault(t, invalid));
         }
         match add.value().get()? {
-            Err(ApiError::Status { problem: Some(p), .. }) if !p.errors.is_empty() => {
-                let e = &p.errors[0];
-                let invalid = Invalid::from_code(&e.code).unwrap_or(Invalid::InvalidType);
-                Some(if e.field == "email" {
-                    email_fault(t, invalid)
-                } else {
-                    invalid_text(t, invalid)
-                })
-            }
-            Err(e) => Some(error_text(t, &e)),
+            Err(e) => Some(match e.field_errors().next() {
+                Some(("email", invalid)) => email_fault(t, invalid),
+                Some((_, invalid)) => invalid_text(t, invalid),
+                None => error_text(t, &e),
+            }),
             Ok(_) => None,
         }
     };

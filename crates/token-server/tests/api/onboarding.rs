@@ -179,13 +179,7 @@ async fn the_commands_bring_in_an_admin_who_signs_in(app: TestApp) {
         .await;
     assert_eq!(pat.status, StatusCode::OK);
     // A new password from the operator (a reset) ends the sessions signed in with the old one.
-    let cookie = pat.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = pat.session_cookie();
     let me = || {
         let req = axum::http::Request::builder()
             .uri("/api/me")

@@ -30,6 +30,12 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The session cookie a sign-in set, as `tc_session=…`.
+    pub fn session_cookie(&self) -> String {
+        let set_cookie = self.headers[header::SET_COOKIE].to_str().unwrap();
+        set_cookie.split(';').next().unwrap().to_owned()
+    }
+
     /// The body without what names this one request (a problem's `instance`): two answers that
     /// must tell a caller nothing apart are compared by this.
     pub fn said(&self) -> serde_json::Value {
@@ -273,13 +279,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "sign in as {email}: {}", reply.text);
-        let set_cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
-        let cookie = set_cookie
-            .split(';')
-            .next()
-            .unwrap()
-            .trim_start_matches("tc_session=")
-            .to_owned();
+        let cookie = reply.session_cookie().trim_start_matches("tc_session=").to_owned();
         Browser {
             cookie,
             csrf: reply.body["csrf_token"].as_str().unwrap().to_owned(),
