@@ -147,9 +147,7 @@ fn well_formed(id: &str) -> bool {
 
 /// A new request id: 128 random bits, in hex.
 fn new_request_id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).expect("the system's random source");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::secrets::hex(&crate::secrets::random_bytes::<16>())
 }
 
 /// A method as a metric label: the standard ones by name, any other as `OTHER`, so a client
