@@ -1,4 +1,6 @@
-// Token Console for host pages.
+// Token Console for host pages. The build points the two imports below at the content-hashed
+// files (xtask/src/dist.rs).
+//
 //
 //   <div data-token-console data-page="users"></div>
 //   <script type="module" src="/token-console/embed.js"></script>

@@ -145,6 +145,8 @@ fn mount_panel(host: web_sys::HtmlElement, options: MountOptions) -> Result<Moun
 
 /// Mounts the stand-alone app into its own page's element.
 fn mount_standalone(element: web_sys::HtmlElement) -> Result<Mounted, JsValue> {
+    // The frame index.html paints while the code loads gives way to the app.
+    element.set_inner_html("");
     let container: web_sys::HtmlElement = document().create_element("div")?.unchecked_into();
     element.append_child(&container)?;
     mount_view(container, Scope::Document(document()), || {

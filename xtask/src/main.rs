@@ -1,6 +1,7 @@
 //! The project's commands. `cargo xtask run` serves the product; `cargo xtask test` runs every
 //! test. Both first install whatever this machine is missing, and skip what it already has.
 
+mod dist;
 mod postgres;
 mod setup;
 mod sh;
@@ -20,7 +21,9 @@ commands:
   bench        every benchmark: the pages in Chromium (against a vanilla-JS table), the admin
                list on 100,000 tokens, bulk disable, the token endpoint under wrk; writes
                BENCHMARKS.md (prints figures; never part of test)
-  load-test    only the token endpoint under wrk (part of bench)";
+  load-test    only the token endpoint under wrk (part of bench)
+  finish-dist  [DIR] point embed.js at the hashed app files and write brotli and gzip copies
+               (Trunk's post_build hook runs it on $TRUNK_STAGING_DIR)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,6 +34,10 @@ fn main() -> ExitCode {
         Some("load-test") => setup::for_bench(&root()).and_then(|_| load_test(&root()).map(|_| ())),
         Some("bundle-size") => bundle_size(&root()).and_then(|(_, brotli)| check_bundle(brotli)),
         Some("bench") => bench(),
+        Some("finish-dist") => match args.get(1).cloned().or_else(|| std::env::var("TRUNK_STAGING_DIR").ok()) {
+            Some(dir) => dist::finish(Path::new(&dir)),
+            None => Err("finish-dist: name the directory, or run it from Trunk's post_build hook".to_owned()),
+        },
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -5,7 +5,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
-use axum::Json;
+use axum::{Extension, Json};
 use token_api::admin::{AddMemberRequest, AddedMember};
 use token_api::admin::{
     AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
@@ -21,6 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::answer;
+use super::Secret;
 use super::tokens::require_admin;
 use crate::csv;
 use crate::error::{AppError, AppResult};
@@ -406,7 +407,7 @@ async fn add_member(
     session: Session,
     Path(ws): Path<String>,
     ApiJson(body): ApiJson<AddMemberRequest>,
-) -> AppResult<Json<AddedMember>> {
+) -> AppResult<(Extension<Secret>, Json<AddedMember>)> {
     let (email, name) =
         validate::person(&body.email, body.name.as_deref()).map_err(|(field, e)| AppError::field(field, e))?;
     {
@@ -432,7 +433,7 @@ async fn add_member(
         .setup_secret
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new person without a link")))?;
     tracing::info!(admin = %session.user_id, member = %added.user_id, role = body.role.as_str(), "a member was added");
-    Ok(Json(AddedMember {
+    Ok((Extension(Secret), Json(AddedMember {
         member: Person {
             id: added.user_id,
             email,
@@ -440,7 +441,7 @@ async fn add_member(
         },
         role: body.role,
         set_password_link: format!("{}{SET_PASSWORD_PATH}#{}", state.config.issuer(), secret),
-    }))
+    })))
 }
 
 /// The workspace's members, for the owner filter's type-ahead.

@@ -3,13 +3,14 @@
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use token_api::auth::{Me, SetPasswordRequest, SignInRequest};
 use token_api::validate::{self, Invalid};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::answer;
+use super::Secret;
 use crate::error::{AppError, AppResult};
 use crate::extract::{session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
 use crate::store::{onboarding, users};
@@ -124,7 +125,7 @@ async fn sign_in(
     let (cookie, csrf_token) = users::create_session(&state.db.writer, &user_id).await?;
     let me = load_me(&state, &user_id, csrf_token).await?;
     let set_cookie = session_set_cookie(&state, &cookie, users::SESSION_TTL_MS / 1000);
-    let mut response = Json(me).into_response();
+    let mut response = (Extension(Secret), Json(me)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         HeaderValue::from_str(&set_cookie).map_err(|e| AppError::Internal(e.into()))?,
@@ -164,8 +165,9 @@ fn session_set_cookie(state: &AppState, value: &str, max_age_secs: i64) -> Strin
 
 /// The signed-in user, their workspaces and roles, and the CSRF token.
 #[utoipa::path(get, path = "/me", tag = "session", security(("session" = [])), responses((status = 200, body = Me)))]
-async fn me(State(state): State<AppState>, session: Session) -> AppResult<Json<Me>> {
-    load_me(&state, &session.user_id, session.csrf_token).await.map(Json)
+async fn me(State(state): State<AppState>, session: Session) -> AppResult<(Extension<Secret>, Json<Me>)> {
+    let me = load_me(&state, &session.user_id, session.csrf_token).await?;
+    Ok((Extension(Secret), Json(me)))
 }
 
 async fn load_me(state: &AppState, user_id: &str, csrf_token: String) -> AppResult<Me> {

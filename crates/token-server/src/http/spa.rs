@@ -6,9 +6,13 @@
 //! constructed by the app (adopted stylesheets need no allowance). No page may be framed,
 //! except `/embed/...` by the origins in `--frame-ancestors`.
 
+use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::http::{header, HeaderName, HeaderValue};
+use axum::extract::Request;
+use axum::middleware::{self, Next};
 use axum::Router;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -17,17 +21,18 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 
-/// The SHA-256 sources of every inline `<script>` in `html`, as CSP wants them.
-pub fn inline_script_hashes(html: &str) -> Vec<String> {
+/// The SHA-256 sources of every inline `<tag>` in `html` (`script` or `style`), as CSP wants them.
+pub fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
+    let (open_tag, close_tag) = (format!("<{tag}"), format!("</{tag}>"));
     let mut hashes = Vec::new();
     let mut rest = html;
-    while let Some(open) = rest.find("<script") {
+    while let Some(open) = rest.find(&open_tag) {
         rest = &rest[open..];
         let Some(tag_end) = rest.find('>') else { break };
-        let tag = &rest[..tag_end];
+        let attributes = &rest[..tag_end];
         let body = &rest[tag_end + 1..];
-        let Some(close) = body.find("</script>") else { break };
-        if !tag.contains(" src=") {
+        let Some(close) = body.find(&close_tag) else { break };
+        if !attributes.contains(" src=") {
             let digest = Sha256::digest(&body.as_bytes()[..close]);
             hashes.push(format!(
                 "'sha256-{}'",
@@ -39,19 +44,47 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
     hashes
 }
 
+/// The paths `html` loads with an integrity check: the app's files, which Trunk names by their
+/// content, so a name never comes to mean other bytes and a browser may keep them for good.
+pub fn content_addressed(html: &str) -> HashSet<String> {
+    html.split("<link")
+        .skip(1)
+        .filter_map(|link| {
+            let link = &link[..link.find('>')?];
+            if !link.contains("integrity=") {
+                return None;
+            }
+            let href = &link[link.find("href=\"")? + 6..];
+            Some(href[..href.find('"')?].to_owned())
+        })
+        .collect()
+}
+
+/// The hashes of index.html's inline scripts (Trunk's loader) and styles (the page's frame,
+/// painted before the app has loaded).
+#[derive(Default)]
+pub struct Inline {
+    pub scripts: Vec<String>,
+    pub styles: Vec<String>,
+}
+
 /// The policy, with `frame-ancestors` from `ancestors` (`'none'` when empty).
-pub fn content_security_policy(script_hashes: &[String], ancestors: &[String]) -> String {
-    let scripts = std::iter::once("'self' 'wasm-unsafe-eval'".to_owned())
-        .chain(script_hashes.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(" ");
+pub fn content_security_policy(inline: &Inline, ancestors: &[String]) -> String {
+    let sources = |first: &str, hashes: &[String]| {
+        std::iter::once(first.to_owned())
+            .chain(hashes.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let scripts = sources("'self' 'wasm-unsafe-eval'", &inline.scripts);
+    let styles = sources("'self'", &inline.styles);
     let ancestors = if ancestors.is_empty() {
         "'none'".to_owned()
     } else {
         ancestors.join(" ")
     };
     format!(
-        "default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data:; \
+        "default-src 'self'; script-src {scripts}; style-src {styles}; img-src 'self' data:; \
          connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors {ancestors}"
     )
@@ -61,33 +94,64 @@ fn header_value(value: String) -> HeaderValue {
     HeaderValue::from_str(&value).expect("a CSP built from validated origins and base64 is a valid header")
 }
 
-/// `dist/` with an `index.html` fallback, revalidated on every load so a new release shows at once.
+/// `dist/` with an `index.html` fallback. The app's content-named files are sent `immutable`;
+/// everything else (index.html, embed.js) is revalidated on every load (`Last-Modified`, 304), so
+/// a new release shows at once. Each file goes as its brotli or gzip copy (made by the build,
+/// `xtask/src/dist.rs`) to a browser that accepts one.
 pub fn router(state: &AppState) -> Router<AppState> {
     let dist: &Path = &state.config.dist;
     let index = std::fs::read_to_string(dist.join("index.html")).unwrap_or_default();
-    let hashes = inline_script_hashes(&index);
+    let inline = Inline {
+        scripts: inline_hashes(&index, "script"),
+        styles: inline_hashes(&index, "style"),
+    };
+    let immutable = Arc::new(content_addressed(&index));
+    let index_file = || ServeFile::new(dist.join("index.html")).precompressed_br().precompressed_gzip();
     let csp = HeaderName::from_static("content-security-policy");
     let framed = Router::new()
-        .route_service("/embed/{*page}", ServeFile::new(dist.join("index.html")))
+        .route_service("/embed/{*page}", index_file())
         .layer(SetResponseHeaderLayer::overriding(
             csp.clone(),
-            header_value(content_security_policy(&hashes, &state.config.frame_ancestors)),
+            header_value(content_security_policy(&inline, &state.config.frame_ancestors)),
         ));
     let standalone = Router::new()
-        .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html"))))
+        .fallback_service(
+            ServeDir::new(dist)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(index_file()),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             csp,
-            header_value(content_security_policy(&hashes, &[])),
+            header_value(content_security_policy(&inline, &[])),
         ))
         // For browsers that predate frame-ancestors.
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ));
-    framed.merge(standalone).layer(SetResponseHeaderLayer::if_not_present(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache"),
-    ))
+    framed
+        .merge(standalone)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            let keep = immutable.contains(req.uri().path());
+            async move {
+                let mut response = next.run(req).await;
+                let policy = if keep && response.status().is_success() {
+                    "public, max-age=31536000, immutable"
+                } else {
+                    "no-cache"
+                };
+                response
+                    .headers_mut()
+                    .entry(header::CACHE_CONTROL)
+                    .or_insert(HeaderValue::from_static(policy));
+                response
+            }
+        }))
 }
 
 #[cfg(test)]
@@ -97,21 +161,34 @@ mod tests {
     #[test]
     fn inline_scripts_are_hashed_and_external_ones_are_not() {
         let html = r#"<script src="/a.js"></script><script type="module">import init from '/x.js';</script>"#;
-        let hashes = inline_script_hashes(html);
+        let hashes = inline_hashes(html, "script");
         let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"import init from '/x.js';"));
         assert_eq!(hashes, vec![format!("'sha256-{expected}'")]);
     }
 
     #[test]
+    fn only_files_loaded_with_an_integrity_check_are_content_addressed() {
+        let html = r#"<link rel="modulepreload" href="/app-1f.js" integrity="sha384-a">
+<link rel="preload" href="/app-1f_bg.wasm" integrity="sha384-b" as="fetch"><link rel="icon" href="/favicon.ico">"#;
+        let found = content_addressed(html);
+        assert_eq!(found, HashSet::from(["/app-1f.js".to_owned(), "/app-1f_bg.wasm".to_owned()]));
+    }
+
+    #[test]
     fn nobody_may_frame_unless_configured() {
-        let policy = content_security_policy(&[], &[]);
+        let policy = content_security_policy(&Inline::default(), &[]);
         assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
         assert!(policy.contains("object-src 'none'") && policy.contains("base-uri 'none'"));
-        let policy = content_security_policy(&["'sha256-x'".into()], &["https://app.example".into()]);
+        let inline = Inline {
+            scripts: vec!["'sha256-x'".into()],
+            styles: vec!["'sha256-y'".into()],
+        };
+        let policy = content_security_policy(&inline, &["https://app.example".into()]);
         assert!(
             policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-x';"),
             "{policy}"
         );
+        assert!(policy.contains("style-src 'self' 'sha256-y';"), "{policy}");
         assert!(policy.ends_with("frame-ancestors https://app.example"), "{policy}");
     }
 }

@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use sqlx::AnyConnection;
 use token_api::admin::ActionRequest;
 use token_api::auth::Role;
@@ -17,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::answer;
+use super::Secret;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientIp, OptionalJson, Session};
 use crate::store::tokens::{self, Acting, Scope};
@@ -92,7 +93,7 @@ async fn create(
     ClientIp(ip): ClientIp,
     Path(ws): Path<String>,
     ApiJson(body): ApiJson<CreateTokenRequest>,
-) -> AppResult<(StatusCode, Json<CreatedToken>)> {
+) -> AppResult<(StatusCode, Extension<Secret>, Json<CreatedToken>)> {
     let name = validate::token_name(&body.name).map_err(|e| AppError::field("name", e))?;
     let lifetime =
         validate::lifetime_days(i64::from(body.lifetime_days)).map_err(|e| AppError::field("lifetime_days", e))?;
@@ -119,6 +120,7 @@ async fn create(
     let access_token = state.issue_access_token(user, &ws, &client_id, &id);
     Ok((
         StatusCode::CREATED,
+        Extension(Secret),
         Json(CreatedToken {
             token,
             access_token,

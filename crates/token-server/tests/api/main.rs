@@ -3,6 +3,7 @@
 mod support;
 
 mod admin;
+mod delivery;
 mod faults;
 mod hardening;
 mod logs;

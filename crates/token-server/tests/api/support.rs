@@ -27,6 +27,8 @@ pub struct Reply {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body as sent: compressed, when the answer was.
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -185,6 +187,7 @@ impl TestApp {
             headers,
             body,
             text,
+            bytes: bytes.to_vec(),
         }
     }
 

@@ -1,0 +1,205 @@
+//! How the app and the API's answers travel: compressed for browsers that accept it, the app's
+//! content-named files kept by browsers for good, everything else revalidated; and no answer
+//! holding a secret ever compressed.
+
+use std::io::{Read, Write};
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::json;
+
+use crate::support::{Browser, Reply, TestApp};
+
+const APP_JS: &str = "/token-console-0a1b2c3d.js";
+const FRAME_STYLE: &str = "body { margin: 0; }";
+
+/// A `dist/` as the build leaves it: a content-named file loaded with an integrity check, a
+/// stable `embed.js`, an inline style, and a brotli and a gzip copy of each file.
+fn built_dist(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    std::fs::create_dir_all(dir).unwrap();
+    let index = format!(
+        "<!DOCTYPE html><title>Token Console</title><style>{FRAME_STYLE}</style>\
+         <link rel=\"modulepreload\" href=\"{APP_JS}\" integrity=\"sha384-x\">\
+         <script type=\"module\">start();</script>{}",
+        "<!-- padding -->".repeat(100)
+    );
+    let files = vec![
+        ("index.html".to_owned(), index.into_bytes()),
+        (APP_JS[1..].to_owned(), "export function start() {}\n".repeat(200).into_bytes()),
+        ("embed.js".to_owned(), format!("import '.{APP_JS}';\n").repeat(100).into_bytes()),
+    ];
+    for (name, body) in &files {
+        std::fs::write(dir.join(name), body).unwrap();
+        let mut br = Vec::new();
+        brotli::BrotliCompress(&mut body.as_slice(), &mut br, &Default::default()).unwrap();
+        std::fs::write(dir.join(format!("{name}.br")), br).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(body).unwrap();
+        std::fs::write(dir.join(format!("{name}.gz")), gz.finish().unwrap()).unwrap();
+    }
+    files
+}
+
+/// The body as the browser reads it, after undoing the encoding the answer names.
+fn decoded(reply: &Reply) -> Vec<u8> {
+    let mut out = Vec::new();
+    match reply.headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()) {
+        None => out.clone_from(&reply.bytes),
+        Some("br") => {
+            brotli::BrotliDecompress(&mut reply.bytes.as_slice(), &mut out).unwrap();
+        }
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(reply.bytes.as_slice())
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        Some(other) => panic!("an encoding nobody asked for: {other}"),
+    }
+    out
+}
+
+async fn fetch(app: &TestApp, path: &str, accept: &str, extra: Option<(header::HeaderName, &str)>) -> Reply {
+    let mut req = Request::builder()
+        .method(Method::GET)
+        .uri(path)
+        .header(header::ACCEPT_ENCODING, accept);
+    if let Some((name, value)) = extra {
+        req = req.header(name, value);
+    }
+    app.raw(req.body(Body::empty()).unwrap()).await
+}
+
+async fn the_app_goes_compressed_and_its_content_named_files_are_kept_for_good(mut app: TestApp) {
+    let dir = std::env::temp_dir().join(format!("token-console-dist-{}", token_server::secrets::random_id()));
+    let files = built_dist(&dir);
+    app.reconfigure(|c| c.dist = dir.clone()).await;
+    let original = |name: &str| files.iter().find(|(n, _)| n == name).unwrap().1.clone();
+    for (accept, encoding) in [("br, gzip", Some("br")), ("gzip", Some("gzip")), ("identity", None)] {
+        for (path, name) in [
+            (APP_JS, &APP_JS[1..]),
+            ("/embed.js", "embed.js"),
+            ("/w/ws-acme/tokens", "index.html"),
+            ("/embed/users", "index.html"),
+        ] {
+            let what = format!("{path} for Accept-Encoding: {accept}");
+            let reply = fetch(&app, path, accept, None).await;
+            assert_eq!(reply.status, StatusCode::OK, "{what}");
+            assert_eq!(
+                reply.headers.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap()),
+                encoding,
+                "{what}"
+            );
+            assert_eq!(decoded(&reply), original(name), "{what}");
+            assert_eq!(reply.headers[header::VARY], "accept-encoding", "{what}");
+            let cache = reply.headers[header::CACHE_CONTROL].to_str().unwrap();
+            if path == APP_JS {
+                assert_eq!(cache, "public, max-age=31536000, immutable", "{what}");
+                assert!(
+                    reply.headers[header::CONTENT_TYPE].to_str().unwrap().contains("javascript"),
+                    "{what}"
+                );
+            } else {
+                // Stable names: a browser asks again each time, and a new release shows at once.
+                assert_eq!(cache, "no-cache", "{what}");
+                let since = reply.headers[header::LAST_MODIFIED].to_str().unwrap().to_owned();
+                let again = fetch(&app, path, accept, Some((header::IF_MODIFIED_SINCE, &since))).await;
+                assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{what}, revalidated");
+                assert!(again.bytes.is_empty(), "{what}, revalidated");
+            }
+        }
+    }
+    // The frame's inline style is allowed by its hash, and no other.
+    use base64::Engine;
+    use sha2::Digest;
+    let style = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(FRAME_STYLE.as_bytes()));
+    let reply = fetch(&app, "/tokens", "br", None).await;
+    let csp = reply.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains(&format!("style-src 'self' 'sha256-{style}';")), "{csp}");
+    // A file that is not there is not found, whatever encodings the browser takes.
+    let missing = fetch(&app, "/token-console-ffff.js", "br", None).await;
+    assert_ne!(missing.headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+async fn api(app: &TestApp, method: Method, path: &str, who: &Browser, body: Option<serde_json::Value>) -> Reply {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::ACCEPT_ENCODING, "br, gzip")
+        .header(header::COOKIE, format!("tc_session={}", who.cookie))
+        .header("x-csrf-token", &who.csrf);
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+    app.raw(req.body(body).unwrap()).await
+}
+
+async fn lists_go_compressed_and_answers_holding_a_secret_never_do(app: TestApp) {
+    // Ben in thirty more workspaces with long names: his `/api/me` (which holds the session's
+    // CSRF token) is then well over the size where answers are compressed.
+    for i in 0..30 {
+        let id = format!("ws-many-{i}");
+        sqlx::query("INSERT INTO workspaces (id, name, client_id, created_at) VALUES ($1, $2, $3, 0)")
+            .bind(&id)
+            .bind(format!("A workspace with a rather long name, number {i}"))
+            .bind(format!("tcc_many_{i}"))
+            .execute(&app.state.db.writer)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO memberships (workspace_id, user_id, role) SELECT $1, id, 'member' FROM users WHERE email = 'ben@acme.test'")
+            .bind(&id)
+            .execute(&app.state.db.writer)
+            .await
+            .unwrap();
+    }
+    let ben = app.sign_in("ben@acme.test").await;
+    // The longest name, in three-byte characters: a new token's answer is then over the size.
+    let name = "令".repeat(token_api::validate::NAME_MAX_CHARS);
+    let mut created = None;
+    for _ in 0..12 {
+        let reply = api(
+            &app,
+            Method::POST,
+            "/api/workspaces/ws-acme/tokens",
+            &ben,
+            Some(json!({ "name": name, "lifetime_days": 30 })),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        created = Some(reply);
+    }
+    let me = api(&app, Method::GET, "/api/me", &ben, None).await;
+    let sign_in = app
+        .raw(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/api/session")
+                .header(header::ACCEPT_ENCODING, "br, gzip")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({ "email": "ben@acme.test", "password": token_server::seed::DEMO_PASSWORD }).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    for (what, reply) in [("/api/me", &me), ("the sign-in", &sign_in), ("a new token", created.as_ref().unwrap())] {
+        assert!(reply.status.is_success(), "{what}: {}", reply.text);
+        // Large enough to be compressed, were it not for the secret in it.
+        let size = decoded(reply).len();
+        assert!(size > 1024, "{what} is only {size} bytes");
+        assert!(reply.headers.get(header::CONTENT_ENCODING).is_none(), "{what} went compressed");
+    }
+    let list = api(&app, Method::GET, "/api/workspaces/ws-acme/tokens", &ben, None).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.headers[header::CONTENT_ENCODING], "br");
+    assert!(list.headers[header::VARY].to_str().unwrap().contains("accept-encoding"));
+    let tokens: serde_json::Value = serde_json::from_slice(&decoded(&list)).unwrap();
+    assert!(tokens["tokens"].as_array().unwrap().len() >= 12);
+    assert!(list.bytes.len() * 3 < decoded(&list).len(), "a list of repeated names shrinks");
+}
+
+crate::on_both_databases!(
+    the_app_goes_compressed_and_its_content_named_files_are_kept_for_good,
+    lists_go_compressed_and_answers_holding_a_secret_never_do,
+);

@@ -1,0 +1,103 @@
+//! The app as Trunk leaves it, finished for serving: `cargo xtask finish-dist`, run by Trunk's
+//! `post_build` hook (Trunk.toml) on its staging directory, so a plain `trunk build` gives a
+//! complete `dist/` too.
+//!
+//! - `embed.js` keeps its stable name (host pages load it by that name; the service has browsers
+//!   revalidate it) and is pointed at the app's content-hashed files, which browsers may keep.
+//! - Beside every file worth compressing, a brotli (quality 11) and a gzip (level 9) copy, which
+//!   the service sends to browsers that accept them: made once here, never per request.
+
+use std::io::Write;
+use std::path::Path;
+
+/// Smaller files gain less from compression than its framing and a second file cost.
+const WORTH_COMPRESSING: u64 = 1024;
+
+/// The names `embed.js` uses in the source tree, before the build knows the hashed ones.
+const STABLE_JS: &str = "./token-console.js";
+const STABLE_WASM: &str = "./token-console_bg.wasm";
+
+pub fn finish(dir: &Path) -> Result<(), String> {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"));
+    let index = read("index.html")?;
+    let js = hashed_name(&index, ".js")?;
+    let wasm = hashed_name(&index, "_bg.wasm")?;
+    let embed = read("embed.js")?;
+    if !(embed.contains(STABLE_JS) && embed.contains(STABLE_WASM)) {
+        return Err(format!("embed.js no longer names {STABLE_JS} and {STABLE_WASM}"));
+    }
+    let embed = embed
+        .replace(STABLE_JS, &format!("./{js}"))
+        .replace(STABLE_WASM, &format!("./{wasm}"));
+    std::fs::write(dir.join("embed.js"), embed).map_err(|e| format!("embed.js: {e}"))?;
+    compress_all(dir)
+}
+
+/// The file `index.html` loads as `/token-console-<hash><suffix>`.
+fn hashed_name(index: &str, suffix: &str) -> Result<String, String> {
+    index
+        .split('"')
+        .filter_map(|attr| attr.strip_prefix('/'))
+        .find(|name| {
+            name.strip_prefix("token-console-")
+                .and_then(|rest| rest.strip_suffix(suffix))
+                .is_some_and(|hash| !hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit()))
+        })
+        .map(str::to_owned)
+        .ok_or_else(|| format!("index.html loads no content-hashed token-console-*{suffix} (is filehash on in Trunk.toml?)"))
+}
+
+fn compress_all(dir: &Path) -> Result<(), String> {
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let compressible = matches!(
+            path.extension().and_then(|x| x.to_str()),
+            Some("html" | "js" | "wasm" | "css" | "svg" | "json")
+        );
+        let size = std::fs::metadata(&path).map_err(|e| e.to_string())?.len();
+        if !compressible || size < WORTH_COMPRESSING {
+            continue;
+        }
+        let body = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        // The copies carry the original's time, so `Last-Modified` is one value whichever copy
+        // a browser is sent.
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).map_err(|e| e.to_string())?;
+        let write = |name: std::ffi::OsString, bytes: Vec<u8>| {
+            let file = std::fs::File::create(&name).and_then(|mut f| f.write_all(&bytes).map(|()| f));
+            file.and_then(|f| f.set_modified(modified)).map_err(|e| format!("{}: {e}", Path::new(&name).display()))
+        };
+        let with = |ext: &str| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(ext);
+            name
+        };
+        let mut br = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut body.as_slice(), &mut br, &params).map_err(|e| e.to_string())?;
+        write(with(".br"), br)?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&body).map_err(|e| e.to_string())?;
+        write(with(".gz"), gz.finish().map_err(|e| e.to_string())?)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hashed_names_are_read_from_index_html() {
+        let index = r#"<script type="module">import init from '/token-console-0a1b2c.js';</script>
+<link rel="modulepreload" href="/token-console-0a1b2c.js" integrity="sha384-x">
+<link rel="preload" href="/token-console-0a1b2c_bg.wasm" as="fetch">"#;
+        assert_eq!(hashed_name(index, ".js").unwrap(), "token-console-0a1b2c.js");
+        assert_eq!(hashed_name(index, "_bg.wasm").unwrap(), "token-console-0a1b2c_bg.wasm");
+        // Unhashed names (filehash off) are an error, not a silent embed.js pointing nowhere.
+        assert!(hashed_name(r#"<link href="/token-console.js">"#, ".js").is_err());
+    }
+}
