@@ -241,7 +241,9 @@ where
     Fut: std::future::Future<Output = sqlx::Result<Option<(String, Option<Q>)>>> + Send,
 {
     let start = Some((first, format!("{}{header}", csv::BOM)));
-    Body::from_stream(futures_util::stream::unfold(start, move |step| {
+    // Fused: a reader may poll again after the end (the compression layer does), and `unfold`
+    // panics when it is.
+    Body::from_stream(futures_util::StreamExt::fuse(futures_util::stream::unfold(start, move |step| {
         let page = page.clone();
         async move {
             let (query, mut chunk) = step?;
@@ -257,7 +259,7 @@ where
                 Err(e) => Some((Err(std::io::Error::other(e)), None)),
             }
         }
-    }))
+    })))
 }
 
 fn token_line(t: &token_api::tokens::TokenView) -> String {
