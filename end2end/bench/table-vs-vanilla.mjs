@@ -3,11 +3,16 @@
 // (page.mouse.click, or typing) timed from the event's timestamp to the next paint
 // (requestAnimationFrame, then a MessageChannel task: the js-framework-benchmark way), and
 // cross-checked with the Event Timing API's duration. A fresh browser context per run, warm-up
-// runs first, the two pages alternating. Prints medians, spreads and ratios; asserts nothing.
+// runs first, the pages taking turns to go first. Prints medians, spreads and ratios; asserts
+// nothing.
 // The app's table renders only the rows near the viewport once a list is longer than 200
-// rows; the vanilla one renders every row. Rows are found by their aria-rowindex, scrolled to
-// as a user would. With APP_ONLY=1 only the app is measured (the 100,000-row run).
+// rows. The vanilla table is measured twice: windowed the same way (`?rows=window`: the same
+// threshold, overscan and steps, see vanilla-table.js), which the app is compared with, and
+// rendering every row (`?rows=all`), which shows what windowing buys. Rows are found by their
+// aria-rowindex, scrolled to as a user would. With APP_ONLY=1 only the app is measured (the
+// 100,000-row run).
 // Usage: node bench/table-vs-vanilla.mjs http://127.0.0.1:PORT   (a server seeded with --seed-demo)
+// Env: TOKENS (10,000), RUNS (15), APP_ONLY, TABLE_LIMIT_S (the whole run, 3600 s).
 import { chromium } from 'playwright-core';
 import { readFile } from 'node:fs/promises';
 
@@ -17,6 +22,17 @@ const RUNS = Number(process.env.RUNS ?? 15);
 const APP_ONLY = process.env.APP_ONLY === '1';
 const WARMUP = APP_ONLY ? 1 : 2;
 const MEMORY_RUNS = APP_ONLY ? 0 : 3;
+const LIMIT_S = Number(process.env.TABLE_LIMIT_S ?? 3600);
+setTimeout(() => {
+  console.error(`table-vs-vanilla: stopped after the ${LIMIT_S} s limit (TABLE_LIMIT_S)`);
+  process.exit(1);
+}, LIMIT_S * 1000).unref();
+/** The pages measured: the app, and the vanilla table windowed and with every row. */
+const PAGES = {
+  leptos: '/tokens?per_page=all',
+  windowed: '/bench/vanilla?rows=window',
+  vanilla: '/bench/vanilla?rows=all',
+};
 const here = new URL('.', import.meta.url);
 const files = {
   '/bench/vanilla': ['text/html', await readFile(new URL('vanilla-table.html', here))],
@@ -80,7 +96,7 @@ async function open(kind) {
   });
   const page = await context.newPage();
   await page.addInitScript(instrument);
-  await page.goto(kind === 'vanilla' ? `${base}/bench/vanilla` : `${base}/tokens?per_page=all`);
+  await page.goto(`${base}${PAGES[kind]}`, { timeout: 120_000 });
   await shownAll(page, 300_000);
   return { context, page, cdp: await context.newCDPSession(page) };
 }
@@ -193,9 +209,11 @@ async function run(kind, memoryToo) {
   return r;
 }
 
-const results = { leptos: [], vanilla: [] };
+const results = { leptos: [], windowed: [], vanilla: [] };
+const kinds = APP_ONLY ? ['leptos'] : Object.keys(PAGES);
 for (let i = 0; i < WARMUP + RUNS; i += 1) {
-  for (const kind of APP_ONLY ? ['leptos'] : i % 2 ? ['vanilla', 'leptos'] : ['leptos', 'vanilla']) {
+  // Each page goes first, second and last in turn.
+  for (const kind of kinds.map((_, k) => kinds[(i + k) % kinds.length])) {
     const r = await run(kind, i >= WARMUP && i < WARMUP + MEMORY_RUNS);
     if (i >= WARMUP) results[kind].push(r);
   }
@@ -216,14 +234,17 @@ if (APP_ONLY) {
   }
 } else {
   console.log(`${TOKENS} tokens, ${RUNS} runs per page after ${WARMUP} warm-up runs, alternating; ms from the trusted event to the next paint`);
-  console.log(`${'operation'.padEnd(46)} ${'app p50'.padStart(7)} ${'p10-p90'.padStart(15)} ${'js p50'.padStart(7)} ${'p10-p90'.padStart(15)} ${'ratio'.padStart(6)} ${'ET app'.padStart(7)} ${'ET js'.padStart(7)}`);
+  console.log(`${'operation'.padEnd(46)} ${'app p50'.padStart(7)} ${'p10-p90'.padStart(15)} ${'win p50'.padStart(7)} ${'p10-p90'.padStart(15)} ${'ratio'.padStart(6)} ${'all p50'.padStart(7)} ${'p10-p90'.padStart(15)} ${'ET app'.padStart(7)} ${'ET win'.padStart(7)} ${'ET all'.padStart(7)}`);
   for (const op of Object.keys(results.leptos[0])) {
-    const [a, v, ea, ev] = [runs('leptos', op, 0), runs('vanilla', op, 0), runs('leptos', op, 1), runs('vanilla', op, 1)];
-    const ratio = op.includes('%') ? '-' : (median(a) / median(v)).toFixed(2);
-    console.log(`${op.padEnd(46)} ${f(median(a))} ${spread(a)} ${f(median(v))} ${spread(v)} ${ratio.padStart(6)} ${f(ea.length ? median(ea) : NaN)} ${f(ev.length ? median(ev) : NaN)}`);
+    const [a, w, v] = ['leptos', 'windowed', 'vanilla'].map((k) => runs(k, op, 0));
+    const [ea, ew, ev] = ['leptos', 'windowed', 'vanilla'].map((k) => runs(k, op, 1));
+    const ratio = op.includes('%') ? '-' : (median(a) / median(w)).toFixed(2);
+    const et = (x) => f(x.length ? median(x) : NaN);
+    console.log(`${op.padEnd(46)} ${f(median(a))} ${spread(a)} ${f(median(w))} ${spread(w)} ${ratio.padStart(6)} ${f(median(v))} ${spread(v)} ${et(ea)} ${et(ew)} ${et(ev)}`);
   }
-  console.log('ratio: app median / vanilla median. ET: Event Timing duration (to the next paint, 8 ms granularity), median of the runs that reported one (>= 16 ms).');
+  console.log('app: the Leptos app; win: the vanilla table windowed as the app is (the rows near the viewport, about 60, and two');
+  console.log('spacers); all: the vanilla table rendering every row, what windowing buys. ratio: app median / win median.');
+  console.log('ET: Event Timing duration (to the next paint, 8 ms granularity), median of the runs that reported one (>= 16 ms).');
   console.log(`memory: JS heap + wasm memory after garbage collection, before and after the cycles, in the first ${MEMORY_RUNS} measured runs of each page.`);
-  console.log('The app renders the rows near the viewport (about 60 of them) and spacers for the rest; the vanilla page renders every row.');
 }
 await browser.close();

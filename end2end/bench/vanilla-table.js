@@ -3,6 +3,13 @@
 // the app's own stylesheet) from the same API response, and does the same operations by direct
 // DOM manipulation: select all and clear (header checkbox), toggle a row, shift-click a range,
 // sort by name, search by name. This is what the browser can do; the app is measured against it.
+//
+// `?rows=window` renders a long list as the app does (src/components/token_table/window.rs):
+// past 200 rows, only the rows near the viewport plus 30 beyond each edge, between two spacer
+// rows of the height of the rows left out, moved in steps of 30 rows when the viewport comes
+// within 15 rows of an edge, from the rendered rows' place on screen and measured height, on
+// every scroll and resize and after every render. `?rows=all` (the default) renders every row:
+// beside the windowed figure, what windowing buys.
 const DAY = 86_400_000;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const date = (ms) => { const d = new Date(ms); return `${MONTHS[d.getMonth()]} ${d.getDate()}, ${d.getFullYear()}`; };
@@ -16,14 +23,26 @@ const relative = (now, at) => {
 };
 const esc = (s) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 
+const WINDOWED = new URLSearchParams(location.search).get('rows') === 'window';
+/** Past this many rows the list is windowed (window.rs WINDOWED_FROM). */
+const WINDOWED_FROM = 200;
+/** Rows rendered beyond each edge of the viewport; the window moves in steps of this many. */
+const OVERSCAN = 30;
+const COLUMNS = 8;
+
 const root = document.getElementById('table');
 const toolbar = document.getElementById('toolbar');
 const search = document.getElementById('search');
-let rows = [];        // { id, name, tr, box }, in the order the API gave
+let rows = [];        // { id, name, token, tr, box }, in the order the API gave; tr and box
+                      // made when the row is first rendered
+let now = Date.now();
 let shown = [];       // the rows in view, in view order
 let selected = new Set();
 let anchor = null;
 let dir = 0;          // 0: API order, 1: name ascending, -1: name descending
+// The rendered rows, `start..end` of `shown`, and a row's height in CSS pixels as last measured.
+let at = { start: 0, end: 2 * OVERSCAN, rowPx: 48 };
+const template = document.createElement('template');
 
 function rowElement(t, now, template) {
   const created = Date.parse(t.created_at);
@@ -45,7 +64,26 @@ function rowElement(t, now, template) {
   return template.content.firstChild;
 }
 
+/** The row's element, made the first time it is needed. */
+function element(row) {
+  if (!row.tr) {
+    row.tr = rowElement(row.token, now, template);
+    row.box = row.tr.querySelector('input');
+  }
+  return row.tr;
+}
+
+const windowed = () => WINDOWED && shown.length > WINDOWED_FROM;
+/** The rows in the document, with their places in `shown`. */
+function rendered() {
+  if (!windowed()) return shown.map((row, i) => [i, row]);
+  const end = Math.min(at.end, shown.length);
+  const start = Math.min(at.start, end);
+  return shown.slice(start, end).map((row, i) => [start + i, row]);
+}
+
 function paintSelection(row) {
+  if (!row.tr) return; // painted when rendered
   const on = selected.has(row.id);
   row.box.checked = on;
   row.tr.classList.toggle('selected', on);
@@ -60,17 +98,76 @@ function paintToolbar() {
   header.indeterminate = !all && shown.some((r) => selected.has(r.id));
 }
 
-/** Puts `shown` in the tbody, reusing each row's element. */
+/** A spacer row standing in for `n` rows left out. */
+function spacer(n) {
+  const tr = document.createElement('tr');
+  tr.className = 'spacer';
+  tr.setAttribute('aria-hidden', 'true');
+  const td = document.createElement('td');
+  td.colSpan = COLUMNS;
+  td.style.height = `${Math.round(n * at.rowPx)}px`;
+  tr.append(td);
+  return tr;
+}
+
+/** Puts the rows to render in the tbody, reusing each row's element. */
 function paintRows() {
   const body = document.createElement('tbody');
-  shown.forEach((row, i) => {
-    row.tr.setAttribute('aria-rowindex', i + 2);
-    body.append(row.tr);
-  });
+  const windowedNow = windowed();
+  const list = rendered();
+  if (windowedNow && list.length && list[0][0] > 0) body.append(spacer(list[0][0]));
+  for (const [i, row] of list) {
+    const tr = element(row);
+    tr.setAttribute('aria-rowindex', i + 2);
+    if (windowedNow) paintSelection(row);
+    body.append(tr);
+  }
+  const after = shown.length - (list.length ? list.at(-1)[0] + 1 : Math.min(at.start, shown.length));
+  if (windowedNow && after > 0) body.append(spacer(after));
   table.setAttribute('aria-rowcount', shown.length + 1);
   table.querySelector('tbody').replaceWith(body);
   paintToolbar();
+  if (windowedNow) requestAnimationFrame(place);
 }
+
+/** Measures the rendered rows and moves the window to the viewport, when the viewport has come
+ * near an edge of the window (window.rs `place`, line for line). */
+function place() {
+  const len = shown.length;
+  if (!windowed()) return;
+  const body = table.querySelector('tbody');
+  const viewport = innerHeight;
+  let { start, end, rowPx } = at;
+  const first = body.querySelector('tr[aria-rowindex]');
+  let last = body.lastElementChild;
+  if (last?.className === 'spacer') last = last.previousElementSibling;
+  const count = Math.max(Math.min(end, len) - start, 0);
+  let top;
+  if (first && last && count > 0) {
+    const y = first.getBoundingClientRect().top;
+    const measured = (last.getBoundingClientRect().bottom - y) / count;
+    if (measured >= 1 && Math.abs(measured - rowPx) > 0.5) {
+      // The spacer above changes by as much: scroll by it too, so the rows in view stay put.
+      scrollBy(0, Math.min(start, len) * (measured - rowPx));
+      rowPx = measured;
+    }
+    top = start - y / rowPx;
+  } else {
+    top = -body.getBoundingClientRect().top / rowPx;
+  }
+  const firstRow = Math.floor(Math.max(top, 0));
+  const lastRow = Math.min(firstRow + Math.ceil(viewport / rowPx) + 1, len);
+  const margin = OVERSCAN / 2;
+  if (!(start <= Math.max(firstRow - margin, 0) && end >= Math.min(lastRow + margin, len))) {
+    start = Math.floor(Math.max(firstRow - OVERSCAN, 0) / OVERSCAN) * OVERSCAN;
+    end = Math.min(Math.ceil((lastRow + OVERSCAN) / OVERSCAN) * OVERSCAN, len);
+  }
+  if (start !== at.start || end !== at.end || rowPx !== at.rowPx) {
+    at = { start, end, rowPx };
+    paintRows();
+  }
+}
+if (WINDOWED) for (const event of ['scroll', 'resize']) addEventListener(event, place, true);
 
 function view() {
   const q = search.value.trim().toLowerCase();
@@ -100,12 +197,12 @@ header.addEventListener('change', () => {
 table.addEventListener('click', (ev) => {
   const box = ev.target.closest('tbody input[type=checkbox]');
   if (box) {
-    const at = shown.findIndex((r) => r.box === box);
-    const row = shown[at];
+    const index = shown.findIndex((r) => r.box === box);
+    const row = shown[index];
     const from = anchor === null ? -1 : shown.findIndex((r) => r.id === anchor);
     if (ev.shiftKey && from >= 0) {
       const select = !selected.has(row.id);
-      for (const r of shown.slice(Math.min(from, at), Math.max(from, at) + 1)) {
+      for (const r of shown.slice(Math.min(from, index), Math.max(from, index) + 1)) {
         if (select) selected.add(r.id); else selected.delete(r.id);
         paintSelection(r);
       }
@@ -130,11 +227,7 @@ search.addEventListener('input', view);
 
 const workspace = new URLSearchParams(location.search).get('workspace') ?? 'ws-acme';
 const answer = await (await fetch(`/api/workspaces/${workspace}/tokens`)).json();
-const now = Date.now();
-const template = document.createElement('template');
-rows = answer.tokens.map((t) => {
-  const tr = rowElement(t, now, template);
-  return { id: t.id, name: t.name, tr, box: tr.querySelector('input') };
-});
+now = Date.now();
+rows = answer.tokens.map((t) => ({ id: t.id, name: t.name, token: t, tr: null, box: null }));
 view();
 document.body.dataset.ready = 'true';
