@@ -44,7 +44,9 @@ fn hashed_name(index: &str, suffix: &str) -> Result<String, String> {
                 .is_some_and(|hash| !hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit()))
         })
         .map(str::to_owned)
-        .ok_or_else(|| format!("index.html loads no content-hashed token-console-*{suffix} (is filehash on in Trunk.toml?)"))
+        .ok_or_else(|| {
+            format!("index.html loads no content-hashed token-console-*{suffix} (is filehash on in Trunk.toml?)")
+        })
 }
 
 fn compress_all(dir: &Path) -> Result<(), String> {
@@ -61,10 +63,13 @@ fn compress_all(dir: &Path) -> Result<(), String> {
         let body = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         // The copies carry the original's time, so `Last-Modified` is one value whichever copy
         // a browser is sent.
-        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).map_err(|e| e.to_string())?;
+        let modified = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .map_err(|e| e.to_string())?;
         let write = |name: std::ffi::OsString, bytes: Vec<u8>| {
             let file = std::fs::File::create(&name).and_then(|mut f| f.write_all(&bytes).map(|()| f));
-            file.and_then(|f| f.set_modified(modified)).map_err(|e| format!("{}: {e}", Path::new(&name).display()))
+            file.and_then(|f| f.set_modified(modified))
+                .map_err(|e| format!("{}: {e}", Path::new(&name).display()))
         };
         let with = |ext: &str| {
             let mut name = path.as_os_str().to_owned();

@@ -85,9 +85,13 @@ async fn grants(state: &AppState, count: usize) -> anyhow::Result<Vec<String>> {
     // The rows deleted above are still on disk until vacuumed, and each round left 150,000 of
     // them more: without this every round was slower than the one before (on PostgreSQL 4,369
     // then 3,826 req/s, the same build), a drift the comparison of two settings read as a cost.
-    sqlx::query(if state.db.backend == token_server::db::Backend::Postgres { "VACUUM ANALYZE grants" } else { "VACUUM" })
-        .execute(&state.db.writer)
-        .await?;
+    sqlx::query(if state.db.backend == token_server::db::Backend::Postgres {
+        "VACUUM ANALYZE grants"
+    } else {
+        "VACUUM"
+    })
+    .execute(&state.db.writer)
+    .await?;
     Ok(tokens)
 }
 

@@ -123,13 +123,9 @@ pub struct Secret;
 fn compression() -> CompressionLayer<impl tower_http::compression::Predicate> {
     CompressionLayer::new()
         .quality(CompressionLevel::Precise(4))
-        .compress_when(
-            DefaultPredicate::new()
-                .and(SizeAbove::new(1024))
-                .and(|_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions| {
-                    extensions.get::<Secret>().is_none()
-                }),
-        )
+        .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)).and(
+            |_: StatusCode, _: Version, _: &HeaderMap, extensions: &Extensions| extensions.get::<Secret>().is_none(),
+        ))
 }
 
 /// Every error the framework answers by itself (a bad path or query, 405, 413, 408, a refused

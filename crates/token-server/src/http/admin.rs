@@ -21,8 +21,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::answer;
-use super::Secret;
 use super::tokens::require_admin;
+use super::Secret;
 use crate::csv;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientIp, Session};
@@ -243,23 +243,26 @@ where
     let start = Some((first, format!("{}{header}", csv::BOM)));
     // Fused: a reader may poll again after the end (the compression layer does), and `unfold`
     // panics when it is.
-    Body::from_stream(futures_util::StreamExt::fuse(futures_util::stream::unfold(start, move |step| {
-        let page = page.clone();
-        async move {
-            let (query, mut chunk) = step?;
-            match page(query).await {
-                Ok(Some((lines, next))) => {
-                    chunk.push_str(&lines);
-                    Some((
-                        Ok::<_, std::io::Error>(Bytes::from(chunk)),
-                        next.map(|q| (q, String::new())),
-                    ))
+    Body::from_stream(futures_util::StreamExt::fuse(futures_util::stream::unfold(
+        start,
+        move |step| {
+            let page = page.clone();
+            async move {
+                let (query, mut chunk) = step?;
+                match page(query).await {
+                    Ok(Some((lines, next))) => {
+                        chunk.push_str(&lines);
+                        Some((
+                            Ok::<_, std::io::Error>(Bytes::from(chunk)),
+                            next.map(|q| (q, String::new())),
+                        ))
+                    }
+                    Ok(None) => None,
+                    Err(e) => Some((Err(std::io::Error::other(e)), None)),
                 }
-                Ok(None) => None,
-                Err(e) => Some((Err(std::io::Error::other(e)), None)),
             }
-        }
-    })))
+        },
+    )))
 }
 
 fn token_line(t: &token_api::tokens::TokenView) -> String {
@@ -435,15 +438,18 @@ async fn add_member(
         .setup_secret
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new person without a link")))?;
     tracing::info!(admin = %session.user_id, member = %added.user_id, role = body.role.as_str(), "a member was added");
-    Ok((Extension(Secret), Json(AddedMember {
-        member: Person {
-            id: added.user_id,
-            email,
-            name: added.name,
-        },
-        role: body.role,
-        set_password_link: format!("{}{SET_PASSWORD_PATH}#{}", state.config.issuer(), secret),
-    })))
+    Ok((
+        Extension(Secret),
+        Json(AddedMember {
+            member: Person {
+                id: added.user_id,
+                email,
+                name: added.name,
+            },
+            role: body.role,
+            set_password_link: format!("{}{SET_PASSWORD_PATH}#{}", state.config.issuer(), secret),
+        }),
+    ))
 }
 
 /// The workspace's members, for the owner filter's type-ahead.

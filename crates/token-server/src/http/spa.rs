@@ -10,8 +10,8 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::http::{header, HeaderName, HeaderValue};
 use axum::extract::Request;
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::Router;
 use base64::Engine;
@@ -106,7 +106,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         styles: inline_hashes(&index, "style"),
     };
     let immutable = Arc::new(content_addressed(&index));
-    let index_file = || ServeFile::new(dist.join("index.html")).precompressed_br().precompressed_gzip();
+    let index_file = || {
+        ServeFile::new(dist.join("index.html"))
+            .precompressed_br()
+            .precompressed_gzip()
+    };
     let csp = HeaderName::from_static("content-security-policy");
     let framed = Router::new()
         .route_service("/embed/{*page}", index_file())
@@ -171,7 +175,10 @@ mod tests {
         let html = r#"<link rel="modulepreload" href="/app-1f.js" integrity="sha384-a">
 <link rel="preload" href="/app-1f_bg.wasm" integrity="sha384-b" as="fetch"><link rel="icon" href="/favicon.ico">"#;
         let found = content_addressed(html);
-        assert_eq!(found, HashSet::from(["/app-1f.js".to_owned(), "/app-1f_bg.wasm".to_owned()]));
+        assert_eq!(
+            found,
+            HashSet::from(["/app-1f.js".to_owned(), "/app-1f_bg.wasm".to_owned()])
+        );
     }
 
     #[test]

@@ -25,8 +25,14 @@ fn built_dist(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     );
     let files = vec![
         ("index.html".to_owned(), index.into_bytes()),
-        (APP_JS[1..].to_owned(), "export function start() {}\n".repeat(200).into_bytes()),
-        ("embed.js".to_owned(), format!("import '.{APP_JS}';\n").repeat(100).into_bytes()),
+        (
+            APP_JS[1..].to_owned(),
+            "export function start() {}\n".repeat(200).into_bytes(),
+        ),
+        (
+            "embed.js".to_owned(),
+            format!("import '.{APP_JS}';\n").repeat(100).into_bytes(),
+        ),
     ];
     for (name, body) in &files {
         std::fs::write(dir.join(name), body).unwrap();
@@ -95,7 +101,10 @@ async fn the_app_goes_compressed_and_its_content_named_files_are_kept_for_good(m
             if path == APP_JS {
                 assert_eq!(cache, "public, max-age=31536000, immutable", "{what}");
                 assert!(
-                    reply.headers[header::CONTENT_TYPE].to_str().unwrap().contains("javascript"),
+                    reply.headers[header::CONTENT_TYPE]
+                        .to_str()
+                        .unwrap()
+                        .contains("javascript"),
                     "{what}"
                 );
             } else {
@@ -117,7 +126,10 @@ async fn the_app_goes_compressed_and_its_content_named_files_are_kept_for_good(m
     assert!(csp.contains(&format!("style-src 'self' 'sha256-{style}';")), "{csp}");
     // A file that is not there is not found, whatever encodings the browser takes.
     let missing = fetch(&app, "/token-console-ffff.js", "br", None).await;
-    assert_ne!(missing.headers[header::CACHE_CONTROL], "public, max-age=31536000, immutable");
+    assert_ne!(
+        missing.headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -183,12 +195,19 @@ async fn lists_go_compressed_and_answers_holding_a_secret_never_do(app: TestApp)
                 .unwrap(),
         )
         .await;
-    for (what, reply) in [("/api/me", &me), ("the sign-in", &sign_in), ("a new token", created.as_ref().unwrap())] {
+    for (what, reply) in [
+        ("/api/me", &me),
+        ("the sign-in", &sign_in),
+        ("a new token", created.as_ref().unwrap()),
+    ] {
         assert!(reply.status.is_success(), "{what}: {}", reply.text);
         // Large enough to be compressed, were it not for the secret in it.
         let size = decoded(reply).len();
         assert!(size > 1024, "{what} is only {size} bytes");
-        assert!(reply.headers.get(header::CONTENT_ENCODING).is_none(), "{what} went compressed");
+        assert!(
+            reply.headers.get(header::CONTENT_ENCODING).is_none(),
+            "{what} went compressed"
+        );
     }
     let list = api(&app, Method::GET, "/api/workspaces/ws-acme/tokens", &ben, None).await;
     assert_eq!(list.status, StatusCode::OK);
@@ -196,14 +215,20 @@ async fn lists_go_compressed_and_answers_holding_a_secret_never_do(app: TestApp)
     assert!(list.headers[header::VARY].to_str().unwrap().contains("accept-encoding"));
     let tokens: serde_json::Value = serde_json::from_slice(&decoded(&list)).unwrap();
     assert!(tokens["tokens"].as_array().unwrap().len() >= 12);
-    assert!(list.bytes.len() * 3 < decoded(&list).len(), "a list of repeated names shrinks");
+    assert!(
+        list.bytes.len() * 3 < decoded(&list).len(),
+        "a list of repeated names shrinks"
+    );
 }
 
 /// The exports stream page by page; compressed, they still end whole (a stream polled once more
 /// after its end used to panic the task and cut the answer short).
 async fn the_csv_exports_arrive_whole_in_every_encoding(app: TestApp) {
     let ada = app.sign_in("ada@acme.test").await;
-    for path in ["/api/workspaces/ws-acme/admin/tokens.csv", "/api/workspaces/ws-acme/admin/audit.csv"] {
+    for path in [
+        "/api/workspaces/ws-acme/admin/tokens.csv",
+        "/api/workspaces/ws-acme/admin/audit.csv",
+    ] {
         let plain = app.get(path, &ada).await;
         assert_eq!(plain.status, StatusCode::OK, "{path}");
         for accept in ["br", "gzip"] {
