@@ -7,15 +7,19 @@
 //! except `/embed/...` by the origins in `--frame-ancestors`.
 
 use std::collections::HashSet;
+use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::{header, HeaderName, HeaderValue};
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -123,7 +127,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             ServeDir::new(dist)
                 .precompressed_br()
                 .precompressed_gzip()
-                .fallback(index_file()),
+                .fallback(page_or_missing(index_file())),
         )
         .layer(SetResponseHeaderLayer::overriding(
             csp,
@@ -156,6 +160,33 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 response
             }
         }))
+}
+
+/// `index.html` for the app's own addresses; 404 for a path that names a file (`…/x.js`) that is
+/// not there, such as a previous release's file asked for by a page opened before an upgrade:
+/// answered with the app's HTML, it would fail as a script with no word of why.
+fn page_or_missing(
+    index: ServeFile,
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future = impl Send> + Clone {
+    let serve = move |req: Request| {
+        let index = index.clone();
+        async move {
+            let names_a_file = req
+                .uri()
+                .path()
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains('.'));
+            if names_a_file {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            match index.oneshot(req).await {
+                Ok(response) => response.into_response(),
+                Err(never) => match never {},
+            }
+        }
+    };
+    serve.into_service()
 }
 
 #[cfg(test)]
