@@ -33,7 +33,7 @@ pub fn days_between(now: DateTime<Utc>, at: DateTime<Utc>) -> i64 {
     (at.with_timezone(&Local).date_naive() - now.with_timezone(&Local).date_naive()).num_days()
 }
 
-/// "in 12 days", "3 days ago", "today".
+/// "in 12 days", "3 days ago", "Today".
 pub fn relative(locale: Locale, now: DateTime<Utc>, at: DateTime<Utc>) -> String {
     let t = locale.messages();
     match days_between(now, at) {
@@ -66,7 +66,7 @@ mod tests {
     fn relative_days_read_naturally() {
         let now = Utc::now();
         let day = chrono::Duration::days(1);
-        assert_eq!(relative(Locale::En, now, now), "today");
+        assert_eq!(relative(Locale::En, now, now), "Today");
         assert_eq!(relative(Locale::En, now, now + day * 12), "in 12 days");
         assert_eq!(relative(Locale::En, now, now + day), "in 1 day");
         assert_eq!(relative(Locale::En, now, now - day * 3), "3 days ago");

@@ -166,6 +166,10 @@ pub struct Messages {
     pub in_days: fn(i64) -> String,
     pub days_ago: fn(i64) -> String,
     pub today: &'static str,
+    /// Under Expires, for a token that has: "Expired 10 days ago".
+    pub expired_ago: fn(i64) -> String,
+    /// Under Expires, for a disabled token (its expiry no longer matters): "Disabled Nov 27, 2026".
+    pub disabled_on: fn(&str) -> String,
     pub expires_soon: &'static str,
 
     pub confirm_disable_title: fn(&str) -> String,

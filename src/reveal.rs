@@ -90,12 +90,14 @@ impl Flow {
         }
     }
 
-    /// Asks to close. Closing a reveal where nothing was copied asks for confirmation first;
-    /// asked again, it closes. Returns whether the dialog is now closed; the secrets go with it.
+    /// Asks to close. Closing a reveal whose refresh token was not copied asks for confirmation
+    /// first (the access token alone is gone within the hour; the refresh token is the one that
+    /// lasts); asked again, it closes. Returns whether the dialog is now closed; the secrets go
+    /// with it.
     pub fn close(&mut self) -> bool {
         match self {
             Flow::Editing { pending: true } => false,
-            Flow::Revealed(r) if !(r.copied_access || r.copied_refresh || r.confirming_close) => {
+            Flow::Revealed(r) if !(r.copied_refresh || r.confirming_close) => {
                 r.confirming_close = true;
                 false
             }
@@ -164,13 +166,21 @@ mod tests {
     }
 
     #[test]
-    fn closing_after_a_copy_closes_at_once() {
-        for secret in [Secret::Access, Secret::Refresh, Secret::Both] {
+    fn closing_after_copying_the_refresh_token_closes_at_once() {
+        for secret in [Secret::Refresh, Secret::Both] {
             let mut f = revealed();
             f.copied(secret);
             assert!(f.close(), "{secret:?}");
             assert_eq!(f, Flow::Closed);
         }
+    }
+
+    #[test]
+    fn copying_only_the_access_token_still_asks_before_closing() {
+        let mut f = revealed();
+        f.copied(Secret::Access);
+        assert!(!f.close(), "the refresh token would be lost");
+        assert!(matches!(&f, Flow::Revealed(r) if r.confirming_close));
     }
 
     #[test]

@@ -338,7 +338,7 @@ async fn the_generate_dialog_validates_sends_once_reveals_and_forgets() {
     };
     close().click();
     tick().await;
-    assert!(root.text_content().unwrap().contains("Close without copying?"));
+    assert!(root.text_content().unwrap().contains("Close without copying the refresh token?"));
     close().click();
     tick().await;
     assert_eq!(flow.get_untracked(), Flow::Closed);

@@ -58,6 +58,12 @@ test('the app arrives compressed, and a repeat visit fetches no app file body', 
   const appFiles = again.filter((r) => appFile.test(r.url));
   expect(appFiles).toHaveLength(2);
   for (const file of appFiles) expect(file.cached, `${file.url} from the cache`).toBe(true);
+  // The list was asked for with the page (Link: rel=preload) and the app took that answer:
+  // one request, not two.
+  const lists = again.filter((r) => new URL(r.url).pathname === '/api/workspaces/ws-globex/tokens');
+  expect(lists, 'the list, once').toHaveLength(1);
+  const mes = again.filter((r) => new URL(r.url).pathname === '/api/me');
+  expect(mes, '/api/me, once').toHaveLength(1);
   // Nothing but index.html's revalidation and the API's data went over the network.
   const fetched = again.filter((r) => !r.cached).map((r) => new URL(r.url).pathname);
   for (const path of fetched) expect(path).toMatch(/^\/(w\/ws-globex\/tokens|tokens|api\/.*)$/);

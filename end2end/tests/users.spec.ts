@@ -97,7 +97,10 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   await expectNoAxeViolations(page);
   await confirm.getByRole('button', { name: 'Disable token' }).click();
   await expect(page.getByText('Token “e2e deploy” disabled.')).toBeVisible();
-  await expect(page.getByRole('row', { name: /e2e deploy/ })).toContainText('Disabled');
+  // Its expiry no longer matters: the row says when it was disabled instead of "in 7 days".
+  const row = page.getByRole('row', { name: /e2e deploy/ });
+  await expect(row).toContainText(/Disabled [A-Z][a-z]{2} \d{1,2}, \d{4}/);
+  await expect(row).not.toContainText(/in \d+ days?/);
   const after = await exchange(page.request, rotated);
   expect(after.status()).toBe(400);
   expect((await after.json()).error).toBe('invalid_grant');
@@ -122,9 +125,9 @@ test('when the clipboard is refused, the text is selected and the user is told h
   expect(selected).toBe(await field.inputValue());
   // Nothing was copied, so closing asks first; Escape keeps the dialog.
   await reveal.getByRole('button', { name: 'Close' }).click();
-  await expect(reveal.getByText('Close without copying?')).toBeVisible();
+  await expect(reveal.getByText('Close without copying the refresh token?')).toBeVisible();
   await page.keyboard.press('Escape');
-  await expect(reveal.getByText('Close without copying?')).toBeHidden();
+  await expect(reveal.getByText('Close without copying the refresh token?')).toBeHidden();
   await expect(reveal).toBeVisible();
   await reveal.getByRole('button', { name: 'Close' }).click();
   await reveal.getByRole('button', { name: 'Close anyway' }).click();
@@ -219,8 +222,9 @@ test('the whole generate flow by keyboard', async ({ page, context }) => {
   await page.keyboard.press('Enter');
   const reveal = page.getByRole('dialog', { name: 'Copy your new token' });
   await expect(reveal).toBeVisible();
-  // Tab to the access token's Copy button and press it.
-  await reveal.getByLabel('Access token (expires in 1 hour)', { exact: true }).focus();
+  // Tab to the refresh token's Copy button and press it: once the refresh token is copied,
+  // Escape closes without asking.
+  await reveal.getByLabel(/^Refresh token/).focus();
   await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
   await expect(reveal.getByRole('button', { name: 'Copied' })).toBeVisible();
@@ -228,6 +232,32 @@ test('the whole generate flow by keyboard', async ({ page, context }) => {
   await expect(reveal).toBeHidden();
   await expect(page.getByRole('button', { name: 'Generate token' }).first()).toBeFocused();
   await expect(page.getByRole('rowheader', { name: 'keyboard token' })).toBeVisible();
+});
+
+test('no expiry date for a lifetime out of range, and copying only the access token still asks before closing', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await open(page, 'cy@acme.test');
+  await page.getByRole('button', { name: 'Generate token' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Generate a token' });
+  await dialog.getByLabel('Name').fill('access only');
+  const lifetime = dialog.getByLabel('Lifetime in days');
+  const expiry = dialog.getByText(/The refresh token expires on/);
+  for (const bad of ['0', '366', '']) {
+    await lifetime.fill(bad);
+    await expect(expiry, `lifetime "${bad}"`).toBeHidden();
+  }
+  await lifetime.fill('30');
+  await expect(expiry).toBeVisible();
+  await dialog.getByRole('button', { name: 'Generate token' }).click();
+  const reveal = page.getByRole('dialog', { name: 'Copy your new token' });
+  await reveal.getByRole('button', { name: /^Copy Access token/ }).click();
+  await expect(reveal.getByRole('button', { name: /^Copied Access token/ })).toBeVisible();
+  // The access token is gone within the hour: the question is about the refresh token.
+  await reveal.getByRole('button', { name: 'Close' }).click();
+  await expect(reveal.getByText('Close without copying the refresh token?')).toBeVisible();
+  await reveal.getByRole('button', { name: /^Copy Refresh token/ }).click();
+  await reveal.getByRole('button', { name: 'Close' }).click();
+  await expect(reveal).toBeHidden();
 });
 
 test('leaving the page while the secrets are shown makes the browser ask first', async ({ page }) => {
@@ -316,12 +346,15 @@ test.describe('in Simplified Chinese', () => {
     const dialog = page.getByRole('dialog', { name: '生成令牌' });
     await dialog.getByLabel('名称').fill('部署机器人 🚀');
     await expect(dialog.getByText(/刷新令牌将于 .* 到期/)).toBeVisible();
+    await dialog.getByLabel('有效期（天）').fill('400');
+    await expect(dialog.getByText(/刷新令牌将于 .* 到期/)).toBeHidden();
+    await dialog.getByLabel('有效期（天）').fill('30');
     await dialog.getByRole('button', { name: '生成令牌' }).click();
     const reveal = page.getByRole('dialog', { name: '复制你的新令牌' });
     await expect(reveal).toBeVisible();
     await expectNoAxeViolations(page);
     await reveal.getByRole('button', { name: '关闭' }).click();
-    await expect(reveal.getByText('不复制就关闭？')).toBeVisible();
+    await expect(reveal.getByText('尚未复制刷新令牌，确定关闭？')).toBeVisible();
     await expectNoAxeViolations(page);
     await reveal.getByRole('button', { name: '仍然关闭' }).click();
     await expect(page.getByRole('rowheader', { name: '部署机器人 🚀' })).toBeVisible();
@@ -332,6 +365,9 @@ test.describe('in Simplified Chinese', () => {
     await expectNoAxeViolations(page);
     await confirm.getByRole('button', { name: '停用令牌' }).click();
     await expect(page.getByText('已停用令牌“部署机器人 🚀”。')).toBeVisible();
+    const row = page.getByRole('row', { name: /部署机器人 🚀/ });
+    await expect(row).toContainText(/已于 \d{4}年\d{1,2}月\d{1,2}日停用/);
+    await expect(row).not.toContainText(/\d+ 天后/);
   });
 });
 

@@ -169,7 +169,10 @@ pub fn GenerateDialog(
                                 .collect::<Vec<_>>()}
                         </div>
                     </div>
-                    <p id="token-lifetime-expiry" class="field-hint">{move || (i18n.t().expires_on)(&expiry_date())}</p>
+                    // No date for a lifetime that is not one: the error says what is wrong.
+                    <p id="token-lifetime-expiry" class="field-hint" hidden=move || lifetime_check().is_err()>
+                        {move || (i18n.t().expires_on)(&expiry_date())}
+                    </p>
                     <p id="token-lifetime-error" class="field-error">{lifetime_error}</p>
                 </div>
                 <p class="form-error" role="alert">{other_error}</p>

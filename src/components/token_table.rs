@@ -110,6 +110,15 @@ pub fn TokenTable(
         let id = token.id.clone();
         let (created, expires, last_used) = (token.created_at, token.expires_at, token.last_used_at);
         let soon = status == TokenStatus::Active && expires - now < SOON;
+        // What the expiry means now: when it comes, when it came, or that it no longer matters.
+        let expiry_note = match status {
+            TokenStatus::Active => format::relative(locale, now, expires),
+            TokenStatus::Expired => (t.expired_ago)(-format::days_between(now, expires).min(0)),
+            TokenStatus::Disabled => token
+                .disabled_at
+                .map(|at| (t.disabled_on)(&format::date(locale, at)))
+                .unwrap_or_default(),
+        };
         let name = token.name.clone();
         let toggle_id = id.clone();
         let menu_token = token.clone();
@@ -183,7 +192,7 @@ pub fn TokenTable(
                 <td data-label=t.col_created>{format::date(locale, created)}</td>
                 <td class:soon=soon data-label=t.col_expires>
                     <span>{format::date(locale, expires)}</span>
-                    <span class="muted small">{format::relative(locale, now, expires)}</span>
+                    <span class="muted small">{expiry_note}</span>
                     {soon.then(|| view! { <span class="badge-soon">{t.expires_soon}</span> })}
                 </td>
                 <td data-label=t.col_last_used>

@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::handler::HandlerWithoutStateExt;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -19,10 +19,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use token_api::API_PREFIX;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::error::AppError;
+use crate::extract::Session;
+use crate::store::users;
 use crate::AppState;
 
 /// The SHA-256 sources of every inline `<tag>` in `html` (`script` or `style`), as CSP wants them.
@@ -144,6 +148,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             header::VARY,
             HeaderValue::from_static("accept-encoding"),
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), preload_first_list))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let keep = immutable.contains(req.uri().path());
             async move {
@@ -160,6 +165,41 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 response
             }
         }))
+}
+
+/// The Users page's list, asked for with the page itself (`Link: rel=preload`), so it is on its
+/// way while the app's code loads rather than after: for `/w/{ws}/tokens`, and for `/tokens`
+/// with the workspace the app opens first (the user's first, unless they chose another in this
+/// browser, which the service cannot know: then the one request is wasted, not wrong). Only for
+/// someone signed in, and only for ids that need no escaping, so the address is the app's own.
+async fn preload_first_list(
+    State(state): State<AppState>,
+    session: Result<Session, AppError>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let workspace = match (session, req.uri().path()) {
+        (Ok(session), "/tokens") => users::profile(&state.db.pool, &session.user_id)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|(_, workspaces)| workspaces.into_iter().next())
+            .map(|w| w.id),
+        (Ok(_), path) => path
+            .strip_prefix("/w/")
+            .and_then(|rest| rest.strip_suffix("/tokens"))
+            .map(str::to_owned),
+        (Err(_), _) => None,
+    };
+    let mut response = next.run(req).await;
+    let plain = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if let Some(id) = workspace.filter(|id| plain(id)) {
+        let link = format!("<{API_PREFIX}/workspaces/{id}/tokens>; rel=preload; as=fetch; crossorigin=anonymous");
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().append(header::LINK, value);
+        }
+    }
+    response
 }
 
 /// `index.html` for the app's own addresses; 404 for a path that names a file (`…/x.js`) that is

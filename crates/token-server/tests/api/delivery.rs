@@ -248,7 +248,33 @@ async fn the_csv_exports_arrive_whole_in_every_encoding(app: TestApp) {
     }
 }
 
+/// The Users page's list is asked for with the page (`Link: rel=preload`), for someone signed
+/// in: the workspace in the address, or for `/tokens` the one the app opens first.
+async fn the_page_asks_for_its_first_list_with_itself(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let link = |reply: &Reply| reply.headers.get(header::LINK).map(|v| v.to_str().unwrap().to_owned());
+    let me = app.get("/api/me", &ben).await;
+    let first = me.body["workspaces"][0]["id"].as_str().unwrap().to_owned();
+    for (path, workspace) in [("/tokens", first.as_str()), ("/w/ws-globex/tokens", "ws-globex")] {
+        let reply = app.get(path, &ben).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+        assert_eq!(
+            link(&reply).as_deref(),
+            Some(
+                format!("</api/workspaces/{workspace}/tokens>; rel=preload; as=fetch; crossorigin=anonymous").as_str()
+            ),
+            "{path}"
+        );
+    }
+    // Signed out, or another page: nothing asked for ahead.
+    assert_eq!(link(&app.send(Method::GET, "/tokens", None, None).await), None);
+    assert_eq!(link(&app.get("/admin/tokens", &ben).await), None);
+    // An address that would need escaping is left to the app.
+    assert_eq!(link(&app.get("/w/a%3Cb%3E/tokens", &ben).await), None);
+}
+
 crate::on_both_databases!(
+    the_page_asks_for_its_first_list_with_itself,
     the_csv_exports_arrive_whole_in_every_encoding,
     the_app_goes_compressed_and_its_content_named_files_are_kept_for_good,
     lists_go_compressed_and_answers_holding_a_secret_never_do,
