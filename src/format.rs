@@ -43,9 +43,25 @@ pub fn relative(locale: Locale, now: DateTime<Utc>, at: DateTime<Utc>) -> String
     }
 }
 
+/// `text`, cut to `max` characters with "…" in place of the rest.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((end, _)) if text.chars().count() > max => format!("{}…", &text[..end]),
+        _ => text.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_are_shortened_by_characters_not_bytes() {
+        assert_eq!(shorten("short", 40), "short");
+        assert_eq!(shorten(&"x".repeat(40), 40), "x".repeat(40));
+        assert_eq!(shorten(&"x".repeat(41), 40), format!("{}…", "x".repeat(39)));
+        assert_eq!(shorten("部署机器人部署机器人", 5), "部署机器…");
+    }
 
     #[test]
     fn times_are_24_hour_with_leading_zeros_in_local_time() {

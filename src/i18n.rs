@@ -90,6 +90,9 @@ pub struct Messages {
     pub set_password_link_label: &'static str,
 
     pub users_title: &'static str,
+    pub skip_to_content: &'static str,
+    /// The Users page's heading, naming the workspace the tokens work in.
+    pub users_heading: fn(&str) -> String,
     pub users_intro: &'static str,
     pub no_workspace: &'static str,
     pub empty_tokens: &'static str,
@@ -123,7 +126,8 @@ pub struct Messages {
     pub copied: &'static str,
     pub copy_fallback: &'static str,
     pub generate: &'static str,
-    pub generate_title: &'static str,
+    /// The Generate dialog's title, naming the workspace the token will work in.
+    pub generate_title_in: fn(&str) -> String,
     pub name_label: &'static str,
     pub name_hint: &'static str,
     pub lifetime_label: &'static str,
@@ -140,6 +144,12 @@ pub struct Messages {
     pub close: &'static str,
     pub reveal_title: &'static str,
     pub reveal_warning: &'static str,
+    /// Before the secrets: what rotation means for the refresh token the user is about to save.
+    pub reveal_rotation: &'static str,
+    /// The first line of the curl example, a shell comment.
+    pub curl_comment: &'static str,
+    /// Under the reveal's title: where the new token works.
+    pub reveal_workspace: fn(&str) -> String,
     pub access_token_label: &'static str,
     pub refresh_token_label: fn(&str) -> String,
     pub copy_env: &'static str,
@@ -205,6 +215,9 @@ pub struct Messages {
     pub counts_label: &'static str,
     pub count_active: &'static str,
     pub count_expiring: &'static str,
+    /// Whether a count follows its label ("7 天内到期：5") rather than leading it ("5 expiring
+    /// within 7 days"): a number before "7 天内到期" would read as one number with it.
+    pub count_number_last: bool,
     pub count_disabled: &'static str,
     pub count_never_used: &'static str,
     pub filter_owner: &'static str,

@@ -163,6 +163,10 @@ test('an admin adds a member, who sets a password from the link and signs in', a
   await dee.getByRole('button', { name: 'Sign in' }).click();
   await expect(dee.getByRole('heading', { name: 'API tokens' })).toBeVisible();
   await expect(dee.getByText('Signed in as dee@acme.test')).toBeVisible();
+  // A newcomer's empty page: one Generate button, and no bulk hint with nothing to select.
+  await expect(dee.getByText('You have no tokens in this workspace yet.')).toBeVisible();
+  await expect(dee.getByRole('button', { name: 'Generate token' })).toHaveCount(1);
+  await expect(dee.getByText('Select tokens to disable or delete several at once.')).toHaveCount(0);
 
   // Someone with an account is refused: a member here, or of another workspace only (the
   // operator adds those).
@@ -184,7 +188,11 @@ test.describe('in Simplified Chinese', () => {
     await signIn(page, 'ada@acme.test', { email: '邮箱', password: '密码', button: '登录' });
     await expect(page.getByRole('heading', { name: '工作区令牌' })).toBeVisible();
     await expect(page.getByRole('tab', { name: '令牌' })).toHaveAttribute('aria-selected', 'true');
-    await expect(page.getByRole('group', { name: '令牌统计' })).toContainText('有效');
+    // A count follows its label in Chinese: "7 天内到期：2", never "2 7 天内到期".
+    const counts = page.getByRole('group', { name: '令牌统计' });
+    await expect(counts.getByRole('button', { name: /^有效：\d+$/ })).toBeVisible();
+    await expect(counts.getByRole('button', { name: /^7 天内到期：\d+$/ })).toBeVisible();
+    await expect(page.getByLabel('到期范围')).toBeVisible();
     await expect(page.getByRole('columnheader', { name: '所有者' })).toBeVisible();
     await expectNoAxeViolations(page);
     // Arrow keys move between the tabs.

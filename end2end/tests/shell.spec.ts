@@ -46,8 +46,14 @@ test('a shared link opens the workspace it names, or says the reader is not a me
   await page.goto('/tokens');
   await signIn(page, 'ben@acme.test');
   await expect(page).toHaveURL(/\/w\/ws-acme\/tokens$/);
+  // A member of two workspaces is told, where it matters, which one a token works in.
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('API tokens in Acme');
   await page.goto('/w/ws-globex/tokens?sort=name');
   await expect(page.getByLabel('Workspace')).toHaveValue('ws-globex');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('API tokens in Globex');
+  await page.getByRole('button', { name: 'Generate token' }).first().click();
+  await expect(page.getByRole('dialog', { name: 'Generate a token for Globex' })).toBeVisible();
+  await page.keyboard.press('Escape');
   await expect(page.getByRole('table', { name: 'API tokens' }).getByRole('rowheader', { name: 'Globex reports' })).toBeVisible();
   await expect(page).toHaveTitle('API tokens · Globex – Token Console');
   // Following a link is not choosing: the old address still opens Acme.

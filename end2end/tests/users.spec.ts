@@ -42,6 +42,16 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
 
   const reveal = page.getByRole('dialog', { name: 'Copy your new token' });
   await expect(reveal).toBeVisible();
+  // The form that had focus is gone: focus is on the reveal's title, not the page's body.
+  await expect(reveal.getByRole('heading', { name: 'Copy your new token' })).toBeFocused();
+  await expect(reveal).toContainText('It works in Acme only: any other workspace refuses it.');
+  // Before the secrets, what rotation means: a retired refresh token sent again disables it.
+  const said = (await reveal.textContent())!;
+  const rotation = said.indexOf('Each exchange at the token endpoint answers with a new refresh token');
+  expect(rotation).toBeGreaterThan(-1);
+  expect(rotation).toBeLessThan(said.indexOf('Access token (expires in 1 hour)'));
+  await reveal.getByText(/^Copy both as \.env · /).click();
+  await expect(reveal.locator('#curl-command')).toHaveValue(/^# The answer holds a new refresh_token: keep it in place of this one/);
   await expectNoAxeViolations(page);
   const access = await reveal.getByLabel('Access token (expires in 1 hour)', { exact: true }).inputValue();
   const refresh = await reveal.getByLabel(/^Refresh token/).inputValue();
@@ -53,7 +63,6 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(access);
   await reveal.getByRole('button', { name: /^Copy Refresh token/ }).click();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(refresh);
-  await reveal.getByText(/^Copy both as \.env · /).click();
   await reveal.getByRole('button', { name: 'Copy Both tokens as .env lines' }).click();
   const env = await page.evaluate(() => navigator.clipboard.readText());
   expect(env).toContain(`TOKEN_CONSOLE_ACCESS_TOKEN=${access}`);
@@ -97,6 +106,9 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   await expectNoAxeViolations(page);
   await confirm.getByRole('button', { name: 'Disable token' }).click();
   await expect(page.getByText('Token “e2e deploy” disabled.')).toBeVisible();
+  // Focus is back on the row's menu button, the row built again with its new status.
+  await expect(page.getByRole('row', { name: /e2e deploy/ })).toContainText('Disabled');
+  await expect(page.getByRole('button', { name: 'Actions for e2e deploy' })).toBeFocused();
   // Its expiry no longer matters: the row says when it was disabled instead of "in 7 days".
   const row = page.getByRole('row', { name: /e2e deploy/ });
   await expect(row).toContainText(/Disabled [A-Z][a-z]{2} \d{1,2}, \d{4}/);
@@ -260,6 +272,61 @@ test('no expiry date for a lifetime out of range, and copying only the access to
   await expect(reveal).toBeHidden();
 });
 
+test('a skip link leads past the header, and deleting a token moves focus to the next row\'s menu', async ({ page }) => {
+  await open(page, 'cy@acme.test');
+  const token = await csrf(page.request);
+  for (const name of ['focus one', 'focus two', 'focus three']) {
+    await page.request.post('/api/workspaces/ws-acme/tokens', {
+      data: { name, lifetime_days: 30 }, headers: { 'x-csrf-token': token },
+    });
+  }
+  await page.reload();
+  await expect(page.getByRole('rowheader', { name: 'focus two' })).toBeVisible();
+  // The first Tab stop is the skip link; it moves focus to the page itself.
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('link', { name: 'Skip to content' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('main#main')).toBeFocused();
+  // Delete "focus two" from its menu: focus lands on the menu of the row that was after it.
+  const names = await page.getByRole('rowheader').allTextContents();
+  const at = names.indexOf('focus two');
+  const neighbour = names[at + 1] ?? names[at - 1];
+  await page.getByRole('button', { name: 'Actions for focus two' }).click();
+  await page.getByRole('menuitem', { name: 'Delete' }).click();
+  await page.getByRole('dialog', { name: 'Delete “focus two”?' }).getByRole('button', { name: 'Delete token' }).click();
+  await expect(page.getByRole('rowheader', { name: 'focus two' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: `Actions for ${neighbour}` })).toBeFocused();
+});
+
+test('a 100-character name wraps in its confirmation and is shortened in its toast; toasts never pile past three', async ({ page }) => {
+  await open(page, 'cy@acme.test');
+  const token = await csrf(page.request);
+  const long = 'L'.repeat(100);
+  for (const name of [long, 'pile 1', 'pile 2', 'pile 3', 'pile 4']) {
+    await page.request.post('/api/workspaces/ws-acme/tokens', {
+      data: { name, lifetime_days: 30 }, headers: { 'x-csrf-token': token },
+    });
+  }
+  await page.reload();
+  await page.getByRole('button', { name: `Actions for ${long}` }).click();
+  await page.getByRole('menuitem', { name: 'Disable' }).click();
+  const confirm = page.getByRole('dialog', { name: `Disable “${long}”?` });
+  await expect(confirm).toBeVisible();
+  // The title wraps inside the dialog instead of running out of it.
+  expect(await confirm.evaluate((d) => d.scrollWidth <= d.clientWidth)).toBe(true);
+  await confirm.getByRole('button', { name: 'Disable token' }).click();
+  await expect(page.getByText(`Token “${'L'.repeat(39)}…” disabled.`)).toBeVisible();
+  for (const name of ['pile 1', 'pile 2', 'pile 3', 'pile 4']) {
+    await page.getByRole('button', { name: `Actions for ${name}` }).click();
+    await page.getByRole('menuitem', { name: 'Delete' }).click();
+    await page.getByRole('dialog', { name: `Delete “${name}”?` }).getByRole('button', { name: 'Delete token' }).click();
+    await expect(page.getByText(`Token “${name}” deleted.`)).toBeVisible();
+  }
+  // Five messages inside six seconds; the newest three are shown.
+  await expect(page.locator('.toasts .toast')).toHaveCount(3);
+  await expect(page.locator('.toasts')).toContainText('pile 4');
+});
+
 test('leaving the page while the secrets are shown makes the browser ask first', async ({ page }) => {
   await open(page, 'cy@acme.test');
   await page.getByRole('button', { name: 'Generate token' }).first().click();
@@ -343,7 +410,8 @@ test.describe('in Simplified Chinese', () => {
     await open(page, 'cy@acme.test', { email: '邮箱', password: '密码', button: '登录' });
     await expectNoAxeViolations(page);
     await page.getByRole('button', { name: '生成令牌' }).first().click();
-    const dialog = page.getByRole('dialog', { name: '生成令牌' });
+    const dialog = page.getByRole('dialog', { name: '为 Acme 生成令牌' });
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Acme 的 API 令牌');
     await dialog.getByLabel('名称').fill('部署机器人 🚀');
     await expect(dialog.getByText(/刷新令牌将于 .* 到期/)).toBeVisible();
     await dialog.getByLabel('有效期（天）').fill('400');
@@ -352,6 +420,8 @@ test.describe('in Simplified Chinese', () => {
     await dialog.getByRole('button', { name: '生成令牌' }).click();
     const reveal = page.getByRole('dialog', { name: '复制你的新令牌' });
     await expect(reveal).toBeVisible();
+    await expect(reveal).toContainText('此令牌仅在 Acme 内有效，其他工作区一律拒绝。');
+    await expect(reveal).toContainText('每次在令牌端点换取访问令牌，都会返回一个新的刷新令牌');
     await expectNoAxeViolations(page);
     await reveal.getByRole('button', { name: '关闭' }).click();
     await expect(reveal.getByText('尚未复制刷新令牌，确定关闭？')).toBeVisible();
@@ -367,6 +437,7 @@ test.describe('in Simplified Chinese', () => {
     await expect(page.getByText('已停用令牌“部署机器人 🚀”。')).toBeVisible();
     const row = page.getByRole('row', { name: /部署机器人 🚀/ });
     await expect(row).toContainText(/已于 \d{4}年\d{1,2}月\d{1,2}日停用/);
+    await expect(page.getByRole('button', { name: '部署机器人 🚀 的操作' })).toBeFocused();
     await expect(row).not.toContainText(/\d+ 天后/);
   });
 });

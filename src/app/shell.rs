@@ -34,6 +34,14 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
     let i18n = use_i18n();
     let nav = use_nav();
     let phase = Memo::new(move |_| session.phase());
+    let main = NodeRef::<leptos::html::Main>::new();
+    // Past the header to the page, for keyboard users: the first stop of Tab.
+    let skip = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        if let Some(main) = main.get() {
+            let _ = main.focus();
+        }
+    };
     move || match phase.get() {
         Phase::Loading => view! { <p class="page-loading" role="status">{move || i18n.t().loading}</p> }.into_any(),
         Phase::SignedOut => {
@@ -46,8 +54,9 @@ pub fn Shell(children: ChildrenFn) -> impl IntoView {
             view! { <Redirect path=sign_in_path(&path, &search) options /> }.into_any()
         }
         Phase::SignedIn => view! {
+            <a class="skip-link" href="#main" on:click=skip>{move || i18n.t().skip_to_content}</a>
             <Header />
-            <main id="main" class="page">{children()}</main>
+            <main id="main" class="page" tabindex="-1" node_ref=main>{children()}</main>
         }
         .into_any(),
     }

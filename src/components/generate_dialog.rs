@@ -40,6 +40,10 @@ fn server_field_error(error: &Option<ApiError>, field: &str) -> Option<Invalid> 
 pub fn GenerateDialog(
     /// Where the dialog is; it moves the flow on Escape, Close and copies.
     flow: RwSignal<Flow>,
+    /// The name of the workspace the token will work in (and only there), said in the title and
+    /// the reveal.
+    #[prop(into)]
+    workspace: Signal<String>,
     /// The workspace's OAuth client id, for the `.env` snippet and the `curl` command.
     #[prop(into)]
     client_id: Signal<String>,
@@ -116,7 +120,7 @@ pub fn GenerateDialog(
     let form = move || {
         view! {
             <form class="generate-form" on:submit=submit novalidate>
-                <h2 id="generate-title">{move || i18n.t().generate_title}</h2>
+                <h2 id="generate-title">{move || (i18n.t().generate_title_in)(&workspace.get())}</h2>
                 <div class="field">
                     <label for="token-name">{move || i18n.t().name_label}</label>
                     <input
@@ -190,6 +194,14 @@ pub fn GenerateDialog(
 
     let confirming = move || flow.with(|f| matches!(f, Flow::Revealed(r) if r.confirming_close));
     let reveal = move |r: Revealed| {
+        // The form that had focus is gone: focus goes to the reveal's title, which a screen
+        // reader then reads, rather than to the page's body.
+        let heading = NodeRef::<leptos::html::H2>::new();
+        Effect::new(move |_| {
+            if let Some(h) = heading.get() {
+                let _ = h.focus();
+            }
+        });
         let copied = move |secret: Secret| Callback::new(move |_| flow.update(|f| f.copied(secret)));
         let access = r.access_token.clone();
         let refresh = r.refresh_token.clone();
@@ -207,7 +219,8 @@ pub fn GenerateDialog(
             let refresh = refresh.clone();
             Signal::derive(move || {
                 format!(
-                    "curl -s {} \\\n  -d grant_type=refresh_token \\\n  -d client_id={} \\\n  -d refresh_token={refresh}",
+                    "{}\ncurl -s {} \\\n  -d grant_type=refresh_token \\\n  -d client_id={} \\\n  -d refresh_token={refresh}",
+                    i18n.t().curl_comment,
                     token_endpoint.get(),
                     client_id.get()
                 )
@@ -215,8 +228,10 @@ pub fn GenerateDialog(
         };
         view! {
             <div class="reveal">
-                <h2 id="generate-title">{move || i18n.t().reveal_title}</h2>
+                <h2 id="generate-title" tabindex="-1" node_ref=heading>{move || i18n.t().reveal_title}</h2>
+                <p class="reveal-where">{move || (i18n.t().reveal_workspace)(&workspace.get())}</p>
                 <p class="notice notice-warning">{move || i18n.t().reveal_warning}</p>
+                <p class="notice">{move || i18n.t().reveal_rotation}</p>
                 <CopyField
                     id="access-token"
                     label=Signal::derive(move || i18n.t().access_token_label.to_owned())

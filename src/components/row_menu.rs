@@ -37,6 +37,10 @@ pub fn RowMenu(
     /// What the menu offers.
     #[prop(into)]
     items: Signal<Vec<MenuItem>>,
+    /// Take focus as soon as the button is in the page: the row was built again after an
+    /// action from this menu, and focus goes back where the user left it.
+    #[prop(optional)]
+    focus_on_mount: bool,
 ) -> impl IntoView {
     let id = NEXT_ID.with(|n| {
         n.set(n.get() + 1);
@@ -67,6 +71,11 @@ pub fn RowMenu(
             }
         }
     };
+    Effect::new(move |_| {
+        if let Some(b) = button.get().filter(|_| focus_on_mount) {
+            let _ = b.focus();
+        }
+    });
     // Focus the first item once the menu is in the DOM.
     Effect::new(move |_| {
         if open.get() && menu.get().is_some() {

@@ -23,6 +23,9 @@ use crate::format;
 use crate::i18n::{use_i18n, Messages};
 use crate::state::toasts::{use_toasts, Toasts};
 
+/// A token's name in a toast, at most this long (names may be 100 characters).
+const TOAST_NAME_CHARS: usize = 40;
+
 /// Above this many tokens, the user types the count to confirm.
 const TYPE_TO_CONFIRM_OVER: u64 = 100;
 
@@ -41,6 +44,41 @@ pub enum Target {
         as_of: DateTime<Utc>,
         shown: Vec<(String, String)>,
     },
+}
+
+/// Where focus goes after an action on one token from its row's menu, so a keyboard or screen
+/// reader user is not dropped at the top of the page: back to that row's menu button once the
+/// row is built again (Disable), read by the token table as it builds rows; or, when the row is
+/// gone (Delete), to the next row's (else the previous row's) menu button.
+#[derive(Clone, Copy)]
+pub struct RowFocus(StoredValue<Option<String>>);
+
+impl RowFocus {
+    /// Whether the row of `id`, being built, takes focus; asked once.
+    pub fn take_if(self, id: &str) -> bool {
+        let hit = self.0.with_value(|want| want.as_deref() == Some(id));
+        if hit {
+            self.0.set_value(None);
+        }
+        hit
+    }
+}
+
+/// Moves focus from the menu button of a row about to go to its neighbour's: the next row's, or
+/// the previous one's at the end. The confirmation dialog has just given focus back to the
+/// button that opened it, so that is where it is read from.
+fn focus_neighbouring_row() {
+    use wasm_bindgen::JsCast;
+    let row = crate::dom::focused().and_then(|f| f.closest("tr").ok().flatten());
+    let Some(row) = row else { return };
+    let menu_of = |r: Option<web_sys::Element>| {
+        r.filter(|r| !r.class_name().split(' ').any(|c| c == "spacer"))
+            .and_then(|r| r.query_selector(".row-menu > button").ok().flatten())
+            .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok())
+    };
+    if let Some(button) = menu_of(row.next_element_sibling()).or_else(|| menu_of(row.previous_element_sibling())) {
+        let _ = button.focus();
+    }
 }
 
 /// An action waiting for the user's confirmation.
@@ -137,6 +175,8 @@ where
     let toasts = use_toasts();
     let events = use_events();
     let pending = RwSignal::new(None::<Pending>);
+    let row_focus = RowFocus(StoredValue::new(None));
+    provide_context(row_focus);
     let changed = Rc::new(changed);
     let run = Action::new_local(move |(p, reason): &(Pending, Option<String>)| {
         let sent = send(p.clone(), reason.clone());
@@ -145,6 +185,15 @@ where
             match sent.await {
                 Ok(result) => {
                     let done = report(i18n.t(), (toasts, events), &p, &result);
+                    if let Target::One(token) = &p.target {
+                        if done.contains(&token.id) {
+                            match p.action {
+                                BatchAction::Disable => row_focus.0.set_value(Some(token.id.clone())),
+                                // After the dialog has closed and given focus back to the row.
+                                BatchAction::Delete => set_timeout(focus_neighbouring_row, std::time::Duration::ZERO),
+                            }
+                        }
+                    }
                     changed(p.action, &done);
                 }
                 // The session ended: the sign-in form says so in the page's place.
@@ -162,7 +211,7 @@ where
 
 /// Tells what an action did, to the user and to the host; returns the ids it changed.
 fn report(t: &Messages, (toasts, events): (Toasts, Events), p: &Pending, result: &BatchResult) -> Vec<String> {
-    let name_of = |id: &str| p.name_of(id).unwrap_or_else(|| id.to_owned());
+    let name_of = |id: &str| format::shorten(&p.name_of(id).unwrap_or_else(|| id.to_owned()), TOAST_NAME_CHARS);
     let done: Vec<String> = result
         .results
         .iter()
@@ -183,8 +232,12 @@ fn report(t: &Messages, (toasts, events): (Toasts, Events), p: &Pending, result:
         .collect();
     if !done.is_empty() {
         let message = match (&p.target, p.action) {
-            (Target::One(token), BatchAction::Disable) => (t.disabled_toast)(&token.name),
-            (Target::One(token), BatchAction::Delete) => (t.deleted_toast)(&token.name),
+            (Target::One(token), BatchAction::Disable) => {
+                (t.disabled_toast)(&format::shorten(&token.name, TOAST_NAME_CHARS))
+            }
+            (Target::One(token), BatchAction::Delete) => {
+                (t.deleted_toast)(&format::shorten(&token.name, TOAST_NAME_CHARS))
+            }
             _ => (t.bulk_done)(done.len()),
         };
         toasts.success(message);

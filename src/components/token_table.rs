@@ -11,6 +11,7 @@ use token_api::admin::{SortDir, SortField};
 use token_api::tokens::{TokenStatus, TokenView};
 
 use crate::components::row_menu::{MenuItem, RowMenu};
+use crate::components::token_actions::RowFocus;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
 use crate::selection::{Selection, TriState};
@@ -102,6 +103,7 @@ pub fn TokenTable(
     };
     // A row is built in the language of the moment and subscribes to nothing long-lived (see
     // `RowChecks`); the list is rebuilt when the language changes (the key includes it).
+    let row_focus = use_context::<RowFocus>();
     let row = move |(index, token): (usize, TokenView)| {
         let locale = i18n.locale.get_untracked();
         let t = locale.messages();
@@ -154,6 +156,7 @@ pub fn TokenTable(
         let row_label = name.clone();
         let menu_label = name.clone();
         let flag = checked.flag(&id, selection);
+        let focus_on_mount = row_focus.is_some_and(|f| f.take_if(&id));
         let selected: Signal<bool> = flag.into();
         view! {
             <tr
@@ -203,7 +206,7 @@ pub fn TokenTable(
                 </td>
                 <td data-label=t.col_hint><code class="hint">"…"{token.hint.clone()}</code></td>
                 <td class="menu-cell">
-                    <RowMenu label=Signal::stored((t.actions_for)(&menu_label)) items />
+                    <RowMenu label=Signal::stored((t.actions_for)(&menu_label)) items focus_on_mount />
                 </td>
             </tr>
         }

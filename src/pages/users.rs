@@ -212,6 +212,7 @@ pub fn UsersPage() -> impl IntoView {
     };
     let bulk = move |action: BatchAction| actions.ask(action, Target::Many(selected.targets(action)));
     let client_id = Signal::derive(move || workspace.get().map(|w| w.client_id).unwrap_or_default());
+    let workspace_name = Signal::derive(move || workspace.get().map(|w| w.name).unwrap_or_default());
     let endpoint = Signal::derive(token_endpoint);
 
     let filters = move || {
@@ -243,26 +244,18 @@ pub fn UsersPage() -> impl IntoView {
 
     let content = move || {
         view! {
-            <BulkToolbar
-                selected=Signal::derive(move || selected.count())
-                disableable=Signal::derive(move || selected.disableable())
-                on_disable=Callback::new(move |_| bulk(BatchAction::Disable))
-                on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
-                on_clear=Callback::new(move |_| selected.clear())
-            />
+            // With no tokens, no bulk hint (nothing to select) and one Generate button, the page's.
             <Show
                 when=move || !tokens.with(Vec::is_empty)
-                fallback=move || {
-                    view! {
-                        <div class="empty">
-                            <p>{move || i18n.t().empty_tokens}</p>
-                            <button type="button" class="button button-primary" on:click=open_generate>
-                                {move || i18n.t().generate}
-                            </button>
-                        </div>
-                    }
-                }
+                fallback=move || view! { <p class="empty">{move || i18n.t().empty_tokens}</p> }
             >
+                <BulkToolbar
+                    selected=Signal::derive(move || selected.count())
+                    disableable=Signal::derive(move || selected.disableable())
+                    on_disable=Callback::new(move |_| bulk(BatchAction::Disable))
+                    on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
+                    on_clear=Callback::new(move |_| selected.clear())
+                />
                 {filters}
                 <Show when=move || !matching.with(Vec::is_empty) fallback=move || view! { <p class="empty">{move || i18n.t().no_match}</p> }>
                     <Show when=more_than_a_page>
@@ -318,7 +311,12 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <div class="page-head">
             <div>
-                <h1>{move || i18n.t().users_title}</h1>
+                <h1>
+                    {move || match workspace.get() {
+                        Some(w) => (i18n.t().users_heading)(&w.name),
+                        None => i18n.t().users_title.to_owned(),
+                    }}
+                </h1>
                 <p class="intro">{move || i18n.t().users_intro}</p>
                 <p class="intro">{move || i18n.t().intro_lifetimes}</p>
             </div>
@@ -331,7 +329,7 @@ pub fn UsersPage() -> impl IntoView {
             <CopyField id="token-endpoint" label=Signal::derive(move || i18n.t().token_endpoint_label.to_owned()) value=endpoint />
         </div>
         <Loaded resource=loaded>{body}</Loaded>
-        <GenerateDialog flow client_id token_endpoint=endpoint error=generate_error on_submit />
+        <GenerateDialog flow workspace=workspace_name client_id token_endpoint=endpoint error=generate_error on_submit />
         <ActionConfirm actions />
     }
 }

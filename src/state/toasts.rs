@@ -6,6 +6,10 @@ use leptos::prelude::*;
 
 use crate::hooks::use_timers::{use_timers, UseTimersReturn};
 
+/// At most this many messages at once: the oldest gives way, so they never pile up over the
+/// page's controls.
+const MAX_SHOWN: usize = 3;
+
 /// How long a success message stays; failures stay until dismissed.
 const SUCCESS_FOR: Duration = Duration::from_secs(6);
 
@@ -42,7 +46,9 @@ impl Toasts {
                 error,
                 message,
                 details,
-            })
+            });
+            let over = l.len().saturating_sub(MAX_SHOWN);
+            l.drain(..over);
         });
         if !error {
             self.timers.after(SUCCESS_FOR, move || self.dismiss(id));

@@ -23,7 +23,11 @@ pub fn CountChips(
         let chip = move |n: u64, label: &'static str, filter: TokenFilter| {
             view! {
                 <button type="button" class="count-chip" on:click=move |_| on_filter.run(filter.clone())>
-                    <strong>{n}</strong>" "{label}
+                    {if t.count_number_last {
+                        view! { {label}"：" <strong>{n}</strong> }.into_any()
+                    } else {
+                        view! { <strong>{n}</strong>" "{label} }.into_any()
+                    }}
                 </button>
             }
         };
