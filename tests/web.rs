@@ -273,6 +273,7 @@ async fn the_generate_dialog_validates_sends_once_reveals_and_forgets() {
         view! {
             <GenerateDialog
                 flow
+                workspace="Acme"
                 client_id="tcc_acme"
                 token_endpoint="http://example.test/oauth2/token"
                 error=Signal::stored(None)
@@ -338,7 +339,10 @@ async fn the_generate_dialog_validates_sends_once_reveals_and_forgets() {
     };
     close().click();
     tick().await;
-    assert!(root.text_content().unwrap().contains("Close without copying the refresh token?"));
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("Close without copying the refresh token?"));
     close().click();
     tick().await;
     assert_eq!(flow.get_untracked(), Flow::Closed);
