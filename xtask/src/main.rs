@@ -249,8 +249,8 @@ fn bench() -> sh::Result {
     let report = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench` on {}.\n\n{}\n## The release bundle\n\n```text\n{bundle}```\n\n\
          ## The Users page with 2,000 tokens (event to next frame, Chromium)\n\n```text\n{users}```\n\n\
-         ## Opening the pages (navigation to first contentful paint and to the token table)\n\n```text\n{load}```\n\n\
-         ## The token table against vanilla JavaScript (10,000 tokens on one page)\n\n```text\n{table}```\n\n\
+         ## Opening the pages on three networks, against the same page in plain HTML and JavaScript\n\n```text\n{load}```\n\n\
+         ## The token table against vanilla JavaScript, windowed as the app is (10,000 tokens on one page)\n\n```text\n{table}```\n\n\
          ## The admin list on 100,000 tokens across 1,000 users, and bulk disable\n\n```text\n{}\n```\n\n\
          ## The token endpoint under load (wrk, 64 connections, server and wrk on separate cores)\n\n```text\n{under_load}```\n\n\
          ## Under abuse, and two instances on one database (`examples/fault_bench.rs`)\n\n```text\n{faults}```\n",
