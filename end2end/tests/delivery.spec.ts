@@ -7,8 +7,10 @@ import { test, expect, signIn } from './support';
 async function networkLog(page: import('@playwright/test').Page) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
-  const seen = new Map<string, { url: string; status?: number; wire?: number; encoding?: string; cached: boolean; bytes: number }>();
-  cdp.on('Network.requestWillBeSent', (e) => seen.set(e.requestId, { url: e.request.url, cached: false, bytes: 0 }));
+  const seen = new Map<string, { url: string; preload: boolean; status?: number; wire?: number; encoding?: string; cached: boolean; bytes: number }>();
+  cdp.on('Network.requestWillBeSent', (e) => seen.set(e.requestId, {
+    url: e.request.url, preload: Boolean(e.request.isLinkPreload), cached: false, bytes: 0,
+  }));
   cdp.on('Network.requestServedFromCache', (e) => { const r = seen.get(e.requestId); if (r) r.cached = true; });
   cdp.on('Network.responseReceived', (e) => {
     const r = seen.get(e.requestId);
@@ -62,8 +64,10 @@ test('the app arrives compressed, and a repeat visit fetches no app file body', 
   // one request, not two.
   const lists = again.filter((r) => new URL(r.url).pathname === '/api/workspaces/ws-globex/tokens');
   expect(lists, 'the list, once').toHaveLength(1);
+  expect(lists[0].preload, 'the list was asked for by the page\'s Link header').toBe(true);
   const mes = again.filter((r) => new URL(r.url).pathname === '/api/me');
   expect(mes, '/api/me, once').toHaveLength(1);
+  expect(mes[0].preload, '/api/me was asked for by index.html').toBe(true);
   // Nothing but index.html's revalidation and the API's data went over the network.
   const fetched = again.filter((r) => !r.cached).map((r) => new URL(r.url).pathname);
   for (const path of fetched) expect(path).toMatch(/^\/(w\/ws-globex\/tokens|tokens|api\/.*)$/);

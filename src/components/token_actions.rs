@@ -54,6 +54,22 @@ pub enum Target {
 pub struct RowFocus(StoredValue<Option<String>>);
 
 impl RowFocus {
+    /// The row of `id` takes focus if it is built again within the next two seconds (the list
+    /// being read again); a row built later, by a filter or a page changed afterwards, does not.
+    fn expect(self, id: String) {
+        self.0.set_value(Some(id.clone()));
+        set_timeout(
+            move || {
+                self.0.try_update_value(|want| {
+                    if want.as_deref() == Some(id.as_str()) {
+                        *want = None;
+                    }
+                });
+            },
+            std::time::Duration::from_secs(2),
+        );
+    }
+
     /// Whether the row of `id`, being built, takes focus; asked once.
     pub fn take_if(self, id: &str) -> bool {
         let hit = self.0.with_value(|want| want.as_deref() == Some(id));
@@ -188,7 +204,7 @@ where
                     if let Target::One(token) = &p.target {
                         if done.contains(&token.id) {
                             match p.action {
-                                BatchAction::Disable => row_focus.0.set_value(Some(token.id.clone())),
+                                BatchAction::Disable => row_focus.expect(token.id.clone()),
                                 // After the dialog has closed and given focus back to the row.
                                 BatchAction::Delete => set_timeout(focus_neighbouring_row, std::time::Duration::ZERO),
                             }

@@ -6,8 +6,7 @@ use leptos::prelude::*;
 
 use crate::hooks::use_timers::{use_timers, UseTimersReturn};
 
-/// At most this many messages at once: the oldest gives way, so they never pile up over the
-/// page's controls.
+/// At most this many messages at once, so they never pile up over the page's controls.
 const MAX_SHOWN: usize = 3;
 
 /// How long a success message stays; failures stay until dismissed.
@@ -47,8 +46,11 @@ impl Toasts {
                 message,
                 details,
             });
-            let over = l.len().saturating_sub(MAX_SHOWN);
-            l.drain(..over);
+            // The oldest success gives way first: a failure stays until it is dismissed.
+            while l.len() > MAX_SHOWN {
+                let oldest = l.iter().position(|t| !t.error).unwrap_or(0);
+                l.remove(oldest);
+            }
         });
         if !error {
             self.timers.after(SUCCESS_FOR, move || self.dismiss(id));

@@ -17,20 +17,54 @@ const WORTH_COMPRESSING: u64 = 1024;
 const STABLE_JS: &str = "./token-console.js";
 const STABLE_WASM: &str = "./token-console_bg.wasm";
 
-pub fn finish(dir: &Path) -> Result<(), String> {
+/// `compress`: whether to write the compressed copies (release builds; a development build's
+/// wasm is tens of MB and rebuilt at every edit).
+pub fn finish(dir: &Path, compress: bool) -> Result<(), String> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"));
-    let index = read("index.html")?;
-    let js = hashed_name(&index, ".js")?;
-    let wasm = hashed_name(&index, "_bg.wasm")?;
-    let embed = read("embed.js")?;
-    if !(embed.contains(STABLE_JS) && embed.contains(STABLE_WASM)) {
-        return Err(format!("embed.js no longer names {STABLE_JS} and {STABLE_WASM}"));
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"));
+    let mut index = read("index.html")?;
+    // Trunk names both files by a hash of cargo's output, before wasm-bindgen and wasm-opt, so
+    // one name could hold other bytes after a change of tools; browsers keep these files for a
+    // year under their names. Named again by the bytes served.
+    let mut names = Vec::new();
+    for suffix in ["_bg.wasm", ".js"] {
+        let trunk_name = hashed_name(&index, suffix)?;
+        let bytes = std::fs::read(dir.join(&trunk_name)).map_err(|e| format!("{trunk_name}: {e}"))?;
+        let name = format!("token-console-{}{suffix}", content_hash(&bytes));
+        if name != trunk_name {
+            std::fs::rename(dir.join(&trunk_name), dir.join(&name)).map_err(|e| format!("{trunk_name}: {e}"))?;
+            index = index.replace(&format!("/{trunk_name}"), &format!("/{name}"));
+        }
+        names.push(name);
     }
-    let embed = embed
-        .replace(STABLE_JS, &format!("./{js}"))
-        .replace(STABLE_WASM, &format!("./{wasm}"));
-    std::fs::write(dir.join("embed.js"), embed).map_err(|e| format!("embed.js: {e}"))?;
-    compress_all(dir)
+    write("index.html", &index)?;
+    let (wasm, js) = (&names[0], &names[1]);
+    let embed = read("embed.js")?;
+    let embed = if embed.contains(STABLE_JS) && embed.contains(STABLE_WASM) {
+        embed
+            .replace(STABLE_JS, &format!("./{js}"))
+            .replace(STABLE_WASM, &format!("./{wasm}"))
+    } else if embed.contains(&format!("./{js}")) && embed.contains(&format!("./{wasm}")) {
+        embed // finished already
+    } else {
+        return Err(format!(
+            "embed.js names neither {STABLE_JS} and {STABLE_WASM} nor the built files"
+        ));
+    };
+    write("embed.js", &embed)?;
+    if compress {
+        compress_all(dir)?;
+    }
+    Ok(())
+}
+
+/// The first 16 hex digits of the SHA-256 of `bytes`.
+fn content_hash(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The file `index.html` loads as `/token-console-<hash><suffix>`.
@@ -94,6 +128,39 @@ fn compress_all(dir: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_are_named_by_the_bytes_served_and_a_second_run_changes_nothing() {
+        let dir = std::env::temp_dir().join(format!("token-console-dist-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let index = "<script type=\"module\">import init from '/token-console-0a1b.js'; init('/token-console-0a1b_bg.wasm');</script>\n\
+<link rel=\"modulepreload\" href=\"/token-console-0a1b.js\"><link rel=\"preload\" href=\"/token-console-0a1b_bg.wasm\">";
+        std::fs::write(dir.join("index.html"), index).unwrap();
+        std::fs::write(dir.join("token-console-0a1b.js"), "js bytes").unwrap();
+        std::fs::write(dir.join("token-console-0a1b_bg.wasm"), "wasm bytes").unwrap();
+        std::fs::write(
+            dir.join("embed.js"),
+            format!("import '{STABLE_JS}'; new URL('{STABLE_WASM}');"),
+        )
+        .unwrap();
+        finish(&dir, false).unwrap();
+        let (js, wasm) = (
+            format!("token-console-{}.js", content_hash(b"js bytes")),
+            format!("token-console-{}_bg.wasm", content_hash(b"wasm bytes")),
+        );
+        let index = std::fs::read_to_string(dir.join("index.html")).unwrap();
+        assert!(!index.contains("0a1b"), "{index}");
+        assert_eq!(index.matches(&format!("/{js}")).count(), 2, "{index}");
+        assert_eq!(index.matches(&format!("/{wasm}")).count(), 2, "{index}");
+        assert!(dir.join(&js).exists() && dir.join(&wasm).exists());
+        let embed = std::fs::read_to_string(dir.join("embed.js")).unwrap();
+        assert_eq!(embed, format!("import './{js}'; new URL('./{wasm}');"));
+        finish(&dir, false).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join("index.html")).unwrap(), index);
+        assert_eq!(std::fs::read_to_string(dir.join("embed.js")).unwrap(), embed);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn the_hashed_names_are_read_from_index_html() {

@@ -35,7 +35,11 @@ fn main() -> ExitCode {
         Some("bundle-size") => bundle_size(&root()).and_then(|(_, brotli)| check_bundle(brotli)),
         Some("bench") => bench(),
         Some("finish-dist") => match args.get(1).cloned().or_else(|| std::env::var("TRUNK_STAGING_DIR").ok()) {
-            Some(dir) => dist::finish(Path::new(&dir)),
+            // Compressed copies for release builds only (Trunk tells its hooks the profile).
+            Some(dir) => dist::finish(
+                Path::new(&dir),
+                std::env::var("TRUNK_PROFILE").map_or(true, |p| p == "release"),
+            ),
             None => Err("finish-dist: name the directory, or run it from Trunk's post_build hook".to_owned()),
         },
         Some("help" | "--help" | "-h") => {

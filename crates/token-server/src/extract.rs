@@ -107,6 +107,21 @@ pub struct Session {
     pub csrf_token: String,
 }
 
+/// The live session a cookie names: its user, CSRF token and when it was last seen. Reads only.
+pub async fn live_session(state: &AppState, cookie: &str) -> sqlx::Result<Option<(String, String, i64)>> {
+    let now = db::now_ms();
+    let idle_since = now - i64::from(state.config.session_idle_minutes) * 60_000;
+    sqlx::query_as(
+        "SELECT user_id, csrf_token, COALESCE(last_seen_at, created_at) FROM sessions
+         WHERE id_digest = $1 AND expires_at > $2 AND COALESCE(last_seen_at, created_at) > $3",
+    )
+    .bind(secrets::digest(cookie))
+    .bind(now)
+    .bind(idle_since)
+    .fetch_optional(&state.db.pool)
+    .await
+}
+
 impl FromRequestParts<AppState> for Session {
     type Rejection = AppError;
 
@@ -114,16 +129,7 @@ impl FromRequestParts<AppState> for Session {
         let cookie = session_cookie(&parts.headers, &state.config).ok_or(AppError::Unauthenticated)?;
         let digest = secrets::digest(cookie);
         let now = db::now_ms();
-        let idle_since = now - i64::from(state.config.session_idle_minutes) * 60_000;
-        let row: Option<(String, String, i64)> = sqlx::query_as(
-            "SELECT user_id, csrf_token, COALESCE(last_seen_at, created_at) FROM sessions
-             WHERE id_digest = $1 AND expires_at > $2 AND COALESCE(last_seen_at, created_at) > $3",
-        )
-        .bind(&digest)
-        .bind(now)
-        .bind(idle_since)
-        .fetch_optional(&state.db.pool)
-        .await?;
+        let row = live_session(state, cookie).await?;
         let (user_id, csrf_token, last_seen) = row.ok_or(AppError::Unauthenticated)?;
         if now - last_seen > LAST_SEEN_GRAIN_MS {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_digest = $2")

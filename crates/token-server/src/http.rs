@@ -181,7 +181,7 @@ async fn shape_rejections(req: Request, next: Next) -> Response {
         problem_response(status, detail, vec![])
     };
     for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH && name != header::CONTENT_ENCODING {
             shaped.headers_mut().insert(name.clone(), value.clone());
         }
     }

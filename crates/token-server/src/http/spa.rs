@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::handler::HandlerWithoutStateExt;
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -24,8 +24,7 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::error::AppError;
-use crate::extract::Session;
+use crate::extract::{live_session, session_cookie};
 use crate::store::users;
 use crate::AppState;
 
@@ -153,11 +152,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
             let keep = immutable.contains(req.uri().path());
             async move {
                 let mut response = next.run(req).await;
-                let policy = if keep && response.status().is_success() {
-                    "public, max-age=31536000, immutable"
-                } else {
-                    "no-cache"
-                };
+                let policy =
+                    if keep && (response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED) {
+                        "public, max-age=31536000, immutable"
+                    } else {
+                        "no-cache"
+                    };
                 response
                     .headers_mut()
                     .entry(header::CACHE_CONTROL)
@@ -172,34 +172,57 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// with the workspace the app opens first (the user's first, unless they chose another in this
 /// browser, which the service cannot know: then the one request is wasted, not wrong). Only for
 /// someone signed in, and only for ids that need no escaping, so the address is the app's own.
-async fn preload_first_list(
-    State(state): State<AppState>,
-    session: Result<Session, AppError>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let workspace = match (session, req.uri().path()) {
-        (Ok(session), "/tokens") => users::profile(&state.db.pool, &session.user_id)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|(_, workspaces)| workspaces.into_iter().next())
-            .map(|w| w.id),
-        (Ok(_), path) => path
-            .strip_prefix("/w/")
-            .and_then(|rest| rest.strip_suffix("/tokens"))
-            .map(str::to_owned),
-        (Err(_), _) => None,
+///
+/// Every other path passes untouched. The look-up only reads, and is given `PRELOAD_WAIT`: a
+/// slow or absent database costs the page its hint, never its load. The answer then depends on
+/// the cookie, so it is `private` and varies by it.
+async fn preload_first_list(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let wanted = req.method() == Method::GET && (path == "/tokens" || list_workspace(path).is_some());
+    let cookie = session_cookie(req.headers(), &state.config)
+        .filter(|_| wanted)
+        .map(str::to_owned);
+    let Some(cookie) = cookie else {
+        return next.run(req).await;
     };
+    let path = path.to_owned();
+    let workspace = tokio::time::timeout(PRELOAD_WAIT, async {
+        let (user_id, ..) = live_session(&state, &cookie).await.ok()??;
+        match list_workspace(&path) {
+            Some(id) => Some(id.to_owned()),
+            None => users::profile(&state.db.pool, &user_id)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|(_, workspaces)| workspaces.into_iter().next())
+                .map(|w| w.id),
+        }
+    })
+    .await
+    .ok()
+    .flatten();
     let mut response = next.run(req).await;
     let plain = |id: &str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
     if let Some(id) = workspace.filter(|id| plain(id)) {
         let link = format!("<{API_PREFIX}/workspaces/{id}/tokens>; rel=preload; as=fetch; crossorigin=anonymous");
         if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().append(header::LINK, value);
+            let headers = response.headers_mut();
+            headers.append(header::LINK, value);
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+            headers.append(header::VARY, HeaderValue::from_static("cookie"));
         }
     }
     response
+}
+
+/// How long a page waits for its list's hint: a signed-in look-up takes a millisecond or two.
+const PRELOAD_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The workspace a `/w/{ws}/tokens` address names.
+fn list_workspace(path: &str) -> Option<&str> {
+    path.strip_prefix("/w/")?
+        .strip_suffix("/tokens")
+        .filter(|id| !id.contains('/'))
 }
 
 /// `index.html` for the app's own addresses; 404 for a path that names a file (`…/x.js`) that is

@@ -212,7 +212,28 @@ async fn lists_go_compressed_and_answers_holding_a_secret_never_do(app: TestApp)
             "{what} went compressed"
         );
     }
+    // Every answer that holds a secret is marked, the small ones too: adding a member answers
+    // with a set-password link, under the size where anything is compressed today.
+    for (what, reply) in [
+        ("/api/me", &me),
+        ("the sign-in", &sign_in),
+        ("a new token", created.as_ref().unwrap()),
+    ] {
+        assert!(reply.secret, "{what} is not marked as holding a secret");
+    }
+    let ada = app.sign_in("ada@acme.test").await;
+    let added = app
+        .post(
+            "/api/workspaces/ws-acme/admin/members",
+            &ada,
+            json!({ "email": "new.person@acme.test", "name": "New Person", "role": "member" }),
+        )
+        .await;
+    assert!(added.status.is_success(), "{}", added.text);
+    assert!(added.body["set_password_link"].is_string());
+    assert!(added.secret, "the set-password link's answer is not marked");
     let list = api(&app, Method::GET, "/api/workspaces/ws-acme/tokens", &ben, None).await;
+    assert!(!list.secret);
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(list.headers[header::CONTENT_ENCODING], "br");
     assert!(list.headers[header::VARY].to_str().unwrap().contains("accept-encoding"));
@@ -258,6 +279,18 @@ async fn the_page_asks_for_its_first_list_with_itself(app: TestApp) {
     for (path, workspace) in [("/tokens", first.as_str()), ("/w/ws-globex/tokens", "ws-globex")] {
         let reply = app.get(path, &ben).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}");
+        // The answer now depends on who asks: no shared cache may keep it for someone else.
+        assert_eq!(reply.headers[header::CACHE_CONTROL], "private, no-cache", "{path}");
+        let vary: Vec<_> = reply
+            .headers
+            .get_all(header::VARY)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert!(
+            vary.contains(&"cookie") && vary.contains(&"accept-encoding"),
+            "{path}: {vary:?}"
+        );
         assert_eq!(
             link(&reply).as_deref(),
             Some(

@@ -29,6 +29,8 @@ pub struct Reply {
     pub text: String,
     /// The body as sent: compressed, when the answer was.
     pub bytes: Vec<u8>,
+    /// Whether the handler marked the answer as holding a secret (never compressed).
+    pub secret: bool,
 }
 
 impl Reply {
@@ -179,6 +181,7 @@ impl TestApp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
+        let secret = res.extensions().get::<token_server::http::Secret>().is_some();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::String(text.clone()));
@@ -188,6 +191,7 @@ impl TestApp {
             body,
             text,
             bytes: bytes.to_vec(),
+            secret,
         }
     }
 
