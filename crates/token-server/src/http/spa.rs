@@ -20,8 +20,7 @@ use axum::Router;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use token_api::API_PREFIX;
-use tower::ServiceExt;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::extract::{live_session, session_cookie};
@@ -107,20 +106,16 @@ fn header_value(value: String) -> HeaderValue {
 /// `xtask/src/dist.rs`) to a browser that accepts one.
 pub fn router(state: &AppState) -> Router<AppState> {
     let dist: &Path = &state.config.dist;
-    let index = std::fs::read_to_string(dist.join("index.html")).unwrap_or_default();
+    let page = IndexPage::read(dist);
+    let index = String::from_utf8_lossy(&page.identity).into_owned();
     let inline = Inline {
         scripts: inline_hashes(&index, "script"),
         styles: inline_hashes(&index, "style"),
     };
     let immutable = Arc::new(content_addressed(&index));
-    let index_file = || {
-        ServeFile::new(dist.join("index.html"))
-            .precompressed_br()
-            .precompressed_gzip()
-    };
     let csp = HeaderName::from_static("content-security-policy");
     let framed = Router::new()
-        .route_service("/embed/{*page}", index_file())
+        .route_service("/embed/{*page}", page.clone().into_service())
         .layer(SetResponseHeaderLayer::overriding(
             csp.clone(),
             header_value(content_security_policy(&inline, &state.config.frame_ancestors)),
@@ -130,7 +125,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
             ServeDir::new(dist)
                 .precompressed_br()
                 .precompressed_gzip()
-                .fallback(page_or_missing(index_file())),
+                // `/` too is the page from memory, not `index.html` from the disk.
+                .append_index_html_on_directories(false)
+                .fallback(page_or_missing(page)),
         )
         .layer(SetResponseHeaderLayer::overriding(
             csp,
@@ -225,14 +222,105 @@ fn list_workspace(path: &str) -> Option<&str> {
         .filter(|id| !id.contains('/'))
 }
 
-/// `index.html` for the app's own addresses; 404 for a path that names a file (`…/x.js`) that is
+/// `index.html` as read at start, with its brotli and gzip copies: the page always goes with
+/// the Content-Security-Policy computed from it (its loader script's hash changes with every
+/// build), even while a new `dist/` is copied in before a restart. Revalidated by a strong ETag
+/// of its bytes, not by the file's time, which a rollback or a copy keeping times would not move.
+#[derive(Clone)]
+struct IndexPage {
+    identity: axum::body::Bytes,
+    br: Option<axum::body::Bytes>,
+    gzip: Option<axum::body::Bytes>,
+    etag: HeaderValue,
+}
+
+impl IndexPage {
+    fn read(dist: &Path) -> IndexPage {
+        let read = |name: &str| std::fs::read(dist.join(name)).ok().map(axum::body::Bytes::from);
+        let identity = read("index.html").unwrap_or_else(|| {
+            tracing::warn!(dist = %dist.display(), "no index.html in the app's directory: pages will be empty");
+            axum::body::Bytes::new()
+        });
+        let digest = Sha256::digest(&identity);
+        let etag = format!("\"{}\"", crate::secrets::hex(&digest[..12]));
+        IndexPage {
+            br: read("index.html.br"),
+            gzip: read("index.html.gz"),
+            etag: HeaderValue::from_str(&etag).expect("hex is a valid header"),
+            identity,
+        }
+    }
+
+    fn answer(&self, req: &Request) -> Response {
+        let headers = req.headers();
+        let matches = headers
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|tag| {
+                let tag = tag.trim();
+                tag == "*" || tag.trim_start_matches("W/") == self.etag
+            });
+        if matches {
+            return (StatusCode::NOT_MODIFIED, [(header::ETAG, self.etag.clone())]).into_response();
+        }
+        let accepts = |coding: &str| {
+            headers
+                .get_all(header::ACCEPT_ENCODING)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .any(|item| {
+                    let mut parts = item.split(';');
+                    let name = parts.next().unwrap_or("").trim();
+                    let refused = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+                    name.eq_ignore_ascii_case(coding) && !refused
+                })
+        };
+        let (body, encoding) = match (&self.br, &self.gzip) {
+            (Some(br), _) if accepts("br") => (br.clone(), Some("br")),
+            (_, Some(gz)) if accepts("gzip") => (gz.clone(), Some("gzip")),
+            _ => (self.identity.clone(), None),
+        };
+        let mut response = (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                ),
+                (header::ETAG, self.etag.clone()),
+            ],
+            body,
+        )
+            .into_response();
+        if let Some(encoding) = encoding {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+        }
+        response
+    }
+
+    fn into_service(
+        self,
+    ) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future = impl Send> + Clone {
+        (move |req: Request| {
+            let page = self.clone();
+            async move { page.answer(&req) }
+        })
+        .into_service()
+    }
+}
+
+/// The page for the app's own addresses; 404 for a path that names a file (`…/x.js`) that is
 /// not there, such as a previous release's file asked for by a page opened before an upgrade:
 /// answered with the app's HTML, it would fail as a script with no word of why.
 fn page_or_missing(
-    index: ServeFile,
+    page: IndexPage,
 ) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future = impl Send> + Clone {
-    let serve = move |req: Request| {
-        let index = index.clone();
+    (move |req: Request| {
+        let page = page.clone();
         async move {
             let names_a_file = req
                 .uri()
@@ -243,13 +331,10 @@ fn page_or_missing(
             if names_a_file {
                 return StatusCode::NOT_FOUND.into_response();
             }
-            match index.oneshot(req).await {
-                Ok(response) => response.into_response(),
-                Err(never) => match never {},
-            }
+            page.answer(&req)
         }
-    };
-    serve.into_service()
+    })
+    .into_service()
 }
 
 #[cfg(test)]

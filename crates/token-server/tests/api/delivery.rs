@@ -108,10 +108,18 @@ async fn the_app_goes_compressed_and_its_content_named_files_are_kept_for_good(m
                     "{what}"
                 );
             } else {
-                // Stable names: a browser asks again each time, and a new release shows at once.
+                // Stable names: a browser asks again each time, and a new release shows at once;
+                // the page by its ETag (its bytes), embed.js by its time.
                 assert_eq!(cache, "no-cache", "{what}");
-                let since = reply.headers[header::LAST_MODIFIED].to_str().unwrap().to_owned();
-                let again = fetch(&app, path, accept, Some((header::IF_MODIFIED_SINCE, &since))).await;
+                let (since, condition) = match reply.headers.get(header::ETAG) {
+                    Some(tag) => (tag.to_str().unwrap().to_owned(), header::IF_NONE_MATCH),
+                    None => (
+                        reply.headers[header::LAST_MODIFIED].to_str().unwrap().to_owned(),
+                        header::IF_MODIFIED_SINCE,
+                    ),
+                };
+                assert_eq!(name == "index.html", condition == header::IF_NONE_MATCH, "{what}");
+                let again = fetch(&app, path, accept, Some((condition, &since))).await;
                 assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{what}, revalidated");
                 assert!(again.bytes.is_empty(), "{what}, revalidated");
             }
@@ -124,6 +132,18 @@ async fn the_app_goes_compressed_and_its_content_named_files_are_kept_for_good(m
     let reply = fetch(&app, "/tokens", "br", None).await;
     let csp = reply.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains(&format!("style-src 'self' 'sha256-{style}';")), "{csp}");
+    // A new dist/ copied in before the restart: the page still goes as it was read at start,
+    // with the CSP made from it (its loader's hash), and its ETag unchanged.
+    let before = fetch(&app, "/tokens", "identity", None).await;
+    std::fs::write(dir.join("index.html"), "<script>another release();</script>").unwrap();
+    std::fs::remove_file(dir.join("index.html.br")).unwrap();
+    let after = fetch(&app, "/tokens", "br", None).await;
+    assert_eq!(decoded(&after), original("index.html"));
+    assert_eq!(after.headers[header::ETAG], before.headers[header::ETAG]);
+    assert_eq!(
+        after.headers["content-security-policy"],
+        before.headers["content-security-policy"]
+    );
     // A file that is not there (a previous release's, asked for by a page opened before an
     // upgrade) is not found, rather than answered with the app's HTML; an address of the app's
     // own is the app.
