@@ -231,7 +231,7 @@ pub fn GenerateDialog(
                 <h2 id="generate-title" tabindex="-1" node_ref=heading>{move || i18n.t().reveal_title}</h2>
                 <p class="reveal-where">{move || (i18n.t().reveal_workspace)(&workspace.get())}</p>
                 <p class="notice notice-warning">{move || i18n.t().reveal_warning}</p>
-                <p class="notice">{move || i18n.t().reveal_rotation}</p>
+                <p class="notice notice-info">{move || i18n.t().reveal_rotation}</p>
                 <CopyField
                     id="access-token"
                     label=Signal::derive(move || i18n.t().access_token_label.to_owned())
