@@ -180,6 +180,34 @@ test('an admin adds a member, who sets a password from the link and signs in', a
   await expect(dialog.getByRole('textbox', { name: 'Set-password link' })).toHaveCount(0);
 });
 
+test('on a phone the audit trail is a card per event, its lines side by side with nothing overlapping', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/admin/tokens');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByRole('tab', { name: 'Audit trail' })).toBeVisible();
+  // One event at least: a token made with a long name.
+  const csrf = (await (await page.request.get('/api/me')).json()).csrf_token;
+  await page.request.post('/api/workspaces/ws-acme/tokens', {
+    data: { name: 'a token with a rather long name for a phone', lifetime_days: 30 },
+    headers: { 'x-csrf-token': csrf },
+  });
+  await page.getByRole('tab', { name: 'Audit trail' }).click();
+  const row = page.locator('table.audit tbody tr').first();
+  await expect(row).toBeVisible();
+  const boxes = await row.locator('td, th').evaluateAll((cells) =>
+    cells.map((c) => { const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; }));
+  expect(boxes.length).toBeGreaterThan(5);
+  for (const [i, a] of boxes.entries()) {
+    // Each line spans the card (the token's name was once squeezed into a 30 px column).
+    expect(a.w, `cell ${i} width`).toBeGreaterThan(250);
+    for (const b of boxes.slice(i + 1)) {
+      const overlap = Math.min(a.x + a.w, b.x + b.w) > Math.max(a.x, b.x) && Math.min(a.y + a.h, b.y + b.h) > Math.max(a.y, b.y);
+      expect(overlap, `cells overlap: ${JSON.stringify([a, b])}`).toBe(false);
+    }
+  }
+  await expectNoAxeViolations(page);
+});
+
 test.describe('in Simplified Chinese', () => {
   test.use({ locale: 'zh-CN' });
 
