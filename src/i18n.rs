@@ -242,6 +242,7 @@ pub struct Messages {
     pub leak_label: &'static str,
     pub leak_check: &'static str,
     pub leak_malformed: &'static str,
+    pub leak_access_token: &'static str,
     pub leak_not_found: &'static str,
     pub leak_current: &'static str,
     pub leak_rotated: &'static str,

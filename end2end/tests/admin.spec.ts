@@ -43,6 +43,10 @@ test('an admin finds a member’s token by owner and by pasted secret, disables 
   await pasteBox.fill(leaky.slice(0, -1) + (leaky.endsWith('A') ? 'B' : 'A'));
   await page.getByRole('button', { name: 'Check', exact: true }).click();
   await expect(page.getByText('This is not a Token Console refresh token')).toBeVisible();
+  // An access token pasted instead is named for what it is.
+  await pasteBox.fill('eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1LWN5In0.c2lnbmF0dXJl');
+  await page.getByRole('button', { name: 'Check', exact: true }).click();
+  await expect(page.getByText('This is an access token, not a refresh token: it stops working within an hour')).toBeVisible();
   expect(lookups).toEqual([]);
   await pasteBox.fill(leaky);
   await page.getByRole('button', { name: 'Check', exact: true }).click();
@@ -221,6 +225,11 @@ test.describe('in Simplified Chinese', () => {
     await expect(counts.getByRole('button', { name: /^有效：\d+$/ })).toBeVisible();
     await expect(counts.getByRole('button', { name: /^7 天内到期：\d+$/ })).toBeVisible();
     await expect(page.getByLabel('到期范围')).toBeVisible();
+    // A pasted access token is named for what it is, in Chinese too.
+    await page.getByText('检查泄露的令牌').click();
+    await page.getByLabel('刷新令牌', { exact: true }).fill('eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1LWN5In0.c2lnbmF0dXJl');
+    await page.getByRole('button', { name: '检查', exact: true }).click();
+    await expect(page.getByText('这是访问令牌，不是刷新令牌')).toBeVisible();
     await expect(page.getByRole('columnheader', { name: '所有者' })).toBeVisible();
     await expectNoAxeViolations(page);
     // Arrow keys move between the tabs.

@@ -187,6 +187,7 @@ pub static MESSAGES: Messages = Messages {
     leak_label: "Refresh token",
     leak_check: "Check",
     leak_malformed: "This is not a Token Console refresh token: its format or checksum is wrong.",
+    leak_access_token: "This is an access token, not a refresh token: it stops working within an hour of being issued and cannot be disabled. If its refresh token leaked too, check that one.",
     leak_not_found: "No token of this workspace matches.",
     leak_current: "It is the current refresh token of:",
     leak_rotated: "It is an older, rotated-out value of:",

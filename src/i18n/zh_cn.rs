@@ -186,6 +186,7 @@ pub static MESSAGES: Messages = Messages {
     leak_intro: "粘贴在不该出现的地方发现的刷新令牌。会先在本地检查其格式和校验和，只有格式正确的令牌才会查询，且仅限本工作区。",
     leak_label: "刷新令牌",
     leak_check: "检查",
+    leak_access_token: "这是访问令牌，不是刷新令牌：它在签发后一小时内失效，无法停用。如果对应的刷新令牌也已泄露，请检查刷新令牌。",
     leak_malformed: "这不是令牌控制台的刷新令牌：格式或校验和不正确。",
     leak_not_found: "本工作区没有匹配的令牌。",
     leak_current: "它是以下令牌当前的刷新令牌：",

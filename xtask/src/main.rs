@@ -475,8 +475,10 @@ const BUNDLE_GOAL_KIB: f64 = 150.0;
 /// by the browser's toLowerCase in place of Rust's Unicode tables (263.4 KiB; `src/view.rs`),
 /// then to 265 by the audit tab's hand-parsed date (260.8 KiB). Raised to 305 by leptos_router,
 /// which the design requires, with nested routes (300.8 KiB; FlatRoutes measured 288.2), then to
-/// 310 by the workspace in the path (a parameter route and the member check: 306.6 KiB).
-const BUNDLE_CEILING_KIB: f64 = 340.0;
+/// 310 by the workspace in the path (a parameter route and the member check: 306.6 KiB), and on
+/// (README, "Bundle size") to 340; then to 345 by the pages' first polish and the leak check's
+/// access-token answer (340.3 KiB: 5.5 KiB of words in two languages and focus handling).
+const BUNDLE_CEILING_KIB: f64 = 345.0;
 
 /// Fails when the bundle passes the ceiling, and says how far it is from the goal.
 fn check_bundle(brotli_bytes: u64) -> sh::Result {

@@ -91,10 +91,32 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
+/// Whether `s` has the shape of an access token (a JWT: three base64url parts, a JSON header
+/// first), which someone checking a leak may paste in place of a refresh token.
+pub fn looks_like_access_token(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 3
+        && parts[0].starts_with("eyJ")
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_access_token_is_told_from_a_refresh_token() {
+        assert!(looks_like_access_token(
+            "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1LWJlbiJ9.c2lnbmF0dXJl"
+        ));
+        assert!(!looks_like_access_token(&encode(&"a".repeat(BODY_LEN))));
+        assert!(!looks_like_access_token("eyJ.only-two"));
+        assert!(!looks_like_access_token("abc.def.ghi"));
+        assert!(!looks_like_access_token("eyJa.b c.d"));
+    }
 
     #[test]
     fn crc32_matches_the_standard_check_value() {

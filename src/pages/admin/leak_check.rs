@@ -16,6 +16,8 @@ use crate::token_query::status_now;
 #[derive(Clone, Debug, PartialEq)]
 enum Outcome {
     Malformed,
+    /// An access token pasted where a refresh token was asked for.
+    AccessToken,
     NotFound,
     Found(Box<LookupResult>),
     Failed(String),
@@ -30,7 +32,7 @@ pub fn LeakCheck(
     let i18n = use_i18n();
     let session = use_session();
     let pasted = RwSignal::new(String::new());
-    let malformed = RwSignal::new(false);
+    let malformed = RwSignal::new(None::<Outcome>);
     // The lookup: the service says whose the pasted token is.
     let lookup = Action::new_local(move |(ws, value): &(String, String)| {
         let (ws, value) = (ws.clone(), value.clone());
@@ -46,18 +48,18 @@ pub fn LeakCheck(
         }
     });
     let checking = lookup.pending();
-    let outcome = Memo::new(move |_| {
-        if malformed.get() {
-            Some(Outcome::Malformed)
-        } else {
-            lookup.value().get()
-        }
-    });
+    let outcome = Memo::new(move |_| malformed.get().or_else(|| lookup.value().get()));
     let check = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let value = pasted.get_untracked().trim().to_owned();
-        malformed.set(token_format::check(&value).is_err());
-        if malformed.get_untracked() {
+        let refused = match token_format::check(&value) {
+            Ok(()) => None,
+            Err(_) if token_format::looks_like_access_token(&value) => Some(Outcome::AccessToken),
+            Err(_) => Some(Outcome::Malformed),
+        };
+        let refused_here = refused.is_some();
+        malformed.set(refused);
+        if refused_here {
             return;
         }
         if let Some(ws) = session.workspace().map(|w| w.id) {
@@ -68,6 +70,7 @@ pub fn LeakCheck(
         let t = i18n.t();
         outcome.get().map(|o| match o {
             Outcome::Malformed => view! { <p class="field-error" role="alert">{t.leak_malformed}</p> }.into_any(),
+            Outcome::AccessToken => view! { <p class="field-error" role="alert">{t.leak_access_token}</p> }.into_any(),
             Outcome::NotFound => view! { <p role="status">{t.leak_not_found}</p> }.into_any(),
             Outcome::Failed(message) => view! { <p class="field-error" role="alert">{message}</p> }.into_any(),
             Outcome::Found(found) => {
