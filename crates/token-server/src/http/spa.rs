@@ -100,10 +100,11 @@ fn header_value(value: String) -> HeaderValue {
     HeaderValue::from_str(&value).expect("a CSP built from validated origins and base64 is a valid header")
 }
 
-/// `dist/` with an `index.html` fallback. The app's content-named files are sent `immutable`;
-/// everything else (index.html, embed.js) is revalidated on every load (`Last-Modified`, 304), so
-/// a new release shows at once. Each file goes as its brotli or gzip copy (made by the build,
-/// `xtask/src/dist.rs`) to a browser that accepts one.
+/// `dist/` with the page (`IndexPage`, read at start) for the app's addresses. The app's
+/// content-named files are sent `immutable`; everything else is revalidated on every load (the
+/// page by its ETag, `embed.js` by `Last-Modified`; 304), so a new release shows at once. Each
+/// file goes as its brotli or gzip copy (made by the build, `xtask/src/dist.rs`) to a browser
+/// that accepts one.
 pub fn router(state: &AppState) -> Router<AppState> {
     let dist: &Path = &state.config.dist;
     let page = IndexPage::read(dist);
