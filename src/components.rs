@@ -9,6 +9,7 @@ pub mod language_switcher;
 pub mod loaded;
 pub mod modal;
 pub mod page_size_select;
+pub mod person_picker;
 pub mod row_menu;
 pub mod status_select;
 pub mod toast_region;

@@ -28,6 +28,34 @@ pub fn time(at: DateTime<Utc>) -> String {
     format!("{:02}:{:02}", local.hour(), local.minute())
 }
 
+/// The browser's offset from UTC at `at`: "UTC", "UTC+8", "UTC-5", "UTC+5:30".
+pub fn zone(at: DateTime<Utc>) -> String {
+    offset_name(at.with_timezone(&Local).offset().local_minus_utc())
+}
+
+fn offset_name(secs: i32) -> String {
+    let (sign, secs) = if secs < 0 { ('-', -secs) } else { ('+', secs) };
+    match (secs / 3600, secs % 3600 / 60) {
+        (0, 0) => "UTC".to_owned(),
+        (h, 0) => format!("UTC{sign}{h}"),
+        (h, m) => format!("UTC{sign}{h}:{m:02}"),
+    }
+}
+
+/// A time of day with its zone: "14:05 UTC+8".
+pub fn time_zoned(at: DateTime<Utc>) -> String {
+    format!("{} {}", time(at), zone(at))
+}
+
+/// Date, time and zone: "Nov 22, 2026, 14:05 UTC+8" or "2026年11月22日 14:05 UTC+8".
+pub fn full(locale: Locale, at: DateTime<Utc>) -> String {
+    let sep = match locale {
+        Locale::En => ", ",
+        Locale::ZhCn => " ",
+    };
+    format!("{}{sep}{}", date(locale, at), time_zoned(at))
+}
+
 /// Whole days from `now` to `at` (negative in the past), counted in calendar days.
 pub fn days_between(now: DateTime<Utc>, at: DateTime<Utc>) -> i64 {
     (at.with_timezone(&Local).date_naive() - now.with_timezone(&Local).date_naive()).num_days()
@@ -69,6 +97,15 @@ mod tests {
             let at = Utc::now().with_hour(h).unwrap().with_minute(m).unwrap();
             assert_eq!(time(at), at.with_timezone(&Local).format("%H:%M").to_string());
         }
+    }
+
+    #[test]
+    fn zones_are_named_by_their_offset() {
+        assert_eq!(offset_name(0), "UTC");
+        assert_eq!(offset_name(8 * 3600), "UTC+8");
+        assert_eq!(offset_name(-5 * 3600), "UTC-5");
+        assert_eq!(offset_name(5 * 3600 + 1800), "UTC+5:30");
+        assert_eq!(offset_name(-(3 * 3600 + 1800)), "UTC-3:30");
     }
 
     #[test]

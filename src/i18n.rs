@@ -178,16 +178,19 @@ pub struct Messages {
     pub today: &'static str,
     /// Under Expires, for a token that has: "Expired 10 days ago".
     pub expired_ago: fn(i64) -> String,
-    /// Under Expires, for a disabled token (its expiry no longer matters): "Disabled Nov 27, 2026".
-    pub disabled_on: fn(&str) -> String,
+    /// Under Expires, for a disabled token (its expiry no longer matters): "Disabled Nov 27, 2026
+    /// by Ada Lovelace".
+    /// (date, by whom).
+    pub disabled_on: fn(&str, &str) -> String,
     pub expires_soon: &'static str,
 
     pub confirm_disable_title: fn(&str) -> String,
     pub confirm_disable_body: fn(&str) -> String,
     pub confirm_delete_title: fn(&str) -> String,
     pub confirm_delete_body: fn(&str) -> String,
-    pub disable_confirm: &'static str,
-    pub delete_confirm: &'static str,
+    /// The confirm button, for this many tokens.
+    pub disable_confirm: fn(usize) -> String,
+    pub delete_confirm: fn(usize) -> String,
     pub disabled_toast: fn(&str) -> String,
     pub deleted_toast: fn(&str) -> String,
 
@@ -202,10 +205,12 @@ pub struct Messages {
     pub confirm_bulk_disable_title: fn(usize) -> String,
     pub confirm_bulk_delete_title: fn(usize) -> String,
     pub confirm_bulk_body: fn(&str) -> String,
-    pub bulk_done: fn(usize) -> String,
+    /// Disabled this many; this many more left alone (already disabled or expired).
+    pub bulk_disabled_toast: fn(usize, usize) -> String,
+    pub bulk_deleted_toast: fn(usize) -> String,
     pub bulk_failed: fn(usize) -> String,
     pub outcome_not_found: &'static str,
-    pub outcome_already_disabled: &'static str,
+
     pub notifications_label: &'static str,
     pub dismiss: &'static str,
 
@@ -222,6 +227,12 @@ pub struct Messages {
     pub count_never_used: &'static str,
     pub filter_owner: &'static str,
     pub owner_hint: &'static str,
+    /// Generate: the user has a token of this name already.
+    pub name_taken: fn(&str) -> String,
+    /// A person picker's text finds nobody.
+    pub no_member_matches: &'static str,
+    /// A person picker lists its first options; this many more match.
+    pub more_members: fn(usize) -> String,
     pub filter_expiring: &'static str,
     pub any: &'static str,
     pub filter_never_used: &'static str,

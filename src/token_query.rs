@@ -17,7 +17,7 @@ pub fn status_now(token: &TokenView, now: DateTime<Utc>) -> TokenStatus {
 
 /// Lower case, for search and sort. Outside ASCII, the browser's `toLowerCase`: it carries
 /// Unicode's case tables already, and Rust's own copy cost 4.6 KiB brotli of the bundle.
-fn lower(s: &str) -> String {
+pub(crate) fn lower(s: &str) -> String {
     if s.is_ascii() {
         return s.to_ascii_lowercase();
     }

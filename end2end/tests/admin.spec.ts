@@ -26,12 +26,26 @@ test('an admin finds a member’s token by owner and by pasted secret, disables 
   await expect(page.getByRole('group', { name: 'Token counts' })).toContainText('active');
   await expectNoAxeViolations(page);
 
-  // By owner, with the type-ahead over the workspace's members.
-  const owner = page.getByLabel('Owner');
-  await owner.fill('Cy Tanaka <cy@acme.test>');
+  // By owner: a combobox over the workspace's members, matching any part of a name or email in
+  // any case, by keyboard.
+  const owner = page.getByRole('combobox', { name: 'Owner' });
+  await owner.fill('zed');
+  await expect(page.getByRole('status').filter({ hasText: 'No member matches' })).toBeVisible();
+  await expect(owner).toHaveAttribute('aria-expanded', 'false');
+  await owner.fill('BEN@ACME.TEST');
   await owner.press('Enter');
-  await owner.blur();
+  await expect(page).toHaveURL(/owner=u-ben/);
+  await expect(owner).toHaveValue('Ben Okafor <ben@acme.test>');
+  await owner.fill('tanaka');
+  await expect(owner).toHaveAttribute('aria-expanded', 'true');
+  await expect(page.getByRole('listbox', { name: 'Owner' }).getByRole('option')).toHaveText(['Cy Tanaka <cy@acme.test>']);
+  await expectNoAxeViolations(page);
+  await owner.press('ArrowDown');
+  await expect(owner).toHaveAttribute('aria-activedescendant', 'filter-owner-option-0');
+  await expect(page.getByRole('option', { name: 'Cy Tanaka <cy@acme.test>' })).toHaveAttribute('aria-selected', 'true');
+  await owner.press('Enter');
   await expect(page).toHaveURL(/owner=u-cy/);
+  await expect(owner).toHaveValue('Cy Tanaka <cy@acme.test>');
   await expect(page.getByRole('rowheader', { name: 'leaky' })).toBeVisible();
   await expect(page.getByRole('rowheader', { name: 'CI deploy' })).toHaveCount(0);
 
@@ -65,9 +79,15 @@ test('an admin finds a member’s token by owner and by pasted secret, disables 
   const refused = await page.request.post('/oauth2/token', { form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: leaky } });
   expect((await refused.json()).error).toBe('invalid_grant');
 
-  // The audit trail shows who, what, why; so does its CSV.
+  // The audit trail shows who, what, why; so does its CSV. Its person filters are the same
+  // combobox: part of a name, then a click on the option.
   await page.getByRole('tab', { name: 'Audit trail' }).click();
   await expect(page).toHaveURL(/tab=audit/);
+  const by = page.getByRole('combobox', { name: 'By' });
+  await by.fill('lovel');
+  await page.getByRole('option', { name: 'Ada Lovelace <ada@acme.test>' }).click();
+  await expect(page).toHaveURL(/a_actor=u-ada/);
+  await expect(by).toHaveValue('Ada Lovelace <ada@acme.test>');
   const event = page.getByRole('row', { name: /leaky/ }).filter({ hasText: 'posted in #general' });
   await expect(event).toContainText('Disabled');
   await expect(event).toContainText('ada@acme.test');
@@ -75,34 +95,68 @@ test('an admin finds a member’s token by owner and by pasted secret, disables 
   const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
   const csv = await (await page.request.get(href!)).text();
   expect(csv).toMatch(/,disabled,ada@acme\.test,cy@acme\.test,[^,]*,leaky,[^,]*,posted in #general\r\n/);
-  // Back returns to the Tokens tab with its filter.
+  // Back undoes the actor filter, then returns to the Tokens tab with its filter.
+  await page.goBack();
+  await expect(page).toHaveURL(/tab=audit/);
+  await expect(page).not.toHaveURL(/a_actor=/);
+  await expect(by).toHaveValue('');
   await page.goBack();
   await expect(page.getByRole('tab', { name: 'Tokens' })).toHaveAttribute('aria-selected', 'true');
   await expect(page).toHaveURL(/owner=u-cy/);
 });
 
-test('select all matching acts on the filter, after the admin types the count', async ({ page, browser }) => {
-  const names = Array.from({ length: 120 }, (_, i) => `mass ${String(i).padStart(3, '0')}`);
+test('select all matching acts on the filter, counting only what the action changes, after the admin types the count', async ({ page, browser }) => {
+  const names = Array.from({ length: 130 }, (_, i) => `mass ${String(i).padStart(3, '0')}`);
   await cysTokens(browser, names);
+  // Cy disables 13 of them himself.
+  const cy = await browser.newContext();
+  const me = await (await cy.request.post('/api/session', { data: { email: 'cy@acme.test', password: PASSWORD } })).json();
+  const { tokens } = await (await cy.request.get('/api/workspaces/ws-acme/tokens')).json();
+  const ids = tokens.filter((t: { name: string }) => /^mass 0(0\d|1[0-2])$/.test(t.name)).map((t: { id: string }) => t.id);
+  expect(ids.length).toBe(13);
+  await cy.request.post('/api/workspaces/ws-acme/tokens/batch', { data: { action: 'disable', ids }, headers: { 'x-csrf-token': me.csrf_token } });
+  await cy.close();
+
   await page.goto('/admin/tokens?q=mass');
   await signIn(page, 'ada@acme.test');
-  await expect(page.getByText('120 tokens match')).toBeVisible();
+  await expect(page.getByText('130 tokens match')).toBeVisible();
   await page.getByRole('checkbox', { name: 'Select all tokens in view' }).check();
-  await expect(page.getByRole('toolbar', { name: 'Selected tokens' })).toContainText('50 selected');
-  await page.getByRole('button', { name: 'Select all 120 matching' }).click();
-  await expect(page.getByText('All 120 matching tokens are selected.')).toBeVisible();
-  await page.getByRole('toolbar', { name: 'Selected tokens' }).getByRole('button', { name: 'Disable 120' }).click();
-  const confirm = page.getByRole('dialog', { name: 'Disable 120 tokens?' });
-  const go = confirm.getByRole('button', { name: 'Disable token' });
+  const toolbar = page.getByRole('toolbar', { name: 'Selected tokens' });
+  await expect(toolbar).toContainText('50 selected');
+  await page.getByRole('button', { name: 'Select all 130 matching' }).click();
+  await expect(page.getByText('All 130 matching tokens are selected.')).toBeVisible();
+  // Disable offers the 117 it can change, not the 130 selected.
+  await expect(toolbar).toContainText('13 are already disabled or expired');
+  await expect(toolbar.getByRole('button', { name: 'Delete 130' })).toBeVisible();
+  await toolbar.getByRole('button', { name: 'Disable 117 of 130 selected' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Disable 117 tokens?' });
+  const go = confirm.getByRole('button', { name: 'Disable 117 tokens' });
   await expect(go).toBeDisabled();
-  await confirm.getByLabel('Type 120 to confirm').fill('12');
+  await confirm.getByLabel('Type 117 to confirm').fill('130');
   await expect(go).toBeDisabled();
-  await confirm.getByLabel('Type 120 to confirm').fill('120');
+  await confirm.getByLabel('Type 117 to confirm').fill('117');
   await confirm.getByLabel('Reason (optional, kept in the audit trail)').fill('hackathon over');
   await go.click();
-  await expect(page.getByText('120 tokens done.')).toBeVisible();
+  await expect(page.getByText('Disabled 117 tokens; 13 were already disabled or expired.')).toBeVisible();
   await page.goto('/admin/tokens?q=mass&status=active');
   await expect(page.getByText('No token matches this search or filter.')).toBeVisible();
+
+  // Pages go back one at a time: Previous from the third page is the second.
+  await page.goto('/admin/tokens?q=mass&sort=name&dir=asc');
+  const previous = page.getByRole('button', { name: 'Previous page' });
+  const next = page.getByRole('button', { name: 'Next page' });
+  await expect(page.getByRole('rowheader', { name: 'mass 000' })).toBeVisible();
+  await expect(previous).toBeDisabled();
+  await next.click();
+  await expect(page.getByRole('rowheader', { name: 'mass 050' })).toBeVisible();
+  await next.click();
+  await expect(page.getByRole('rowheader', { name: 'mass 100' })).toBeVisible();
+  await previous.click();
+  await expect(page.getByRole('rowheader', { name: 'mass 050' })).toBeVisible();
+  await expect(page.getByRole('rowheader', { name: 'mass 100' })).toHaveCount(0);
+  await previous.click();
+  await expect(page.getByRole('rowheader', { name: 'mass 000' })).toBeVisible();
+  await expect(previous).toBeDisabled();
 });
 
 test('a count that changed under the admin is refused, and the page counts again', async ({ page, browser }) => {
@@ -124,7 +178,7 @@ test('a count that changed under the admin is refused, and the page counts again
   await cy.close();
 
   await toolbar.getByRole('button', { name: 'Disable 60' }).click();
-  await page.getByRole('dialog', { name: 'Disable 60 tokens?' }).getByRole('button', { name: 'Disable token' }).click();
+  await page.getByRole('dialog', { name: 'Disable 60 tokens?' }).getByRole('button', { name: 'Disable 60 tokens' }).click();
   await expect(page.getByText('The number of matching tokens changed. Review the list and confirm again.')).toBeVisible();
   // Nothing was disabled, and the page has read the list and its count again.
   await expect(page.getByText('59 tokens match')).toBeVisible();
@@ -133,8 +187,8 @@ test('a count that changed under the admin is refused, and the page counts again
   await expect(toolbar).toContainText('50 selected');
   await page.getByRole('button', { name: 'Select all 59 matching' }).click();
   await toolbar.getByRole('button', { name: 'Disable 59' }).click();
-  await page.getByRole('dialog', { name: 'Disable 59 tokens?' }).getByRole('button', { name: 'Disable token' }).click();
-  await expect(page.getByText('59 tokens done.')).toBeVisible();
+  await page.getByRole('dialog', { name: 'Disable 59 tokens?' }).getByRole('button', { name: 'Disable 59 tokens' }).click();
+  await expect(page.getByText('Disabled 59 tokens.')).toBeVisible();
 });
 
 test('an admin adds a member, who sets a password from the link and signs in', async ({ page, browser }) => {
@@ -225,6 +279,13 @@ test.describe('in Simplified Chinese', () => {
     await expect(counts.getByRole('button', { name: /^有效：\d+$/ })).toBeVisible();
     await expect(counts.getByRole('button', { name: /^7 天内到期：\d+$/ })).toBeVisible();
     await expect(page.getByLabel('到期范围')).toBeVisible();
+    await page.getByRole('combobox', { name: '所有者' }).fill('不存在');
+    await expect(page.getByRole('status').filter({ hasText: '没有匹配的成员' })).toBeVisible();
+    await page.getByRole('combobox', { name: '所有者' }).fill('TANAKA');
+    await expect(page.getByRole('listbox', { name: '所有者' }).getByRole('option')).toHaveText(['Cy Tanaka <cy@acme.test>']);
+    // Enter takes the one member the text finds.
+    await page.getByRole('combobox', { name: '所有者' }).press('Enter');
+    await expect(page).toHaveURL(/owner=u-cy/);
     // A pasted access token is named for what it is, in Chinese too.
     await page.getByText('检查泄露的令牌').click();
     await page.getByLabel('刷新令牌', { exact: true }).fill('eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1LWN5In0.c2lnbmF0dXJl');
@@ -249,6 +310,8 @@ test.describe('in a reader’s time zone east of UTC', () => {
     await page.goto('/admin/tokens?tab=audit');
     await signIn(page, 'ada@acme.test');
     await expect(page.getByRole('tab', { name: 'Audit trail' })).toHaveAttribute('aria-selected', 'true');
+    // Each event's time says its zone (the CSV's are UTC).
+    await expect(page.getByRole('cell', { name: /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} UTC\+8$/ }).first()).toBeVisible();
     const asked = (name: string) => page.waitForRequest((r) => r.url().includes('/admin/audit?') && r.url().includes(`${name}=`));
     let request = asked('from');
     await page.getByLabel('From').fill('2026-11-22');

@@ -35,7 +35,13 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   const dialog = page.getByRole('dialog', { name: 'Generate a token' });
   await expect(dialog).toBeVisible();
   await expectNoAxeViolations(page);
+  // A name Cy has used already is pointed out, in any case, and not refused.
+  await dialog.getByLabel('Name').fill('GRAFANA datasource');
+  await expect(dialog.getByText('You already have a token named “GRAFANA datasource”.')).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Generate token' })).toBeEnabled();
+  await expectNoAxeViolations(page);
   await dialog.getByLabel('Name').fill('e2e deploy');
+  await expect(dialog.getByText(/You already have a token named/)).toBeHidden();
   await dialog.getByRole('button', { name: '7 days' }).click();
   await expect(dialog.getByText(/The refresh token expires on/)).toBeVisible();
   await dialog.getByRole('button', { name: 'Generate token' }).click();
@@ -111,8 +117,17 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   await expect(page.getByRole('button', { name: 'Actions for e2e deploy' })).toBeFocused();
   // Its expiry no longer matters: the row says when it was disabled instead of "in 7 days".
   const row = page.getByRole('row', { name: /e2e deploy/ });
-  await expect(row).toContainText(/Disabled [A-Z][a-z]{2} \d{1,2}, \d{4}/);
+  await expect(row).toContainText(/Disabled [A-Z][a-z]{2} \d{1,2}, \d{4} by Cy Tanaka/);
   await expect(row).not.toContainText(/in \d+ days?/);
+  // Each date has its full date, time and zone on hover, and its time and zone beside it while
+  // keyboard focus is in the row.
+  const created = row.locator('.when').first();
+  await page.keyboard.press('Shift+Tab');
+  await expect(row.getByRole('checkbox')).toBeFocused();
+  await expect(created).toHaveAttribute('title', /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} UTC([+-]\d{1,2}(:\d{2})?)?$/);
+  expect(await created.evaluate((el) => getComputedStyle(el, '::after').content)).toMatch(/^" · \d{2}:\d{2} UTC/);
+  await page.getByRole('heading', { level: 1 }).click();
+  expect(await created.evaluate((el) => getComputedStyle(el, '::after').content)).toBe('none');
   const after = await exchange(page.request, rotated);
   expect(after.status()).toBe(400);
   expect((await after.json()).error).toBe('invalid_grant');
@@ -146,7 +161,7 @@ test('when the clipboard is refused, the text is selected and the user is told h
   await expect(reveal).toBeHidden();
 });
 
-test('bulk disable reports the token that failed and keeps it selected; bulk delete removes', async ({ page }) => {
+test('bulk disable counts the token found disabled as done; bulk delete reports the one that failed; both remove', async ({ page }) => {
   await open(page, 'ben@acme.test');
   const token = await csrf(page.request);
   const ids: Record<string, string> = {};
@@ -170,27 +185,30 @@ test('bulk disable reports the token that failed and keeps it selected; bulk del
   await page.request.post(`/api/workspaces/ws-acme/tokens/${ids['bulk two']}/disable`, { headers: { 'x-csrf-token': token } });
   await toolbar.getByRole('button', { name: 'Disable 3' }).click();
   const confirm = page.getByRole('dialog', { name: 'Disable 3 tokens?' });
-  await confirm.getByRole('button', { name: 'Disable token' }).click();
-  await expect(page.getByText('2 tokens done.')).toBeVisible();
-  await expect(page.getByText('1 token failed:')).toBeVisible();
-  await expect(page.getByText('bulk two: was already disabled')).toBeVisible();
-  // The one that failed stays selected; the list is read again and shows what is true now.
-  await expect(toolbar).toContainText('1 selected');
-  await expect(page.getByRole('checkbox', { name: 'Select bulk two' })).toBeChecked();
+  // The button says the title's verb and count.
+  await confirm.getByRole('button', { name: 'Disable 3 tokens' }).click();
+  // What happened, counted: the one found disabled is no failure, it is as the user asked.
+  await expect(page.getByText('Disabled 2 tokens; 1 was already disabled or expired.')).toBeVisible();
+  await expect(page.getByText(/failed/)).toHaveCount(0);
+  // All three are settled, so none stays selected; the list is read again and shows what is true now.
+  await expect(page.getByRole('toolbar', { name: 'Selected tokens' })).toHaveCount(0);
+  await expect(page.getByRole('checkbox', { name: 'Select bulk two' })).not.toBeChecked();
   for (const name of ['bulk one', 'bulk two', 'bulk three']) {
     await expect(page.getByRole('row', { name: new RegExp(name) })).toContainText('Disabled');
   }
 
   // Someone deletes one behind the page's back; shift-click from three to one, then delete all.
   await page.request.delete(`/api/workspaces/ws-acme/tokens/${ids['bulk two']}`, { headers: { 'x-csrf-token': token } });
-  await page.getByRole('button', { name: 'Clear' }).click();
   await page.getByRole('checkbox', { name: 'Select bulk three' }).click();
   await page.getByRole('checkbox', { name: 'Select bulk one' }).click({ modifiers: ['Shift'] });
   await expect(toolbar).toContainText('3 selected');
-  await expect(toolbar).toContainText('Disable 0 of 3 selected');
+  // Nothing here can be disabled: no dead "Disable 0" button, and the note says why.
+  await expect(toolbar.getByRole('button', { name: /^Disable/ })).toHaveCount(0);
+  await expect(toolbar).toContainText('3 are already disabled or expired');
   await toolbar.getByRole('button', { name: 'Delete 3' }).click();
-  await page.getByRole('dialog', { name: 'Delete 3 tokens?' }).getByRole('button', { name: 'Delete token' }).click();
-  await expect(page.getByText('2 tokens done.').last()).toBeVisible();
+  await page.getByRole('dialog', { name: 'Delete 3 tokens?' }).getByRole('button', { name: 'Delete 3 tokens' }).click();
+  await expect(page.getByText('Deleted 2 tokens.')).toBeVisible();
+  await expect(page.getByText('1 token failed:')).toBeVisible();
   await expect(page.getByText('bulk two: no longer exists')).toBeVisible();
   // Gone everywhere, so none stays selected.
   await expect(page.getByRole('toolbar', { name: 'Selected tokens' })).toHaveCount(0);
@@ -418,7 +436,7 @@ test.describe('in Simplified Chinese', () => {
     await expect(dialog.getByText(/刷新令牌将于 .* 到期/)).toBeHidden();
     await dialog.getByLabel('有效期（天）').fill('30');
     await dialog.getByRole('button', { name: '生成令牌' }).click();
-    const reveal = page.getByRole('dialog', { name: '复制你的新令牌' });
+    const reveal = page.getByRole('dialog', { name: '复制您的新令牌' });
     await expect(reveal).toBeVisible();
     await expect(reveal).toContainText('此令牌仅在 Acme 内有效，其他工作区一律拒绝。');
     await expect(reveal).toContainText('每次在令牌端点换取访问令牌，都会返回一个新的刷新令牌');
@@ -436,9 +454,29 @@ test.describe('in Simplified Chinese', () => {
     await confirm.getByRole('button', { name: '停用令牌' }).click();
     await expect(page.getByText('已停用令牌“部署机器人 🚀”。')).toBeVisible();
     const row = page.getByRole('row', { name: /部署机器人 🚀/ });
-    await expect(row).toContainText(/已于 \d{4}年\d{1,2}月\d{1,2}日停用/);
+    await expect(row).toContainText(/Cy Tanaka 已于 \d{4}年\d{1,2}月\d{1,2}日停用/);
+    await expect(row.locator('.when').first()).toHaveAttribute('title', /^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} UTC/);
     await expect(page.getByRole('button', { name: '部署机器人 🚀 的操作' })).toBeFocused();
     await expect(row).not.toContainText(/\d+ 天后/);
+
+    // Bulk words count what the action changes: one of the two selected is disabled already.
+    await page.request.post('/api/workspaces/ws-acme/tokens', {
+      data: { name: '部署机器人 二号', lifetime_days: 30 },
+      headers: { 'x-csrf-token': await csrf(page.request) },
+    });
+    await page.reload();
+    await page.getByLabel('按名称搜索').fill('部署机器人');
+    await expect(page.getByRole('rowheader')).toHaveCount(2);
+    await page.getByRole('checkbox', { name: '选择当前显示的所有令牌' }).check();
+    const toolbar = page.getByRole('toolbar', { name: '已选令牌' });
+    await expect(toolbar).toContainText('1 个已停用或已过期');
+    await toolbar.getByRole('button', { name: '停用 1 个（已选 2 个）' }).click();
+    await page.getByRole('dialog', { name: '停用 1 个令牌？' }).getByRole('button', { name: '停用令牌' }).click();
+    await expect(page.getByText('已停用 1 个令牌，另有 1 个此前已停用或已过期。')).toBeVisible();
+    // A name already used is pointed out.
+    await page.getByRole('button', { name: '生成令牌' }).first().click();
+    await page.getByRole('dialog', { name: '为 Acme 生成令牌' }).getByLabel('名称').fill('部署机器人 二号');
+    await expect(page.getByText('您已有名为“部署机器人 二号”的令牌。')).toBeVisible();
   });
 });
 

@@ -42,8 +42,8 @@ pub fn BulkToolbar(
             <button
                 type="button"
                 class="button"
-                hidden=idle
-                disabled=move || disableable.get() == 0
+                // Nothing here can be disabled: no button, and the note says why.
+                hidden=move || idle() || disableable.get() == 0
                 on:click=move |_| on_disable.run(())
             >
                 {move || (i18n.t().bulk_disable)(disableable.get(), selected.get())}

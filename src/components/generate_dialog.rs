@@ -12,6 +12,7 @@ use crate::components::modal::Modal;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
 use crate::reveal::{Flow, Revealed, Secret};
+use crate::token_query::lower;
 
 const QUICK_LIFETIMES: [u32; 4] = [7, 30, 90, 365];
 
@@ -50,6 +51,10 @@ pub fn GenerateDialog(
     /// The token endpoint's absolute URL.
     #[prop(into)]
     token_endpoint: Signal<String>,
+    /// The names of the user's tokens here: a name already taken is pointed out (not refused:
+    /// two tokens may share a name, but the list and the audit trail cannot tell them apart).
+    #[prop(into)]
+    names: Signal<Vec<String>>,
     /// The last request's failure, shown in the dialog; the input stays.
     #[prop(into)]
     error: Signal<Option<ApiError>>,
@@ -96,6 +101,12 @@ pub fn GenerateDialog(
             e => Some(error_text(t, &e)),
         }
     };
+    let duplicate = move || {
+        let wanted = name_check().ok().map(|n| lower(&n))?;
+        names
+            .with(|all| all.iter().any(|n| lower(n) == wanted))
+            .then(|| (i18n.t().name_taken)(&format::shorten(name.get().trim(), 40)))
+    };
     let pending = move || flow.with(|f| *f == Flow::Editing { pending: true });
     let valid = move || name_check().is_ok() && lifetime_check().is_ok();
     let expiry_date = move || {
@@ -129,7 +140,7 @@ pub fn GenerateDialog(
                         autocomplete="off"
                         maxlength="200"
                         required
-                        aria-describedby="token-name-hint token-name-error"
+                        aria-describedby="token-name-hint token-name-error token-name-taken"
                         aria-invalid=move || name_error().is_some().to_string()
                         prop:value=name
                         on:input:target=move |ev| {
@@ -139,6 +150,7 @@ pub fn GenerateDialog(
                     />
                     <p id="token-name-hint" class="field-hint">{move || i18n.t().name_hint}</p>
                     <p id="token-name-error" class="field-error">{name_error}</p>
+                    <p id="token-name-taken" class="field-warning" hidden=move || duplicate().is_none()>{duplicate}</p>
                 </div>
                 <div class="field">
                     <label for="token-lifetime">{move || i18n.t().lifetime_label}</label>

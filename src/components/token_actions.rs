@@ -102,6 +102,9 @@ fn focus_neighbouring_row() {
 pub struct Pending {
     pub action: BatchAction,
     pub target: Target,
+    /// Selected tokens the action leaves alone, as it cannot change them (a disable skips the
+    /// disabled and expired ones): told in the result, never counted as acted on.
+    pub skipped: u64,
 }
 
 impl Pending {
@@ -150,10 +153,12 @@ impl Pending {
         }
     }
 
-    fn confirm_label(&self, t: &Messages) -> &'static str {
+    /// The confirm button says the verb and count of the title.
+    fn confirm_label(&self, t: &Messages) -> String {
+        let n = self.count() as usize;
         match self.action {
-            BatchAction::Disable => t.disable_confirm,
-            BatchAction::Delete => t.delete_confirm,
+            BatchAction::Disable => (t.disable_confirm)(n),
+            BatchAction::Delete => (t.delete_confirm)(n),
         }
     }
 }
@@ -168,18 +173,26 @@ pub struct TokenActions {
 
 impl TokenActions {
     /// Asks the user to confirm `action` on `target`.
-    pub fn ask(self, action: BatchAction, target: Target) {
-        self.pending.set(Some(Pending { action, target }));
+    /// Asks the user to confirm `action` on `target`, out of `selected` tokens: those it leaves
+    /// alone are told in the result.
+    pub fn ask(self, action: BatchAction, target: Target, selected: u64) {
+        let mut p = Pending {
+            action,
+            target,
+            skipped: 0,
+        };
+        p.skipped = selected.saturating_sub(p.count());
+        self.pending.set(Some(p));
     }
 
     /// Row-menu handlers for one token.
     pub fn one(self, action: BatchAction) -> Callback<TokenView> {
-        Callback::new(move |token| self.ask(action, Target::One(token)))
+        Callback::new(move |token| self.ask(action, Target::One(token), 1))
     }
 }
 
 /// The page's actions: `send` sends a confirmed action (with the reason given, where one was
-/// asked) and answers each id's outcome; `changed` hears the ids the action changed, after the
+/// asked) and answers each id's outcome; `changed` hears the ids the action settled, after the
 /// user and the host have been told, and an empty list after a failure: either way the page
 /// reads its list again, since something may have changed under it.
 pub fn use_token_actions<F, Sent>(send: F, changed: impl Fn(BatchAction, &[String]) + 'static) -> TokenActions
@@ -225,7 +238,8 @@ where
     TokenActions { pending, run }
 }
 
-/// Tells what an action did, to the user and to the host; returns the ids it changed.
+/// Tells what an action did, to the user and to the host; returns the ids it changed, and those
+/// it found already as asked.
 fn report(t: &Messages, (toasts, events): (Toasts, Events), p: &Pending, result: &BatchResult) -> Vec<String> {
     let name_of = |id: &str| format::shorten(&p.name_of(id).unwrap_or_else(|| id.to_owned()), TOAST_NAME_CHARS);
     let done: Vec<String> = result
@@ -234,18 +248,20 @@ fn report(t: &Messages, (toasts, events): (Toasts, Events), p: &Pending, result:
         .filter(|r| r.outcome == BatchOutcome::Done)
         .map(|r| r.id.clone())
         .collect();
+    // Disabled by someone else in the meantime: what the user wanted is so, and is told with
+    // the tokens the action skipped, not as a failure.
+    let already = result
+        .results
+        .iter()
+        .filter(|r| r.outcome == BatchOutcome::AlreadyDisabled)
+        .count();
     let failed: Vec<String> = result
         .results
         .iter()
-        .filter(|r| r.outcome != BatchOutcome::Done)
-        .map(|r| {
-            let why = match r.outcome {
-                BatchOutcome::AlreadyDisabled => t.outcome_already_disabled,
-                _ => t.outcome_not_found,
-            };
-            format!("{}: {why}", name_of(&r.id))
-        })
+        .filter(|r| !matches!(r.outcome, BatchOutcome::Done | BatchOutcome::AlreadyDisabled))
+        .map(|r| format!("{}: {}", name_of(&r.id), t.outcome_not_found))
         .collect();
+    let left_alone = p.skipped as usize + already;
     if !done.is_empty() {
         let message = match (&p.target, p.action) {
             (Target::One(token), BatchAction::Disable) => {
@@ -254,7 +270,8 @@ fn report(t: &Messages, (toasts, events): (Toasts, Events), p: &Pending, result:
             (Target::One(token), BatchAction::Delete) => {
                 (t.deleted_toast)(&format::shorten(&token.name, TOAST_NAME_CHARS))
             }
-            _ => (t.bulk_done)(done.len()),
+            (_, BatchAction::Disable) => (t.bulk_disabled_toast)(done.len(), left_alone),
+            (_, BatchAction::Delete) => (t.bulk_deleted_toast)(done.len()),
         };
         toasts.success(message);
         let refs: Vec<TokenRef> = done
@@ -266,10 +283,19 @@ fn report(t: &Messages, (toasts, events): (Toasts, Events), p: &Pending, result:
             .collect();
         events.emit(p.action.into(), &refs);
     }
+    if done.is_empty() && left_alone > 0 && p.action == BatchAction::Disable {
+        toasts.success((t.bulk_disabled_toast)(0, left_alone));
+    }
     if !failed.is_empty() {
         toasts.error((t.bulk_failed)(failed.len()), failed);
     }
-    done
+    // Those found already disabled are as the user asked: they leave the selection too.
+    let settled = result
+        .results
+        .iter()
+        .filter(|r| r.outcome == BatchOutcome::AlreadyDisabled)
+        .map(|r| r.id.clone());
+    done.into_iter().chain(settled).collect()
 }
 
 /// Confirms the page's pending action, saying what it means; asks the admin's reason where
@@ -299,7 +325,7 @@ pub fn ActionConfirm(
             id="action-confirm-title"
             title=text(Pending::title)
             body=Signal::derive(move || pending.with(|p| p.as_ref().map(|p| p.body(i18n.t(), &until())).unwrap_or_default()))
-            confirm_label=text(|p, t| p.confirm_label(t).to_owned())
+            confirm_label=text(Pending::confirm_label)
             busy
             ready
             on_confirm=Callback::new(move |_| {

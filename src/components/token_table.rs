@@ -5,7 +5,7 @@
 mod checks;
 mod window;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
 use token_api::admin::{SortDir, SortField};
 use token_api::tokens::{TokenStatus, TokenView};
@@ -13,7 +13,7 @@ use token_api::tokens::{TokenStatus, TokenView};
 use crate::components::row_menu::{MenuItem, RowMenu};
 use crate::components::token_actions::RowFocus;
 use crate::format;
-use crate::i18n::{use_i18n, Messages};
+use crate::i18n::{use_i18n, Locale, Messages};
 use crate::selection::{Selection, TriState};
 use crate::token_query::status_now;
 use checks::RowChecks;
@@ -70,6 +70,12 @@ fn SortHeader(
     }
 }
 
+/// A moment as a cell shows it (`text`), with its full date, time and zone on hover (the title)
+/// and `more` beside it while keyboard focus is in its row (the stylesheet shows `data-at`).
+pub fn when(locale: Locale, at: DateTime<Utc>, text: String, more: String) -> impl IntoView {
+    view! { <span class="when" title=format::full(locale, at) data-at=more>{text}</span> }
+}
+
 /// The table. Rows arrive sorted and filtered; selecting and sorting are the page's to keep.
 #[component]
 pub fn TokenTable(
@@ -116,10 +122,17 @@ pub fn TokenTable(
         let expiry_note = match status {
             TokenStatus::Active => format::relative(locale, now, expires),
             TokenStatus::Expired => (t.expired_ago)(-format::days_between(now, expires).min(0)),
-            TokenStatus::Disabled => token
-                .disabled_at
-                .map(|at| (t.disabled_on)(&format::date(locale, at)))
-                .unwrap_or_default(),
+            TokenStatus::Disabled => {
+                let by = match &token.disabled_by {
+                    Some(p) if !p.name.is_empty() => p.name.clone(),
+                    Some(p) => p.email.clone(),
+                    None => t.by_service.to_owned(),
+                };
+                token
+                    .disabled_at
+                    .map(|at| (t.disabled_on)(&format::date(locale, at), &by))
+                    .unwrap_or_default()
+            }
         };
         let name = token.name.clone();
         let toggle_id = id.clone();
@@ -192,16 +205,16 @@ pub fn TokenTable(
                     }
                 })}
                 <td data-label=t.col_status><span class=status_class(status)>{t.status(status)}</span></td>
-                <td data-label=t.col_created>{format::date(locale, created)}</td>
+                <td data-label=t.col_created>{when(locale, created, format::date(locale, created), format::time_zoned(created))}</td>
                 <td class:soon=soon data-label=t.col_expires>
-                    <span>{format::date(locale, expires)}</span>
+                    {when(locale, expires, format::date(locale, expires), format::time_zoned(expires))}
                     <span class="muted small">{expiry_note}</span>
                     {soon.then(|| view! { <span class="badge-soon">{t.expires_soon}</span> })}
                 </td>
                 <td data-label=t.col_last_used>
                     {match last_used {
-                        Some(at) => format::relative(locale, now, at),
-                        None => t.never.to_owned(),
+                        Some(at) => when(locale, at, format::relative(locale, now, at), format::full(locale, at)).into_any(),
+                        None => t.never.into_any(),
                     }}
                 </td>
                 <td data-label=t.col_hint><code class="hint">"…"{token.hint.clone()}</code></td>

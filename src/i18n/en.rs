@@ -128,15 +128,15 @@ pub static MESSAGES: Messages = Messages {
     days_ago: |n| match n { 0 => "today".to_owned(), 1 => "1 day ago".to_owned(), n => format!("{n} days ago") },
     today: "Today",
     expired_ago: |n| match n { 0 => "Expired today".to_owned(), 1 => "Expired 1 day ago".to_owned(), n => format!("Expired {n} days ago") },
-    disabled_on: |date| format!("Disabled {date}"),
+    disabled_on: |date, by| format!("Disabled {date} by {by}"),
     expires_soon: "Expires soon",
 
     confirm_disable_title: |name| format!("Disable “{name}”?"),
     confirm_disable_body: |until| format!("This cannot be undone. Its refresh token stops working at once. Access tokens already issued keep working until they expire, at the latest at {until}."),
     confirm_delete_title: |name| format!("Delete “{name}”?"),
     confirm_delete_body: |until| format!("It is removed from this list and its refresh token stops working at once. Access tokens already issued keep working until they expire, at the latest at {until}."),
-    disable_confirm: "Disable token",
-    delete_confirm: "Delete token",
+    disable_confirm: |n| if n == 1 { "Disable token".to_owned() } else { format!("Disable {n} tokens") },
+    delete_confirm: |n| if n == 1 { "Delete token".to_owned() } else { format!("Delete {n} tokens") },
     disabled_toast: |name| format!("Token “{name}” disabled."),
     deleted_toast: |name| format!("Token “{name}” deleted."),
 
@@ -150,10 +150,13 @@ pub static MESSAGES: Messages = Messages {
     confirm_bulk_disable_title: |n| if n == 1 { "Disable 1 token?".to_owned() } else { format!("Disable {n} tokens?") },
     confirm_bulk_delete_title: |n| if n == 1 { "Delete 1 token?".to_owned() } else { format!("Delete {n} tokens?") },
     confirm_bulk_body: |until| format!("Their refresh tokens stop working at once; this cannot be undone. Access tokens already issued keep working until they expire, at the latest at {until}."),
-    bulk_done: |n| if n == 1 { "1 token done.".to_owned() } else { format!("{n} tokens done.") },
+    bulk_disabled_toast: |n, left| {
+        let done = match n { 0 => "No token disabled".to_owned(), 1 => "Disabled 1 token".to_owned(), n => format!("Disabled {n} tokens") };
+        match left { 0 => format!("{done}."), 1 => format!("{done}; 1 was already disabled or expired."), l => format!("{done}; {l} were already disabled or expired.") }
+    },
+    bulk_deleted_toast: |n| if n == 1 { "Deleted 1 token.".to_owned() } else { format!("Deleted {n} tokens.") },
     bulk_failed: |n| if n == 1 { "1 token failed:".to_owned() } else { format!("{n} tokens failed:") },
     outcome_not_found: "no longer exists",
-    outcome_already_disabled: "was already disabled",
     notifications_label: "Notifications",
     dismiss: "Dismiss",
 
@@ -167,7 +170,10 @@ pub static MESSAGES: Messages = Messages {
     count_disabled: "disabled",
     count_never_used: "never used",
     filter_owner: "Owner",
-    owner_hint: "Type a name or email",
+    owner_hint: "Anyone: type a name or email",
+    name_taken: |name| format!("You already have a token named “{name}”. A name of its own tells them apart in the list and the audit trail."),
+    no_member_matches: "No member matches",
+    more_members: |n| format!("{n} more: keep typing to narrow the list"),
     filter_expiring: "Expiring within",
     any: "Any",
     filter_never_used: "Never used",

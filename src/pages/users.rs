@@ -210,7 +210,7 @@ pub fn UsersPage() -> impl IntoView {
         show_owner: None,
         show_owner_label: None,
     };
-    let bulk = move |action: BatchAction| actions.ask(action, Target::Many(selected.targets(action)));
+    let bulk = move |action: BatchAction| actions.ask(action, Target::Many(selected.targets(action)), selected.count() as u64);
     let client_id = Signal::derive(move || workspace.get().map(|w| w.client_id).unwrap_or_default());
     let workspace_name = Signal::derive(move || workspace.get().map(|w| w.name).unwrap_or_default());
     let endpoint = Signal::derive(token_endpoint);
@@ -329,7 +329,7 @@ pub fn UsersPage() -> impl IntoView {
             <CopyField id="token-endpoint" label=Signal::derive(move || i18n.t().token_endpoint_label.to_owned()) value=endpoint />
         </div>
         <Loaded resource=loaded>{body}</Loaded>
-        <GenerateDialog flow workspace=workspace_name client_id token_endpoint=endpoint error=generate_error on_submit />
+        <GenerateDialog flow workspace=workspace_name names=Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect())) client_id token_endpoint=endpoint error=generate_error on_submit />
         <ActionConfirm actions />
     }
 }

@@ -177,6 +177,10 @@ pub struct TokenPage {
     pub as_of: DateTime<Utc>,
     /// Where the next page starts; `None` on the last page.
     pub next_cursor: Option<String>,
+    /// Where the previous page starts (its `after`); `None` when it is the first page, or this
+    /// one is.
+    #[serde(default)]
+    pub prev_cursor: Option<String>,
 }
 
 /// `POST /api/workspaces/{ws}/admin/tokens/batch-by-filter`: act on every token the filter
@@ -337,6 +341,10 @@ pub struct AuditPage {
     #[serde(default)]
     pub total_capped: bool,
     pub next_cursor: Option<String>,
+    /// Where the previous page starts (its `after`); `None` when it is the first page, or this
+    /// one is.
+    #[serde(default)]
+    pub prev_cursor: Option<String>,
 }
 
 #[cfg(test)]

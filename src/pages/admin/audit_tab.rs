@@ -7,6 +7,7 @@ use token_api::admin::{AuditAction, AuditEvent, AuditQuery};
 
 use crate::api;
 use crate::components::loaded::Loaded;
+use crate::components::person_picker::PersonPicker;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
 use crate::nav::{Change, Nav};
@@ -95,24 +96,15 @@ pub fn AuditTab(
         Some(Ok(list)) => list.members,
         _ => vec![],
     };
-    let person_select = move |key: &'static str, label: fn(&Messages) -> &'static str| {
+    let person_select = move |key: &'static str, label_text: fn(&Messages) -> &'static str| {
         view! {
-            <label class="field-inline">
-                <span>{move || label(i18n.t())}</span>
-                <select prop:value=move || url.get(key).unwrap_or_default() on:change:target=move |ev| set(key, ev.target().value())>
-                    <option value="">{move || i18n.t().any}</option>
-                    {move || {
-                        let current = url.get(key);
-                        people()
-                            .into_iter()
-                            .map(|p| {
-                                let selected = current.as_deref() == Some(p.id.as_str());
-                                view! { <option value=p.id.clone() selected=selected>{format!("{} <{}>", p.name, p.email)}</option> }
-                            })
-                            .collect::<Vec<_>>()
-                    }}
-                </select>
-            </label>
+            <PersonPicker
+                id=key
+                label_text
+                people=Signal::derive(people)
+                value=Signal::derive(move || url.get(key))
+                on_change=Callback::new(move |id: Option<String>| set(key, id.unwrap_or_default()))
+            />
         }
     };
     // Read by the table's closure, which rebuilds the rows when the language changes; a row
@@ -128,7 +120,8 @@ pub fn AuditTab(
         let at = e.at;
         view! {
             <tr>
-                <td data-label=t.col_time>{format!("{} {}", format::date(locale, at), format::time(at))}</td>
+                // With its zone: the reader's, while the CSV export is in UTC.
+                <td data-label=t.col_time>{format::full(locale, at)}</td>
                 <td data-label=t.col_action>{action_label(t, e.action)}</td>
                 <td data-label=t.col_actor>{who(&e.actor)}</td>
                 <td data-label=t.col_owner>{who(&e.owner)}</td>
@@ -146,7 +139,7 @@ pub fn AuditTab(
         }
         Some(page) => {
             let t = i18n.t();
-            let next = page.next_cursor.clone();
+            let (prev, next) = (page.prev_cursor.clone(), page.next_cursor.clone());
             view! {
                 <div class="pager">
                     <span aria-live="polite">
@@ -158,6 +151,11 @@ pub fn AuditTab(
                     <button type="button" class="button" disabled=url.get("a_after").is_none() on:click=move |_| set("a_after", String::new())>
                         {t.first_page}
                     </button>
+                    <button type="button" class="button" disabled=url.get("a_after").is_none() on:click=move |_| {
+                        set("a_after", prev.clone().unwrap_or_default())
+                    }>
+                        {t.previous_page}
+                    </button>
                     <button type="button" class="button" disabled=next.is_none() on:click={
                         let next = next.clone();
                         move |_| set("a_after", next.clone().unwrap_or_default())
@@ -165,7 +163,9 @@ pub fn AuditTab(
                         {t.next_page}
                     </button>
                 </div>
-                <div class="table-wrap">
+                // Focusable, so a keyboard can scroll it where its columns are wider than the
+                // page (its rows hold nothing focusable).
+                <div class="table-wrap" tabindex="0" role="region" aria-label=t.tab_audit>
                     <table class="tokens audit">
                         <caption class="visually-hidden">{t.tab_audit}</caption>
                         <thead>

@@ -3,15 +3,11 @@
 
 use leptos::prelude::*;
 use token_api::admin::{MemberList, TokenFilter};
-use token_api::tokens::Person;
 
 use crate::api::ApiError;
+use crate::components::person_picker::PersonPicker;
 use crate::components::status_select::StatusSelect;
 use crate::i18n::use_i18n;
-
-fn member_label(m: &Person) -> String {
-    format!("{} <{}>", m.name, m.email)
-}
 
 /// The filter bar.
 #[component]
@@ -33,10 +29,6 @@ pub fn TokenFilters(
                 .unwrap_or_default()
         })
     };
-    let owner_text = Signal::derive(move || match filter.with(|f| f.owner.clone()) {
-        Some(id) => people().iter().find(|m| m.id == id).map(member_label).unwrap_or(id),
-        None => String::new(),
-    });
     let change = move |edit: &dyn Fn(&mut TokenFilter)| {
         let mut next = filter.get_untracked();
         edit(&mut next);
@@ -49,23 +41,13 @@ pub fn TokenFilters(
         let expiring_value = f.expiring_within_days.map(|d| d.to_string()).unwrap_or_default();
         view! {
             <div class="filters">
-                <label class="field-inline">
-                    <span>{move || i18n.t().filter_owner}</span>
-                    <input
-                        type="text"
-                        list="workspace-members"
-                        placeholder=move || i18n.t().owner_hint
-                        prop:value=owner_text
-                        on:change:target=move |ev| {
-                            let value = ev.target().value();
-                            let found = people().into_iter().find(|m| member_label(m) == value || m.email == value).map(|m| m.id);
-                            change(&|f| f.owner = found.clone());
-                        }
-                    />
-                </label>
-                <datalist id="workspace-members">
-                    {move || people().iter().map(|m| view! { <option value=member_label(m)></option> }).collect_view()}
-                </datalist>
+                <PersonPicker
+                    id="filter-owner"
+                    label_text=|t| t.filter_owner
+                    people=Signal::derive(people)
+                    value=Signal::derive(move || filter.with(|f| f.owner.clone()))
+                    on_change=Callback::new(move |owner: Option<String>| change(&|f| f.owner = owner.clone()))
+                />
                 <StatusSelect
                     value=Signal::derive(move || filter.get().status)
                     on_change=Callback::new(move |status| change(&|f| f.status = status))

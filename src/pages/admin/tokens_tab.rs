@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use token_api::admin::{FilterActionRequest, SortField, TokenFilter, TokenPage, TokenPageQuery, PAGE_SIZES};
-use token_api::tokens::{BatchAction, BatchResult, TokenView};
+use token_api::tokens::{BatchAction, BatchResult, TokenStatus, TokenView};
 
 use super::count_chips::CountChips;
 use super::leak_check::LeakCheck;
@@ -133,19 +133,20 @@ pub fn TokensTab(
     let all_matching = RwSignal::new(false);
     // The exact count, asked for when the admin selects all matching; all of them are selected
     // once it has come, if the filter it counted is still the page's.
-    let exact = Action::new_local(move |query: &TokenPageQuery| {
-        let (ws, query) = (ws.get_untracked(), query.clone());
+    let count = move |filter: TokenFilter| {
+        let query = TokenPageQuery {
+            filter,
+            exact_count: true,
+            ..TokenPageQuery::default()
+        };
+        let ws = ws.get_untracked();
         async move {
             match api::admin::tokens(ws, query.clone()).await {
-                Ok(p) => {
-                    let counted = Counted {
-                        filter: query.filter,
-                        count: p.total,
-                        as_of: p.as_of,
-                    };
-                    all_matching.set(true);
-                    Some(counted)
-                }
+                Ok(p) => Some(Counted {
+                    filter: query.filter,
+                    count: p.total,
+                    as_of: p.as_of,
+                }),
                 Err(ApiError::Aborted) => None,
                 Err(e) => {
                     toasts.error(error_text(i18n.t(), &e), vec![]);
@@ -153,7 +154,19 @@ pub fn TokensTab(
                 }
             }
         }
+    };
+    let exact = Action::new_local(move |filter: &TokenFilter| {
+        let counted = count(filter.clone());
+        async move {
+            let counted = counted.await;
+            all_matching.set(counted.is_some());
+            counted
+        }
     });
+    // Disable over all matching acts on the active ones among them (it leaves the disabled and
+    // expired alone), counted under the filter narrowed to them, so its button, its dialog and
+    // the typed count say how many it changes.
+    let count_active = Action::new_local(move |filter: &TokenFilter| count(filter.clone()));
     // Every token the filter matches, counted: the page's count when it is exact, else the exact
     // count asked for; either only while it counts the filter in the URL.
     let total: Memo<Option<Counted>> = Memo::new(move |_| {
@@ -168,11 +181,28 @@ pub fn TokensTab(
             .or_else(|| exact.value().get().flatten())
             .filter(|c| query.with(|q| q.filter == c.filter))
     });
+    let active_matching: Memo<Option<Counted>> = Memo::new(move |_| {
+        let all = total.get()?;
+        let active = TokenFilter {
+            status: Some(TokenStatus::Active),
+            ..all.filter.clone()
+        };
+        match all.filter.status {
+            Some(TokenStatus::Active) => Some(all),
+            Some(_) => Some(Counted {
+                filter: active,
+                count: 0,
+                as_of: all.as_of,
+            }),
+            None => count_active.value().get().flatten().filter(|c| c.filter == active),
+        }
+    });
     // A new page of rows: an exact count asked for before goes stale.
     Effect::new(move |_| {
         rows.track();
         all_matching.set(false);
         exact.clear();
+        count_active.clear();
     });
     let page_full = move || {
         let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
@@ -180,15 +210,22 @@ pub fn TokensTab(
     };
     // All matching is selected while the whole page is, and the count is the filter's.
     let all_on = move || all_matching.get() && page_full() && total.with(Option::is_some);
+    Effect::new(move |_| {
+        if !all_on() || active_matching.with(Option::is_some) {
+            return;
+        }
+        if let Some(all) = total.get_untracked() {
+            count_active.dispatch_local(TokenFilter {
+                status: Some(TokenStatus::Active),
+                ..all.filter
+            });
+        }
+    });
     let select_all_matching = move || {
         if total.get_untracked().is_some() {
             all_matching.set(true);
         } else {
-            exact.dispatch_local(TokenPageQuery {
-                exact_count: true,
-                after: None,
-                ..query.get_untracked()
-            });
+            exact.dispatch_local(query.get_untracked().filter);
         }
     };
 
@@ -197,6 +234,9 @@ pub fn TokensTab(
         move |_, done| {
             selected.remove(done);
             all_matching.set(false);
+            // Counts made before the action are stale, even if this page's rows are not.
+            exact.clear();
+            count_active.clear();
             page.refetch();
             summary.refetch();
         },
@@ -222,22 +262,29 @@ pub fn TokensTab(
     let selected_count = Signal::derive(move || if all_on() { matching_count() } else { selected.count() });
     let disableable = Signal::derive(move || {
         if all_on() {
-            matching_count()
+            active_matching.with(|c| c.as_ref().map_or(0, |c| c.count as usize))
         } else {
             selected.disableable()
         }
     });
     let bulk = move |action: BatchAction| {
-        let target = match total.get_untracked().filter(|_| untrack(all_on)) {
-            Some(Counted { filter, count, as_of }) => Target::Matching {
+        let counted = match action {
+            BatchAction::Disable => active_matching.get_untracked(),
+            BatchAction::Delete => total.get_untracked(),
+        };
+        let target = if untrack(all_on) {
+            // Not counted yet: the button waits for the count, and so does this.
+            let Some(Counted { filter, count, as_of }) = counted else { return };
+            Target::Matching {
                 filter,
                 count,
                 as_of,
                 shown: rows.with_untracked(|r| r.iter().map(|t| (t.id.clone(), t.name.clone())).collect()),
-            },
-            None => Target::Many(selected.targets(action)),
+            }
+        } else {
+            Target::Many(selected.targets(action))
         };
-        actions.ask(action, target);
+        actions.ask(action, target, selected_count.get_untracked() as u64);
     };
     let more_than_page = move || {
         counted
@@ -247,10 +294,11 @@ pub fn TokensTab(
 
     let pager = move || {
         let q = query.get();
-        let next = page.with(|p| {
+        let (prev, next) = page.with(|p| {
             p.as_ref()
                 .and_then(|r| r.as_ref().ok())
-                .and_then(|(_, p)| p.next_cursor.clone())
+                .map(|(_, p)| (p.prev_cursor.clone(), p.next_cursor.clone()))
+                .unwrap_or_default()
         });
         let size = q.limit.unwrap_or(token_api::admin::DEFAULT_PAGE_SIZE);
         let on_first = q.after.is_none();
@@ -277,6 +325,11 @@ pub fn TokensTab(
                     set_query(TokenPageQuery { after: None, ..query.get_untracked() });
                 }>
                     {move || i18n.t().first_page}
+                </button>
+                <button type="button" class="button" disabled=on_first on:click=move |_| {
+                    set_query(TokenPageQuery { after: prev.clone(), ..query.get_untracked() });
+                }>
+                    {move || i18n.t().previous_page}
                 </button>
                 <button type="button" class="button" disabled=next.is_none() on:click=move |_| {
                     set_query(TokenPageQuery { after: next.clone(), ..query.get_untracked() });

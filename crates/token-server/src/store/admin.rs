@@ -195,6 +195,8 @@ pub async fn token_page(
         SortDir::Asc => (">", "ASC"),
         SortDir::Desc => ("<", "DESC"),
     };
+    // The previous page is read backwards from this one's cursor, under the same filter.
+    let before = sql.clone();
     let mut text = format!("SELECT {VIEW_COLUMNS}, {expr} {VIEW_FROM} WHERE {filter}");
     // Unused for N days implies created, and last used if ever, before the cutoff (a token is
     // used after it is created). Said in the sort's own terms, the index walk starts at the
@@ -209,10 +211,20 @@ pub async fn token_page(
             text.push_str(&format!(" AND {expr} < {since}"));
         }
     }
+    let mut prev_cursor = None;
     if let Some(cursor) = &query.after {
         let Ok((value, id)) = decode_cursor(query.sort, cursor) else {
             return Ok(Err(BadCursor));
         };
+        prev_cursor = previous_start(
+            conn,
+            before,
+            (&format!("{VIEW_FROM} WHERE {filter}"), expr, ties),
+            query,
+            (value.clone(), id.clone()),
+            limit,
+        )
+        .await?;
         let (v, i) = (sql.arg(value), sql.arg(Arg::Text(id)));
         // `(expr, id) > (v, i)` spelt out, with the redundant `expr >= v` first: a range both
         // planners seek to in the sort's index. SQLite did not seek on the row value over an
@@ -249,7 +261,46 @@ pub async fn token_page(
         total_capped: capped,
         as_of: db::to_time(now),
         next_cursor,
+        prev_cursor,
     }))
+}
+
+/// Where the page before the one after `(value, id)` starts: the cursor of the row `limit` rows
+/// back from the cursor's own row (the previous page's last), in the sort's order; `None` when
+/// fewer rows are there, so that the previous page is the first. `from` is the statement's
+/// `FROM ... WHERE filter`, bound in `sql`.
+async fn previous_start(
+    conn: &mut AnyConnection,
+    mut sql: Sql,
+    (from, expr, ties): (&str, &str, bool),
+    query: &TokenPageQuery,
+    (value, id): (Arg, String),
+    limit: u32,
+) -> sqlx::Result<Option<String>> {
+    // Backwards: the opposite comparison and order, the cursor's row included.
+    let (op, dir) = match query.dir {
+        SortDir::Asc => ("<", "DESC"),
+        SortDir::Desc => (">", "ASC"),
+    };
+    let (v, i) = (sql.arg(value), sql.arg(Arg::Text(id)));
+    let order = if ties {
+        format!("g.id {dir}")
+    } else {
+        format!("{expr} {dir}, g.id {dir}")
+    };
+    let text = format!(
+        "SELECT g.id, {expr} {from} AND {expr} {op}= {v} AND ({expr} {op} {v} OR g.id {op}= {i})
+         ORDER BY {order} LIMIT 1 OFFSET {limit}"
+    );
+    let Some(row) = sql.query(&text).fetch_optional(&mut *conn).await? else {
+        return Ok(None);
+    };
+    let value = if is_text(query.sort) {
+        row.try_get::<String, _>(1)?
+    } else {
+        row.try_get::<i64, _>(1)?.to_string()
+    };
+    Ok(Some(encode_cursor(query.sort, &value, &row.try_get::<String, _>(0)?)))
 }
 
 /// A filter's statement, with the workspace and admin bound first: the builder holding the
@@ -465,6 +516,7 @@ pub async fn audit_page(
     };
     let capped = total > COUNT_CAP as i64;
 
+    let mut before = sql.clone();
     let mut text = format!(
         "SELECT e.id, e.at, e.action, e.actor_id, COALESCE(a.email, e.actor_email), COALESCE(a.name, e.actor_name),
                 e.owner_id, COALESCE(o.email, e.owner_email), COALESCE(o.name, e.owner_name),
@@ -472,12 +524,23 @@ pub async fn audit_page(
          FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN users o ON o.id = e.owner_id
          WHERE {filter}"
     );
+    let mut prev_cursor = None;
     if let Some(cursor) = &query.after {
         let Ok((Arg::Int(at), id)) = decode_cursor(SortField::Created, cursor) else {
             return Ok(Err(BadCursor));
         };
-        let (a, i) = (sql.arg(Arg::Int(at)), sql.arg(Arg::Text(id)));
+        let (a, i) = (sql.arg(Arg::Int(at)), sql.arg(Arg::Text(id.clone())));
         text.push_str(&format!(" AND (e.at, e.id) < ({a}, {i})"));
+        // The previous page: `limit` events back from the cursor's own (its last), oldest first.
+        let (a, i) = (before.arg(Arg::Int(at)), before.arg(Arg::Text(id)));
+        let back = format!(
+            "SELECT e.id, e.at FROM audit_events e WHERE {filter} AND (e.at, e.id) >= ({a}, {i})
+             ORDER BY e.at ASC, e.id ASC LIMIT 1 OFFSET {limit}"
+        );
+        if let Some(row) = before.query(&back).fetch_optional(&mut *conn).await? {
+            let at: i64 = row.try_get(1)?;
+            prev_cursor = Some(encode_cursor(SortField::Created, &at.to_string(), &row.try_get::<String, _>(0)?));
+        }
     }
     text.push_str(&format!(" ORDER BY e.at DESC, e.id DESC LIMIT {}", limit + 1));
     let rows = sql.query(&text).fetch_all(&mut *conn).await?;
@@ -512,6 +575,7 @@ pub async fn audit_page(
         total: if capped { COUNT_CAP } else { total.max(0) as u64 },
         total_capped: capped,
         next_cursor,
+        prev_cursor,
     }))
 }
 

@@ -14,7 +14,7 @@ pub enum Arg {
 }
 
 /// A statement under construction.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Sql {
     args: Vec<Arg>,
 }

@@ -235,6 +235,73 @@ async fn paging_loses_and_repeats_no_row_while_rows_are_added(app: TestApp) {
     }
 }
 
+/// Pages forward to the end, then Previous from each page gives back the page before it, the
+/// same rows in the same order, in every sort and direction (ties included), and the audit
+/// trail's the same.
+async fn previous_gives_back_the_page_before(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    for i in 0..107 {
+        app.create_token(&cy, "ws-acme", &format!("paged {i:03}")).await;
+    }
+    let ids = |body: &Value, key: &str| -> Vec<String> {
+        body[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (sort, dir, extra) in [
+        ("created", "desc", ""),
+        ("name", "asc", ""),
+        ("name", "desc", ""),
+        ("owner", "asc", ""),
+        ("expires", "asc", ""),
+        ("last_used", "desc", "&never_used=true"),
+        ("last_used", "asc", ""),
+    ] {
+        // Forward: each page's `after` and rows.
+        let mut pages: Vec<(Option<String>, Vec<String>, Option<String>)> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = format!("sort={sort}&dir={dir}&limit=50&q=paged{extra}");
+            if let Some(a) = &after {
+                query.push_str(&format!("&after={a}"));
+            }
+            let body = page(&app, &ada, &query).await;
+            let prev = body["prev_cursor"].as_str().map(str::to_owned);
+            pages.push((after.clone(), ids(&body, "tokens"), prev));
+            match body["next_cursor"].as_str() {
+                Some(c) => after = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(pages.len(), 3, "{sort} {dir}{extra}: 107 rows in pages of 50");
+        assert_eq!(pages[0].2, None, "{sort} {dir}: the first page has no previous");
+        // Previous from page k is page k-1: its `after`, hence its rows (from the third, a
+        // cursor; from the second, the first page's none).
+        for k in 1..pages.len() {
+            assert_eq!(pages[k].2, pages[k - 1].0, "{sort} {dir}{extra}: previous of page {k}");
+        }
+    }
+    // The audit trail, two events a page: Previous from the third page is the second.
+    let audit = |after: Option<&str>| {
+        let after = after.map(|a| format!("&after={a}")).unwrap_or_default();
+        format!("/api/workspaces/ws-acme/admin/audit?owner=u-cy&action=created&limit=2{after}")
+    };
+    let first = app.get(&audit(None), &ada).await.body;
+    assert_eq!(first["prev_cursor"], Value::Null);
+    let second_at = first["next_cursor"].as_str().unwrap().to_owned();
+    let second = app.get(&audit(Some(&second_at)), &ada).await.body;
+    assert_eq!(second["prev_cursor"], Value::Null, "the page before the second is the first");
+    let third_at = second["next_cursor"].as_str().unwrap().to_owned();
+    let third = app.get(&audit(Some(&third_at)), &ada).await.body;
+    assert_eq!(third["prev_cursor"].as_str(), Some(second_at.as_str()));
+    let back = app.get(&audit(third["prev_cursor"].as_str()), &ada).await.body;
+    assert_eq!(ids(&back, "events"), ids(&second, "events"));
+}
+
 async fn bad_queries_name_the_parameter(app: TestApp) {
     let ada = app.sign_in("ada@acme.test").await;
     for (query, field) in [
@@ -639,6 +706,7 @@ crate::on_both_databases!(
     every_filter_narrows_as_it_says,
     every_sort_orders_the_whole_list,
     paging_loses_and_repeats_no_row_while_rows_are_added,
+    previous_gives_back_the_page_before,
     bad_queries_name_the_parameter,
     admin_actions_record_who_and_why,
     the_counts_match_the_filters_they_apply,
