@@ -180,8 +180,8 @@ pub struct Messages {
     pub expired_ago: fn(i64) -> String,
     /// Under Expires, for a disabled token (its expiry no longer matters): "Disabled Nov 27, 2026
     /// by Ada Lovelace".
-    /// (date, by whom).
-    pub disabled_on: fn(&str, &str) -> String,
+    /// (date, by whom where known).
+    pub disabled_on: fn(&str, Option<&str>) -> String,
     pub expires_soon: &'static str,
 
     pub confirm_disable_title: fn(&str) -> String,
@@ -198,6 +198,8 @@ pub struct Messages {
     /// The toolbar's place while nothing is selected.
     pub bulk_hint: &'static str,
     pub n_selected: fn(usize) -> String,
+    /// Bulk Disable while the tokens it can change are being counted.
+    pub counting: &'static str,
     pub bulk_disable: fn(usize, usize) -> String,
     pub bulk_disable_note: fn(usize) -> String,
     pub bulk_delete: fn(usize) -> String,

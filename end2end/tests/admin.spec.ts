@@ -46,6 +46,8 @@ test('an admin finds a member’s token by owner and by pasted secret, disables 
   await owner.press('Enter');
   await expect(page).toHaveURL(/owner=u-cy/);
   await expect(owner).toHaveValue('Cy Tanaka <cy@acme.test>');
+  // The field is not rebuilt under the person who picked: focus stays in it.
+  await expect(owner).toBeFocused();
   await expect(page.getByRole('rowheader', { name: 'leaky' })).toBeVisible();
   await expect(page.getByRole('rowheader', { name: 'CI deploy' })).toHaveCount(0);
 
@@ -283,9 +285,12 @@ test.describe('in Simplified Chinese', () => {
     await expect(page.getByRole('status').filter({ hasText: '没有匹配的成员' })).toBeVisible();
     await page.getByRole('combobox', { name: '所有者' }).fill('TANAKA');
     await expect(page.getByRole('listbox', { name: '所有者' }).getByRole('option')).toHaveText(['Cy Tanaka <cy@acme.test>']);
-    // Enter takes the one member the text finds.
+    // Enter takes the one member the text finds; Escape, the list closed, empties the filter.
     await page.getByRole('combobox', { name: '所有者' }).press('Enter');
     await expect(page).toHaveURL(/owner=u-cy/);
+    await page.getByRole('combobox', { name: '所有者' }).press('Escape');
+    await expect(page).not.toHaveURL(/owner=/);
+    await expect(page.getByRole('combobox', { name: '所有者' })).toHaveValue('');
     // A pasted access token is named for what it is, in Chinese too.
     await page.getByText('检查泄露的令牌').click();
     await page.getByLabel('刷新令牌', { exact: true }).fill('eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ1LWN5In0.c2lnbmF0dXJl');

@@ -454,7 +454,7 @@ test.describe('in Simplified Chinese', () => {
     await confirm.getByRole('button', { name: '停用令牌' }).click();
     await expect(page.getByText('已停用令牌“部署机器人 🚀”。')).toBeVisible();
     const row = page.getByRole('row', { name: /部署机器人 🚀/ });
-    await expect(row).toContainText(/Cy Tanaka 已于 \d{4}年\d{1,2}月\d{1,2}日停用/);
+    await expect(row).toContainText(/\d{4}年\d{1,2}月\d{1,2}日 由 Cy Tanaka 停用/);
     await expect(row.locator('.when').first()).toHaveAttribute('title', /^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} UTC/);
     await expect(page.getByRole('button', { name: '部署机器人 🚀 的操作' })).toBeFocused();
     await expect(row).not.toContainText(/\d+ 天后/);

@@ -14,9 +14,9 @@ pub fn BulkToolbar(
     /// How many rows are selected.
     #[prop(into)]
     selected: Signal<usize>,
-    /// How many of them can be disabled (the active ones).
+    /// How many of them can be disabled (the active ones); `None` while that is being counted.
     #[prop(into)]
-    disableable: Signal<usize>,
+    disableable: Signal<Option<usize>>,
     /// Disable the disableable ones.
     on_disable: Callback<()>,
     /// Delete them all.
@@ -25,8 +25,10 @@ pub fn BulkToolbar(
     on_clear: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let not_disableable = move || selected.get() - disableable.get().min(selected.get());
-    let has_note = move || not_disableable() != 0;
+    let counting = move || disableable.get().is_none();
+    let can_disable = move || disableable.get().unwrap_or(0);
+    let not_disableable = move || selected.get() - can_disable().min(selected.get());
+    let has_note = move || !counting() && not_disableable() != 0;
     let idle = move || selected.get() == 0;
     view! {
         <div
@@ -43,10 +45,14 @@ pub fn BulkToolbar(
                 type="button"
                 class="button"
                 // Nothing here can be disabled: no button, and the note says why.
-                hidden=move || idle() || disableable.get() == 0
+                hidden=move || idle() || disableable.get() == Some(0)
+                disabled=counting
                 on:click=move |_| on_disable.run(())
             >
-                {move || (i18n.t().bulk_disable)(disableable.get(), selected.get())}
+                {move || match disableable.get() {
+                    Some(n) => (i18n.t().bulk_disable)(n, selected.get()),
+                    None => i18n.t().counting.to_owned(),
+                }}
             </button>
             <Show when=has_note>
                 <span class="bulk-note">{move || (i18n.t().bulk_disable_note)(not_disableable())}</span>

@@ -89,6 +89,7 @@ pub fn PersonPicker(
             Some(id) => pick(Some(id)),
             None => {
                 open.set(false);
+                active.set(None);
                 text.set(untrack(current).unwrap_or_default());
             }
         }
@@ -110,10 +111,13 @@ pub fn PersonPicker(
         };
         match ev.key().as_str() {
             "ArrowDown" if ev.alt_key() => open.set(true),
+            "ArrowUp" if ev.alt_key() => {
+                open.set(false);
+                active.set(None);
+            }
             "ArrowDown" => step(1),
             "ArrowUp" => step(-1),
             "Enter" => {
-                ev.prevent_default();
                 let only = found.with_untracked(|f| match f.as_slice() {
                     [(id, _)] if !text.with_untracked(|t| t.trim().is_empty()) => Some(id.clone()),
                     _ => None,
@@ -126,16 +130,43 @@ pub fn PersonPicker(
                 }
             }
             "Escape" if open.get_untracked() => {
-                ev.prevent_default();
                 open.set(false);
                 active.set(None);
             }
-            "Escape" => text.set(String::new()),
+            // With the list closed, Escape empties the field, and with it the filter.
+            "Escape" => {
+                text.set(String::new());
+                pick(None);
+            }
             _ => return,
         }
+        // The caret stays put, and Escape does not also close a dialog around the field.
+        ev.prevent_default();
     };
+    // The highlighted option is kept in sight in a list that scrolls.
+    let list = NodeRef::<leptos::html::Ul>::new();
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        let (Some(i), Some(list)) = (active.get(), list.get()) else { return };
+        let Some(option) = list
+            .query_selector(&format!("#{}", option_id(i)))
+            .ok()
+            .flatten()
+            .and_then(|o| o.dyn_into::<web_sys::HtmlElement>().ok())
+        else {
+            return;
+        };
+        // Its offsets are the list's (positioned in the stylesheet).
+        let (top, bottom) = (option.offset_top(), option.offset_top() + option.offset_height());
+        if top < list.scroll_top() {
+            list.set_scroll_top(top);
+        } else if bottom > list.scroll_top() + list.client_height() {
+            list.set_scroll_top(bottom - list.client_height());
+        }
+    });
     let expanded = move || open.get() && shown() > 0;
     let none_found = move || open.get() && !text.with(|t| t.trim().is_empty()) && shown() == 0;
+    let more = move || found.with(Vec::len).saturating_sub(SHOWN);
     view! {
         <div class="field-inline picker">
             <label for=id>{move || label_text(i18n.t())}</label>
@@ -161,48 +192,39 @@ pub fn PersonPicker(
                     on:keydown=on_key
                     on:blur=move |_| settle()
                 />
-                // Its status line stays in the page, so a screen reader hears "No member matches".
-                <div class="picker-popup">
-                <ul id=list_id role="listbox" class="picker-list" aria-label=move || label_text(i18n.t()) hidden=move || !expanded()>
-                    {move || {
-                        found
-                            .get()
-                            .into_iter()
-                            .take(SHOWN)
-                            .enumerate()
-                            .map(|(i, (person, text))| {
-                                let chosen = value.get().as_deref() == Some(person.as_str());
-                                view! {
-                                    <li
-                                        id=option_id(i)
-                                        role="option"
-                                        aria-selected=move || (active.get() == Some(i)).to_string()
-                                        class:chosen=chosen
-                                        // Before the input's blur, which would settle the text first.
-                                        on:mousedown=move |ev| {
-                                            ev.prevent_default();
-                                            pick(Some(person.clone()));
-                                        }
-                                    >
-                                        {text}
-                                    </li>
-                                }
-                            })
-                            .collect_view()
-                    }}
-                </ul>
-                <p class="picker-note" role="status">
-                    {move || {
-                        if none_found() {
-                            i18n.t().no_member_matches.to_owned()
-                        } else if open.get() && found.with(Vec::len) > SHOWN {
-                            (i18n.t().more_members)(found.with(Vec::len) - SHOWN)
-                        } else {
-                            String::new()
-                        }
-                    }}
-                </p>
+                // A press anywhere in the popup (an option, its scroll bar) keeps focus in the
+                // field: the field's blur would settle the text and close the list first.
+                <div class="picker-popup" hidden=move || !expanded() on:mousedown=|ev| ev.prevent_default()>
+                    <ul id=list_id node_ref=list role="listbox" class="picker-list" aria-label=move || label_text(i18n.t())>
+                        {move || {
+                            found
+                                .get()
+                                .into_iter()
+                                .take(SHOWN)
+                                .enumerate()
+                                .map(|(i, (person, text))| {
+                                    let chosen = value.get().as_deref() == Some(person.as_str());
+                                    view! {
+                                        <li
+                                            id=option_id(i)
+                                            role="option"
+                                            aria-selected=move || (active.get() == Some(i)).to_string()
+                                            class:chosen=chosen
+                                            on:click=move |_| pick(Some(person.clone()))
+                                        >
+                                            {text}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </ul>
+                    <p class="picker-more" hidden=move || more() == 0>{move || (i18n.t().more_members)(more())}</p>
                 </div>
+                // Never `display: none`, so that a screen reader hears it when words arrive.
+                <p class="picker-note" role="status">
+                    {move || if none_found() { i18n.t().no_member_matches } else { "" }}
+                </p>
             </div>
         </div>
     }

@@ -123,14 +123,11 @@ pub fn TokenTable(
             TokenStatus::Active => format::relative(locale, now, expires),
             TokenStatus::Expired => (t.expired_ago)(-format::days_between(now, expires).min(0)),
             TokenStatus::Disabled => {
-                let by = match &token.disabled_by {
-                    Some(p) if !p.name.is_empty() => p.name.clone(),
-                    Some(p) => p.email.clone(),
-                    None => t.by_service.to_owned(),
-                };
+                // Who, where the service still knows (not for a person since removed).
+                let by = token.disabled_by.as_ref().map(|p| if p.name.is_empty() { p.email.as_str() } else { p.name.as_str() });
                 token
                     .disabled_at
-                    .map(|at| (t.disabled_on)(&format::date(locale, at), &by))
+                    .map(|at| (t.disabled_on)(&format::date(locale, at), by))
                     .unwrap_or_default()
             }
         };

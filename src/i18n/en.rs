@@ -128,7 +128,7 @@ pub static MESSAGES: Messages = Messages {
     days_ago: |n| match n { 0 => "today".to_owned(), 1 => "1 day ago".to_owned(), n => format!("{n} days ago") },
     today: "Today",
     expired_ago: |n| match n { 0 => "Expired today".to_owned(), 1 => "Expired 1 day ago".to_owned(), n => format!("Expired {n} days ago") },
-    disabled_on: |date, by| format!("Disabled {date} by {by}"),
+    disabled_on: |date, by| match by { Some(by) => format!("Disabled {date} by {by}"), None => format!("Disabled {date}") },
     expires_soon: "Expires soon",
 
     confirm_disable_title: |name| format!("Disable “{name}”?"),
@@ -143,6 +143,7 @@ pub static MESSAGES: Messages = Messages {
     toolbar_label: "Selected tokens",
     bulk_hint: "Select tokens to disable or delete several at once.",
     n_selected: |n| format!("{n} selected"),
+    counting: "Counting…",
     bulk_disable: |n, of| if n == of { format!("Disable {n}") } else { format!("Disable {n} of {of} selected") },
     bulk_disable_note: |n| if n == 1 { "1 is already disabled or expired".to_owned() } else { format!("{n} are already disabled or expired") },
     bulk_delete: |n| format!("Delete {n}"),
@@ -152,7 +153,8 @@ pub static MESSAGES: Messages = Messages {
     confirm_bulk_body: |until| format!("Their refresh tokens stop working at once; this cannot be undone. Access tokens already issued keep working until they expire, at the latest at {until}."),
     bulk_disabled_toast: |n, left| {
         let done = match n { 0 => "No token disabled".to_owned(), 1 => "Disabled 1 token".to_owned(), n => format!("Disabled {n} tokens") };
-        match left { 0 => format!("{done}."), 1 => format!("{done}; 1 was already disabled or expired."), l => format!("{done}; {l} were already disabled or expired.") }
+        let sep = if n == 0 { ":" } else { ";" };
+        match left { 0 => format!("{done}."), 1 => format!("{done}{sep} 1 was already disabled or expired."), l => format!("{done}{sep} {l} were already disabled or expired.") }
     },
     bulk_deleted_toast: |n| if n == 1 { "Deleted 1 token.".to_owned() } else { format!("Deleted {n} tokens.") },
     bulk_failed: |n| if n == 1 { "1 token failed:".to_owned() } else { format!("{n} tokens failed:") },

@@ -128,7 +128,7 @@ pub static MESSAGES: Messages = Messages {
     days_ago: |n| match n { 0 => "今天".to_owned(), n => format!("{n} 天前") },
     today: "今天",
     expired_ago: |n| match n { 0 => "今天已过期".to_owned(), n => format!("已过期 {n} 天") },
-    disabled_on: |date, by| format!("{by} 已于 {date}停用"),
+    disabled_on: |date, by| match by { Some(by) => format!("{date} 由 {by} 停用"), None => format!("已于 {date}停用") },
     expires_soon: "即将到期",
 
     confirm_disable_title: |name| format!("停用“{name}”？"),
@@ -143,6 +143,7 @@ pub static MESSAGES: Messages = Messages {
     toolbar_label: "已选令牌",
     bulk_hint: "选择令牌，即可一次停用或删除多个。",
     n_selected: |n| format!("已选 {n} 个"),
+    counting: "正在统计…",
     bulk_disable: |n, of| if n == of { format!("停用 {n} 个") } else { format!("停用 {n} 个（已选 {of} 个）") },
     bulk_disable_note: |n| format!("{n} 个已停用或已过期"),
     bulk_delete: |n| format!("删除 {n} 个"),
@@ -151,8 +152,11 @@ pub static MESSAGES: Messages = Messages {
     confirm_bulk_delete_title: |n| format!("删除 {n} 个令牌？"),
     confirm_bulk_body: |until| format!("它们的刷新令牌立即失效，且无法撤销。已签发的访问令牌在到期前仍可使用，最晚到 {until}。"),
     bulk_disabled_toast: |n, left| {
-        let done = if n == 0 { "没有停用任何令牌".to_owned() } else { format!("已停用 {n} 个令牌") };
-        if left == 0 { format!("{done}。") } else { format!("{done}，另有 {left} 个此前已停用或已过期。") }
+        match (n, left) {
+            (0, left) => format!("未停用任何令牌：{left} 个此前已停用或已过期。"),
+            (n, 0) => format!("已停用 {n} 个令牌。"),
+            (n, left) => format!("已停用 {n} 个令牌，另有 {left} 个此前已停用或已过期。"),
+        }
     },
     bulk_deleted_toast: |n| format!("已删除 {n} 个令牌。"),
     bulk_failed: |n| format!("{n} 个令牌失败："),
@@ -226,6 +230,6 @@ pub static MESSAGES: Messages = Messages {
     type_count: |n| format!("请输入 {n} 以确认"),
     error_title: "出错了",
     error_network: "无法连接服务，请检查网络后重试。",
-    error_server: |status| format!("服务出错（{status}），请稍后重试。"),
+    error_server: |status| format!("服务出错（{status}）。"),
     error_decode: "无法识别服务返回的内容，请刷新页面后重试。",
 };

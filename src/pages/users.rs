@@ -251,7 +251,7 @@ pub fn UsersPage() -> impl IntoView {
             >
                 <BulkToolbar
                     selected=Signal::derive(move || selected.count())
-                    disableable=Signal::derive(move || selected.disableable())
+                    disableable=Signal::derive(move || Some(selected.disableable()))
                     on_disable=Callback::new(move |_| bulk(BatchAction::Disable))
                     on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
                     on_clear=Callback::new(move |_| selected.clear())

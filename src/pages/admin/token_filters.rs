@@ -34,20 +34,14 @@ pub fn TokenFilters(
         edit(&mut next);
         on_change.run(next);
     };
-    move || {
+    // The picker stays while the rest is rebuilt for each filter: rebuilt, it would lose the
+    // focus of the person who just picked in it.
+    let rest = move || {
         let f = filter.get();
         // `selected` attributes set the first render; after the user has picked, only the
         // property moves the choice (Back and Forward re-render these in place).
         let expiring_value = f.expiring_within_days.map(|d| d.to_string()).unwrap_or_default();
         view! {
-            <div class="filters">
-                <PersonPicker
-                    id="filter-owner"
-                    label_text=|t| t.filter_owner
-                    people=Signal::derive(people)
-                    value=Signal::derive(move || filter.with(|f| f.owner.clone()))
-                    on_change=Callback::new(move |owner: Option<String>| change(&|f| f.owner = owner.clone()))
-                />
                 <StatusSelect
                     value=Signal::derive(move || filter.get().status)
                     on_change=Callback::new(move |status| change(&|f| f.status = status))
@@ -87,7 +81,18 @@ pub fn TokenFilters(
                 <button type="button" class="button button-quiet" on:click=move |_| on_change.run(TokenFilter::default())>
                     {move || i18n.t().clear_filters}
                 </button>
-            </div>
         }
+    };
+    view! {
+        <div class="filters">
+            <PersonPicker
+                id="filter-owner"
+                label_text=|t| t.filter_owner
+                people=Signal::derive(people)
+                value=Signal::derive(move || filter.with(|f| f.owner.clone()))
+                on_change=Callback::new(move |owner: Option<String>| change(&|f| f.owner = owner.clone()))
+            />
+            {rest}
+        </div>
     }
 }

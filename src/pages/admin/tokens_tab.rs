@@ -166,7 +166,17 @@ pub fn TokensTab(
     // Disable over all matching acts on the active ones among them (it leaves the disabled and
     // expired alone), counted under the filter narrowed to them, so its button, its dialog and
     // the typed count say how many it changes.
-    let count_active = Action::new_local(move |filter: &TokenFilter| count(filter.clone()));
+    // Not counted (the error told in a toast): all matching is unselected, to be chosen again.
+    let count_active = Action::new_local(move |filter: &TokenFilter| {
+        let counted = count(filter.clone());
+        async move {
+            let counted = counted.await;
+            if counted.is_none() {
+                all_matching.set(false);
+            }
+            counted
+        }
+    });
     // Every token the filter matches, counted: the page's count when it is exact, else the exact
     // count asked for; either only while it counts the filter in the URL.
     let total: Memo<Option<Counted>> = Memo::new(move |_| {
@@ -262,9 +272,9 @@ pub fn TokensTab(
     let selected_count = Signal::derive(move || if all_on() { matching_count() } else { selected.count() });
     let disableable = Signal::derive(move || {
         if all_on() {
-            active_matching.with(|c| c.as_ref().map_or(0, |c| c.count as usize))
+            active_matching.with(|c| c.as_ref().map(|c| c.count as usize))
         } else {
-            selected.disableable()
+            Some(selected.disableable())
         }
     });
     let bulk = move |action: BatchAction| {

@@ -147,7 +147,8 @@ fn decode_cursor(field: SortField, cursor: &str) -> Result<(Arg, String), BadCur
 }
 
 /// One page of the workspace's grants under a filter and sort, and the total that match.
-/// `None` when the user is not an admin there.
+/// `None` when the user is not an admin there. `count`: a page for people, counted and with
+/// where its previous page starts; an export's chunk needs neither.
 pub async fn token_page(
     conn: &mut AnyConnection,
     workspace_id: &str,
@@ -216,15 +217,18 @@ pub async fn token_page(
         let Ok((value, id)) = decode_cursor(query.sort, cursor) else {
             return Ok(Err(BadCursor));
         };
-        prev_cursor = previous_start(
-            conn,
-            before,
-            (&format!("{VIEW_FROM} WHERE {filter}"), expr, ties),
-            query,
-            (value.clone(), id.clone()),
-            limit,
-        )
-        .await?;
+        // For a page people read (counted), not for an export's chunks.
+        if count {
+            prev_cursor = previous_start(
+                conn,
+                before,
+                (&format!("{VIEW_FROM} WHERE {filter}"), expr, ties),
+                query,
+                (value.clone(), id.clone()),
+                limit,
+            )
+            .await?;
+        }
         let (v, i) = (sql.arg(value), sql.arg(Arg::Text(id)));
         // `(expr, id) > (v, i)` spelt out, with the redundant `expr >= v` first: a range both
         // planners seek to in the sort's index. SQLite did not seek on the row value over an
@@ -472,7 +476,7 @@ fn person(row: &sqlx::any::AnyRow, at: usize) -> sqlx::Result<Option<Person>> {
     })
 }
 
-/// A page of the audit trail, newest first.
+/// A page of the audit trail, newest first; `count` as for `token_page`.
 pub async fn audit_page(
     conn: &mut AnyConnection,
     workspace_id: &str,
@@ -537,9 +541,19 @@ pub async fn audit_page(
             "SELECT e.id, e.at FROM audit_events e WHERE {filter} AND (e.at, e.id) >= ({a}, {i})
              ORDER BY e.at ASC, e.id ASC LIMIT 1 OFFSET {limit}"
         );
-        if let Some(row) = before.query(&back).fetch_optional(&mut *conn).await? {
+        // For a page people read (counted), not for an export's chunks.
+        let found = if count {
+            before.query(&back).fetch_optional(&mut *conn).await?
+        } else {
+            None
+        };
+        if let Some(row) = found {
             let at: i64 = row.try_get(1)?;
-            prev_cursor = Some(encode_cursor(SortField::Created, &at.to_string(), &row.try_get::<String, _>(0)?));
+            prev_cursor = Some(encode_cursor(
+                SortField::Created,
+                &at.to_string(),
+                &row.try_get::<String, _>(0)?,
+            ));
         }
     }
     text.push_str(&format!(" ORDER BY e.at DESC, e.id DESC LIMIT {}", limit + 1));

@@ -294,7 +294,11 @@ async fn previous_gives_back_the_page_before(app: TestApp) {
     assert_eq!(first["prev_cursor"], Value::Null);
     let second_at = first["next_cursor"].as_str().unwrap().to_owned();
     let second = app.get(&audit(Some(&second_at)), &ada).await.body;
-    assert_eq!(second["prev_cursor"], Value::Null, "the page before the second is the first");
+    assert_eq!(
+        second["prev_cursor"],
+        Value::Null,
+        "the page before the second is the first"
+    );
     let third_at = second["next_cursor"].as_str().unwrap().to_owned();
     let third = app.get(&audit(Some(&third_at)), &ada).await.body;
     assert_eq!(third["prev_cursor"].as_str(), Some(second_at.as_str()));
