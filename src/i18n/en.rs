@@ -172,7 +172,7 @@ pub static MESSAGES: Messages = Messages {
     count_disabled: "disabled",
     count_never_used: "never used",
     filter_owner: "Owner",
-    owner_hint: "Anyone: type a name or email",
+    owner_hint: "Anyone · type a name",
     name_taken: |name| format!("You already have a token named “{name}”. A name of its own tells them apart in the list and the audit trail."),
     no_member_matches: "No member matches",
     more_members: |n| format!("{n} more: keep typing to narrow the list"),
