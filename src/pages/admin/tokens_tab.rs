@@ -131,52 +131,42 @@ pub fn TokensTab(
     let selected = use_token_selection(rows.into());
     let selection = selected.selection;
     let all_matching = RwSignal::new(false);
-    // The exact count, asked for when the admin selects all matching; all of them are selected
-    // once it has come, if the filter it counted is still the page's.
-    let count = move |filter: TokenFilter| {
+    // Exact counts asked for: of every match, when the admin selects all matching and the
+    // page's count stopped at the cap (all are selected once it has come); and of the active
+    // ones among them, which Disable acts on (it leaves the disabled and expired alone), so its
+    // button, its dialog and the typed count say how many it changes. A count that fails is
+    // told in a toast and unselects all matching, to be chosen again.
+    let counts = RwSignal::new(Vec::<Counted>::new());
+    let count = Action::new_local(move |(filter, select): &(TokenFilter, bool)| {
         let query = TokenPageQuery {
-            filter,
+            filter: filter.clone(),
             exact_count: true,
             ..TokenPageQuery::default()
         };
-        let ws = ws.get_untracked();
+        let (ws, select) = (ws.get_untracked(), *select);
         async move {
             match api::admin::tokens(ws, query.clone()).await {
-                Ok(p) => Some(Counted {
-                    filter: query.filter,
-                    count: p.total,
-                    as_of: p.as_of,
-                }),
-                Err(ApiError::Aborted) => None,
+                Ok(p) => {
+                    counts.update(|c| {
+                        c.push(Counted {
+                            filter: query.filter,
+                            count: p.total,
+                            as_of: p.as_of,
+                        })
+                    });
+                    if select {
+                        all_matching.set(true);
+                    }
+                }
+                Err(ApiError::Aborted) => {}
                 Err(e) => {
                     toasts.error(error_text(i18n.t(), &e), vec![]);
-                    None
+                    all_matching.set(false);
                 }
             }
         }
-    };
-    let exact = Action::new_local(move |filter: &TokenFilter| {
-        let counted = count(filter.clone());
-        async move {
-            let counted = counted.await;
-            all_matching.set(counted.is_some());
-            counted
-        }
     });
-    // Disable over all matching acts on the active ones among them (it leaves the disabled and
-    // expired alone), counted under the filter narrowed to them, so its button, its dialog and
-    // the typed count say how many it changes.
-    // Not counted (the error told in a toast): all matching is unselected, to be chosen again.
-    let count_active = Action::new_local(move |filter: &TokenFilter| {
-        let counted = count(filter.clone());
-        async move {
-            let counted = counted.await;
-            if counted.is_none() {
-                all_matching.set(false);
-            }
-            counted
-        }
-    });
+    let count_of = move |filter: &TokenFilter| counts.with(|c| c.iter().find(|c| &c.filter == filter).cloned());
     // Every token the filter matches, counted: the page's count when it is exact, else the exact
     // count asked for; either only while it counts the filter in the URL.
     let total: Memo<Option<Counted>> = Memo::new(move |_| {
@@ -188,8 +178,8 @@ pub fn TokensTab(
             })
         });
         from_page
-            .or_else(|| exact.value().get().flatten())
             .filter(|c| query.with(|q| q.filter == c.filter))
+            .or_else(|| query.with(|q| count_of(&q.filter)))
     });
     let active_matching: Memo<Option<Counted>> = Memo::new(move |_| {
         let all = total.get()?;
@@ -204,15 +194,14 @@ pub fn TokensTab(
                 count: 0,
                 as_of: all.as_of,
             }),
-            None => count_active.value().get().flatten().filter(|c| c.filter == active),
+            None => count_of(&active),
         }
     });
     // A new page of rows: an exact count asked for before goes stale.
     Effect::new(move |_| {
         rows.track();
         all_matching.set(false);
-        exact.clear();
-        count_active.clear();
+        counts.set(Vec::new());
     });
     let page_full = move || {
         let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
@@ -225,17 +214,18 @@ pub fn TokensTab(
             return;
         }
         if let Some(all) = total.get_untracked() {
-            count_active.dispatch_local(TokenFilter {
+            let active = TokenFilter {
                 status: Some(TokenStatus::Active),
                 ..all.filter
-            });
+            };
+            count.dispatch_local((active, false));
         }
     });
     let select_all_matching = move || {
         if total.get_untracked().is_some() {
             all_matching.set(true);
         } else {
-            exact.dispatch_local(query.get_untracked().filter);
+            count.dispatch_local((query.get_untracked().filter, true));
         }
     };
 
@@ -245,8 +235,7 @@ pub fn TokensTab(
             selected.remove(done);
             all_matching.set(false);
             // Counts made before the action are stale, even if this page's rows are not.
-            exact.clear();
-            count_active.clear();
+            counts.set(Vec::new());
             page.refetch();
             summary.refetch();
         },
