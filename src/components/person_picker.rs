@@ -147,7 +147,9 @@ pub fn PersonPicker(
     let list = NodeRef::<leptos::html::Ul>::new();
     Effect::new(move |_| {
         use wasm_bindgen::JsCast;
-        let (Some(i), Some(list)) = (active.get(), list.get()) else { return };
+        let (Some(i), Some(list)) = (active.get(), list.get()) else {
+            return;
+        };
         let Some(option) = list
             .query_selector(&format!("#{}", option_id(i)))
             .ok()

@@ -124,7 +124,13 @@ pub fn TokenTable(
             TokenStatus::Expired => (t.expired_ago)(-format::days_between(now, expires).min(0)),
             TokenStatus::Disabled => {
                 // Who, where the service still knows (not for a person since removed).
-                let by = token.disabled_by.as_ref().map(|p| if p.name.is_empty() { p.email.as_str() } else { p.name.as_str() });
+                let by = token.disabled_by.as_ref().map(|p| {
+                    if p.name.is_empty() {
+                        p.email.as_str()
+                    } else {
+                        p.name.as_str()
+                    }
+                });
                 token
                     .disabled_at
                     .map(|at| (t.disabled_on)(&format::date(locale, at), by))

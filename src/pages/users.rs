@@ -210,7 +210,8 @@ pub fn UsersPage() -> impl IntoView {
         show_owner: None,
         show_owner_label: None,
     };
-    let bulk = move |action: BatchAction| actions.ask(action, Target::Many(selected.targets(action)), selected.count() as u64);
+    let bulk =
+        move |action: BatchAction| actions.ask(action, Target::Many(selected.targets(action)), selected.count() as u64);
     let client_id = Signal::derive(move || workspace.get().map(|w| w.client_id).unwrap_or_default());
     let workspace_name = Signal::derive(move || workspace.get().map(|w| w.name).unwrap_or_default());
     let endpoint = Signal::derive(token_endpoint);

@@ -273,7 +273,9 @@ pub fn TokensTab(
         };
         let target = if untrack(all_on) {
             // Not counted yet: the button waits for the count, and so does this.
-            let Some(Counted { filter, count, as_of }) = counted else { return };
+            let Some(Counted { filter, count, as_of }) = counted else {
+                return;
+            };
             Target::Matching {
                 filter,
                 count,
