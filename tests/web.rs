@@ -236,12 +236,13 @@ async fn the_toolbar_counts_what_can_be_disabled() {
     let root = container();
     let cleared = RwSignal::new(0);
     let on_clear = Callback::new(move |_| cleared.update(|c| *c += 1));
+    let disableable = RwSignal::new(Some(3));
     let mounted = mount_to(root.clone(), move || {
         provide_i18n(Locale::En);
         view! {
             <BulkToolbar
                 selected=Signal::stored(5)
-                disableable=Signal::stored(3)
+                disableable
                 on_disable=Callback::new(|_| {})
                 on_delete=Callback::new(|_| {})
                 on_clear
@@ -260,6 +261,22 @@ async fn the_toolbar_counts_what_can_be_disabled() {
     let buttons: Vec<web_sys::HtmlElement> = all(&root, "[role=toolbar] button");
     buttons.last().unwrap().click();
     assert_eq!(cleared.get_untracked(), 1);
+    // While the page counts what Disable can change, it says so and claims nothing.
+    disableable.set(None);
+    tick().await;
+    let text = toolbar.text_content().unwrap();
+    assert!(text.contains("Counting…"), "{text}");
+    assert!(!text.contains("already disabled"), "{text}");
+    let disable: web_sys::HtmlButtonElement = el(&root, "[role=toolbar] button");
+    assert!(disable.disabled());
+    // Nothing it can change: no Disable button at all.
+    disableable.set(Some(0));
+    tick().await;
+    assert!(disable.hidden());
+    assert!(toolbar
+        .text_content()
+        .unwrap()
+        .contains("5 are already disabled or expired"));
 }
 
 #[wasm_bindgen_test]
@@ -274,6 +291,7 @@ async fn the_generate_dialog_validates_sends_once_reveals_and_forgets() {
             <GenerateDialog
                 flow
                 workspace="Acme"
+                names=Signal::stored(vec!["CI deploy".to_owned()])
                 client_id="tcc_acme"
                 token_endpoint="http://example.test/oauth2/token"
                 error=Signal::stored(None)
