@@ -14,4 +14,5 @@ pub mod row_menu;
 pub mod status_select;
 pub mod toast_region;
 pub mod token_actions;
+pub mod token_history;
 pub mod token_table;

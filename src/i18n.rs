@@ -182,6 +182,16 @@ pub struct Messages {
     /// by Ada Lovelace".
     /// (date, by whom where known).
     pub disabled_on: fn(&str, Option<&str>) -> String,
+    /// (that note, the reason the admin gave).
+    pub disabled_because: fn(&str, &str) -> String,
+    /// (date, speaking to the owner): disabled by reuse detection.
+    pub disabled_reuse: fn(&str, bool) -> String,
+    /// (date): revoked by its client.
+    pub disabled_revoked: fn(&str) -> String,
+    /// The row menu's item, and the history dialog's table.
+    pub history: &'static str,
+    pub history_title: fn(&str) -> String,
+    pub load_more: &'static str,
     pub expires_soon: &'static str,
 
     pub confirm_disable_title: fn(&str) -> String,
@@ -295,6 +305,18 @@ pub struct Messages {
 }
 
 impl Messages {
+    /// An audit action in words.
+    pub fn action(&self, action: token_api::admin::AuditAction) -> &'static str {
+        use token_api::admin::AuditAction;
+        match action {
+            AuditAction::Created => self.action_created,
+            AuditAction::Disabled => self.action_disabled,
+            AuditAction::Deleted => self.action_deleted,
+            AuditAction::Refreshed => self.action_refreshed,
+            AuditAction::ReuseDetected => self.action_reuse,
+        }
+    }
+
     /// A token status in words.
     pub fn status(&self, status: token_api::tokens::TokenStatus) -> &'static str {
         use token_api::tokens::TokenStatus;

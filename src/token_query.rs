@@ -126,6 +126,8 @@ mod tests {
             status: TokenStatus::Active,
             disabled_at: disabled.then_some(now),
             disabled_by: None,
+            disabled_cause: None,
+            disabled_reason: None,
             hint: "abcd".into(),
         }
     }

@@ -35,6 +35,8 @@ fn token(name: &str, status: TokenStatus, used: bool, hint: &str) -> TokenView {
         status,
         disabled_at: (status == TokenStatus::Disabled).then_some(now),
         disabled_by: None,
+        disabled_cause: None,
+        disabled_reason: None,
         hint: hint.to_owned(),
     }
 }

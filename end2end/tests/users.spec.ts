@@ -104,6 +104,8 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   await menuButton.focus();
   await page.keyboard.press('Enter');
   const menu = page.getByRole('menu', { name: 'Actions for e2e deploy' });
+  await expect(menu.getByRole('menuitem', { name: 'History' })).toBeFocused();
+  await page.keyboard.press('ArrowDown');
   await expect(menu.getByRole('menuitem', { name: 'Disable' })).toBeFocused();
   await expectNoAxeViolations(page);
   await page.keyboard.press('Enter');

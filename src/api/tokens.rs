@@ -1,6 +1,7 @@
 //! The signed-in user's own tokens in a workspace.
 
 use gloo_net::http::Method;
+use token_api::admin::AuditPage;
 use token_api::tokens::{BatchAction, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList};
 
 use super::{request, workspace_path, ApiError};
@@ -29,4 +30,13 @@ pub async fn batch(workspace_id: String, action: BatchAction, ids: Vec<String>) 
         Some(&body),
     )
     .await
+}
+
+/// A page of one token's history, newest first: for its owner, and for the workspace's admins.
+pub async fn history(workspace_id: String, token_id: String, after: Option<String>) -> Result<AuditPage, ApiError> {
+    let mut path = format!("/tokens/{}/history", crate::url::encode_component(&token_id));
+    if let Some(after) = after {
+        path.push_str(&format!("?{}", crate::url::query_string([("after", after)])));
+    }
+    request(Method::GET, &workspace_path(&workspace_id, &path), None::<&()>).await
 }

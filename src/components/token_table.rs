@@ -8,10 +8,11 @@ mod window;
 use chrono::{DateTime, Duration, Utc};
 use leptos::prelude::*;
 use token_api::admin::{SortDir, SortField};
-use token_api::tokens::{TokenStatus, TokenView};
+use token_api::tokens::{DisabledCause, TokenStatus, TokenView};
 
 use crate::components::row_menu::{MenuItem, RowMenu};
 use crate::components::token_actions::RowFocus;
+use crate::components::token_history::TokenHistory;
 use crate::format;
 use crate::i18n::{use_i18n, Locale, Messages};
 use crate::selection::{Selection, TriState};
@@ -70,6 +71,34 @@ fn SortHeader(
     }
 }
 
+/// Under Expires, for a disabled token (its expiry no longer matters): when, by whom and why, so
+/// its owner learns why their integration stopped. `to_owner`: the words speak to the owner.
+fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool) -> String {
+    let Some(at) = token.disabled_at else {
+        return String::new();
+    };
+    let date = format::date(locale, at);
+    match token.disabled_cause {
+        Some(DisabledCause::ReuseDetected) => (t.disabled_reuse)(&date, to_owner),
+        Some(DisabledCause::Revoked) => (t.disabled_revoked)(&date),
+        // By a person, who is named while the service still knows them.
+        _ => {
+            let by = token.disabled_by.as_ref().map(|p| {
+                if p.name.is_empty() {
+                    p.email.as_str()
+                } else {
+                    p.name.as_str()
+                }
+            });
+            let note = (t.disabled_on)(&date, by);
+            match token.disabled_reason.as_deref().filter(|r| !r.is_empty()) {
+                Some(reason) => (t.disabled_because)(&note, reason),
+                None => note,
+            }
+        }
+    }
+}
+
 /// A moment as a cell shows it (`text`), with its full date, time and zone on hover (the title)
 /// and `more` beside it while keyboard focus is in its row (the stylesheet shows `data-at`).
 pub fn when(locale: Locale, at: DateTime<Utc>, text: String, more: String) -> impl IntoView {
@@ -110,6 +139,8 @@ pub fn TokenTable(
     // A row is built in the language of the moment and subscribes to nothing long-lived (see
     // `RowChecks`); the list is rebuilt when the language changes (the key includes it).
     let row_focus = use_context::<RowFocus>();
+    // The token whose history is open.
+    let history = RwSignal::new(None::<TokenView>);
     let row = move |(index, token): (usize, TokenView)| {
         let locale = i18n.locale.get_untracked();
         let t = locale.messages();
@@ -122,27 +153,21 @@ pub fn TokenTable(
         let expiry_note = match status {
             TokenStatus::Active => format::relative(locale, now, expires),
             TokenStatus::Expired => (t.expired_ago)(-format::days_between(now, expires).min(0)),
-            TokenStatus::Disabled => {
-                // Who, where the service still knows (not for a person since removed).
-                let by = token.disabled_by.as_ref().map(|p| {
-                    if p.name.is_empty() {
-                        p.email.as_str()
-                    } else {
-                        p.name.as_str()
-                    }
-                });
-                token
-                    .disabled_at
-                    .map(|at| (t.disabled_on)(&format::date(locale, at), by))
-                    .unwrap_or_default()
-            }
+            TokenStatus::Disabled => disabled_note(t, locale, &token, !show_owner),
         };
         let name = token.name.clone();
         let toggle_id = id.clone();
         let menu_token = token.clone();
+        let history_token = token.clone();
         let items = Signal::derive(move || {
             let t = i18n.t();
             let mut items = Vec::new();
+            let token = history_token.clone();
+            items.push(MenuItem {
+                label: t.history.to_owned(),
+                danger: false,
+                on_select: Callback::new(move |_| history.set(Some(token.clone()))),
+            });
             if let (Some(show), Some(label)) = (actions.show_owner, actions.show_owner_label) {
                 let token = menu_token.clone();
                 items.push(MenuItem {
@@ -281,6 +306,7 @@ pub fn TokenTable(
                 </tbody>
             </table>
         </div>
+        <TokenHistory token=history />
     }
 }
 

@@ -129,6 +129,15 @@ pub static MESSAGES: Messages = Messages {
     today: "Today",
     expired_ago: |n| match n { 0 => "Expired today".to_owned(), 1 => "Expired 1 day ago".to_owned(), n => format!("Expired {n} days ago") },
     disabled_on: |date, by| match by { Some(by) => format!("Disabled {date} by {by}"), None => format!("Disabled {date}") },
+    disabled_because: |note, reason| format!("{note}: “{reason}”"),
+    disabled_reuse: |date, to_owner| {
+        let whom = if to_owner { "you" } else { "its owner" };
+        format!("Disabled {date} by Token Console: its refresh token was used twice, so it was disabled to protect {whom}")
+    },
+    disabled_revoked: |date| format!("Revoked {date} by its client"),
+    history: "History",
+    history_title: |name| format!("History of “{name}”"),
+    load_more: "Show older events",
     expires_soon: "Expires soon",
 
     confirm_disable_title: |name| format!("Disable “{name}”?"),

@@ -129,6 +129,15 @@ pub static MESSAGES: Messages = Messages {
     today: "今天",
     expired_ago: |n| match n { 0 => "今天已过期".to_owned(), n => format!("已过期 {n} 天") },
     disabled_on: |date, by| match by { Some(by) => format!("{date} 由 {by} 停用"), None => format!("已于 {date}停用") },
+    disabled_because: |note, reason| format!("{note}：“{reason}”"),
+    disabled_reuse: |date, to_owner| {
+        let whom = if to_owner { "您的账户" } else { "其所有者" };
+        format!("{date} 由系统停用：其刷新令牌被重复使用，为保护{whom}已自动停用")
+    },
+    disabled_revoked: |date| format!("{date} 由客户端撤销"),
+    history: "历史记录",
+    history_title: |name| format!("“{name}”的历史记录"),
+    load_more: "查看更早的事件",
     expires_soon: "即将到期",
 
     confirm_disable_title: |name| format!("停用“{name}”？"),

@@ -303,6 +303,9 @@ pub struct AuditQuery {
     pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<AuditAction>,
+    /// One token's events: its history (which its owner may read too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -320,6 +323,7 @@ impl AuditQuery {
             ("actor", self.actor.clone()),
             ("owner", self.owner.clone()),
             ("action", self.action.map(|a| a.as_str().to_owned())),
+            ("token", self.token.clone()),
             ("from", self.from.map(|t| t.to_rfc3339())),
             ("to", self.to.map(|t| t.to_rfc3339())),
             ("limit", self.limit.map(|l| l.to_string())),

@@ -13,6 +13,19 @@ pub fn access_tokens_end(at: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 crate::wire_enum! {
+    /// Why a token was disabled, so its owner learns why their integration stopped.
+    pub enum DisabledCause {
+        /// By a person: its owner, or an admin with the reason they gave (`disabled_by`).
+        Person = "person",
+        /// A refresh token it had rotated out was presented again: someone else may hold it,
+        /// so the service disabled it to protect its owner.
+        ReuseDetected = "reuse_detected",
+        /// Its client revoked it at the revocation endpoint (RFC 7009).
+        Revoked = "revoked",
+    }
+}
+
+crate::wire_enum! {
     /// A token's state, derived from when it expires and whether it was disabled: never stored.
     #[derive(PartialOrd, Ord)]
     pub enum TokenStatus {
@@ -58,7 +71,14 @@ pub struct TokenView {
     pub last_used_at: Option<DateTime<Utc>>,
     pub status: TokenStatus,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// Who disabled it, when a person did and is still known.
     pub disabled_by: Option<Person>,
+    /// Why it was disabled, for its owner to read.
+    #[serde(default)]
+    pub disabled_cause: Option<DisabledCause>,
+    /// The reason the admin who disabled it gave, if any.
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
     /// The last characters of the current refresh token, to tell tokens apart.
     pub hint: String,
 }

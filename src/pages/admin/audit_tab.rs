@@ -16,16 +16,6 @@ use crate::state::session::use_session;
 /// The URL keys this tab owns (prefixed, so they never clash with the Tokens tab's).
 const KEYS: [&str; 6] = ["a_actor", "a_owner", "a_action", "a_from", "a_to", "a_after"];
 
-fn action_label(t: &Messages, a: AuditAction) -> &'static str {
-    match a {
-        AuditAction::Created => t.action_created,
-        AuditAction::Disabled => t.action_disabled,
-        AuditAction::Deleted => t.action_deleted,
-        AuditAction::Refreshed => t.action_refreshed,
-        AuditAction::ReuseDetected => t.action_reuse,
-    }
-}
-
 /// A date input's `YYYY-MM-DD`, through chrono's own parser.
 fn day(s: Option<String>) -> Option<NaiveDate> {
     s?.parse().ok()
@@ -78,6 +68,7 @@ pub fn AuditTab(
         to: day(url.get("a_to")).and_then(|d| d.succ_opt()).and_then(local_start),
         limit: Some(50),
         after: url.get("a_after"),
+        token: None,
     });
     let set = move |key: &'static str, value: String| {
         let mut pairs: Vec<(&str, String)> = KEYS
@@ -122,7 +113,7 @@ pub fn AuditTab(
             <tr>
                 // With its zone: the reader's, while the CSV export is in UTC.
                 <td data-label=t.col_time>{format::full(locale, at)}</td>
-                <td data-label=t.col_action>{action_label(t, e.action)}</td>
+                <td data-label=t.col_action>{t.action(e.action)}</td>
                 <td data-label=t.col_actor>{who(&e.actor)}</td>
                 <td data-label=t.col_owner>{who(&e.owner)}</td>
                 <th scope="row" data-label=t.col_token>{e.token_name.clone().unwrap_or_default()}</th>
@@ -203,7 +194,7 @@ pub fn AuditTab(
                         .map(|a| {
                             view! {
                                 <option value=a.as_str() selected=move || url.get("a_action").as_deref() == Some(a.as_str())>
-                                    {move || action_label(i18n.t(), a)}
+                                    {move || i18n.t().action(a)}
                                 </option>
                             }
                         })

@@ -93,6 +93,8 @@ struct AuditFilterParams {
     actor: Option<String>,
     owner: Option<String>,
     action: Option<AuditAction>,
+    /// One token's events.
+    token: Option<String>,
     #[param(format = DateTime)]
     from: Option<String>,
     #[param(format = DateTime)]

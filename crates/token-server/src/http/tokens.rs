@@ -2,17 +2,17 @@
 //! workspace (`/workspaces/{ws}/admin/tokens`). Disable, delete and batches are one set of
 //! handlers for both; `ADMIN` picks the scope.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use sqlx::AnyConnection;
-use token_api::admin::ActionRequest;
+use token_api::admin::{ActionRequest, AuditPage, AuditQuery};
 use token_api::auth::Role;
 use token_api::tokens::{
     BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList,
     TokenView, ACCESS_TOKEN_TTL_SECS,
 };
-use token_api::validate;
+use token_api::validate::{self, Invalid};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,6 +20,7 @@ use super::openapi::answer;
 use super::Secret;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientIp, OptionalJson, Session};
+use crate::store::admin;
 use crate::store::tokens::{self, Acting, Scope};
 use crate::store::users;
 use crate::AppState;
@@ -34,6 +35,64 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(batch_any))
         .routes(routes!(disable_any))
         .routes(routes!(delete_any))
+        .routes(routes!(history))
+}
+
+/// One token's history, newest first, fifty events a page: created, refreshed (from where),
+/// disabled (by whom, why), deleted. For its owner, and for the workspace's admins; anyone else
+/// gets the 404 of a token that does not exist.
+#[utoipa::path(get, path = "/workspaces/{ws}/tokens/{id}/history", tag = "tokens", security(("session" = [])),
+    params(("ws" = String, Path), ("id" = String, Path), ("after" = Option<String>, Query)),
+    responses((status = 200, body = AuditPage), answer::BadRequest, answer::NotFound))]
+async fn history(
+    State(state): State<AppState>,
+    session: Session,
+    Path((ws, id)): Path<(String, String)>,
+    paging: Result<Query<HistoryPaging>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<AuditPage>> {
+    let Query(paging) = paging.map_err(|e| AppError::BadRequest {
+        detail: e.body_text(),
+        errors: vec![],
+    })?;
+    let mut conn = state.db.pool.acquire().await?;
+    let user = session.user_id.as_str();
+    let own = tokens::get(
+        &mut conn,
+        Scope::Own {
+            workspace_id: &ws,
+            user_id: user,
+        },
+        &id,
+    )
+    .await?;
+    if own.is_none() {
+        let any = tokens::get(
+            &mut conn,
+            Scope::Admin {
+                workspace_id: &ws,
+                user_id: user,
+            },
+            &id,
+        )
+        .await?;
+        any.ok_or(AppError::NotFound)?;
+    }
+    let query = AuditQuery {
+        token: Some(id),
+        limit: Some(50),
+        after: paging.after,
+        ..AuditQuery::default()
+    };
+    admin::audit_page(&mut conn, &ws, user, &query, true)
+        .await?
+        .map(Json)
+        .map_err(|_| AppError::field("after", Invalid::InvalidType))
+}
+
+/// A history page's place: the `next_cursor` of the page before.
+#[derive(serde::Deserialize)]
+struct HistoryPaging {
+    after: Option<String>,
 }
 
 /// The scope of a route: the user's own tokens, or the workspace's for its admins.

@@ -14,7 +14,7 @@ use token_api::tokens::{Person, TokenStatus, TokenView};
 
 use super::audit::{record_changes, Acting, Action, GrantRow, RETURNING_GRANT};
 use super::sql::{contains_pattern, Arg, Sql};
-use super::tokens::{view_from_row, VIEW_COLUMNS, VIEW_FROM};
+use super::tokens::{view_from_row, VIEW_COLUMNS, VIEW_FROM, VIEW_WIDTH};
 use crate::{db, secrets};
 
 const DAY_MS: i64 = 86_400_000;
@@ -247,9 +247,9 @@ pub async fn token_page(
     let next_cursor = match rows.last().filter(|_| more) {
         Some(last) => {
             let value = if is_text(query.sort) {
-                last.try_get::<String, _>(14)?
+                last.try_get::<String, _>(VIEW_WIDTH)?
             } else {
-                last.try_get::<i64, _>(14)?.to_string()
+                last.try_get::<i64, _>(VIEW_WIDTH)?.to_string()
             };
             Some(encode_cursor(query.sort, &value, &last.try_get::<String, _>(0)?))
         }
@@ -354,7 +354,7 @@ pub async fn act_on_filter(
             let at = sql.arg(Arg::Int(now));
             let reason = sql.arg(Arg::MaybeText(acting.reason.map(str::to_owned)));
             format!(
-                "UPDATE grants AS g SET disabled_at = {at}, disabled_by = $2, disabled_reason = {reason}
+                "UPDATE grants AS g SET disabled_at = {at}, disabled_by = $2, disabled_reason = {reason}, disabled_cause = 'person'
                  WHERE {cond} AND g.disabled_at IS NULL {RETURNING_GRANT}"
             )
         }
@@ -428,7 +428,7 @@ pub async fn lookup(
         .fetch_optional(conn)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let current: i64 = row.try_get(14)?;
+    let current: i64 = row.try_get(VIEW_WIDTH)?;
     Ok(Some((view_from_row(&row, db::now_ms())?, current == 1)))
 }
 
@@ -476,7 +476,8 @@ fn person(row: &sqlx::any::AnyRow, at: usize) -> sqlx::Result<Option<Person>> {
     })
 }
 
-/// A page of the audit trail, newest first; `count` as for `token_page`.
+/// A page of the audit trail, newest first; `count` as for `token_page`. Read by an admin of
+/// the workspace, or, for one token's history (`query.token`), by that token's owner too.
 pub async fn audit_page(
     conn: &mut AnyConnection,
     workspace_id: &str,
@@ -491,7 +492,17 @@ pub async fn audit_page(
     let mut sql = Sql::default();
     sql.arg(Arg::Text(workspace_id.to_owned()));
     sql.arg(Arg::Text(admin_id.to_owned()));
-    let mut conds = vec![format!("e.workspace_id = $1 AND {IS_ADMIN}")];
+    let access = match &query.token {
+        Some(token) => {
+            let token = sql.arg(Arg::Text(token.clone()));
+            format!(
+                "e.grant_id = {token} AND ({IS_ADMIN} OR EXISTS (SELECT 1 FROM grants h
+                   WHERE h.id = {token} AND h.workspace_id = $1 AND h.user_id = $2))"
+            )
+        }
+        None => IS_ADMIN.to_owned(),
+    };
+    let mut conds = vec![format!("e.workspace_id = $1 AND {access}")];
     if let Some(actor) = &query.actor {
         conds.push(format!("e.actor_id = {}", sql.arg(Arg::Text(actor.clone()))));
     }

@@ -481,7 +481,8 @@ type NotCurrentRow = (
 /// client that mixes up its ids must not kill a token.
 async fn reuse(conn: &mut AnyConnection, grant_id: &str, ip: Option<&str>) -> sqlx::Result<Refused> {
     let sql = format!(
-        "UPDATE grants SET disabled_at = $1, disabled_reason = $3 WHERE id = $2 AND disabled_at IS NULL {RETURNING_GRANT}"
+        "UPDATE grants SET disabled_at = $1, disabled_reason = $3, disabled_cause = 'reuse_detected'
+         WHERE id = $2 AND disabled_at IS NULL {RETURNING_GRANT}"
     );
     let disabled: Option<GrantRow> = sqlx::query_as(&sql)
         .bind(db::now_ms())
@@ -547,7 +548,7 @@ pub async fn revoke(
         return Ok(Err(Refused::UnknownClient));
     };
     let sql = format!(
-        "UPDATE grants SET disabled_at = $1, disabled_reason = $4
+        "UPDATE grants SET disabled_at = $1, disabled_reason = $4, disabled_cause = 'revoked'
          WHERE disabled_at IS NULL AND workspace_id = $3
            AND (refresh_digest = $2 OR id = (SELECT r.grant_id FROM rotated_refresh_tokens r WHERE r.digest = $2))
          {RETURNING_GRANT}"

@@ -35,9 +35,11 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// The columns `view_from_row` reads.
+/// The columns `view_from_row` reads; a statement's own columns follow them, from `VIEW_WIDTH`.
 pub(super) const VIEW_COLUMNS: &str = "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
-    g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name";
+    g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name, g.disabled_cause, g.disabled_reason";
+/// How many columns `VIEW_COLUMNS` has.
+pub(super) const VIEW_WIDTH: usize = 16;
 /// The joins `VIEW_COLUMNS` needs.
 pub(super) const VIEW_FROM: &str =
     "FROM grants g JOIN users o ON o.id = g.user_id LEFT JOIN users d ON d.id = g.disabled_by";
@@ -64,6 +66,9 @@ pub(super) fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> 
         status: TokenStatus::at(disabled_at.is_some(), db::to_time(expires_at), db::to_time(now_ms)),
         disabled_at: disabled_at.map(db::to_time),
         disabled_by,
+        // An unknown spelling (a newer instance's) reads as no cause rather than failing the list.
+        disabled_cause: r.try_get::<Option<String>, _>(14)?.and_then(|c| c.parse().ok()),
+        disabled_reason: r.try_get(15)?,
         hint: r.try_get(7)?,
         owner: Person {
             id: r.try_get(8)?,
@@ -166,7 +171,7 @@ pub async fn disable(
 ) -> sqlx::Result<BatchOutcome> {
     let (ws, actor) = scope.binds();
     let sql = format!(
-        "UPDATE grants AS g SET disabled_at = $4, disabled_by = $2, disabled_reason = $5
+        "UPDATE grants AS g SET disabled_at = $4, disabled_by = $2, disabled_reason = $5, disabled_cause = 'person'
          WHERE g.id = $3 AND g.disabled_at IS NULL AND {} {RETURNING_GRANT}",
         scope.condition()
     );

@@ -6,6 +6,7 @@ mod admin;
 mod delivery;
 mod faults;
 mod hardening;
+mod lifecycle;
 mod logs;
 mod oauth;
 mod observability;

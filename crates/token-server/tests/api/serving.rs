@@ -198,6 +198,7 @@ async fn the_document_lists_every_query_parameter_the_lists_read(app: TestApp) {
         to: Some(chrono::Utc::now()),
         limit: Some(10),
         after: Some("c".into()),
+        token: Some("g".into()),
     };
     let audit_keys: Vec<String> = serde_json::to_value(&audit)
         .unwrap()

@@ -1,0 +1,107 @@
+import { type APIRequestContext, type Browser } from '@playwright/test';
+import { test, expect, expectNoAxeViolations, signIn, PASSWORD } from './support';
+
+/** A signed-in API context for one of the demo people, with their CSRF header. */
+async function as(browser: Browser, email: string): Promise<{ request: APIRequestContext; headers: Record<string, string>; close: () => Promise<void> }> {
+  const context = await browser.newContext();
+  const me = await (await context.request.post('/api/session', { data: { email, password: PASSWORD } })).json();
+  return { request: context.request, headers: { 'x-csrf-token': me.csrf_token }, close: () => context.close() };
+}
+
+/** Ben generates a token; returns its id and refresh token. */
+async function bensToken(browser: Browser, name: string): Promise<{ id: string; refresh: string }> {
+  const ben = await as(browser, 'ben@acme.test');
+  const created = await (await ben.request.post('/api/workspaces/ws-acme/tokens', { data: { name, lifetime_days: 30 }, headers: ben.headers })).json();
+  await ben.close();
+  return { id: created.token.id, refresh: created.refresh_token };
+}
+
+/** An admin disables a token with a reason, as the Admins page does. */
+async function adaDisables(browser: Browser, id: string, reason: string) {
+  const ada = await as(browser, 'ada@acme.test');
+  const res = await ada.request.post(`/api/workspaces/ws-acme/admin/tokens/${id}/disable`, { data: { reason }, headers: ada.headers });
+  expect(res.status()).toBe(200);
+  await ada.close();
+}
+
+/** A client refreshes twice, then a thief replays the first refresh token. */
+async function replay(request: APIRequestContext, first: string) {
+  const exchange = (token: string) =>
+    request.post('/oauth2/token', { form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: token } });
+  const second = (await (await exchange(first)).json()).refresh_token;
+  await exchange(second);
+  expect((await exchange(first)).status()).toBe(400);
+}
+
+test('the owner sees who disabled a token, when and why, and reads its history', async ({ page, browser }) => {
+  const { id } = await bensToken(browser, 'lifecycle leaked');
+  await adaDisables(browser, id, 'posted in #general');
+  await page.goto('/tokens');
+  await signIn(page, 'ben@acme.test');
+  const row = page.getByRole('row', { name: /lifecycle leaked/ });
+  await expect(row).toContainText(/Disabled [A-Z][a-z]{2} \d{1,2}, \d{4} by Ada Lovelace: “posted in #general”/);
+  await expectNoAxeViolations(page);
+
+  // Its history, from its row's menu: what happened, by whom, why; newest first.
+  const menuButton = page.getByRole('button', { name: 'Actions for lifecycle leaked' });
+  await menuButton.click();
+  await page.getByRole('menuitem', { name: 'History' }).click();
+  const dialog = page.getByRole('dialog', { name: 'History of “lifecycle leaked”' });
+  await expect(dialog).toBeVisible();
+  const events = dialog.getByRole('row').filter({ has: page.getByRole('rowheader') });
+  await expect(events).toHaveCount(2);
+  await expect(events.nth(0)).toContainText('Disabled');
+  await expect(events.nth(0)).toContainText('ada@acme.test');
+  await expect(events.nth(0)).toContainText('posted in #general');
+  await expect(events.nth(0)).toContainText(/UTC/);
+  await expect(events.nth(1)).toContainText('Created');
+  await expect(events.nth(1)).toContainText('ben@acme.test');
+  await expectNoAxeViolations(page);
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  await expect(menuButton).toBeFocused();
+});
+
+test('a replayed refresh token: the owner and the admin both see why the token stopped', async ({ page, browser }) => {
+  const { refresh } = await bensToken(browser, 'lifecycle replayed');
+  await replay(page.request, refresh);
+
+  await page.goto('/tokens');
+  await signIn(page, 'ben@acme.test');
+  await expect(page.getByRole('row', { name: /lifecycle replayed/ })).toContainText(
+    'by Token Console: its refresh token was used twice, so it was disabled to protect you');
+  await page.getByRole('button', { name: 'Actions for lifecycle replayed' }).click();
+  await page.getByRole('menuitem', { name: 'History' }).click();
+  const dialog = page.getByRole('dialog', { name: 'History of “lifecycle replayed”' });
+  await expect(dialog.getByRole('rowheader', { name: 'Reuse detected, disabled' })).toBeVisible();
+  await expect(dialog.getByRole('rowheader', { name: 'Refreshed' })).toHaveCount(2);
+  await page.keyboard.press('Escape');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.goto('/admin/tokens?q=lifecycle%20replayed');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByRole('row', { name: /lifecycle replayed/ })).toContainText(
+    'its refresh token was used twice, so it was disabled to protect its owner');
+  await expectNoAxeViolations(page);
+});
+
+test.describe('in Simplified Chinese', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test('the owner sees why, and the history, in Chinese', async ({ page, browser }) => {
+    const { id } = await bensToken(browser, '生命周期 泄露');
+    await adaDisables(browser, id, '发在了公开频道');
+    const { refresh } = await bensToken(browser, '生命周期 重放');
+    await replay(page.request, refresh);
+    await page.goto('/tokens');
+    await signIn(page, 'ben@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    await expect(page.getByRole('row', { name: /生命周期 泄露/ })).toContainText(/\d{4}年\d{1,2}月\d{1,2}日 由 Ada Lovelace 停用：“发在了公开频道”/);
+    await expect(page.getByRole('row', { name: /生命周期 重放/ })).toContainText('由系统停用：其刷新令牌被重复使用，为保护您的账户已自动停用');
+    await page.getByRole('button', { name: '生命周期 泄露 的操作' }).click();
+    await page.getByRole('menuitem', { name: '历史记录' }).click();
+    const dialog = page.getByRole('dialog', { name: '“生命周期 泄露”的历史记录' });
+    await expect(dialog.getByRole('rowheader', { name: '停用' })).toBeVisible();
+    await expect(dialog.getByRole('rowheader', { name: '创建' })).toBeVisible();
+    await expectNoAxeViolations(page);
+  });
+});
