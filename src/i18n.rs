@@ -188,6 +188,8 @@ pub struct Messages {
     pub disabled_reuse: fn(&str, bool) -> String,
     /// (date): revoked by its client.
     pub disabled_revoked: fn(&str) -> String,
+    /// (date): its owner was removed from the workspace.
+    pub disabled_owner_left: fn(&str) -> String,
     /// The row menu's item, and the history dialog's table.
     pub history: &'static str,
     pub history_title: fn(&str) -> String,
@@ -229,6 +231,22 @@ pub struct Messages {
     pub tabs_label: &'static str,
     pub tab_tokens: &'static str,
     pub tab_audit: &'static str,
+    /// The Members tab: the people, their roles, and removing one.
+    pub tab_members: &'static str,
+    pub col_member: &'static str,
+    pub role_admin_short: &'static str,
+    pub role_member_short: &'static str,
+    pub remove: &'static str,
+    /// (name): the Remove button's accessible name.
+    pub remove_member_label: fn(&str) -> String,
+    /// (name, workspace).
+    pub remove_member_title: fn(&str, &str) -> String,
+    pub remove_member_body: &'static str,
+    pub remove_member_confirm: &'static str,
+    /// (name, tokens disabled).
+    pub member_removed_toast: fn(&str, u64) -> String,
+    pub last_admin_note: &'static str,
+    pub action_member_removed: &'static str,
     pub counts_label: &'static str,
     pub count_active: &'static str,
     pub count_expiring: &'static str,
@@ -314,6 +332,7 @@ impl Messages {
             AuditAction::Deleted => self.action_deleted,
             AuditAction::Refreshed => self.action_refreshed,
             AuditAction::ReuseDetected => self.action_reuse,
+            AuditAction::MemberRemoved => self.action_member_removed,
         }
     }
 

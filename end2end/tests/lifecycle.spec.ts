@@ -85,6 +85,62 @@ test('a replayed refresh token: the owner and the admin both see why the token s
   await expectNoAxeViolations(page);
 });
 
+/** Ada adds a new member, who sets a password and generates a token; returns their tokens. */
+async function newMember(browser: Browser, email: string, name: string) {
+  const ada = await as(browser, 'ada@acme.test');
+  const added = await (await ada.request.post('/api/workspaces/ws-acme/admin/members', {
+    data: { email, name, role: 'member' }, headers: ada.headers,
+  })).json();
+  await ada.close();
+  const secret = added.set_password_link.split('#')[1];
+  const context = await browser.newContext();
+  expect((await context.request.post('/api/password', { data: { token: secret, password: PASSWORD } })).status()).toBe(204);
+  await context.close();
+  const them = await as(browser, email);
+  const created = await (await them.request.post('/api/workspaces/ws-acme/tokens', {
+    data: { name: `${name}'s deploy`, lifetime_days: 30 }, headers: them.headers,
+  })).json();
+  await them.close();
+  return { id: added.member.id as string, access: created.access_token as string };
+}
+
+test('an admin removes a member: their tokens are disabled and marked, their access token refused at once', async ({ page, browser }) => {
+  const { access } = await newMember(browser, 'eve@acme.test', 'Eve Leaving');
+  const whoami = () => page.request.get('/api/resource/workspaces/ws-acme/whoami', { headers: { authorization: `Bearer ${access}` } });
+  expect((await whoami()).status()).toBe(200);
+
+  await page.goto('/admin/tokens?tab=members');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByRole('tab', { name: 'Members' })).toHaveAttribute('aria-selected', 'true');
+  const members = page.getByRole('table', { name: 'Members' });
+  await expect(members.getByRole('row', { name: /Ada Lovelace/ })).toContainText('Admin');
+  // The last admin cannot be removed.
+  await expect(members.getByRole('button', { name: 'Remove Ada Lovelace' })).toBeDisabled();
+  await expect(page.getByText('The last admin cannot be removed')).toBeVisible();
+  await expectNoAxeViolations(page);
+
+  await members.getByRole('button', { name: 'Remove Eve Leaving' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Remove Eve Leaving from Acme?' });
+  await expect(confirm).toContainText('Access tokens they hold stop working at once');
+  await expectNoAxeViolations(page);
+  await confirm.getByRole('button', { name: 'Remove member' }).click();
+  await expect(page.getByText('Eve Leaving removed; 1 token disabled.')).toBeVisible();
+  await expect(members.getByRole('row', { name: /Eve Leaving/ })).toHaveCount(0);
+  expect((await whoami()).status()).toBe(401);
+
+  // Their token stays in the list, disabled and marked; the audit trail says who removed whom.
+  await page.getByRole('tab', { name: 'Tokens' }).click();
+  await page.getByLabel('Search by name').fill('Eve Leaving');
+  await page.getByLabel('Search by name').press('Enter');
+  await expect(page.getByRole('row', { name: /Eve Leaving's deploy/ })).toContainText('its owner was removed from the workspace');
+  await page.getByRole('tab', { name: 'Audit trail' }).click();
+  await page.getByLabel('Action').selectOption({ label: 'Member removed' });
+  await expect(page).toHaveURL(/a_action=member_removed/);
+  const removal = page.getByRole('row', { name: /eve@acme\.test/ }).filter({ hasText: 'Member removed' });
+  await expect(removal).toHaveCount(1);
+  await expect(removal).toContainText('ada@acme.test');
+});
+
 test.describe('in Simplified Chinese', () => {
   test.use({ locale: 'zh-CN' });
 
@@ -103,5 +159,20 @@ test.describe('in Simplified Chinese', () => {
     await expect(dialog.getByRole('rowheader', { name: '停用' })).toBeVisible();
     await expect(dialog.getByRole('rowheader', { name: '创建' })).toBeVisible();
     await expectNoAxeViolations(page);
+  });
+
+  test('an admin removes a member, in Chinese', async ({ page, browser }) => {
+    const { access } = await newMember(browser, 'fay@acme.test', 'Fay 离开');
+    await page.goto('/admin/tokens?tab=members');
+    await signIn(page, 'ada@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    await expect(page.getByRole('tab', { name: '成员' })).toHaveAttribute('aria-selected', 'true');
+    await page.getByRole('button', { name: '移除 Fay 离开' }).click();
+    const confirm = page.getByRole('dialog', { name: '将 Fay 离开 移出 Acme？' });
+    await expect(confirm).toContainText('其持有的访问令牌也立即失效');
+    await expectNoAxeViolations(page);
+    await confirm.getByRole('button', { name: '移除成员' }).click();
+    await expect(page.getByText('已移除 Fay 离开，停用了 1 个令牌。')).toBeVisible();
+    const whoami = await page.request.get('/api/resource/workspaces/ws-acme/whoami', { headers: { authorization: `Bearer ${access}` } });
+    expect(whoami.status()).toBe(401);
   });
 });

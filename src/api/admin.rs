@@ -1,7 +1,7 @@
 //! A workspace admin's view: every token, filtered and paged by the service, and the audit trail.
 
 use gloo_net::http::Method;
-use token_api::admin::{AddMemberRequest, AddedMember};
+use token_api::admin::{AddMemberRequest, AddedMember, RemovedMember};
 use token_api::admin::{
     AuditPage, AuditQuery, FilterActionRequest, LookupRequest, LookupResult, MemberList, TokenPage, TokenPageQuery,
     TokenSummary,
@@ -50,6 +50,12 @@ pub async fn members(ws: String) -> Result<MemberList, ApiError> {
 /// set-password link, once.
 pub async fn add_member(ws: String, body: AddMemberRequest) -> Result<AddedMember, ApiError> {
     request(Method::POST, &workspace_path(&ws, "/admin/members"), Some(&body)).await
+}
+
+/// Removes a member from the workspace: their tokens are disabled and kept.
+pub async fn remove_member(ws: String, user_id: String) -> Result<RemovedMember, ApiError> {
+    let path = format!("/admin/members/{}", crate::url::encode_component(&user_id));
+    request(Method::DELETE, &workspace_path(&ws, &path), None::<&()>).await
 }
 
 /// Disables or deletes the listed tokens.

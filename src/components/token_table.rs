@@ -81,6 +81,7 @@ fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool
     match token.disabled_cause {
         Some(DisabledCause::ReuseDetected) => (t.disabled_reuse)(&date, to_owner),
         Some(DisabledCause::Revoked) => (t.disabled_revoked)(&date),
+        Some(DisabledCause::OwnerLeft) => (t.disabled_owner_left)(&date),
         // By a person, who is named while the service still knows them.
         _ => {
             let by = token.disabled_by.as_ref().map(|p| {

@@ -6,6 +6,7 @@ mod add_member;
 mod audit_tab;
 mod count_chips;
 mod leak_check;
+mod members_tab;
 mod token_filters;
 mod tokens_tab;
 
@@ -13,9 +14,52 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::hooks::use_title::use_title;
-use crate::i18n::use_i18n;
+use crate::i18n::{use_i18n, Messages};
 use crate::nav::{use_nav, Change};
 use crate::state::session::use_session;
+
+/// The page's tabs, by their `tab` value in the URL (none for the first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tab {
+    Tokens,
+    Audit,
+    Members,
+}
+
+impl Tab {
+    const ALL: [Tab; 3] = [Tab::Tokens, Tab::Audit, Tab::Members];
+
+    fn key(self) -> Option<&'static str> {
+        match self {
+            Tab::Tokens => None,
+            Tab::Audit => Some("audit"),
+            Tab::Members => Some("members"),
+        }
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            Tab::Tokens => "tokens",
+            Tab::Audit => "audit",
+            Tab::Members => "members",
+        }
+    }
+
+    fn label(self, t: &Messages) -> &'static str {
+        match self {
+            Tab::Tokens => t.tab_tokens,
+            Tab::Audit => t.tab_audit,
+            Tab::Members => t.tab_members,
+        }
+    }
+
+    fn of(value: Option<String>) -> Tab {
+        Tab::ALL
+            .into_iter()
+            .find(|t| t.key() == value.as_deref())
+            .unwrap_or(Tab::Tokens)
+    }
+}
 
 /// `/admin/tokens`.
 #[component]
@@ -24,41 +68,36 @@ pub fn AdminPage() -> impl IntoView {
     let session = use_session();
     let is_admin = Memo::new(move |_| session.is_admin());
     let url = use_nav();
-    let audit = Memo::new(move |_| url.get("tab").as_deref() == Some("audit"));
+    let tab = Memo::new(move |_| Tab::of(url.get("tab")));
     use_title(move || {
         let t = i18n.t();
-        match (is_admin.get(), audit.get()) {
-            (false, _) => t.not_allowed_title.to_owned(),
-            (true, false) => format!("{} · {}", t.tab_tokens, t.admin_title),
-            (true, true) => format!("{} · {}", t.tab_audit, t.admin_title),
+        if is_admin.get() {
+            format!("{} · {}", tab.get().label(t), t.admin_title)
+        } else {
+            t.not_allowed_title.to_owned()
         }
     });
-    let choose = move |to_audit: bool| {
-        url.change_view(
-            &["tab"],
-            if to_audit {
-                vec![("tab", "audit".to_owned())]
-            } else {
-                vec![]
-            },
-            Change::Committed,
-        );
+    let choose = move |to: Tab| {
+        let pairs = to.key().map(|k| ("tab", k.to_owned())).into_iter().collect();
+        url.change_view(&["tab"], pairs, Change::Committed);
     };
-    // Arrow keys move between the two tabs, as the ARIA tabs pattern has it.
+    // Arrow keys, Home and End move between the tabs, as the ARIA tabs pattern has it.
     let on_tab_key = move |ev: leptos::ev::KeyboardEvent| {
-        if matches!(ev.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
-            ev.prevent_default();
-            let to_audit = match ev.key().as_str() {
-                "Home" => false,
-                "End" => true,
-                _ => !audit.get_untracked(),
-            };
-            choose(to_audit);
-            let id = if to_audit { "tab-audit" } else { "tab-tokens" };
-            let near = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
-            if let Some(tab) = near.and_then(|n| crate::dom::element_by_id(&n, id)) {
-                let _ = tab.unchecked_into::<web_sys::HtmlElement>().focus();
-            }
+        let at = Tab::ALL.iter().position(|t| *t == tab.get_untracked()).unwrap_or(0);
+        let n = Tab::ALL.len();
+        let to = match ev.key().as_str() {
+            "ArrowLeft" => (at + n - 1) % n,
+            "ArrowRight" => (at + 1) % n,
+            "Home" => 0,
+            "End" => n - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        let to = Tab::ALL[to];
+        choose(to);
+        let near = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        if let Some(el) = near.and_then(|n| crate::dom::element_by_id(&n, &format!("tab-{}", to.id()))) {
+            let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
         }
     };
     view! {
@@ -79,43 +118,39 @@ pub fn AdminPage() -> impl IntoView {
                 <add_member::AddMember />
             </div>
             <div class="tabs" role="tablist" aria-label=move || i18n.t().tabs_label on:keydown=on_tab_key>
-                <button
-                    type="button"
-                    role="tab"
-                    id="tab-tokens"
-                    aria-controls="panel-tokens"
-                    aria-selected=move || (!audit.get()).to_string()
-                    tabindex=move || if audit.get() { "-1" } else { "0" }
-                    on:click=move |_| choose(false)
-                >
-                    {move || i18n.t().tab_tokens}
-                </button>
-                <button
-                    type="button"
-                    role="tab"
-                    id="tab-audit"
-                    aria-controls="panel-audit"
-                    aria-selected=move || audit.get().to_string()
-                    tabindex=move || if audit.get() { "0" } else { "-1" }
-                    on:click=move |_| choose(true)
-                >
-                    {move || i18n.t().tab_audit}
-                </button>
+                {Tab::ALL
+                    .into_iter()
+                    .map(|t| {
+                        let on = move || tab.get() == t;
+                        view! {
+                            <button
+                                type="button"
+                                role="tab"
+                                id=format!("tab-{}", t.id())
+                                aria-controls=format!("panel-{}", t.id())
+                                aria-selected=move || on().to_string()
+                                tabindex=move || if on() { "0" } else { "-1" }
+                                on:click=move |_| choose(t)
+                            >
+                                {move || t.label(i18n.t())}
+                            </button>
+                        }
+                    })
+                    .collect::<Vec<_>>()}
             </div>
-            <Show
-                when=move || audit.get()
-                fallback=move || {
-                    view! {
-                        <section role="tabpanel" id="panel-tokens" aria-labelledby="tab-tokens">
-                            <tokens_tab::TokensTab url />
-                        </section>
-                    }
+            {move || {
+                let t = tab.get();
+                let panel = match t {
+                    Tab::Tokens => view! { <tokens_tab::TokensTab url /> }.into_any(),
+                    Tab::Audit => view! { <audit_tab::AuditTab url /> }.into_any(),
+                    Tab::Members => view! { <members_tab::MembersTab /> }.into_any(),
+                };
+                view! {
+                    <section role="tabpanel" id=format!("panel-{}", t.id()) aria-labelledby=format!("tab-{}", t.id())>
+                        {panel}
+                    </section>
                 }
-            >
-                <section role="tabpanel" id="panel-audit" aria-labelledby="tab-audit">
-                    <audit_tab::AuditTab url />
-                </section>
-            </Show>
+            }}
         </Show>
     }
 }

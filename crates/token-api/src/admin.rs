@@ -221,6 +221,17 @@ pub struct LookupResult {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberList {
     pub members: Vec<Person>,
+    /// The ids of those who are its admins.
+    #[serde(default)]
+    pub admins: Vec<String>,
+}
+
+/// `DELETE /api/workspaces/{ws}/admin/members/{user}`: what removing a member did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RemovedMember {
+    /// Their tokens that were active and are now disabled, marked as their owner's leaving.
+    pub disabled: u64,
 }
 
 /// `POST /api/workspaces/{ws}/admin/members`: add a person to the workspace.
@@ -274,6 +285,8 @@ crate::wire_enum! {
         Refreshed = "refreshed",
         /// A rotated-out refresh token was presented again; the grant was disabled.
         ReuseDetected = "reuse_detected",
+        /// A member was removed from the workspace (their tokens' own events say "disabled").
+        MemberRemoved = "member_removed",
     }
 }
 

@@ -22,6 +22,8 @@ crate::wire_enum! {
         ReuseDetected = "reuse_detected",
         /// Its client revoked it at the revocation endpoint (RFC 7009).
         Revoked = "revoked",
+        /// Its owner was removed from the workspace, by the admin in `disabled_by`.
+        OwnerLeft = "owner_left",
     }
 }
 

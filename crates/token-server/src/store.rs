@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod members;
 pub mod onboarding;
 pub mod refresh;
 pub mod sql;

@@ -10,7 +10,9 @@ use token_api::admin::{AddMemberRequest, AddedMember};
 use token_api::admin::{
     AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
 };
-use token_api::admin::{FilterActionRequest, LookupRequest, LookupResult, MemberList, DEFAULT_PAGE_SIZE};
+use token_api::admin::{
+    FilterActionRequest, LookupRequest, LookupResult, MemberList, RemovedMember, DEFAULT_PAGE_SIZE,
+};
 use token_api::auth::SET_PASSWORD_PATH;
 use token_api::token_format;
 use token_api::tokens::TokenStatus;
@@ -27,7 +29,7 @@ use crate::csv;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientIp, Session};
 use crate::store::audit::Acting;
-use crate::store::{admin, onboarding};
+use crate::store::{admin, members, onboarding};
 use crate::AppState;
 
 /// The routes, under `/api`. Each answers a member 403 and a stranger to the workspace 404
@@ -40,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(lookup))
         .routes(routes!(audit_csv))
         .routes(routes!(members, add_member))
+        .routes(routes!(remove_member))
         .routes(routes!(summary))
         .routes(routes!(audit))
 }
@@ -464,16 +467,45 @@ async fn members(
 ) -> AppResult<Json<MemberList>> {
     let mut conn = state.db.pool.acquire().await?;
     require_admin(&mut conn, &ws, &session.user_id).await?;
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT u.id, u.email, u.name FROM users u JOIN memberships m ON m.user_id = u.id
-         WHERE m.workspace_id = $1 ORDER BY u.name, u.email",
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT u.id, u.email, u.name, m.role FROM users u JOIN memberships m ON m.user_id = u.id
+         WHERE m.workspace_id = $1 AND m.removed_at IS NULL ORDER BY u.name, u.email",
     )
     .bind(&ws)
     .fetch_all(&mut *conn)
     .await?;
+    let admins = rows.iter().filter(|r| r.3 == "admin").map(|r| r.0.clone()).collect();
     let members = rows
         .into_iter()
-        .map(|(id, email, name)| Person { id, email, name })
+        .map(|(id, email, name, _)| Person { id, email, name })
         .collect();
-    Ok(Json(MemberList { members }))
+    Ok(Json(MemberList { members, admins }))
+}
+
+/// Remove a member from the workspace (offboarding): their active tokens are disabled at once
+/// and marked as their owner's leaving (kept, never deleted, in the list and the audit trail),
+/// and their access tokens are refused by the resource endpoint and reported inactive by
+/// introspection from that moment. The last admin cannot be removed (409).
+#[utoipa::path(delete, path = "/workspaces/{ws}/admin/members/{user}", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path), ("user" = String, Path)),
+    responses((status = 200, body = RemovedMember), answer::Forbidden, answer::NotFound, answer::Conflict))]
+async fn remove_member(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Path((ws, user)): Path<(String, String)>,
+) -> AppResult<Json<RemovedMember>> {
+    require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
+    let mut tx = state.db.writer.begin().await?;
+    match members::remove(&mut tx, &ws, &session.user_id, &user, ip.as_deref()).await? {
+        Ok(disabled) => {
+            tx.commit().await?;
+            tracing::info!(admin = %session.user_id, member = %user, disabled, "a member was removed");
+            Ok(Json(RemovedMember { disabled }))
+        }
+        Err(members::NotRemoved::NotFound) => Err(AppError::NotFound),
+        Err(members::NotRemoved::LastAdmin) => Err(AppError::Conflict(
+            "they are the workspace's last admin: make someone else an admin first".to_owned(),
+        )),
+    }
 }

@@ -400,6 +400,9 @@ fn bearer(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, Failure
 async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     // The caller proves itself with an access token, and learns only about its own workspace.
     let caller = bearer(&state, &headers)?;
+    if !still_member(&state, &caller.workspace, &caller.sub).await? {
+        return Err(left_the_workspace());
+    }
     let form = Form::parse(&headers, &body)?;
     // A client that names itself must be the one the access token was issued to.
     if form.get("client_id").is_some_and(|id| id != caller.client_id) {
@@ -407,8 +410,13 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
     }
     let presented = form.require("token", "the parameter token is required")?;
     let answer = if token_format::check(presented).is_err() {
-        match state.signer.verify(presented, &state.config.issuer(), now_secs()) {
-            Ok(c) if c.workspace == caller.workspace => Introspection {
+        let claims = match state.signer.verify(presented, &state.config.issuer(), now_secs()) {
+            // Inactive from the moment its owner was removed from the workspace.
+            Ok(c) if c.workspace == caller.workspace && still_member(&state, &c.workspace, &c.sub).await? => Some(c),
+            _ => None,
+        };
+        match claims {
+            Some(c) => Introspection {
                 active: true,
                 token_type: Some("Bearer".into()),
                 client_id: Some(c.client_id),
@@ -419,7 +427,7 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
                 workspace: Some(c.workspace),
                 username: None,
             },
-            _ => Introspection::default(),
+            None => Introspection::default(),
         }
     } else {
         match refresh::find_active(&mut *state.db.pool.acquire().await?, &caller.workspace, presented).await? {
@@ -438,6 +446,21 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
         }
     };
     Ok(no_store(Json(answer).into_response()))
+}
+
+/// Whether `user` is still a member of `ws`. An access token is signed, not stored, but one
+/// whose owner was removed from its workspace stops working at once, although not expired.
+async fn still_member(state: &AppState, ws: &str, user: &str) -> Result<bool, Failure> {
+    let mut conn = state.db.pool.acquire().await?;
+    Ok(crate::store::users::role_in(&mut conn, ws, user).await?.is_some())
+}
+
+fn left_the_workspace() -> Failure {
+    Failure::bearer(
+        StatusCode::UNAUTHORIZED,
+        Some("invalid_token"),
+        "the user left the workspace",
+    )
 }
 
 /// The public signing key, as a JWK Set.
@@ -503,17 +526,13 @@ async fn whoami(
     }
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT u.email, w.name FROM users u JOIN memberships m ON m.user_id = u.id JOIN workspaces w ON w.id = m.workspace_id
-         WHERE u.id = $1 AND w.id = $2",
+         WHERE u.id = $1 AND w.id = $2 AND m.removed_at IS NULL",
     )
     .bind(&claims.sub)
     .bind(&ws)
     .fetch_optional(&state.db.pool)
     .await?;
-    let (email, workspace_name) = row.ok_or(Failure::bearer(
-        StatusCode::UNAUTHORIZED,
-        Some("invalid_token"),
-        "the user left the workspace",
-    ))?;
+    let (email, workspace_name) = row.ok_or_else(left_the_workspace)?;
     Ok(Json(WhoAmI {
         user_id: claims.sub,
         email,

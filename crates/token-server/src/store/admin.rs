@@ -19,7 +19,8 @@ use crate::{db, secrets};
 
 const DAY_MS: i64 = 86_400_000;
 const IS_ADMIN: &str =
-    "EXISTS (SELECT 1 FROM memberships a WHERE a.workspace_id = $1 AND a.user_id = $2 AND a.role = 'admin')";
+    "EXISTS (SELECT 1 FROM memberships a WHERE a.workspace_id = $1 AND a.user_id = $2 AND a.role = 'admin'
+       AND a.removed_at IS NULL)";
 
 /// A cursor that does not belong to this sort, or is not one of ours.
 #[derive(Debug, PartialEq, Eq)]

@@ -124,7 +124,7 @@ pub async fn add_user(
         == 1;
     if !created && link == Link::OnlyNew {
         let here: Option<(String,)> =
-            sqlx::query_as("SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1 AND m.workspace_id = $2")
+            sqlx::query_as("SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1 AND m.workspace_id = $2 AND m.removed_at IS NULL")
                 .bind(email)
                 .bind(workspace_id)
                 .fetch_optional(&mut *tx)
@@ -143,7 +143,7 @@ pub async fn add_user(
     }
     sqlx::query(
         "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3) \
-         ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
+         ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role, removed_at = NULL, removed_by = NULL",
     )
     .bind(workspace_id)
     .bind(&user_id)
@@ -203,7 +203,7 @@ pub struct Person {
 pub async fn people(pool: &AnyPool) -> sqlx::Result<Vec<Person>> {
     let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT u.email, u.name, w.name, m.role FROM users u \
-         LEFT JOIN memberships m ON m.user_id = u.id LEFT JOIN workspaces w ON w.id = m.workspace_id \
+         LEFT JOIN memberships m ON m.user_id = u.id AND m.removed_at IS NULL LEFT JOIN workspaces w ON w.id = m.workspace_id \
          ORDER BY u.email, w.name",
     )
     .fetch_all(pool)

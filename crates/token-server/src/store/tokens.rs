@@ -23,7 +23,7 @@ impl<'a> Scope<'a> {
             Scope::Own { .. } => "g.workspace_id = $1 AND g.user_id = $2",
             Scope::Admin { .. } => {
                 "g.workspace_id = $1 AND EXISTS (SELECT 1 FROM memberships a
-                   WHERE a.workspace_id = $1 AND a.user_id = $2 AND a.role = 'admin')"
+                   WHERE a.workspace_id = $1 AND a.user_id = $2 AND a.role = 'admin' AND a.removed_at IS NULL)"
             }
         }
     }
@@ -129,7 +129,7 @@ pub async fn create(
     let inserted = sqlx::query(
         "INSERT INTO grants (id, workspace_id, user_id, name, name_folded, created_at, expires_at, refresh_digest, refresh_hint)
          SELECT $1, m.workspace_id, m.user_id, $4, $9, $5, $6, $7, $8
-         FROM memberships m WHERE m.workspace_id = $2 AND m.user_id = $3",
+         FROM memberships m WHERE m.workspace_id = $2 AND m.user_id = $3 AND m.removed_at IS NULL",
     )
     .bind(&id)
     .bind(workspace_id)
@@ -238,7 +238,7 @@ pub async fn client_id_for_member(
 ) -> sqlx::Result<Option<String>> {
     let row: Option<(String,)> = sqlx::query_as(
         "SELECT w.client_id FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
-         WHERE w.id = $1 AND m.user_id = $2",
+         WHERE w.id = $1 AND m.user_id = $2 AND m.removed_at IS NULL",
     )
     .bind(workspace_id)
     .bind(user_id)

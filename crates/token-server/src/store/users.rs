@@ -119,7 +119,7 @@ pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(User
     };
     let workspaces = sqlx::query(
         "SELECT w.id, w.name, m.role, w.client_id FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
-         WHERE m.user_id = $1 ORDER BY w.name",
+         WHERE m.user_id = $1 AND m.removed_at IS NULL ORDER BY w.name",
     )
     .bind(user_id)
     .fetch_all(pool)
@@ -140,7 +140,7 @@ pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(User
 /// The user's role in the workspace, if they are a member.
 pub async fn role_in(conn: &mut sqlx::AnyConnection, workspace_id: &str, user_id: &str) -> sqlx::Result<Option<Role>> {
     let row: Option<(String,)> =
-        sqlx::query_as("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+        sqlx::query_as("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2 AND removed_at IS NULL")
             .bind(workspace_id)
             .bind(user_id)
             .fetch_optional(conn)

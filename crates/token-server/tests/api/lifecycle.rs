@@ -1,7 +1,7 @@
 //! A token's whole life as its owner and the workspace's admins see it: who disabled it, when and
 //! why, and its history, which nobody else may read.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::support::TestApp;
@@ -159,7 +159,198 @@ async fn a_tokens_history_is_its_owners_and_its_admins_only(app: TestApp) {
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 }
 
+async fn removing_a_member_disables_their_tokens_and_ends_their_access_at_once(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let ben = app.sign_in("ben@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    let gus = app.sign_in("gus@globex.test").await;
+    let created = app.create_token(&ben, "ws-acme", "offboarded").await;
+    let (id, refresh, access) = (
+        created["token"]["id"].as_str().unwrap().to_owned(),
+        created["refresh_token"].as_str().unwrap().to_owned(),
+        created["access_token"].as_str().unwrap().to_owned(),
+    );
+    let retired = app.create_token_id(&ben, "ws-acme", "retired before").await;
+    app.post(
+        &format!("/api/workspaces/ws-acme/tokens/{retired}/disable"),
+        &ben,
+        json!({}),
+    )
+    .await;
+    // Cy's integration, which introspects others' tokens with its own access token.
+    let cys = app.create_token(&cy, "ws-acme", "introspector").await;
+    let caller = format!("Bearer {}", cys["access_token"].as_str().unwrap());
+    let introspect = |token: String| {
+        let (app, caller) = (&app, caller.clone());
+        async move {
+            app.form("/oauth2/introspect", &[("token", &token)], Some(&caller))
+                .await
+        }
+    };
+    assert_eq!(app.whoami("ws-acme", &access).await.status, StatusCode::OK);
+    assert_eq!(introspect(access.clone()).await.body["active"], true);
+    let before = app.grant_count().await;
+    // Every token not disabled yet is marked, the expired ones too.
+    let mut open = 0;
+    for status in ["active", "expired"] {
+        let page = app
+            .get(
+                &format!("/api/workspaces/ws-acme/admin/tokens?owner=u-ben&status={status}"),
+                &ada,
+            )
+            .await;
+        open += page.body["total"].as_u64().unwrap();
+    }
+
+    // Not by a member, nor by another workspace's admin; the last admin stays.
+    let path = "/api/workspaces/ws-acme/admin/members/u-ben";
+    assert_eq!(
+        app.send(Method::DELETE, path, Some(&cy), None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.send(Method::DELETE, path, Some(&gus), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let last = app
+        .send(
+            Method::DELETE,
+            "/api/workspaces/ws-acme/admin/members/u-ada",
+            Some(&ada),
+            None,
+        )
+        .await;
+    assert_eq!(last.status, StatusCode::CONFLICT, "{}", last.text);
+    assert!(last.text.contains("last admin"), "{}", last.text);
+    assert_eq!(
+        app.get("/api/workspaces/ws-acme/admin/members", &ada).await.status,
+        StatusCode::OK
+    );
+
+    let removed = app.send(Method::DELETE, path, Some(&ada), None).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);
+    assert_eq!(removed.body["disabled"], open, "those not disabled before");
+    let still = app
+        .get("/api/workspaces/ws-acme/admin/tokens?owner=u-ben&status=active", &ada)
+        .await;
+    assert_eq!(still.body["total"], 0);
+    // Again: they are not a member any more.
+    assert_eq!(
+        app.send(Method::DELETE, path, Some(&ada), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Their access token is refused and reported inactive at once, though not expired; their
+    // refresh token is refused; they no longer get into the workspace.
+    assert_eq!(app.whoami("ws-acme", &access).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(introspect(access.clone()).await.body["active"], false);
+    assert_eq!(introspect(refresh.clone()).await.body["active"], false);
+    assert_eq!(app.refresh("tcc_acme", &refresh).await.status, StatusCode::BAD_REQUEST);
+    let own = format!("Bearer {access}");
+    let self_check = app.form("/oauth2/introspect", &[("token", &refresh)], Some(&own)).await;
+    assert_eq!(self_check.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/workspaces/ws-acme/tokens", &ben).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let me = app.get("/api/me", &ben).await;
+    let workspaces: Vec<&str> = me.body["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(workspaces, ["ws-globex"], "still a member elsewhere");
+    app.create_token(&ben, "ws-globex", "still works at Globex").await;
+
+    // Nothing was deleted: their tokens stay, disabled and marked, for the admins.
+    assert_eq!(app.grant_count().await, before + 1, "only the Globex token was added");
+    let list = app
+        .get("/api/workspaces/ws-acme/admin/tokens?owner=u-ben&limit=100", &ada)
+        .await;
+    let token = |id: &str| {
+        list.body["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(token(&id)["disabled_cause"], "owner_left");
+    assert_eq!(token(&id)["disabled_by"]["email"], "ada@acme.test");
+    assert_eq!(
+        token(&retired)["disabled_cause"],
+        "person",
+        "disabled before: as it was"
+    );
+    let members = app.get("/api/workspaces/ws-acme/admin/members", &ada).await;
+    assert!(!members.text.contains("u-ben"), "{}", members.text);
+    // The audit trail says who removed whom, and keeps Ben's name.
+    let audit = app
+        .get("/api/workspaces/ws-acme/admin/audit?action=member_removed", &ada)
+        .await;
+    assert_eq!(audit.body["events"][0]["actor"]["email"], "ada@acme.test");
+    assert_eq!(audit.body["events"][0]["owner"]["email"], "ben@acme.test");
+    let disabled = app
+        .get(
+            &format!("/api/workspaces/ws-acme/admin/audit?token={id}&action=disabled"),
+            &ada,
+        )
+        .await;
+    assert_eq!(disabled.body["events"][0]["reason"], "owner removed from the workspace");
+}
+
+/// Two admins removing each other at the same moment: one goes, the other stays, and the
+/// workspace is never left without an admin.
+async fn two_admins_removing_each_other_at_once_leave_one(app: TestApp) {
+    sqlx::query("UPDATE memberships SET role = 'admin' WHERE workspace_id = 'ws-acme' AND user_id = 'u-cy'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let ada = app.sign_in("ada@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    for _ in 0..3 {
+        let (a, c) = tokio::join!(
+            app.send(
+                Method::DELETE,
+                "/api/workspaces/ws-acme/admin/members/u-cy",
+                Some(&ada),
+                None
+            ),
+            app.send(
+                Method::DELETE,
+                "/api/workspaces/ws-acme/admin/members/u-ada",
+                Some(&cy),
+                None
+            ),
+        );
+        let statuses = [a.status, c.status];
+        assert_eq!(
+            statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+            1,
+            "{statuses:?}: {} / {}",
+            a.text,
+            c.text
+        );
+        let (admins,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM memberships WHERE workspace_id = 'ws-acme' AND role = 'admin' AND removed_at IS NULL",
+        )
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+        assert_eq!(admins, 1);
+        // Both admins again, for the next round.
+        sqlx::query("UPDATE memberships SET removed_at = NULL, removed_by = NULL WHERE workspace_id = 'ws-acme'")
+            .execute(&app.state.db.pool)
+            .await
+            .unwrap();
+    }
+}
+
 crate::on_both_databases!(
+    two_admins_removing_each_other_at_once_leave_one,
     the_owner_is_told_who_disabled_it_when_and_why,
     a_tokens_history_is_its_owners_and_its_admins_only,
+    removing_a_member_disables_their_tokens_and_ends_their_access_at_once,
 );
