@@ -247,6 +247,25 @@ pub struct Messages {
     pub member_removed_toast: fn(&str, u64) -> String,
     pub last_admin_note: &'static str,
     pub action_member_removed: &'static str,
+    pub action_policy_changed: &'static str,
+    /// Generate: a lifetime past the policy's cap (the cap).
+    pub above_policy: fn(u32) -> String,
+    /// Why Generate is not offered (workspace): only admins generate there.
+    pub policy_admins_only: fn(&str) -> String,
+    /// (cap, workspace): the member holds as many active tokens as allowed.
+    pub policy_cap_reached: fn(u32, &str) -> String,
+    /// The Policy tab.
+    pub tab_policy: &'static str,
+    pub policy_intro: &'static str,
+    pub policy_max_lifetime: &'static str,
+    pub policy_creators: &'static str,
+    pub policy_creators_members: &'static str,
+    pub policy_creators_admins: &'static str,
+    pub policy_max_active: &'static str,
+    pub policy_max_active_hint: &'static str,
+    pub policy_invalid_active: &'static str,
+    pub save: &'static str,
+    pub policy_saved: &'static str,
     pub counts_label: &'static str,
     pub count_active: &'static str,
     pub count_expiring: &'static str,
@@ -333,6 +352,7 @@ impl Messages {
             AuditAction::Refreshed => self.action_refreshed,
             AuditAction::ReuseDetected => self.action_reuse,
             AuditAction::MemberRemoved => self.action_member_removed,
+            AuditAction::PolicyChanged => self.action_policy_changed,
         }
     }
 

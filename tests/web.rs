@@ -294,6 +294,7 @@ async fn the_generate_dialog_validates_sends_once_reveals_and_forgets() {
                 flow
                 workspace="Acme"
                 names=Signal::stored(vec!["CI deploy".to_owned()])
+                max_days=Signal::stored(365)
                 client_id="tcc_acme"
                 token_endpoint="http://example.test/oauth2/token"
                 error=Signal::stored(None)

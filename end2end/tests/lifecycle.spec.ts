@@ -141,6 +141,56 @@ test('an admin removes a member: their tokens are disabled and marked, their acc
   await expect(removal).toContainText('ada@acme.test');
 });
 
+/** The workspace's policy back to the defaults, so later tests generate as they always did. */
+async function defaultPolicy(browser: Browser) {
+  const ada = await as(browser, 'ada@acme.test');
+  await ada.request.put('/api/workspaces/ws-acme/admin/policy', { data: { max_lifetime_days: 365, creators: 'members' }, headers: ada.headers });
+  await ada.close();
+}
+
+test('a policy of 30 days: Generate offers no more, and the service refuses 31', async ({ page, browser }) => {
+  try {
+    await page.goto('/admin/tokens?tab=policy');
+    await signIn(page, 'ada@acme.test');
+    await expect(page.getByRole('tab', { name: 'Policy' })).toHaveAttribute('aria-selected', 'true');
+    const longest = page.getByLabel('Longest lifetime, in days (1 to 365)');
+    await expect(longest).toHaveValue('365');
+    await longest.fill('400');
+    await expect(page.getByText('Choose a whole number of days from 1 to 365.')).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Save' })).toBeDisabled();
+    await longest.fill('30');
+    await expectNoAxeViolations(page);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByText('Policy saved. Existing tokens are not changed.')).toBeVisible();
+    await page.getByRole('tab', { name: 'Audit trail' }).click();
+    await expect(page.getByRole('row', { name: /max lifetime 365 -> 30 days/ })).toContainText('Policy changed');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto('/tokens');
+    await signIn(page, 'ben@acme.test');
+    await page.getByRole('button', { name: 'Generate token' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Generate a token for Acme' });
+    const presets = dialog.getByRole('group', { name: 'Quick choices' }).getByRole('button');
+    await expect(presets).toHaveText(['7 days', '30 days']);
+    const lifetime = dialog.getByLabel('Lifetime in days');
+    await expect(lifetime).toHaveAttribute('max', '30');
+    await dialog.getByLabel('Name').fill('policy probe');
+    await lifetime.fill('31');
+    await expect(dialog.getByText('This workspace allows at most 30 days.')).toBeVisible();
+    await expect(dialog.getByRole('button', { name: 'Generate token' })).toBeDisabled();
+    await expectNoAxeViolations(page);
+    // Past the page, the service itself refuses.
+    const csrf = (await (await page.request.get('/api/me')).json()).csrf_token;
+    const refused = await page.request.post('/api/workspaces/ws-acme/tokens', {
+      data: { name: 'policy probe', lifetime_days: 31 }, headers: { 'x-csrf-token': csrf },
+    });
+    expect(refused.status()).toBe(400);
+    expect((await refused.json()).errors[0].code).toBe('above_policy');
+  } finally {
+    await defaultPolicy(browser);
+  }
+});
+
 test.describe('in Simplified Chinese', () => {
   test.use({ locale: 'zh-CN' });
 
@@ -174,5 +224,20 @@ test.describe('in Simplified Chinese', () => {
     await expect(page.getByText('已移除 Fay 离开，停用了 1 个令牌。')).toBeVisible();
     const whoami = await page.request.get('/api/resource/workspaces/ws-acme/whoami', { headers: { authorization: `Bearer ${access}` } });
     expect(whoami.status()).toBe(401);
+  });
+
+  test('only admins generate, in Chinese: a member is told why there is no Generate', async ({ page, browser }) => {
+    const ada = await as(browser, 'ada@acme.test');
+    await ada.request.put('/api/workspaces/ws-acme/admin/policy', { data: { max_lifetime_days: 90, creators: 'admins' }, headers: ada.headers });
+    await ada.close();
+    try {
+      await page.goto('/tokens');
+      await signIn(page, 'cy@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+      await expect(page.getByRole('button', { name: '生成令牌' })).toBeDisabled();
+      await expect(page.getByText('在 Acme 中，只有管理员可以生成令牌。')).toBeVisible();
+      await expectNoAxeViolations(page);
+    } finally {
+      await defaultPolicy(browser);
+    }
   });
 });

@@ -1,7 +1,7 @@
 //! A workspace admin's view: every token, filtered and paged by the service, and the audit trail.
 
 use gloo_net::http::Method;
-use token_api::admin::{AddMemberRequest, AddedMember, RemovedMember};
+use token_api::admin::{AddMemberRequest, AddedMember, RemovedMember, WorkspacePolicy};
 use token_api::admin::{
     AuditPage, AuditQuery, FilterActionRequest, LookupRequest, LookupResult, MemberList, TokenPage, TokenPageQuery,
     TokenSummary,
@@ -50,6 +50,11 @@ pub async fn members(ws: String) -> Result<MemberList, ApiError> {
 /// set-password link, once.
 pub async fn add_member(ws: String, body: AddMemberRequest) -> Result<AddedMember, ApiError> {
     request(Method::POST, &workspace_path(&ws, "/admin/members"), Some(&body)).await
+}
+
+/// Sets the workspace's policy for new tokens.
+pub async fn set_policy(ws: String, policy: WorkspacePolicy) -> Result<WorkspacePolicy, ApiError> {
+    request(Method::PUT, &workspace_path(&ws, "/admin/policy"), Some(&policy)).await
 }
 
 /// Removes a member from the workspace: their tokens are disabled and kept.

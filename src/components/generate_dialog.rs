@@ -55,6 +55,9 @@ pub fn GenerateDialog(
     /// two tokens may share a name, but the list and the audit trail cannot tell them apart).
     #[prop(into)]
     names: Signal<Vec<String>>,
+    /// The longest lifetime the workspace's policy allows: longer presets are not offered.
+    #[prop(into)]
+    max_days: Signal<u32>,
     /// The last request's failure, shown in the dialog; the input stays.
     #[prop(into)]
     error: Signal<Option<ApiError>>,
@@ -69,7 +72,7 @@ pub fn GenerateDialog(
     Effect::new(move |_| {
         if flow.with(|f| *f == Flow::Closed) {
             name.set(String::new());
-            lifetime.set(DEFAULT_LIFETIME_DAYS.to_string());
+            lifetime.set(DEFAULT_LIFETIME_DAYS.min(max_days.get()).to_string());
             touched.set(false);
         }
     });
@@ -79,7 +82,7 @@ pub fn GenerateDialog(
             l.trim()
                 .parse::<i64>()
                 .map_err(|_| Invalid::OutOfRange)
-                .and_then(validate::lifetime_days)
+                .and_then(|d| validate::lifetime_within(d, max_days.get()))
         })
     };
     let name_error = move || {
@@ -92,7 +95,10 @@ pub fn GenerateDialog(
         lifetime_check()
             .err()
             .or_else(|| server_field_error(&error.get(), "lifetime_days"))
-            .map(|i| invalid_text(i18n.t(), i))
+            .map(|i| match i {
+                Invalid::AbovePolicy => (i18n.t().above_policy)(max_days.get()),
+                i => invalid_text(i18n.t(), i),
+            })
     };
     let other_error = move || {
         let t = i18n.t();
@@ -160,7 +166,7 @@ pub fn GenerateDialog(
                             type="number"
                             inputmode="numeric"
                             min=LIFETIME_DAYS.start().to_string()
-                            max=LIFETIME_DAYS.end().to_string()
+                            max=move || max_days.get().to_string()
                             required
                             aria-describedby="token-lifetime-expiry token-lifetime-error"
                             aria-invalid=move || lifetime_error().is_some().to_string()
@@ -168,7 +174,14 @@ pub fn GenerateDialog(
                             on:input:target=move |ev| lifetime.set(ev.target().value())
                         />
                         <div class="quick-choices" role="group" aria-label=move || i18n.t().lifetime_quick_label>
-                            {QUICK_LIFETIMES
+                            {move || {
+                                // The presets within the policy, and its cap when that is none of them.
+                                let max = max_days.get();
+                                let mut choices: Vec<u32> = QUICK_LIFETIMES.into_iter().filter(|d| *d <= max).collect();
+                                if !choices.contains(&max) {
+                                    choices.push(max);
+                                }
+                                choices
                                 .into_iter()
                                 .map(|days| {
                                     view! {
@@ -182,7 +195,8 @@ pub fn GenerateDialog(
                                         </button>
                                     }
                                 })
-                                .collect::<Vec<_>>()}
+                                .collect::<Vec<_>>()
+                            }}
                         </div>
                     </div>
                     // No date for a lifetime that is not one: the error says what is wrong.

@@ -7,6 +7,7 @@ mod audit_tab;
 mod count_chips;
 mod leak_check;
 mod members_tab;
+mod policy_tab;
 mod token_filters;
 mod tokens_tab;
 
@@ -24,16 +25,18 @@ enum Tab {
     Tokens,
     Audit,
     Members,
+    Policy,
 }
 
 impl Tab {
-    const ALL: [Tab; 3] = [Tab::Tokens, Tab::Audit, Tab::Members];
+    const ALL: [Tab; 4] = [Tab::Tokens, Tab::Audit, Tab::Members, Tab::Policy];
 
     fn key(self) -> Option<&'static str> {
         match self {
             Tab::Tokens => None,
             Tab::Audit => Some("audit"),
             Tab::Members => Some("members"),
+            Tab::Policy => Some("policy"),
         }
     }
 
@@ -42,6 +45,7 @@ impl Tab {
             Tab::Tokens => "tokens",
             Tab::Audit => "audit",
             Tab::Members => "members",
+            Tab::Policy => "policy",
         }
     }
 
@@ -50,6 +54,7 @@ impl Tab {
             Tab::Tokens => t.tab_tokens,
             Tab::Audit => t.tab_audit,
             Tab::Members => t.tab_members,
+            Tab::Policy => t.tab_policy,
         }
     }
 
@@ -144,6 +149,7 @@ pub fn AdminPage() -> impl IntoView {
                     Tab::Tokens => view! { <tokens_tab::TokensTab url /> }.into_any(),
                     Tab::Audit => view! { <audit_tab::AuditTab url /> }.into_any(),
                     Tab::Members => view! { <members_tab::MembersTab /> }.into_any(),
+                    Tab::Policy => view! { <policy_tab::PolicyTab /> }.into_any(),
                 };
                 view! {
                     <section role="tabpanel" id=format!("panel-{}", t.id()) aria-labelledby=format!("tab-{}", t.id())>

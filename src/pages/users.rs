@@ -4,8 +4,10 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use token_api::admin::{SortField, TokenPageQuery};
-use token_api::tokens::BatchAction;
+use token_api::admin::{Creators, SortField, TokenPageQuery};
+use token_api::auth::Role;
+use token_api::tokens::{BatchAction, TokenStatus};
+use token_api::validate::LIFETIME_DAYS;
 
 use crate::api::{self, ApiError};
 use crate::components::bulk_toolbar::BulkToolbar;
@@ -24,7 +26,7 @@ use crate::nav::{use_nav, Change};
 use crate::reveal::Flow;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
-use crate::token_query::{apply, toggle_sort};
+use crate::token_query::{apply, status_now, toggle_sort};
 
 /// The URL keys of the page's view.
 const VIEW_KEYS: [&str; 6] = ["status", "q", "sort", "dir", "page", "per_page"];
@@ -215,6 +217,22 @@ pub fn UsersPage() -> impl IntoView {
     let client_id = Signal::derive(move || workspace.get().map(|w| w.client_id).unwrap_or_default());
     let workspace_name = Signal::derive(move || workspace.get().map(|w| w.name).unwrap_or_default());
     let endpoint = Signal::derive(token_endpoint);
+    // The workspace's policy: the longest lifetime Generate offers, and why it may not offer it
+    // at all (only admins generate here; or the member holds as many active tokens as allowed).
+    let policy = move || workspace.get().map(|w| (w.policy, w.role == Role::Admin));
+    let max_days = Signal::derive(move || policy().map_or(*LIFETIME_DAYS.end(), |(p, _)| p.max_lifetime_days));
+    let refusal = move || {
+        let (policy, admin) = policy()?;
+        let t = i18n.t();
+        let ws = workspace_name.get();
+        if policy.creators == Creators::Admins && !admin {
+            return Some((t.policy_admins_only)(&ws));
+        }
+        let cap = policy.max_active_per_member?;
+        let now = Utc::now();
+        let active = tokens.with(|all| all.iter().filter(|t| status_now(t, now) == TokenStatus::Active).count());
+        (active >= cap as usize).then(|| (t.policy_cap_reached)(cap, &ws))
+    };
 
     let filters = move || {
         view! {
@@ -321,16 +339,19 @@ pub fn UsersPage() -> impl IntoView {
                 <p class="intro">{move || i18n.t().users_intro}</p>
                 <p class="intro">{move || i18n.t().intro_lifetimes}</p>
             </div>
-            <button type="button" class="button button-primary" on:click=open_generate disabled=move || workspace.get().is_none()>
-                {move || i18n.t().generate}
-            </button>
+            <div class="generate-box">
+                <button type="button" class="button button-primary" on:click=open_generate disabled=move || workspace.get().is_none() || refusal().is_some()>
+                    {move || i18n.t().generate}
+                </button>
+                <p class="muted small" hidden=move || refusal().is_none()>{refusal}</p>
+            </div>
         </div>
         <div class="client-details">
             <CopyField id="client-id" label=Signal::derive(move || i18n.t().client_id_label.to_owned()) value=client_id />
             <CopyField id="token-endpoint" label=Signal::derive(move || i18n.t().token_endpoint_label.to_owned()) value=endpoint />
         </div>
         <Loaded resource=loaded>{body}</Loaded>
-        <GenerateDialog flow workspace=workspace_name names=Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect())) client_id token_endpoint=endpoint error=generate_error on_submit />
+        <GenerateDialog flow workspace=workspace_name max_days names=Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect())) client_id token_endpoint=endpoint error=generate_error on_submit />
         <ActionConfirm actions />
     }
 }

@@ -45,6 +45,18 @@ impl Session {
         self.phase.set(Phase::SignedIn);
     }
 
+    /// A workspace's policy changed (its admin saved it): the pages follow at once.
+    pub fn policy_changed(self, workspace_id: &str, policy: token_api::admin::WorkspacePolicy) {
+        self.me.update(|me| {
+            if let Some(w) = me
+                .as_mut()
+                .and_then(|m| m.workspaces.iter_mut().find(|w| w.id == workspace_id))
+            {
+                w.policy = policy;
+            }
+        });
+    }
+
     /// Ends the session at the service, then here, whatever the service answered.
     pub fn sign_out(self) {
         self.sign_out.dispatch_local(());

@@ -226,6 +226,39 @@ pub struct MemberList {
     pub admins: Vec<String>,
 }
 
+crate::wire_enum! {
+    /// Who may generate tokens in a workspace.
+    pub enum Creators {
+        /// Every member (the default).
+        Members = "members",
+        Admins = "admins",
+    }
+}
+
+/// A workspace's rules for new tokens, set by its admins (`PUT .../admin/policy`) and enforced
+/// by the service when a token is generated; a change never touches existing tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WorkspacePolicy {
+    /// The longest lifetime a new token may have, 1 to 365 days.
+    pub max_lifetime_days: u32,
+    pub creators: Creators,
+    /// The most active tokens one member may hold; `None` for no limit.
+    #[serde(default)]
+    pub max_active_per_member: Option<u32>,
+}
+
+impl Default for WorkspacePolicy {
+    fn default() -> Self {
+        WorkspacePolicy {
+            max_lifetime_days: *crate::validate::LIFETIME_DAYS.end(),
+            creators: Creators::Members,
+            max_active_per_member: None,
+        }
+    }
+}
+
 /// `DELETE /api/workspaces/{ws}/admin/members/{user}`: what removing a member did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -287,6 +320,8 @@ crate::wire_enum! {
         ReuseDetected = "reuse_detected",
         /// A member was removed from the workspace (their tokens' own events say "disabled").
         MemberRemoved = "member_removed",
+        /// The workspace's policy was changed; the reason says from what to what.
+        PolicyChanged = "policy_changed",
     }
 }
 

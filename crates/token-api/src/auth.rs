@@ -48,6 +48,9 @@ pub struct WorkspaceSummary {
     pub role: Role,
     /// The OAuth 2.0 client id that clients of this workspace send to the token endpoint.
     pub client_id: String,
+    /// Its rules for new tokens, which Generate follows.
+    #[serde(default)]
+    pub policy: crate::admin::WorkspacePolicy,
 }
 
 /// The signed-in user.

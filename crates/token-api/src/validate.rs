@@ -39,6 +39,8 @@ pub enum Invalid {
     /// The person to add has an account on the service: only the operator adds it to another
     /// workspace (an admin who could would hold a password another workspace trusts).
     HasAccount,
+    /// A lifetime longer than the workspace's policy allows.
+    AbovePolicy,
 }
 
 impl Invalid {
@@ -57,6 +59,7 @@ impl Invalid {
             Invalid::Expired => "expired",
             Invalid::AlreadyMember => "already_member",
             Invalid::HasAccount => "has_account",
+            Invalid::AbovePolicy => "above_policy",
         }
     }
 
@@ -75,6 +78,7 @@ impl Invalid {
             Invalid::Expired,
             Invalid::AlreadyMember,
             Invalid::HasAccount,
+            Invalid::AbovePolicy,
         ]
         .into_iter()
         .find(|i| i.code() == code)
@@ -101,6 +105,7 @@ impl Invalid {
             Invalid::HasAccount => {
                 "has an account on this service: the operator adds it (token-server user add)".to_owned()
             }
+            Invalid::AbovePolicy => "is longer than this workspace's policy allows".to_owned(),
         }
     }
 }
@@ -197,6 +202,31 @@ pub fn lifetime_days(days: i64) -> Result<u32, Invalid> {
         .ok()
         .filter(|d| LIFETIME_DAYS.contains(d))
         .ok_or(Invalid::OutOfRange)
+}
+
+/// A lifetime within the service's range and the workspace's cap (`above_policy` past it).
+pub fn lifetime_within(days: i64, max_days: u32) -> Result<u32, Invalid> {
+    lifetime_days(days).and_then(|d| {
+        if d <= max_days {
+            Ok(d)
+        } else {
+            Err(Invalid::AbovePolicy)
+        }
+    })
+}
+
+/// The most active tokens a policy may allow one member.
+pub const MAX_ACTIVE_CAP: std::ops::RangeInclusive<u32> = 1..=1_000;
+
+/// A workspace policy: the field at fault and why.
+pub fn policy(p: &crate::admin::WorkspacePolicy) -> Result<(), (&'static str, Invalid)> {
+    if !LIFETIME_DAYS.contains(&p.max_lifetime_days) {
+        return Err(("max_lifetime_days", Invalid::OutOfRange));
+    }
+    if p.max_active_per_member.is_some_and(|n| !MAX_ACTIVE_CAP.contains(&n)) {
+        return Err(("max_active_per_member", Invalid::OutOfRange));
+    }
+    Ok(())
 }
 
 /// Checks an admin's reason for an action and returns it trimmed; empty means none.

@@ -46,6 +46,18 @@ pub const RETRY_AFTER_SECS: &str = "1";
 
 impl AppError {
     /// One field at fault.
+    /// A field refused with words of its own (a policy's number, say) in place of the code's.
+    pub fn field_detail(field: &str, invalid: Invalid, message: String) -> AppError {
+        AppError::BadRequest {
+            detail: format!("{field}: {message}"),
+            errors: vec![FieldError {
+                field: field.to_owned(),
+                code: invalid.code().to_owned(),
+                message,
+            }],
+        }
+    }
+
     pub fn field(field: &str, invalid: Invalid) -> AppError {
         AppError::BadRequest {
             detail: format!("{field} {}", invalid.message()),

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod members;
 pub mod onboarding;
+pub mod policy;
 pub mod refresh;
 pub mod sql;
 pub mod tokens;

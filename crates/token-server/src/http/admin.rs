@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::{Extension, Json};
-use token_api::admin::{AddMemberRequest, AddedMember};
+use token_api::admin::{AddMemberRequest, AddedMember, WorkspacePolicy};
 use token_api::admin::{
     AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
 };
@@ -29,7 +29,7 @@ use crate::csv;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientIp, Session};
 use crate::store::audit::Acting;
-use crate::store::{admin, members, onboarding};
+use crate::store::{admin, members, onboarding, policy};
 use crate::AppState;
 
 /// The routes, under `/api`. Each answers a member 403 and a stranger to the workspace 404
@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_csv))
         .routes(routes!(members, add_member))
         .routes(routes!(remove_member))
+        .routes(routes!(set_policy))
         .routes(routes!(summary))
         .routes(routes!(audit))
 }
@@ -480,6 +481,30 @@ async fn members(
         .map(|(id, email, name, _)| Person { id, email, name })
         .collect();
     Ok(Json(MemberList { members, admins }))
+}
+
+/// Set the workspace's policy for new tokens: the longest lifetime, who may generate tokens, and
+/// the most active tokens per member. Existing tokens are not touched; the change is audited
+/// (`policy_changed`, from what to what). A bad value is refused naming its field.
+#[utoipa::path(put, path = "/workspaces/{ws}/admin/policy", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path)), request_body = WorkspacePolicy,
+    responses((status = 200, body = WorkspacePolicy), answer::BadRequest, answer::Forbidden, answer::NotFound))]
+async fn set_policy(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Path(ws): Path<String>,
+    ApiJson(body): ApiJson<WorkspacePolicy>,
+) -> AppResult<Json<WorkspacePolicy>> {
+    validate::policy(&body).map_err(|(field, e)| AppError::field(field, e))?;
+    require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
+    let mut tx = state.db.writer.begin().await?;
+    let set = policy::set(&mut tx, &ws, &session.user_id, &body, ip.as_deref())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    tracing::info!(admin = %session.user_id, workspace = %ws, "the workspace policy was changed");
+    Ok(Json(set))
 }
 
 /// Remove a member from the workspace (offboarding): their active tokens are disabled at once

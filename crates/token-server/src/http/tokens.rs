@@ -21,7 +21,7 @@ use super::Secret;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientIp, OptionalJson, Session};
 use crate::store::admin;
-use crate::store::tokens::{self, Acting, Scope};
+use crate::store::tokens::{self, Acting, NotCreated, Scope};
 use crate::store::users;
 use crate::AppState;
 
@@ -162,9 +162,27 @@ async fn create(
         .await?
         .ok_or(AppError::NotFound)?;
     let mut tx = state.db.writer.begin().await?;
-    let (id, refresh_token) = tokens::create(&mut tx, &ws, user, &name, lifetime, ip.as_deref())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (id, refresh_token) = match tokens::create(&mut tx, &ws, user, &name, lifetime, ip.as_deref()).await? {
+        Ok(created) => created,
+        Err(NotCreated::NotMember) => return Err(AppError::NotFound),
+        Err(NotCreated::AdminsOnly) => {
+            return Err(AppError::Forbidden(
+                "this workspace's policy lets only its admins generate tokens",
+            ))
+        }
+        Err(NotCreated::AboveMaxLifetime(max)) => {
+            return Err(AppError::field_detail(
+                "lifetime_days",
+                Invalid::AbovePolicy,
+                format!("this workspace's policy allows at most {max} days"),
+            ))
+        }
+        Err(NotCreated::TooManyActive(cap)) => {
+            return Err(AppError::Conflict(format!(
+                "this workspace's policy allows {cap} active tokens per member, and you have {cap}: disable one first"
+            )))
+        }
+    };
     let token = tokens::get(
         &mut tx,
         Scope::Own {

@@ -112,8 +112,22 @@ pub async fn get(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::
     row.map(|r| view_from_row(&r, db::now_ms())).transpose()
 }
 
-/// A new grant for `user_id`, if they are a member of the workspace. Returns its id and the
-/// refresh token (the only copy), or `None` when they are not a member.
+/// Why a token was not generated.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NotCreated {
+    /// Not a member of the workspace.
+    NotMember,
+    /// The workspace lets only its admins generate tokens.
+    AdminsOnly,
+    /// Longer than the workspace allows: its maximum.
+    AboveMaxLifetime(u32),
+    /// The member holds as many active tokens as the workspace allows: that many.
+    TooManyActive(u32),
+}
+
+/// A new grant for `user_id`, within the workspace's policy. Returns its id and the refresh
+/// token (the only copy). The member's row is written first, so on PostgreSQL two requests of
+/// one member take turns and cannot both pass the active-token limit (SQLite has one writer).
 pub async fn create(
     conn: &mut AnyConnection,
     workspace_id: &str,
@@ -121,10 +135,45 @@ pub async fn create(
     name: &str,
     lifetime_days: u32,
     ip: Option<&str>,
-) -> sqlx::Result<Option<(String, String)>> {
+) -> sqlx::Result<Result<(String, String), NotCreated>> {
+    let now = db::now_ms();
+    let member = sqlx::query(
+        "UPDATE memberships SET role = role WHERE workspace_id = $1 AND user_id = $2 AND removed_at IS NULL",
+    )
+    .bind(workspace_id)
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if member == 0 {
+        return Ok(Err(NotCreated::NotMember));
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {}, m.role,
+            (SELECT COUNT(*) FROM grants g WHERE g.workspace_id = $1 AND g.user_id = $2
+               AND g.disabled_at IS NULL AND g.expires_at > $3)
+         FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
+         WHERE w.id = $1 AND m.user_id = $2",
+        super::policy::COLUMNS
+    ))
+    .bind(workspace_id)
+    .bind(user_id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let policy = super::policy::from_row(&row, 0)?;
+    let (role, active): (String, i64) = (row.try_get(3)?, row.try_get(4)?);
+    if policy.creators == token_api::admin::Creators::Admins && role != "admin" {
+        return Ok(Err(NotCreated::AdminsOnly));
+    }
+    if lifetime_days > policy.max_lifetime_days {
+        return Ok(Err(NotCreated::AboveMaxLifetime(policy.max_lifetime_days)));
+    }
+    if let Some(cap) = policy.max_active_per_member.filter(|cap| active >= i64::from(*cap)) {
+        return Ok(Err(NotCreated::TooManyActive(cap)));
+    }
     let id = secrets::random_id();
     let refresh = secrets::new_refresh_token();
-    let now = db::now_ms();
     let expires = now + i64::from(lifetime_days) * 86_400_000;
     let inserted = sqlx::query(
         "INSERT INTO grants (id, workspace_id, user_id, name, name_folded, created_at, expires_at, refresh_digest, refresh_hint)
@@ -144,7 +193,7 @@ pub async fn create(
     .await?
     .rows_affected();
     if inserted == 0 {
-        return Ok(None);
+        return Ok(Err(NotCreated::NotMember));
     }
     let grant = (id, workspace_id.to_owned(), user_id.to_owned(), name.to_owned());
     record_change(
@@ -159,7 +208,7 @@ pub async fn create(
         },
     )
     .await?;
-    Ok(Some((grant.0, refresh)))
+    Ok(Ok((grant.0, refresh)))
 }
 
 /// Disables a grant in scope. Disabling a disabled grant changes nothing.

@@ -118,7 +118,8 @@ pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(User
         return Ok(None);
     };
     let workspaces = sqlx::query(
-        "SELECT w.id, w.name, m.role, w.client_id FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
+        "SELECT w.id, w.name, m.role, w.client_id, w.max_lifetime_days, w.creators, w.max_active_per_member
+         FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
          WHERE m.user_id = $1 AND m.removed_at IS NULL ORDER BY w.name",
     )
     .bind(user_id)
@@ -131,6 +132,7 @@ pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(User
             name: r.try_get(1)?,
             role: Role::parse_or_least(&r.try_get::<String, _>(2)?),
             client_id: r.try_get(3)?,
+            policy: super::policy::from_row(&r, 4)?,
         })
     })
     .collect::<sqlx::Result<Vec<_>>>()?;

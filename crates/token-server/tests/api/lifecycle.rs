@@ -348,7 +348,206 @@ async fn two_admins_removing_each_other_at_once_leave_one(app: TestApp) {
     }
 }
 
+async fn the_workspace_policy_is_enforced_audited_and_never_touches_existing_tokens(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let ben = app.sign_in("ben@acme.test").await;
+    let long_lived = app.create_token_id(&ben, "ws-acme", "before the policy").await;
+    let policy = |body: Value| {
+        let (app, ada) = (&app, &ada);
+        async move {
+            app.send(
+                Method::PUT,
+                "/api/workspaces/ws-acme/admin/policy",
+                Some(ada),
+                Some(body),
+            )
+            .await
+        }
+    };
+    // Bad values name their field and change nothing; only admins set it.
+    for (body, field) in [
+        (
+            json!({ "max_lifetime_days": 0, "creators": "members" }),
+            "max_lifetime_days",
+        ),
+        (
+            json!({ "max_lifetime_days": 366, "creators": "members" }),
+            "max_lifetime_days",
+        ),
+        (
+            json!({ "max_lifetime_days": 30, "creators": "members", "max_active_per_member": 0 }),
+            "max_active_per_member",
+        ),
+        (json!({ "max_lifetime_days": 30, "creators": "everyone" }), "creators"),
+    ] {
+        let reply = policy(body.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {}", reply.text);
+        assert_eq!(reply.body["errors"][0]["field"], field, "{body}: {}", reply.text);
+    }
+    let by_member = app
+        .send(
+            Method::PUT,
+            "/api/workspaces/ws-acme/admin/policy",
+            Some(&ben),
+            Some(json!({ "max_lifetime_days": 365, "creators": "members" })),
+        )
+        .await;
+    assert_eq!(by_member.status, StatusCode::FORBIDDEN);
+    let me = app.get("/api/me", &ben).await;
+    assert_eq!(me.body["workspaces"][0]["policy"]["max_lifetime_days"], 365);
+
+    // 30 days at most: 31 is refused naming the rule, 30 is fine; /api/me says so.
+    let set = policy(json!({ "max_lifetime_days": 30, "creators": "members", "max_active_per_member": null })).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let me = app.get("/api/me", &ben).await;
+    let acme = me.body["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == "ws-acme")
+        .unwrap()
+        .clone();
+    assert_eq!(acme["policy"]["max_lifetime_days"], 30);
+    let create = |days: u32, who: &'static str| {
+        let app = &app;
+        async move {
+            let browser = app.sign_in(who).await;
+            app.post(
+                "/api/workspaces/ws-acme/tokens",
+                &browser,
+                json!({ "name": format!("{days} days"), "lifetime_days": days }),
+            )
+            .await
+        }
+    };
+    let count = app.grant_count().await;
+    let refused = create(31, "ben@acme.test").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(refused.body["errors"][0]["field"], "lifetime_days");
+    assert_eq!(refused.body["errors"][0]["code"], "above_policy");
+    assert!(refused.text.contains("at most 30 days"), "{}", refused.text);
+    assert_eq!(app.grant_count().await, count, "nothing written");
+    assert_eq!(create(30, "ben@acme.test").await.status, StatusCode::CREATED);
+    // The token made before keeps its lifetime.
+    let before = app.token(&ben, "ws-acme", &long_lived).await;
+    assert_eq!(before["status"], "active");
+
+    // Admins only: a member is refused naming the rule; an admin is not.
+    assert_eq!(
+        policy(json!({ "max_lifetime_days": 30, "creators": "admins" }))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let refused = create(7, "cy@acme.test").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.text.contains("only its admins"), "{}", refused.text);
+    assert_eq!(create(7, "ada@acme.test").await.status, StatusCode::CREATED);
+
+    // At most 2 active tokens per member: Cy's third is refused; disabling one makes room.
+    assert_eq!(
+        policy(json!({ "max_lifetime_days": 30, "creators": "members", "max_active_per_member": 2 }))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let cy = app.sign_in("cy@acme.test").await;
+    let active: u64 = app
+        .get("/api/workspaces/ws-acme/admin/tokens?owner=u-cy&status=active", &ada)
+        .await
+        .body["total"]
+        .as_u64()
+        .unwrap();
+    for i in active..2 {
+        assert_eq!(create(7, "cy@acme.test").await.status, StatusCode::CREATED, "token {i}");
+    }
+    let refused = create(7, "cy@acme.test").await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert!(refused.text.contains("2 active tokens per member"), "{}", refused.text);
+    let list = app.get("/api/workspaces/ws-acme/tokens", &cy).await;
+    let one = list.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["status"] == "active")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&format!("/api/workspaces/ws-acme/tokens/{one}/disable"), &cy, json!({}))
+        .await;
+    assert_eq!(create(7, "cy@acme.test").await.status, StatusCode::CREATED);
+
+    // Each change is audited from what to what; saving the same policy again writes nothing.
+    let audit = app
+        .get("/api/workspaces/ws-acme/admin/audit?action=policy_changed", &ada)
+        .await;
+    assert_eq!(audit.body["total"], 3, "{}", audit.text);
+    assert_eq!(
+        audit.body["events"][0]["reason"],
+        "who may create admins -> members; max active per member no limit -> 2"
+    );
+    assert_eq!(audit.body["events"][0]["actor"]["email"], "ada@acme.test");
+    policy(json!({ "max_lifetime_days": 30, "creators": "members", "max_active_per_member": 2 })).await;
+    let audit = app
+        .get("/api/workspaces/ws-acme/admin/audit?action=policy_changed", &ada)
+        .await;
+    assert_eq!(audit.body["total"], 3);
+    // Another workspace is not touched.
+    let gus = app.sign_in("gus@globex.test").await;
+    let me = app.get("/api/me", &gus).await;
+    assert_eq!(me.body["workspaces"][0]["policy"]["max_lifetime_days"], 365);
+}
+
+/// Five Generates at once against a limit with room for one: one token, four refusals.
+async fn concurrent_generates_cannot_pass_the_active_token_limit(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    let active = app
+        .get("/api/workspaces/ws-acme/admin/tokens?owner=u-cy&status=active", &ada)
+        .await
+        .body["total"]
+        .as_u64()
+        .unwrap();
+    let body = json!({ "max_lifetime_days": 365, "creators": "members", "max_active_per_member": active + 1 });
+    let set = app
+        .send(
+            Method::PUT,
+            "/api/workspaces/ws-acme/admin/policy",
+            Some(&ada),
+            Some(body),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let create = |i: u32| {
+        let (app, cy) = (&app, &cy);
+        async move {
+            app.post(
+                "/api/workspaces/ws-acme/tokens",
+                cy,
+                json!({ "name": format!("race {i}"), "lifetime_days": 7 }),
+            )
+            .await
+            .status
+        }
+    };
+    let statuses = futures_util::future::join_all((0..5).map(create)).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::CREATED).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+}
+
 crate::on_both_databases!(
+    concurrent_generates_cannot_pass_the_active_token_limit,
+    the_workspace_policy_is_enforced_audited_and_never_touches_existing_tokens,
     two_admins_removing_each_other_at_once_leave_one,
     the_owner_is_told_who_disabled_it_when_and_why,
     a_tokens_history_is_its_owners_and_its_admins_only,

@@ -1,0 +1,130 @@
+//! The Policy tab: the workspace's rules for new tokens (the longest lifetime, who may generate
+//! them, the most active tokens per member), checked here by the contract's rule and enforced
+//! by the service. Saving never touches existing tokens.
+
+use leptos::prelude::*;
+use token_api::admin::{Creators, WorkspacePolicy};
+use token_api::validate::{self, LIFETIME_DAYS};
+
+use crate::api;
+use crate::components::error_panel::error_text;
+use crate::i18n::use_i18n;
+use crate::state::session::use_session;
+use crate::state::toasts::use_toasts;
+
+/// The tab.
+#[component]
+pub fn PolicyTab() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let toasts = use_toasts();
+    let current = move || session.workspace().map(|w| w.policy).unwrap_or_default();
+    let start = untrack(current);
+    let max_days = RwSignal::new(start.max_lifetime_days.to_string());
+    let creators = RwSignal::new(start.creators);
+    let max_active = RwSignal::new(start.max_active_per_member.map(|n| n.to_string()).unwrap_or_default());
+    // The form as a policy, or the field that is wrong.
+    let read = move || -> Result<WorkspacePolicy, &'static str> {
+        let max_lifetime_days = max_days.with(|v| v.trim().parse().map_err(|_| "max_lifetime_days"))?;
+        let max_active_per_member = match max_active.with(|v| v.trim().to_owned()) {
+            v if v.is_empty() => None,
+            v => Some(v.parse().map_err(|_| "max_active_per_member")?),
+        };
+        let policy = WorkspacePolicy {
+            max_lifetime_days,
+            creators: creators.get(),
+            max_active_per_member,
+        };
+        validate::policy(&policy).map_err(|(field, _)| field)?;
+        Ok(policy)
+    };
+    let wrong = move |field: &'static str| move || read().err() == Some(field);
+    let save = Action::new_local(move |policy: &WorkspacePolicy| {
+        let (ws, policy) = (session.workspace().map(|w| w.id).unwrap_or_default(), *policy);
+        async move {
+            match api::admin::set_policy(ws.clone(), policy).await {
+                Ok(saved) => {
+                    session.policy_changed(&ws, saved);
+                    toasts.success(i18n.t().policy_saved.to_owned());
+                }
+                Err(api::ApiError::Aborted) => {}
+                Err(e) => toasts.error(error_text(i18n.t(), &e), vec![]),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Ok(policy) = read() {
+            save.dispatch_local(policy);
+        }
+    };
+    let unchanged = move || read().ok() == Some(current());
+    view! {
+        <form class="policy-form" on:submit=submit novalidate>
+            <p class="intro">{move || i18n.t().policy_intro}</p>
+            <div class="field">
+                <label for="policy-max-lifetime">{move || i18n.t().policy_max_lifetime}</label>
+                <input
+                    id="policy-max-lifetime"
+                    type="number"
+                    inputmode="numeric"
+                    min=LIFETIME_DAYS.start().to_string()
+                    max=LIFETIME_DAYS.end().to_string()
+                    aria-invalid=move || wrong("max_lifetime_days")().to_string()
+                    aria-describedby="policy-max-lifetime-error"
+                    prop:value=max_days
+                    on:input:target=move |ev| max_days.set(ev.target().value())
+                />
+                <p id="policy-max-lifetime-error" class="field-error">
+                    {move || wrong("max_lifetime_days")().then(|| i18n.t().invalid_lifetime)}
+                </p>
+            </div>
+            <fieldset class="field">
+                <legend>{move || i18n.t().policy_creators}</legend>
+                {[(Creators::Members, "members"), (Creators::Admins, "admins")]
+                    .into_iter()
+                    .map(|(who, value)| {
+                        view! {
+                            <label class="field-inline">
+                                <input
+                                    type="radio"
+                                    name="policy-creators"
+                                    value=value
+                                    prop:checked=move || creators.get() == who
+                                    on:change=move |_| creators.set(who)
+                                />
+                                <span>
+                                    {move || match who {
+                                        Creators::Members => i18n.t().policy_creators_members,
+                                        Creators::Admins => i18n.t().policy_creators_admins,
+                                    }}
+                                </span>
+                            </label>
+                        }
+                    })
+                    .collect::<Vec<_>>()}
+            </fieldset>
+            <div class="field">
+                <label for="policy-max-active">{move || i18n.t().policy_max_active}</label>
+                <input
+                    id="policy-max-active"
+                    type="number"
+                    inputmode="numeric"
+                    min="1"
+                    max="1000"
+                    aria-invalid=move || wrong("max_active_per_member")().to_string()
+                    aria-describedby="policy-max-active-hint policy-max-active-error"
+                    prop:value=max_active
+                    on:input:target=move |ev| max_active.set(ev.target().value())
+                />
+                <p id="policy-max-active-hint" class="field-hint">{move || i18n.t().policy_max_active_hint}</p>
+                <p id="policy-max-active-error" class="field-error">
+                    {move || wrong("max_active_per_member")().then(|| i18n.t().policy_invalid_active)}
+                </p>
+            </div>
+            <button type="submit" class="button button-primary" disabled=move || read().is_err() || unchanged() || save.pending().get()>
+                {move || i18n.t().save}
+            </button>
+        </form>
+    }
+}
