@@ -248,6 +248,18 @@ pub struct Messages {
     pub last_admin_note: &'static str,
     pub action_member_removed: &'static str,
     pub action_policy_changed: &'static str,
+    pub action_regenerated: &'static str,
+    /// Regenerate: the row menu's item, the dialog's title (name, workspace), the overlap.
+    pub regenerate: &'static str,
+    pub regenerate_title: fn(&str, &str) -> String,
+    pub overlap_label: &'static str,
+    pub overlap_none: &'static str,
+    pub overlap_hour: &'static str,
+    pub overlap_day: &'static str,
+    pub overlap_week: &'static str,
+    pub regenerated_toast: fn(&str) -> String,
+    /// (date): replaced at once by a regenerated token.
+    pub disabled_regenerated: fn(&str) -> String,
     /// Generate: a lifetime past the policy's cap (the cap).
     pub above_policy: fn(u32) -> String,
     /// Why Generate is not offered (workspace): only admins generate there.
@@ -353,6 +365,18 @@ impl Messages {
             AuditAction::ReuseDetected => self.action_reuse,
             AuditAction::MemberRemoved => self.action_member_removed,
             AuditAction::PolicyChanged => self.action_policy_changed,
+            AuditAction::Regenerated => self.action_regenerated,
+        }
+    }
+
+    /// How long a replaced token keeps working, in words.
+    pub fn overlap(&self, overlap: token_api::tokens::Overlap) -> &'static str {
+        use token_api::tokens::Overlap;
+        match overlap {
+            Overlap::None => self.overlap_none,
+            Overlap::OneHour => self.overlap_hour,
+            Overlap::OneDay => self.overlap_day,
+            Overlap::SevenDays => self.overlap_week,
         }
     }
 

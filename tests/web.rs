@@ -91,6 +91,7 @@ fn no_actions() -> RowActions {
         delete: Callback::new(|_| {}),
         show_owner: None,
         show_owner_label: None,
+        regenerate: None,
     }
 }
 
@@ -286,7 +287,10 @@ async fn the_generate_dialog_validates_sends_once_reveals_and_forgets() {
     let root = container();
     let flow = RwSignal::new(Flow::Closed);
     let sent = RwSignal::new(Vec::<(String, u32)>::new());
-    let on_submit = Callback::new(move |req: (String, u32)| sent.update(|s| s.push(req)));
+    let on_submit = Callback::new(move |req: token_api::tokens::CreateTokenRequest| {
+        assert!(req.replaces.is_none());
+        sent.update(|s| s.push((req.name, req.lifetime_days)))
+    });
     let mounted = mount_to(root.clone(), move || {
         provide_i18n(Locale::En);
         view! {

@@ -141,6 +141,38 @@ test('an admin removes a member: their tokens are disabled and marked, their acc
   await expect(removal).toContainText('ada@acme.test');
 });
 
+test('regenerate with an overlap: both tokens work until it ends, and the new one is revealed once', async ({ page, browser }) => {
+  const { refresh: oldRefresh } = await bensToken(browser, 'lifecycle rolled');
+  await page.goto('/tokens');
+  await signIn(page, 'ben@acme.test');
+  await page.getByRole('button', { name: 'Actions for lifecycle rolled' }).click();
+  await page.getByRole('menuitem', { name: 'Regenerate' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Regenerate “lifecycle rolled” in Acme' });
+  await expect(dialog.getByLabel('Name')).toHaveValue('lifecycle rolled');
+  await expect(dialog.getByLabel('Name')).toHaveAttribute('readonly', '');
+  await expect(dialog.getByLabel('Lifetime in days')).toHaveValue('30');
+  await expect(dialog.getByRole('radio', { name: 'For 1 day' })).toBeChecked();
+  await dialog.getByRole('radio', { name: 'For 1 hour' }).check();
+  await expectNoAxeViolations(page);
+  await dialog.getByRole('button', { name: 'Regenerate' }).click();
+  const reveal = page.getByRole('dialog', { name: 'Copy your new token' });
+  const newRefresh = await reveal.getByLabel(/^Refresh token/).inputValue();
+  expect(newRefresh).not.toBe(oldRefresh);
+  await reveal.getByRole('button', { name: 'Close', exact: true }).click();
+  await reveal.getByRole('button', { name: 'Close anyway' }).click();
+  await expect(page.getByText('Token “lifecycle rolled” regenerated.')).toBeVisible();
+  // Two rows of that name now: the old one ends within the hour.
+  await expect(page.getByRole('rowheader', { name: 'lifecycle rolled' })).toHaveCount(2);
+  const exchange = (token: string) =>
+    page.request.post('/oauth2/token', { form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: token } });
+  expect((await exchange(oldRefresh)).status()).toBe(200);
+  expect((await exchange(newRefresh)).status()).toBe(200);
+  // Its history says what it replaced.
+  await page.getByRole('button', { name: 'Actions for lifecycle rolled' }).first().click();
+  await page.getByRole('menuitem', { name: 'History' }).click();
+  await expect(page.getByRole('dialog', { name: 'History of “lifecycle rolled”' }).getByRole('rowheader', { name: 'Regenerated' })).toBeVisible();
+});
+
 /** The workspace's policy back to the defaults, so later tests generate as they always did. */
 async function defaultPolicy(browser: Browser) {
   const ada = await as(browser, 'ada@acme.test');
@@ -239,5 +271,24 @@ test.describe('in Simplified Chinese', () => {
     } finally {
       await defaultPolicy(browser);
     }
+  });
+
+  test('regenerate at once, in Chinese', async ({ page, browser }) => {
+    const { refresh } = await bensToken(browser, '生命周期 轮换');
+    await page.goto('/tokens');
+    await signIn(page, 'ben@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    await page.getByRole('button', { name: '生命周期 轮换 的操作' }).click();
+    await page.getByRole('menuitem', { name: '重新生成' }).click();
+    const dialog = page.getByRole('dialog', { name: '在 Acme 中重新生成“生命周期 轮换”' });
+    await dialog.getByRole('radio', { name: '否：立即停用' }).check();
+    await expectNoAxeViolations(page);
+    await dialog.getByRole('button', { name: '重新生成' }).click();
+    const reveal = page.getByRole('dialog', { name: '复制您的新令牌' });
+    await reveal.getByRole('button', { name: '关闭' }).click();
+    await reveal.getByRole('button', { name: '仍然关闭' }).click();
+    await expect(page.getByText('已重新生成令牌“生命周期 轮换”。')).toBeVisible();
+    await expect(page.getByRole('row', { name: /生命周期 轮换/ }).filter({ hasText: '已被重新生成的令牌取代' })).toHaveCount(1);
+    const old = await page.request.post('/oauth2/token', { form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: refresh } });
+    expect(old.status()).toBe(400);
   });
 });

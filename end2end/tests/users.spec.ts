@@ -104,8 +104,10 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   await menuButton.focus();
   await page.keyboard.press('Enter');
   const menu = page.getByRole('menu', { name: 'Actions for e2e deploy' });
+  await expect(menu.getByRole('menuitem')).toHaveText(['History', 'Regenerate', 'Disable', 'Delete']);
   await expect(menu.getByRole('menuitem', { name: 'History' })).toBeFocused();
-  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('End');
+  await page.keyboard.press('ArrowUp');
   await expect(menu.getByRole('menuitem', { name: 'Disable' })).toBeFocused();
   await expectNoAxeViolations(page);
   await page.keyboard.press('Enter');

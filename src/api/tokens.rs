@@ -12,8 +12,7 @@ pub async fn list(workspace_id: String) -> Result<TokenList, ApiError> {
 }
 
 /// Generates a token. The answer is the only one that ever holds its secrets.
-pub async fn create(workspace_id: String, name: String, lifetime_days: u32) -> Result<CreatedToken, ApiError> {
-    let body = CreateTokenRequest { name, lifetime_days };
+pub async fn create(workspace_id: String, body: CreateTokenRequest) -> Result<CreatedToken, ApiError> {
     request(Method::POST, &workspace_path(&workspace_id, "/tokens"), Some(&body)).await
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::{Duration, Utc};
 use leptos::prelude::*;
+use token_api::tokens::{CreateTokenRequest, Overlap, Replaces, TokenView};
 use token_api::validate::{self, Invalid, DEFAULT_LIFETIME_DAYS, LIFETIME_DAYS, NAME_MAX_CHARS};
 
 use crate::api::ApiError;
@@ -61,19 +62,35 @@ pub fn GenerateDialog(
     /// The last request's failure, shown in the dialog; the input stays.
     #[prop(into)]
     error: Signal<Option<ApiError>>,
-    /// Send the request: the trimmed name and the lifetime in days.
-    on_submit: Callback<(String, u32)>,
+    /// Regenerate: the token the new one replaces (its name and lifetime are proposed, and the
+    /// user picks how long the old one keeps working); `None` to generate a new one.
+    #[prop(optional, into)]
+    replacing: Option<Signal<Option<TokenView>>>,
+    /// Send the request.
+    on_submit: Callback<CreateTokenRequest>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let name = RwSignal::new(String::new());
     let lifetime = RwSignal::new(DEFAULT_LIFETIME_DAYS.to_string());
     let touched = RwSignal::new(false);
-    // A fresh form each time the dialog opens.
+    let overlap = RwSignal::new(Overlap::OneDay);
+    let replacing = replacing.unwrap_or_else(|| Signal::stored(None));
+    // A fresh form each time the dialog opens: for Regenerate, the old token's name and lifetime.
     Effect::new(move |_| {
         if flow.with(|f| *f == Flow::Closed) {
             name.set(String::new());
             lifetime.set(DEFAULT_LIFETIME_DAYS.min(max_days.get()).to_string());
             touched.set(false);
+            overlap.set(Overlap::OneDay);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(old) = replacing.get() {
+            let days = (old.expires_at - old.created_at)
+                .num_days()
+                .clamp(1, i64::from(max_days.get_untracked()));
+            name.set(old.name);
+            lifetime.set(days.to_string());
         }
     });
     let name_check = move || validate::token_name(&name.get());
@@ -108,6 +125,10 @@ pub fn GenerateDialog(
         }
     };
     let duplicate = move || {
+        // Regenerating keeps the name on purpose.
+        if replacing.with(Option::is_some) {
+            return None;
+        }
         let wanted = name_check().ok().map(|n| lower(&n))?;
         names
             .with(|all| all.iter().any(|n| lower(n) == wanted))
@@ -122,9 +143,17 @@ pub fn GenerateDialog(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         touched.set(true);
-        if let (Ok(n), Ok(days)) = (name_check(), lifetime_check()) {
+        if let (Ok(name), Ok(lifetime_days)) = (name_check(), lifetime_check()) {
             if flow.try_update(|f| f.submit()).unwrap_or(false) {
-                on_submit.run((n, days));
+                let replaces = replacing.get_untracked().map(|old| Replaces {
+                    token_id: old.id,
+                    overlap: overlap.get_untracked(),
+                });
+                on_submit.run(CreateTokenRequest {
+                    name,
+                    lifetime_days,
+                    replaces,
+                });
             }
         }
     };
@@ -137,7 +166,12 @@ pub fn GenerateDialog(
     let form = move || {
         view! {
             <form class="generate-form" on:submit=submit novalidate>
-                <h2 id="generate-title">{move || (i18n.t().generate_title_in)(&workspace.get())}</h2>
+                <h2 id="generate-title">
+                    {move || match replacing.get() {
+                        Some(old) => (i18n.t().regenerate_title)(&format::shorten(&old.name, 60), &workspace.get()),
+                        None => (i18n.t().generate_title_in)(&workspace.get()),
+                    }}
+                </h2>
                 <div class="field">
                     <label for="token-name">{move || i18n.t().name_label}</label>
                     <input
@@ -146,6 +180,8 @@ pub fn GenerateDialog(
                         autocomplete="off"
                         maxlength="200"
                         required
+                        // Regenerate keeps the name: the new token takes the old one's place.
+                        readonly=move || replacing.with(Option::is_some)
                         aria-describedby="token-name-hint token-name-error token-name-taken"
                         aria-invalid=move || name_error().is_some().to_string()
                         prop:value=name
@@ -205,13 +241,40 @@ pub fn GenerateDialog(
                     </p>
                     <p id="token-lifetime-error" class="field-error">{lifetime_error}</p>
                 </div>
+                <Show when=move || replacing.with(Option::is_some)>
+                    <fieldset class="field">
+                        <legend>{move || i18n.t().overlap_label}</legend>
+                        {Overlap::ALL
+                            .iter()
+                            .copied()
+                            .map(|o| {
+                                view! {
+                                    <label class="field-inline">
+                                        <input
+                                            type="radio"
+                                            name="overlap"
+                                            value=o.as_str()
+                                            prop:checked=move || overlap.get() == o
+                                            on:change=move |_| overlap.set(o)
+                                        />
+                                        <span>{move || i18n.t().overlap(o)}</span>
+                                    </label>
+                                }
+                            })
+                            .collect::<Vec<_>>()}
+                    </fieldset>
+                </Show>
                 <p class="form-error" role="alert">{other_error}</p>
                 <div class="dialog-actions">
                     <button type="button" class="button" disabled=pending on:click=move |_| close()>
                         {move || i18n.t().cancel}
                     </button>
                     <button type="submit" class="button button-primary" disabled=move || pending() || !valid()>
-                        {move || if pending() { i18n.t().generating } else { i18n.t().generate }}
+                        {move || match (pending(), replacing.with(Option::is_some)) {
+                            (true, _) => i18n.t().generating,
+                            (false, true) => i18n.t().regenerate,
+                            (false, false) => i18n.t().generate,
+                        }}
                     </button>
                 </div>
             </form>

@@ -42,6 +42,8 @@ pub struct RowActions {
     pub show_owner: Option<Callback<TokenView>>,
     /// The label of `show_owner`.
     pub show_owner_label: Option<Signal<String>>,
+    /// Regenerate this token (the owner's page; offered unless it is disabled).
+    pub regenerate: Option<Callback<TokenView>>,
 }
 
 #[component]
@@ -82,6 +84,7 @@ fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool
         Some(DisabledCause::ReuseDetected) => (t.disabled_reuse)(&date, to_owner),
         Some(DisabledCause::Revoked) => (t.disabled_revoked)(&date),
         Some(DisabledCause::OwnerLeft) => (t.disabled_owner_left)(&date),
+        Some(DisabledCause::Regenerated) => (t.disabled_regenerated)(&date),
         // By a person, who is named while the service still knows them.
         _ => {
             let by = token.disabled_by.as_ref().map(|p| {
@@ -175,6 +178,14 @@ pub fn TokenTable(
                     label: label.get(),
                     danger: false,
                     on_select: Callback::new(move |_| show.run(token.clone())),
+                });
+            }
+            if let Some(regenerate) = actions.regenerate.filter(|_| status != TokenStatus::Disabled) {
+                let token = menu_token.clone();
+                items.push(MenuItem {
+                    label: t.regenerate.to_owned(),
+                    danger: false,
+                    on_select: Callback::new(move |_| regenerate.run(token.clone())),
                 });
             }
             if status == TokenStatus::Active {

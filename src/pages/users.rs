@@ -6,7 +6,7 @@ use chrono::Utc;
 use leptos::prelude::*;
 use token_api::admin::{Creators, SortField, TokenPageQuery};
 use token_api::auth::Role;
-use token_api::tokens::{BatchAction, TokenStatus};
+use token_api::tokens::{BatchAction, CreateTokenRequest, TokenStatus, TokenView};
 use token_api::validate::LIFETIME_DAYS;
 
 use crate::api::{self, ApiError};
@@ -152,21 +152,30 @@ pub fn UsersPage() -> impl IntoView {
 
     // Generate.
     let flow = RwSignal::new(Flow::Closed);
+    // Regenerate: the token the dialog replaces, while it is open for one.
+    let replacing = RwSignal::new(None::<TokenView>);
     let generate_error = RwSignal::new(None::<ApiError>);
     let open_generate = move |_| {
         generate_error.set(None);
+        replacing.set(None);
         flow.update(|f| f.open());
     };
-    let create = Action::new_local(move |(name, days): &(String, u32)| {
-        let (ws, name, days) = (workspace_id.get_untracked(), name.clone(), *days);
+    let create = Action::new_local(move |request: &CreateTokenRequest| {
+        let (ws, request) = (workspace_id.get_untracked(), request.clone());
         async move {
             let Some(ws) = ws else { return };
-            match api::tokens::create(ws, name, days).await {
+            let regenerated = request.replaces.is_some();
+            match api::tokens::create(ws, request).await {
                 Ok(created) => {
                     let (id, name) = (created.token.id.clone(), created.token.name.clone());
                     // The secrets go to the dialog's flow and nowhere else.
                     flow.update(|f| f.created(created.access_token, created.refresh_token));
-                    toasts.success((i18n.t().created_toast)(&name));
+                    let toast = if regenerated {
+                        i18n.t().regenerated_toast
+                    } else {
+                        i18n.t().created_toast
+                    };
+                    toasts.success(toast(&name));
                     events.emit_one(EventKind::Created, &id, &name);
                     loaded.refetch();
                 }
@@ -177,7 +186,7 @@ pub fn UsersPage() -> impl IntoView {
             }
         }
     });
-    let on_submit = Callback::new(move |request: (String, u32)| {
+    let on_submit = Callback::new(move |request: CreateTokenRequest| {
         generate_error.set(None);
         create.dispatch_local(request);
     });
@@ -211,6 +220,11 @@ pub fn UsersPage() -> impl IntoView {
         delete: actions.one(BatchAction::Delete),
         show_owner: None,
         show_owner_label: None,
+        regenerate: Some(Callback::new(move |token: TokenView| {
+            generate_error.set(None);
+            replacing.set(Some(token));
+            flow.update(|f| f.open());
+        })),
     };
     let bulk =
         move |action: BatchAction| actions.ask(action, Target::Many(selected.targets(action)), selected.count() as u64);
@@ -351,7 +365,7 @@ pub fn UsersPage() -> impl IntoView {
             <CopyField id="token-endpoint" label=Signal::derive(move || i18n.t().token_endpoint_label.to_owned()) value=endpoint />
         </div>
         <Loaded resource=loaded>{body}</Loaded>
-        <GenerateDialog flow workspace=workspace_name max_days names=Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect())) client_id token_endpoint=endpoint error=generate_error on_submit />
+        <GenerateDialog flow workspace=workspace_name max_days replacing names=Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect())) client_id token_endpoint=endpoint error=generate_error on_submit />
         <ActionConfirm actions />
     }
 }

@@ -480,8 +480,9 @@ const BUNDLE_GOAL_KIB: f64 = 150.0;
 /// access-token answer (340.3 KiB: 5.5 KiB of words in two languages and focus handling); then
 /// to 352 by the second polish (350.0 KiB: the person combobox, counts, Previous, dates' zones),
 /// then to 357 by a token's history and why it was disabled (354.8 KiB), then to 365 by the
-/// Members tab and offboarding (362.0 KiB), then to 372 by the workspace policy (368.5 KiB).
-const BUNDLE_CEILING_KIB: f64 = 372.0;
+/// Members tab and offboarding (362.0 KiB), then to 372 by the workspace policy (368.5 KiB), then
+/// to 378 by Regenerate (372.3 KiB).
+const BUNDLE_CEILING_KIB: f64 = 378.0;
 
 /// Fails when the bundle passes the ceiling, and says how far it is from the goal.
 fn check_bundle(brotli_bytes: u64) -> sh::Result {

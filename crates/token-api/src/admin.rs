@@ -322,6 +322,9 @@ crate::wire_enum! {
         MemberRemoved = "member_removed",
         /// The workspace's policy was changed; the reason says from what to what.
         PolicyChanged = "policy_changed",
+        /// A token was regenerated: the new one's event, which says what it replaced and when
+        /// that one stops.
+        Regenerated = "regenerated",
     }
 }
 

@@ -24,6 +24,8 @@ crate::wire_enum! {
         Revoked = "revoked",
         /// Its owner was removed from the workspace, by the admin in `disabled_by`.
         OwnerLeft = "owner_left",
+        /// Its owner regenerated it, with no overlap: the new token replaced it at once.
+        Regenerated = "regenerated",
     }
 }
 
@@ -99,6 +101,42 @@ pub struct TokenList {
 pub struct CreateTokenRequest {
     pub name: String,
     pub lifetime_days: u32,
+    /// Regenerate: the new token replaces one of the user's own, which stops at once or after
+    /// the overlap, so a deployment can switch without downtime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<Replaces>,
+}
+
+/// The token a regenerated one replaces, and when that one stops.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Replaces {
+    pub token_id: String,
+    pub overlap: Overlap,
+}
+
+crate::wire_enum! {
+    /// How long a replaced token keeps working beside its successor.
+    pub enum Overlap {
+        /// It is disabled at once.
+        None = "none",
+        OneHour = "1h",
+        OneDay = "1d",
+        SevenDays = "7d",
+    }
+}
+
+impl Overlap {
+    /// How long the replaced token keeps working.
+    pub fn duration(self) -> chrono::Duration {
+        match self {
+            Overlap::None => chrono::Duration::zero(),
+            Overlap::OneHour => chrono::Duration::hours(1),
+            Overlap::OneDay => chrono::Duration::days(1),
+            Overlap::SevenDays => chrono::Duration::days(7),
+        }
+    }
 }
 
 /// The one response that ever carries the secrets; served with `Cache-Control: no-store`.

@@ -250,6 +250,8 @@ pub fn TokensTab(
             })
         })),
         show_owner_label: Some(Signal::derive(move || i18n.t().show_owner_tokens.to_owned())),
+        // An admin never sees another's new secret.
+        regenerate: None,
     };
     let on_sort = Callback::new(move |field: SortField| {
         let mut q = query.get_untracked();

@@ -21,7 +21,7 @@ use super::Secret;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientIp, OptionalJson, Session};
 use crate::store::admin;
-use crate::store::tokens::{self, Acting, NotCreated, Scope};
+use crate::store::tokens::{self, Acting, NewGrant, NotCreated, Scope};
 use crate::store::users;
 use crate::AppState;
 
@@ -142,10 +142,13 @@ async fn list(State(state): State<AppState>, session: Session, Path(ws): Path<St
     Ok(Json(TokenList { tokens }))
 }
 
-/// Generate a token. The only response that ever holds its secrets; served `no-store`.
+/// Generate a token, within the workspace's policy (403 admins only, 409 at the active-token
+/// limit, 400 `above_policy` past the longest lifetime); or regenerate one (`replaces`). The
+/// only response that ever holds its secrets; served `no-store`.
 #[utoipa::path(post, path = "/workspaces/{ws}/tokens", tag = "tokens", security(("session" = [])),
     params(("ws" = String, Path, description = "workspace id")), request_body = CreateTokenRequest,
-    responses((status = 201, body = CreatedToken), answer::BadRequest, answer::NotFound))]
+    responses((status = 201, body = CreatedToken), answer::BadRequest, answer::Forbidden, answer::NotFound,
+        answer::Conflict))]
 async fn create(
     State(state): State<AppState>,
     session: Session,
@@ -162,7 +165,12 @@ async fn create(
         .await?
         .ok_or(AppError::NotFound)?;
     let mut tx = state.db.writer.begin().await?;
-    let (id, refresh_token) = match tokens::create(&mut tx, &ws, user, &name, lifetime, ip.as_deref()).await? {
+    let new = NewGrant {
+        name: &name,
+        lifetime_days: lifetime,
+        replaces: body.replaces.as_ref(),
+    };
+    let (id, refresh_token) = match tokens::create(&mut tx, &ws, user, new, ip.as_deref()).await? {
         Ok(created) => created,
         Err(NotCreated::NotMember) => return Err(AppError::NotFound),
         Err(NotCreated::AdminsOnly) => {
@@ -175,6 +183,13 @@ async fn create(
                 "lifetime_days",
                 Invalid::AbovePolicy,
                 format!("this workspace's policy allows at most {max} days"),
+            ))
+        }
+        Err(NotCreated::NothingToReplace) => {
+            return Err(AppError::field_detail(
+                "replaces",
+                Invalid::Expired,
+                "is not one of your tokens here, or is disabled".to_owned(),
             ))
         }
         Err(NotCreated::TooManyActive(cap)) => {

@@ -123,19 +123,37 @@ pub enum NotCreated {
     AboveMaxLifetime(u32),
     /// The member holds as many active tokens as the workspace allows: that many.
     TooManyActive(u32),
+    /// The token to replace is not one of the member's, or is disabled.
+    NothingToReplace,
+}
+
+/// What a new grant is: its name and lifetime, and for a regenerated token the one it replaces.
+#[derive(Clone, Copy, Debug)]
+pub struct NewGrant<'a> {
+    pub name: &'a str,
+    pub lifetime_days: u32,
+    pub replaces: Option<&'a token_api::tokens::Replaces>,
 }
 
 /// A new grant for `user_id`, within the workspace's policy. Returns its id and the refresh
 /// token (the only copy). The member's row is written first, so on PostgreSQL two requests of
 /// one member take turns and cannot both pass the active-token limit (SQLite has one writer).
+///
+/// A regenerated token (`replaces`) does not count its predecessor against the limit; the
+/// predecessor is disabled at once, or its expiry brought forward to the end of the overlap,
+/// and the whole is audited as one `regenerated` event on the new token.
 pub async fn create(
     conn: &mut AnyConnection,
     workspace_id: &str,
     user_id: &str,
-    name: &str,
-    lifetime_days: u32,
+    new: NewGrant<'_>,
     ip: Option<&str>,
 ) -> sqlx::Result<Result<(String, String), NotCreated>> {
+    let NewGrant {
+        name,
+        lifetime_days,
+        replaces,
+    } = new;
     let now = db::now_ms();
     let member = sqlx::query(
         "UPDATE memberships SET role = role WHERE workspace_id = $1 AND user_id = $2 AND removed_at IS NULL",
@@ -151,7 +169,7 @@ pub async fn create(
     let row = sqlx::query(&format!(
         "SELECT {}, m.role,
             (SELECT COUNT(*) FROM grants g WHERE g.workspace_id = $1 AND g.user_id = $2
-               AND g.disabled_at IS NULL AND g.expires_at > $3)
+               AND g.disabled_at IS NULL AND g.expires_at > $3 AND g.id <> $4)
          FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
          WHERE w.id = $1 AND m.user_id = $2",
         super::policy::COLUMNS
@@ -159,6 +177,7 @@ pub async fn create(
     .bind(workspace_id)
     .bind(user_id)
     .bind(now)
+    .bind(replaces.map_or("", |r| r.token_id.as_str()))
     .fetch_one(&mut *conn)
     .await?;
     let policy = super::policy::from_row(&row, 0)?;
@@ -172,6 +191,25 @@ pub async fn create(
     if let Some(cap) = policy.max_active_per_member.filter(|cap| active >= i64::from(*cap)) {
         return Ok(Err(NotCreated::TooManyActive(cap)));
     }
+    // The predecessor: the member's own, not disabled (an expired one may be regenerated).
+    let replaced: Option<(String, i64)> = match replaces {
+        Some(r) => {
+            let found: Option<(String, i64)> = sqlx::query_as(
+                "SELECT name, expires_at FROM grants
+                 WHERE id = $1 AND workspace_id = $2 AND user_id = $3 AND disabled_at IS NULL",
+            )
+            .bind(&r.token_id)
+            .bind(workspace_id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            match found {
+                Some(f) => Some(f),
+                None => return Ok(Err(NotCreated::NothingToReplace)),
+            }
+        }
+        None => None,
+    };
     let id = secrets::random_id();
     let refresh = secrets::new_refresh_token();
     let expires = now + i64::from(lifetime_days) * 86_400_000;
@@ -196,14 +234,46 @@ pub async fn create(
         return Ok(Err(NotCreated::NotMember));
     }
     let grant = (id, workspace_id.to_owned(), user_id.to_owned(), name.to_owned());
+    let mut action = Action::Created;
+    let mut said = None;
+    if let (Some(r), Some((old_name, old_expires))) = (replaces, replaced) {
+        let overlap = r.overlap.duration().num_milliseconds();
+        if overlap == 0 {
+            sqlx::query(
+                "UPDATE grants SET disabled_at = $2, disabled_by = $3, disabled_cause = 'regenerated' WHERE id = $1",
+            )
+            .bind(&r.token_id)
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        } else {
+            sqlx::query("UPDATE grants SET expires_at = $2 WHERE id = $1")
+                .bind(&r.token_id)
+                .bind(old_expires.min(now + overlap))
+                .execute(&mut *conn)
+                .await?;
+        }
+        let ends = db::to_time(old_expires.min(now + overlap)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        action = Action::Regenerated;
+        said = Some(format!(
+            "replaces “{old_name}” ({}), which stops {}",
+            r.token_id,
+            if overlap == 0 {
+                "at once".to_owned()
+            } else {
+                format!("at {ends}")
+            }
+        ));
+    }
     record_change(
         conn,
-        Action::Created,
+        action,
         &grant,
         Some(user_id),
         Acting {
             ip,
-            reason: None,
+            reason: said.as_deref(),
             owner: None,
         },
     )

@@ -545,7 +545,128 @@ async fn concurrent_generates_cannot_pass_the_active_token_limit(app: TestApp) {
     );
 }
 
+async fn regenerate_replaces_a_token_at_once_or_after_an_overlap(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    let regenerate = |browser, id: &str, overlap: &str| {
+        let (app, id, overlap) = (&app, id.to_owned(), overlap.to_owned());
+        async move {
+            app.post(
+                "/api/workspaces/ws-acme/tokens",
+                browser,
+                json!({ "name": "rolled", "lifetime_days": 30, "replaces": { "token_id": id, "overlap": overlap } }),
+            )
+            .await
+        }
+    };
+    let refreshes = |token: &str| {
+        let (app, token) = (&app, token.to_owned());
+        async move { app.refresh("tcc_acme", &token).await }
+    };
+
+    // With an hour's overlap both work; the old one's expiry is brought forward to the hour.
+    let (old, old_refresh) = bens(&app, "rolled").await;
+    let reply = regenerate(&ben, &old, "1h").await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let new_refresh = reply.body["refresh_token"].as_str().unwrap().to_owned();
+    let new_id = reply.body["token"]["id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, old);
+    assert_eq!(reply.body["token"]["name"], "rolled");
+    let old_view = app.token(&ben, "ws-acme", &old).await;
+    let ends = chrono::DateTime::parse_from_rfc3339(old_view["expires_at"].as_str().unwrap()).unwrap();
+    let in_an_hour = chrono::Utc::now() + chrono::Duration::hours(1);
+    assert!(
+        (ends.with_timezone(&chrono::Utc) - in_an_hour).num_seconds().abs() < 60,
+        "{ends}"
+    );
+    let old_next = refreshes(&old_refresh).await;
+    assert_eq!(old_next.status, StatusCode::OK, "the old one works during the overlap");
+    let new_next = refreshes(&new_refresh).await;
+    assert_eq!(new_next.status, StatusCode::OK);
+    // The overlap ends (its expiry reached): then only the new one works.
+    sqlx::query("UPDATE grants SET expires_at = expires_at - 3600001 WHERE id = $1")
+        .bind(&old)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let old_after = refreshes(old_next.body["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(old_after.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refreshes(new_next.body["refresh_token"].as_str().unwrap()).await.status,
+        StatusCode::OK
+    );
+    // One event, on the new token, saying what it replaced and when that stops.
+    let history = app
+        .get(&format!("/api/workspaces/ws-acme/tokens/{new_id}/history"), &ben)
+        .await;
+    let events = history.body["events"].as_array().unwrap();
+    let regenerated: Vec<&Value> = events.iter().filter(|e| e["action"] == "regenerated").collect();
+    assert_eq!(regenerated.len(), 1, "{events:?}");
+    assert!(
+        regenerated[0]["reason"].as_str().unwrap().contains(&old),
+        "{:?}",
+        regenerated[0]
+    );
+    assert!(
+        events.iter().all(|e| e["action"] != "created"),
+        "one event, not created + disabled"
+    );
+
+    // With none, the old one is disabled at once and says why.
+    let (old, old_refresh) = bens(&app, "rolled now").await;
+    let reply = regenerate(&ben, &old, "none").await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(refreshes(&old_refresh).await.status, StatusCode::BAD_REQUEST);
+    let old_view = app.token(&ben, "ws-acme", &old).await;
+    assert_eq!(old_view["status"], "disabled");
+    assert_eq!(old_view["disabled_cause"], "regenerated");
+
+    // Only one's own, not disabled, token; nothing is written otherwise.
+    let count = app.grant_count().await;
+    for (who, browser, id) in [
+        ("another's", &cy, old_view["id"].as_str().unwrap().to_owned()),
+        ("disabled", &ben, old),
+    ] {
+        let reply = regenerate(browser, &id, "none").await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{who}: {}", reply.text);
+        assert_eq!(reply.body["errors"][0]["field"], "replaces", "{who}");
+    }
+    let (bens_own, _) = bens(&app, "not cy's").await;
+    let reply = regenerate(&cy, &bens_own, "1h").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert_eq!(app.grant_count().await, count + 1, "only Ben's new token");
+
+    // At the active-token limit, regenerating replaces one and is allowed.
+    let ada = app.sign_in("ada@acme.test").await;
+    let active = app
+        .get("/api/workspaces/ws-acme/admin/tokens?owner=u-ben&status=active", &ada)
+        .await
+        .body["total"]
+        .as_u64()
+        .unwrap();
+    let body = json!({ "max_lifetime_days": 365, "creators": "members", "max_active_per_member": active });
+    app.send(
+        Method::PUT,
+        "/api/workspaces/ws-acme/admin/policy",
+        Some(&ada),
+        Some(body),
+    )
+    .await;
+    assert_eq!(
+        app.post(
+            "/api/workspaces/ws-acme/tokens",
+            &ben,
+            json!({ "name": "one more", "lifetime_days": 7 })
+        )
+        .await
+        .status,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(regenerate(&ben, &bens_own, "1d").await.status, StatusCode::CREATED);
+}
+
 crate::on_both_databases!(
+    regenerate_replaces_a_token_at_once_or_after_an_overlap,
     concurrent_generates_cannot_pass_the_active_token_limit,
     the_workspace_policy_is_enforced_audited_and_never_touches_existing_tokens,
     two_admins_removing_each_other_at_once_leave_one,
