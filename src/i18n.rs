@@ -258,6 +258,10 @@ pub struct Messages {
     pub overlap_day: &'static str,
     pub overlap_week: &'static str,
     pub regenerated_toast: fn(&str) -> String,
+    /// The Users page's banner: this many tokens expire within 7 days or expired in the last 7.
+    pub expiring_banner: fn(usize) -> String,
+    /// Regenerate, naming the token (the banner's buttons).
+    pub regenerate_named: fn(&str) -> String,
     /// (date): replaced at once by a regenerated token.
     pub disabled_regenerated: fn(&str) -> String,
     /// Generate: a lifetime past the policy's cap (the cap).
@@ -286,6 +290,8 @@ pub struct Messages {
     pub count_number_last: bool,
     pub count_disabled: &'static str,
     pub count_never_used: &'static str,
+    /// The alarm count: reuse detections in the last 30 days.
+    pub count_alarms: &'static str,
     pub filter_owner: &'static str,
     pub owner_hint: &'static str,
     /// Generate: the user has a token of this name already.

@@ -83,6 +83,28 @@ test('a replayed refresh token: the owner and the admin both see why the token s
   await expect(page.getByRole('row', { name: /lifecycle replayed/ })).toContainText(
     'its refresh token was used twice, so it was disabled to protect its owner');
   await expectNoAxeViolations(page);
+  // An alarm on the Admins page, which opens the audit trail at the detections.
+  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /reuse detected, 30 days$/ });
+  await expect(alarm).toHaveText(/^[1-9]\d* reuse detected, 30 days$/);
+  await expect(alarm).toHaveClass(/alarm/);
+  await alarm.click();
+  await expect(page).toHaveURL(/tab=audit.*a_action=reuse_detected|a_action=reuse_detected.*tab=audit/);
+  await expect(page.getByRole('row', { name: /lifecycle replayed/ })).toContainText('Reuse detected, disabled');
+});
+
+test('the Users page warns of tokens about to expire, with Regenerate one click away', async ({ page }) => {
+  await page.goto('/tokens');
+  await signIn(page, 'ben@acme.test');
+  const banner = page.getByRole('region', { name: /expires? soon or just expired$/ });
+  // Laptop CLI (seeded) expires in 5 days; Hackathon demo expired 10 days ago and is not in it.
+  await expect(banner.getByRole('listitem').filter({ hasText: 'Laptop CLI' })).toContainText('in 5 days');
+  await expect(banner).not.toContainText('Hackathon demo');
+  await expectNoAxeViolations(page);
+  await banner.getByRole('button', { name: 'Regenerate Laptop CLI' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Regenerate “Laptop CLI” in Acme' });
+  await expect(dialog.getByLabel('Name')).toHaveValue('Laptop CLI');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toBeHidden();
 });
 
 /** Ada adds a new member, who sets a password and generates a token; returns their tokens. */
@@ -290,5 +312,14 @@ test.describe('in Simplified Chinese', () => {
     await expect(page.getByRole('row', { name: /生命周期 轮换/ }).filter({ hasText: '已被重新生成的令牌取代' })).toHaveCount(1);
     const old = await page.request.post('/oauth2/token', { form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: refresh } });
     expect(old.status()).toBe(400);
+  });
+
+  test('the expiry banner, in Chinese', async ({ page }) => {
+    await page.goto('/tokens');
+    await signIn(page, 'ben@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    const banner = page.getByRole('region', { name: /个令牌即将到期或刚刚过期$/ });
+    await expect(banner.getByRole('listitem').filter({ hasText: 'Laptop CLI' })).toContainText('5 天后');
+    await expect(banner.getByRole('button', { name: '重新生成 Laptop CLI' })).toBeVisible();
+    await expectNoAxeViolations(page);
   });
 });

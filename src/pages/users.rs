@@ -19,6 +19,7 @@ use crate::components::status_select::StatusSelect;
 use crate::components::token_actions::{use_token_actions, ActionConfirm, Pending, Target};
 use crate::components::token_table::{RowActions, TokenTable};
 use crate::embed::events::{use_events, EventKind};
+use crate::format;
 use crate::hooks::use_title::use_title;
 use crate::hooks::use_token_selection::use_token_selection;
 use crate::i18n::use_i18n;
@@ -215,16 +216,65 @@ pub fn UsersPage() -> impl IntoView {
             loaded.refetch();
         },
     );
+    let regenerate = Callback::new(move |token: TokenView| {
+        generate_error.set(None);
+        replacing.set(Some(token));
+        flow.update(|f| f.open());
+    });
     let row_actions = RowActions {
         disable: actions.one(BatchAction::Disable),
         delete: actions.one(BatchAction::Delete),
         show_owner: None,
         show_owner_label: None,
-        regenerate: Some(Callback::new(move |token: TokenView| {
-            generate_error.set(None);
-            replacing.set(Some(token));
-            flow.update(|f| f.open());
-        })),
+        regenerate: Some(regenerate),
+    };
+    // The member's tokens that expire within a week or expired in the last one (not disabled),
+    // soonest first, each with Regenerate one click away.
+    let expiring = Memo::new(move |_| {
+        let now = Utc::now();
+        let week = chrono::Duration::days(7);
+        let mut soon: Vec<TokenView> = tokens.with(|all| {
+            all.iter()
+                .filter(|t| t.disabled_at.is_none() && t.expires_at < now + week && t.expires_at > now - week)
+                .cloned()
+                .collect()
+        });
+        soon.sort_by_key(|t| t.expires_at);
+        soon
+    });
+    let expiry_banner = move || {
+        let soon = expiring.get();
+        (!soon.is_empty()).then(|| {
+            let locale = i18n.locale.get();
+            let t = locale.messages();
+            let now = Utc::now();
+            view! {
+                <section class="notice notice-warning expiry-banner" aria-labelledby="expiry-banner-title">
+                    <h2 id="expiry-banner-title">{(t.expiring_banner)(soon.len())}</h2>
+                    <ul>
+                        {soon
+                            .into_iter()
+                            .map(|token| {
+                                let when = if token.expires_at > now {
+                                    format::relative(locale, now, token.expires_at)
+                                } else {
+                                    (t.expired_ago)(-format::days_between(now, token.expires_at).min(0))
+                                };
+                                let label = (t.regenerate_named)(&token.name);
+                                view! {
+                                    <li>
+                                        <strong>{token.name.clone()}</strong>" · "{when}" "
+                                        <button type="button" class="button button-small" aria-label=label on:click=move |_| regenerate.run(token.clone())>
+                                            {t.regenerate}
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect::<Vec<_>>()}
+                    </ul>
+                </section>
+            }
+        })
     };
     let bulk =
         move |action: BatchAction| actions.ask(action, Target::Many(selected.targets(action)), selected.count() as u64);
@@ -282,6 +332,7 @@ pub fn UsersPage() -> impl IntoView {
                 when=move || !tokens.with(Vec::is_empty)
                 fallback=move || view! { <p class="empty">{move || i18n.t().empty_tokens}</p> }
             >
+                {expiry_banner}
                 <BulkToolbar
                     selected=Signal::derive(move || selected.count())
                     disableable=Signal::derive(move || Some(selected.disableable()))

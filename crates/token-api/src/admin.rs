@@ -298,7 +298,14 @@ pub struct TokenSummary {
     pub expiring_within_7_days: u64,
     pub disabled: u64,
     pub never_used: u64,
+    /// Alarms: refresh tokens presented again (reuse detected, the token disabled by the
+    /// service) in the last `ALARM_DAYS` days.
+    #[serde(default)]
+    pub reuse_detected_recently: u64,
 }
+
+/// How far back the Admins page's alarm count looks, in days.
+pub const ALARM_DAYS: i64 = 30;
 
 /// The body of a single disable or delete: why, for the audit trail.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

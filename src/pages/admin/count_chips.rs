@@ -13,6 +13,8 @@ pub fn CountChips(
     summary: LocalResource<Result<TokenSummary, ApiError>>,
     /// A count was pressed: show what it counts.
     on_filter: Callback<TokenFilter>,
+    /// The alarms were pressed: show them in the audit trail.
+    on_alarms: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     move || {
@@ -31,12 +33,21 @@ pub fn CountChips(
                 </button>
             }
         };
+        let alarmed = s.reuse_detected_recently > 0;
         view! {
             <div class="counts" role="group" aria-label=t.counts_label>
                 {chip(s.active, t.count_active, TokenFilter { status: Some(TokenStatus::Active), ..Default::default() })}
                 {chip(s.expiring_within_7_days, t.count_expiring, TokenFilter { expiring_within_days: Some(7), ..Default::default() })}
                 {chip(s.disabled, t.count_disabled, TokenFilter { status: Some(TokenStatus::Disabled), ..Default::default() })}
                 {chip(s.never_used, t.count_never_used, TokenFilter { never_used: true, ..Default::default() })}
+                // Reuse detections: someone presented a refresh token that had been rotated out.
+                <button type="button" class="count-chip" class:alarm=alarmed on:click=move |_| on_alarms.run(())>
+                    {if t.count_number_last {
+                        view! { {t.count_alarms}"：" <strong>{s.reuse_detected_recently}</strong> }.into_any()
+                    } else {
+                        view! { <strong>{s.reuse_detected_recently}</strong>" "{t.count_alarms} }.into_any()
+                    }}
+                </button>
             </div>
         }
     }

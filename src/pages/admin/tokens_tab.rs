@@ -253,6 +253,23 @@ pub fn TokensTab(
         // An admin never sees another's new secret.
         regenerate: None,
     };
+    // The alarm count opens the audit trail at the reuse detections of its period.
+    let show_alarms = Callback::new(move |_| {
+        let from = (Utc::now() - chrono::Duration::days(token_api::admin::ALARM_DAYS))
+            .with_timezone(&chrono::Local)
+            .date_naive()
+            .to_string();
+        let audit = vec![
+            ("tab", "audit".to_owned()),
+            ("a_action", "reuse_detected".to_owned()),
+            ("a_from", from),
+        ];
+        url.change_view(
+            &["tab", "a_action", "a_from", "a_to", "a_actor", "a_owner", "a_after"],
+            audit,
+            Change::Committed,
+        );
+    });
     let on_sort = Callback::new(move |field: SortField| {
         let mut q = query.get_untracked();
         toggle_sort(&mut q, field);
@@ -363,7 +380,7 @@ pub fn TokensTab(
     };
 
     view! {
-        <CountChips summary on_filter=set_filter />
+        <CountChips summary on_filter=set_filter on_alarms=show_alarms />
         <LeakCheck on_disable=actions.one(BatchAction::Disable) />
         <TokenFilters filter=Signal::derive(move || query.get().filter) members on_change=set_filter />
         <BulkToolbar

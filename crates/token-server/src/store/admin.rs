@@ -448,14 +448,25 @@ pub async fn summary(conn: &mut AnyConnection, workspace_id: &str, admin_id: &st
     .bind(admin_id)
     .bind(now)
     .bind(now + 7 * DAY_MS)
-    .fetch_one(conn)
+    .fetch_one(&mut *conn)
     .await?;
     let n = |i: usize| row.try_get::<i64, _>(i).map(|v| v as u64);
+    // Through the (action, at) index: only the recent alarms are read.
+    let (alarms,): (i64,) = sqlx::query_as(&format!(
+        "SELECT COUNT(*) FROM audit_events e
+         WHERE e.action = 'reuse_detected' AND e.at >= $3 AND e.workspace_id = $1 AND {IS_ADMIN}"
+    ))
+    .bind(workspace_id)
+    .bind(admin_id)
+    .bind(now - token_api::admin::ALARM_DAYS * DAY_MS)
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(TokenSummary {
         active: n(0)?,
         expiring_within_7_days: n(1)?,
         disabled: n(2)?,
         never_used: n(3)?,
+        reuse_detected_recently: alarms as u64,
     })
 }
 

@@ -63,6 +63,9 @@ async fn the_owner_is_told_who_disabled_it_when_and_why(app: TestApp) {
     let seen = app.token(&ben, "ws-acme", &replayed).await;
     assert_eq!(seen["disabled_cause"], "reuse_detected");
     assert_eq!(seen["disabled_by"], Value::Null);
+    // The admins see it as an alarm.
+    let summary = app.get("/api/workspaces/ws-acme/admin/tokens/summary", &ada).await;
+    assert_eq!(summary.body["reuse_detected_recently"], 1, "{}", summary.text);
 
     // Its client, at the revocation endpoint.
     let (revoked, refresh) = bens(&app, "revoked").await;
