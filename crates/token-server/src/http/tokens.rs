@@ -56,26 +56,27 @@ async fn history(
     })?;
     let mut conn = state.db.pool.acquire().await?;
     let user = session.user_id.as_str();
-    let own = tokens::get(
+    let admin = tokens::get(
         &mut conn,
-        Scope::Own {
+        Scope::Admin {
             workspace_id: &ws,
             user_id: user,
         },
         &id,
     )
-    .await?;
-    if own.is_none() {
-        let any = tokens::get(
+    .await?
+    .is_some();
+    if !admin {
+        tokens::get(
             &mut conn,
-            Scope::Admin {
+            Scope::Own {
                 workspace_id: &ws,
                 user_id: user,
             },
             &id,
         )
-        .await?;
-        any.ok_or(AppError::NotFound)?;
+        .await?
+        .ok_or(AppError::NotFound)?;
     }
     let query = AuditQuery {
         token: Some(id),
@@ -83,10 +84,19 @@ async fn history(
         after: paging.after,
         ..AuditQuery::default()
     };
-    admin::audit_page(&mut conn, &ws, user, &query, true)
+    let mut page = admin::audit_page(&mut conn, &ws, user, &query, true)
         .await?
-        .map(Json)
-        .map_err(|_| AppError::field("after", Invalid::InvalidType))
+        .map_err(|_| AppError::field("after", Invalid::InvalidType))?;
+    // A member sees where their own actions and their token's refreshes came from, never an
+    // admin's address.
+    if !admin {
+        for event in &mut page.events {
+            if event.actor.as_ref().is_some_and(|a| a.id != user) {
+                event.ip = None;
+            }
+        }
+    }
+    Ok(Json(page))
 }
 
 /// A history page's place: the `next_cursor` of the page before.

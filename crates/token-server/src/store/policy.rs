@@ -74,15 +74,22 @@ pub async fn set(
     if said.is_empty() {
         return Ok(Some(old));
     }
-    sqlx::query(
-        "UPDATE workspaces SET max_lifetime_days = $2, creators = $3, max_active_per_member = $4 WHERE id = $1",
+    // The admin check again, in the statement that writes (an admin removed meanwhile is not one).
+    let set = sqlx::query(
+        "UPDATE workspaces SET max_lifetime_days = $2, creators = $3, max_active_per_member = $4
+         WHERE id = $1 AND EXISTS (SELECT 1 FROM memberships a
+           WHERE a.workspace_id = $1 AND a.user_id = $5 AND a.role = 'admin' AND a.removed_at IS NULL)",
     )
     .bind(workspace_id)
     .bind(i64::from(policy.max_lifetime_days))
     .bind(policy.creators.as_str())
     .bind(policy.max_active_per_member.map(i64::from))
+    .bind(admin_id)
     .execute(&mut *conn)
     .await?;
+    if set.rows_affected() == 0 {
+        return Ok(None);
+    }
     sqlx::query(
         "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, actor_email, actor_name, ip, reason)
          SELECT $1, $2, $3, $4, a.id, a.email, a.name, $6, $7 FROM users a WHERE a.id = $5",

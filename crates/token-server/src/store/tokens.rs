@@ -20,7 +20,12 @@ pub enum Scope<'a> {
 impl<'a> Scope<'a> {
     fn condition(self) -> &'static str {
         match self {
-            Scope::Own { .. } => "g.workspace_id = $1 AND g.user_id = $2",
+            // A member removed from the workspace acts on nothing there, their own tokens
+            // included: those are kept, disabled, for the admins and the audit trail.
+            Scope::Own { .. } => {
+                "g.workspace_id = $1 AND g.user_id = $2 AND EXISTS (SELECT 1 FROM memberships a
+                   WHERE a.workspace_id = $1 AND a.user_id = $2 AND a.removed_at IS NULL)"
+            }
             Scope::Admin { .. } => {
                 "g.workspace_id = $1 AND EXISTS (SELECT 1 FROM memberships a
                    WHERE a.workspace_id = $1 AND a.user_id = $2 AND a.role = 'admin' AND a.removed_at IS NULL)"
@@ -238,21 +243,31 @@ pub async fn create(
     let mut said = None;
     if let (Some(r), Some((old_name, old_expires))) = (replaces, replaced) {
         let overlap = r.overlap.duration().num_milliseconds();
-        if overlap == 0 {
+        // Still not disabled as it is written: a disable that came in between (an admin's, a
+        // reuse detection) keeps its who and why, and this regeneration is refused (the caller
+        // rolls back). The expiry only ever moves earlier.
+        let changed = if overlap == 0 {
             sqlx::query(
-                "UPDATE grants SET disabled_at = $2, disabled_by = $3, disabled_cause = 'regenerated' WHERE id = $1",
+                "UPDATE grants SET disabled_at = $2, disabled_by = $3, disabled_cause = 'regenerated'
+                 WHERE id = $1 AND disabled_at IS NULL",
             )
             .bind(&r.token_id)
             .bind(now)
             .bind(user_id)
             .execute(&mut *conn)
-            .await?;
+            .await?
         } else {
-            sqlx::query("UPDATE grants SET expires_at = $2 WHERE id = $1")
-                .bind(&r.token_id)
-                .bind(old_expires.min(now + overlap))
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "UPDATE grants SET expires_at = CASE WHEN expires_at > $2 THEN $2 ELSE expires_at END
+                 WHERE id = $1 AND disabled_at IS NULL",
+            )
+            .bind(&r.token_id)
+            .bind(now + overlap)
+            .execute(&mut *conn)
+            .await?
+        };
+        if changed.rows_affected() == 0 {
+            return Ok(Err(NotCreated::NothingToReplace));
         }
         let ends = db::to_time(old_expires.min(now + overlap)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         action = Action::Regenerated;

@@ -99,15 +99,25 @@ async fn a_tokens_history_is_its_owners_and_its_admins_only(app: TestApp) {
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         refresh = reply.body["refresh_token"].as_str().unwrap().to_owned();
     }
-    let reply = app
-        .post(
-            &format!("/api/workspaces/ws-acme/admin/tokens/{id}/disable"),
-            &ada,
-            json!({ "reason": "rotate after the audit" }),
-        )
-        .await;
+    // The admin acts from an address of theirs.
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/workspaces/ws-acme/admin/tokens/{id}/disable"))
+        .header(axum::http::header::COOKIE, format!("tc_session={}", ada.cookie))
+        .header("x-csrf-token", &ada.csrf)
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .extension(crate::support::from_address("198.51.100.7"))
+        .body(axum::body::Body::from(r#"{"reason":"rotate after the audit"}"#))
+        .unwrap();
+    let reply = app.raw(req).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let path = format!("/api/workspaces/ws-acme/tokens/{id}/history");
+    // The owner sees the refreshes' address (their own program's), never the admin's.
+    let owners = app.get(&path, &ben).await;
+    assert_eq!(owners.body["events"][0]["ip"], Value::Null, "{}", owners.text);
+    assert!(!owners.text.contains("198.51.100.7"));
+    let admins = app.get(&path, &ada).await;
+    assert_eq!(admins.body["events"][0]["ip"], "198.51.100.7");
 
     for (who, browser) in [("the owner", &ben), ("an admin", &ada)] {
         let page = app.get(&path, browser).await;
@@ -256,6 +266,30 @@ async fn removing_a_member_disables_their_tokens_and_ends_their_access_at_once(a
         app.get("/api/workspaces/ws-acme/tokens", &ben).await.status,
         StatusCode::NOT_FOUND
     );
+    // Nor can they delete, disable or read the tokens kept for the admins.
+    let kept = app.grant_count().await;
+    let own = format!("/api/workspaces/ws-acme/tokens/{id}");
+    assert_eq!(
+        app.send(Method::DELETE, &own, Some(&ben), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(&format!("{own}/disable"), &ben, json!({})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("{own}/history"), &ben).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let batch = app
+        .post(
+            "/api/workspaces/ws-acme/tokens/batch",
+            &ben,
+            json!({ "action": "delete", "ids": [id.clone(), retired.clone()] }),
+        )
+        .await;
+    assert_eq!(batch.text.matches("not_found").count(), 2, "{}", batch.text);
+    assert_eq!(app.grant_count().await, kept, "nothing deleted");
     let me = app.get("/api/me", &ben).await;
     let workspaces: Vec<&str> = me.body["workspaces"]
         .as_array()
