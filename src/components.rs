@@ -3,6 +3,7 @@
 pub mod bulk_toolbar;
 pub mod confirm_dialog;
 pub mod copy_field;
+pub mod description_editor;
 pub mod error_panel;
 pub mod generate_dialog;
 pub mod language_switcher;

@@ -264,6 +264,12 @@ pub struct Messages {
     pub regenerate_named: fn(&str) -> String,
     /// (date): replaced at once by a regenerated token.
     pub disabled_regenerated: fn(&str) -> String,
+    /// Generate: the optional description, its length limit (characters), and its editor.
+    pub description_label: &'static str,
+    pub description_too_long: fn(usize) -> String,
+    pub edit_description: &'static str,
+    pub edit_description_title: fn(&str) -> String,
+    pub description_saved: &'static str,
     /// Generate: a lifetime past the policy's cap (the cap).
     pub above_policy: fn(u32) -> String,
     /// Why Generate is not offered (workspace): only admins generate there.

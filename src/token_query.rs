@@ -128,6 +128,7 @@ mod tests {
             disabled_by: None,
             disabled_cause: None,
             disabled_reason: None,
+            description: None,
             hint: "abcd".into(),
         }
     }

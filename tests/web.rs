@@ -37,6 +37,7 @@ fn token(name: &str, status: TokenStatus, used: bool, hint: &str) -> TokenView {
         disabled_by: None,
         disabled_cause: None,
         disabled_reason: None,
+        description: None,
         hint: hint.to_owned(),
     }
 }
@@ -92,6 +93,7 @@ fn no_actions() -> RowActions {
         show_owner: None,
         show_owner_label: None,
         regenerate: None,
+        describe: None,
     }
 }
 

@@ -195,6 +195,42 @@ test('regenerate with an overlap: both tokens work until it ends, and the new on
   await expect(page.getByRole('dialog', { name: 'History of “lifecycle rolled”' }).getByRole('rowheader', { name: 'Regenerated' })).toBeVisible();
 });
 
+test('a description: written at Generate, shown in the reveal and the list, edited by its owner, found by admins', async ({ page }) => {
+  await page.goto('/tokens');
+  await signIn(page, 'cy@acme.test');
+  await page.getByRole('button', { name: 'Generate token' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Generate a token for Acme' });
+  await dialog.getByLabel('Name', { exact: true }).fill('lifecycle described');
+  await dialog.getByLabel('Description (optional)').fill('x'.repeat(501));
+  await expect(dialog.getByText('At most 500 characters.')).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Generate token' })).toBeDisabled();
+  await dialog.getByLabel('Description (optional)').fill('Nightly export to the Zürich warehouse');
+  await expectNoAxeViolations(page);
+  await dialog.getByRole('button', { name: 'Generate token' }).click();
+  const reveal = page.getByRole('dialog', { name: 'Copy your new token' });
+  await expect(reveal).toContainText('Nightly export to the Zürich warehouse');
+  await reveal.getByRole('button', { name: 'Close', exact: true }).click();
+  await reveal.getByRole('button', { name: 'Close anyway' }).click();
+  const row = page.getByRole('row', { name: /lifecycle described/ });
+  await expect(page.getByRole('rowheader', { name: 'lifecycle described', exact: true })).toContainText('Nightly export to the Zürich warehouse');
+
+  await page.getByRole('button', { name: 'Actions for lifecycle described' }).click();
+  await page.getByRole('menuitem', { name: 'Edit description' }).click();
+  const editor = page.getByRole('dialog', { name: 'Description of “lifecycle described”' });
+  await expect(editor.getByLabel('Description (optional)')).toHaveValue('Nightly export to the Zürich warehouse');
+  await editor.getByLabel('Description (optional)').fill('Moved to the Frankfurt warehouse');
+  await expectNoAxeViolations(page);
+  await editor.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByText('Description saved.')).toBeVisible();
+  await expect(row).toContainText('Moved to the Frankfurt warehouse');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.goto('/admin/tokens?q=FRANKFURT');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByText('1 token matches')).toBeVisible();
+  await expect(page.getByRole('rowheader', { name: 'lifecycle described', exact: true })).toBeVisible();
+});
+
 /** The workspace's policy back to the defaults, so later tests generate as they always did. */
 async function defaultPolicy(browser: Browser) {
   const ada = await as(browser, 'ada@acme.test');
@@ -321,5 +357,27 @@ test.describe('in Simplified Chinese', () => {
     await expect(banner.getByRole('listitem').filter({ hasText: 'Laptop CLI' })).toContainText('5 天后');
     await expect(banner.getByRole('button', { name: '重新生成 Laptop CLI' })).toBeVisible();
     await expectNoAxeViolations(page);
+  });
+
+  test('a description, in Chinese', async ({ page }) => {
+    await page.goto('/tokens');
+    await signIn(page, 'cy@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    await page.getByRole('button', { name: '生成令牌' }).first().click();
+    const dialog = page.getByRole('dialog', { name: '为 Acme 生成令牌' });
+    await dialog.getByLabel('名称', { exact: true }).fill('生命周期 描述');
+    await dialog.getByLabel('描述（可选）').fill('夜间导出到数据仓库');
+    await dialog.getByRole('button', { name: '生成令牌' }).click();
+    const reveal = page.getByRole('dialog', { name: '复制您的新令牌' });
+    await expect(reveal).toContainText('夜间导出到数据仓库');
+    await reveal.getByRole('button', { name: '关闭' }).click();
+    await reveal.getByRole('button', { name: '仍然关闭' }).click();
+    await page.getByRole('button', { name: '生命周期 描述 的操作' }).click();
+    await page.getByRole('menuitem', { name: '编辑描述' }).click();
+    const editor = page.getByRole('dialog', { name: '“生命周期 描述”的描述' });
+    await editor.getByLabel('描述（可选）').fill('已迁移');
+    await expectNoAxeViolations(page);
+    await editor.getByRole('button', { name: '保存' }).click();
+    await expect(page.getByText('描述已保存。')).toBeVisible();
+    await expect(page.getByRole('rowheader', { name: '生命周期 描述', exact: true })).toContainText('已迁移');
   });
 });

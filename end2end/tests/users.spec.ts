@@ -104,7 +104,7 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   await menuButton.focus();
   await page.keyboard.press('Enter');
   const menu = page.getByRole('menu', { name: 'Actions for e2e deploy' });
-  await expect(menu.getByRole('menuitem')).toHaveText(['History', 'Regenerate', 'Disable', 'Delete']);
+  await expect(menu.getByRole('menuitem')).toHaveText(['History', 'Edit description', 'Regenerate', 'Disable', 'Delete']);
   await expect(menu.getByRole('menuitem', { name: 'History' })).toBeFocused();
   await page.keyboard.press('End');
   await page.keyboard.press('ArrowUp');

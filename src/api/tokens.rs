@@ -2,7 +2,9 @@
 
 use gloo_net::http::Method;
 use token_api::admin::AuditPage;
-use token_api::tokens::{BatchAction, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList};
+use token_api::tokens::{
+    BatchAction, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, EditTokenRequest, TokenList, TokenView,
+};
 
 use super::{request, workspace_path, ApiError};
 
@@ -38,4 +40,11 @@ pub async fn history(workspace_id: String, token_id: String, after: Option<Strin
         path.push_str(&format!("?{}", crate::url::query_string([("after", after)])));
     }
     request(Method::GET, &workspace_path(&workspace_id, &path), None::<&()>).await
+}
+
+/// Changes one of the user's tokens' description (`None` removes it); answers the token.
+pub async fn edit(workspace_id: String, token_id: String, description: Option<String>) -> Result<TokenView, ApiError> {
+    let path = format!("/tokens/{}", crate::url::encode_component(&token_id));
+    let body = EditTokenRequest { description };
+    request(Method::PATCH, &workspace_path(&workspace_id, &path), Some(&body)).await
 }

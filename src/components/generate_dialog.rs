@@ -74,6 +74,7 @@ pub fn GenerateDialog(
     let lifetime = RwSignal::new(DEFAULT_LIFETIME_DAYS.to_string());
     let touched = RwSignal::new(false);
     let overlap = RwSignal::new(Overlap::OneDay);
+    let description = RwSignal::new(String::new());
     let replacing = replacing.unwrap_or_else(|| Signal::stored(None));
     // A fresh form each time the dialog opens: for Regenerate, the old token's name and lifetime.
     Effect::new(move |_| {
@@ -82,6 +83,7 @@ pub fn GenerateDialog(
             lifetime.set(DEFAULT_LIFETIME_DAYS.min(max_days.get()).to_string());
             touched.set(false);
             overlap.set(Overlap::OneDay);
+            description.set(String::new());
         }
     });
     Effect::new(move |_| {
@@ -91,9 +93,17 @@ pub fn GenerateDialog(
                 .clamp(1, i64::from(max_days.get_untracked()));
             name.set(old.name);
             lifetime.set(days.to_string());
+            description.set(old.description.unwrap_or_default());
         }
     });
     let name_check = move || validate::token_name(&name.get());
+    let description_check = move || description.with(|d| validate::description(Some(d)));
+    let description_error = move || {
+        description_check().err().map(|i| match i {
+            Invalid::TooLong => (i18n.t().description_too_long)(validate::DESCRIPTION_MAX_CHARS),
+            i => invalid_text(i18n.t(), i),
+        })
+    };
     let lifetime_check = move || {
         lifetime.with(|l| {
             l.trim()
@@ -135,7 +145,7 @@ pub fn GenerateDialog(
             .then(|| (i18n.t().name_taken)(&format::shorten(name.get().trim(), 40)))
     };
     let pending = move || flow.with(|f| *f == Flow::Editing { pending: true });
-    let valid = move || name_check().is_ok() && lifetime_check().is_ok();
+    let valid = move || name_check().is_ok() && lifetime_check().is_ok() && description_check().is_ok();
     let expiry_date = move || {
         let days = lifetime_check().unwrap_or(DEFAULT_LIFETIME_DAYS);
         format::date(i18n.locale.get(), Utc::now() + Duration::days(i64::from(days)))
@@ -143,7 +153,7 @@ pub fn GenerateDialog(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         touched.set(true);
-        if let (Ok(name), Ok(lifetime_days)) = (name_check(), lifetime_check()) {
+        if let (Ok(name), Ok(lifetime_days), Ok(description)) = (name_check(), lifetime_check(), description_check()) {
             if flow.try_update(|f| f.submit()).unwrap_or(false) {
                 let replaces = replacing.get_untracked().map(|old| Replaces {
                     token_id: old.id,
@@ -152,6 +162,7 @@ pub fn GenerateDialog(
                 on_submit.run(CreateTokenRequest {
                     name,
                     lifetime_days,
+                    description,
                     replaces,
                 });
             }
@@ -193,6 +204,18 @@ pub fn GenerateDialog(
                     <p id="token-name-hint" class="field-hint">{move || i18n.t().name_hint}</p>
                     <p id="token-name-error" class="field-error">{name_error}</p>
                     <p id="token-name-taken" class="field-warning" hidden=move || duplicate().is_none()>{duplicate}</p>
+                </div>
+                <div class="field">
+                    <label for="token-description">{move || i18n.t().description_label}</label>
+                    <textarea
+                        id="token-description"
+                        rows="2"
+                        aria-describedby="token-description-error"
+                        aria-invalid=move || description_error().is_some().to_string()
+                        prop:value=description
+                        on:input:target=move |ev| description.set(ev.target().value())
+                    ></textarea>
+                    <p id="token-description-error" class="field-error">{description_error}</p>
                 </div>
                 <div class="field">
                     <label for="token-lifetime">{move || i18n.t().lifetime_label}</label>
@@ -319,6 +342,12 @@ pub fn GenerateDialog(
             <div class="reveal">
                 <h2 id="generate-title" tabindex="-1" node_ref=heading>{move || i18n.t().reveal_title}</h2>
                 <p class="reveal-where">{move || (i18n.t().reveal_workspace)(&workspace.get())}</p>
+                {move || {
+                    description_check()
+                        .ok()
+                        .flatten()
+                        .map(|d| view! { <p class="reveal-description">{d}</p> })
+                }}
                 <p class="notice notice-warning">{move || i18n.t().reveal_warning}</p>
                 <p class="notice notice-info">{move || i18n.t().reveal_rotation}</p>
                 <CopyField

@@ -44,6 +44,8 @@ pub struct RowActions {
     pub show_owner_label: Option<Signal<String>>,
     /// Regenerate this token (the owner's page; offered unless it is disabled).
     pub regenerate: Option<Callback<TokenView>>,
+    /// Edit its description (the owner's page).
+    pub describe: Option<Callback<TokenView>>,
 }
 
 #[component]
@@ -180,6 +182,14 @@ pub fn TokenTable(
                     on_select: Callback::new(move |_| show.run(token.clone())),
                 });
             }
+            if let Some(describe) = actions.describe {
+                let token = menu_token.clone();
+                items.push(MenuItem {
+                    label: t.edit_description.to_owned(),
+                    danger: false,
+                    on_select: Callback::new(move |_| describe.run(token.clone())),
+                });
+            }
             if let Some(regenerate) = actions.regenerate.filter(|_| status != TokenStatus::Disabled) {
                 let token = menu_token.clone();
                 items.push(MenuItem {
@@ -234,7 +244,11 @@ pub fn TokenTable(
                         }
                     />
                 </td>
-                <th scope="row" class="name">{name}</th>
+                // Named by its name alone; its description is read with the cell.
+                <th scope="row" class="name" aria-labelledby=format!("token-name-{id}")>
+                    <span id=format!("token-name-{id}")>{name}</span>
+                    {token.description.clone().map(|d| view! { <span class="description muted small">{d}</span> })}
+                </th>
                 {show_owner.then(|| {
                     let owner = token.owner.clone();
                     view! {
@@ -268,7 +282,7 @@ pub fn TokenTable(
     // row also when its place in the list does (its `aria-rowindex`).
     let key = move |(index, t): &(usize, TokenView)| {
         format!(
-            "{}|{}|{}|{:?}|{:?}|{}",
+            "{}|{}|{}|{:?}|{:?}|{:?}|{}|{:?}",
             i18n.locale.get_untracked().tag(),
             if window.windowed_untracked() {
                 *index
@@ -278,7 +292,10 @@ pub fn TokenTable(
             t.id,
             t.disabled_at.map(|d| d.timestamp_millis()),
             t.last_used_at.map(|d| d.timestamp_millis()),
-            t.hint
+            // A regenerated token's predecessor changes only its expiry.
+            t.expires_at.timestamp_millis(),
+            t.hint,
+            t.description
         )
     };
     view! {

@@ -12,6 +12,7 @@ use token_api::validate::LIFETIME_DAYS;
 use crate::api::{self, ApiError};
 use crate::components::bulk_toolbar::BulkToolbar;
 use crate::components::copy_field::CopyField;
+use crate::components::description_editor::DescriptionEditor;
 use crate::components::generate_dialog::GenerateDialog;
 use crate::components::loaded::Loaded;
 use crate::components::page_size_select::PageSizeSelect;
@@ -216,6 +217,8 @@ pub fn UsersPage() -> impl IntoView {
             loaded.refetch();
         },
     );
+    // The token whose description is being edited.
+    let describing = RwSignal::new(None::<TokenView>);
     let regenerate = Callback::new(move |token: TokenView| {
         generate_error.set(None);
         replacing.set(Some(token));
@@ -227,6 +230,7 @@ pub fn UsersPage() -> impl IntoView {
         show_owner: None,
         show_owner_label: None,
         regenerate: Some(regenerate),
+        describe: Some(Callback::new(move |token: TokenView| describing.set(Some(token)))),
     };
     // The member's tokens that expire within a week or expired in the last one (not disabled),
     // soonest first, each with Regenerate one click away.
@@ -418,6 +422,7 @@ pub fn UsersPage() -> impl IntoView {
         <Loaded resource=loaded>{body}</Loaded>
         <GenerateDialog flow workspace=workspace_name max_days replacing names=Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect())) client_id token_endpoint=endpoint error=generate_error on_submit />
         <ActionConfirm actions />
+        <DescriptionEditor token=describing on_saved=Callback::new(move |_| loaded.refetch()) />
     }
 }
 

@@ -83,6 +83,9 @@ pub struct TokenView {
     /// The reason the admin who disabled it gave, if any.
     #[serde(default)]
     pub disabled_reason: Option<String>,
+    /// Its owner's note, if any.
+    #[serde(default)]
+    pub description: Option<String>,
     /// The last characters of the current refresh token, to tell tokens apart.
     pub hint: String,
 }
@@ -101,10 +104,23 @@ pub struct TokenList {
 pub struct CreateTokenRequest {
     pub name: String,
     pub lifetime_days: u32,
+    /// An optional note: what uses it, who to ask (up to 500 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Regenerate: the new token replaces one of the user's own, which stops at once or after
     /// the overlap, so a deployment can switch without downtime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<Replaces>,
+}
+
+/// `PATCH /api/workspaces/{ws}/tokens/{id}`: its owner changes its description (`None` or
+/// empty removes it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EditTokenRequest {
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 /// The token a regenerated one replaces, and when that one stops.

@@ -204,6 +204,24 @@ pub fn lifetime_days(days: i64) -> Result<u32, Invalid> {
         .ok_or(Invalid::OutOfRange)
 }
 
+/// The longest description of a token, in characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 500;
+
+/// A token's optional description, trimmed: `None` when empty; at most `DESCRIPTION_MAX_CHARS`
+/// characters (`too_long`); line breaks and tabs allowed, other control characters not.
+pub fn description(raw: Option<&str>) -> Result<Option<String>, Invalid> {
+    let Some(text) = raw.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Invalid::ControlCharacters);
+    }
+    if text.chars().count() > DESCRIPTION_MAX_CHARS {
+        return Err(Invalid::TooLong);
+    }
+    Ok(Some(text.to_owned()))
+}
+
 /// A lifetime within the service's range and the workspace's cap (`above_policy` past it).
 pub fn lifetime_within(days: i64, max_days: u32) -> Result<u32, Invalid> {
     lifetime_days(days).and_then(|d| {

@@ -137,6 +137,8 @@ async fn name_search_index(pool: &AnyPool) {
         "CREATE EXTENSION IF NOT EXISTS pg_trgm",
         "DROP INDEX IF EXISTS grants_name_trgm",
         "CREATE INDEX IF NOT EXISTS grants_name_folded_trgm ON grants USING gin (name_folded gin_trgm_ops)",
+        // The same search also looks in descriptions: both indexes, or-ed by the planner.
+        "CREATE INDEX IF NOT EXISTS grants_description_folded_trgm ON grants USING gin (description_folded gin_trgm_ops)",
     ];
     for statement in statements {
         if let Err(error) = pool.execute(statement).await {

@@ -252,6 +252,7 @@ pub fn TokensTab(
         show_owner_label: Some(Signal::derive(move || i18n.t().show_owner_tokens.to_owned())),
         // An admin never sees another's new secret.
         regenerate: None,
+        describe: None,
     };
     // The alarm count opens the audit trail at the reuse detections of its period.
     let show_alarms = Callback::new(move |_| {

@@ -9,8 +9,8 @@ use sqlx::AnyConnection;
 use token_api::admin::{ActionRequest, AuditPage, AuditQuery};
 use token_api::auth::Role;
 use token_api::tokens::{
-    BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, TokenList,
-    TokenView, ACCESS_TOKEN_TTL_SECS,
+    BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken,
+    EditTokenRequest, TokenList, TokenView, ACCESS_TOKEN_TTL_SECS,
 };
 use token_api::validate::{self, Invalid};
 use utoipa_axum::router::OpenApiRouter;
@@ -36,6 +36,42 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disable_any))
         .routes(routes!(delete_any))
         .routes(routes!(history))
+        .routes(routes!(edit))
+}
+
+fn description_error(e: Invalid) -> AppError {
+    match e {
+        Invalid::TooLong => AppError::field_detail(
+            "description",
+            e,
+            format!("must be at most {} characters", validate::DESCRIPTION_MAX_CHARS),
+        ),
+        e => AppError::field("description", e),
+    }
+}
+
+/// Change a token's description (its owner only). Answers the token as listed.
+#[utoipa::path(patch, path = "/workspaces/{ws}/tokens/{id}", tag = "tokens", security(("session" = [])),
+    params(("ws" = String, Path), ("id" = String, Path)), request_body = EditTokenRequest,
+    responses((status = 200, body = TokenView), answer::BadRequest, answer::NotFound))]
+async fn edit(
+    State(state): State<AppState>,
+    session: Session,
+    Path((ws, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<EditTokenRequest>,
+) -> AppResult<Json<TokenView>> {
+    let description = validate::description(body.description.as_deref()).map_err(description_error)?;
+    let scope = Scope::Own {
+        workspace_id: &ws,
+        user_id: &session.user_id,
+    };
+    let mut tx = state.db.writer.begin().await?;
+    if !tokens::describe(&mut tx, scope, &id, description.as_deref()).await? {
+        return Err(AppError::NotFound);
+    }
+    let token = tokens::get(&mut tx, scope, &id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(Json(token))
 }
 
 /// One token's history, newest first, fifty events a page: created, refreshed (from where),
@@ -167,6 +203,7 @@ async fn create(
     ApiJson(body): ApiJson<CreateTokenRequest>,
 ) -> AppResult<(StatusCode, Extension<Secret>, Json<CreatedToken>)> {
     let name = validate::token_name(&body.name).map_err(|e| AppError::field("name", e))?;
+    let description = validate::description(body.description.as_deref()).map_err(description_error)?;
     let lifetime =
         validate::lifetime_days(i64::from(body.lifetime_days)).map_err(|e| AppError::field("lifetime_days", e))?;
     let user = session.user_id.as_str();
@@ -178,6 +215,7 @@ async fn create(
     let new = NewGrant {
         name: &name,
         lifetime_days: lifetime,
+        description: description.as_deref(),
         replaces: body.replaces.as_ref(),
     };
     let (id, refresh_token) = match tokens::create(&mut tx, &ws, user, new, ip.as_deref()).await? {

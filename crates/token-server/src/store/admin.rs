@@ -96,10 +96,11 @@ fn filter_sql(sql: &mut Sql, filter: &TokenFilter, now: i64, spelling: Spelling)
         conds.push(format!("COALESCE({plus}g.last_used_at, {plus}g.created_at) < {since}"));
     }
     if let Some(q) = &filter.q {
+        // In the name or the description (an admin's search only).
+        let pattern = sql.arg(Arg::Text(contains_pattern(q)));
         conds.push(format!(
-            "{} LIKE {} ESCAPE '\\'",
+            "({} LIKE {pattern} ESCAPE '\\' OR g.description_folded LIKE {pattern} ESCAPE '\\')",
             spelling.name(),
-            sql.arg(Arg::Text(contains_pattern(q)))
         ));
     }
     if let Some(hint) = &filter.hint {

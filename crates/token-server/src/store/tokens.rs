@@ -42,9 +42,10 @@ impl<'a> Scope<'a> {
 
 /// The columns `view_from_row` reads; a statement's own columns follow them, from `VIEW_WIDTH`.
 pub(super) const VIEW_COLUMNS: &str = "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
-    g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name, g.disabled_cause, g.disabled_reason";
+    g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name, g.disabled_cause, g.disabled_reason,
+    g.description";
 /// How many columns `VIEW_COLUMNS` has.
-pub(super) const VIEW_WIDTH: usize = 16;
+pub(super) const VIEW_WIDTH: usize = 17;
 /// The joins `VIEW_COLUMNS` needs.
 pub(super) const VIEW_FROM: &str =
     "FROM grants g JOIN users o ON o.id = g.user_id LEFT JOIN users d ON d.id = g.disabled_by";
@@ -74,6 +75,7 @@ pub(super) fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> 
         // An unknown spelling (a newer instance's) reads as no cause rather than failing the list.
         disabled_cause: r.try_get::<Option<String>, _>(14)?.and_then(|c| c.parse().ok()),
         disabled_reason: r.try_get(15)?,
+        description: r.try_get(16)?,
         hint: r.try_get(7)?,
         owner: Person {
             id: r.try_get(8)?,
@@ -137,6 +139,7 @@ pub enum NotCreated {
 pub struct NewGrant<'a> {
     pub name: &'a str,
     pub lifetime_days: u32,
+    pub description: Option<&'a str>,
     pub replaces: Option<&'a token_api::tokens::Replaces>,
 }
 
@@ -157,6 +160,7 @@ pub async fn create(
     let NewGrant {
         name,
         lifetime_days,
+        description,
         replaces,
     } = new;
     let now = db::now_ms();
@@ -219,8 +223,9 @@ pub async fn create(
     let refresh = secrets::new_refresh_token();
     let expires = now + i64::from(lifetime_days) * 86_400_000;
     let inserted = sqlx::query(
-        "INSERT INTO grants (id, workspace_id, user_id, name, name_folded, created_at, expires_at, refresh_digest, refresh_hint)
-         SELECT $1, m.workspace_id, m.user_id, $4, $9, $5, $6, $7, $8
+        "INSERT INTO grants (id, workspace_id, user_id, name, name_folded, created_at, expires_at, refresh_digest, refresh_hint,
+                             description, description_folded)
+         SELECT $1, m.workspace_id, m.user_id, $4, $9, $5, $6, $7, $8, $10, $11
          FROM memberships m WHERE m.workspace_id = $2 AND m.user_id = $3 AND m.removed_at IS NULL",
     )
     .bind(&id)
@@ -232,6 +237,8 @@ pub async fn create(
     .bind(secrets::digest(&refresh))
     .bind(token_api::token_format::hint(&refresh))
     .bind(token_api::search::fold(name))
+    .bind(description)
+    .bind(description.map(token_api::search::fold))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -294,6 +301,30 @@ pub async fn create(
     )
     .await?;
     Ok(Ok((grant.0, refresh)))
+}
+
+/// Sets the description of one of the user's own grants (`None` removes it); `false` when there
+/// is no such grant.
+pub async fn describe(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    id: &str,
+    description: Option<&str>,
+) -> sqlx::Result<bool> {
+    let (ws, user) = scope.binds();
+    let sql = format!(
+        "UPDATE grants AS g SET description = $4, description_folded = $5 WHERE g.id = $3 AND {}",
+        scope.condition()
+    );
+    let changed = sqlx::query(&sql)
+        .bind(ws)
+        .bind(user)
+        .bind(id)
+        .bind(description)
+        .bind(description.map(token_api::search::fold))
+        .execute(conn)
+        .await?;
+    Ok(changed.rows_affected() == 1)
 }
 
 /// Disables a grant in scope. Disabling a disabled grant changes nothing.

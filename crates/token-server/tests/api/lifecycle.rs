@@ -702,7 +702,74 @@ async fn regenerate_replaces_a_token_at_once_or_after_an_overlap(app: TestApp) {
     assert_eq!(regenerate(&ben, &bens_own, "1d").await.status, StatusCode::CREATED);
 }
 
+async fn a_description_is_its_owners_to_write_and_admins_find_it(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    let ada = app.sign_in("ada@acme.test").await;
+    let create = |body: Value| {
+        let (app, ben) = (&app, &ben);
+        async move { app.post("/api/workspaces/ws-acme/tokens", ben, body).await }
+    };
+    // Bad descriptions name the field and write nothing.
+    let count = app.grant_count().await;
+    for (description, code) in [
+        ("x".repeat(501), "too_long"),
+        ("bell \u{7}".to_owned(), "control_characters"),
+    ] {
+        let reply = create(json!({ "name": "described", "lifetime_days": 7, "description": description })).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+        assert_eq!(reply.body["errors"][0]["field"], "description");
+        assert_eq!(reply.body["errors"][0]["code"], code);
+    }
+    assert_eq!(app.grant_count().await, count);
+    let note = "Nightly export to the Zürich warehouse.\nAsk #data before rotating.";
+    let created =
+        create(json!({ "name": "described", "lifetime_days": 7, "description": format!("  {note}  ") })).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["token"]["description"], note, "trimmed, line break kept");
+    let id = created.body["token"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.token(&ben, "ws-acme", &id).await["description"], note);
+
+    // Admins find it by a word of its description, in any case.
+    let found = app
+        .get("/api/workspaces/ws-acme/admin/tokens?q=z%C3%9CRICH", &ada)
+        .await;
+    assert_eq!(found.body["total"], 1, "{}", found.text);
+    assert_eq!(found.body["tokens"][0]["id"], id.as_str());
+
+    // Only its owner edits it; empty removes it.
+    let path = format!("/api/workspaces/ws-acme/tokens/{id}");
+    for (who, browser) in [("another member", &cy), ("an admin", &ada)] {
+        let reply = app
+            .send(
+                Method::PATCH,
+                &path,
+                Some(browser),
+                Some(json!({ "description": "mine now" })),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{who}");
+    }
+    let edited = app
+        .send(
+            Method::PATCH,
+            &path,
+            Some(&ben),
+            Some(json!({ "description": "Moved to Frankfurt." })),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
+    assert_eq!(edited.body["description"], "Moved to Frankfurt.");
+    let found = app.get("/api/workspaces/ws-acme/admin/tokens?q=zurich", &ada).await;
+    assert_eq!(found.body["total"], 0);
+    let cleared = app
+        .send(Method::PATCH, &path, Some(&ben), Some(json!({ "description": "   " })))
+        .await;
+    assert_eq!(cleared.body["description"], Value::Null);
+}
+
 crate::on_both_databases!(
+    a_description_is_its_owners_to_write_and_admins_find_it,
     regenerate_replaces_a_token_at_once_or_after_an_overlap,
     concurrent_generates_cannot_pass_the_active_token_limit,
     the_workspace_policy_is_enforced_audited_and_never_touches_existing_tokens,

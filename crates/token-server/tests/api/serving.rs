@@ -278,6 +278,7 @@ fn valid_body(schema: &str) -> Value {
         "SetPasswordRequest" => json!({"token": "no-such-link", "password": "long enough to pass"}),
         "CreateTokenRequest" => json!({"name": "probe", "lifetime_days": 7}),
         "ActionRequest" => json!({"reason": "probe"}),
+        "EditTokenRequest" => json!({"description": "probe"}),
         "WorkspacePolicy" => json!({"max_lifetime_days": 365, "creators": "members"}),
         "BatchRequest" => json!({"action": "disable", "ids": ["no-such-token"]}),
         "FilterActionRequest" => json!({
