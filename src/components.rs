@@ -1,6 +1,7 @@
 //! Route-agnostic pieces, fed by props. They never call `api::` themselves.
 
 pub mod bulk_toolbar;
+pub mod calendar_feed;
 pub mod confirm_dialog;
 pub mod copy_field;
 pub mod description_editor;

@@ -264,6 +264,14 @@ pub struct Messages {
     pub regenerate_named: fn(&str) -> String,
     /// (date): replaced at once by a regenerated token.
     pub disabled_regenerated: fn(&str) -> String,
+    /// The calendar of expiry dates.
+    pub calendar_title: &'static str,
+    pub calendar_intro: &'static str,
+    pub calendar_link_label: &'static str,
+    pub calendar_make: &'static str,
+    pub calendar_new: &'static str,
+    pub calendar_revoke: &'static str,
+    pub calendar_revoked: &'static str,
     /// Generate: the optional description, its length limit (characters), and its editor.
     pub description_label: &'static str,
     pub description_too_long: fn(usize) -> String,

@@ -231,6 +231,29 @@ test('a description: written at Generate, shown in the reveal and the list, edit
   await expect(page.getByRole('rowheader', { name: 'lifecycle described', exact: true })).toBeVisible();
 });
 
+test('a calendar of expiry dates: a link shown once, which a calendar app reads, and which can be revoked', async ({ page }) => {
+  await page.goto('/tokens');
+  await signIn(page, 'cy@acme.test');
+  await page.getByText('Expiry dates in your calendar').click();
+  await page.getByRole('button', { name: 'Get a calendar link' }).click();
+  const link = page.getByRole('textbox', { name: 'Calendar link (shown once)' });
+  await expect(link).toHaveValue(/\/api\/calendar\/[A-Za-z0-9_-]+\.ics$/);
+  await expectNoAxeViolations(page);
+  const url = await link.inputValue();
+  const feed = await page.request.get(url);
+  expect(feed.headers()['content-type']).toBe('text/calendar; charset=utf-8');
+  const ics = await feed.text();
+  expect(ics).toMatch(/^BEGIN:VCALENDAR\r\n/);
+  expect(ics).toContain('SUMMARY:Token “Grafana datasource” expires');
+  // Nothing of it stays in the browser's storage.
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+  expect(stored).not.toContain(url.split('/').pop()!.replace('.ics', ''));
+  await page.getByRole('button', { name: 'Revoke the link' }).click();
+  await expect(page.getByText('Calendar link revoked.')).toBeVisible();
+  await expect(link).toHaveCount(0);
+  expect((await page.request.get(url)).status()).toBe(404);
+});
+
 /** The workspace's policy back to the defaults, so later tests generate as they always did. */
 async function defaultPolicy(browser: Browser) {
   const ada = await as(browser, 'ada@acme.test');
@@ -379,5 +402,15 @@ test.describe('in Simplified Chinese', () => {
     await editor.getByRole('button', { name: '保存' }).click();
     await expect(page.getByText('描述已保存。')).toBeVisible();
     await expect(page.getByRole('rowheader', { name: '生命周期 描述', exact: true })).toContainText('已迁移');
+  });
+
+  test('the calendar link, in Chinese', async ({ page }) => {
+    await page.goto('/tokens');
+    await signIn(page, 'cy@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    await page.getByText('在日历中查看到期时间').click();
+    await page.getByRole('button', { name: '获取日历链接' }).click();
+    await expect(page.getByRole('textbox', { name: '日历链接（只显示一次）' })).toHaveValue(/\.ics$/);
+    await expect(page.getByRole('button', { name: '换一个链接' })).toBeVisible();
+    await expectNoAxeViolations(page);
   });
 });

@@ -3,7 +3,8 @@
 use gloo_net::http::Method;
 use token_api::admin::AuditPage;
 use token_api::tokens::{
-    BatchAction, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken, EditTokenRequest, TokenList, TokenView,
+    BatchAction, BatchRequest, BatchResult, CalendarFeed, CreateTokenRequest, CreatedToken, EditTokenRequest,
+    TokenList, TokenView,
 };
 
 use super::{request, workspace_path, ApiError};
@@ -47,4 +48,15 @@ pub async fn edit(workspace_id: String, token_id: String, description: Option<St
     let path = format!("/tokens/{}", crate::url::encode_component(&token_id));
     let body = EditTokenRequest { description };
     request(Method::PATCH, &workspace_path(&workspace_id, &path), Some(&body)).await
+}
+
+/// Makes the user's calendar feed of their tokens' expiry dates here (replacing any earlier
+/// one); the answer holds its secret URL, this once.
+pub async fn calendar(workspace_id: String) -> Result<CalendarFeed, ApiError> {
+    request(Method::POST, &workspace_path(&workspace_id, "/calendar"), None::<&()>).await
+}
+
+/// Revokes the user's calendar feed here.
+pub async fn revoke_calendar(workspace_id: String) -> Result<(), ApiError> {
+    request(Method::DELETE, &workspace_path(&workspace_id, "/calendar"), None::<&()>).await
 }

@@ -11,6 +11,7 @@ use token_api::validate::LIFETIME_DAYS;
 
 use crate::api::{self, ApiError};
 use crate::components::bulk_toolbar::BulkToolbar;
+use crate::components::calendar_feed::CalendarFeed;
 use crate::components::copy_field::CopyField;
 use crate::components::description_editor::DescriptionEditor;
 use crate::components::generate_dialog::GenerateDialog;
@@ -419,6 +420,7 @@ pub fn UsersPage() -> impl IntoView {
             <CopyField id="client-id" label=Signal::derive(move || i18n.t().client_id_label.to_owned()) value=client_id />
             <CopyField id="token-endpoint" label=Signal::derive(move || i18n.t().token_endpoint_label.to_owned()) value=endpoint />
         </div>
+        <CalendarFeed workspace_id />
         <Loaded resource=loaded>{body}</Loaded>
         <GenerateDialog flow workspace=workspace_name max_days replacing names=Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect())) client_id token_endpoint=endpoint error=generate_error on_submit />
         <ActionConfirm actions />

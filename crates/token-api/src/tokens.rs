@@ -123,6 +123,14 @@ pub struct EditTokenRequest {
     pub description: Option<String>,
 }
 
+/// `POST /api/workspaces/{ws}/calendar`: the member's calendar feed of their tokens' expiry
+/// dates, at a secret URL shown this once (a new one revokes the old).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarFeed {
+    pub url: String,
+}
+
 /// The token a regenerated one replaces, and when that one stops.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

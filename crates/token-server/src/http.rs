@@ -4,6 +4,7 @@
 //! they are to the routes.
 
 mod admin;
+mod calendar;
 pub mod context;
 mod health;
 mod oauth;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     let api = OpenApiRouter::new()
         .merge(session::router())
         .merge(tokens::router())
+        .merge(calendar::router())
         .merge(admin::router())
         .merge(oauth::resource_router())
         // Served here, but not an operation of the document it serves.

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod calendar;
 pub mod members;
 pub mod onboarding;
 pub mod policy;

@@ -768,7 +768,111 @@ async fn a_description_is_its_owners_to_write_and_admins_find_it(app: TestApp) {
     assert_eq!(cleared.body["description"], Value::Null);
 }
 
+/// The member's expiry calendar, read as a calendar app would, by a real iCalendar parser.
+async fn the_expiry_calendar_is_the_members_own_at_a_revocable_secret_url(app: TestApp) {
+    use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
+    let ben = app.sign_in("ben@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    let ada = app.sign_in("ada@acme.test").await;
+    let made = app.post("/api/workspaces/ws-acme/calendar", &ben, json!({})).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    assert!(made.secret, "the URL holds a secret: never compressed");
+    let url = made.body["url"].as_str().unwrap().to_owned();
+    let path = url[url.find("/api/calendar/").unwrap()..].to_owned();
+    assert!(path.ends_with(".ics"));
+    let anonymous = |path: String| {
+        let app = &app;
+        async move { app.send(Method::GET, &path, None, None).await }
+    };
+
+    let read = anonymous(path.clone()).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+    assert_eq!(read.headers["content-type"], "text/calendar; charset=utf-8");
+    assert_eq!(read.headers["cache-control"], "no-store", "as every API answer");
+    let calendar: icalendar::Calendar = read.text.parse().expect("a calendar a parser reads");
+    let events: Vec<icalendar::Event> = calendar
+        .components
+        .into_iter()
+        .filter_map(|c| match c {
+            CalendarComponent::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    // Ben's tokens in Acme that are not disabled, each at its expiry; nobody else's.
+    let list = app.get("/api/workspaces/ws-acme/tokens", &ben).await;
+    let mine: Vec<Value> = list.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] != "disabled")
+        .cloned()
+        .collect();
+    assert_eq!(events.len(), mine.len(), "{}", read.text);
+    for token in &mine {
+        let name = token["name"].as_str().unwrap();
+        let event = events
+            .iter()
+            .find(|e| e.get_summary() == Some(&format!("Token “{name}” expires")))
+            .unwrap_or_else(|| panic!("no event for {name}: {}", read.text));
+        let expires = chrono::DateTime::parse_from_rfc3339(token["expires_at"].as_str().unwrap()).unwrap();
+        match event.get_start() {
+            Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(at))) => {
+                assert_eq!(at.timestamp(), expires.timestamp(), "{name}");
+            }
+            other => panic!("{name}: start {other:?}"),
+        }
+        assert!(event.get_uid().unwrap().starts_with(token["id"].as_str().unwrap()));
+        assert_eq!(event.components().len(), 1, "a reminder: {}", read.text);
+    }
+    assert!(
+        !read.text.contains("Old backup script"),
+        "a disabled token is not in it"
+    );
+    assert!(!read.text.contains("Grafana"), "nor Cy's");
+    assert!(!read.text.contains("Globex"), "nor another workspace's");
+
+    // Cy's feed is Cy's.
+    let cys = app.post("/api/workspaces/ws-acme/calendar", &cy, json!({})).await;
+    let cys_url = cys.body["url"].as_str().unwrap();
+    let cys_read = anonymous(cys_url[cys_url.find("/api/calendar/").unwrap()..].to_owned()).await;
+    assert!(cys_read.text.contains("Grafana datasource") && !cys_read.text.contains("Laptop CLI"));
+
+    // A new URL revokes the old; revoking ends it; an unknown one is 404.
+    let again = app.post("/api/workspaces/ws-acme/calendar", &ben, json!({})).await;
+    let new_url = again.body["url"].as_str().unwrap().to_owned();
+    let new_path = new_url[new_url.find("/api/calendar/").unwrap()..].to_owned();
+    assert_eq!(anonymous(path.clone()).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(anonymous(new_path.clone()).await.status, StatusCode::OK);
+    let revoked = app
+        .send(Method::DELETE, "/api/workspaces/ws-acme/calendar", Some(&ben), None)
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(anonymous(new_path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        anonymous("/api/calendar/nothing.ics".to_owned()).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A member removed from the workspace: their feed stops.
+    let last = app.post("/api/workspaces/ws-acme/calendar", &ben, json!({})).await;
+    let last_url = last.body["url"].as_str().unwrap().to_owned();
+    let last_path = last_url[last_url.find("/api/calendar/").unwrap()..].to_owned();
+    app.send(
+        Method::DELETE,
+        "/api/workspaces/ws-acme/admin/members/u-ben",
+        Some(&ada),
+        None,
+    )
+    .await;
+    assert_eq!(anonymous(last_path).await.status, StatusCode::NOT_FOUND);
+    // Not a member: no feed to make.
+    let gus = app.sign_in("gus@globex.test").await;
+    let reply = app.post("/api/workspaces/ws-acme/calendar", &gus, json!({})).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
 crate::on_both_databases!(
+    the_expiry_calendar_is_the_members_own_at_a_revocable_secret_url,
     a_description_is_its_owners_to_write_and_admins_find_it,
     regenerate_replaces_a_token_at_once_or_after_an_overlap,
     concurrent_generates_cannot_pass_the_active_token_limit,
