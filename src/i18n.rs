@@ -193,6 +193,7 @@ pub struct Messages {
     /// The row menu's item, and the history dialog's table.
     pub history: &'static str,
     pub history_title: fn(&str) -> String,
+    pub history_empty: &'static str,
     pub load_more: &'static str,
     pub expires_soon: &'static str,
 

@@ -80,6 +80,10 @@ pub fn TokenHistory(token: RwSignal<Option<TokenView>>) -> impl IntoView {
                     <tbody>{move || events.get().into_iter().map(row).collect_view()}</tbody>
                 </table>
             </div>
+            // Tokens older than the audit trail (or its retention) have no events to show.
+            <p class="empty" hidden=move || load.pending().get() || !events.with(Vec::is_empty) || failed.with(Option::is_some)>
+                {move || i18n.t().history_empty}
+            </p>
             <div class="dialog-actions">
                 <button
                     type="button"

@@ -138,6 +138,7 @@ pub static MESSAGES: Messages = Messages {
     disabled_owner_left: |date| format!("Disabled {date}: its owner was removed from the workspace"),
     history: "History",
     history_title: |name| format!("History of “{name}”"),
+    history_empty: "No event is recorded for this token: it is older than the audit trail kept.",
     load_more: "Show older events",
     expires_soon: "Expires soon",
 

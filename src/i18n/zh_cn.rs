@@ -138,6 +138,7 @@ pub static MESSAGES: Messages = Messages {
     disabled_owner_left: |date| format!("{date} 停用：所有者已被移出工作区"),
     history: "历史记录",
     history_title: |name| format!("“{name}”的历史记录"),
+    history_empty: "此令牌没有记录的事件：它早于保留的审计记录。",
     load_more: "查看更早的事件",
     expires_soon: "即将到期",
 
