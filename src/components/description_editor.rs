@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 use token_api::tokens::TokenView;
-use token_api::validate::{self, Invalid};
+use token_api::validate;
 
 use crate::api;
 use crate::components::error_panel::error_text;
-use crate::components::generate_dialog::invalid_text;
+use crate::components::generate_dialog::description_invalid_text;
 use crate::components::modal::Modal;
 use crate::format;
 use crate::i18n::use_i18n;
@@ -25,12 +25,7 @@ pub fn DescriptionEditor(token: RwSignal<Option<TokenView>>, on_saved: Callback<
         }
     });
     let check = move || text.with(|d| validate::description(Some(d)));
-    let error = move || {
-        check().err().map(|i| match i {
-            Invalid::TooLong => (i18n.t().description_too_long)(validate::DESCRIPTION_MAX_CHARS),
-            i => invalid_text(i18n.t(), i),
-        })
-    };
+    let error = move || check().err().map(|i| description_invalid_text(i18n.t(), i));
     let save = Action::new_local(move |(t, description): &(TokenView, Option<String>)| {
         let (ws, id, description) = (t.workspace_id.clone(), t.id.clone(), description.clone());
         async move {

@@ -28,6 +28,14 @@ pub fn invalid_text(t: &Messages, invalid: Invalid) -> String {
     }
 }
 
+/// The words for a refused description (its own length limit, not a name's).
+pub fn description_invalid_text(t: &Messages, invalid: Invalid) -> String {
+    match invalid {
+        Invalid::TooLong => (t.description_too_long)(validate::DESCRIPTION_MAX_CHARS),
+        i => invalid_text(t, i),
+    }
+}
+
 /// The server's complaint about one field, if it made one.
 fn server_field_error(error: &Option<ApiError>, field: &str) -> Option<Invalid> {
     error
@@ -98,12 +106,7 @@ pub fn GenerateDialog(
     });
     let name_check = move || validate::token_name(&name.get());
     let description_check = move || description.with(|d| validate::description(Some(d)));
-    let description_error = move || {
-        description_check().err().map(|i| match i {
-            Invalid::TooLong => (i18n.t().description_too_long)(validate::DESCRIPTION_MAX_CHARS),
-            i => invalid_text(i18n.t(), i),
-        })
-    };
+    let description_error = move || description_check().err().map(|i| description_invalid_text(i18n.t(), i));
     let lifetime_check = move || {
         lifetime.with(|l| {
             l.trim()

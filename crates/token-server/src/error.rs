@@ -70,6 +70,16 @@ impl AppError {
     }
 }
 
+/// A query string that does not parse: a 400 that says why.
+impl From<axum::extract::rejection::QueryRejection> for AppError {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        AppError::BadRequest {
+            detail: e.body_text(),
+            errors: vec![],
+        }
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         if crate::db::is_unavailable(&e) {

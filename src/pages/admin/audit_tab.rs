@@ -14,7 +14,7 @@ use crate::nav::{Change, Nav};
 use crate::state::session::use_session;
 
 /// The URL keys this tab owns (prefixed, so they never clash with the Tokens tab's).
-const KEYS: [&str; 6] = ["a_actor", "a_owner", "a_action", "a_from", "a_to", "a_after"];
+pub(super) const KEYS: [&str; 6] = ["a_actor", "a_owner", "a_action", "a_from", "a_to", "a_after"];
 
 /// A date input's `YYYY-MM-DD`, through chrono's own parser.
 fn day(s: Option<String>) -> Option<NaiveDate> {

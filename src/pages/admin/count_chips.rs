@@ -22,9 +22,10 @@ pub fn CountChips(
         let s = summary
             .with(|s| s.as_ref().and_then(|r| r.as_ref().ok()).cloned())
             .unwrap_or_default();
-        let chip = move |n: u64, label: &'static str, filter: TokenFilter| {
+        // A count and its label, in the language's order; pressing it runs `go`.
+        let count = move |n: u64, label: &'static str, alarm: bool, go: Callback<()>| {
             view! {
-                <button type="button" class="count-chip" on:click=move |_| on_filter.run(filter.clone())>
+                <button type="button" class="count-chip" class:alarm=alarm on:click=move |_| go.run(())>
                     {if t.count_number_last {
                         view! { {label}"：" <strong>{n}</strong> }.into_any()
                     } else {
@@ -33,7 +34,9 @@ pub fn CountChips(
                 </button>
             }
         };
-        let alarmed = s.reuse_detected_recently > 0;
+        let chip = move |n: u64, label: &'static str, filter: TokenFilter| {
+            count(n, label, false, Callback::new(move |_| on_filter.run(filter.clone())))
+        };
         view! {
             <div class="counts" role="group" aria-label=t.counts_label>
                 {chip(s.active, t.count_active, TokenFilter { status: Some(TokenStatus::Active), ..Default::default() })}
@@ -41,13 +44,7 @@ pub fn CountChips(
                 {chip(s.disabled, t.count_disabled, TokenFilter { status: Some(TokenStatus::Disabled), ..Default::default() })}
                 {chip(s.never_used, t.count_never_used, TokenFilter { never_used: true, ..Default::default() })}
                 // Reuse detections: someone presented a refresh token that had been rotated out.
-                <button type="button" class="count-chip" class:alarm=alarmed on:click=move |_| on_alarms.run(())>
-                    {if t.count_number_last {
-                        view! { {t.count_alarms}"：" <strong>{s.reuse_detected_recently}</strong> }.into_any()
-                    } else {
-                        view! { <strong>{s.reuse_detected_recently}</strong>" "{t.count_alarms} }.into_any()
-                    }}
-                </button>
+                {count(s.reuse_detected_recently, t.count_alarms, s.reuse_detected_recently > 0, on_alarms)}
             </div>
         }
     }

@@ -265,11 +265,8 @@ pub fn TokensTab(
             ("a_action", "reuse_detected".to_owned()),
             ("a_from", from),
         ];
-        url.change_view(
-            &["tab", "a_action", "a_from", "a_to", "a_actor", "a_owner", "a_after"],
-            audit,
-            Change::Committed,
-        );
+        let keys: Vec<&str> = std::iter::once("tab").chain(super::audit_tab::KEYS).collect();
+        url.change_view(&keys, audit, Change::Committed);
     });
     let on_sort = Callback::new(move |field: SortField| {
         let mut q = query.get_untracked();

@@ -150,10 +150,7 @@ async fn audit(
     Path(ws): Path<String>,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<AuditPage>> {
-    let Query(query) = query.map_err(|e| AppError::BadRequest {
-        detail: e.body_text(),
-        errors: vec![],
-    })?;
+    let Query(query) = query?;
     let mut conn = state.db.pool.acquire().await?;
     require_admin(&mut conn, &ws, &session.user_id).await?;
     admin::audit_page(&mut conn, &ws, &session.user_id, &query, true)
@@ -365,10 +362,7 @@ async fn audit_csv(
     Path(ws): Path<String>,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Response> {
-    let Query(mut query) = query.map_err(|e| AppError::BadRequest {
-        detail: e.body_text(),
-        errors: vec![],
-    })?;
+    let Query(mut query) = query?;
     query.after = None;
     query.limit = Some(EXPORT_CHUNK);
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;

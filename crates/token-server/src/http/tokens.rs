@@ -86,10 +86,7 @@ async fn history(
     Path((ws, id)): Path<(String, String)>,
     paging: Result<Query<HistoryPaging>, axum::extract::rejection::QueryRejection>,
 ) -> AppResult<Json<AuditPage>> {
-    let Query(paging) = paging.map_err(|e| AppError::BadRequest {
-        detail: e.body_text(),
-        errors: vec![],
-    })?;
+    let Query(paging) = paging?;
     let mut conn = state.db.pool.acquire().await?;
     let user = session.user_id.as_str();
     let admin = tokens::get(
