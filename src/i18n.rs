@@ -194,6 +194,10 @@ pub struct Messages {
     pub history: &'static str,
     pub history_title: fn(&str) -> String,
     pub history_empty: &'static str,
+    /// The history dialog's line on the last refresh: (date, address, user agent); either may
+    /// be unknown.
+    pub last_refresh: fn(&str, Option<&str>, Option<&str>) -> String,
+    pub never_refreshed: &'static str,
     pub load_more: &'static str,
     pub expires_soon: &'static str,
 
@@ -250,6 +254,9 @@ pub struct Messages {
     pub action_member_removed: &'static str,
     pub action_policy_changed: &'static str,
     pub action_regenerated: &'static str,
+    pub action_sign_in_burst: &'static str,
+    /// The audit trail's action filter: every kind of alarm.
+    pub any_alarm: &'static str,
     /// Regenerate: the row menu's item, the dialog's title (name, workspace), the overlap.
     pub regenerate: &'static str,
     pub regenerate_title: fn(&str, &str) -> String,
@@ -305,7 +312,7 @@ pub struct Messages {
     pub count_number_last: bool,
     pub count_disabled: &'static str,
     pub count_never_used: &'static str,
-    /// The alarm count: reuse detections in the last 30 days.
+    /// The alarm count: reuse detections and sign-in bursts in the last 30 days.
     pub count_alarms: &'static str,
     pub filter_owner: &'static str,
     pub owner_hint: &'static str,
@@ -387,6 +394,7 @@ impl Messages {
             AuditAction::MemberRemoved => self.action_member_removed,
             AuditAction::PolicyChanged => self.action_policy_changed,
             AuditAction::Regenerated => self.action_regenerated,
+            AuditAction::SignInBurst => self.action_sign_in_burst,
         }
     }
 

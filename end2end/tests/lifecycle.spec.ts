@@ -26,8 +26,10 @@ async function adaDisables(browser: Browser, id: string, reason: string) {
 
 /** A client refreshes twice, then a thief replays the first refresh token. */
 async function replay(request: APIRequestContext, first: string) {
-  const exchange = (token: string) =>
-    request.post('/oauth2/token', { form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: token } });
+  const exchange = (token: string) => request.post('/oauth2/token', {
+    form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: token },
+    headers: { 'user-agent': 'nightly-backup/1.4' },
+  });
   const second = (await (await exchange(first)).json()).refresh_token;
   await exchange(second);
   expect((await exchange(first)).status()).toBe(400);
@@ -73,6 +75,8 @@ test('a replayed refresh token: the owner and the admin both see why the token s
   await page.getByRole('button', { name: 'Actions for lifecycle replayed' }).click();
   await page.getByRole('menuitem', { name: 'History' }).click();
   const dialog = page.getByRole('dialog', { name: 'History of “lifecycle replayed”' });
+  // Where its last good refresh came from: the address and the client's user agent.
+  await expect(dialog.getByText(/^Last refreshed .+ from 127\.0\.0\.1, by “nightly-backup\/1\.4”$/)).toBeVisible();
   await expect(dialog.getByRole('rowheader', { name: 'Reuse detected, disabled' })).toBeVisible();
   await expect(dialog.getByRole('rowheader', { name: 'Refreshed' })).toHaveCount(2);
   await page.keyboard.press('Escape');
@@ -84,12 +88,51 @@ test('a replayed refresh token: the owner and the admin both see why the token s
     'its refresh token was used twice, so it was disabled to protect its owner');
   await expectNoAxeViolations(page);
   // An alarm on the Admins page, which opens the audit trail at the detections.
-  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /reuse detected, 30 days$/ });
-  await expect(alarm).toHaveText(/^[1-9]\d* reuse detected, 30 days$/);
+  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /alarms, 30 days$/ });
+  await expect(alarm).toHaveText(/^[1-9]\d* alarms, 30 days$/);
   await expect(alarm).toHaveClass(/alarm/);
   await alarm.click();
-  await expect(page).toHaveURL(/tab=audit.*a_action=reuse_detected|a_action=reuse_detected.*tab=audit/);
+  await expect(page).toHaveURL(/tab=audit.*a_action=alarms|a_action=alarms.*tab=audit/);
+  await expect(page.getByRole('combobox', { name: 'Action', exact: true })).toHaveValue('alarms');
   await expect(page.getByRole('row', { name: /lifecycle replayed/ })).toContainText('Reuse detected, disabled');
+});
+
+/** Five wrong passwords for `email` from this machine: a burst. */
+async function guess(browser: Browser, email: string) {
+  const context = await browser.newContext();
+  for (let i = 0; i < 5; i++) {
+    expect((await context.request.post('/api/session', { data: { email, password: `guess-${i}` } })).status()).toBe(401);
+  }
+  await context.close();
+}
+
+test('failed sign-ins in a burst: an alarm for the admin, in the audit trail under its own name', async ({ page, browser }) => {
+  await newMember(browser, 'hal@acme.test', 'Hal Guessed');
+  const ada = await as(browser, 'ada@acme.test');
+  const alarms = async () => {
+    const s = await (await ada.request.get('/api/workspaces/ws-acme/admin/tokens/summary')).json();
+    return s.reuse_detected_recently + s.sign_in_bursts_recently;
+  };
+  const before = await alarms();
+  await guess(browser, 'hal@acme.test');
+  expect(await alarms()).toBe(before + 1);
+  await ada.close();
+  await page.goto('/admin/tokens');
+  await signIn(page, 'ada@acme.test');
+  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /alarms, 30 days$/ });
+  await expect(alarm).toHaveText(`${before + 1} alarms, 30 days`);
+  await alarm.click();
+  const row = page.getByRole('row', { name: /hal@acme\.test/ });
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText('Repeated failed sign-ins');
+  await expect(row).toContainText('127.0.0.1');
+  await expect(row).toContainText('Token Console');
+  // Its own action name, in the action filter too.
+  await page.getByRole('combobox', { name: 'Action', exact: true }).selectOption({ label: 'Repeated failed sign-ins' });
+  await expect(page).toHaveURL(/a_action=sign_in_burst/);
+  await expect(row).toBeVisible();
+  await expect(page.getByRole('row', { name: /lifecycle replayed/ })).toHaveCount(0);
+  await expectNoAxeViolations(page);
 });
 
 test('the Users page warns of tokens about to expire, with Regenerate one click away', async ({ page }) => {
@@ -325,6 +368,27 @@ test.describe('in Simplified Chinese', () => {
     const dialog = page.getByRole('dialog', { name: '“生命周期 泄露”的历史记录' });
     await expect(dialog.getByRole('rowheader', { name: '停用' })).toBeVisible();
     await expect(dialog.getByRole('rowheader', { name: '创建' })).toBeVisible();
+    await expect(dialog.getByText('从未刷新。')).toBeVisible();
+    await expectNoAxeViolations(page);
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: '生命周期 重放 的操作' }).click();
+    await page.getByRole('menuitem', { name: '历史记录' }).click();
+    await expect(page.getByRole('dialog', { name: '“生命周期 重放”的历史记录' }).getByText(
+      /^最近一次刷新：.+，来自 127\.0\.0\.1，客户端“nightly-backup\/1\.4”$/)).toBeVisible();
+  });
+
+  test('failed sign-ins in a burst, in Chinese: the alarm and its action name', async ({ page, browser }) => {
+    await newMember(browser, 'ivy@acme.test', 'Ivy 被猜');
+    await guess(browser, 'ivy@acme.test');
+    await page.goto('/admin/tokens');
+    await signIn(page, 'ada@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    const alarm = page.getByRole('group', { name: '令牌统计' }).getByRole('button', { name: /^30 天内告警/ });
+    await expect(alarm).toHaveText(/^30 天内告警：[1-9]\d*$/);
+    await alarm.click();
+    const action = page.getByRole('combobox', { name: '操作', exact: true });
+    await expect(action).toHaveValue('alarms');
+    await expect(action.locator('option:checked')).toHaveText('任意告警');
+    await expect(page.getByRole('row', { name: /ivy@acme\.test/ })).toContainText('多次登录失败');
     await expectNoAxeViolations(page);
   });
 

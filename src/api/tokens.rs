@@ -1,10 +1,9 @@
 //! The signed-in user's own tokens in a workspace.
 
 use gloo_net::http::Method;
-use token_api::admin::AuditPage;
 use token_api::tokens::{
     BatchAction, BatchRequest, BatchResult, CalendarFeed, CreateTokenRequest, CreatedToken, EditTokenRequest,
-    TokenList, TokenView,
+    TokenHistory, TokenList, TokenView,
 };
 
 use super::{request, workspace_path, ApiError};
@@ -34,8 +33,9 @@ pub async fn batch(workspace_id: String, action: BatchAction, ids: Vec<String>) 
     .await
 }
 
-/// A page of one token's history, newest first: for its owner, and for the workspace's admins.
-pub async fn history(workspace_id: String, token_id: String, after: Option<String>) -> Result<AuditPage, ApiError> {
+/// A page of one token's history, newest first, and on the first its last refresh: for its
+/// owner, and for the workspace's admins.
+pub async fn history(workspace_id: String, token_id: String, after: Option<String>) -> Result<TokenHistory, ApiError> {
     let mut path = format!("/tokens/{}/history", crate::url::encode_component(&token_id));
     if let Some(after) = after {
         path.push_str(&format!("?{}", crate::url::query_string([("after", after)])));

@@ -1,9 +1,10 @@
-//! One token's history, opened from its row on either page: what was done to it, when (with the
-//! zone), by whom, from which address, and why, newest first, fifty at a time.
+//! One token's history, opened from its row on either page: when, from which address and with
+//! which client it was last refreshed, then what was done to it, when (with the zone), by whom,
+//! from which address, and why, newest first, fifty at a time.
 
 use leptos::prelude::*;
 use token_api::admin::AuditEvent;
-use token_api::tokens::TokenView;
+use token_api::tokens::{LastRefresh, TokenView};
 
 use crate::api;
 use crate::components::error_panel::error_text;
@@ -18,6 +19,8 @@ pub fn TokenHistory(token: RwSignal<Option<TokenView>>) -> impl IntoView {
     let events = RwSignal::new(Vec::<AuditEvent>::new());
     let next = RwSignal::new(None::<String>);
     let failed = RwSignal::new(None::<String>);
+    // The first page's word on the last refresh: `None` until it has come.
+    let last = RwSignal::new(None::<Option<LastRefresh>>);
     // A page of the token's history, in the token's own workspace.
     let load = Action::new_local(move |(t, after): &(TokenView, Option<String>)| {
         let (ws, id, after) = (t.workspace_id.clone(), t.id.clone(), after.clone());
@@ -27,6 +30,9 @@ pub fn TokenHistory(token: RwSignal<Option<TokenView>>) -> impl IntoView {
                 // Another token opened meanwhile: this page is not its.
                 _ if !still(&id) => {}
                 Ok(page) => {
+                    if last.with_untracked(Option::is_none) {
+                        last.set(Some(page.last_refresh));
+                    }
                     events.update(|e| e.extend(page.events));
                     next.set(page.next_cursor);
                 }
@@ -41,6 +47,7 @@ pub fn TokenHistory(token: RwSignal<Option<TokenView>>) -> impl IntoView {
             events.set(Vec::new());
             next.set(None);
             failed.set(None);
+            last.set(None);
             load.dispatch_local((t, None));
         }
     });
@@ -64,6 +71,16 @@ pub fn TokenHistory(token: RwSignal<Option<TokenView>>) -> impl IntoView {
             <h2 id="token-history-title">
                 {move || token.with(|t| t.as_ref().map(|t| (i18n.t().history_title)(&format::shorten(&t.name, 60))))}
             </h2>
+            <p class="last-refresh">
+                {move || {
+                    let locale = i18n.locale.get();
+                    let t = locale.messages();
+                    last.get().map(|l| match l {
+                        Some(l) => (t.last_refresh)(&format::full(locale, l.at), l.ip.as_deref(), l.user_agent.as_deref()),
+                        None => t.never_refreshed.to_owned(),
+                    })
+                }}
+            </p>
             <p class="form-error" role="alert">{move || failed.get()}</p>
             <div class="table-wrap history" tabindex="0" role="region" aria-label=move || i18n.t().history>
                 <table class="tokens audit">

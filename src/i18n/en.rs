@@ -139,6 +139,17 @@ pub static MESSAGES: Messages = Messages {
     history: "History",
     history_title: |name| format!("History of “{name}”"),
     history_empty: "No event is recorded for this token: it is older than the audit trail kept.",
+    last_refresh: |at, ip, agent| {
+        let mut s = format!("Last refreshed {at}");
+        if let Some(ip) = ip {
+            s += &format!(" from {ip}");
+        }
+        if let Some(agent) = agent {
+            s += &format!(", by “{agent}”");
+        }
+        s
+    },
+    never_refreshed: "Never refreshed.",
     load_more: "Show older events",
     expires_soon: "Expires soon",
 
@@ -189,6 +200,8 @@ pub static MESSAGES: Messages = Messages {
     action_member_removed: "Member removed",
     action_policy_changed: "Policy changed",
     action_regenerated: "Regenerated",
+    action_sign_in_burst: "Repeated failed sign-ins",
+    any_alarm: "Any alarm",
     regenerate: "Regenerate",
     regenerate_title: |name, ws| format!("Regenerate “{name}” in {ws}"),
     overlap_label: "The old token keeps working",
@@ -232,7 +245,7 @@ pub static MESSAGES: Messages = Messages {
     count_expiring: "expiring within 7 days",
     count_number_last: false,
     count_disabled: "disabled",
-    count_alarms: "reuse detected, 30 days",
+    count_alarms: "alarms, 30 days",
     count_never_used: "never used",
     filter_owner: "Owner",
     owner_hint: "Anyone · type a name",

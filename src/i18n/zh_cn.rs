@@ -139,6 +139,17 @@ pub static MESSAGES: Messages = Messages {
     history: "历史记录",
     history_title: |name| format!("“{name}”的历史记录"),
     history_empty: "此令牌没有记录的事件：它早于保留的审计记录。",
+    last_refresh: |at, ip, agent| {
+        let mut s = format!("最近一次刷新：{at}");
+        if let Some(ip) = ip {
+            s += &format!("，来自 {ip}");
+        }
+        if let Some(agent) = agent {
+            s += &format!("，客户端“{agent}”");
+        }
+        s
+    },
+    never_refreshed: "从未刷新。",
     load_more: "查看更早的事件",
     expires_soon: "即将到期",
 
@@ -191,6 +202,8 @@ pub static MESSAGES: Messages = Messages {
     action_member_removed: "移除成员",
     action_policy_changed: "修改策略",
     action_regenerated: "重新生成",
+    action_sign_in_burst: "多次登录失败",
+    any_alarm: "任意告警",
     regenerate: "重新生成",
     regenerate_title: |name, ws| format!("在 {ws} 中重新生成“{name}”"),
     overlap_label: "旧令牌继续有效",
@@ -234,7 +247,7 @@ pub static MESSAGES: Messages = Messages {
     count_expiring: "7 天内到期",
     count_number_last: true,
     count_disabled: "已停用",
-    count_alarms: "30 天内检测到重复使用",
+    count_alarms: "30 天内告警",
     count_never_used: "从未使用",
     filter_owner: "所有者",
     owner_hint: "不限：输入姓名或邮箱",

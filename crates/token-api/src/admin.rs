@@ -302,6 +302,16 @@ pub struct TokenSummary {
     /// service) in the last `ALARM_DAYS` days.
     #[serde(default)]
     pub reuse_detected_recently: u64,
+    /// Alarms: bursts of failed sign-ins to members' accounts in the last `ALARM_DAYS` days.
+    #[serde(default)]
+    pub sign_in_bursts_recently: u64,
+}
+
+impl TokenSummary {
+    /// Every alarm of the last `ALARM_DAYS` days, whatever its kind.
+    pub fn alarms(&self) -> u64 {
+        self.reuse_detected_recently + self.sign_in_bursts_recently
+    }
 }
 
 /// How far back the Admins page's alarm count looks, in days.
@@ -332,6 +342,19 @@ crate::wire_enum! {
         /// A token was regenerated: the new one's event, which says what it replaced and when
         /// that one stops.
         Regenerated = "regenerated",
+        /// Failed sign-ins to a member's account came in a burst (the owner is the account,
+        /// the address the last failure's); one event a quarter of an hour at most.
+        SignInBurst = "sign_in_burst",
+    }
+}
+
+impl AuditAction {
+    /// The events an admin is alarmed by: the service stepped in, or someone is guessing.
+    pub const ALARMS: [AuditAction; 2] = [AuditAction::ReuseDetected, AuditAction::SignInBurst];
+
+    /// Whether this is one of `ALARMS`.
+    pub fn is_alarm(self) -> bool {
+        Self::ALARMS.contains(&self)
     }
 }
 
@@ -361,6 +384,9 @@ pub struct AuditQuery {
     pub owner: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<AuditAction>,
+    /// Only the alarms (`AuditAction::ALARMS`), with `action` or without.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub alarms: bool,
     /// One token's events: its history (which its owner may read too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
@@ -381,6 +407,7 @@ impl AuditQuery {
             ("actor", self.actor.clone()),
             ("owner", self.owner.clone()),
             ("action", self.action.map(|a| a.as_str().to_owned())),
+            ("alarms", self.alarms.then(|| "true".to_owned())),
             ("token", self.token.clone()),
             ("from", self.from.map(|t| t.to_rfc3339())),
             ("to", self.to.map(|t| t.to_rfc3339())),

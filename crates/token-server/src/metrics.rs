@@ -8,6 +8,7 @@
 //! | `refresh_batch_size` | histogram | |
 //! | `refresh_queue_wait_seconds` | histogram | |
 //! | `sign_in_throttled_total` | counter | |
+//! | `sign_in_bursts_total` | counter | |
 //! | `db_pool_connections` | gauge | `pool` (`read`, `write`), `state` (`idle`, `in_use`) |
 //! | `sessions_active` | gauge | |
 //!

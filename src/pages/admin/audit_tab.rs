@@ -16,6 +16,9 @@ use crate::state::session::use_session;
 /// The URL keys this tab owns (prefixed, so they never clash with the Tokens tab's).
 pub(super) const KEYS: [&str; 6] = ["a_actor", "a_owner", "a_action", "a_from", "a_to", "a_after"];
 
+/// The action filter's choice of every alarm (`AuditAction::ALARMS`), beside the actions' names.
+pub(super) const ANY_ALARM: &str = "alarms";
+
 /// A date input's `YYYY-MM-DD`, through chrono's own parser.
 fn day(s: Option<String>) -> Option<NaiveDate> {
     s?.parse().ok()
@@ -63,6 +66,7 @@ pub fn AuditTab(
         actor: url.get("a_actor"),
         owner: url.get("a_owner"),
         action: url.get("a_action").and_then(|a| a.parse().ok()),
+        alarms: url.get("a_action").as_deref() == Some(ANY_ALARM),
         from: day(url.get("a_from")).and_then(local_start),
         // "Until" includes the whole day: up to the next day's start.
         to: day(url.get("a_to")).and_then(|d| d.succ_opt()).and_then(local_start),
@@ -116,7 +120,12 @@ pub fn AuditTab(
                 <td data-label=t.col_action>{t.action(e.action)}</td>
                 <td data-label=t.col_actor>{who(&e.actor)}</td>
                 <td data-label=t.col_owner>{who(&e.owner)}</td>
-                <th scope="row" data-label=t.col_token>{e.token_name.clone().unwrap_or_default()}</th>
+                // The token names its row; an event of no token (a member removed, a policy
+                // changed, a sign-in burst) has no header to name it by.
+                {match e.token_name.clone() {
+                    Some(name) => view! { <th scope="row" data-label=t.col_token>{name}</th> }.into_any(),
+                    None => view! { <td data-label=t.col_token></td> }.into_any(),
+                }}
                 <td data-label=t.col_ip>{e.ip.clone().unwrap_or_default()}</td>
                 <td data-label=t.col_reason>{e.reason.clone().unwrap_or_default()}</td>
             </tr>
@@ -188,6 +197,9 @@ pub fn AuditTab(
                     on:change:target=move |ev| set("a_action", ev.target().value())
                 >
                     <option value="">{move || i18n.t().any}</option>
+                    <option value=ANY_ALARM selected=move || url.get("a_action").as_deref() == Some(ANY_ALARM)>
+                        {move || i18n.t().any_alarm}
+                    </option>
                     {AuditAction::ALL
                         .iter()
                         .copied()

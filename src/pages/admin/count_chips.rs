@@ -43,8 +43,9 @@ pub fn CountChips(
                 {chip(s.expiring_within_7_days, t.count_expiring, TokenFilter { expiring_within_days: Some(7), ..Default::default() })}
                 {chip(s.disabled, t.count_disabled, TokenFilter { status: Some(TokenStatus::Disabled), ..Default::default() })}
                 {chip(s.never_used, t.count_never_used, TokenFilter { never_used: true, ..Default::default() })}
-                // Reuse detections: someone presented a refresh token that had been rotated out.
-                {count(s.reuse_detected_recently, t.count_alarms, s.reuse_detected_recently > 0, on_alarms)}
+                // Reuse detections (a rotated-out refresh token presented again) and bursts of
+                // failed sign-ins to members' accounts.
+                {count(s.alarms(), t.count_alarms, s.alarms() > 0, on_alarms)}
             </div>
         }
     }

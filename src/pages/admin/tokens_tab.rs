@@ -254,7 +254,7 @@ pub fn TokensTab(
         regenerate: None,
         describe: None,
     };
-    // The alarm count opens the audit trail at the reuse detections of its period.
+    // The alarm count opens the audit trail at the alarms of its period.
     let show_alarms = Callback::new(move |_| {
         let from = (Utc::now() - chrono::Duration::days(token_api::admin::ALARM_DAYS))
             .with_timezone(&chrono::Local)
@@ -262,7 +262,7 @@ pub fn TokensTab(
             .to_string();
         let audit = vec![
             ("tab", "audit".to_owned()),
-            ("a_action", "reuse_detected".to_owned()),
+            ("a_action", super::audit_tab::ANY_ALARM.to_owned()),
             ("a_from", from),
         ];
         let keys: Vec<&str> = std::iter::once("tab").chain(super::audit_tab::KEYS).collect();

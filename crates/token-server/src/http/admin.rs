@@ -97,6 +97,8 @@ struct AuditFilterParams {
     actor: Option<String>,
     owner: Option<String>,
     action: Option<AuditAction>,
+    /// `true`: only the alarms (reuse detected, sign-in bursts).
+    alarms: Option<bool>,
     /// One token's events.
     token: Option<String>,
     #[param(format = DateTime)]

@@ -305,7 +305,16 @@ async fn token(
     if token_format::check(presented).is_err() {
         return Err(Failure::invalid_grant());
     }
-    let r = match state.rotator.rotate(&client_id, presented, ip.as_deref()).await? {
+    let r = match state
+        .rotator
+        .rotate(
+            &client_id,
+            presented,
+            ip.as_deref(),
+            headers.get(header::USER_AGENT).map(|v| v.as_bytes()),
+        )
+        .await?
+    {
         Ok(r) => r,
         Err(Refused::UnknownClient) => return Err(Failure::invalid_client("unknown client_id")),
         Err(Refused::Invalid | Refused::Reused) => return Err(Failure::invalid_grant()),

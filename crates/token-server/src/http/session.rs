@@ -111,12 +111,25 @@ async fn sign_in(
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
-    let known = user_id.is_some();
-    let Some(user_id) = user_id.filter(|_| matches) else {
-        let account = known.then_some(email.as_str());
-        tracing::warn!(account = account.unwrap_or("(no such account)"), ip, "failed sign-in");
-        users::record_sign_in_failure(&state.db.writer, account, ip).await?;
-        return Err(AppError::WrongCredentials);
+    let user_id = match user_id {
+        Some(id) if matches => id,
+        known => {
+            let account = known.as_deref().map(|id| (id, email.as_str()));
+            tracing::warn!(
+                account = account.map_or("(no such account)", |a| a.1),
+                ip,
+                "failed sign-in"
+            );
+            if users::record_sign_in_failure(&state.db.writer, account, ip).await? {
+                metrics::counter!("sign_in_bursts_total").increment(1);
+                tracing::warn!(
+                    account = account.map(|a| a.1),
+                    ip,
+                    "a burst of failed sign-ins: an alarm for the admins"
+                );
+            }
+            return Err(AppError::WrongCredentials);
+        }
     };
     // The session this browser had before, if any, ends: one browser, one session.
     if let Some(old) = session_cookie(&headers, &state.config) {

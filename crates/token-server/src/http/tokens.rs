@@ -6,11 +6,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use sqlx::AnyConnection;
-use token_api::admin::{ActionRequest, AuditPage, AuditQuery};
+use token_api::admin::{ActionRequest, AuditQuery};
 use token_api::auth::Role;
 use token_api::tokens::{
     BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken,
-    EditTokenRequest, TokenList, TokenView, ACCESS_TOKEN_TTL_SECS,
+    EditTokenRequest, TokenHistory, TokenList, TokenView, ACCESS_TOKEN_TTL_SECS,
 };
 use token_api::validate::{self, Invalid};
 use utoipa_axum::router::OpenApiRouter;
@@ -79,13 +79,13 @@ async fn edit(
 /// gets the 404 of a token that does not exist.
 #[utoipa::path(get, path = "/workspaces/{ws}/tokens/{id}/history", tag = "tokens", security(("session" = [])),
     params(("ws" = String, Path), ("id" = String, Path), ("after" = Option<String>, Query)),
-    responses((status = 200, body = AuditPage), answer::BadRequest, answer::NotFound))]
+    responses((status = 200, body = TokenHistory), answer::BadRequest, answer::NotFound))]
 async fn history(
     State(state): State<AppState>,
     session: Session,
     Path((ws, id)): Path<(String, String)>,
     paging: Result<Query<HistoryPaging>, axum::extract::rejection::QueryRejection>,
-) -> AppResult<Json<AuditPage>> {
+) -> AppResult<Json<TokenHistory>> {
     let Query(paging) = paging?;
     let mut conn = state.db.pool.acquire().await?;
     let user = session.user_id.as_str();
@@ -112,12 +112,13 @@ async fn history(
         .ok_or(AppError::NotFound)?;
     }
     let query = AuditQuery {
-        token: Some(id),
+        token: Some(id.clone()),
         limit: Some(50),
         after: paging.after,
         ..AuditQuery::default()
     };
-    let mut page = admin::audit_page(&mut conn, &ws, user, &query, true)
+    let first = query.after.is_none();
+    let mut page = admin::audit_page(&mut conn, &ws, user, &query, false)
         .await?
         .map_err(|_| AppError::field("after", Invalid::InvalidType))?;
     // A member sees where their own actions and their token's refreshes came from, never an
@@ -129,7 +130,15 @@ async fn history(
             }
         }
     }
-    Ok(Json(page))
+    let last_refresh = match first {
+        true => tokens::last_refresh(&mut conn, &id).await?,
+        false => None,
+    };
+    Ok(Json(TokenHistory {
+        events: page.events,
+        next_cursor: page.next_cursor,
+        last_refresh,
+    }))
 }
 
 /// A history page's place: the `next_cursor` of the page before.

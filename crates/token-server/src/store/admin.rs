@@ -453,21 +453,31 @@ pub async fn summary(conn: &mut AnyConnection, workspace_id: &str, admin_id: &st
     .await?;
     let n = |i: usize| row.try_get::<i64, _>(i).map(|v| v as u64);
     // Through the (action, at) index: only the recent alarms are read.
-    let (alarms,): (i64,) = sqlx::query_as(&format!(
-        "SELECT COUNT(*) FROM audit_events e
-         WHERE e.action = 'reuse_detected' AND e.at >= $3 AND e.workspace_id = $1 AND {IS_ADMIN}"
+    let recent: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT e.action, COUNT(*) FROM audit_events e
+         WHERE e.action IN ($4, $5) AND e.at >= $3 AND e.workspace_id = $1 AND {IS_ADMIN}
+         GROUP BY e.action"
     ))
     .bind(workspace_id)
     .bind(admin_id)
     .bind(now - token_api::admin::ALARM_DAYS * DAY_MS)
-    .fetch_one(&mut *conn)
+    .bind(AuditAction::ALARMS[0].as_str())
+    .bind(AuditAction::ALARMS[1].as_str())
+    .fetch_all(&mut *conn)
     .await?;
+    let alarms = |action: AuditAction| {
+        recent
+            .iter()
+            .find(|(a, _)| a == action.as_str())
+            .map_or(0, |(_, n)| *n as u64)
+    };
     Ok(TokenSummary {
         active: n(0)?,
         expiring_within_7_days: n(1)?,
         disabled: n(2)?,
         never_used: n(3)?,
-        reuse_detected_recently: alarms as u64,
+        reuse_detected_recently: alarms(AuditAction::ReuseDetected),
+        sign_in_bursts_recently: alarms(AuditAction::SignInBurst),
     })
 }
 
@@ -524,6 +534,13 @@ pub async fn audit_page(
     }
     if let Some(action) = query.action {
         conds.push(format!("e.action = {}", sql.arg(Arg::Text(action.as_str().to_owned()))));
+    }
+    if query.alarms {
+        let names: Vec<String> = AuditAction::ALARMS
+            .iter()
+            .map(|a| sql.arg(Arg::Text(a.as_str().to_owned())))
+            .collect();
+        conds.push(format!("e.action IN ({})", names.join(", ")));
     }
     if let Some(from) = query.from {
         conds.push(format!("e.at >= {}", sql.arg(Arg::Int(from.timestamp_millis()))));

@@ -109,6 +109,8 @@ struct Exchange {
     /// The new token sealed for a retry; `None` when retries are off.
     sealed: Option<String>,
     ip: Option<String>,
+    /// The client's user agent, as `clean_user_agent` keeps it.
+    agent: Option<String>,
     /// When it joined the queue.
     queued_at: std::time::Instant,
     answer: oneshot::Sender<Option<Result<Rotated, Refused>>>,
@@ -161,12 +163,14 @@ impl Rotator {
     /// Exchanges `presented` for a new refresh token, if it is the grant's current one, the
     /// grant is active, and it belongs to the workspace of `client_id`; or, within the retry
     /// window, returns the successor it was already exchanged for. The check and the rotation
-    /// are one UPDATE, so of many concurrent exchanges of one token exactly one rotates it.
+    /// are one UPDATE, so of many concurrent exchanges of one token exactly one rotates it, and
+    /// writes where it came from (`ip`, the raw `user_agent`) on the grant.
     pub async fn rotate(
         &self,
         client_id: &str,
         presented: &str,
         ip: Option<&str>,
+        user_agent: Option<&[u8]>,
     ) -> sqlx::Result<Result<Rotated, Refused>> {
         let (answer, answered) = oneshot::channel();
         let new_token = secrets::new_refresh_token();
@@ -180,6 +184,7 @@ impl Rotator {
                 .then(|| secrets::seal(&successor_key(presented), new_token.as_bytes())),
             new_token,
             ip: ip.map(str::to_owned),
+            agent: user_agent.and_then(clean_user_agent),
             queued_at: std::time::Instant::now(),
             answer,
         };
@@ -190,6 +195,25 @@ impl Rotator {
             .map_err(|_| gone())?
             .ok_or_else(|| sqlx::Error::Protocol("the refresh exchange failed".into()))
     }
+}
+
+/// The longest user agent kept, in characters: any real client's fits, and a flood of long ones
+/// writes little.
+pub const USER_AGENT_MAX_CHARS: usize = 200;
+
+/// A `User-Agent` header as a token's last refresh keeps it: read as UTF-8 (what is not becomes
+/// U+FFFD), control characters dropped, trimmed, cut at `USER_AGENT_MAX_CHARS`; `None` if
+/// nothing is left.
+pub fn clean_user_agent(raw: &[u8]) -> Option<String> {
+    let kept: String = String::from_utf8_lossy(raw)
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(USER_AGENT_MAX_CHARS)
+        .collect();
+    (!kept.is_empty()).then_some(kept)
 }
 
 /// The key that seals the successor of `presented`.
@@ -286,7 +310,10 @@ impl Writer {
         firsts.sort_by(|&a, &b| batch[a].old_digest.cmp(&batch[b].old_digest));
         let now = db::now_ms();
         let values: Vec<String> = (0..firsts.len())
-            .map(|k| format!("(${}, ${}, ${}, ${})", 4 * k + 2, 4 * k + 3, 4 * k + 4, 4 * k + 5))
+            .map(|k| {
+                let p: Vec<String> = (2..8).map(|c| format!("${}", 6 * k + c)).collect();
+                format!("({})", p.join(", "))
+            })
             .collect();
         // The owner's email and name come along for the audit rows' snapshot: joined on
         // PostgreSQL; SQLite's RETURNING may not name the FROM tables, so a lookup there.
@@ -301,8 +328,9 @@ impl Writer {
         // digest's unique index. Without them, PostgreSQL without fresh statistics read every
         // active grant through the state index and hash-joined them (34 ms a batch against 3 ms).
         let sql = format!(
-            "WITH v (old_digest, new_digest, hint, client_id) AS (VALUES {})
-             UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = $1
+            "WITH v (old_digest, new_digest, hint, client_id, ip, agent) AS (VALUES {})
+             UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = $1,
+                               last_used_ip = v.ip, last_used_agent = v.agent
              FROM v{users}
              WHERE grants.refresh_digest = v.old_digest AND +grants.disabled_at IS NULL AND +grants.expires_at > $1
                AND grants.workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = v.client_id) {joined}
@@ -316,7 +344,9 @@ impl Writer {
                 .bind(&e.old_digest)
                 .bind(&e.new_digest)
                 .bind(token_api::token_format::hint(&e.new_token))
-                .bind(&e.client_id);
+                .bind(&e.client_id)
+                .bind(e.ip.as_deref())
+                .bind(e.agent.as_deref());
         }
         let mut tx = self.pool.begin().await?;
         let mut rows = query.fetch_all(&mut *tx).await?;

@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use token_api::tokens::{BatchOutcome, Person, TokenStatus, TokenView};
+use token_api::tokens::{BatchOutcome, LastRefresh, Person, TokenStatus, TokenView};
 
 pub use super::audit::Acting;
 use super::audit::{record_change, Action, GrantRow, RETURNING_GRANT};
@@ -117,6 +117,23 @@ pub async fn get(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::
         .fetch_optional(conn)
         .await?;
     row.map(|r| view_from_row(&r, db::now_ms())).transpose()
+}
+
+/// Where a grant's last refresh came from; `None` if it was never refreshed. The caller has
+/// checked that the reader may see the grant.
+pub async fn last_refresh(conn: &mut AnyConnection, id: &str) -> sqlx::Result<Option<LastRefresh>> {
+    let row: Option<(Option<i64>, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT last_used_at, last_used_ip, last_used_agent FROM grants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.and_then(|(at, ip, user_agent)| {
+        Some(LastRefresh {
+            at: db::to_time(at?),
+            ip,
+            user_agent,
+        })
+    }))
 }
 
 /// Why a token was not generated.

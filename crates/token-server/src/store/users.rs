@@ -3,6 +3,7 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use sqlx::{AnyPool, Row};
+use token_api::admin::AuditAction;
 use token_api::auth::{Role, UserSummary, WorkspaceSummary};
 
 use crate::{db, secrets};
@@ -58,17 +59,61 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Failed sign-ins to one account, from anywhere, within `BURST_WINDOW_MS`, that make a burst:
+/// as many as one address may try before the throttle slows it, so someone trying from many
+/// addresses or instances is seen as well.
+pub const BURST_FAILURES: i64 = 5;
+
+/// The window a burst is counted over, and the grain of its alarms: a quarter of an hour.
+pub const BURST_WINDOW_MS: i64 = 15 * 60_000;
+
 /// Records a failed sign-in: the account's address and where from; never the password, and
 /// never what was typed for an address nobody has (people paste passwords into that field).
-pub async fn record_sign_in_failure(pool: &AnyPool, account: Option<&str>, ip: Option<&str>) -> sqlx::Result<()> {
+/// For an account (`(user id, address)`), the failure that makes a burst raises an alarm in
+/// each workspace the person belongs to: a `sign_in_burst` event naming the account and this
+/// failure's address, one per workspace and quarter of an hour however long the guessing goes
+/// on. Its id is made of the three, so instances counting the same burst write it once.
+/// Whether this failure raised the alarm.
+pub async fn record_sign_in_failure(
+    pool: &AnyPool,
+    account: Option<(&str, &str)>,
+    ip: Option<&str>,
+) -> sqlx::Result<bool> {
+    let now = db::now_ms();
     sqlx::query("INSERT INTO sign_in_failures (id, at, email, ip) VALUES ($1, $2, $3, $4)")
         .bind(secrets::random_id())
-        .bind(db::now_ms())
-        .bind(account.unwrap_or(""))
+        .bind(now)
+        .bind(account.map_or("", |(_, email)| email))
         .bind(ip)
         .execute(pool)
         .await?;
-    Ok(())
+    let Some((user_id, email)) = account else {
+        return Ok(false);
+    };
+    let (recent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sign_in_failures WHERE email = $1 AND at > $2")
+        .bind(email)
+        .bind(now - BURST_WINDOW_MS)
+        .fetch_one(pool)
+        .await?;
+    if recent < BURST_FAILURES {
+        return Ok(false);
+    }
+    let raised = sqlx::query(
+        "INSERT INTO audit_events (id, workspace_id, at, action, owner_id, owner_email, owner_name, ip)
+         SELECT $1 || m.workspace_id, m.workspace_id, $2, $3, u.id, u.email, u.name, $4
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.user_id = $5 AND m.removed_at IS NULL
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(format!("burst-{}-{user_id}-", now / BURST_WINDOW_MS))
+    .bind(now)
+    .bind(AuditAction::SignInBurst.as_str())
+    .bind(ip)
+    .bind(user_id)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(raised > 0)
 }
 
 /// A new session: returns the cookie value (the only copy of it) and the CSRF token. The

@@ -124,7 +124,8 @@ async fn a_tokens_history_is_its_owners_and_its_admins_only(app: TestApp) {
         assert_eq!(page.status, StatusCode::OK, "{who}: {}", page.text);
         let events = page.body["events"].as_array().unwrap();
         assert_eq!(events.len(), 50, "{who}");
-        assert_eq!(page.body["total"], 53, "{who}: created, 51 refreshed, disabled");
+        // Where the last refresh came from, on the first page.
+        assert_eq!(page.body["last_refresh"]["ip"], "203.0.113.9", "{who}");
         // Newest first: the disable, by whom and why, then the refreshes and where from.
         assert_eq!(events[0]["action"], "disabled");
         assert_eq!(events[0]["actor"]["email"], "ada@acme.test");
@@ -134,8 +135,9 @@ async fn a_tokens_history_is_its_owners_and_its_admins_only(app: TestApp) {
         // The next page ends with its creation.
         let after = page.body["next_cursor"].as_str().unwrap();
         let rest = app.get(&format!("{path}?after={after}"), browser).await;
+        assert_eq!(rest.body["last_refresh"], Value::Null, "{who}: the first page's only");
         let rest = rest.body["events"].as_array().unwrap().clone();
-        assert_eq!(rest.len(), 3, "{who}");
+        assert_eq!(rest.len(), 3, "{who}: created, 51 refreshed, disabled");
         assert_eq!(rest.last().unwrap()["action"], "created");
         assert!(
             rest.iter().chain(events).all(|e| e["token_id"] == id.as_str()),
@@ -169,6 +171,157 @@ async fn a_tokens_history_is_its_owners_and_its_admins_only(app: TestApp) {
     let reply = app
         .get(&format!("/api/workspaces/ws-acme/admin/audit?token={cys}"), &ben)
         .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
+/// The token's details say when, from which address and with which user agent it was last
+/// refreshed: as the last refresh sent them, kept short and printable.
+async fn a_tokens_last_refresh_says_from_where_and_with_what(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let ada = app.sign_in("ada@acme.test").await;
+    let (id, refresh) = bens(&app, "from where").await;
+    let path = format!("/api/workspaces/ws-acme/tokens/{id}/history");
+    let history = app.get(&path, &ben).await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.text);
+    assert_eq!(history.body["last_refresh"], Value::Null, "never refreshed");
+
+    let refreshed = app
+        .refresh_as(
+            &refresh,
+            "203.0.113.9",
+            Some(b"billing-sync/2.3 (linux; +https://ops.example)"),
+        )
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text);
+    for (who, browser) in [("the owner", &ben), ("an admin", &ada)] {
+        let last = &app.get(&path, browser).await.body["last_refresh"];
+        assert_eq!(last["ip"], "203.0.113.9", "{who}");
+        assert_eq!(
+            last["user_agent"], "billing-sync/2.3 (linux; +https://ops.example)",
+            "{who}"
+        );
+        let at: chrono::DateTime<chrono::Utc> = serde_json::from_value(last["at"].clone()).unwrap();
+        assert!((chrono::Utc::now() - at).num_seconds().abs() < 60, "{who}: {at}");
+    }
+
+    // A header of bytes that are not UTF-8, with a tab, far too long: printable and 200 long.
+    let mut agent = b"\xff evil\t/".to_vec();
+    agent.extend([b'x'; 5_000]);
+    let next = refreshed.body["refresh_token"].as_str().unwrap();
+    let refreshed = app.refresh_as(next, "2001:db8::7", Some(&agent)).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.text);
+    let last = app.get(&path, &ben).await.body["last_refresh"].clone();
+    assert_eq!(last["ip"], "2001:db8::7");
+    let kept = last["user_agent"].as_str().unwrap();
+    assert!(kept.starts_with("\u{FFFD} evil/xxx"), "{kept}");
+    assert_eq!(kept.chars().count(), 200);
+
+    // A client that sends none: the last refresh's, not an older one's.
+    let next = refreshed.body["refresh_token"].as_str().unwrap();
+    assert_eq!(app.refresh_from(next, "203.0.113.10").await.status, StatusCode::OK);
+    let last = app.get(&path, &ben).await.body["last_refresh"].clone();
+    assert_eq!(
+        (last["ip"].as_str(), last["user_agent"].as_str()),
+        (Some("203.0.113.10"), None)
+    );
+}
+
+/// Five failed sign-ins to one account within a quarter of an hour, from anywhere, are an alarm
+/// in each workspace the person belongs to, and only there: one event per quarter however long
+/// it goes on, counted with the reuse detections and found by the audit trail's alarm filter.
+async fn a_burst_of_failed_sign_ins_is_an_alarm_where_the_person_belongs(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let gus = app.sign_in("gus@globex.test").await;
+    let summary = |admin, ws: &'static str| {
+        let path = format!("/api/workspaces/{ws}/admin/tokens/summary");
+        let app = &app;
+        async move { app.get(&path, admin).await.body["sign_in_bursts_recently"].clone() }
+    };
+    let alarms = |admin, ws: &'static str| {
+        let path = format!("/api/workspaces/{ws}/admin/audit?alarms=true");
+        let app = &app;
+        async move {
+            let reply = app.get(&path, admin).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+            reply.body["events"].as_array().unwrap().clone()
+        }
+    };
+    let quarter = || chrono::Utc::now().timestamp_millis() / (15 * 60_000);
+    let started = quarter();
+    // Four, each from its own address, so no address is throttled: not yet a burst.
+    for i in 1..=4 {
+        let reply = app
+            .sign_in_from("ben@acme.test", "not-his", &format!("198.51.100.{i}"))
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
+    }
+    // Nor are failures for an address nobody has, or another person's.
+    for i in 1..=5 {
+        app.sign_in_from("nobody@acme.test", "x", &format!("198.51.100.{}", 10 + i))
+            .await;
+    }
+    app.sign_in_from("cy@acme.test", "not-hers", "198.51.100.20").await;
+    assert_eq!(summary(&ada, "ws-acme").await, 0);
+    assert!(alarms(&ada, "ws-acme").await.is_empty());
+
+    // The fifth: an alarm in Acme and in Globex, Ben's two workspaces, with the last address.
+    app.sign_in_from("ben@acme.test", "not-his", "198.51.100.5").await;
+    for (admin, ws) in [(&ada, "ws-acme"), (&gus, "ws-globex")] {
+        assert_eq!(summary(admin, ws).await, 1, "{ws}");
+        let events = alarms(admin, ws).await;
+        assert_eq!(events.len(), 1, "{ws}: {events:?}");
+        assert_eq!(events[0]["action"], "sign_in_burst");
+        assert_eq!(events[0]["owner"]["email"], "ben@acme.test");
+        assert_eq!(events[0]["actor"], Value::Null, "the service saw it");
+        assert_eq!(events[0]["ip"], "198.51.100.5");
+        assert_eq!(events[0]["token_id"], Value::Null);
+    }
+    // It goes on: still one alarm in the quarter (two if the test ran across its end).
+    for i in 6..=9 {
+        app.sign_in_from("ben@acme.test", "not-his", &format!("198.51.100.{i}"))
+            .await;
+    }
+    let quarters = (quarter() - started + 1) as usize;
+    assert_eq!(alarms(&ada, "ws-acme").await.len(), quarters.min(2));
+
+    // Cy belongs to Acme only: Globex's admin is told nothing of her.
+    for i in 1..=4 {
+        app.sign_in_from("cy@acme.test", "not-hers", &format!("192.0.2.{i}"))
+            .await;
+    }
+    let acme = alarms(&ada, "ws-acme").await;
+    assert!(acme.iter().any(|e| e["owner"]["email"] == "cy@acme.test"), "{acme:?}");
+    let globex = alarms(&gus, "ws-globex").await;
+    assert!(
+        globex.iter().all(|e| e["owner"]["email"] == "ben@acme.test"),
+        "{globex:?}"
+    );
+
+    // A reuse detection is an alarm too: the filter shows both kinds, newest first, and the
+    // action filter either one.
+    let (_, first) = bens(&app, "replayed").await;
+    let second = app.refresh("tcc_acme", &first).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    // Used after rotation, so the first is no retry of a lost answer: a replay.
+    let _ = app
+        .refresh("tcc_acme", second.body["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(app.refresh("tcc_acme", &first).await.status, StatusCode::BAD_REQUEST);
+    let acme = alarms(&ada, "ws-acme").await;
+    assert_eq!(acme[0]["action"], "reuse_detected");
+    assert!(acme
+        .iter()
+        .all(|e| ["reuse_detected", "sign_in_burst"].contains(&e["action"].as_str().unwrap())));
+    let bursts = app
+        .get("/api/workspaces/ws-acme/admin/audit?action=sign_in_burst", &ada)
+        .await;
+    assert_eq!(bursts.body["events"].as_array().unwrap().len(), acme.len() - 1);
+    let counts = app.get("/api/workspaces/ws-acme/admin/tokens/summary", &ada).await;
+    assert_eq!(counts.body["reuse_detected_recently"], 1);
+    assert_eq!(counts.body["sign_in_bursts_recently"], acme.len() as u64 - 1);
+    // Members see no alarms.
+    let ben = app.sign_in("ben@acme.test").await;
+    let reply = app.get("/api/workspaces/ws-acme/admin/audit?alarms=true", &ben).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 }
 
@@ -872,6 +1025,8 @@ async fn the_expiry_calendar_is_the_members_own_at_a_revocable_secret_url(app: T
 }
 
 crate::on_both_databases!(
+    a_tokens_last_refresh_says_from_where_and_with_what,
+    a_burst_of_failed_sign_ins_is_an_alarm_where_the_person_belongs,
     the_expiry_calendar_is_the_members_own_at_a_revocable_secret_url,
     a_description_is_its_owners_to_write_and_admins_find_it,
     regenerate_replaces_a_token_at_once_or_after_an_overlap,

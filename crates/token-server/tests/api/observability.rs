@@ -285,6 +285,8 @@ async fn the_metrics_move_with_what_the_service_does() {
     assert!(moved("refresh_batch_size_count") >= 1.0, "{after}");
     assert!(moved("refresh_queue_wait_seconds_count") >= 1.0, "{after}");
     assert!(moved("sign_in_throttled_total") >= 1.0, "{after}");
+    // Five of the six were failures (the sixth was throttled): a burst.
+    assert!(moved("sign_in_bursts_total") >= 1.0, "{after}");
     assert!(
         after.contains(r#"db_pool_connections{pool="write",state="in_use"}"#),
         "{after}"

@@ -194,6 +194,7 @@ async fn the_document_lists_every_query_parameter_the_lists_read(app: TestApp) {
         actor: Some("a".into()),
         owner: Some("o".into()),
         action: Some(AuditAction::Created),
+        alarms: true,
         from: Some(chrono::Utc::now()),
         to: Some(chrono::Utc::now()),
         limit: Some(10),

@@ -2,7 +2,7 @@
 //! PostgreSQL database when `TEST_POSTGRES_URL` is set), with the demo data seeded.
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -234,6 +234,12 @@ impl TestApp {
 
     /// Exchanges a refresh token as a client at a given address does.
     pub async fn refresh_from(&self, refresh_token: &str, ip: &str) -> Reply {
+        self.refresh_as(refresh_token, ip, None).await
+    }
+
+    /// Exchanges a refresh token as a client at a given address does, with its `User-Agent`
+    /// (any bytes a header may carry).
+    pub async fn refresh_as(&self, refresh_token: &str, ip: &str, user_agent: Option<&[u8]>) -> Reply {
         let body: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs([
                 ("grant_type", "refresh_token"),
@@ -245,10 +251,12 @@ impl TestApp {
             .method(Method::POST)
             .uri("/oauth2/token")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .extension(from_address(ip))
-            .body(Body::from(body))
-            .unwrap();
-        self.raw(req).await
+            .extension(from_address(ip));
+        let req = match user_agent {
+            Some(agent) => req.header(header::USER_AGENT, HeaderValue::from_bytes(agent).unwrap()),
+            None => req,
+        };
+        self.raw(req.body(Body::from(body)).unwrap()).await
     }
 
     /// Exchanges a refresh token at the token endpoint with the client id in the form.
