@@ -312,8 +312,9 @@ pub struct Messages {
     pub count_number_last: bool,
     pub count_disabled: &'static str,
     pub count_never_used: &'static str,
-    /// The alarm count: reuse detections and sign-in bursts in the last 30 days.
-    pub count_alarms: &'static str,
+    /// The alarm count's label, by the count: reuse detections and sign-in bursts in the last
+    /// 30 days.
+    pub count_alarms: fn(u64) -> &'static str,
     pub filter_owner: &'static str,
     pub owner_hint: &'static str,
     /// Generate: the user has a token of this name already.

@@ -76,7 +76,7 @@ test('a replayed refresh token: the owner and the admin both see why the token s
   await page.getByRole('menuitem', { name: 'History' }).click();
   const dialog = page.getByRole('dialog', { name: 'History of “lifecycle replayed”' });
   // Where its last good refresh came from: the address and the client's user agent.
-  await expect(dialog.getByText(/^Last refreshed .+ from 127\.0\.0\.1, by “nightly-backup\/1\.4”$/)).toBeVisible();
+  await expect(dialog.getByText(/^Last refreshed .+ from 127\.0\.0\.1, user agent “nightly-backup\/1\.4”$/)).toBeVisible();
   await expect(dialog.getByRole('rowheader', { name: 'Reuse detected, disabled' })).toBeVisible();
   await expect(dialog.getByRole('rowheader', { name: 'Refreshed' })).toHaveCount(2);
   await page.keyboard.press('Escape');
@@ -88,8 +88,8 @@ test('a replayed refresh token: the owner and the admin both see why the token s
     'its refresh token was used twice, so it was disabled to protect its owner');
   await expectNoAxeViolations(page);
   // An alarm on the Admins page, which opens the audit trail at the detections.
-  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /alarms, 30 days$/ });
-  await expect(alarm).toHaveText(/^[1-9]\d* alarms, 30 days$/);
+  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /alarms?, 30 days$/ });
+  await expect(alarm).toHaveText(/^(1 alarm|[2-9]\d* alarms|1\d+ alarms), 30 days$/);
   await expect(alarm).toHaveClass(/alarm/);
   await alarm.click();
   await expect(page).toHaveURL(/tab=audit.*a_action=alarms|a_action=alarms.*tab=audit/);
@@ -106,23 +106,25 @@ async function guess(browser: Browser, email: string) {
   await context.close();
 }
 
-test('failed sign-ins in a burst: an alarm for the admin, in the audit trail under its own name', async ({ page, browser }) => {
-  await newMember(browser, 'hal@acme.test', 'Hal Guessed');
+test('failed sign-ins in a burst: an alarm for the admin, in the audit trail under its own name', async ({ page, browser }, testInfo) => {
+  // A person of each attempt's own: a retry finds the first attempt's burst and throttle.
+  const hal = `hal${testInfo.retry}@acme.test`;
+  await newMember(browser, hal, 'Hal Guessed');
   const ada = await as(browser, 'ada@acme.test');
   const alarms = async () => {
     const s = await (await ada.request.get('/api/workspaces/ws-acme/admin/tokens/summary')).json();
     return s.reuse_detected_recently + s.sign_in_bursts_recently;
   };
   const before = await alarms();
-  await guess(browser, 'hal@acme.test');
+  await guess(browser, hal);
   expect(await alarms()).toBe(before + 1);
   await ada.close();
   await page.goto('/admin/tokens');
   await signIn(page, 'ada@acme.test');
-  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /alarms, 30 days$/ });
-  await expect(alarm).toHaveText(`${before + 1} alarms, 30 days`);
+  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /alarms?, 30 days$/ });
+  await expect(alarm).toHaveText(`${before + 1} alarm${before + 1 === 1 ? '' : 's'}, 30 days`);
   await alarm.click();
-  const row = page.getByRole('row', { name: /hal@acme\.test/ });
+  const row = page.getByRole('row', { name: hal });
   await expect(row).toHaveCount(1);
   await expect(row).toContainText('Repeated failed sign-ins');
   await expect(row).toContainText('127.0.0.1');
@@ -368,7 +370,7 @@ test.describe('in Simplified Chinese', () => {
     const dialog = page.getByRole('dialog', { name: '“生命周期 泄露”的历史记录' });
     await expect(dialog.getByRole('rowheader', { name: '停用' })).toBeVisible();
     await expect(dialog.getByRole('rowheader', { name: '创建' })).toBeVisible();
-    await expect(dialog.getByText('从未刷新。')).toBeVisible();
+    await expect(dialog.getByText('从未刷新', { exact: true })).toBeVisible();
     await expectNoAxeViolations(page);
     await page.keyboard.press('Escape');
     await page.getByRole('button', { name: '生命周期 重放 的操作' }).click();
@@ -377,9 +379,10 @@ test.describe('in Simplified Chinese', () => {
       /^最近一次刷新：.+，来自 127\.0\.0\.1，客户端“nightly-backup\/1\.4”$/)).toBeVisible();
   });
 
-  test('failed sign-ins in a burst, in Chinese: the alarm and its action name', async ({ page, browser }) => {
-    await newMember(browser, 'ivy@acme.test', 'Ivy 被猜');
-    await guess(browser, 'ivy@acme.test');
+  test('failed sign-ins in a burst, in Chinese: the alarm and its action name', async ({ page, browser }, testInfo) => {
+    const ivy = `ivy${testInfo.retry}@acme.test`;
+    await newMember(browser, ivy, 'Ivy 被猜');
+    await guess(browser, ivy);
     await page.goto('/admin/tokens');
     await signIn(page, 'ada@acme.test', { email: '邮箱', password: '密码', button: '登录' });
     const alarm = page.getByRole('group', { name: '令牌统计' }).getByRole('button', { name: /^30 天内告警/ });
@@ -388,7 +391,7 @@ test.describe('in Simplified Chinese', () => {
     const action = page.getByRole('combobox', { name: '操作', exact: true });
     await expect(action).toHaveValue('alarms');
     await expect(action.locator('option:checked')).toHaveText('任意告警');
-    await expect(page.getByRole('row', { name: /ivy@acme\.test/ })).toContainText('多次登录失败');
+    await expect(page.getByRole('row', { name: ivy })).toContainText('多次登录失败');
     await expectNoAxeViolations(page);
   });
 

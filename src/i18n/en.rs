@@ -145,11 +145,11 @@ pub static MESSAGES: Messages = Messages {
             s += &format!(" from {ip}");
         }
         if let Some(agent) = agent {
-            s += &format!(", by “{agent}”");
+            s += &format!(", user agent “{agent}”");
         }
         s
     },
-    never_refreshed: "Never refreshed.",
+    never_refreshed: "Never refreshed",
     load_more: "Show older events",
     expires_soon: "Expires soon",
 
@@ -245,7 +245,7 @@ pub static MESSAGES: Messages = Messages {
     count_expiring: "expiring within 7 days",
     count_number_last: false,
     count_disabled: "disabled",
-    count_alarms: "alarms, 30 days",
+    count_alarms: |n| if n == 1 { "alarm, 30 days" } else { "alarms, 30 days" },
     count_never_used: "never used",
     filter_owner: "Owner",
     owner_hint: "Anyone · type a name",

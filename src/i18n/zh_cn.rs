@@ -149,7 +149,7 @@ pub static MESSAGES: Messages = Messages {
         }
         s
     },
-    never_refreshed: "从未刷新。",
+    never_refreshed: "从未刷新",
     load_more: "查看更早的事件",
     expires_soon: "即将到期",
 
@@ -247,7 +247,7 @@ pub static MESSAGES: Messages = Messages {
     count_expiring: "7 天内到期",
     count_number_last: true,
     count_disabled: "已停用",
-    count_alarms: "30 天内告警",
+    count_alarms: |_| "30 天内告警",
     count_never_used: "从未使用",
     filter_owner: "所有者",
     owner_hint: "不限：输入姓名或邮箱",

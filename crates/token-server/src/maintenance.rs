@@ -1,8 +1,8 @@
 //! Background upkeep, once a minute on every instance: the signing keys read again (a rotation
 //! made elsewhere arrives here), expired and idle sessions purged, expired set-password links
 //! dropped, the sealed successors of refresh tokens whose retry window has closed erased, the
-//! sign-in throttle's memory trimmed, and retention: routine audit events past
-//! `--audit-retention-days`, security events and failed sign-ins past
+//! sign-in throttle's memory trimmed, and retention: routine audit events, and the address and
+//! user agent of a token's last refresh, past `--audit-retention-days`, security events and failed sign-ins past
 //! `--security-retention-days` (when set), and the rotated-out refresh digests of grants that
 //! ended longer ago than the retry window (reuse of those can no longer matter: the grant is
 //! over). Each step is idempotent, so instances running it at the same time on one database do no
@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use token_api::admin::AuditAction;
 
+use crate::store::sql::{Arg, Sql};
 use crate::{db, AppState};
 
 /// How often the upkeep runs.
@@ -98,6 +99,7 @@ pub async fn run_once_at(state: &AppState, now: i64) -> anyhow::Result<()> {
         )
         .await,
     ];
+    retention.push(forget_last_refresh(state, routine_cutoff).await);
     if let Some(cutoff) = security {
         // By name, so the (action, at) index serves it.
         let security: Vec<String> = AuditAction::ALL
@@ -111,6 +113,37 @@ pub async fn run_once_at(state: &AppState, now: i64) -> anyhow::Result<()> {
     }
     let steps = steps.into_iter().chain(retention.into_iter().map(|r| r.map(drop)));
     steps.collect()
+}
+
+/// Forgets where the last refresh of grants last refreshed by `cutoff` came from, as their
+/// refresh events are forgotten: found on the reading pool (a scan of the grants, which must not
+/// hold SQLite's one writer), then cleared by id, a batch at a time, unless refreshed meanwhile.
+async fn forget_last_refresh(state: &AppState, cutoff: i64) -> anyhow::Result<u64> {
+    let mut forgotten = 0;
+    let started = std::time::Instant::now();
+    while started.elapsed() < PURGE_BUDGET {
+        let ids: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM grants
+             WHERE last_used_at <= $1 AND (last_used_ip IS NOT NULL OR last_used_agent IS NOT NULL)
+             LIMIT {PURGE_BATCH}"
+        ))
+        .bind(cutoff)
+        .fetch_all(&state.db.pool)
+        .await?;
+        if ids.is_empty() {
+            break;
+        }
+        let mut sql = Sql::default();
+        let cutoff = sql.arg(Arg::Int(cutoff));
+        let list: Vec<String> = ids.into_iter().map(|id| sql.arg(Arg::Text(id))).collect();
+        let text = format!(
+            "UPDATE grants SET last_used_ip = NULL, last_used_agent = NULL
+             WHERE last_used_at <= {cutoff} AND id IN ({})",
+            list.join(", ")
+        );
+        forgotten += sql.query(&text).execute(&state.db.writer).await?.rows_affected();
+    }
+    Ok(forgotten)
 }
 
 /// Removes the rows of `table` (keyed by `key`) that `condition` picks, given `$1 = cutoff`, in

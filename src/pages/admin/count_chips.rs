@@ -45,7 +45,7 @@ pub fn CountChips(
                 {chip(s.never_used, t.count_never_used, TokenFilter { never_used: true, ..Default::default() })}
                 // Reuse detections (a rotated-out refresh token presented again) and bursts of
                 // failed sign-ins to members' accounts.
-                {count(s.alarms(), t.count_alarms, s.alarms() > 0, on_alarms)}
+                {count(s.alarms(), (t.count_alarms)(s.alarms()), s.alarms() > 0, on_alarms)}
             </div>
         }
     }

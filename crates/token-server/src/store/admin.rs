@@ -453,18 +453,23 @@ pub async fn summary(conn: &mut AnyConnection, workspace_id: &str, admin_id: &st
     .await?;
     let n = |i: usize| row.try_get::<i64, _>(i).map(|v| v as u64);
     // Through the (action, at) index: only the recent alarms are read.
-    let recent: Vec<(String, i64)> = sqlx::query_as(&format!(
+    let mut sql = Sql::default();
+    sql.arg(Arg::Text(workspace_id.to_owned()));
+    sql.arg(Arg::Text(admin_id.to_owned()));
+    let since = sql.arg(Arg::Int(now - token_api::admin::ALARM_DAYS * DAY_MS));
+    let text = format!(
         "SELECT e.action, COUNT(*) FROM audit_events e
-         WHERE e.action IN ($4, $5) AND e.at >= $3 AND e.workspace_id = $1 AND {IS_ADMIN}
-         GROUP BY e.action"
-    ))
-    .bind(workspace_id)
-    .bind(admin_id)
-    .bind(now - token_api::admin::ALARM_DAYS * DAY_MS)
-    .bind(AuditAction::ALARMS[0].as_str())
-    .bind(AuditAction::ALARMS[1].as_str())
-    .fetch_all(&mut *conn)
-    .await?;
+         WHERE {} AND e.at >= {since} AND e.workspace_id = $1 AND {IS_ADMIN}
+         GROUP BY e.action",
+        is_alarm(&mut sql)
+    );
+    let recent: Vec<(String, i64)> = sql
+        .query(&text)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<sqlx::Result<_>>()?;
     let alarms = |action: AuditAction| {
         recent
             .iter()
@@ -479,6 +484,16 @@ pub async fn summary(conn: &mut AnyConnection, workspace_id: &str, admin_id: &st
         reuse_detected_recently: alarms(AuditAction::ReuseDetected),
         sign_in_bursts_recently: alarms(AuditAction::SignInBurst),
     })
+}
+
+/// The condition that an audit event `e` is an alarm, its names bound to `sql`: through the
+/// (action, at) index.
+fn is_alarm(sql: &mut Sql) -> String {
+    let names: Vec<String> = AuditAction::ALARMS
+        .iter()
+        .map(|a| sql.arg(Arg::Text(a.as_str().to_owned())))
+        .collect();
+    format!("e.action IN ({})", names.join(", "))
 }
 
 /// A stored action; the service writes only the contract's names.
@@ -536,11 +551,7 @@ pub async fn audit_page(
         conds.push(format!("e.action = {}", sql.arg(Arg::Text(action.as_str().to_owned()))));
     }
     if query.alarms {
-        let names: Vec<String> = AuditAction::ALARMS
-            .iter()
-            .map(|a| sql.arg(Arg::Text(a.as_str().to_owned())))
-            .collect();
-        conds.push(format!("e.action IN ({})", names.join(", ")));
+        conds.push(is_alarm(&mut sql));
     }
     if let Some(from) = query.from {
         conds.push(format!("e.at >= {}", sql.arg(Arg::Int(from.timestamp_millis()))));

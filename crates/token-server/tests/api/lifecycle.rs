@@ -247,7 +247,6 @@ async fn a_burst_of_failed_sign_ins_is_an_alarm_where_the_person_belongs(app: Te
         }
     };
     let quarter = || chrono::Utc::now().timestamp_millis() / (15 * 60_000);
-    let started = quarter();
     // Four, each from its own address, so no address is throttled: not yet a burst.
     for i in 1..=4 {
         let reply = app
@@ -265,6 +264,7 @@ async fn a_burst_of_failed_sign_ins_is_an_alarm_where_the_person_belongs(app: Te
     assert!(alarms(&ada, "ws-acme").await.is_empty());
 
     // The fifth: an alarm in Acme and in Globex, Ben's two workspaces, with the last address.
+    let started = quarter();
     app.sign_in_from("ben@acme.test", "not-his", "198.51.100.5").await;
     for (admin, ws) in [(&ada, "ws-acme"), (&gus, "ws-globex")] {
         assert_eq!(summary(admin, ws).await, 1, "{ws}");
@@ -323,6 +323,34 @@ async fn a_burst_of_failed_sign_ins_is_an_alarm_where_the_person_belongs(app: Te
     let ben = app.sign_in("ben@acme.test").await;
     let reply = app.get("/api/workspaces/ws-acme/admin/audit?alarms=true", &ben).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
+/// A person removed from a workspace is no longer its admins' concern: a burst against their
+/// account is an alarm only where they still belong.
+async fn a_removed_members_sign_in_burst_is_not_their_old_workspaces_alarm(app: TestApp) {
+    let ada = app.sign_in("ada@acme.test").await;
+    let gus = app.sign_in("gus@globex.test").await;
+    let removed = app
+        .send(
+            Method::DELETE,
+            "/api/workspaces/ws-globex/admin/members/u-ben",
+            Some(&gus),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);
+    for i in 1..=5 {
+        app.sign_in_from("ben@acme.test", "not-his", &format!("198.51.100.{i}"))
+            .await;
+    }
+    let acme = app.get("/api/workspaces/ws-acme/admin/audit?alarms=true", &ada).await;
+    assert_eq!(
+        acme.body["events"][0]["owner"]["email"], "ben@acme.test",
+        "{}",
+        acme.text
+    );
+    let globex = app.get("/api/workspaces/ws-globex/admin/audit?alarms=true", &gus).await;
+    assert_eq!(globex.body["events"], json!([]), "{}", globex.text);
 }
 
 async fn removing_a_member_disables_their_tokens_and_ends_their_access_at_once(app: TestApp) {
@@ -1027,6 +1055,7 @@ async fn the_expiry_calendar_is_the_members_own_at_a_revocable_secret_url(app: T
 crate::on_both_databases!(
     a_tokens_last_refresh_says_from_where_and_with_what,
     a_burst_of_failed_sign_ins_is_an_alarm_where_the_person_belongs,
+    a_removed_members_sign_in_burst_is_not_their_old_workspaces_alarm,
     the_expiry_calendar_is_the_members_own_at_a_revocable_secret_url,
     a_description_is_its_owners_to_write_and_admins_find_it,
     regenerate_replaces_a_token_at_once_or_after_an_overlap,

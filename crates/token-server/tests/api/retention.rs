@@ -32,7 +32,10 @@ async fn routine_events_go_after_their_days_and_security_events_stay(mut app: Te
         .as_str()
         .unwrap()
         .to_owned();
-    app.refresh("tcc_acme", &second).await;
+    app.refresh_as(&second, "203.0.113.9", Some(b"cron-job/1.0")).await;
+    let last_refresh_origins =
+        "SELECT COUNT(*) FROM grants WHERE last_used_ip IS NOT NULL OR last_used_agent IS NOT NULL";
+    assert_eq!(count(&app, last_refresh_origins).await, 1);
     app.send(
         axum::http::Method::POST,
         "/api/session",
@@ -49,9 +52,14 @@ async fn routine_events_go_after_their_days_and_security_events_stay(mut app: Te
     let now = db::now_ms();
     maintenance::run_once_at(&app.state, now + 399 * DAY_MS).await.unwrap();
     assert_eq!(events(&app, "refreshed").await, refreshed);
-    // After them: every refresh event goes; security events and failed sign-ins stay for good.
+    assert_eq!(count(&app, last_refresh_origins).await, 1);
+    // After them: every refresh event goes, and where the last refresh came from with them
+    // (when it was stays); security events and failed sign-ins stay for good.
     maintenance::run_once_at(&app.state, now + 401 * DAY_MS).await.unwrap();
     assert_eq!(events(&app, "refreshed").await, 0);
+    assert_eq!(count(&app, last_refresh_origins).await, 0);
+    let when = "SELECT COUNT(*) FROM grants WHERE name = 'kept a while' AND last_used_at IS NOT NULL";
+    assert_eq!(count(&app, when).await, 1);
     assert_eq!(events(&app, "created").await, created);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM sign_in_failures").await, failures);
     maintenance::run_once_at(&app.state, now + 5000 * DAY_MS).await.unwrap();
