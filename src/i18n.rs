@@ -194,9 +194,11 @@ pub struct Messages {
     pub history: &'static str,
     pub history_title: fn(&str) -> String,
     pub history_empty: &'static str,
-    /// The history dialog's line on the last refresh: (date, address, user agent); either may
-    /// be unknown.
-    pub last_refresh: fn(&str, Option<&str>, Option<&str>) -> String,
+    /// The history dialog's line on the last refresh: (date), then (address) and (user agent)
+    /// where they are known, written one after the other.
+    pub last_refresh: fn(&str) -> String,
+    pub last_refresh_from: fn(&str) -> String,
+    pub last_refresh_agent: fn(&str) -> String,
     pub never_refreshed: &'static str,
     pub load_more: &'static str,
     pub expires_soon: &'static str,

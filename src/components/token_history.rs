@@ -76,7 +76,11 @@ pub fn TokenHistory(token: RwSignal<Option<TokenView>>) -> impl IntoView {
                     let locale = i18n.locale.get();
                     let t = locale.messages();
                     last.get().map(|l| match l {
-                        Some(l) => (t.last_refresh)(&format::full(locale, l.at), l.ip.as_deref(), l.user_agent.as_deref()),
+                        Some(l) => {
+                            let from = l.ip.map(|ip| (t.last_refresh_from)(&ip));
+                            let agent = l.user_agent.map(|a| (t.last_refresh_agent)(&a));
+                            (t.last_refresh)(&format::full(locale, l.at)) + &from.unwrap_or_default() + &agent.unwrap_or_default()
+                        }
                         None => t.never_refreshed.to_owned(),
                     })
                 }}

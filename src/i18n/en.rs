@@ -139,16 +139,9 @@ pub static MESSAGES: Messages = Messages {
     history: "History",
     history_title: |name| format!("History of “{name}”"),
     history_empty: "No event is recorded for this token: it is older than the audit trail kept.",
-    last_refresh: |at, ip, agent| {
-        let mut s = format!("Last refreshed {at}");
-        if let Some(ip) = ip {
-            s += &format!(" from {ip}");
-        }
-        if let Some(agent) = agent {
-            s += &format!(", user agent “{agent}”");
-        }
-        s
-    },
+    last_refresh: |at| format!("Last refreshed {at}"),
+    last_refresh_from: |ip| format!(" from {ip}"),
+    last_refresh_agent: |agent| format!(", user agent “{agent}”"),
     never_refreshed: "Never refreshed",
     load_more: "Show older events",
     expires_soon: "Expires soon",

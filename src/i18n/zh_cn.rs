@@ -139,16 +139,9 @@ pub static MESSAGES: Messages = Messages {
     history: "历史记录",
     history_title: |name| format!("“{name}”的历史记录"),
     history_empty: "此令牌没有记录的事件：它早于保留的审计记录。",
-    last_refresh: |at, ip, agent| {
-        let mut s = format!("最近一次刷新：{at}");
-        if let Some(ip) = ip {
-            s += &format!("，来自 {ip}");
-        }
-        if let Some(agent) = agent {
-            s += &format!("，客户端“{agent}”");
-        }
-        s
-    },
+    last_refresh: |at| format!("最近一次刷新：{at}"),
+    last_refresh_from: |ip| format!("，来自 {ip}"),
+    last_refresh_agent: |agent| format!("，客户端“{agent}”"),
     never_refreshed: "从未刷新",
     load_more: "查看更早的事件",
     expires_soon: "即将到期",

@@ -16,6 +16,19 @@ async fn bens(app: &TestApp, name: &str) -> (String, String) {
     )
 }
 
+/// Ben's new token "replayed", refreshed twice, then its first refresh token presented again:
+/// used after its successor was, so no retry of a lost answer but a replay. Returns its id.
+async fn bens_replayed(app: &TestApp) -> String {
+    let (id, first) = bens(app, "replayed").await;
+    let second = app.refresh("tcc_acme", &first).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
+    let _ = app
+        .refresh("tcc_acme", second.body["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(app.refresh("tcc_acme", &first).await.status, StatusCode::BAD_REQUEST);
+    id
+}
+
 async fn the_owner_is_told_who_disabled_it_when_and_why(app: TestApp) {
     let ben = app.sign_in("ben@acme.test").await;
     let ada = app.sign_in("ada@acme.test").await;
@@ -53,13 +66,7 @@ async fn the_owner_is_told_who_disabled_it_when_and_why(app: TestApp) {
     assert_eq!(seen["disabled_reason"], Value::Null);
 
     // The service, on a replayed refresh token: no person, and the cause says so.
-    let (replayed, first) = bens(&app, "replayed").await;
-    let second = app.refresh("tcc_acme", &first).await;
-    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
-    let _ = app
-        .refresh("tcc_acme", second.body["refresh_token"].as_str().unwrap())
-        .await;
-    assert_eq!(app.refresh("tcc_acme", &first).await.status, StatusCode::BAD_REQUEST);
+    let replayed = bens_replayed(&app).await;
     let seen = app.token(&ben, "ws-acme", &replayed).await;
     assert_eq!(seen["disabled_cause"], "reuse_detected");
     assert_eq!(seen["disabled_by"], Value::Null);
@@ -299,14 +306,7 @@ async fn a_burst_of_failed_sign_ins_is_an_alarm_where_the_person_belongs(app: Te
 
     // A reuse detection is an alarm too: the filter shows both kinds, newest first, and the
     // action filter either one.
-    let (_, first) = bens(&app, "replayed").await;
-    let second = app.refresh("tcc_acme", &first).await;
-    assert_eq!(second.status, StatusCode::OK, "{}", second.text);
-    // Used after rotation, so the first is no retry of a lost answer: a replay.
-    let _ = app
-        .refresh("tcc_acme", second.body["refresh_token"].as_str().unwrap())
-        .await;
-    assert_eq!(app.refresh("tcc_acme", &first).await.status, StatusCode::BAD_REQUEST);
+    bens_replayed(&app).await;
     let acme = alarms(&ada, "ws-acme").await;
     assert_eq!(acme[0]["action"], "reuse_detected");
     assert!(acme
