@@ -399,6 +399,40 @@ async fn two_instances_on_one_database_agree(app: TestApp) {
     assert_eq!(exchange(other, &last).await.0, StatusCode::OK);
 }
 
+/// A burst of failed sign-ins spread over two instances at once is one alarm: ten wrong
+/// passwords for Cy from ten addresses, alternately through each instance, all in flight
+/// together, make one `sign_in_burst` event in Acme (two if a quarter hour turned meanwhile).
+async fn a_sign_in_burst_across_two_instances_is_one_alarm(app: TestApp) {
+    let (other, _) = app.second_instance().await;
+    let routers = [app.router.clone(), other];
+    let quarter = || chrono::Utc::now().timestamp_millis() / (15 * 60_000);
+    let started = quarter();
+    let tries: Vec<_> = (0..10)
+        .map(|i| {
+            let router = routers[i % 2].clone();
+            let req = axum::http::Request::builder()
+                .method(axum::http::Method::POST)
+                .uri("/api/session")
+                .header(axum::http::header::CONTENT_TYPE, "application/json")
+                .extension(crate::support::from_address(&format!("198.51.100.{}", 10 + i)))
+                .body(axum::body::Body::from(
+                    serde_json::json!({ "email": "cy@acme.test", "password": "not-hers" }).to_string(),
+                ))
+                .unwrap();
+            tokio::spawn(async move { tower::ServiceExt::oneshot(router, req).await.unwrap().status() })
+        })
+        .collect();
+    for tried in tries {
+        assert_eq!(tried.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    let quarters = quarter() - started + 1;
+    let alarms: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'sign_in_burst'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(alarms, quarters.min(2));
+}
+
 /// Instances started together on an empty database publish the same single key (five rounds).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn instances_started_together_publish_the_same_key() {
@@ -426,4 +460,5 @@ crate::on_both_databases!(
     half_sent_requests_and_idle_connections_are_closed,
     floods_are_shed_and_slow_bodies_time_out,
     two_instances_on_one_database_agree,
+    a_sign_in_burst_across_two_instances_is_one_alarm,
 );
