@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use token_api::admin::{Creators, WorkspacePolicy};
-use token_api::validate::{self, LIFETIME_DAYS};
+use token_api::validate::{self, LIFETIME_DAYS, MAX_ACTIVE_CAP};
 
 use crate::api;
 use crate::components::error_panel::error_text;
@@ -110,8 +110,8 @@ pub fn PolicyTab() -> impl IntoView {
                     id="policy-max-active"
                     type="number"
                     inputmode="numeric"
-                    min="1"
-                    max="1000"
+                    min=MAX_ACTIVE_CAP.start().to_string()
+                    max=MAX_ACTIVE_CAP.end().to_string()
                     aria-invalid=move || wrong("max_active_per_member")().to_string()
                     aria-describedby="policy-max-active-hint policy-max-active-error"
                     prop:value=max_active

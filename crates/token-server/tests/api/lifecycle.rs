@@ -486,15 +486,7 @@ async fn removing_a_member_disables_their_tokens_and_ends_their_access_at_once(a
     let list = app
         .get("/api/workspaces/ws-acme/admin/tokens?owner=u-ben&limit=100", &ada)
         .await;
-    let token = |id: &str| {
-        list.body["tokens"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["id"] == id)
-            .cloned()
-            .unwrap()
-    };
+    let token = |id: &str| crate::support::listed(&list.body, id);
     assert_eq!(token(&id)["disabled_cause"], "owner_left");
     assert_eq!(token(&id)["disabled_by"]["email"], "ada@acme.test");
     assert_eq!(

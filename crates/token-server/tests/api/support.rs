@@ -325,13 +325,7 @@ impl TestApp {
     /// One of the user's tokens in a workspace, as the list shows it.
     pub async fn token(&self, browser: &Browser, workspace: &str, id: &str) -> Value {
         let list = self.get(&format!("/api/workspaces/{workspace}/tokens"), browser).await;
-        list.body["tokens"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["id"] == id)
-            .cloned()
-            .expect("the token is listed")
+        listed(&list.body, id)
     }
 
     /// The names of a user's tokens in a workspace.
@@ -363,6 +357,17 @@ impl Drop for TestApp {
 }
 
 /// What the server would know of a client at `ip`, as the listener tells the router.
+/// The token `id` in a list's answer (`{"tokens": [...]}`).
+pub fn listed(list: &Value, id: &str) -> Value {
+    list["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .cloned()
+        .expect("the token is listed")
+}
+
 pub fn from_address(ip: &str) -> axum::extract::ConnectInfo<std::net::SocketAddr> {
     axum::extract::ConnectInfo(std::net::SocketAddr::new(ip.parse().unwrap(), 40000))
 }
