@@ -353,6 +353,26 @@ async fn a_removed_members_sign_in_burst_is_not_their_old_workspaces_alarm(app: 
     assert_eq!(globex.body["events"], json!([]), "{}", globex.text);
 }
 
+/// The alarm is written after the failure is recorded; if writing it fails, the person signing
+/// in is still told their password was wrong (401), not that the service broke.
+async fn a_failing_alarm_still_answers_a_wrong_password_with_401(app: TestApp) {
+    sqlx::query("ALTER TABLE audit_events RENAME TO audit_events_away")
+        .execute(&app.state.db.writer)
+        .await
+        .unwrap();
+    for i in 1..=6 {
+        let reply = app
+            .sign_in_from("cy@acme.test", "not-hers", &format!("198.51.100.{i}"))
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
+    }
+    let failures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures WHERE email = 'cy@acme.test'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(failures, 6, "each failure is still recorded");
+}
+
 async fn removing_a_member_disables_their_tokens_and_ends_their_access_at_once(app: TestApp) {
     let ada = app.sign_in("ada@acme.test").await;
     let ben = app.sign_in("ben@acme.test").await;
@@ -1048,6 +1068,7 @@ crate::on_both_databases!(
     a_tokens_last_refresh_says_from_where_and_with_what,
     a_burst_of_failed_sign_ins_is_an_alarm_where_the_person_belongs,
     a_removed_members_sign_in_burst_is_not_their_old_workspaces_alarm,
+    a_failing_alarm_still_answers_a_wrong_password_with_401,
     the_expiry_calendar_is_the_members_own_at_a_revocable_secret_url,
     a_description_is_its_owners_to_write_and_admins_find_it,
     regenerate_replaces_a_token_at_once_or_after_an_overlap,
