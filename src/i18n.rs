@@ -190,6 +190,7 @@ pub struct Messages {
     pub disabled_revoked: fn(&str) -> String,
     /// (date): its owner was removed from the workspace.
     pub disabled_owner_left: fn(&str) -> String,
+    pub disabled_taken_over: fn(&str) -> String,
     /// The row menu's item, and the history dialog's table.
     pub history: &'static str,
     pub history_title: fn(&str) -> String,
@@ -257,6 +258,15 @@ pub struct Messages {
     pub action_policy_changed: &'static str,
     pub action_regenerated: &'static str,
     pub action_sign_in_burst: &'static str,
+    pub action_refresh_retried: &'static str,
+    pub action_member_added: &'static str,
+    pub action_role_changed: &'static str,
+    pub action_password_set: &'static str,
+    pub action_sessions_ended: &'static str,
+    pub action_account_taken_over: &'static str,
+    pub action_signing_key_rotated: &'static str,
+    pub action_signing_key_retired: &'static str,
+    pub by_operator: &'static str,
     /// The audit trail's action filter: every kind of alarm.
     pub any_alarm: &'static str,
     /// Regenerate: the row menu's item, the dialog's title (name, workspace), the overlap.
@@ -385,6 +395,15 @@ pub struct Messages {
 }
 
 impl Messages {
+    /// Who did what an audit event records: a person's email, the operator, or the service.
+    pub fn actor(&self, e: &token_api::admin::AuditEvent) -> String {
+        match &e.actor {
+            Some(p) => p.email.clone(),
+            None if e.by_operator => self.by_operator.to_owned(),
+            None => self.by_service.to_owned(),
+        }
+    }
+
     /// An audit action in words.
     pub fn action(&self, action: token_api::admin::AuditAction) -> &'static str {
         use token_api::admin::AuditAction;
@@ -398,6 +417,14 @@ impl Messages {
             AuditAction::PolicyChanged => self.action_policy_changed,
             AuditAction::Regenerated => self.action_regenerated,
             AuditAction::SignInBurst => self.action_sign_in_burst,
+            AuditAction::RefreshRetried => self.action_refresh_retried,
+            AuditAction::MemberAdded => self.action_member_added,
+            AuditAction::RoleChanged => self.action_role_changed,
+            AuditAction::PasswordSet => self.action_password_set,
+            AuditAction::SessionsEnded => self.action_sessions_ended,
+            AuditAction::AccountTakenOver => self.action_account_taken_over,
+            AuditAction::SigningKeyRotated => self.action_signing_key_rotated,
+            AuditAction::SigningKeyRetired => self.action_signing_key_retired,
         }
     }
 

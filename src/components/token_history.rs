@@ -55,7 +55,7 @@ pub fn TokenHistory(token: RwSignal<Option<TokenView>>) -> impl IntoView {
     let row = move |e: AuditEvent| {
         let locale = i18n.locale.get_untracked();
         let t = locale.messages();
-        let by = e.actor.map(|p| p.email).unwrap_or_else(|| t.by_service.to_owned());
+        let by = t.actor(&e);
         view! {
             <tr>
                 <td data-label=t.col_time>{format::full(locale, e.at)}</td>

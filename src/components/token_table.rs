@@ -87,6 +87,7 @@ fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool
         Some(DisabledCause::Revoked) => (t.disabled_revoked)(&date),
         Some(DisabledCause::OwnerLeft) => (t.disabled_owner_left)(&date),
         Some(DisabledCause::Regenerated) => (t.disabled_regenerated)(&date),
+        Some(DisabledCause::TakenOver) => (t.disabled_taken_over)(&date),
         // By a person, who is named while the service still knows them.
         _ => {
             let by = token.disabled_by.as_ref().map(|p| {

@@ -345,6 +345,24 @@ crate::wire_enum! {
         /// Failed sign-ins to a member's account came in a burst (the owner is the account,
         /// the address the last failure's); one event a quarter of an hour at most.
         SignInBurst = "sign_in_burst",
+        /// A refresh token just rotated out was presented again within the retry window, from
+        /// the address and user agent that rotated it, and got the same successor back.
+        RefreshRetried = "refresh_retried",
+        /// A person joined the workspace (the reason says with which role, and how).
+        MemberAdded = "member_added",
+        /// A member's role changed (the reason says from what to what).
+        RoleChanged = "role_changed",
+        /// A person set their password with a set-password link.
+        PasswordSet = "password_set",
+        /// Every session of a person ended (they signed out everywhere, or the operator reset them).
+        SessionsEnded = "sessions_ended",
+        /// The operator took over an account a workspace had made: new credential, and every
+        /// session, token, feed and link it had ended.
+        AccountTakenOver = "account_taken_over",
+        /// The operator added a signing key; it signs once resource servers can have seen it.
+        SigningKeyRotated = "signing_key_rotated",
+        /// The operator retired a signing key: every access token it signed is refused at once.
+        SigningKeyRetired = "signing_key_retired",
     }
 }
 
@@ -365,8 +383,12 @@ pub struct AuditEvent {
     pub id: String,
     pub at: DateTime<Utc>,
     pub action: AuditAction,
-    /// Who acted; `None` when the service did (a client's revocation, reuse detection).
+    /// Who acted; `None` when the service did (a client's revocation, reuse detection) or the
+    /// operator did (`by_operator`).
     pub actor: Option<Person>,
+    /// The operator acted, through the `token-server` command line.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_operator: bool,
     pub owner: Option<Person>,
     pub token_id: Option<String>,
     pub token_name: Option<String>,

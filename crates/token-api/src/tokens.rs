@@ -26,6 +26,9 @@ crate::wire_enum! {
         OwnerLeft = "owner_left",
         /// Its owner regenerated it, with no overlap: the new token replaced it at once.
         Regenerated = "regenerated",
+        /// The operator took its owner's account over (a new credential): everything the
+        /// account held before ended.
+        TakenOver = "taken_over",
     }
 }
 

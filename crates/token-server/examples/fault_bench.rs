@@ -155,7 +155,7 @@ async fn race(admin_url: &str, rounds: usize) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("token-console-race-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let key = dir.join("shared.key");
-    std::fs::write(&key, token_server::secrets::random_bytes::<32>())?;
+    token_server::keyfile::write_new(&key)?;
     let mut config = Config::with_database(&format!("{base}/{name}"));
     config.key_file = Some(key);
     let (a, b) = tokio::join!(AppState::new(config.clone()), AppState::new(config));

@@ -130,7 +130,7 @@ async fn main() -> anyhow::Result<()> {
         // that sealed its signing keys.
         let key = std::path::PathBuf::from(format!("{file}.key"));
         if !key.exists() {
-            std::fs::write(&key, token_server::secrets::random_bytes::<32>())?;
+            token_server::keyfile::write_new(&key)?;
         }
         config.key_file = Some(key);
     }

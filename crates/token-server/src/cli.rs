@@ -79,20 +79,55 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
                 workspace,
                 role,
                 password_stdin,
+                take_over,
                 ..
             }),
             Checked::Person { email, name },
         ) => {
             let password = if password_stdin { Some(read_password()?) } else { None };
             let person = (email.as_str(), name.as_str());
-            let link = onboarding::Link::Always;
-            let added = onboarding::add_user(pool, person, &workspace, role, password.as_deref(), link)
+            let by = onboarding::AddedBy::Operator { take_over };
+            let added = onboarding::add_user(pool, person, &workspace, role, password.as_deref(), by)
                 .await
                 .map_err(|e| match e {
                     onboarding::AddError::NoSuchWorkspace(_) => CommandError::Input(e.to_string()),
+                    onboarding::AddError::ManagedElsewhere(made) => CommandError::Input(format!(
+                        "{email}'s account was made by {} on {} and is managed by the workspace “{}”: \
+                         whoever made it may know its password, so it joins no other workspace as it is. \
+                         Add --take-over to give it a new credential (a link, or --password-stdin) and end \
+                         every session, token, calendar feed and link it had; nothing was written",
+                        made.by,
+                        when(made.at),
+                        made.managed_by.unwrap_or_default()
+                    )),
                     other => CommandError::Failed(other.into()),
                 })?;
             println!("user_id={}", added.user_id);
+            if let Some(made) = &added.existing {
+                println!("made_by={}\nmade_at={}", made.by, when(made.at));
+                match added.taken_over {
+                    Some(ended) => eprintln!(
+                        "{email} had an account, made by {} on {}: taken over. It has a new credential; \
+                         {} tokens were disabled, {} sessions and {} calendar feeds ended.",
+                        made.by,
+                        when(made.at),
+                        ended.tokens,
+                        ended.sessions,
+                        ended.feeds
+                    ),
+                    None if password.is_some() => eprintln!(
+                        "{email} had an account, made by {} on {}: its password is now the one given, and its sessions ended.",
+                        made.by,
+                        when(made.at)
+                    ),
+                    None => eprintln!(
+                        "{email} had an account, made by {} on {}: it keeps its password and sessions. \
+                         If someone else may know its password, run this again with --take-over.",
+                        made.by,
+                        when(made.at)
+                    ),
+                }
+            }
             if let Some(secret) = added.setup_secret {
                 // After the `#`: a browser never sends it, so no server's log or `Referer` keeps it.
                 println!("link={}{SET_PASSWORD_PATH}#{secret}", config.issuer());
@@ -115,6 +150,11 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
         (command, _) => unreachable!("{command:?} was checked"),
     }
     Ok(())
+}
+
+/// A time for the operator: UTC, to the minute.
+fn when(ms: i64) -> String {
+    crate::db::to_time(ms).format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// A command's input, checked.

@@ -60,10 +60,19 @@ pub struct Config {
     pub key_file: Option<PathBuf>,
 
     /// Add a new signing key to the database and exit. Running instances publish it in the JWKS
-    /// at once and sign with it once resource servers' cached JWKS have had time to see it
-    /// (5 minutes); the old key is published until no access token it signed can be alive.
+    /// within a minute and sign with it 7 minutes from now, once resource servers' cached JWKS
+    /// (5 minutes) have had time to see it; the old key stays published 67 minutes after that,
+    /// until no access token it signed can be alive. Audited in every workspace.
     #[arg(long, global = true)]
     pub rotate_signing_key: bool,
+
+    /// Retire a compromised signing key (its `kid`, from the JWKS) and exit: from now on the
+    /// service's introspection and resource endpoints refuse every access token it signed,
+    /// running instances stop verifying and publishing it within a minute, and if it was the
+    /// key that signs, a new key signs at once (resource servers holding a cached JWKS refuse
+    /// the new tokens until they fetch it again, up to 5 minutes). Audited in every workspace.
+    #[arg(long, global = true, value_name = "KID")]
+    pub retire_signing_key: Option<String>,
 
     /// For how many seconds a refresh token that was just exchanged may be presented again (a
     /// client retrying after a lost response) and gets the same successor back, as long as the
@@ -178,10 +187,11 @@ pub enum WorkspaceCommand {
 #[derive(Clone, Debug, clap::Subcommand)]
 pub enum UserCommand {
     /// Add a person to a workspace with a role, creating them if they are new (safe to repeat:
-    /// the role is set again). Prints `user_id=...`, then `link=...`: a link that sets their
-    /// password, once, within 72 hours. With --password-stdin the password is read from
-    /// standard input instead (never from the command line, which other users of the machine
-    /// can see).
+    /// the role is set again). Prints `user_id=...`, then for a new account `link=...`: a link
+    /// that sets their password, once, within 72 hours. With --password-stdin the password is
+    /// read from standard input instead (never from the command line, which other users of the
+    /// machine can see). An existing account keeps its password and sessions, and the command
+    /// says who made it and when; --take-over gives it a new credential instead.
     Add {
         /// Their email address: what they sign in with.
         email: String,
@@ -197,6 +207,12 @@ pub enum UserCommand {
         /// Read the password from standard input (one line) instead of printing a link.
         #[arg(long)]
         password_stdin: bool,
+        /// Take an existing account over: it gets a new credential (a link, or
+        /// --password-stdin), and every session, token, calendar feed and set-password link it
+        /// had ends. Required to add to another workspace an account a workspace's admin made
+        /// (that admin may know its password); also the way to reset a compromised account.
+        #[arg(long)]
+        take_over: bool,
     },
     /// List the people: email, name, and workspace:role pairs, tab separated.
     List,

@@ -182,10 +182,44 @@ pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     (path != ":memory:" && !path.is_empty()).then(|| std::path::PathBuf::from(path))
 }
 
-/// SQLite creates the file but not its folder; `mode=rwc` asks it to create the file.
+/// Creates `path` empty with mode 0600 if it is missing; an existing file (and its journal files)
+/// readable by others is narrowed to 0600, with a warning.
+#[cfg(unix)]
+fn owner_only(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true).mode(0o600);
+    match options.open(path) {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e.into()),
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        let Ok(meta) = std::fs::metadata(&file) else { continue };
+        if meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            tracing::warn!(path = %file.display(), "the database file was readable by other users; it is 0600 now");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &std::path::Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+/// SQLite creates the file but not its folder; `mode=rwc` asks it to create the file. The file
+/// holds password hashes, emails and the sealed signing keys, so it is made (or made again)
+/// readable by its owner only, before SQLite opens it: SQLite gives the `-wal`, `-shm` and
+/// `-journal` files the database file's mode, so they are 0600 too.
 fn create_sqlite_parent(url: &str) -> anyhow::Result<String> {
-    if let Some(parent) = sqlite_path(url).as_deref().and_then(std::path::Path::parent) {
-        std::fs::create_dir_all(parent)?;
+    if let Some(path) = sqlite_path(url) {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        owner_only(&path)?;
     }
     Ok(if url.contains('?') {
         url.to_owned()

@@ -58,7 +58,7 @@ pub enum VerifyError {
 pub const PUBLISH_AHEAD_MS: i64 = 7 * 60 * 1000;
 
 /// How long a superseded key stays published: an access token it signed lives an hour at most.
-const RETIRE_AFTER_MS: i64 = ACCESS_TOKEN_TTL_SECS * 1000 + PUBLISH_AHEAD_MS;
+pub const RETIRE_AFTER_MS: i64 = ACCESS_TOKEN_TTL_SECS * 1000 + PUBLISH_AHEAD_MS;
 
 /// What the key file's bytes protect: the signing keys' seeds.
 pub const KEY_PURPOSE: &str = "token-console signing key seal v1";
@@ -140,8 +140,43 @@ impl Signer {
 
     /// Adds the next generation of key, published now and signing in seven minutes. Returns its kid.
     pub async fn rotate(&self, pool: &AnyPool) -> Result<String, KeyError> {
-        let kid = secrets::random_id();
+        let kid = self.add_key(pool, db::now_ms() + PUBLISH_AHEAD_MS).await?;
+        self.reload(pool).await?;
+        Ok(kid)
+    }
+
+    /// Retires the key `kid` at once: this instance stops verifying and publishing it now, the
+    /// others at their next reload (a minute at most). If no other key is signing by then, a new
+    /// one signs from now. `Ok(None)` when no live key has that kid; else the new key's kid, if
+    /// one was made.
+    pub async fn retire(&self, pool: &AnyPool, kid: &str) -> Result<Option<Option<String>>, KeyError> {
         let now = db::now_ms();
+        let retired = sqlx::query("UPDATE signing_key_ring SET retired_at = $2 WHERE kid = $1 AND retired_at IS NULL")
+            .bind(kid)
+            .bind(now)
+            .execute(pool)
+            .await?
+            .rows_affected();
+        if retired == 0 {
+            return Ok(None);
+        }
+        let (signing,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM signing_key_ring WHERE retired_at IS NULL AND activates_at <= $1")
+                .bind(now)
+                .fetch_one(pool)
+                .await?;
+        let replacement = if signing == 0 {
+            Some(self.add_key(pool, now).await?)
+        } else {
+            None
+        };
+        self.reload(pool).await?;
+        Ok(Some(replacement))
+    }
+
+    /// Adds the next generation of key, signing from `activates_at`.
+    async fn add_key(&self, pool: &AnyPool, activates_at: i64) -> Result<String, KeyError> {
+        let kid = secrets::random_id();
         sqlx::query(
             "INSERT INTO signing_key_ring (generation, kid, sealed_seed, created_at, activates_at)
              SELECT COALESCE(MAX(generation), 0) + 1, $1, $2, $3, $4 FROM signing_key_ring WHERE true
@@ -149,18 +184,28 @@ impl Signer {
         )
         .bind(&kid)
         .bind(secrets::seal(&self.kek, &secrets::random_bytes::<32>()))
-        .bind(now)
-        .bind(now + PUBLISH_AHEAD_MS)
+        .bind(db::now_ms())
+        .bind(activates_at)
         .execute(pool)
         .await?;
-        self.reload(pool).await?;
         Ok(kid)
+    }
+
+    /// Whether `kid` was retired: read from the database, so true on every instance at once.
+    pub async fn is_retired(conn: &mut sqlx::AnyConnection, kid: &str) -> sqlx::Result<bool> {
+        let found: Option<(i64,)> =
+            sqlx::query_as("SELECT generation FROM signing_key_ring WHERE kid = $1 AND retired_at IS NOT NULL")
+                .bind(kid)
+                .fetch_optional(conn)
+                .await?;
+        Ok(found.is_some())
     }
 
     /// Reads the ring again, dropping keys whose successor has signed for longer than any token lives.
     pub async fn reload(&self, pool: &AnyPool) -> Result<(), KeyError> {
         let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT generation, kid, sealed_seed, activates_at FROM signing_key_ring ORDER BY generation",
+            "SELECT generation, kid, sealed_seed, activates_at FROM signing_key_ring WHERE retired_at IS NULL
+             ORDER BY generation",
         )
         .fetch_all(pool)
         .await?;
@@ -222,6 +267,12 @@ impl Signer {
     }
 
     /// Verifies signature, type, expiry, issuer and audience.
+    /// The `kid` in a token's header (not verified: read it after `verify`).
+    pub fn kid_of(jwt: &str) -> Option<String> {
+        let header: Header = decode_json(jwt.split('.').next()?).ok()?;
+        Some(header.kid)
+    }
+
     pub fn verify(&self, jwt: &str, issuer: &str, now_secs: i64) -> Result<AccessClaims, VerifyError> {
         let mut parts = jwt.split('.');
         let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {

@@ -44,7 +44,7 @@ pub fn load(config: &Config, backend: Backend) -> anyhow::Result<Vec<u8>> {
             bytes.len()
         );
     }
-    warn_if_readable_by_others(&path);
+    refuse_if_readable_by_others(&path)?;
     Ok(bytes)
 }
 
@@ -67,15 +67,40 @@ fn create_if_missing(path: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// A key file that other users may read (or write) is refused: whoever reads it opens every
+/// signing key in a copy of the database.
 #[cfg(unix)]
-fn warn_if_readable_by_others(path: &Path) {
+fn refuse_if_readable_by_others(path: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.permissions().mode() & 0o077 != 0 {
-            tracing::warn!(path = %path.display(), "the key file is readable by other users: chmod 600 it");
-        }
+    let mode = std::fs::metadata(path)
+        .with_context(|| format!("reading the key file {}", path.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        bail!(
+            "the key file {} has mode {:o}: other users of this machine could read it and open every signing key \
+             in a copy of the database. Make it readable by the service only (`chmod 600 {}`) and start again",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        );
     }
+    Ok(())
 }
 
 #[cfg(not(unix))]
-fn warn_if_readable_by_others(_: &Path) {}
+fn refuse_if_readable_by_others(_: &Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+/// Writes a new key file of random bytes, readable by this user only: for tests, examples and
+/// benchmarks that start services on a shared key.
+pub fn write_new(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)?
+        .write_all(&crate::secrets::random_bytes::<MIN_LEN>())
+}

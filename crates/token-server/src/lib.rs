@@ -21,6 +21,7 @@ pub mod throttle;
 use std::sync::Arc;
 
 use axum::Router;
+use token_api::admin::AuditAction;
 use token_api::tokens::ACCESS_TOKEN_TTL_SECS;
 
 use crate::config::Config;
@@ -93,10 +94,34 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let seed = config.seed_demo;
     let scale = config.seed_scale_tokens;
     let rotate = config.rotate_signing_key;
+    let retire = config.retire_signing_key.clone();
     let state = AppState::new(config).await?;
     if rotate {
         let kid = state.signer.rotate(&state.db.writer).await?;
-        println!("added signing key {kid}: published now, signing from 5 minutes from now");
+        let minutes = |ms: i64| ms / 60_000;
+        let reason = format!("key {kid}, signing from {} minutes on", minutes(jwt::PUBLISH_AHEAD_MS));
+        operator_event(&state, AuditAction::SigningKeyRotated, &reason).await?;
+        println!(
+            "added signing key {kid}: running instances publish it within a minute and sign with it \
+             {} minutes from now; the previous key stays published {} minutes after that",
+            minutes(jwt::PUBLISH_AHEAD_MS),
+            minutes(jwt::RETIRE_AFTER_MS)
+        );
+        return Ok(());
+    }
+    if let Some(kid) = retire {
+        let Some(replacement) = state.signer.retire(&state.db.writer, &kid).await? else {
+            anyhow::bail!("no live signing key has the kid `{kid}` (the JWKS at /oauth2/jwks lists them)");
+        };
+        let reason = match &replacement {
+            Some(new) => format!("key {kid}, at once; key {new} signs from now"),
+            None => format!("key {kid}, at once"),
+        };
+        operator_event(&state, AuditAction::SigningKeyRetired, &reason).await?;
+        println!("retired signing key {kid}: introspection and the resource endpoint refuse its tokens now; running instances stop verifying and publishing it within a minute");
+        if let Some(new) = replacement {
+            println!("it was signing: key {new} signs from now (resource servers refuse its tokens until they fetch the JWKS again, up to 5 minutes)");
+        }
         return Ok(());
     }
     if seed {
@@ -119,6 +144,27 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!("Token Console listening on http://{}", listener.local_addr()?);
     let limits = server::Limits::from(&*state.config);
     server::serve(listener, app(state), limits, shutdown()).await?;
+    Ok(())
+}
+
+/// Records an operator's deployment-wide action in every workspace's audit trail.
+async fn operator_event(state: &AppState, action: AuditAction, reason: &str) -> anyhow::Result<()> {
+    let mut tx = state.db.writer.begin().await?;
+    let workspaces = store::audit::all_workspaces(&mut tx).await?;
+    let acting = store::audit::Acting {
+        reason: Some(reason),
+        ..Default::default()
+    };
+    store::audit::record_account_event(
+        &mut tx,
+        action,
+        &workspaces,
+        store::audit::Actor::Operator,
+        None,
+        acting,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

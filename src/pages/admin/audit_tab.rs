@@ -118,7 +118,7 @@ pub fn AuditTab(
                 // With its zone: the reader's, while the CSV export is in UTC.
                 <td data-label=t.col_time>{format::full(locale, at)}</td>
                 <td data-label=t.col_action>{t.action(e.action)}</td>
-                <td data-label=t.col_actor>{who(&e.actor)}</td>
+                <td data-label=t.col_actor>{t.actor(&e)}</td>
                 <td data-label=t.col_owner>{who(&e.owner)}</td>
                 // The token names its row; an event of no token (a member removed, a policy
                 // changed, a sign-in burst) has no header to name it by.

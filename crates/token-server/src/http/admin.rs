@@ -403,15 +403,18 @@ async fn audit_csv(
 }
 
 /// Add a person new to the service to the workspace with a role (admins): the answer carries
-/// the link that sets their password, once, within 72 hours (this answer only). Someone who
-/// has an account is refused naming `email` (`already_member`, or `has_account`: the operator
-/// adds existing accounts, since an admin could hold the password of an account they added).
+/// the link that sets their password, once, within 72 hours (this answer only). The account is
+/// managed by this workspace: it joins no other until the operator takes it over (the admin
+/// may hold its password). Someone who has an account is refused naming `email`
+/// (`already_member`, or `has_account`: the operator adds existing accounts). Audited as
+/// `member_added`.
 #[utoipa::path(post, path = "/workspaces/{ws}/admin/members", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path)), request_body = AddMemberRequest,
     responses((status = 200, body = AddedMember), answer::BadRequest, answer::Forbidden, answer::NotFound))]
 async fn add_member(
     State(state): State<AppState>,
     session: Session,
+    ClientIp(ip): ClientIp,
     Path(ws): Path<String>,
     ApiJson(body): ApiJson<AddMemberRequest>,
 ) -> AppResult<(Extension<Secret>, Json<AddedMember>)> {
@@ -427,7 +430,10 @@ async fn add_member(
         &ws,
         body.role,
         None,
-        onboarding::Link::OnlyNew,
+        onboarding::AddedBy::Admin {
+            id: &session.user_id,
+            ip: ip.as_deref(),
+        },
     )
     .await
     .map_err(|e| match e {

@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::extract::ClientIp;
-use crate::jwt::AccessClaims;
+use crate::jwt::{AccessClaims, Signer};
 use crate::store::refresh::{self, Refused};
 use crate::AppState;
 
@@ -375,8 +375,8 @@ fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-/// The access token of an `Authorization: Bearer` header, verified.
-fn bearer(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, Failure> {
+/// The access token of an `Authorization: Bearer` header, verified, with its signing key's kid.
+fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(AccessClaims, String), Failure> {
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -389,16 +389,18 @@ fn bearer(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, Failure
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
         _ => return Err(Failure::bearer(StatusCode::UNAUTHORIZED, None, "use the Bearer scheme")),
     };
-    state
+    let invalid = || {
+        Failure::bearer(
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_token"),
+            "the access token is invalid or expired",
+        )
+    };
+    let claims = state
         .signer
         .verify(token, &state.config.issuer(), now_secs())
-        .map_err(|_| {
-            Failure::bearer(
-                StatusCode::UNAUTHORIZED,
-                Some("invalid_token"),
-                "the access token is invalid or expired",
-            )
-        })
+        .map_err(|_| invalid())?;
+    Ok((claims, Signer::kid_of(token).ok_or_else(invalid)?))
 }
 
 /// Tells whether a token of the caller's workspace is active. The caller sends its own access token.
@@ -408,9 +410,9 @@ fn bearer(state: &AppState, headers: &HeaderMap) -> Result<AccessClaims, Failure
         (status = 503, body = OAuthError)))]
 async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Failure> {
     // The caller proves itself with an access token, and learns only about its own workspace.
-    let caller = bearer(&state, &headers)?;
-    if !still_member(&state, &caller.workspace, &caller.sub).await? {
-        return Err(left_the_workspace());
+    let (caller, kid) = bearer(&state, &headers)?;
+    if !live(&state, &caller, &kid).await? {
+        return Err(not_live());
     }
     let form = Form::parse(&headers, &body)?;
     // A client that names itself must be the one the access token was issued to.
@@ -419,9 +421,11 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
     }
     let presented = form.require("token", "the parameter token is required")?;
     let answer = if token_format::check(presented).is_err() {
-        let claims = match state.signer.verify(presented, &state.config.issuer(), now_secs()) {
-            // Inactive from the moment its owner was removed from the workspace.
-            Ok(c) if c.workspace == caller.workspace && still_member(&state, &c.workspace, &c.sub).await? => Some(c),
+        let verified = state.signer.verify(presented, &state.config.issuer(), now_secs());
+        let kid = Signer::kid_of(presented).unwrap_or_default();
+        let claims = match verified {
+            // Inactive from the moment its grant is disabled or its owner leaves the workspace.
+            Ok(c) if c.workspace == caller.workspace && live(&state, &c, &kid).await? => Some(c),
             _ => None,
         };
         match claims {
@@ -439,7 +443,13 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
             None => Introspection::default(),
         }
     } else {
-        match refresh::find_active(&mut *state.db.pool.acquire().await?, &caller.workspace, presented).await? {
+        let mut conn = state.db.pool.acquire().await?;
+        let window = std::time::Duration::from_secs(state.config.refresh_retry_seconds.into());
+        let found = match refresh::find_active(&mut conn, &caller.workspace, presented).await? {
+            None => refresh::find_retryable(&mut conn, &caller.workspace, presented, window).await?,
+            found => found,
+        };
+        match found {
             None => Introspection::default(),
             Some(found) => Introspection {
                 active: true,
@@ -457,18 +467,32 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
     Ok(no_store(Json(answer).into_response()))
 }
 
-/// Whether `user` is still a member of `ws`. An access token is signed, not stored, but one
-/// whose owner was removed from its workspace stops working at once, although not expired.
-async fn still_member(state: &AppState, ws: &str, user: &str) -> Result<bool, Failure> {
-    let mut conn = state.db.pool.acquire().await?;
-    Ok(crate::store::users::role_in(&mut conn, ws, user).await?.is_some())
+/// Whether a verified access token still works where the service is asked: its grant is not
+/// disabled (by its owner, an admin, its client's revocation or reuse detection) nor deleted,
+/// its owner is still a member of its workspace, and its signing key was not retired. An access
+/// token is signed, not stored, so a resource server that verifies it alone accepts it until it
+/// expires (an hour at most); one that asks here learns at once.
+async fn live(state: &AppState, claims: &AccessClaims, kid: &str) -> Result<bool, Failure> {
+    let found: Option<(String,)> = sqlx::query_as(
+        "SELECT g.id FROM grants g
+         JOIN memberships m ON m.workspace_id = g.workspace_id AND m.user_id = g.user_id AND m.removed_at IS NULL
+         WHERE g.id = $1 AND g.workspace_id = $2 AND g.user_id = $3 AND g.disabled_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM signing_key_ring k WHERE k.kid = $4 AND k.retired_at IS NOT NULL)",
+    )
+    .bind(&claims.grant_id)
+    .bind(&claims.workspace)
+    .bind(&claims.sub)
+    .bind(kid)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    Ok(found.is_some())
 }
 
-fn left_the_workspace() -> Failure {
+fn not_live() -> Failure {
     Failure::bearer(
         StatusCode::UNAUTHORIZED,
         Some("invalid_token"),
-        "the user left the workspace",
+        "the access token's grant was disabled or its owner left the workspace",
     )
 }
 
@@ -525,7 +549,7 @@ async fn whoami(
     Path(ws): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<WhoAmI>, Failure> {
-    let claims = bearer(&state, &headers)?;
+    let (claims, kid) = bearer(&state, &headers)?;
     if claims.workspace != ws {
         return Err(Failure::bearer(
             StatusCode::FORBIDDEN,
@@ -541,7 +565,10 @@ async fn whoami(
     .bind(&ws)
     .fetch_optional(&state.db.pool)
     .await?;
-    let (email, workspace_name) = row.ok_or_else(left_the_workspace)?;
+    let (email, workspace_name) = row.ok_or_else(not_live)?;
+    if !live(&state, &claims, &kid).await? {
+        return Err(not_live());
+    }
     Ok(Json(WhoAmI {
         user_id: claims.sub,
         email,

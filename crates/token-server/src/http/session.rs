@@ -38,6 +38,7 @@ const SETUP_SECRET_MAX: usize = 100;
     responses((status = 204, description = "The password is set; sign in with it."), answer::BadRequest, answer::Unavailable))]
 async fn set_password(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<SetPasswordRequest>,
 ) -> AppResult<StatusCode> {
     if body.token.is_empty() || body.token.len() > SETUP_SECRET_MAX {
@@ -59,7 +60,7 @@ async fn set_password(
     .await
     .map_err(|e| AppError::Internal(e.into()))?
     .map_err(AppError::Internal)?;
-    if onboarding::set_password(&state.db.writer, &body.token, &hash).await? {
+    if onboarding::set_password(&state.db.writer, &body.token, &hash, ip.as_deref()).await? {
         tracing::info!("a password was set with a set-password link");
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -157,8 +158,12 @@ async fn sign_out(State(state): State<AppState>, _session: Session, headers: Hea
 
 /// Sign out everywhere: ends every session of the signed-in user, this one included.
 #[utoipa::path(delete, path = "/sessions", tag = "session", security(("session" = [])), responses((status = 204)))]
-async fn sign_out_everywhere(State(state): State<AppState>, session: Session) -> AppResult<Response> {
-    let ended = users::delete_sessions_of(&state.db.writer, &session.user_id).await?;
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+) -> AppResult<Response> {
+    let ended = users::sign_out_everywhere(&state.db.writer, &session.user_id, ip.as_deref()).await?;
     tracing::info!(user = %session.user_id, ended, "signed out everywhere");
     Ok(cleared_cookie(&state))
 }

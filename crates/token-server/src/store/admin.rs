@@ -12,7 +12,7 @@ use token_api::admin::{
 use token_api::tokens::{BatchAction, BatchItem, BatchOutcome};
 use token_api::tokens::{Person, TokenStatus, TokenView};
 
-use super::audit::{record_changes, Acting, Action, GrantRow, RETURNING_GRANT};
+use super::audit::{record_changes, Acting, Action, GrantRow, OPERATOR, RETURNING_GRANT};
 use super::sql::{contains_pattern, Arg, Sql};
 use super::tokens::{view_from_row, VIEW_COLUMNS, VIEW_FROM, VIEW_WIDTH};
 use crate::{db, secrets};
@@ -623,11 +623,13 @@ pub async fn audit_page(
     let events = rows
         .iter()
         .map(|r| {
+            let by_operator = r.try_get::<Option<String>, _>(3)?.as_deref() == Some(OPERATOR);
             Ok(AuditEvent {
                 id: r.try_get(0)?,
                 at: db::to_time(r.try_get(1)?),
                 action: parse_action(&r.try_get::<String, _>(2)?)?,
-                actor: person(r, 3)?,
+                actor: if by_operator { None } else { person(r, 3)? },
+                by_operator,
                 owner: person(r, 6)?,
                 token_id: r.try_get(9)?,
                 token_name: r.try_get(10)?,

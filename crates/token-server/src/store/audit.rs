@@ -94,3 +94,77 @@ pub async fn record_changes(
     }
     Ok(())
 }
+
+/// The `actor_id` the operator's actions are recorded under: no person has it (people's ids
+/// start `u-`), so the audit trail shows the operator as an actor of its own.
+pub const OPERATOR: &str = "operator";
+
+/// Who did something to a person or to the deployment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor<'a> {
+    /// A signed-in person, by id.
+    Person(&'a str),
+    /// The operator, through the `token-server` command line.
+    Operator,
+}
+
+impl Actor<'_> {
+    fn id(self) -> String {
+        match self {
+            Actor::Person(id) => id.to_owned(),
+            Actor::Operator => OPERATOR.to_owned(),
+        }
+    }
+}
+
+/// Records `action` done to a person (`subject`, who is also the row's owner) or to the whole
+/// deployment (`None`), once in each of `workspaces`, naming the actor and the subject as they
+/// are now. No token is involved.
+pub async fn record_account_event(
+    conn: &mut AnyConnection,
+    action: Action,
+    workspaces: &[String],
+    actor: Actor<'_>,
+    subject: Option<&str>,
+    acting: Acting<'_>,
+) -> sqlx::Result<()> {
+    let at = db::now_ms();
+    for workspace_id in workspaces {
+        sqlx::query(
+            "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, actor_email, actor_name,
+                                       owner_id, owner_email, owner_name, ip, reason)
+             VALUES ($1, $2, $3, $4, $5, (SELECT email FROM users WHERE id = $5), (SELECT name FROM users WHERE id = $5),
+                     $6, (SELECT email FROM users WHERE id = $6), (SELECT name FROM users WHERE id = $6), $7, $8)",
+        )
+        .bind(secrets::random_id())
+        .bind(workspace_id)
+        .bind(at)
+        .bind(action.as_str())
+        .bind(actor.id())
+        .bind(subject)
+        .bind(acting.ip)
+        .bind(acting.reason)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The workspaces a person is a member of now, by id.
+pub async fn workspaces_of(conn: &mut AnyConnection, user_id: &str) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT workspace_id FROM memberships WHERE user_id = $1 AND removed_at IS NULL ORDER BY workspace_id",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(w,)| w).collect())
+}
+
+/// Every workspace, by id: a deployment-wide event (a signing key) is told to each.
+pub async fn all_workspaces(conn: &mut AnyConnection) -> sqlx::Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM workspaces ORDER BY id")
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.into_iter().map(|(w,)| w).collect())
+}

@@ -5,7 +5,10 @@
 use sqlx::{AnyConnection, AnyPool};
 use token_api::auth::Role;
 
-use super::users::{delete_sessions_of, hash_password};
+use super::audit::{
+    record_account_event, record_changes, workspaces_of, Acting, Action, Actor, GrantRow, OPERATOR, RETURNING_GRANT,
+};
+use super::users::hash_password;
 use crate::{db, secrets};
 
 /// How long a set-password link works.
@@ -53,14 +56,38 @@ pub async fn workspaces(pool: &AnyPool) -> sqlx::Result<Vec<Workspace>> {
         .collect())
 }
 
+/// Who made an existing account, and when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Made {
+    /// The admin's email, `the operator`, or that it was made before this was recorded.
+    pub by: String,
+    /// When, in Unix milliseconds.
+    pub at: i64,
+    /// The name of the workspace that manages it (its admin made it), if any.
+    pub managed_by: Option<String>,
+}
+
+/// What a take-over ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ended {
+    pub tokens: u64,
+    pub sessions: u64,
+    pub feeds: u64,
+}
+
 /// What adding a person did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Added {
     pub user_id: String,
     /// Their name as stored (a person who had an account keeps theirs).
     pub name: String,
-    /// The secret of a new set-password link, when no password was given: shown once.
+    /// The secret of a new set-password link, when no password was given to a new or taken-over
+    /// account: shown once.
     pub setup_secret: Option<String>,
+    /// The account existed already: who made it and when.
+    pub existing: Option<Made>,
+    /// The operator took the account over: what that ended.
+    pub taken_over: Option<Ended>,
 }
 
 /// Why a person could not be added.
@@ -68,37 +95,49 @@ pub struct Added {
 pub enum AddError {
     #[error("no workspace has the id `{0}` (`token-server workspace list` lists them)")]
     NoSuchWorkspace(String),
-    /// `Link::OnlyNew` and the person has an account: a member here already, or not.
+    /// An admin adding someone who has an account: a member here already, or not.
     #[error("the person has an account already")]
     Exists { member_here: bool },
+    /// The operator adding to another workspace an account that a workspace's admin made,
+    /// without taking it over.
+    #[error("the account is managed by the workspace “{}”", .0.managed_by.as_deref().unwrap_or_default())]
+    ManagedElsewhere(Made),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Hash(#[from] anyhow::Error),
 }
 
-/// Who may be given a set-password link.
+/// Who adds a person, which decides what they may do with an existing account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Link {
-    /// Anyone without a password given here: the operator's command, which may reset anyone's.
-    Always,
-    /// Only a person created now, and nobody else may be added: a workspace admin adding
-    /// someone. An admin who added an existing account would be trusted by its other
-    /// workspaces with a password they may have set themselves through an earlier link.
-    OnlyNew,
+pub enum AddedBy<'a> {
+    /// A workspace's admin (Add member), by id, from an address. Only a person new to the
+    /// service may be added, and their account is then managed by that workspace: the admin
+    /// receives its set-password link, so the account joins no other workspace until the
+    /// operator takes it over.
+    Admin { id: &'a str, ip: Option<&'a str> },
+    /// The operator (`token-server user add`). An existing account keeps its credential and
+    /// sessions (and is told who made it), unless the operator takes it over: then it gets a
+    /// new credential and every session, token, calendar feed and link it had ends. An account
+    /// managed by another workspace is added only by taking it over.
+    Operator { take_over: bool },
 }
 
+/// The reason written on every token a take-over disabled.
+pub const TAKEN_OVER: &str = "the operator took its owner's account over";
+
 /// Adds the person of `email` (already validated) to a workspace with a role, creating them if
-/// they are new. With `password` it is set; without, a one-time set-password link's secret is
-/// made as `link` allows (and any earlier link of theirs stops working). Running it again for
-/// the same person and workspace sets the role: safe to repeat.
+/// they are new, as `by` may. With `password` it is set; without, a new or taken-over account
+/// gets a one-time set-password link's secret (and any earlier link of theirs stops working).
+/// Running it again for the same person and workspace sets the role: safe to repeat. Every
+/// change is audited: the member added or their role changed, the take-over, a password set.
 pub async fn add_user(
     pool: &AnyPool,
     (email, name): (&str, &str),
     workspace_id: &str,
     role: Role,
     password: Option<&str>,
-    link: Link,
+    by: AddedBy<'_>,
 ) -> Result<Added, AddError> {
     // Nobody knows the password of a person who has not set one yet: a hash of a random secret,
     // so signing in as them costs what any wrong password costs.
@@ -112,35 +151,80 @@ pub async fn add_user(
     if known.is_none() {
         return Err(AddError::NoSuchWorkspace(workspace_id.to_owned()));
     }
-    let created = sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING")
-        .bind(format!("u-{}", secrets::random_id()))
-        .bind(email)
-        .bind(name)
-        .bind(&hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-        == 1;
-    if !created && link == Link::OnlyNew {
-        let here: Option<(String,)> =
-            sqlx::query_as("SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1 AND m.workspace_id = $2 AND m.removed_at IS NULL")
-                .bind(email)
-                .bind(workspace_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        return Err(AddError::Exists {
-            member_here: here.is_some(),
-        });
-    }
-    let link = password.is_none();
-    let (user_id, name): (String, String) = sqlx::query_as("SELECT id, name FROM users WHERE email = $1")
-        .bind(email)
-        .fetch_one(&mut *tx)
-        .await?;
-    if password.is_some() || link {
-        end_links(&mut tx, &user_id, password.is_some().then_some(hash.as_str())).await?;
-    }
+    let (actor, ip) = match by {
+        AddedBy::Admin { id, ip } => (Actor::Person(id), ip),
+        AddedBy::Operator { .. } => (Actor::Operator, None),
+    };
+    let (user_id, name, existing, take_over) = match (account_of(&mut tx, email).await?, by) {
+        (None, _) => {
+            let (managed_by, created_by) = match by {
+                AddedBy::Admin { id, .. } => (Some(workspace_id), id),
+                AddedBy::Operator { .. } => (None, OPERATOR),
+            };
+            let id = format!("u-{}", secrets::random_id());
+            let created = sqlx::query(
+                "INSERT INTO users (id, email, name, password_hash, created_at, managed_by, created_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING",
+            )
+            .bind(&id)
+            .bind(email)
+            .bind(name)
+            .bind(&hash)
+            .bind(now)
+            .bind(managed_by)
+            .bind(created_by)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if created == 0 {
+                // Made by someone else a moment ago: as if it had been there.
+                return Err(AddError::Exists { member_here: false });
+            }
+            (id, name.to_owned(), None, false)
+        }
+        (Some(account), AddedBy::Admin { .. }) => {
+            let here: Option<(String,)> = sqlx::query_as(
+                "SELECT user_id FROM memberships WHERE user_id = $1 AND workspace_id = $2 AND removed_at IS NULL",
+            )
+            .bind(&account.id)
+            .bind(workspace_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            return Err(AddError::Exists {
+                member_here: here.is_some(),
+            });
+        }
+        (Some(account), AddedBy::Operator { take_over }) => {
+            if !take_over && account.managed_by.as_deref().is_some_and(|m| m != workspace_id) {
+                return Err(AddError::ManagedElsewhere(account.made));
+            }
+            (account.id, account.name, Some(account.made), take_over)
+        }
+    };
+    let taken_over = if take_over {
+        Some(take_over_account(&mut tx, &user_id, &hash, workspace_id).await?)
+    } else if existing.is_some() && password.is_some() {
+        // The operator sets an existing account's password (a reset): whoever was signed in is
+        // not now, and no earlier link works.
+        end_links(&mut tx, &user_id, Some(&hash)).await?;
+        let sessions = end_sessions(&mut tx, &user_id).await?;
+        let workspaces = workspaces_of(&mut tx, &user_id).await?;
+        let reason = format!("by the operator; {sessions} sessions ended");
+        let acting = Acting {
+            reason: Some(&reason),
+            ..Acting::default()
+        };
+        record_account_event(&mut tx, Action::PasswordSet, &workspaces, actor, Some(&user_id), acting).await?;
+        None
+    } else {
+        None
+    };
+    let before: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT role, removed_at FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+            .bind(workspace_id)
+            .bind(&user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     sqlx::query(
         "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3) \
          ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role, removed_at = NULL, removed_by = NULL",
@@ -150,7 +234,33 @@ pub async fn add_user(
     .bind(role.as_str())
     .execute(&mut *tx)
     .await?;
-    let setup_secret = if link {
+    let here = [workspace_id.to_owned()];
+    let how = match by {
+        AddedBy::Admin { .. } => "through the Admins page",
+        AddedBy::Operator { .. } => "through the command line",
+    };
+    let change = match before {
+        Some((was, None)) if was == role.as_str() => None,
+        Some((was, None)) => Some((Action::RoleChanged, format!("from {was} to {}, {how}", role.as_str()))),
+        _ => Some((
+            Action::MemberAdded,
+            format!(
+                "as {}, {how}{}",
+                role.as_str(),
+                if existing.is_none() { ", a new account" } else { "" }
+            ),
+        )),
+    };
+    if let Some((action, reason)) = change {
+        let acting = Acting {
+            ip,
+            reason: Some(&reason),
+            owner: None,
+        };
+        record_account_event(&mut tx, action, &here, actor, Some(&user_id), acting).await?;
+    }
+    let setup_secret = if password.is_none() && (existing.is_none() || take_over) {
+        end_links(&mut tx, &user_id, None).await?;
         let secret = secrets::random_secret();
         sqlx::query("INSERT INTO password_setups (digest, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
             .bind(secrets::digest(&secret))
@@ -164,15 +274,134 @@ pub async fn add_user(
         None
     };
     tx.commit().await?;
-    if password.is_some() && !created {
-        // A new password, as to reset a compromised account: whoever was signed in is not now.
-        delete_sessions_of(pool, &user_id).await?;
-    }
     Ok(Added {
         user_id,
         name,
         setup_secret,
+        existing,
+        taken_over,
     })
+}
+
+/// An existing account, as adding a person reads it.
+struct Account {
+    id: String,
+    name: String,
+    /// The workspace id that manages it.
+    managed_by: Option<String>,
+    made: Made,
+}
+
+/// What `account_of` reads: id, name, managing workspace's id and name, creator's id and email,
+/// when made.
+type AccountRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+async fn account_of(conn: &mut AnyConnection, email: &str) -> sqlx::Result<Option<Account>> {
+    let row: Option<AccountRow> = sqlx::query_as(
+        "SELECT u.id, u.name, u.managed_by, w.name, u.created_by, c.email, u.created_at
+             FROM users u LEFT JOIN workspaces w ON w.id = u.managed_by LEFT JOIN users c ON c.id = u.created_by
+             WHERE u.email = $1",
+    )
+    .bind(email)
+    .fetch_optional(conn)
+    .await?;
+    Ok(
+        row.map(|(id, name, managed_by, managed_name, created_by, creator, at)| {
+            let by = match (created_by.as_deref(), creator) {
+                (Some(OPERATOR), _) => "the operator".to_owned(),
+                (_, Some(email)) => email,
+                (Some(_), None) => "a person since deleted".to_owned(),
+                (None, _) => "someone before this service recorded who (the demo, or an older version)".to_owned(),
+            };
+            Account {
+                id,
+                name,
+                managed_by,
+                made: Made {
+                    by,
+                    at,
+                    managed_by: managed_name,
+                },
+            }
+        }),
+    )
+}
+
+/// Takes an account over for the operator: a new password hash (nobody's, or the operator's),
+/// no workspace manages it any more, and every session, set-password link, calendar feed and
+/// active token it had ends, each token audited as disabled and the whole as
+/// `account_taken_over` in every workspace it is in, and in `joining`.
+async fn take_over_account(tx: &mut AnyConnection, user_id: &str, hash: &str, joining: &str) -> sqlx::Result<Ended> {
+    sqlx::query("UPDATE users SET managed_by = NULL WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    end_links(&mut *tx, user_id, Some(hash)).await?;
+    let sessions = end_sessions(&mut *tx, user_id).await?;
+    let feeds = sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let disabled: Vec<GrantRow> = sqlx::query_as(&format!(
+        "UPDATE grants SET disabled_at = $2, disabled_reason = $3, disabled_cause = 'taken_over'
+         WHERE user_id = $1 AND disabled_at IS NULL {RETURNING_GRANT}"
+    ))
+    .bind(user_id)
+    .bind(db::now_ms())
+    .bind(TAKEN_OVER)
+    .fetch_all(&mut *tx)
+    .await?;
+    let acting = Acting {
+        reason: Some(TAKEN_OVER),
+        ..Acting::default()
+    };
+    let changes: Vec<_> = disabled.iter().map(|g| (g, acting)).collect();
+    record_changes(&mut *tx, Action::Disabled, &changes, Some(OPERATOR)).await?;
+    let ended = Ended {
+        tokens: disabled.len() as u64,
+        sessions,
+        feeds,
+    };
+    let mut workspaces = workspaces_of(&mut *tx, user_id).await?;
+    if !workspaces.iter().any(|w| w == joining) {
+        workspaces.push(joining.to_owned());
+    }
+    let reason = format!(
+        "new credential; {} tokens disabled, {} sessions and {} calendar feeds ended",
+        ended.tokens, ended.sessions, ended.feeds
+    );
+    let acting = Acting {
+        reason: Some(&reason),
+        ..Acting::default()
+    };
+    record_account_event(
+        tx,
+        Action::AccountTakenOver,
+        &workspaces,
+        Actor::Operator,
+        Some(user_id),
+        acting,
+    )
+    .await?;
+    Ok(ended)
+}
+
+/// Ends every session of a person, in the caller's transaction: how many.
+async fn end_sessions(tx: &mut AnyConnection, user_id: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(tx)
+        .await?
+        .rows_affected())
 }
 
 /// Sets a person's password hash, where one is given, and ends every set-password link of theirs.
@@ -239,7 +468,7 @@ pub async fn link_is_live(pool: &AnyPool, secret: &str) -> sqlx::Result<bool> {
 /// Sets the password hash of the person whose live link `secret` is, once: the link is used up,
 /// any other link of theirs too, and their sessions end. `false` when the link is unknown, used
 /// or expired (they are not told apart).
-pub async fn set_password(pool: &AnyPool, secret: &str, hash: &str) -> sqlx::Result<bool> {
+pub async fn set_password(pool: &AnyPool, secret: &str, hash: &str, ip: Option<&str>) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;
     let taken: Option<(String,)> =
         sqlx::query_as("DELETE FROM password_setups WHERE digest = $1 AND expires_at > $2 RETURNING user_id")
@@ -251,7 +480,23 @@ pub async fn set_password(pool: &AnyPool, secret: &str, hash: &str) -> sqlx::Res
         return Ok(false);
     };
     end_links(&mut tx, &user_id, Some(hash)).await?;
+    let sessions = end_sessions(&mut tx, &user_id).await?;
+    let workspaces = workspaces_of(&mut tx, &user_id).await?;
+    let reason = format!("through a set-password link; {sessions} sessions ended");
+    let acting = Acting {
+        ip,
+        reason: Some(&reason),
+        owner: None,
+    };
+    record_account_event(
+        &mut tx,
+        Action::PasswordSet,
+        &workspaces,
+        Actor::Person(&user_id),
+        Some(&user_id),
+        acting,
+    )
+    .await?;
     tx.commit().await?;
-    delete_sessions_of(pool, &user_id).await?;
     Ok(true)
 }

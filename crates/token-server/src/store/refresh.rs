@@ -29,7 +29,12 @@
 //! refreshed since, and only from the owner's address (below).
 //!
 //! A retry must also come from the address the exchange came from (when the service knows the
-//! client's address): the same token presented from elsewhere is a copy, and counts as reuse.
+//! client's address), with the same user agent: the same token presented from elsewhere, or by
+//! another program, is a copy, and counts as reuse. A rotation takes `MAX_RETRIES` retries at
+//! most, each audited as `refresh_retried` with its address and user agent, so a thief behind
+//! the owner's NAT who copies the owner's user agent is bounded and seen. Introspection calls a
+//! token active while it may still be retried, exactly as the token endpoint acts on it, so
+//! polling it no longer tells the moment the owner rotates.
 //! So a thief who learns that the owner has just refreshed (by polling introspection with any
 //! access token of the workspace, say) cannot follow the grant through the window from another
 //! address; without this, presenting the old token within the window would hand them each new
@@ -60,7 +65,7 @@ const REVOKED: &str = "revoked by the client";
 const SUCCESSOR_PURPOSE: &str = "token-console refresh successor v1";
 
 /// The grant a refresh token was exchanged for, with its new refresh token (the only copy).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Rotated {
     pub grant_id: String,
     pub workspace_id: String,
@@ -69,7 +74,7 @@ pub struct Rotated {
 }
 
 /// Why a refresh token was refused.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refused {
     /// No workspace has this client id (`invalid_client`).
     UnknownClient,
@@ -78,6 +83,13 @@ pub enum Refused {
     /// A refresh token that was already rotated out: the grant is now disabled (`invalid_grant`).
     Reused,
 }
+
+/// The most times one rotation's token may be retried within the window; past it a retry is reuse.
+pub const MAX_RETRIES: i64 = 3;
+
+/// A presentation this soon after the rotation was in flight with it: answered, audited, but
+/// not counted against `MAX_RETRIES`.
+pub const IN_FLIGHT_MS: i64 = 1_000;
 
 /// The most refreshes one transaction takes.
 const MAX_BATCH: usize = 64;
@@ -374,12 +386,13 @@ impl Writer {
         if !winners.is_empty() {
             let values: Vec<String> = (0..winners.len())
                 .map(|k| {
-                    let p = |c: usize| format!("${}", 5 * k + c);
-                    format!("({}, {}, $1, {}, {}, {})", p(2), p(3), p(4), p(5), p(6))
+                    let p = |c: usize| format!("${}", 6 * k + c);
+                    format!("({}, {}, $1, {}, {}, {}, {})", p(2), p(3), p(4), p(5), p(6), p(7))
                 })
                 .collect();
             let sql = format!(
-                "INSERT INTO rotated_refresh_tokens (digest, grant_id, rotated_at, successor_digest, successor_sealed, rotated_ip)
+                "INSERT INTO rotated_refresh_tokens (digest, grant_id, rotated_at, successor_digest, successor_sealed, rotated_ip,
+                                                     rotated_agent)
                  VALUES {}",
                 values.join(", ")
             );
@@ -390,7 +403,8 @@ impl Writer {
                     .bind(&grant.0)
                     .bind(&e.new_digest)
                     .bind(e.sealed.as_deref())
-                    .bind(e.ip.as_deref());
+                    .bind(e.ip.as_deref())
+                    .bind(e.agent.as_deref());
             }
             insert.execute(&mut *tx).await?;
             let changes: Vec<(&GrantRow, Acting)> = winners
@@ -407,6 +421,10 @@ impl Writer {
             record_changes(&mut tx, Action::Refreshed, &changes, None).await?;
         }
         let mut answers = Vec::with_capacity(batch.len());
+        // Copies of one token from one client in one batch were in flight together: one
+        // answer (and at most one retry, one audit row) for them all.
+        type Copy<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
+        let mut copies: std::collections::HashMap<Copy, Result<Rotated, Refused>> = Default::default();
         for (e, grant) in batch.iter().zip(won) {
             answers.push(match grant {
                 Some(((grant_id, workspace_id, user_id, _), _, _)) => Ok(Rotated {
@@ -415,7 +433,22 @@ impl Writer {
                     user_id,
                     refresh_token: e.new_token.clone(),
                 }),
-                None => self.not_current(&mut tx, e).await?,
+                None => {
+                    let key = (
+                        e.old_digest.as_str(),
+                        e.client_id.as_str(),
+                        e.ip.as_deref(),
+                        e.agent.as_deref(),
+                    );
+                    match copies.get(&key) {
+                        Some(answer) => answer.clone(),
+                        None => {
+                            let answer = self.not_current(&mut tx, e).await?;
+                            copies.insert(key, answer.clone());
+                            answer
+                        }
+                    }
+                }
             });
         }
         tx.commit().await?;
@@ -429,7 +462,8 @@ impl Writer {
         let row: Option<NotCurrentRow> = sqlx::query_as(
             "SELECT w.id, r.grant_id, r.rotated_at, r.successor_sealed, r.rotated_ip, g.user_id,
                     CASE WHEN g.refresh_digest = r.successor_digest AND g.disabled_at IS NULL AND g.expires_at > $3
-                         THEN 1 ELSE 0 END
+                         THEN 1 ELSE 0 END,
+                    r.rotated_agent, r.retries, g.name
              FROM workspaces w
              LEFT JOIN rotated_refresh_tokens r ON r.digest = $1
              LEFT JOIN grants g ON g.id = r.grant_id AND g.workspace_id = w.id
@@ -440,7 +474,18 @@ impl Writer {
         .bind(db::now_ms())
         .fetch_optional(&mut *conn)
         .await?;
-        let Some((workspace_id, rotated_grant, rotated_at, sealed, rotated_ip, user_id, successor_current)) = row
+        let Some((
+            workspace_id,
+            rotated_grant,
+            rotated_at,
+            sealed,
+            rotated_ip,
+            user_id,
+            successor_current,
+            rotated_agent,
+            retries,
+            grant_name,
+        )) = row
         else {
             return Ok(Err(Refused::UnknownClient));
         };
@@ -448,19 +493,55 @@ impl Writer {
         let (Some(grant_id), Some(user_id)) = (rotated_grant, user_id) else {
             return Ok(Err(Refused::Invalid));
         };
+        let retries = retries.unwrap_or(0);
         let window_ms = i64::try_from(self.retry_window.as_millis()).unwrap_or(i64::MAX);
-        let in_window = rotated_at.is_some_and(|at| db::now_ms() - at < window_ms);
-        // A retry comes from where the exchange came from; the same token from elsewhere is a copy.
+        let since = rotated_at.map(|at| db::now_ms() - at);
+        let in_window = since.is_some_and(|ms| ms < window_ms);
+        // Presented within a second of the rotation: a copy that was in flight with it (a
+        // client's threads sharing one token), not a retry after a lost answer; not counted.
+        let in_flight = since.is_some_and(|ms| ms < IN_FLIGHT_MS);
+        // A retry comes from where the exchange came from, with the same user agent; the same token
+        // from elsewhere, or from another program, is a copy.
         let same_client = match (&rotated_ip, &e.ip) {
             (Some(then), Some(now)) => then == now,
             _ => true,
-        };
-        if in_window && same_client && successor_current == 1 {
+        } && rotated_agent == e.agent;
+        if in_window && same_client && successor_current == 1 && (in_flight || retries < MAX_RETRIES) {
             let successor = sealed
                 .and_then(|sealed| secrets::open(&successor_key(&e.presented), &sealed))
                 .and_then(|plain| String::from_utf8(plain).ok());
-            if let Some(refresh_token) = successor {
+            // Counted in the statement, so concurrent retries cannot pass the bound together.
+            let counted = successor.is_some()
+                && (in_flight
+                    || sqlx::query(
+                        "UPDATE rotated_refresh_tokens SET retries = retries + 1 WHERE digest = $1 AND retries < $2",
+                    )
+                    .bind(&e.old_digest)
+                    .bind(MAX_RETRIES)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected()
+                        == 1);
+            if let (Some(refresh_token), true) = (successor, counted) {
                 tracing::info!(grant = %grant_id, ip = e.ip.as_deref(), "refresh token presented again within the retry window; same successor returned");
+                let agent = e.agent.as_deref().unwrap_or("none");
+                let reason = if in_flight {
+                    format!("presented again while the rotation was in flight; user agent “{agent}”")
+                } else {
+                    format!("retry {} of at most {MAX_RETRIES}; user agent “{agent}”", retries + 1)
+                };
+                let grant = (
+                    grant_id.clone(),
+                    workspace_id.clone(),
+                    user_id.clone(),
+                    grant_name.unwrap_or_default(),
+                );
+                let acting = Acting {
+                    ip: e.ip.as_deref(),
+                    reason: Some(&reason),
+                    owner: None,
+                };
+                record_change(conn, Action::RefreshRetried, &grant, None, acting).await?;
                 return Ok(Ok(Rotated {
                     grant_id,
                     workspace_id,
@@ -493,8 +574,9 @@ async fn owners_of<'a>(
 }
 
 /// What `not_current` reads: the client's workspace; and where the presented token was rotated
-/// out: its grant, when, the sealed successor, from where, the owner, and whether the successor
-/// is still the grant's live token (1) or not (0).
+/// out: its grant, when, the sealed successor, from where, the owner, whether the successor is
+/// still the grant's live token (1) or not (0), with which user agent, how often it was retried,
+/// and the grant's name.
 type NotCurrentRow = (
     String,
     Option<String>,
@@ -503,6 +585,9 @@ type NotCurrentRow = (
     Option<String>,
     Option<String>,
     i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
 );
 
 /// A rotated-out token of this grant was presented to its own client outside a retry: someone
@@ -551,6 +636,40 @@ pub async fn find_active(conn: &mut AnyConnection, workspace_id: &str, presented
     .bind(secrets::digest(presented))
     .bind(workspace_id)
     .bind(db::now_ms())
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(grant_id, user_id, email, created_at, expires_at)| Found {
+        grant_id,
+        user_id,
+        email,
+        created_at,
+        expires_at,
+    }))
+}
+
+/// A rotated-out refresh token that its client may still retry (within `window` of its
+/// rotation, under `MAX_RETRIES`, its successor still the grant's live token): introspection
+/// calls it active, as the token endpoint would act on it from the address and user agent that
+/// rotated it. So polling introspection does not tell anyone the moment the owner rotates.
+pub async fn find_retryable(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    presented: &str,
+    window: Duration,
+) -> sqlx::Result<Option<Found>> {
+    let now = db::now_ms();
+    let row: Option<(String, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT g.id, g.user_id, u.email, g.created_at, g.expires_at
+         FROM rotated_refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
+         WHERE r.digest = $1 AND g.workspace_id = $2 AND g.refresh_digest = r.successor_digest
+           AND g.disabled_at IS NULL AND g.expires_at > $3 AND r.rotated_at > $4 AND r.retries < $5
+           AND r.successor_sealed IS NOT NULL",
+    )
+    .bind(secrets::digest(presented))
+    .bind(workspace_id)
+    .bind(now)
+    .bind(now - i64::try_from(window.as_millis()).unwrap_or(i64::MAX))
+    .bind(MAX_RETRIES)
     .fetch_optional(conn)
     .await?;
     Ok(row.map(|(grant_id, user_id, email, created_at, expires_at)| Found {

@@ -6,6 +6,7 @@ use sqlx::{AnyPool, Row};
 use token_api::admin::AuditAction;
 use token_api::auth::{Role, UserSummary, WorkspaceSummary};
 
+use super::audit;
 use crate::{db, secrets};
 
 /// How long a sign-in lasts.
@@ -156,6 +157,36 @@ pub async fn delete_sessions_of(pool: &AnyPool, user_id: &str) -> sqlx::Result<u
         .execute(pool)
         .await?
         .rows_affected())
+}
+
+/// Ends every session of a person at their own asking, audited as `sessions_ended` in each of
+/// their workspaces: how many ended.
+pub async fn sign_out_everywhere(pool: &AnyPool, user_id: &str, ip: Option<&str>) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let workspaces = audit::workspaces_of(&mut tx, user_id).await?;
+    let reason = format!("signed out everywhere; {ended} sessions ended");
+    let acting = audit::Acting {
+        ip,
+        reason: Some(&reason),
+        owner: None,
+    };
+    let me = audit::Actor::Person(user_id);
+    audit::record_account_event(
+        &mut tx,
+        audit::Action::SessionsEnded,
+        &workspaces,
+        me,
+        Some(user_id),
+        acting,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
 }
 
 /// Ends the session the cookie names.

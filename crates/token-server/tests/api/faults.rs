@@ -442,7 +442,7 @@ async fn instances_started_together_publish_the_same_key() {
         };
         let mut config = token_server::config::Config::with_database(&url);
         let key = dir.join("shared.key");
-        std::fs::write(&key, token_server::secrets::random_bytes::<32>()).unwrap();
+        token_server::keyfile::write_new(&key).unwrap();
         config.key_file = Some(key);
         let (a, b) = tokio::join!(
             token_server::AppState::new(config.clone()),

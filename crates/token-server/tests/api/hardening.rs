@@ -615,7 +615,7 @@ async fn the_key_file_is_made_once_and_a_wrong_one_refuses_to_start(mut app: Tes
         assert!(error.contains("--key-file"), "{error}");
     }
     let wrong = std::env::temp_dir().join(format!("wrong-{}.key", token_server::secrets::random_id()));
-    std::fs::write(&wrong, token_server::secrets::random_bytes::<32>()).unwrap();
+    token_server::keyfile::write_new(&wrong).unwrap();
     let mut config = (*app.state.config).clone();
     config.key_file = Some(wrong.clone());
     let error = token_server::AppState::new(config.clone())

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod accounts;
 mod admin;
 mod delivery;
 mod faults;

@@ -325,6 +325,19 @@ async fn introspection_needs_a_caller_and_tells_only_about_its_workspace(app: Te
     let reply = app
         .form("/oauth2/introspect", &[("token", &refresh)], Some(&bearer))
         .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNAUTHORIZED,
+        "the caller's own token died with its grant"
+    );
+    let other = app.create_token(&ben, "ws-acme", "another caller").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bearer = format!("Bearer {other}");
+    let reply = app
+        .form("/oauth2/introspect", &[("token", &refresh)], Some(&bearer))
+        .await;
     assert_eq!(reply.body, json!({"active": false}));
     let reply = app
         .form("/oauth2/introspect", &[("token", "nonsense")], Some(&bearer))

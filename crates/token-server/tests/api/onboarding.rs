@@ -11,8 +11,12 @@ use serde_json::json;
 use crate::support::TestApp;
 
 /// Runs `token-server ARGS` on this database: exit status, standard output, standard error.
-fn cli(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_token-server"))
+pub fn cli(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_token-server"));
+    if let Some(key) = &app.state.config.key_file {
+        command.env("KEY_FILE", key);
+    }
+    let mut child = command
         .args(args)
         .env("DATABASE_URL", &app.state.config.database_url)
         .env("PUBLIC_URL", "https://tokens.initech.test")
@@ -36,7 +40,7 @@ fn cli(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (i32, String, Strin
 }
 
 /// `key=value` lines.
-fn value<'a>(out: &'a str, key: &str) -> &'a str {
+pub fn value<'a>(out: &'a str, key: &str) -> &'a str {
     out.lines()
         .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
         .unwrap_or_else(|| panic!("no {key}= in {out:?}"))

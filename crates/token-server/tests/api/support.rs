@@ -17,7 +17,7 @@ pub const INDEX_HTML: &str = "<!DOCTYPE html><title>Token Console</title><script
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
-    dir: std::path::PathBuf,
+    pub dir: std::path::PathBuf,
 }
 
 /// A response, with its body parsed as JSON when it is JSON (else as a string).
@@ -100,7 +100,7 @@ impl TestApp {
         if database_url.starts_with("postgres") {
             // PostgreSQL deployments must be given their key file; SQLite makes its own.
             let key = dir.join("instance.key");
-            std::fs::write(&key, token_server::secrets::random_bytes::<32>()).unwrap();
+            token_server::keyfile::write_new(&key).unwrap();
             config.key_file = Some(key);
         }
         config.listen = "127.0.0.1:8080".parse().unwrap();

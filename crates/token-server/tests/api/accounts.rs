@@ -1,0 +1,455 @@
+//! Accounts, retries and the audit trail, as an attacker finds them (issue 26): an account one
+//! workspace's admin made reaches no other workspace, every admin and operator action is
+//! audited, retries are bounded and seen, revocation is immediate where the service is asked,
+//! and the files that hold secrets are the service's alone.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::onboarding::{cli, value};
+use crate::support::{Browser, TestApp};
+
+/// The audit events of one action in a workspace, newest first, read by one of its admins.
+async fn audit(app: &TestApp, admin: &Browser, ws: &str, action: &str) -> Vec<Value> {
+    let reply = app
+        .get(&format!("/api/workspaces/{ws}/admin/audit?action={action}"), admin)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.body["events"].as_array().unwrap().clone()
+}
+
+/// The browser a sign-in reply opened.
+fn browser(reply: &crate::support::Reply) -> Browser {
+    Browser {
+        cookie: reply.session_cookie().trim_start_matches("tc_session=").to_owned(),
+        csrf: reply.body["csrf_token"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// Sets a password through a set-password link's secret.
+async fn set_password(app: &TestApp, link: &str, password: &str) -> StatusCode {
+    let secret = &link[link.find('#').unwrap() + 1..];
+    app.send(
+        Method::POST,
+        "/api/password",
+        None,
+        Some(json!({"token": secret, "password": password})),
+    )
+    .await
+    .status
+}
+
+/// Finding 1: Globex's admin makes an account for an Acme address and knows its password. The
+/// operator then adds that address to Acme as the README says: refused, naming who made it, until
+/// the operator takes it over, which ends everything Globex's admin held.
+async fn an_account_one_workspace_made_reaches_no_other(app: TestApp) {
+    let gus = app.sign_in("gus@globex.test").await;
+    let added = app
+        .post(
+            "/api/workspaces/ws-globex/admin/members",
+            &gus,
+            json!({"email": "newbie@acme.test", "role": "member"}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    let gus_link = added.body["set_password_link"].as_str().unwrap().to_owned();
+    assert_eq!(
+        set_password(&app, &gus_link, "gus knows this one").await,
+        StatusCode::NO_CONTENT
+    );
+    let signed_in = app
+        .sign_in_from("newbie@acme.test", "gus knows this one", "203.0.113.7")
+        .await;
+    assert_eq!(signed_in.status, StatusCode::OK);
+    let as_newbie = browser(&signed_in);
+    let token = app.create_token(&as_newbie, "ws-globex", "gus's way in").await;
+    let (refresh, access) = (
+        token["refresh_token"].as_str().unwrap().to_owned(),
+        token["access_token"].as_str().unwrap().to_owned(),
+    );
+    let feed = app
+        .post("/api/workspaces/ws-globex/calendar", &as_newbie, json!({}))
+        .await;
+    assert_eq!(feed.status, StatusCode::CREATED, "{}", feed.text);
+    let feed_url = feed.body["url"].as_str().unwrap().to_owned();
+    let feed_path = feed_url[feed_url.find("/api/calendar/").unwrap()..].to_owned();
+
+    // The operator adds the address to Acme: refused, saying who made it, and nothing written.
+    let add = [
+        "user",
+        "add",
+        "newbie@acme.test",
+        "--workspace",
+        "ws-acme",
+        "--role",
+        "member",
+    ];
+    let (code, out, err) = cli(&app, &add, None);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    for says in ["gus@globex.test", "“Globex”", "--take-over", "nothing was written"] {
+        assert!(err.contains(says), "{says}: {err}");
+    }
+    let (in_acme,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE u.email = 'newbie@acme.test' AND m.workspace_id = 'ws-acme'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(in_acme, 0);
+    assert_eq!(app.get("/api/me", &as_newbie).await.status, StatusCode::OK);
+
+    // Taken over: a new link, and everything the account had ends.
+    let mut take_over = add.to_vec();
+    take_over.push("--take-over");
+    let (code, out, err) = cli(&app, &take_over, None);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(value(&out, "made_by"), "gus@globex.test");
+    assert!(
+        err.contains("1 tokens were disabled, 1 sessions and 1 calendar feeds ended"),
+        "{err}"
+    );
+    let link = value(&out, "link").to_owned();
+    assert_eq!(app.get("/api/me", &as_newbie).await.status, StatusCode::UNAUTHORIZED);
+    let old_password = app
+        .sign_in_from("newbie@acme.test", "gus knows this one", "203.0.113.7")
+        .await;
+    assert_eq!(old_password.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.refresh("tcc_globex", &refresh).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(app.whoami("ws-globex", &access).await.status, StatusCode::UNAUTHORIZED);
+    let feed = app.send(Method::GET, &feed_path, None, None).await;
+    assert_eq!(feed.status, StatusCode::NOT_FOUND, "the feed ended");
+    assert_eq!(
+        set_password(&app, &gus_link, "gus tries again").await,
+        StatusCode::BAD_REQUEST,
+        "gus's link is dead"
+    );
+
+    // The person sets their own password and is in both workspaces, Globex no longer managing it.
+    assert_eq!(
+        set_password(&app, &link, "newbie's own secret").await,
+        StatusCode::NO_CONTENT
+    );
+    let own = app
+        .sign_in_from("newbie@acme.test", "newbie's own secret", "198.51.100.2")
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+    let mut workspaces: Vec<&str> = own.body["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap())
+        .collect();
+    workspaces.sort();
+    assert_eq!(workspaces, ["ws-acme", "ws-globex"]);
+    let managed: Option<String> = sqlx::query_scalar("SELECT managed_by FROM users WHERE email = 'newbie@acme.test'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(managed, None);
+
+    // Both workspaces' admins see it: the operator as an actor of its own.
+    let ada = app.sign_in("ada@acme.test").await;
+    for (admin, ws) in [(&ada, "ws-acme"), (&gus, "ws-globex")] {
+        let events = audit(&app, admin, ws, "account_taken_over").await;
+        assert_eq!(events.len(), 1, "{ws}: {events:?}");
+        assert_eq!(events[0]["by_operator"], true);
+        assert_eq!(events[0]["actor"], Value::Null);
+        assert_eq!(events[0]["owner"]["email"], "newbie@acme.test");
+    }
+    let added_to_acme = audit(&app, &ada, "ws-acme", "member_added").await;
+    assert_eq!(added_to_acme[0]["by_operator"], true);
+    assert!(added_to_acme[0]["reason"].as_str().unwrap().contains("command line"));
+    let disabled = audit(&app, &gus, "ws-globex", "disabled").await;
+    assert_eq!(disabled[0]["token_name"], "gus's way in");
+    assert_eq!(disabled[0]["by_operator"], true);
+    let list = app
+        .get("/api/workspaces/ws-globex/admin/tokens?status=disabled", &gus)
+        .await;
+    let row = list.body["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "gus's way in")
+        .cloned()
+        .unwrap();
+    assert_eq!(row["disabled_cause"], "taken_over");
+
+    // An account the operator made joins another workspace keeping its password and sessions,
+    // and the command says who made it.
+    let ben = app.sign_in("ben@acme.test").await;
+    let (code, out, err) = cli(
+        &app,
+        &[
+            "user",
+            "add",
+            "ben@acme.test",
+            "--workspace",
+            "ws-acme",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("made_by=") && !out.contains("link="), "{out}");
+    assert!(err.contains("keeps its password and sessions"), "{err}");
+    assert_eq!(app.get("/api/me", &ben).await.status, StatusCode::OK);
+    let changed = audit(&app, &ada, "ws-acme", "role_changed").await;
+    assert_eq!(changed[0]["reason"], "from member to admin, through the command line");
+    assert_eq!(changed[0]["by_operator"], true);
+}
+
+/// Finding 3: adding a member, setting a password through a link, signing out everywhere, and
+/// the operator's key rotation and retirement are each in the audit trail, naming who acted.
+async fn admin_and_operator_actions_are_audited(app: TestApp) {
+    let gus = app.sign_in("gus@globex.test").await;
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/workspaces/ws-globex/admin/members")
+        .header("content-type", "application/json")
+        .header("cookie", format!("tc_session={}", gus.cookie))
+        .header("x-csrf-token", &gus.csrf)
+        .extension(crate::support::from_address("192.0.2.44"))
+        .body(axum::body::Body::from(
+            json!({"email": "second@globex.test", "role": "admin"}).to_string(),
+        ))
+        .unwrap();
+    let added = app.raw(req).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    let events = audit(&app, &gus, "ws-globex", "member_added").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["actor"]["email"], "gus@globex.test");
+    assert_eq!(events[0]["owner"]["email"], "second@globex.test");
+    assert_eq!(events[0]["ip"], "192.0.2.44");
+    assert_eq!(events[0]["reason"], "as admin, through the Admins page, a new account");
+
+    let link = added.body["set_password_link"].as_str().unwrap();
+    assert_eq!(
+        set_password(&app, link, "second admin's password").await,
+        StatusCode::NO_CONTENT
+    );
+    let set = audit(&app, &gus, "ws-globex", "password_set").await;
+    assert_eq!(set.len(), 1);
+    assert_eq!(set[0]["owner"]["email"], "second@globex.test");
+
+    let ben = app.sign_in("ben@acme.test").await;
+    let ended = app.send(Method::DELETE, "/api/sessions", Some(&ben), None).await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT);
+    let ada = app.sign_in("ada@acme.test").await;
+    for (admin, ws) in [(&ada, "ws-acme"), (&gus, "ws-globex")] {
+        let events = audit(&app, admin, ws, "sessions_ended").await;
+        assert_eq!(events.len(), 1, "in each of Ben's workspaces");
+        assert_eq!(events[0]["actor"]["email"], "ben@acme.test");
+    }
+
+    // The operator's key commands: audited in every workspace, with the real times.
+    let (code, out, err) = cli(&app, &["--rotate-signing-key"], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("7 minutes from now") && out.contains("67 minutes after that"),
+        "{out}"
+    );
+    for (admin, ws) in [(&ada, "ws-acme"), (&gus, "ws-globex")] {
+        let events = audit(&app, admin, ws, "signing_key_rotated").await;
+        assert_eq!(events.len(), 1, "{ws}");
+        assert_eq!(events[0]["by_operator"], true);
+    }
+    let (code, _, err) = cli(&app, &["--retire-signing-key", "no-such-kid"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("no live signing key has the kid `no-such-kid`"), "{err}");
+    assert!(audit(&app, &ada, "ws-acme", "signing_key_retired").await.is_empty());
+}
+
+/// Finding 7 (keys): a compromised key is retired at once. Every access token it signed is
+/// refused by the resource endpoint and introspection, on this instance before it even reloads.
+async fn a_retired_signing_key_signs_and_verifies_nothing(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let token = app.create_token(&ben, "ws-acme", "signed by the old key").await;
+    let access = token["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.whoami("ws-acme", &access).await.status, StatusCode::OK);
+    let kid = app.state.signer.current_kid();
+    let (code, out, err) = cli(&app, &["--retire-signing-key", &kid], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("retired signing key {kid}")), "{out}");
+    assert!(
+        out.contains("signs from now"),
+        "the retired key was the signing one: {out}"
+    );
+    // Not reloaded yet: the database's word is enough.
+    assert_eq!(app.whoami("ws-acme", &access).await.status, StatusCode::UNAUTHORIZED);
+    app.state.signer.reload(&app.state.db.pool).await.unwrap();
+    assert_ne!(app.state.signer.current_kid(), kid, "a new key signs");
+    let jwks = app.send(Method::GET, "/oauth2/jwks", None, None).await;
+    assert_eq!(jwks.status, StatusCode::OK);
+    assert!(jwks.text.contains(&app.state.signer.current_kid()));
+    assert!(!jwks.text.contains(&kid), "no longer published");
+    let fresh = app.create_token(&ben, "ws-acme", "signed by the new key").await;
+    let fresh = fresh["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.whoami("ws-acme", &fresh).await.status, StatusCode::OK);
+    let ada = app.sign_in("ada@acme.test").await;
+    let events = audit(&app, &ada, "ws-acme", "signing_key_retired").await;
+    assert_eq!(events.len(), 1);
+    assert!(events[0]["reason"].as_str().unwrap().contains(&kid));
+}
+
+/// Finding 4: introspection and the resource endpoint answer inactive / 401 at once for an access
+/// token whose grant was disabled, revoked by its client, or caught by reuse detection.
+async fn revocation_is_immediate_where_the_service_is_asked(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let introspect = |token: String, caller: String| {
+        let app = &app;
+        async move {
+            let bearer = format!("Bearer {caller}");
+            app.form("/oauth2/introspect", &[("token", &token)], Some(&bearer))
+                .await
+                .body["active"]
+                .clone()
+        }
+    };
+    let caller = app.create_token(&ben, "ws-acme", "resource server").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tokens = |t: &Value| {
+        (
+            t["token"]["id"].as_str().unwrap().to_owned(),
+            t["refresh_token"].as_str().unwrap().to_owned(),
+            t["access_token"].as_str().unwrap().to_owned(),
+        )
+    };
+
+    // Disabled on the page.
+    let (id, _, access) = tokens(&app.create_token(&ben, "ws-acme", "disabled").await);
+    assert_eq!(introspect(access.clone(), caller.clone()).await, true);
+    let path = format!("/api/workspaces/ws-acme/tokens/{id}/disable");
+    assert_eq!(app.post(&path, &ben, json!({})).await.status, StatusCode::OK);
+    assert_eq!(app.whoami("ws-acme", &access).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(introspect(access, caller.clone()).await, false);
+
+    // Revoked by its client.
+    let (_, refresh, access) = tokens(&app.create_token(&ben, "ws-acme", "revoked").await);
+    let revoked = app
+        .form(
+            "/oauth2/revoke",
+            &[("token", &refresh), ("client_id", "tcc_acme")],
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_eq!(app.whoami("ws-acme", &access).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(introspect(access, caller.clone()).await, false);
+
+    // Caught by reuse detection: the thief's minted access token dies with the owner's.
+    let (_, refresh, _) = tokens(&app.create_token(&ben, "ws-acme", "stolen").await);
+    let thief = app.refresh_from(&refresh, "203.0.113.66").await;
+    assert_eq!(thief.status, StatusCode::OK);
+    let minted = thief.body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.whoami("ws-acme", &minted).await.status, StatusCode::OK);
+    let owner = app.refresh_from(&refresh, "198.51.100.1").await;
+    assert_eq!(owner.status, StatusCode::BAD_REQUEST, "reuse: {}", owner.text);
+    assert_eq!(app.whoami("ws-acme", &minted).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(introspect(minted, caller.clone()).await, false);
+    assert_eq!(
+        app.whoami("ws-acme", &caller).await.status,
+        StatusCode::OK,
+        "others work"
+    );
+}
+
+/// Finding 2: a retry inside the window is an audit event with its address and user agent, is
+/// bound to the user agent as well as the address, and a rotation takes a few at most.
+/// Introspection calls the old token active while it may still be retried, as the token
+/// endpoint acts.
+async fn retries_are_seen_bounded_and_bound_to_the_client(app: TestApp) {
+    let ben = app.sign_in("ben@acme.test").await;
+    let caller = app.create_token(&ben, "ws-acme", "introspecting").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bearer = format!("Bearer {caller}");
+    let agent: &[u8] = b"billing-sync/2.3";
+    let created = app.create_token(&ben, "ws-acme", "retried").await;
+    let id = created["token"]["id"].as_str().unwrap().to_owned();
+    let old = created["refresh_token"].as_str().unwrap().to_owned();
+    let first = app.refresh_as(&old, "198.51.100.7", Some(agent)).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let successor = first.body["refresh_token"].as_str().unwrap().to_owned();
+    let active = app.form("/oauth2/introspect", &[("token", &old)], Some(&bearer)).await;
+    assert_eq!(active.body["active"], true, "it may still be retried");
+    // Two seconds on: no longer a copy in flight with the rotation, but a retry.
+    sqlx::query("UPDATE rotated_refresh_tokens SET rotated_at = rotated_at - 2000")
+        .execute(&app.state.db.writer)
+        .await
+        .unwrap();
+
+    // Three retries get the same successor, each audited on the token's history.
+    for n in 1..=3 {
+        let retry = app.refresh_as(&old, "198.51.100.7", Some(agent)).await;
+        assert_eq!(retry.status, StatusCode::OK, "retry {n}: {}", retry.text);
+        assert_eq!(retry.body["refresh_token"], successor.as_str());
+    }
+    let history = app
+        .get(&format!("/api/workspaces/ws-acme/tokens/{id}/history"), &ben)
+        .await;
+    let retried: Vec<&Value> = history.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "refresh_retried")
+        .collect();
+    assert_eq!(retried.len(), 3, "{}", history.text);
+    assert_eq!(retried[0]["ip"], "198.51.100.7");
+    assert!(retried[0]["reason"].as_str().unwrap().contains("billing-sync/2.3"));
+    let gone = app.form("/oauth2/introspect", &[("token", &old)], Some(&bearer)).await;
+    assert_eq!(gone.body["active"], false, "no retry left");
+    // A fourth is reuse: the grant is disabled.
+    let fourth = app.refresh_as(&old, "198.51.100.7", Some(agent)).await;
+    assert_eq!(fourth.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.token(&ben, "ws-acme", &id).await["status"], "disabled");
+
+    // From the same address with another user agent: a copy, and reuse at once.
+    let created = app.create_token(&ben, "ws-acme", "copied").await;
+    let id = created["token"]["id"].as_str().unwrap().to_owned();
+    let old = created["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.refresh_as(&old, "198.51.100.7", Some(agent)).await.status,
+        StatusCode::OK
+    );
+    let thief = app.refresh_as(&old, "198.51.100.7", Some(b"curl/8.5")).await;
+    assert_eq!(thief.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.token(&ben, "ws-acme", &id).await["status"], "disabled");
+    let ada = app.sign_in("ada@acme.test").await;
+    assert_eq!(audit(&app, &ada, "ws-acme", "refresh_retried").await.len(), 3);
+}
+
+/// Finding 7 (files): the SQLite database and its journal are the service's alone, and a key
+/// file others can read is refused with the reason.
+async fn files_that_hold_secrets_are_the_services_alone(app: TestApp) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    if let Some(db) = token_server::db::sqlite_path(&app.state.config.database_url) {
+        assert_eq!(mode(&db), 0o600, "the database");
+        let wal = std::path::PathBuf::from(format!("{}-wal", db.display()));
+        assert_eq!(mode(&wal), 0o600, "its write-ahead log");
+    }
+    let key = app.dir.join("others-can-read.key");
+    token_server::keyfile::write_new(&key).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut config = (*app.state.config).clone();
+    config.key_file = Some(key.clone());
+    let error = token_server::AppState::new(config).await.unwrap_err().to_string();
+    assert!(error.contains("mode 644") && error.contains("chmod 600"), "{error}");
+}
+
+crate::on_both_databases!(
+    an_account_one_workspace_made_reaches_no_other,
+    admin_and_operator_actions_are_audited,
+    a_retired_signing_key_signs_and_verifies_nothing,
+    revocation_is_immediate_where_the_service_is_asked,
+    retries_are_seen_bounded_and_bound_to_the_client,
+    files_that_hold_secrets_are_the_services_alone,
+);
