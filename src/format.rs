@@ -79,6 +79,12 @@ pub fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// Text someone else wrote, set in running text as an isolate (U+2068 … U+2069, the plain-text
+/// `<bdi>`): its own direction, never reordering the words around it.
+pub fn isolate(text: &str) -> String {
+    format!("\u{2068}{text}\u{2069}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,7 @@ test('the owner sees who disabled a token, when and why, and reads its history',
   await page.goto('/tokens');
   await signIn(page, 'ben@acme.test');
   const row = page.getByRole('row', { name: /lifecycle leaked/ });
-  await expect(row).toContainText(/Disabled [A-Z][a-z]{2} \d{1,2}, \d{4} by Ada Lovelace: “posted in #general”/);
+  await expect(row).toContainText(/Disabled [A-Z][a-z]{2} \d{1,2}, \d{4} by \u2068Ada Lovelace\u2069: “\u2068posted in #general\u2069”/);
   await expectNoAxeViolations(page);
 
   // Its history, from its row's menu: what happened, by whom, why; newest first.
@@ -76,7 +76,7 @@ test('a replayed refresh token: the owner and the admin both see why the token s
   await page.getByRole('menuitem', { name: 'History' }).click();
   const dialog = page.getByRole('dialog', { name: 'History of “lifecycle replayed”' });
   // Where its last good refresh came from: the address and the client's user agent.
-  await expect(dialog.getByText(/^Last refreshed .+ from 127\.0\.0\.1, user agent “nightly-backup\/1\.4”$/)).toBeVisible();
+  await expect(dialog.getByText(/^Last refreshed .+ from 127\.0\.0\.1, user agent “\u2068nightly-backup\/1\.4\u2069”$/)).toBeVisible();
   await expect(dialog.getByRole('rowheader', { name: 'Reuse detected, disabled' })).toBeVisible();
   await expect(dialog.getByRole('rowheader', { name: 'Refreshed' })).toHaveCount(2);
   await page.keyboard.press('Escape');
@@ -363,7 +363,7 @@ test.describe('in Simplified Chinese', () => {
     await replay(page.request, refresh);
     await page.goto('/tokens');
     await signIn(page, 'ben@acme.test', { email: '邮箱', password: '密码', button: '登录' });
-    await expect(page.getByRole('row', { name: /生命周期 泄露/ })).toContainText(/\d{4}年\d{1,2}月\d{1,2}日 由 Ada Lovelace 停用：“发在了公开频道”/);
+    await expect(page.getByRole('row', { name: /生命周期 泄露/ })).toContainText(/\d{4}年\d{1,2}月\d{1,2}日 由 \u2068Ada Lovelace\u2069 停用：“\u2068发在了公开频道\u2069”/);
     await expect(page.getByRole('row', { name: /生命周期 重放/ })).toContainText('由系统停用：其刷新令牌被重复使用，为保护您的账户已自动停用');
     await page.getByRole('button', { name: '生命周期 泄露 的操作' }).click();
     await page.getByRole('menuitem', { name: '历史记录' }).click();
@@ -376,7 +376,7 @@ test.describe('in Simplified Chinese', () => {
     await page.getByRole('button', { name: '生命周期 重放 的操作' }).click();
     await page.getByRole('menuitem', { name: '历史记录' }).click();
     await expect(page.getByRole('dialog', { name: '“生命周期 重放”的历史记录' }).getByText(
-      /^最近一次刷新：.+，来自 127\.0\.0\.1，客户端“nightly-backup\/1\.4”$/)).toBeVisible();
+      /^最近一次刷新：.+，来自 127\.0\.0\.1，客户端“\u2068nightly-backup\/1\.4\u2069”$/)).toBeVisible();
   });
 
   test('failed sign-ins in a burst, in Chinese: the alarm and its action name', async ({ page, browser }, testInfo) => {

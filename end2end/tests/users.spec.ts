@@ -121,7 +121,7 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   await expect(page.getByRole('button', { name: 'Actions for e2e deploy' })).toBeFocused();
   // Its expiry no longer matters: the row says when it was disabled instead of "in 7 days".
   const row = page.getByRole('row', { name: /e2e deploy/ });
-  await expect(row).toContainText(/Disabled [A-Z][a-z]{2} \d{1,2}, \d{4} by Cy Tanaka/);
+  await expect(row).toContainText(/Disabled [A-Z][a-z]{2} \d{1,2}, \d{4} by \u2068Cy Tanaka\u2069/);
   await expect(row).not.toContainText(/in \d+ days?/);
   // Each date has its full date, time and zone on hover, and its time and zone beside it while
   // keyboard focus is in the row.
@@ -458,7 +458,7 @@ test.describe('in Simplified Chinese', () => {
     await confirm.getByRole('button', { name: '停用令牌' }).click();
     await expect(page.getByText('已停用令牌“部署机器人 🚀”。')).toBeVisible();
     const row = page.getByRole('row', { name: /部署机器人 🚀/ });
-    await expect(row).toContainText(/\d{4}年\d{1,2}月\d{1,2}日 由 Cy Tanaka 停用/);
+    await expect(row).toContainText(/\d{4}年\d{1,2}月\d{1,2}日 由 \u2068Cy Tanaka\u2069 停用/);
     await expect(row.locator('.when').first()).toHaveAttribute('title', /^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} UTC/);
     await expect(page.getByRole('button', { name: '部署机器人 🚀 的操作' })).toBeFocused();
     await expect(row).not.toContainText(/\d+ 天后/);

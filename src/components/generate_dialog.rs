@@ -23,6 +23,7 @@ pub fn invalid_text(t: &Messages, invalid: Invalid) -> String {
         Invalid::Required => t.invalid_required.to_owned(),
         Invalid::TooLong => (t.invalid_too_long)(NAME_MAX_CHARS),
         Invalid::ControlCharacters => t.invalid_control.to_owned(),
+        Invalid::InvisibleCharacters => t.invalid_invisible.to_owned(),
         Invalid::OutOfRange => t.invalid_lifetime.to_owned(),
         _ => t.invalid_other.to_owned(),
     }

@@ -78,7 +78,7 @@ pub fn TokenHistory(token: RwSignal<Option<TokenView>>) -> impl IntoView {
                     last.get().map(|l| match l {
                         Some(l) => {
                             let from = l.ip.map(|ip| (t.last_refresh_from)(&ip));
-                            let agent = l.user_agent.map(|a| (t.last_refresh_agent)(&a));
+                            let agent = l.user_agent.map(|a| (t.last_refresh_agent)(&format::isolate(&a)));
                             (t.last_refresh)(&format::full(locale, l.at)) + &from.unwrap_or_default() + &agent.unwrap_or_default()
                         }
                         None => t.never_refreshed.to_owned(),

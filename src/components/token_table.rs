@@ -97,9 +97,10 @@ fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool
                     p.name.as_str()
                 }
             });
-            let note = (t.disabled_on)(&date, by);
+            let by = by.map(format::isolate);
+            let note = (t.disabled_on)(&date, by.as_deref());
             match token.disabled_reason.as_deref().filter(|r| !r.is_empty()) {
-                Some(reason) => (t.disabled_because)(&note, reason),
+                Some(reason) => (t.disabled_because)(&note, &format::isolate(reason)),
                 None => note,
             }
         }
@@ -247,15 +248,16 @@ pub fn TokenTable(
                 </td>
                 // Named by its name alone; its description is read with the cell.
                 <th scope="row" class="name" aria-labelledby=format!("token-name-{id}")>
-                    <span id=format!("token-name-{id}")>{name}</span>
-                    {token.description.clone().map(|d| view! { <span class="description muted small">{d}</span> })}
+                    // People's words read in their own direction, never reordering the row's.
+                    <span id=format!("token-name-{id}") dir="auto">{name}</span>
+                    {token.description.clone().map(|d| view! { <span class="description muted small" dir="auto">{d}</span> })}
                 </th>
                 {show_owner.then(|| {
                     let owner = token.owner.clone();
                     view! {
                         <td class="owner" data-label=t.col_owner>
-                            <span>{owner.name}</span>
-                            <span class="muted small">{owner.email}</span>
+                            <span dir="auto">{owner.name}</span>
+                            <span class="muted small" dir="auto">{owner.email}</span>
                         </td>
                     }
                 })}

@@ -41,6 +41,12 @@ pub enum Invalid {
     HasAccount,
     /// A lifetime longer than the workspace's policy allows.
     AbovePolicy,
+    /// Invisible characters that change how the text around them reads: zero-width
+    /// characters, bidi controls and the like (`is_invisible`).
+    InvisibleCharacters,
+    /// An email address whose parts mix scripts the way a lookalike of another address does
+    /// (Cyrillic with Latin, say: Unicode TS #39's moderately restrictive or worse).
+    Lookalike,
 }
 
 impl Invalid {
@@ -60,6 +66,8 @@ impl Invalid {
             Invalid::AlreadyMember => "already_member",
             Invalid::HasAccount => "has_account",
             Invalid::AbovePolicy => "above_policy",
+            Invalid::InvisibleCharacters => "invisible_characters",
+            Invalid::Lookalike => "lookalike",
         }
     }
 
@@ -79,6 +87,8 @@ impl Invalid {
             Invalid::AlreadyMember,
             Invalid::HasAccount,
             Invalid::AbovePolicy,
+            Invalid::InvisibleCharacters,
+            Invalid::Lookalike,
         ]
         .into_iter()
         .find(|i| i.code() == code)
@@ -106,6 +116,10 @@ impl Invalid {
                 "has an account on this service: the operator adds it (token-server user add)".to_owned()
             }
             Invalid::AbovePolicy => "is longer than this workspace's policy allows".to_owned(),
+            Invalid::InvisibleCharacters => {
+                "must not contain invisible or direction-changing characters (zero-width, bidi controls)".to_owned()
+            }
+            Invalid::Lookalike => "mixes scripts the way a lookalike of another address does".to_owned(),
         }
     }
 }
@@ -137,10 +151,29 @@ pub fn display_name(raw: &str) -> Result<String, Invalid> {
     if name.chars().any(char::is_control) {
         return Err(Invalid::ControlCharacters);
     }
+    // The joiners stay: Persian words and emoji sequences need them.
+    if name
+        .chars()
+        .any(|c| is_invisible(c) && !matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE00}'..='\u{FE0F}'))
+    {
+        return Err(Invalid::InvisibleCharacters);
+    }
     if name.chars().count() > NAME_MAX_CHARS {
         return Err(Invalid::TooLong);
     }
     Ok(name.to_owned())
+}
+
+/// Whether `c` is invisible yet changes how text reads: Unicode's default-ignorable code points
+/// (zero-width spaces and joiners, soft hyphen, variation selectors, tags) and the bidi
+/// controls, which reorder what stands around them.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+        | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}')
 }
 
 /// Checks a new password: 12 to 100 characters, no control characters. Kept as typed (no
@@ -166,10 +199,17 @@ pub fn password(raw: &str) -> Result<(), Invalid> {
 /// `@`, something before it, a dotted domain after it, no spaces or control characters, at most
 /// 254 characters (RFC 5321's path limit).
 pub fn email(raw: &str) -> Result<String, Invalid> {
-    let email = raw.trim().to_lowercase();
+    let email = raw.trim();
     if email.is_empty() {
         return Err(Invalid::Required);
     }
+    if email.chars().any(is_invisible) {
+        return Err(Invalid::InvisibleCharacters);
+    }
+    #[cfg(feature = "unicode")]
+    let email = one_spelling(email)?;
+    #[cfg(not(feature = "unicode"))]
+    let email = email.to_lowercase();
     let well_formed = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
@@ -185,13 +225,47 @@ pub fn email(raw: &str) -> Result<String, Invalid> {
     }
 }
 
+/// One spelling per address (the service's half of `email`, behind the `unicode` feature): the
+/// whole in Unicode's composed form (NFC), lower case; the domain through IDNA (UTS #46, so
+/// `BÜCHER.example`, `bu\u{0308}cher.example` and `xn--bcher-kva.example` are one domain,
+/// kept in its Unicode form); and refused as a lookalike when the local part or a domain label
+/// mixes scripts beyond what TS #39 calls highly restrictive (Latin with Han and Kana, say, is
+/// fine; Latin with Cyrillic is not).
+#[cfg(feature = "unicode")]
+fn one_spelling(email: &str) -> Result<String, Invalid> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_security::{RestrictionLevel, RestrictionLevelDetection};
+    let composed: String = email.nfc().collect::<String>().to_lowercase();
+    let Some((local, domain)) = composed.rsplit_once('@') else {
+        return Err(Invalid::NotAnEmail);
+    };
+    let ascii = idna::domain_to_ascii(domain).map_err(|_| Invalid::NotAnEmail)?;
+    let (domain, checked) = idna::domain_to_unicode(&ascii);
+    checked.map_err(|_| Invalid::NotAnEmail)?;
+    let mixes = |part: &str| {
+        let letters: String = part.chars().filter(|c| c.is_alphanumeric()).collect();
+        letters.detect_restriction_level() > RestrictionLevel::HighlyRestrictive
+    };
+    if mixes(local) || domain.split('.').any(mixes) {
+        return Err(Invalid::Lookalike);
+    }
+    Ok(format!("{local}@{domain}"))
+}
+
 /// Checks a person to add: their email (keyed as `email` keys it) and their name (trimmed; the
-/// email's part before `@` when none is given). A fault names its field, `email` or `name`.
+/// email's part before `@` when none is given, cut to the names' length rule). A fault names
+/// its field, `email` or `name`.
 pub fn person(email: &str, name: Option<&str>) -> Result<(String, String), (&'static str, Invalid)> {
     let email = self::email(email).map_err(|e| ("email", e))?;
     let name = match name.map(str::trim).filter(|n| !n.is_empty()) {
         Some(name) => display_name(name).map_err(|e| ("name", e))?,
-        None => email.split('@').next().unwrap_or_default().to_owned(),
+        None => email
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(NAME_MAX_CHARS)
+            .collect(),
     };
     Ok((email, name))
 }
@@ -273,6 +347,66 @@ pub fn batch_ids(ids: &[String]) -> Result<(), Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_characters_are_refused_in_emails_and_names() {
+        for email in [
+            "ada\u{200b}@acme.test",
+            "ada@acme.test\u{202e}",
+            "\u{2066}ada@acme.test",
+        ] {
+            assert_eq!(super::email(email), Err(Invalid::InvisibleCharacters), "{email:?}");
+        }
+        assert_eq!(
+            display_name("deploy \u{202e}gnp.exe"),
+            Err(Invalid::InvisibleCharacters)
+        );
+        assert_eq!(display_name("zero\u{200b}width"), Err(Invalid::InvisibleCharacters));
+        // Joiners that real words and emoji need stay.
+        assert!(display_name("می\u{200c}خواهم").is_ok());
+        assert!(display_name("dev \u{1f468}\u{200d}\u{1f4bb}").is_ok());
+    }
+
+    #[test]
+    fn a_default_name_follows_the_length_rule() {
+        let long = format!("{}@acme.test", "a".repeat(241));
+        let (_, name) = person(&long, None).unwrap();
+        assert_eq!(name.chars().count(), NAME_MAX_CHARS);
+    }
+
+    #[cfg(feature = "unicode")]
+    #[test]
+    fn every_address_has_one_spelling_and_lookalikes_are_refused() {
+        assert_eq!(
+            super::email("\u{430}da@acme.test"),
+            Err(Invalid::Lookalike),
+            "Cyrillic а"
+        );
+        assert_eq!(
+            super::email("ada@\u{430}cme.test"),
+            Err(Invalid::Lookalike),
+            "in the domain"
+        );
+        assert_eq!(
+            super::email("caf\u{e9}@acme.test"),
+            super::email("cafe\u{301}@acme.test")
+        );
+        assert_eq!(super::email("Caf\u{c9}@ACME.test").unwrap(), "caf\u{e9}@acme.test");
+        assert_eq!(
+            super::email("x@xn--bcher-kva.example").unwrap(),
+            super::email("x@B\u{dc}CHER.example").unwrap()
+        );
+        assert_eq!(
+            super::email("x@xn--bcher-kva.example").unwrap(),
+            "x@b\u{fc}cher.example"
+        );
+        // One script, or Latin with Han and Kana (highly restrictive), is anyone's address.
+        assert!(
+            super::email("\u{432}\u{430}\u{441}\u{44f}@\u{43f}\u{440}\u{438}\u{43c}\u{435}\u{440}.\u{440}\u{444}")
+                .is_ok()
+        );
+        assert!(super::email("taro\u{5c71}\u{7530}@example.jp").is_ok());
+    }
 
     #[test]
     fn passwords_emails_and_names_people_type() {

@@ -43,7 +43,13 @@ pub struct AppState {
     pub throttle: Arc<throttle::SignInThrottle>,
     /// Bounds how many password hashes run at once, off the async runtime.
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Seals the device cookies of browsers that signed in (from the key file, so every
+    /// instance of a deployment opens every other's).
+    pub device_key: [u8; 32],
 }
+
+/// What the device cookies' key is derived for, from the key file.
+const DEVICE_KEY_PURPOSE: &str = "token-console device cookie v1";
 
 impl AppState {
     /// Connects to the database, migrates it, loads (or creates) the signing key, and starts the
@@ -60,6 +66,7 @@ impl AppState {
             config: Arc::new(config),
             throttle: Arc::new(throttle::SignInThrottle::default()),
             hashing: Arc::new(tokio::sync::Semaphore::new(HASHES_AT_ONCE)),
+            device_key: secrets::derive_key(DEVICE_KEY_PURPOSE, &key),
         };
         maintenance::start(&state);
         Ok(state)

@@ -9,6 +9,11 @@
 //! spread over many addresses, the account's own budget caps them at four a minute after twenty;
 //! one address spraying many accounts is capped at thirty a minute after thirty. The counts live
 //! in this instance's memory: behind a load balancer each instance counts its own share.
+//!
+//! A browser that signed in to the account before carries a device cookie for it (OWASP's
+//! "device cookies"): its sign-ins are not held by the account's budgets, which strangers spend,
+//! but by a budget of its own (five failures, then one every 30 seconds) and its address's. So
+//! twenty wrong passwords from anywhere lock out every stranger's guesses, but not the owner.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -24,6 +29,8 @@ enum Key {
     Address(String),
     Account(String),
     AccountFrom(String, String),
+    /// A trusted browser's device cookie, by its digest.
+    Device(String),
 }
 
 /// The failure budgets and the keys currently refused.
@@ -32,6 +39,7 @@ pub struct SignInThrottle {
     by_address: DefaultKeyedRateLimiter<Key>,
     by_account: DefaultKeyedRateLimiter<Key>,
     by_account_from: DefaultKeyedRateLimiter<Key>,
+    by_device: DefaultKeyedRateLimiter<Key>,
     refused_until: Mutex<HashMap<Key, Instant>>,
 }
 
@@ -48,44 +56,50 @@ impl Default for SignInThrottle {
             by_address: RateLimiter::keyed(quota(30, Duration::from_secs(2))),
             by_account: RateLimiter::keyed(quota(20, Duration::from_secs(15))),
             by_account_from: RateLimiter::keyed(quota(5, Duration::from_secs(30))),
+            by_device: RateLimiter::keyed(quota(5, Duration::from_secs(30))),
             refused_until: Mutex::new(HashMap::new()),
         }
     }
 }
 
-/// The keys of a sign-in; `email` is normalized (`users::normalize_email`), so it is short.
-fn keys(email: &str, address: Option<&str>) -> [Key; 3] {
+/// The keys of a sign-in, each with its budget: `email` is normalized
+/// (`users::normalize_email`), so it is short; `device` is the digest of a device cookie that
+/// is valid for this account, from a browser that signed in to it before.
+fn keys<'a>(
+    limiters: &'a SignInThrottle,
+    email: &str,
+    address: Option<&str>,
+    device: Option<&str>,
+) -> Vec<(&'a DefaultKeyedRateLimiter<Key>, Key)> {
     let address = address.unwrap_or("unknown").to_owned();
-    let account = email.to_owned();
-    [
-        Key::Address(address.clone()),
-        Key::Account(account.clone()),
-        Key::AccountFrom(account, address),
-    ]
+    let mut keys = vec![(&limiters.by_address, Key::Address(address.clone()))];
+    match device {
+        Some(device) => keys.push((&limiters.by_device, Key::Device(device.to_owned()))),
+        None => {
+            keys.push((&limiters.by_account, Key::Account(email.to_owned())));
+            keys.push((&limiters.by_account_from, Key::AccountFrom(email.to_owned(), address)));
+        }
+    }
+    keys
 }
 
 impl SignInThrottle {
     /// `Some(wait)` when a sign-in for `email` from `address` must be refused now.
-    pub fn refused(&self, email: &str, address: Option<&str>) -> Option<Duration> {
+    pub fn refused(&self, email: &str, address: Option<&str>, device: Option<&str>) -> Option<Duration> {
         let now = Instant::now();
         let refused = self.refused_until.lock().ok()?;
-        keys(email, address)
+        keys(self, email, address, device)
             .iter()
-            .filter_map(|k| refused.get(k))
+            .filter_map(|(_, k)| refused.get(k))
             .filter(|&&until| until > now)
             .map(|&until| until - now)
             .max()
     }
 
     /// Counts a failed sign-in; keys whose budget it spent are refused until they refill.
-    pub fn failed(&self, email: &str, address: Option<&str>) {
+    pub fn failed(&self, email: &str, address: Option<&str>, device: Option<&str>) {
         let clock = DefaultClock::default();
-        let [address, account, account_from] = keys(email, address);
-        let checks = [
-            (&self.by_address, address),
-            (&self.by_account, account),
-            (&self.by_account_from, account_from),
-        ];
+        let checks = keys(self, email, address, device);
         let Ok(mut refused) = self.refused_until.lock() else {
             return;
         };
@@ -102,6 +116,7 @@ impl SignInThrottle {
         self.by_address.retain_recent();
         self.by_account.retain_recent();
         self.by_account_from.retain_recent();
+        self.by_device.retain_recent();
         let now = Instant::now();
         if let Ok(mut refused) = self.refused_until.lock() {
             refused.retain(|_, until| *until > now);
@@ -117,36 +132,61 @@ mod tests {
     fn one_account_from_one_address_is_slowed_after_five_failures() {
         let t = SignInThrottle::default();
         for _ in 0..5 {
-            assert_eq!(t.refused("a@x.test", Some("10.0.0.1")), None);
-            t.failed("a@x.test", Some("10.0.0.1"));
+            assert_eq!(t.refused("a@x.test", Some("10.0.0.1"), None), None);
+            t.failed("a@x.test", Some("10.0.0.1"), None);
         }
-        let wait = t.refused("a@x.test", Some("10.0.0.1")).expect("refused after five");
+        let wait = t
+            .refused("a@x.test", Some("10.0.0.1"), None)
+            .expect("refused after five");
         assert!(
             wait > Duration::from_secs(20) && wait <= Duration::from_secs(30),
             "{wait:?}"
         );
         // The same account from another address, and another account from this one, still pass.
-        assert_eq!(t.refused("a@x.test", Some("10.0.0.2")), None);
-        assert_eq!(t.refused("b@x.test", Some("10.0.0.1")), None);
+        assert_eq!(t.refused("a@x.test", Some("10.0.0.2"), None), None);
+        assert_eq!(t.refused("b@x.test", Some("10.0.0.1"), None), None);
+    }
+
+    #[test]
+    fn strangers_lock_out_strangers_but_not_a_browser_the_owner_signed_in_with() {
+        let t = SignInThrottle::default();
+        for i in 0..20 {
+            t.failed("owner@x.test", Some(&format!("10.1.0.{i}")), None);
+        }
+        assert!(
+            t.refused("owner@x.test", Some("10.2.0.1"), None).is_some(),
+            "a stranger"
+        );
+        assert_eq!(
+            t.refused("owner@x.test", Some("10.2.0.1"), Some("device-1")),
+            None,
+            "the owner"
+        );
+        // Guesses through a (stolen) device cookie have a budget of their own.
+        for _ in 0..5 {
+            t.failed("owner@x.test", Some("10.3.0.1"), Some("device-1"));
+        }
+        assert!(t.refused("owner@x.test", Some("10.3.0.2"), Some("device-1")).is_some());
+        assert_eq!(t.refused("owner@x.test", Some("10.3.0.2"), Some("device-2")), None);
     }
 
     #[test]
     fn an_address_spraying_accounts_is_slowed() {
         let t = SignInThrottle::default();
         for i in 0..30 {
-            t.failed(&format!("user{i}@x.test"), Some("10.0.0.9"));
+            t.failed(&format!("user{i}@x.test"), Some("10.0.0.9"), None);
         }
-        assert!(t.refused("new@x.test", Some("10.0.0.9")).is_some());
-        assert_eq!(t.refused("new@x.test", Some("10.0.0.10")), None);
+        assert!(t.refused("new@x.test", Some("10.0.0.9"), None).is_some());
+        assert_eq!(t.refused("new@x.test", Some("10.0.0.10"), None), None);
     }
 
     #[test]
     fn many_addresses_against_one_account_are_slowed() {
         let t = SignInThrottle::default();
         for i in 0..20 {
-            t.failed("target@x.test", Some(&format!("10.1.0.{i}")));
+            t.failed("target@x.test", Some(&format!("10.1.0.{i}")), None);
         }
-        assert!(t.refused("target@x.test", Some("10.2.0.1")).is_some());
-        assert_eq!(t.refused("other@x.test", Some("10.2.0.1")), None);
+        assert!(t.refused("target@x.test", Some("10.2.0.1"), None).is_some());
+        assert_eq!(t.refused("other@x.test", Some("10.2.0.1"), None), None);
     }
 }

@@ -21,6 +21,7 @@ fn email_fault(t: &Messages, invalid: Invalid) -> String {
         Invalid::Required | Invalid::NotAnEmail => t.email_invalid.to_owned(),
         Invalid::AlreadyMember => t.member_exists_here.to_owned(),
         Invalid::HasAccount => t.member_has_account.to_owned(),
+        Invalid::Lookalike => t.email_lookalike.to_owned(),
         other => invalid_text(t, other),
     }
 }

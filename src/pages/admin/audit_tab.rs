@@ -118,16 +118,17 @@ pub fn AuditTab(
                 // With its zone: the reader's, while the CSV export is in UTC.
                 <td data-label=t.col_time>{format::full(locale, at)}</td>
                 <td data-label=t.col_action>{t.action(e.action)}</td>
-                <td data-label=t.col_actor>{t.actor(&e)}</td>
-                <td data-label=t.col_owner>{who(&e.owner)}</td>
+                // People's words (addresses, names, reasons) in their own direction.
+                <td data-label=t.col_actor dir="auto">{t.actor(&e)}</td>
+                <td data-label=t.col_owner dir="auto">{who(&e.owner)}</td>
                 // The token names its row; an event of no token (a member removed, a policy
                 // changed, a sign-in burst) has no header to name it by.
                 {match e.token_name.clone() {
-                    Some(name) => view! { <th scope="row" data-label=t.col_token>{name}</th> }.into_any(),
+                    Some(name) => view! { <th scope="row" data-label=t.col_token dir="auto">{name}</th> }.into_any(),
                     None => view! { <td data-label=t.col_token></td> }.into_any(),
                 }}
                 <td data-label=t.col_ip>{e.ip.clone().unwrap_or_default()}</td>
-                <td data-label=t.col_reason>{e.reason.clone().unwrap_or_default()}</td>
+                <td data-label=t.col_reason dir="auto">{e.reason.clone().unwrap_or_default()}</td>
             </tr>
         }
     };

@@ -81,8 +81,12 @@ async fn sign_in(
 ) -> AppResult<Response> {
     let ip = ip.as_deref();
     let email = users::normalize_email(&body.email);
+    // A browser that signed in to this account before is held by its own budget, not the
+    // account's, which strangers can spend.
+    let device = trusted_device(&state, &headers, &email);
+    let device = device.as_deref();
     let throttled = || {
-        let refused = state.throttle.refused(&email, ip)?;
+        let refused = state.throttle.refused(&email, ip, device)?;
         metrics::counter!("sign_in_throttled_total").increment(1);
         Some(AppError::TooManyRequests(refused))
     };
@@ -101,11 +105,12 @@ async fn sign_in(
     }
     let (password, throttle) = (body.password, state.throttle.clone());
     let (counted_email, counted_ip) = (email.clone(), ip.map(str::to_owned));
+    let counted_device = device.map(str::to_owned);
     let matches = tokio::task::spawn_blocking(move || {
         let matches = users::verify_password(&hash, &password);
         // Counted before the slot is given up, so the next in line sees this failure.
         if !matches {
-            throttle.failed(&counted_email, counted_ip.as_deref());
+            throttle.failed(&counted_email, counted_ip.as_deref(), counted_device.as_deref());
         }
         drop(permit);
         matches
@@ -140,11 +145,53 @@ async fn sign_in(
     let me = load_me(&state, &user_id, csrf_token).await?;
     let set_cookie = session_set_cookie(&state, &cookie, users::SESSION_TTL_MS / 1000);
     let mut response = (Extension(Secret), Json(me)).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&set_cookie).map_err(|e| AppError::Internal(e.into()))?,
-    );
+    let device_cookie = device_set_cookie(&state, &email);
+    for value in [set_cookie, device_cookie] {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&value).map_err(|e| AppError::Internal(e.into()))?,
+        );
+    }
     Ok(response)
+}
+
+/// How long a browser stays trusted for an account after signing in to it: a year.
+const DEVICE_COOKIE_SECS: i64 = 365 * 24 * 3600;
+
+/// The device cookie's name: `__Secure-` over https. It is sent to the sign-in endpoint only.
+fn device_cookie_name(state: &AppState) -> &'static str {
+    if state.config.https() {
+        "__Secure-tc_device"
+    } else {
+        "tc_device"
+    }
+}
+
+/// A new device cookie for the account signed in to: the account's email sealed under the
+/// service's device key (ChaCha20-Poly1305 with a random nonce, so each browser's differs and
+/// none can be made or moved to another account without the key).
+fn device_set_cookie(state: &AppState, email: &str) -> String {
+    let sealed = crate::secrets::seal(&state.device_key, email.as_bytes());
+    let secure = if state.config.https() { "; Secure" } else { "" };
+    format!(
+        "{}={sealed}; Path=/api/session; HttpOnly; SameSite=Strict; Max-Age={DEVICE_COOKIE_SECS}{secure}",
+        device_cookie_name(state)
+    )
+}
+
+/// The digest of the request's device cookie when it opens to this account's email: the
+/// throttle's key for a browser that signed in to it before.
+fn trusted_device(state: &AppState, headers: &HeaderMap, email: &str) -> Option<String> {
+    let name = device_cookie_name(state);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(n, _)| *n == name)
+        .find(|(_, value)| crate::secrets::open(&state.device_key, value).is_some_and(|e| e == email.as_bytes()))
+        .map(|(_, value)| crate::secrets::digest(value))
 }
 
 /// Sign out.

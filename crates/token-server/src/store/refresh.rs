@@ -214,12 +214,12 @@ impl Rotator {
 pub const USER_AGENT_MAX_CHARS: usize = 200;
 
 /// A `User-Agent` header as a token's last refresh keeps it: read as UTF-8 (what is not becomes
-/// U+FFFD), control characters dropped, trimmed, cut at `USER_AGENT_MAX_CHARS`; `None` if
+/// U+FFFD), control and invisible characters (bidi controls, zero-width) dropped, trimmed, cut at `USER_AGENT_MAX_CHARS`; `None` if
 /// nothing is left.
 pub fn clean_user_agent(raw: &[u8]) -> Option<String> {
     let kept: String = String::from_utf8_lossy(raw)
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| !c.is_control() && !token_api::validate::is_invisible(c))
         .collect::<String>()
         .trim()
         .chars()

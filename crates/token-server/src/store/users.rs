@@ -32,12 +32,9 @@ pub const EMAIL_MAX_LEN: usize = 254;
 /// An email address as accounts are keyed: trimmed, lower-cased, and cut at 254 characters, so
 /// whatever is typed into the field costs the same to look up, count and throttle.
 pub fn normalize_email(typed: &str) -> String {
-    typed
-        .trim()
-        .chars()
-        .take(EMAIL_MAX_LEN)
-        .collect::<String>()
-        .to_lowercase()
+    let cut: String = typed.trim().chars().take(EMAIL_MAX_LEN).collect();
+    // The spelling accounts are stored under; what is no address at all matches nobody anyway.
+    token_api::validate::email(&cut).unwrap_or_else(|_| cut.to_lowercase())
 }
 
 /// The user id and password hash of a normalized email; the decoy hash and no id when nobody has it.

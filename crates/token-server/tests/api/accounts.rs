@@ -445,7 +445,169 @@ async fn files_that_hold_secrets_are_the_services_alone(app: TestApp) {
     assert!(error.contains("mode 644") && error.contains("chmod 600"), "{error}");
 }
 
+/// Finding 5: lookalike addresses are refused naming `email`, one person has one spelling, a
+/// default name keeps the length rule, and bidi controls stay out of names and user agents.
+async fn one_spelling_per_person_and_no_lookalikes(app: TestApp) {
+    let gus = app.sign_in("gus@globex.test").await;
+    let add = |email: &str| {
+        app.post(
+            "/api/workspaces/ws-globex/admin/members",
+            &gus,
+            json!({"email": email, "role": "member"}),
+        )
+    };
+    let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    for (email, code) in [
+        ("\u{430}da@acme.test", "lookalike"),
+        ("gus@gl\u{43e}bex.test", "lookalike"),
+        ("ada\u{200b}@acme.test", "invisible_characters"),
+        ("ada@acme.test\u{202e}", "invisible_characters"),
+    ] {
+        let reply = add(email).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{email:?}");
+        assert_eq!(reply.body["errors"][0]["field"], "email", "{email:?}");
+        assert_eq!(reply.body["errors"][0]["code"], code, "{email:?}");
+    }
+    let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(after, before, "nothing was written");
+
+    // café in its two normal forms, and a domain in Unicode or in IDNA's ASCII, are one person.
+    let cafe = add("caf\u{e9}@b\u{fc}cher.example").await;
+    assert_eq!(cafe.status, StatusCode::OK, "{}", cafe.text);
+    assert_eq!(cafe.body["member"]["email"], "caf\u{e9}@b\u{fc}cher.example");
+    for same in ["cafe\u{301}@bu\u{308}cher.example", "CAF\u{c9}@xn--bcher-kva.example"] {
+        let again = add(same).await;
+        assert_eq!(
+            again.body["errors"][0]["code"], "already_member",
+            "{same:?}: {}",
+            again.text
+        );
+    }
+    let link = cafe.body["set_password_link"].as_str().unwrap();
+    assert_eq!(
+        set_password(&app, link, "one spelling only").await,
+        StatusCode::NO_CONTENT
+    );
+    let nfd = app
+        .sign_in_from("cafe\u{301}@xn--bcher-kva.example", "one spelling only", "198.51.100.3")
+        .await;
+    assert_eq!(
+        nfd.status,
+        StatusCode::OK,
+        "signing in with another spelling finds the person"
+    );
+
+    // A 251-byte address: its default name keeps the 100-character rule.
+    let long = format!("{}@globex.test", "l".repeat(239));
+    assert_eq!(long.len(), 251);
+    let added = add(&long).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    assert_eq!(added.body["member"]["name"].as_str().unwrap().chars().count(), 100);
+
+    // Names and user agents: no bidi override reorders what an admin reads.
+    let ben = app.sign_in("ben@acme.test").await;
+    let named = app
+        .post(
+            "/api/workspaces/ws-acme/tokens",
+            &ben,
+            json!({"name": "invoice\u{202e}fdp.exe", "lifetime_days": 30}),
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::BAD_REQUEST);
+    assert_eq!(named.body["errors"][0]["field"], "name");
+    assert_eq!(named.body["errors"][0]["code"], "invisible_characters");
+    let created = app.create_token(&ben, "ws-acme", "agent").await;
+    let id = created["token"]["id"].as_str().unwrap().to_owned();
+    let refresh = created["refresh_token"].as_str().unwrap().to_owned();
+    let agent = "sync/1.0 \u{202e}evil\u{202c} \u{200b}(linux)";
+    let reply = app.refresh_as(&refresh, "198.51.100.9", Some(agent.as_bytes())).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let history = app
+        .get(&format!("/api/workspaces/ws-acme/tokens/{id}/history"), &ben)
+        .await;
+    assert_eq!(
+        history.body["last_refresh"]["user_agent"], "sync/1.0 evil (linux)",
+        "{}",
+        history.text
+    );
+}
+
+/// Finding 6: twenty wrong passwords from strangers lock strangers out of an account, but not
+/// the browser its owner signed in with before (a device cookie, valid for that account only),
+/// whose own guesses are throttled by a budget of their own.
+async fn strangers_cannot_lock_an_owner_out(app: TestApp) {
+    let sign_in = |email: &str, password: &str, ip: &str, device: Option<&str>| {
+        let mut req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/session")
+            .header("content-type", "application/json")
+            .extension(crate::support::from_address(ip));
+        if let Some(cookie) = device {
+            req = req.header("cookie", cookie);
+        }
+        let body = json!({"email": email, "password": password}).to_string();
+        app.raw(req.body(axum::body::Body::from(body)).unwrap())
+    };
+    let first = sign_in("ada@acme.test", "demo-password", "198.51.100.1", None).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let device = first
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("tc_device="))
+        .expect("a device cookie")
+        .to_owned();
+    assert!(
+        device.contains("HttpOnly") && device.contains("Path=/api/session"),
+        "{device}"
+    );
+    let device = device.split(';').next().unwrap().to_owned();
+
+    for i in 0..20 {
+        let guess = sign_in("ada@acme.test", "a wrong guess", &format!("203.0.113.{i}"), None).await;
+        assert_eq!(guess.status, StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    let stranger = sign_in("ada@acme.test", "demo-password", "203.0.113.200", None).await;
+    assert_eq!(stranger.status, StatusCode::TOO_MANY_REQUESTS, "strangers are held");
+    let owner = sign_in("ada@acme.test", "demo-password", "198.51.100.77", Some(&device)).await;
+    assert_eq!(
+        owner.status,
+        StatusCode::OK,
+        "the owner's browser is not: {}",
+        owner.text
+    );
+
+    // The cookie is Ada's: for another locked account it is no key.
+    for i in 0..20 {
+        sign_in("cy@acme.test", "a wrong guess", &format!("203.0.114.{i}"), None).await;
+    }
+    let borrowed = sign_in("cy@acme.test", "demo-password", "198.51.100.77", Some(&device)).await;
+    assert_eq!(borrowed.status, StatusCode::TOO_MANY_REQUESTS);
+    // A stolen cookie buys five guesses, then its own wait.
+    for i in 0..5 {
+        let guess = sign_in(
+            "ada@acme.test",
+            "stolen cookie guess",
+            &format!("192.0.2.{i}"),
+            Some(&device),
+        )
+        .await;
+        assert_eq!(guess.status, StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    let sixth = sign_in("ada@acme.test", "demo-password", "192.0.2.9", Some(&device)).await;
+    assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
 crate::on_both_databases!(
+    strangers_cannot_lock_an_owner_out,
+    one_spelling_per_person_and_no_lookalikes,
     an_account_one_workspace_made_reaches_no_other,
     admin_and_operator_actions_are_audited,
     a_retired_signing_key_signs_and_verifies_nothing,
