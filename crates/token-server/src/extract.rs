@@ -163,14 +163,18 @@ pub fn session_cookie_name(config: &Config) -> &'static str {
 
 /// The value of the session cookie, if the request carries one.
 pub fn session_cookie<'h>(headers: &'h HeaderMap, config: &Config) -> Option<&'h str> {
-    let name = session_cookie_name(config);
+    cookies(headers, session_cookie_name(config)).next()
+}
+
+/// The values of every cookie of this name the request carries, in order.
+pub fn cookies<'h>(headers: &'h HeaderMap, name: &'h str) -> impl Iterator<Item = &'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
+        .filter(move |(n, _)| *n == name)
         .map(|(_, value)| value)
 }
 

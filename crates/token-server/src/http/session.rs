@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::openapi::answer;
 use super::Secret;
 use crate::error::{AppError, AppResult};
-use crate::extract::{session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
+use crate::extract::{cookies, session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
 use crate::store::{onboarding, users};
 use crate::AppState;
 
@@ -182,16 +182,9 @@ fn device_set_cookie(state: &AppState, email: &str) -> String {
 /// The digest of the request's device cookie when it opens to this account's email: the
 /// throttle's key for a browser that signed in to it before.
 fn trusted_device(state: &AppState, headers: &HeaderMap, email: &str) -> Option<String> {
-    let name = device_cookie_name(state);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(n, _)| *n == name)
-        .find(|(_, value)| crate::secrets::open(&state.device_key, value).is_some_and(|e| e == email.as_bytes()))
-        .map(|(_, value)| crate::secrets::digest(value))
+    cookies(headers, device_cookie_name(state))
+        .find(|value| crate::secrets::open(&state.device_key, value).is_some_and(|e| e == email.as_bytes()))
+        .map(crate::secrets::digest)
 }
 
 /// Sign out.
