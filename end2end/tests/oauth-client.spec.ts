@@ -40,9 +40,12 @@ test('a standard OAuth 2.0 client refreshes, verifies and uses a generated token
   const elsewhere = await request.get('/api/resource/workspaces/ws-globex/whoami', { headers: auth });
   expect(elsewhere.status()).toBe(403);
 
-  // Disabled on the page's API: the refresh token stops, the access token lives out its hour.
+  // Disabled on the page's API: the refresh token stops, and so does the access token wherever
+  // the service is asked (its resource, introspection); a resource server that verifies the JWT
+  // by itself accepts it until it expires, within the hour, as the README says.
   const disabled = await request.post(`/api/workspaces/${acme.id}/tokens/${created.token.id}/disable`, { headers: csrf });
   expect(disabled.ok()).toBeTruthy();
   await expect(client.refreshTokenGrant(config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
-  expect((await request.get(`/api/resource/workspaces/${acme.id}/whoami`, { headers: auth })).status()).toBe(200);
+  expect((await request.get(`/api/resource/workspaces/${acme.id}/whoami`, { headers: auth })).status()).toBe(401);
+  await expect(jose.jwtVerify(tokens.access_token, jwks, { issuer: config.serverMetadata().issuer })).resolves.toBeTruthy();
 });

@@ -210,6 +210,7 @@ pub fn PersonPicker(
                                         <li
                                             id=option_id(i)
                                             role="option"
+                                            dir="auto"
                                             aria-selected=move || (active.get() == Some(i)).to_string()
                                             class:chosen=chosen
                                             on:click=move |_| pick(Some(person.clone()))

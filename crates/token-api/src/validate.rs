@@ -151,17 +151,20 @@ pub fn display_name(raw: &str) -> Result<String, Invalid> {
     if name.chars().any(char::is_control) {
         return Err(Invalid::ControlCharacters);
     }
-    // The joiners stay: Persian words and emoji sequences need them.
-    if name
-        .chars()
-        .any(|c| is_invisible(c) && !matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE00}'..='\u{FE0F}'))
-    {
+    if name.chars().any(reorders) {
         return Err(Invalid::InvisibleCharacters);
     }
     if name.chars().count() > NAME_MAX_CHARS {
         return Err(Invalid::TooLong);
     }
     Ok(name.to_owned())
+}
+
+/// Whether `c` may not stand in text people write for others to read (names, descriptions):
+/// `is_invisible`, but for the joiners and variation selectors that Persian words and emoji
+/// sequences need.
+fn reorders(c: char) -> bool {
+    is_invisible(c) && !matches!(c, '\u{200C}' | '\u{200D}' | '\u{FE00}'..='\u{FE0F}')
 }
 
 /// Whether `c` is invisible yet changes how text reads: Unicode's default-ignorable code points
@@ -252,6 +255,13 @@ fn one_spelling(email: &str) -> Result<String, Invalid> {
     Ok(format!("{local}@{domain}"))
 }
 
+/// The confusable skeleton of an address (TS #39): two addresses with one skeleton look alike
+/// (`асе@acme.test` in Cyrillic and `ace@acme.test`), whatever scripts each uses.
+#[cfg(feature = "unicode")]
+pub fn skeleton(email: &str) -> String {
+    unicode_security::skeleton(email).collect::<String>().to_lowercase()
+}
+
 /// Checks a person to add: their email (keyed as `email` keys it) and their name (trimmed; the
 /// email's part before `@` when none is given, cut to the names' length rule). A fault names
 /// its field, `email` or `name`.
@@ -289,6 +299,12 @@ pub fn description(raw: Option<&str>) -> Result<Option<String>, Invalid> {
     };
     if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(Invalid::ControlCharacters);
+    }
+    if text.chars().any(reorders) {
+        return Err(Invalid::InvisibleCharacters);
+    }
+    if text.chars().any(reorders) {
+        return Err(Invalid::InvisibleCharacters);
     }
     if text.chars().count() > DESCRIPTION_MAX_CHARS {
         return Err(Invalid::TooLong);
@@ -365,6 +381,10 @@ mod tests {
         // Joiners that real words and emoji need stay.
         assert!(display_name("می\u{200c}خواهم").is_ok());
         assert!(display_name("dev \u{1f468}\u{200d}\u{1f4bb}").is_ok());
+        assert_eq!(
+            description(Some("rotate \u{202e}yearly")),
+            Err(Invalid::InvisibleCharacters)
+        );
     }
 
     #[test]

@@ -5,6 +5,10 @@
 ALTER TABLE users ADD COLUMN managed_by TEXT;
 -- The admin's user id, or 'operator'; NULL for accounts made before this was recorded.
 ALTER TABLE users ADD COLUMN created_by TEXT;
+-- The email's confusable skeleton (Unicode TS #39): a new address whose skeleton another
+-- person's has is a lookalike of theirs. Filled in by the service at start.
+ALTER TABLE users ADD COLUMN email_skeleton TEXT;
+CREATE INDEX users_by_email_skeleton ON users (email_skeleton);
 
 -- A retry within the window is bound to the user agent as well as the address that rotated,
 -- and a rotation takes a few retries at most.

@@ -80,13 +80,17 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
                 role,
                 password_stdin,
                 take_over,
+                keep_credential,
                 ..
             }),
             Checked::Person { email, name },
         ) => {
             let password = if password_stdin { Some(read_password()?) } else { None };
             let person = (email.as_str(), name.as_str());
-            let by = onboarding::AddedBy::Operator { take_over };
+            let by = onboarding::AddedBy::Operator {
+                take_over,
+                keep_credential,
+            };
             let added = onboarding::add_user(pool, person, &workspace, role, password.as_deref(), by)
                 .await
                 .map_err(|e| match e {
@@ -99,6 +103,17 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
                         made.by,
                         when(made.at),
                         made.managed_by.unwrap_or_default()
+                    )),
+                    onboarding::AddError::MakerUnknown(made) => CommandError::Input(format!(
+                        "{email}'s account was made on {} by {}: a workspace's admin may have set its password, \
+                         so it joins no further workspace as it is. Add --take-over to give it a new credential, \
+                         or --keep-credential if you know its password is the person's own; nothing was written",
+                        when(made.at),
+                        made.by
+                    )),
+                    onboarding::AddError::Lookalike(other) => CommandError::Input(format!(
+                        "EMAIL looks like {other}'s address (the same letters to the eye, Unicode TS #39): \
+                         check it; nothing was written"
                     )),
                     other => CommandError::Failed(other.into()),
                 })?;

@@ -60,7 +60,7 @@ pub struct Config {
     pub key_file: Option<PathBuf>,
 
     /// Add a new signing key to the database and exit. Running instances publish it in the JWKS
-    /// within a minute and sign with it 7 minutes from now, once resource servers' cached JWKS
+    /// within seconds and sign with it 7 minutes from now, once resource servers' cached JWKS
     /// (5 minutes) have had time to see it; the old key stays published 67 minutes after that,
     /// until no access token it signed can be alive. Audited in every workspace.
     #[arg(long, global = true)]
@@ -68,7 +68,7 @@ pub struct Config {
 
     /// Retire a compromised signing key (its `kid`, from the JWKS) and exit: from now on the
     /// service's introspection and resource endpoints refuse every access token it signed,
-    /// running instances stop verifying and publishing it within a minute, and if it was the
+    /// running instances stop signing, verifying and publishing it within seconds, and if it was the
     /// key that signs, a new key signs at once (resource servers holding a cached JWKS refuse
     /// the new tokens until they fetch it again, up to 5 minutes). Audited in every workspace.
     #[arg(long, global = true, value_name = "KID")]
@@ -213,6 +213,12 @@ pub enum UserCommand {
         /// (that admin may know its password); also the way to reset a compromised account.
         #[arg(long)]
         take_over: bool,
+        /// Add to another workspace an account made before this service recorded who made
+        /// accounts, keeping its password and sessions: only when you know its password is the
+        /// person's own (a workspace's admin may have set it). Without it, or --take-over, such
+        /// an account joins no further workspace.
+        #[arg(long, conflicts_with = "take_over")]
+        keep_credential: bool,
     },
     /// List the people: email, name, and workspace:role pairs, tab separated.
     List,

@@ -58,10 +58,34 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     };
     migrate(&writer, backend).await?;
     fold_names(&writer).await?;
+    fill_skeletons(&writer).await?;
     if backend == Backend::Postgres {
         name_search_index(&writer).await;
     }
     Ok(Db { pool, writer, backend })
+}
+
+/// Fills in the confusable skeletons of emails stored without one (people made before the column
+/// existed, or by the demo seed), a thousand at a time.
+pub async fn fill_skeletons(writer: &AnyPool) -> anyhow::Result<()> {
+    loop {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, email FROM users WHERE email_skeleton IS NULL LIMIT 1000")
+                .fetch_all(writer)
+                .await?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = writer.begin().await?;
+        for (id, email) in rows {
+            sqlx::query("UPDATE users SET email_skeleton = $1 WHERE id = $2")
+                .bind(token_api::validate::skeleton(&email))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
 }
 
 /// Fills in the folded names of tokens made before the column existed, a thousand at a time.

@@ -52,10 +52,14 @@ pub enum VerifyError {
 }
 
 /// How long before signing with it a new key is published: resource servers cache the JWKS for
-/// as long as its `Cache-Control` says (5 minutes), and instances read the keys again once a
-/// minute, so with a minute for clocks the key is in every served JWKS, and every cached copy,
-/// before any token it signs arrives.
+/// as long as its `Cache-Control` says (5 minutes), and instances read the keys again every
+/// `RELOAD_EVERY`, so with room to spare for clocks the key is in every served JWKS, and every
+/// cached copy, before any token it signs arrives.
 pub const PUBLISH_AHEAD_MS: i64 = 7 * 60 * 1000;
+
+/// How often every instance reads the ring again: a retired key stops signing and verifying
+/// everywhere within this.
+pub const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long a superseded key stays published: an access token it signed lives an hour at most.
 pub const RETIRE_AFTER_MS: i64 = ACCESS_TOKEN_TTL_SECS * 1000 + PUBLISH_AHEAD_MS;
@@ -73,7 +77,7 @@ struct RingKey {
 }
 
 /// The service's signing keys: the current one signs, every key a live token may carry verifies.
-/// Loaded from the database at start and again every minute, so a rotation made by one
+/// Loaded from the database at start and again every `RELOAD_EVERY`, so a rotation made by one
 /// instance (or by `--rotate-signing-key`) reaches the others long before the new key signs.
 pub struct Signer {
     kek: [u8; 32],
@@ -140,42 +144,54 @@ impl Signer {
 
     /// Adds the next generation of key, published now and signing in seven minutes. Returns its kid.
     pub async fn rotate(&self, pool: &AnyPool) -> Result<String, KeyError> {
-        let kid = self.add_key(pool, db::now_ms() + PUBLISH_AHEAD_MS).await?;
+        let kid = self
+            .add_key(&mut *pool.acquire().await?, db::now_ms() + PUBLISH_AHEAD_MS)
+            .await?;
         self.reload(pool).await?;
         Ok(kid)
     }
 
     /// Retires the key `kid` at once: this instance stops verifying and publishing it now, the
-    /// others at their next reload (a minute at most). If no other key is signing by then, a new
-    /// one signs from now. `Ok(None)` when no live key has that kid; else the new key's kid, if
-    /// one was made.
+    /// others at their next reload (`RELOAD_EVERY`). If it was signing, a new key signs from now:
+    /// an older key it had superseded never signs again. `Ok(None)` when no live
+    /// key has that kid; else the new key's kid, if one was made.
     pub async fn retire(&self, pool: &AnyPool, kid: &str) -> Result<Option<Option<String>>, KeyError> {
         let now = db::now_ms();
-        let retired = sqlx::query("UPDATE signing_key_ring SET retired_at = $2 WHERE kid = $1 AND retired_at IS NULL")
-            .bind(kid)
-            .bind(now)
-            .execute(pool)
-            .await?
-            .rows_affected();
-        if retired == 0 {
+        // One transaction: no instance reading the ring in between sees no key signing, or an
+        // older one signing again.
+        let mut tx = pool.begin().await?;
+        let retired: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE signing_key_ring SET retired_at = $2 WHERE kid = $1 AND retired_at IS NULL
+             RETURNING generation, activates_at",
+        )
+        .bind(kid)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((generation, activates_at)) = retired else {
             return Ok(None);
-        }
-        let (signing,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM signing_key_ring WHERE retired_at IS NULL AND activates_at <= $1")
-                .bind(now)
-                .fetch_one(pool)
-                .await?;
-        let replacement = if signing == 0 {
-            Some(self.add_key(pool, now).await?)
+        };
+        // A live key newer than the retired one and signing already goes on signing.
+        let (newer,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM signing_key_ring WHERE retired_at IS NULL AND activates_at <= $1 AND generation > $2",
+        )
+        .bind(now)
+        .bind(generation)
+        .fetch_one(&mut *tx)
+        .await?;
+        // A key still waiting to sign superseded nothing: the one signing now goes on.
+        let replacement = if newer == 0 && activates_at <= now {
+            Some(self.add_key(&mut tx, now).await?)
         } else {
             None
         };
+        tx.commit().await?;
         self.reload(pool).await?;
         Ok(Some(replacement))
     }
 
     /// Adds the next generation of key, signing from `activates_at`.
-    async fn add_key(&self, pool: &AnyPool, activates_at: i64) -> Result<String, KeyError> {
+    async fn add_key(&self, conn: &mut sqlx::AnyConnection, activates_at: i64) -> Result<String, KeyError> {
         let kid = secrets::random_id();
         sqlx::query(
             "INSERT INTO signing_key_ring (generation, kid, sealed_seed, created_at, activates_at)
@@ -186,34 +202,25 @@ impl Signer {
         .bind(secrets::seal(&self.kek, &secrets::random_bytes::<32>()))
         .bind(db::now_ms())
         .bind(activates_at)
-        .execute(pool)
+        .execute(conn)
         .await?;
         Ok(kid)
     }
 
-    /// Whether `kid` was retired: read from the database, so true on every instance at once.
-    pub async fn is_retired(conn: &mut sqlx::AnyConnection, kid: &str) -> sqlx::Result<bool> {
-        let found: Option<(i64,)> =
-            sqlx::query_as("SELECT generation FROM signing_key_ring WHERE kid = $1 AND retired_at IS NOT NULL")
-                .bind(kid)
-                .fetch_optional(conn)
-                .await?;
-        Ok(found.is_some())
-    }
-
     /// Reads the ring again, dropping keys whose successor has signed for longer than any token lives.
     pub async fn reload(&self, pool: &AnyPool) -> Result<(), KeyError> {
-        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT generation, kid, sealed_seed, activates_at FROM signing_key_ring WHERE retired_at IS NULL
-             ORDER BY generation",
+        let rows: Vec<(i64, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT generation, kid, sealed_seed, activates_at, retired_at FROM signing_key_ring ORDER BY generation",
         )
         .fetch_all(pool)
         .await?;
         let now = db::now_ms();
         let mut ring = Vec::with_capacity(rows.len());
-        for (i, (generation, kid, sealed, activates_at)) in rows.iter().enumerate() {
+        for (i, (generation, kid, sealed, activates_at, retired_at)) in rows.iter().enumerate() {
+            // Superseded by any later key that signed, retired since or not: a key once
+            // superseded never comes back.
             let superseded_at = rows[i + 1..].iter().map(|r| r.3).find(|&at| at <= now);
-            if superseded_at.is_some_and(|at| now - at > RETIRE_AFTER_MS) {
+            if retired_at.is_some() || superseded_at.is_some_and(|at| now - at > RETIRE_AFTER_MS) {
                 continue;
             }
             let seed: [u8; 32] = secrets::open(&self.kek, sealed)

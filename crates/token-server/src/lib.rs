@@ -109,7 +109,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         let reason = format!("key {kid}, signing from {} minutes on", minutes(jwt::PUBLISH_AHEAD_MS));
         operator_event(&state, AuditAction::SigningKeyRotated, &reason).await?;
         println!(
-            "added signing key {kid}: running instances publish it within a minute and sign with it \
+            "added signing key {kid}: running instances publish it within seconds and sign with it \
              {} minutes from now; the previous key stays published {} minutes after that",
             minutes(jwt::PUBLISH_AHEAD_MS),
             minutes(jwt::RETIRE_AFTER_MS)
@@ -125,7 +125,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             None => format!("key {kid}, at once"),
         };
         operator_event(&state, AuditAction::SigningKeyRetired, &reason).await?;
-        println!("retired signing key {kid}: introspection and the resource endpoint refuse its tokens now; running instances stop verifying and publishing it within a minute");
+        println!("retired signing key {kid}: introspection and the resource endpoint refuse its tokens now; running instances stop signing, verifying and publishing it within 5 seconds");
         if let Some(new) = replacement {
             println!("it was signing: key {new} signs from now (resource servers refuse its tokens until they fetch the JWKS again, up to 5 minutes)");
         }

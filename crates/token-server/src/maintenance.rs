@@ -28,6 +28,20 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Starts the upkeep on the current runtime; it ends when the runtime does.
 pub fn start(state: &AppState) {
+    // The signing keys more often than the rest: a key the operator retired stops signing and
+    // verifying on every instance within seconds.
+    let keys = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::jwt::RELOAD_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(error) = keys.signer.reload(&keys.db.pool).await {
+                tracing::warn!(%error, "reading the signing keys again failed");
+            }
+        }
+    });
     let state = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PERIOD);

@@ -55,7 +55,8 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
     let mut new_users = Vec::new();
     for (id, email, name) in USERS {
         let inserted = sqlx::query(
-            "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            "INSERT INTO users (id, email, name, password_hash, created_at, created_by)
+             VALUES ($1, $2, $3, $4, $5, 'operator') ON CONFLICT DO NOTHING",
         )
         .bind(id)
         .bind(email)
@@ -102,6 +103,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
         .await?;
     }
     tx.commit().await?;
+    db::fill_skeletons(pool).await?;
     if !new_users.is_empty() {
         tracing::info!(users = new_users.len(), "seeded the demo workspaces Acme and Globex");
     }
@@ -202,6 +204,7 @@ pub async fn scale(state: &AppState, users: usize, tokens: usize) -> anyhow::Res
         // counts can read an index alone (active tokens: 17 ms a count before, 6 ms after).
         pool.execute("VACUUM ANALYZE grants").await?;
     }
+    db::fill_skeletons(pool).await?;
     tracing::info!(users, tokens, "seeded synthetic tokens into Acme");
     Ok(())
 }

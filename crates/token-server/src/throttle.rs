@@ -12,8 +12,10 @@
 //!
 //! A browser that signed in to the account before carries a device cookie for it (OWASP's
 //! "device cookies"): its sign-ins are not held by the account's budgets, which strangers spend,
-//! but by a budget of its own (five failures, then one every 30 seconds) and its address's. So
-//! twenty wrong passwords from anywhere lock out every stranger's guesses, but not the owner.
+//! but by a budget of its own (five failures, then one every 30 seconds), one shared by all the
+//! account's trusted browsers (twenty, then one every 15 seconds: only someone who once knew the
+//! password can spend it) and its address's. So twenty wrong passwords from anywhere lock out
+//! every stranger's guesses, but not the owner.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -31,6 +33,9 @@ enum Key {
     AccountFrom(String, String),
     /// A trusted browser's device cookie, by its digest.
     Device(String),
+    /// Every trusted browser of one account together: cookies are made at every sign-in, so
+    /// one who holds many is still capped.
+    AccountDevices(String),
 }
 
 /// The failure budgets and the keys currently refused.
@@ -40,6 +45,7 @@ pub struct SignInThrottle {
     by_account: DefaultKeyedRateLimiter<Key>,
     by_account_from: DefaultKeyedRateLimiter<Key>,
     by_device: DefaultKeyedRateLimiter<Key>,
+    by_account_devices: DefaultKeyedRateLimiter<Key>,
     refused_until: Mutex<HashMap<Key, Instant>>,
 }
 
@@ -57,6 +63,7 @@ impl Default for SignInThrottle {
             by_account: RateLimiter::keyed(quota(20, Duration::from_secs(15))),
             by_account_from: RateLimiter::keyed(quota(5, Duration::from_secs(30))),
             by_device: RateLimiter::keyed(quota(5, Duration::from_secs(30))),
+            by_account_devices: RateLimiter::keyed(quota(20, Duration::from_secs(15))),
             refused_until: Mutex::new(HashMap::new()),
         }
     }
@@ -74,7 +81,10 @@ fn keys<'a>(
     let address = address.unwrap_or("unknown").to_owned();
     let mut keys = vec![(&limiters.by_address, Key::Address(address.clone()))];
     match device {
-        Some(device) => keys.push((&limiters.by_device, Key::Device(device.to_owned()))),
+        Some(device) => {
+            keys.push((&limiters.by_device, Key::Device(device.to_owned())));
+            keys.push((&limiters.by_account_devices, Key::AccountDevices(email.to_owned())));
+        }
         None => {
             keys.push((&limiters.by_account, Key::Account(email.to_owned())));
             keys.push((&limiters.by_account_from, Key::AccountFrom(email.to_owned(), address)));
@@ -117,6 +127,7 @@ impl SignInThrottle {
         self.by_account.retain_recent();
         self.by_account_from.retain_recent();
         self.by_device.retain_recent();
+        self.by_account_devices.retain_recent();
         let now = Instant::now();
         if let Ok(mut refused) = self.refused_until.lock() {
             refused.retain(|_, until| *until > now);

@@ -86,8 +86,8 @@ pub fn LeakCheck(
                     <div class="leak-result" role="status">
                         <p>{if found.current { t.leak_current } else { t.leak_rotated }}</p>
                         <dl>
-                            <dt>{t.col_name}</dt><dd>{token.name.clone()}</dd>
-                            <dt>{t.col_owner}</dt><dd>{format!("{} <{}>", token.owner.name, token.owner.email)}</dd>
+                            <dt>{t.col_name}</dt><dd dir="auto">{token.name.clone()}</dd>
+                            <dt>{t.col_owner}</dt><dd dir="auto">{format!("{} <{}>", token.owner.name, token.owner.email)}</dd>
                             <dt>{t.col_status}</dt><dd>{label}</dd>
                             <dt>{t.col_last_used}</dt><dd>{last}</dd>
                         </dl>

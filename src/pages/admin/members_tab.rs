@@ -49,8 +49,8 @@ pub fn MembersTab() -> impl IntoView {
                     view! {
                         <tr>
                             <th scope="row" class="name">
-                                <span>{person.name.clone()}</span>
-                                <span class="muted small">{person.email.clone()}</span>
+                                <span dir="auto">{person.name.clone()}</span>
+                                <span class="muted small" dir="auto">{person.email.clone()}</span>
                             </th>
                             <td data-label=t.role_label>{if admin { t.role_admin_short } else { t.role_member_short }}</td>
                             <td class="menu-cell">

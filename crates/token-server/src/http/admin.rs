@@ -439,6 +439,7 @@ async fn add_member(
     .map_err(|e| match e {
         onboarding::AddError::Exists { member_here: true } => AppError::field("email", Invalid::AlreadyMember),
         onboarding::AddError::Exists { member_here: false } => AppError::field("email", Invalid::HasAccount),
+        onboarding::AddError::Lookalike(_) => AppError::field("email", Invalid::Lookalike),
         onboarding::AddError::Database(e) => AppError::from(e),
         other => AppError::Internal(other.into()),
     })?;

@@ -81,9 +81,10 @@ async fn sign_in(
 ) -> AppResult<Response> {
     let ip = ip.as_deref();
     let email = users::normalize_email(&body.email);
-    // A browser that signed in to this account before is held by its own budget, not the
-    // account's, which strangers can spend.
-    let device = trusted_device(&state, &headers, &email);
+    let (user_id, hash) = users::password_hash_of(&state.db.pool, &email).await?;
+    // A browser that signed in to this account, with its current password, is held by its own
+    // budget, not the account's, which strangers can spend.
+    let device = trusted_device(&state, &headers, &email, &hash);
     let device = device.as_deref();
     let throttled = || {
         let refused = state.throttle.refused(&email, ip, device)?;
@@ -93,7 +94,7 @@ async fn sign_in(
     if let Some(refused) = throttled() {
         return Err(refused);
     }
-    let (user_id, hash) = users::password_hash_of(&state.db.pool, &email).await?;
+    let checked_hash = hash.clone();
     // At most two hashes at once; a sign-in that cannot get its turn soon is told to come back.
     let permit = tokio::time::timeout(HASHING_WAIT, state.hashing.clone().acquire_owned())
         .await
@@ -141,11 +142,15 @@ async fn sign_in(
     if let Some(old) = session_cookie(&headers, &state.config) {
         users::delete_session(&state.db.writer, old).await?;
     }
-    let (cookie, csrf_token) = users::create_session(&state.db.writer, &user_id).await?;
+    // Only while the password checked is still theirs: a take-over or a new password committed
+    // during the check opens nothing.
+    let (cookie, csrf_token) = users::create_session(&state.db.writer, state.db.backend, &user_id, &checked_hash)
+        .await?
+        .ok_or(AppError::WrongCredentials)?;
     let me = load_me(&state, &user_id, csrf_token).await?;
     let set_cookie = session_set_cookie(&state, &cookie, users::SESSION_TTL_MS / 1000);
     let mut response = (Extension(Secret), Json(me)).into_response();
-    let device_cookie = device_set_cookie(&state, &email);
+    let device_cookie = device_set_cookie(&state, &email, &checked_hash);
     for value in [set_cookie, device_cookie] {
         response.headers_mut().append(
             header::SET_COOKIE,
@@ -167,11 +172,18 @@ fn device_cookie_name(state: &AppState) -> &'static str {
     }
 }
 
-/// A new device cookie for the account signed in to: the account's email sealed under the
-/// service's device key (ChaCha20-Poly1305 with a random nonce, so each browser's differs and
-/// none can be made or moved to another account without the key).
-fn device_set_cookie(state: &AppState, email: &str) -> String {
-    let sealed = crate::secrets::seal(&state.device_key, email.as_bytes());
+/// What a device cookie seals: the account's email and a tag of its password hash, so a
+/// cookie is worth nothing for another account, or once the password changes (a take-over, a
+/// set-password link, the operator's reset).
+fn device_claim(email: &str, hash: &str) -> Vec<u8> {
+    format!("{email}\n{}", &crate::secrets::digest(hash)[..16]).into_bytes()
+}
+
+/// A new device cookie for the account signed in to: `device_claim` sealed under the service's
+/// device key (ChaCha20-Poly1305 with a random nonce, so each browser's differs and none can be
+/// made or moved to another account without the key).
+fn device_set_cookie(state: &AppState, email: &str, hash: &str) -> String {
+    let sealed = crate::secrets::seal(&state.device_key, &device_claim(email, hash));
     let secure = if state.config.https() { "; Secure" } else { "" };
     format!(
         "{}={sealed}; Path=/api/session; HttpOnly; SameSite=Strict; Max-Age={DEVICE_COOKIE_SECS}{secure}",
@@ -179,11 +191,12 @@ fn device_set_cookie(state: &AppState, email: &str) -> String {
     )
 }
 
-/// The digest of the request's device cookie when it opens to this account's email: the
-/// throttle's key for a browser that signed in to it before.
-fn trusted_device(state: &AppState, headers: &HeaderMap, email: &str) -> Option<String> {
+/// The digest of the request's device cookie when it opens to this account and its current
+/// password: the throttle's key for a browser that signed in to it before.
+fn trusted_device(state: &AppState, headers: &HeaderMap, email: &str, hash: &str) -> Option<String> {
+    let claim = device_claim(email, hash);
     cookies(headers, device_cookie_name(state))
-        .find(|value| crate::secrets::open(&state.device_key, value).is_some_and(|e| e == email.as_bytes()))
+        .find(|value| crate::secrets::open(&state.device_key, value).is_some_and(|c| c == claim))
         .map(crate::secrets::digest)
 }
 

@@ -102,6 +102,13 @@ pub enum AddError {
     /// without taking it over.
     #[error("the account is managed by the workspace “{}”", .0.managed_by.as_deref().unwrap_or_default())]
     ManagedElsewhere(Made),
+    /// The operator adding to another workspace an account made before the service recorded
+    /// who made accounts (an admin may have), neither taking it over nor keeping its credential.
+    #[error("nobody knows who made the account")]
+    MakerUnknown(Made),
+    /// The address looks like another person's (the same confusable skeleton): theirs.
+    #[error("the address looks like {0}")]
+    Lookalike(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -119,8 +126,10 @@ pub enum AddedBy<'a> {
     /// The operator (`token-server user add`). An existing account keeps its credential and
     /// sessions (and is told who made it), unless the operator takes it over: then it gets a
     /// new credential and every session, token, calendar feed and link it had ends. An account
-    /// managed by another workspace is added only by taking it over.
-    Operator { take_over: bool },
+    /// managed by another workspace is added to a workspace only by taking it over; one whose
+    /// maker is unknown (made before this was recorded) by taking it over or by saying its
+    /// credential is the person's own (`keep_credential`).
+    Operator { take_over: bool, keep_credential: bool },
 }
 
 /// The reason written on every token a take-over disabled.
@@ -155,16 +164,28 @@ pub async fn add_user(
         AddedBy::Admin { id, ip } => (Actor::Person(id), ip),
         AddedBy::Operator { .. } => (Actor::Operator, None),
     };
-    let (user_id, name, existing, take_over) = match (account_of(&mut tx, email).await?, by) {
+    let (user_id, name, existing, managed_by) = match (account_of(&mut tx, email).await?, by) {
         (None, _) => {
+            let skeleton = token_api::validate::skeleton(email);
+            let alike: Option<(String,)> =
+                sqlx::query_as("SELECT email FROM users WHERE email_skeleton = $1 AND email <> $2 LIMIT 1")
+                    .bind(&skeleton)
+                    .bind(email)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            // Two plain-ASCII addresses that only look alike (`rn` and `m`) are told apart by
+            // their readers; one in another script is how a lookalike is made.
+            if let Some((other,)) = alike.filter(|(other,)| !(other.is_ascii() && email.is_ascii())) {
+                return Err(AddError::Lookalike(other));
+            }
             let (managed_by, created_by) = match by {
                 AddedBy::Admin { id, .. } => (Some(workspace_id), id),
                 AddedBy::Operator { .. } => (None, OPERATOR),
             };
             let id = format!("u-{}", secrets::random_id());
             let created = sqlx::query(
-                "INSERT INTO users (id, email, name, password_hash, created_at, managed_by, created_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING",
+                "INSERT INTO users (id, email, name, password_hash, created_at, managed_by, created_by, email_skeleton)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (email) DO NOTHING",
             )
             .bind(&id)
             .bind(email)
@@ -173,6 +194,7 @@ pub async fn add_user(
             .bind(now)
             .bind(managed_by)
             .bind(created_by)
+            .bind(&skeleton)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -180,7 +202,7 @@ pub async fn add_user(
                 // Made by someone else a moment ago: as if it had been there.
                 return Err(AddError::Exists { member_here: false });
             }
-            (id, name.to_owned(), None, false)
+            (id, name.to_owned(), None, None)
         }
         (Some(account), AddedBy::Admin { .. }) => {
             let here: Option<(String,)> = sqlx::query_as(
@@ -194,15 +216,34 @@ pub async fn add_user(
                 member_here: here.is_some(),
             });
         }
-        (Some(account), AddedBy::Operator { take_over }) => {
+        (
+            Some(account),
+            AddedBy::Operator {
+                take_over,
+                keep_credential,
+            },
+        ) => {
             if !take_over && account.managed_by.as_deref().is_some_and(|m| m != workspace_id) {
                 return Err(AddError::ManagedElsewhere(account.made));
             }
-            (account.id, account.name, Some(account.made), take_over)
+            if !take_over && !keep_credential && account.maker_unknown {
+                let (here,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND workspace_id = $2 AND removed_at IS NULL",
+                )
+                .bind(&account.id)
+                .bind(workspace_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if here == 0 {
+                    return Err(AddError::MakerUnknown(account.made));
+                }
+            }
+            (account.id, account.name, Some(account.made), account.managed_by)
         }
     };
+    let take_over = existing.is_some() && matches!(by, AddedBy::Operator { take_over: true, .. });
     let taken_over = if take_over {
-        Some(take_over_account(&mut tx, &user_id, &hash, workspace_id).await?)
+        Some(take_over_account(&mut tx, &user_id, &hash, workspace_id, managed_by.as_deref()).await?)
     } else if existing.is_some() && password.is_some() {
         // The operator sets an existing account's password (a reset): whoever was signed in is
         // not now, and no earlier link works.
@@ -289,6 +330,8 @@ struct Account {
     name: String,
     /// The workspace id that manages it.
     managed_by: Option<String>,
+    /// Made before the service recorded who made accounts.
+    maker_unknown: bool,
     made: Made,
 }
 
@@ -319,11 +362,12 @@ async fn account_of(conn: &mut AnyConnection, email: &str) -> sqlx::Result<Optio
                 (Some(OPERATOR), _) => "the operator".to_owned(),
                 (_, Some(email)) => email,
                 (Some(_), None) => "a person since deleted".to_owned(),
-                (None, _) => "someone before this service recorded who (the demo, or an older version)".to_owned(),
+                (None, _) => "someone unknown (before this service recorded who made accounts)".to_owned(),
             };
             Account {
                 id,
                 name,
+                maker_unknown: created_by.is_none(),
                 managed_by,
                 made: Made {
                     by,
@@ -338,8 +382,16 @@ async fn account_of(conn: &mut AnyConnection, email: &str) -> sqlx::Result<Optio
 /// Takes an account over for the operator: a new password hash (nobody's, or the operator's),
 /// no workspace manages it any more, and every session, set-password link, calendar feed and
 /// active token it had ends, each token audited as disabled and the whole as
-/// `account_taken_over` in every workspace it is in, and in `joining`.
-async fn take_over_account(tx: &mut AnyConnection, user_id: &str, hash: &str, joining: &str) -> sqlx::Result<Ended> {
+/// `account_taken_over` in every workspace it is in, and in `joining`. It leaves the workspace
+/// that managed it (`managed_by`), unless it is joining that one: that workspace's admin made
+/// it, and should not go on seeing the person's addresses and actions.
+async fn take_over_account(
+    tx: &mut AnyConnection,
+    user_id: &str,
+    hash: &str,
+    joining: &str,
+    managed_by: Option<&str>,
+) -> sqlx::Result<Ended> {
     sqlx::query("UPDATE users SET managed_by = NULL WHERE id = $1")
         .bind(user_id)
         .execute(&mut *tx)
@@ -375,12 +427,9 @@ async fn take_over_account(tx: &mut AnyConnection, user_id: &str, hash: &str, jo
     if !workspaces.iter().any(|w| w == joining) {
         workspaces.push(joining.to_owned());
     }
-    let reason = format!(
-        "new credential; {} tokens disabled, {} sessions and {} calendar feeds ended",
-        ended.tokens, ended.sessions, ended.feeds
-    );
+    // Each workspace reads what happened, not what the account held elsewhere.
     let acting = Acting {
-        reason: Some(&reason),
+        reason: Some("a new credential; every session, token, calendar feed and link it had ended"),
         ..Acting::default()
     };
     record_account_event(
@@ -392,6 +441,33 @@ async fn take_over_account(tx: &mut AnyConnection, user_id: &str, hash: &str, jo
         acting,
     )
     .await?;
+    if let Some(maker) = managed_by.filter(|&m| m != joining) {
+        let left = sqlx::query(
+            "UPDATE memberships SET removed_at = $3 WHERE workspace_id = $1 AND user_id = $2 AND removed_at IS NULL",
+        )
+        .bind(maker)
+        .bind(user_id)
+        .bind(db::now_ms())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if left == 1 {
+            let acting = Acting {
+                reason: Some("the operator took the account over from this workspace"),
+                ..Acting::default()
+            };
+            let maker = [maker.to_owned()];
+            record_account_event(
+                tx,
+                Action::MemberRemoved,
+                &maker,
+                Actor::Operator,
+                Some(user_id),
+                acting,
+            )
+            .await?;
+        }
+    }
     Ok(ended)
 }
 

@@ -130,21 +130,38 @@ async fn raise_burst_alarm(
 
 /// A new session: returns the cookie value (the only copy of it) and the CSRF token. The
 /// session's id is new at every sign-in, so one planted before sign-in is worth nothing after.
-pub async fn create_session(pool: &AnyPool, user_id: &str) -> sqlx::Result<(String, String)> {
+/// Opens a session for a person whose password was just checked against `checked_hash`, only
+/// while that is still their password: a take-over or a new password committed while the hash
+/// was being checked (up to seconds, waiting for a hashing slot) opens nothing (`None`). On
+/// PostgreSQL the row is read `FOR SHARE`, so a change in flight is waited for, then seen.
+pub async fn create_session(
+    pool: &AnyPool,
+    backend: db::Backend,
+    user_id: &str,
+    checked_hash: &str,
+) -> sqlx::Result<Option<(String, String)>> {
     let cookie = secrets::random_secret();
     let csrf = secrets::random_secret();
     let now = db::now_ms();
-    sqlx::query(
-        "INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-    )
+    let lock = if backend == db::Backend::Postgres {
+        " FOR SHARE"
+    } else {
+        ""
+    };
+    let opened = sqlx::query(&format!(
+        "INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, expires_at)
+         SELECT $1, id, $3, $4, $5 FROM users WHERE id = $2 AND password_hash = $6{lock}"
+    ))
     .bind(secrets::digest(&cookie))
     .bind(user_id)
     .bind(&csrf)
     .bind(now)
     .bind(now + SESSION_TTL_MS)
+    .bind(checked_hash)
     .execute(pool)
-    .await?;
-    Ok((cookie, csrf))
+    .await?
+    .rows_affected();
+    Ok((opened == 1).then_some((cookie, csrf)))
 }
 
 /// Ends every session of a user: sign out everywhere.

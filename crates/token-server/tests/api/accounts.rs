@@ -109,6 +109,11 @@ async fn an_account_one_workspace_made_reaches_no_other(app: TestApp) {
         err.contains("1 tokens were disabled, 1 sessions and 1 calendar feeds ended"),
         "{err}"
     );
+    let gus_reads = audit(&app, &gus, "ws-globex", "account_taken_over").await;
+    assert!(
+        !gus_reads[0]["reason"].as_str().unwrap().contains('1'),
+        "no counts of elsewhere"
+    );
     let link = value(&out, "link").to_owned();
     assert_eq!(app.get("/api/me", &as_newbie).await.status, StatusCode::UNAUTHORIZED);
     let old_password = app
@@ -128,7 +133,8 @@ async fn an_account_one_workspace_made_reaches_no_other(app: TestApp) {
         "gus's link is dead"
     );
 
-    // The person sets their own password and is in both workspaces, Globex no longer managing it.
+    // The person sets their own password and is in Acme; Globex neither manages the account nor
+    // has it as a member any more.
     assert_eq!(
         set_password(&app, &link, "newbie's own secret").await,
         StatusCode::NO_CONTENT
@@ -144,7 +150,10 @@ async fn an_account_one_workspace_made_reaches_no_other(app: TestApp) {
         .map(|w| w["id"].as_str().unwrap())
         .collect();
     workspaces.sort();
-    assert_eq!(workspaces, ["ws-acme", "ws-globex"]);
+    assert_eq!(workspaces, ["ws-acme"]);
+    let left = audit(&app, &gus, "ws-globex", "member_removed").await;
+    assert_eq!(left[0]["owner"]["email"], "newbie@acme.test");
+    assert_eq!(left[0]["by_operator"], true);
     let managed: Option<String> = sqlx::query_scalar("SELECT managed_by FROM users WHERE email = 'newbie@acme.test'")
         .fetch_one(&app.state.db.pool)
         .await
@@ -605,7 +614,214 @@ async fn strangers_cannot_lock_an_owner_out(app: TestApp) {
     assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// Review of finding 1: a sign-in that checked the old password while the operator took the
+/// account over opens no session; an account whose maker is unknown (made before makers were
+/// recorded) joins no further workspace as it is; an address that only looks like another's is
+/// refused.
+async fn a_take_over_wins_every_race_and_unknown_makers_are_not_trusted(app: TestApp) {
+    let gus = app.sign_in("gus@globex.test").await;
+    let added = app
+        .post(
+            "/api/workspaces/ws-globex/admin/members",
+            &gus,
+            json!({"email": "racer@acme.test", "role": "member"}),
+        )
+        .await;
+    let link = added.body["set_password_link"].as_str().unwrap().to_owned();
+    assert_eq!(
+        set_password(&app, &link, "gus knows this one").await,
+        StatusCode::NO_CONTENT
+    );
+    // Both hashing slots held: gus's sign-in reads the password and waits its turn.
+    let slots = app.state.hashing.clone().acquire_many_owned(2).await.unwrap();
+    let router = app.router.clone();
+    let racing = tokio::spawn(async move {
+        let req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/session")
+            .header("content-type", "application/json")
+            .extension(crate::support::from_address("203.0.113.7"))
+            .body(axum::body::Body::from(
+                json!({"email": "racer@acme.test", "password": "gus knows this one"}).to_string(),
+            ))
+            .unwrap();
+        tower::ServiceExt::oneshot(router, req).await.unwrap().status()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let take_over = [
+        "user",
+        "add",
+        "racer@acme.test",
+        "--workspace",
+        "ws-acme",
+        "--role",
+        "member",
+        "--take-over",
+    ];
+    let (code, _, err) = cli(&app, &take_over, None);
+    assert_eq!(code, 0, "{err}");
+    drop(slots);
+    assert_eq!(
+        racing.await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "no session on a taken-over account"
+    );
+    let (sessions,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'racer@acme.test'",
+    )
+    .fetch_one(&app.state.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(sessions, 0);
+
+    // Made before makers were recorded: an admin may know its password.
+    let hash = token_server::store::users::hash_password("an old admin-set password").unwrap();
+    sqlx::query(
+        "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ('u-old', 'old@acme.test', 'Old', $1, 0)",
+    )
+    .bind(&hash)
+    .execute(&app.state.db.writer)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO memberships (workspace_id, user_id, role) VALUES ('ws-globex', 'u-old', 'member')")
+        .execute(&app.state.db.writer)
+        .await
+        .unwrap();
+    let add_old = [
+        "user",
+        "add",
+        "old@acme.test",
+        "--workspace",
+        "ws-acme",
+        "--role",
+        "member",
+    ];
+    let (code, out, err) = cli(&app, &add_old, None);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(
+        err.contains("--keep-credential") && err.contains("--take-over"),
+        "{err}"
+    );
+    let mut keep = add_old.to_vec();
+    keep.push("--keep-credential");
+    let (code, _, err) = cli(&app, &keep, None);
+    assert_eq!(code, 0, "{err}");
+    let old = app
+        .sign_in_from("old@acme.test", "an old admin-set password", "198.51.100.5")
+        .await;
+    assert_eq!(
+        old.body["workspaces"].as_array().unwrap().len(),
+        2,
+        "kept, as the operator said"
+    );
+
+    // A whole-script lookalike: all Cyrillic, the same to the eye as an existing address.
+    let ace = app
+        .post(
+            "/api/workspaces/ws-globex/admin/members",
+            &gus,
+            json!({"email": "ace@globex.test", "role": "member"}),
+        )
+        .await;
+    assert_eq!(ace.status, StatusCode::OK);
+    let cyrillic = app
+        .post(
+            "/api/workspaces/ws-globex/admin/members",
+            &gus,
+            json!({"email": "\u{430}\u{441}\u{435}@globex.test", "role": "member"}),
+        )
+        .await;
+    assert_eq!(cyrillic.status, StatusCode::BAD_REQUEST, "{}", cyrillic.text);
+    assert_eq!(cyrillic.body["errors"][0]["code"], "lookalike");
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "user",
+            "add",
+            "\u{430}\u{441}\u{435}@globex.test",
+            "--workspace",
+            "ws-acme",
+            "--role",
+            "member",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("looks like ace@globex.test"), "{err}");
+}
+
+/// Review of finding 6: a device cookie is worth nothing once the password changes.
+async fn a_device_cookie_ends_with_the_password_it_was_earned_with(app: TestApp) {
+    let sign_in = |password: &'static str, ip: String, device: Option<String>| {
+        let mut req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/session")
+            .header("content-type", "application/json")
+            .extension(crate::support::from_address(&ip));
+        if let Some(cookie) = device {
+            req = req.header("cookie", cookie);
+        }
+        let body = json!({"email": "cy@acme.test", "password": password}).to_string();
+        app.raw(req.body(axum::body::Body::from(body)).unwrap())
+    };
+    let first = sign_in("demo-password", "198.51.100.1".into(), None).await;
+    let device = first
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|c| c.starts_with("tc_device="))
+        .unwrap();
+    for i in 0..20 {
+        sign_in("a wrong guess", format!("203.0.113.{i}"), None).await;
+    }
+    let trusted = sign_in("demo-password", "198.51.100.2".into(), Some(device.clone())).await;
+    assert_eq!(trusted.status, StatusCode::OK);
+    let reset = [
+        "user",
+        "add",
+        "cy@acme.test",
+        "--workspace",
+        "ws-acme",
+        "--role",
+        "member",
+        "--password-stdin",
+    ];
+    let (code, _, err) = cli(&app, &reset, Some("cy's brand new password\n"));
+    assert_eq!(code, 0, "{err}");
+    let stale = sign_in("cy's brand new password", "198.51.100.2".into(), Some(device)).await;
+    assert_eq!(
+        stale.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the old cookie no longer vouches"
+    );
+}
+
+/// Review of finding 7: retiring the key that signs never lets an older, superseded key sign
+/// again.
+async fn retiring_the_signing_key_never_revives_an_older_one(app: TestApp) {
+    let first = app.state.signer.current_kid();
+    let second = app.state.signer.rotate(&app.state.db.writer).await.unwrap();
+    // The second key has signed for a while: the first is superseded.
+    sqlx::query("UPDATE signing_key_ring SET activates_at = activates_at - 600000 WHERE kid = $1")
+        .bind(&second)
+        .execute(&app.state.db.writer)
+        .await
+        .unwrap();
+    app.state.signer.reload(&app.state.db.pool).await.unwrap();
+    assert_eq!(app.state.signer.current_kid(), second);
+    let third = app.state.signer.retire(&app.state.db.writer, &second).await.unwrap();
+    let third = third
+        .expect("a live kid")
+        .expect("a new key, since the retired one signed");
+    assert_eq!(app.state.signer.current_kid(), third);
+    assert_ne!(app.state.signer.current_kid(), first);
+}
+
 crate::on_both_databases!(
+    a_take_over_wins_every_race_and_unknown_makers_are_not_trusted,
+    a_device_cookie_ends_with_the_password_it_was_earned_with,
+    retiring_the_signing_key_never_revives_an_older_one,
     strangers_cannot_lock_an_owner_out,
     one_spelling_per_person_and_no_lookalikes,
     an_account_one_workspace_made_reaches_no_other,

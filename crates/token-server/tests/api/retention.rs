@@ -143,7 +143,10 @@ async fn sessions_and_links_go_when_they_expire(app: TestApp) {
         "ws-acme",
         token_api::auth::Role::Member,
         None,
-        token_server::store::onboarding::AddedBy::Operator { take_over: false },
+        token_server::store::onboarding::AddedBy::Operator {
+            take_over: false,
+            keep_credential: false,
+        },
     )
     .await
     .unwrap();
