@@ -122,8 +122,8 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
                 println!("made_by={}\nmade_at={}", made.by, when(made.at));
                 match added.taken_over {
                     Some(ended) => eprintln!(
-                        "{email} had an account, made by {} on {}: taken over. It has a new credential; \
-                         {} tokens were disabled, {} sessions and {} calendar feeds ended.",
+                        "{email} had an account, made by {} on {}: taken over. It has a new credential, and \
+                         what it had is ended (tokens disabled: {}; sessions: {}; calendar feeds: {}).",
                         made.by,
                         when(made.at),
                         ended.tokens,

@@ -106,7 +106,7 @@ async fn an_account_one_workspace_made_reaches_no_other(app: TestApp) {
     assert_eq!(code, 0, "{err}");
     assert_eq!(value(&out, "made_by"), "gus@globex.test");
     assert!(
-        err.contains("1 tokens were disabled, 1 sessions and 1 calendar feeds ended"),
+        err.contains("(tokens disabled: 1; sessions: 1; calendar feeds: 1)"),
         "{err}"
     );
     let gus_reads = audit(&app, &gus, "ws-globex", "account_taken_over").await;
