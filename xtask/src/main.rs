@@ -482,8 +482,10 @@ const BUNDLE_GOAL_KIB: f64 = 150.0;
 /// then to 357 by a token's history and why it was disabled (354.8 KiB), then to 365 by the
 /// Members tab and offboarding (362.0 KiB), then to 372 by the workspace policy (368.5 KiB), then
 /// to 378 by Regenerate (372.3 KiB), then to 382 by the alarm count and the expiry banner
-/// (377.1 KiB), then to 386 by descriptions and the expiry calendar (383.2 KiB).
-const BUNDLE_CEILING_KIB: f64 = 388.0;
+/// (377.1 KiB), then to 386 by descriptions and the expiry calendar (383.2 KiB), then to 388 by
+/// the alarms (386.2 KiB); down to 382 when the page stopped linking Rust's Unicode case tables
+/// through the email check (380.8 KiB with issue 26's words and checks).
+const BUNDLE_CEILING_KIB: f64 = 382.0;
 
 /// Fails when the bundle passes the ceiling, and says how far it is from the goal.
 fn check_bundle(brotli_bytes: u64) -> sh::Result {

@@ -198,10 +198,23 @@ pub fn password(raw: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Checks an email address and returns it as accounts are keyed: trimmed and lower-cased. One
-/// `@`, something before it, a dotted domain after it, no spaces or control characters, at most
-/// 254 characters (RFC 5321's path limit).
+/// Checks an email address and returns it as accounts are keyed: `email_shape`, then one
+/// spelling (lower case; on the service, the `unicode` feature's NFC, IDNA and lookalike rules).
 pub fn email(raw: &str) -> Result<String, Invalid> {
+    let email = email_shape(raw)?;
+    #[cfg(feature = "unicode")]
+    let email = one_spelling(email)?;
+    #[cfg(not(feature = "unicode"))]
+    let email = email.to_lowercase();
+    email_shape(&email)?;
+    Ok(email)
+}
+
+/// The shape of an email address as typed, trimmed: one `@`, something before it, a dotted
+/// domain after it, no spaces, control or invisible characters, at most 254 bytes (RFC 5321's
+/// path limit). The page checks this much before it sends (without Rust's Unicode case tables,
+/// which `email`'s lower-casing would add to the bundle); the service checks all of `email`.
+pub fn email_shape(raw: &str) -> Result<&str, Invalid> {
     let email = raw.trim();
     if email.is_empty() {
         return Err(Invalid::Required);
@@ -209,10 +222,6 @@ pub fn email(raw: &str) -> Result<String, Invalid> {
     if email.chars().any(is_invisible) {
         return Err(Invalid::InvisibleCharacters);
     }
-    #[cfg(feature = "unicode")]
-    let email = one_spelling(email)?;
-    #[cfg(not(feature = "unicode"))]
-    let email = email.to_lowercase();
     let well_formed = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {

@@ -46,7 +46,7 @@ pub fn AddMember() -> impl IntoView {
         if !tried.get() {
             return None;
         }
-        if let Err(invalid) = validate::email(&email.get()) {
+        if let Err(invalid) = validate::email_shape(&email.get()) {
             return Some(email_fault(t, invalid));
         }
         match add.value().get()? {
@@ -69,7 +69,7 @@ pub fn AddMember() -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         tried.set(true);
-        if validate::email(&email.get_untracked()).is_ok() && !add.pending().get_untracked() {
+        if validate::email_shape(&email.get_untracked()).is_ok() && !add.pending().get_untracked() {
             let name = Some(name.get_untracked()).filter(|n| !n.trim().is_empty());
             add.dispatch_local(AddMemberRequest {
                 email: email.get_untracked(),
