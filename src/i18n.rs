@@ -144,7 +144,7 @@ pub struct Messages {
     pub generating: &'static str,
     pub cancel: &'static str,
     pub close: &'static str,
-    pub reveal_title: &'static str,
+    pub reveal_title: fn(&str) -> String,
     pub reveal_warning: &'static str,
     /// Before the secrets: what rotation means for the refresh token the user is about to save.
     pub reveal_rotation: &'static str,

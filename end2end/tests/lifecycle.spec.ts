@@ -192,7 +192,7 @@ test('an admin removes a member: their tokens are disabled and marked, their acc
 
   await members.getByRole('button', { name: 'Remove Eve Leaving' }).click();
   const confirm = page.getByRole('dialog', { name: 'Remove Eve Leaving from Acme?' });
-  await expect(confirm).toContainText('Access tokens they hold stop working at once');
+  await expect(confirm).toContainText('Their access tokens stop working at once wherever the service is asked; a resource server that checks them itself accepts them for up to an hour.');
   await expectNoAxeViolations(page);
   await confirm.getByRole('button', { name: 'Remove member' }).click();
   await expect(page.getByText('Eve Leaving removed; 1 token disabled.')).toBeVisible();
@@ -402,7 +402,7 @@ test.describe('in Simplified Chinese', () => {
     await expect(page.getByRole('tab', { name: '成员' })).toHaveAttribute('aria-selected', 'true');
     await page.getByRole('button', { name: '移除 Fay 离开' }).click();
     const confirm = page.getByRole('dialog', { name: '将 Fay 离开 移出 Acme？' });
-    await expect(confirm).toContainText('其持有的访问令牌也立即失效');
+    await expect(confirm).toContainText('其访问令牌在向本服务核验之处也立即失效，自行校验令牌的资源服务器最多仍会接受一小时。');
     await expectNoAxeViolations(page);
     await confirm.getByRole('button', { name: '移除成员' }).click();
     await expect(page.getByText('已移除 Fay 离开，停用了 1 个令牌。')).toBeVisible();

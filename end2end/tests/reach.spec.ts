@@ -98,3 +98,22 @@ test('a table too wide for its box keeps its ⋮ at the edge, and an open menu l
   }
   await page.screenshot({ path: 'test-results/reach-history-700.png' });
 });
+
+test('on a phone the audit cards have no header row above them and no label for an empty line', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const csrf = await signInAs(page.request, 'ada@acme.test');
+  const made = await page.request.post('/api/workspaces/ws-acme/tokens', {
+    data: { name: 'reach audit card', lifetime_days: 7 },
+    headers: { 'x-csrf-token': csrf },
+  });
+  expect(made.status()).toBe(201);
+  await page.goto('/w/ws-acme/admin/tokens?tab=audit');
+  const cards = page.locator('table.audit tbody tr');
+  await expect(cards.first()).toBeVisible();
+  await expect(page.locator('table.audit thead')).toHaveCSS('clip-path', 'inset(50%)');
+  // A created event has no reason: its Reason line is not shown.
+  const created = cards.filter({ hasText: 'Created' }).first();
+  await expect(created.locator('[data-label="Reason"]')).toBeHidden();
+  await expect(created.locator('[data-label="Time"]')).toBeVisible();
+  await page.screenshot({ path: 'test-results/reach-audit-390.png', fullPage: true });
+});

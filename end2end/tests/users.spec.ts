@@ -112,7 +112,7 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   await expectNoAxeViolations(page);
   await page.keyboard.press('Enter');
   const confirm = page.getByRole('dialog', { name: 'Disable “e2e deploy”?' });
-  await expect(confirm).toContainText('Access tokens already issued keep working until they expire');
+  await expect(confirm).toContainText(/wherever the service is asked\. A resource server that checks them itself accepts them until they expire, at the latest at \d\d:\d\d UTC/);
   await expectNoAxeViolations(page);
   await confirm.getByRole('button', { name: 'Disable token' }).click();
   await expect(page.getByText('Token “e2e deploy” disabled.')).toBeVisible();
@@ -453,7 +453,7 @@ test.describe('in Simplified Chinese', () => {
     await page.getByRole('button', { name: '部署机器人 🚀 的操作' }).click();
     await page.getByRole('menuitem', { name: '停用' }).click();
     const confirm = page.getByRole('dialog', { name: '停用“部署机器人 🚀”？' });
-    await expect(confirm).toContainText('已签发的访问令牌在到期前仍可使用');
+    await expect(confirm).toContainText(/自行校验令牌的资源服务器在其到期前仍会接受，最晚到 \d\d:\d\d UTC/);
     await expectNoAxeViolations(page);
     await confirm.getByRole('button', { name: '停用令牌' }).click();
     await expect(page.getByText('已停用令牌“部署机器人 🚀”。')).toBeVisible();

@@ -344,7 +344,7 @@ pub fn GenerateDialog(
         };
         view! {
             <div class="reveal">
-                <h2 id="generate-title" tabindex="-1" node_ref=heading>{move || i18n.t().reveal_title}</h2>
+                <h2 id="generate-title" tabindex="-1" node_ref=heading>{move || (i18n.t().reveal_title)(name.get().trim())}</h2>
                 <p class="reveal-where">{move || (i18n.t().reveal_workspace)(&workspace.get())}</p>
                 {move || {
                     description_check()

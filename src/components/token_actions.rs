@@ -317,7 +317,7 @@ pub fn ActionConfirm(
     let count = move || pending.with(|p| p.as_ref().map(Pending::count).unwrap_or(0));
     let must_type = move || count() > TYPE_TO_CONFIRM_OVER;
     let ready = Signal::derive(move || !must_type() || typed.get().trim() == count().to_string());
-    let until = move || format::time(access_tokens_end(Utc::now()));
+    let until = move || format::time_zoned(access_tokens_end(Utc::now()));
     let text = move |f: fn(&Pending, &Messages) -> String| {
         Signal::derive(move || pending.with(|p| p.as_ref().map(|p| f(p, i18n.t())).unwrap_or_default()))
     };

@@ -98,8 +98,8 @@ pub static MESSAGES: Messages = Messages {
     generating: "Generating…",
     cancel: "Cancel",
     close: "Close",
-    reveal_title: "Copy your new token",
-    reveal_rotation: "Each exchange at the token endpoint answers with a new refresh token and retires the one it was sent: keep the new one every time. A retired refresh token sent again disables the whole token, to protect you, so do not try the curl command below with the same value your program will use.",
+    reveal_title: |name| format!("Copy your new token “{name}”"),
+    reveal_rotation: "Each exchange at the token endpoint answers with a new refresh token and retires the one it was sent: keep the new one every time. A retired refresh token sent again disables the whole token, to protect you. The curl command below spends this refresh token: if you try it, give your program the refresh token its answer holds, not this one.",
     curl_comment: "# The answer holds a new refresh_token: keep it in place of this one, which stops working.",
     reveal_workspace: |ws| format!("It works in {ws} only: any other workspace refuses it."),
     reveal_warning: "These values are shown only now. Store them somewhere safe: once you close this dialog, nobody can see them again.",
@@ -150,9 +150,9 @@ pub static MESSAGES: Messages = Messages {
     expires_soon: "Expires soon",
 
     confirm_disable_title: |name| format!("Disable “{name}”?"),
-    confirm_disable_body: |until| format!("This cannot be undone. Its refresh token stops working at once. Access tokens already issued keep working until they expire, at the latest at {until}."),
+    confirm_disable_body: |until| format!("This cannot be undone. Its refresh token stops working at once, and so do its access tokens wherever the service is asked. A resource server that checks them itself accepts them until they expire, at the latest at {until}."),
     confirm_delete_title: |name| format!("Delete “{name}”?"),
-    confirm_delete_body: |until| format!("It is removed from this list and its refresh token stops working at once. Access tokens already issued keep working until they expire, at the latest at {until}."),
+    confirm_delete_body: |until| format!("It is removed from this list and its refresh token stops working at once, and so do its access tokens wherever the service is asked. A resource server that checks them itself accepts them until they expire, at the latest at {until}."),
     disable_confirm: |n| if n == 1 { "Disable token".to_owned() } else { format!("Disable {n} tokens") },
     delete_confirm: |n| if n == 1 { "Delete token".to_owned() } else { format!("Delete {n} tokens") },
     disabled_toast: |name| format!("Token “{name}” disabled."),
@@ -168,7 +168,7 @@ pub static MESSAGES: Messages = Messages {
     clear_selection: "Clear",
     confirm_bulk_disable_title: |n| if n == 1 { "Disable 1 token?".to_owned() } else { format!("Disable {n} tokens?") },
     confirm_bulk_delete_title: |n| if n == 1 { "Delete 1 token?".to_owned() } else { format!("Delete {n} tokens?") },
-    confirm_bulk_body: |until| format!("Their refresh tokens stop working at once; this cannot be undone. Access tokens already issued keep working until they expire, at the latest at {until}."),
+    confirm_bulk_body: |until| format!("Their refresh tokens stop working at once; this cannot be undone. So do their access tokens wherever the service is asked; a resource server that checks them itself accepts them until they expire, at the latest at {until}."),
     bulk_disabled_toast: |n, left| {
         let done = match n { 0 => "No token disabled".to_owned(), 1 => "Disabled 1 token".to_owned(), n => format!("Disabled {n} tokens") };
         let sep = if n == 0 { ":" } else { ";" };
@@ -189,7 +189,7 @@ pub static MESSAGES: Messages = Messages {
     remove: "Remove",
     remove_member_label: |name| format!("Remove {name}"),
     remove_member_title: |name, ws| format!("Remove {name} from {ws}?"),
-    remove_member_body: "Their tokens here are disabled at once and marked as their owner's leaving; they stay in the list and the audit trail. Access tokens they hold stop working at once. Their account and any other workspace are not touched.",
+    remove_member_body: "Their tokens here are disabled at once and marked as their owner's leaving; they stay in the list and the audit trail. Their access tokens stop working at once wherever the service is asked; a resource server that checks them itself accepts them for up to an hour. Their account and any other workspace are not touched.",
     remove_member_confirm: "Remove member",
     member_removed_toast: |name, n| match n { 1 => format!("{name} removed; 1 token disabled."), n => format!("{name} removed; {n} tokens disabled.") },
     last_admin_note: "The last admin cannot be removed: make someone else an admin first.",
