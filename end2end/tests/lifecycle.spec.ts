@@ -144,6 +144,15 @@ test('the Users page warns of tokens about to expire, with Regenerate one click 
   // Laptop CLI (seeded) expires in 5 days; Hackathon demo expired 10 days ago and is not in it.
   await expect(banner.getByRole('listitem').filter({ hasText: 'Laptop CLI' })).toContainText('in 5 days');
   await expect(banner).not.toContainText('Hackathon demo');
+  // A week-long token made just now is not "expiring soon": only in the second half of its life.
+  const csrf = (await (await page.request.get('/api/me')).json()).csrf_token;
+  await page.request.post('/api/workspaces/ws-acme/tokens', {
+    data: { name: 'lifecycle week-long', lifetime_days: 7 }, headers: { 'x-csrf-token': csrf },
+  });
+  await page.reload();
+  await expect(page.getByRole('row', { name: /lifecycle week-long/ })).toBeVisible();
+  await expect(page.getByRole('row', { name: /lifecycle week-long/ })).not.toContainText('Expires soon');
+  await expect(banner).not.toContainText('lifecycle week-long');
   await expectNoAxeViolations(page);
   await banner.getByRole('button', { name: 'Regenerate Laptop CLI' }).click();
   const dialog = page.getByRole('dialog', { name: 'Regenerate “Laptop CLI” in Acme' });

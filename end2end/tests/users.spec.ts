@@ -435,9 +435,9 @@ test.describe('in Simplified Chinese', () => {
     const dialog = page.getByRole('dialog', { name: '为 Acme 生成令牌' });
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Acme 的 API 令牌');
     await dialog.getByLabel('名称').fill('部署机器人 🚀');
-    await expect(dialog.getByText(/刷新令牌将于 .* 到期/)).toBeVisible();
+    await expect(dialog.getByText(/刷新令牌将于 .*日到期/)).toBeVisible();
     await dialog.getByLabel('有效期（天）').fill('400');
-    await expect(dialog.getByText(/刷新令牌将于 .* 到期/)).toBeHidden();
+    await expect(dialog.getByText(/刷新令牌将于 .*日到期/)).toBeHidden();
     await dialog.getByLabel('有效期（天）').fill('30');
     await dialog.getByRole('button', { name: '生成令牌' }).click();
     const reveal = page.getByRole('dialog', { name: '复制您的新令牌' });

@@ -5,7 +5,7 @@
 mod checks;
 mod window;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use token_api::admin::{SortDir, SortField};
 use token_api::tokens::{DisabledCause, TokenStatus, TokenView};
@@ -19,9 +19,6 @@ use crate::selection::{Selection, TriState};
 use crate::token_query::status_now;
 use checks::RowChecks;
 use window::RowWindow;
-
-/// Tokens expiring sooner than this are marked.
-const SOON: Duration = Duration::days(7);
 
 fn status_class(status: TokenStatus) -> &'static str {
     match status {
@@ -156,7 +153,7 @@ pub fn TokenTable(
         let status = status_now(&token, now);
         let id = token.id.clone();
         let (created, expires, last_used) = (token.created_at, token.expires_at, token.last_used_at);
-        let soon = status == TokenStatus::Active && expires - now < SOON;
+        let soon = status == TokenStatus::Active && token_api::tokens::expires_soon(created, expires, now);
         // What the expiry means now: when it comes, when it came, or that it no longer matters.
         let expiry_note = match status {
             TokenStatus::Active => format::relative(locale, now, expires),

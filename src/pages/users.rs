@@ -233,14 +233,19 @@ pub fn UsersPage() -> impl IntoView {
         regenerate: Some(regenerate),
         describe: Some(Callback::new(move |token: TokenView| describing.set(Some(token)))),
     };
-    // The member's tokens that expire within a week or expired in the last one (not disabled),
-    // soonest first, each with Regenerate one click away.
+    // The member's tokens that expire soon (`expires_soon`: within a week, in the second half of
+    // their life) or expired in the last week (not disabled), soonest first, each with
+    // Regenerate one click away.
     let expiring = Memo::new(move |_| {
         let now = Utc::now();
-        let week = chrono::Duration::days(7);
+        let week = chrono::Duration::days(token_api::tokens::EXPIRY_NOTICE_DAYS);
         let mut soon: Vec<TokenView> = tokens.with(|all| {
             all.iter()
-                .filter(|t| t.disabled_at.is_none() && t.expires_at < now + week && t.expires_at > now - week)
+                .filter(|t| t.disabled_at.is_none())
+                .filter(|t| {
+                    token_api::tokens::expires_soon(t.created_at, t.expires_at, now)
+                        || (t.expires_at <= now && t.expires_at > now - week)
+                })
                 .cloned()
                 .collect()
         });
@@ -420,7 +425,10 @@ pub fn UsersPage() -> impl IntoView {
             <CopyField id="client-id" label=Signal::derive(move || i18n.t().client_id_label.to_owned()) value=client_id />
             <CopyField id="token-endpoint" label=Signal::derive(move || i18n.t().token_endpoint_label.to_owned()) value=endpoint />
         </div>
-        <CalendarFeed workspace_id />
+        // A calendar of expiry dates is offered once there is a token to expire.
+        <Show when=move || tokens.with(|all| !all.is_empty())>
+            <CalendarFeed workspace_id />
+        </Show>
         <Loaded resource=loaded>{body}</Loaded>
         <GenerateDialog flow workspace=workspace_name max_days replacing names=Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect())) client_id token_endpoint=endpoint error=generate_error on_submit />
         <ActionConfirm actions />

@@ -12,6 +12,17 @@ pub fn access_tokens_end(at: DateTime<Utc>) -> DateTime<Utc> {
     at + chrono::Duration::seconds(ACCESS_TOKEN_TTL_SECS)
 }
 
+/// How far ahead the pages remind a member of a token's expiry, in days.
+pub const EXPIRY_NOTICE_DAYS: i64 = 7;
+
+/// Whether a token's expiry is worth a reminder now: it is still to come, within
+/// `EXPIRY_NOTICE_DAYS`, and in the second half of the token's life, so a token made for a week
+/// is not "expiring soon" the moment it is made.
+pub fn expires_soon(created_at: DateTime<Utc>, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    let left = (expires_at - now).num_seconds();
+    left > 0 && left < EXPIRY_NOTICE_DAYS * 86_400 && left * 2 <= (expires_at - created_at).num_seconds()
+}
+
 crate::wire_enum! {
     /// Why a token was disabled, so its owner learns why their integration stopped.
     pub enum DisabledCause {
@@ -251,6 +262,20 @@ pub struct BatchResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_is_expiring_soon_in_its_last_week_and_second_half() {
+        let made: DateTime<Utc> = "2026-12-01T00:00:00Z".parse().unwrap();
+        let days = chrono::Duration::days;
+        // A week-long token: not the moment it is made, but once half of it is gone.
+        assert!(!expires_soon(made, made + days(7), made));
+        assert!(expires_soon(made, made + days(7), made + days(4)));
+        // A month-long token: in its last week.
+        assert!(!expires_soon(made, made + days(30), made + days(22)));
+        assert!(expires_soon(made, made + days(30), made + days(24)));
+        // An expired one is past reminding.
+        assert!(!expires_soon(made, made + days(30), made + days(31)));
+    }
     use chrono::TimeZone;
 
     #[test]

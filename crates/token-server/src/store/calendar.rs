@@ -136,7 +136,7 @@ pub fn ics(workspace_name: &str, tokens: &[Expiry], host: &str, now: DateTime<Ut
             &format!(
                 "DESCRIPTION:{}",
                 text(&format!(
-                    "Its refresh token stops working in {workspace_name} at this time. Regenerate it before then, from its row on the Users page."
+                    "Its refresh token stops working in {workspace_name} at this time. Regenerate it before then, from its row on My tokens."
                 ))
             ),
         );

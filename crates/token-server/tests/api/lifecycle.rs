@@ -1016,6 +1016,11 @@ async fn the_expiry_calendar_is_the_members_own_at_a_revocable_secret_url(app: T
         }
         assert!(event.get_uid().unwrap().starts_with(token["id"].as_str().unwrap()));
         assert_eq!(event.components().len(), 1, "a reminder: {}", read.text);
+        // Named as the navigation names the page.
+        assert!(
+            event.get_description().unwrap().contains("from its row on My tokens"),
+            "{name}"
+        );
     }
     assert!(
         !read.text.contains("Old backup script"),
