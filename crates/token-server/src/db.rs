@@ -66,42 +66,40 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
 }
 
 /// Fills in the confusable skeletons of emails stored without one (people made before the column
-/// existed, or by the demo seed), a thousand at a time.
+/// existed, or by the demo seed).
 pub async fn fill_skeletons(writer: &AnyPool) -> anyhow::Result<()> {
-    loop {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, email FROM users WHERE email_skeleton IS NULL LIMIT 1000")
-                .fetch_all(writer)
-                .await?;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut tx = writer.begin().await?;
-        for (id, email) in rows {
-            sqlx::query("UPDATE users SET email_skeleton = $1 WHERE id = $2")
-                .bind(token_api::validate::skeleton(&email))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-    }
+    fill_derived(
+        writer,
+        "SELECT id, email FROM users WHERE email_skeleton IS NULL LIMIT 1000",
+        "UPDATE users SET email_skeleton = $1 WHERE id = $2",
+        token_api::validate::skeleton,
+    )
+    .await
 }
 
-/// Fills in the folded names of tokens made before the column existed, a thousand at a time.
+/// Fills in the folded names of tokens made before the column existed.
 async fn fold_names(writer: &AnyPool) -> anyhow::Result<()> {
+    fill_derived(
+        writer,
+        "SELECT id, name FROM grants WHERE name_folded = '' AND name <> '' LIMIT 1000",
+        "UPDATE grants SET name_folded = $1 WHERE id = $2",
+        token_api::search::fold,
+    )
+    .await
+}
+
+/// Fills a column derived from another, a thousand rows a transaction: `select` reads (id,
+/// source) of rows still to do, `update` writes `derive(source)` by id, until none is left.
+async fn fill_derived(writer: &AnyPool, select: &str, update: &str, derive: fn(&str) -> String) -> anyhow::Result<()> {
     loop {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, name FROM grants WHERE name_folded = '' AND name <> '' LIMIT 1000")
-                .fetch_all(writer)
-                .await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(select).fetch_all(writer).await?;
         if rows.is_empty() {
             return Ok(());
         }
         let mut tx = writer.begin().await?;
-        for (id, name) in rows {
-            sqlx::query("UPDATE grants SET name_folded = $1 WHERE id = $2")
-                .bind(token_api::search::fold(&name))
+        for (id, source) in rows {
+            sqlx::query(update)
+                .bind(derive(&source))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;

@@ -26,6 +26,37 @@ fn browser(reply: &crate::support::Reply) -> Browser {
     }
 }
 
+/// Signs in as a browser at `ip` does, sending `cookie` (a device cookie) when given.
+async fn sign_in_with(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    ip: &str,
+    cookie: Option<&str>,
+) -> crate::support::Reply {
+    let mut req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/session")
+        .header("content-type", "application/json")
+        .extension(crate::support::from_address(ip));
+    if let Some(cookie) = cookie {
+        req = req.header("cookie", cookie);
+    }
+    let body = json!({"email": email, "password": password}).to_string();
+    app.raw(req.body(axum::body::Body::from(body)).unwrap()).await
+}
+
+/// The `tc_device=…` pair a sign-in's answer set, as the browser sends it back.
+fn device_cookie(reply: &crate::support::Reply) -> String {
+    reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|c| c.starts_with("tc_device="))
+        .expect("a device cookie")
+}
+
 /// Sets a password through a set-password link's secret.
 async fn set_password(app: &TestApp, link: &str, password: &str) -> StatusCode {
     let secret = &link[link.find('#').unwrap() + 1..];
@@ -551,41 +582,25 @@ async fn one_spelling_per_person_and_no_lookalikes(app: TestApp) {
 /// the browser its owner signed in with before (a device cookie, valid for that account only),
 /// whose own guesses are throttled by a budget of their own.
 async fn strangers_cannot_lock_an_owner_out(app: TestApp) {
-    let sign_in = |email: &str, password: &str, ip: &str, device: Option<&str>| {
-        let mut req = axum::http::Request::builder()
-            .method(Method::POST)
-            .uri("/api/session")
-            .header("content-type", "application/json")
-            .extension(crate::support::from_address(ip));
-        if let Some(cookie) = device {
-            req = req.header("cookie", cookie);
-        }
-        let body = json!({"email": email, "password": password}).to_string();
-        app.raw(req.body(axum::body::Body::from(body)).unwrap())
-    };
-    let first = sign_in("ada@acme.test", "demo-password", "198.51.100.1", None).await;
+    let first = sign_in_with(&app, "ada@acme.test", "demo-password", "198.51.100.1", None).await;
     assert_eq!(first.status, StatusCode::OK);
-    let device = first
+    let set = first
         .headers
         .get_all("set-cookie")
         .iter()
-        .map(|v| v.to_str().unwrap())
+        .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("tc_device="))
-        .expect("a device cookie")
-        .to_owned();
-    assert!(
-        device.contains("HttpOnly") && device.contains("Path=/api/session"),
-        "{device}"
-    );
-    let device = device.split(';').next().unwrap().to_owned();
+        .expect("a device cookie");
+    assert!(set.contains("HttpOnly") && set.contains("Path=/api/session"), "{set}");
+    let device = device_cookie(&first);
 
     for i in 0..20 {
-        let guess = sign_in("ada@acme.test", "a wrong guess", &format!("203.0.113.{i}"), None).await;
+        let guess = sign_in_with(&app, "ada@acme.test", "a wrong guess", &format!("203.0.113.{i}"), None).await;
         assert_eq!(guess.status, StatusCode::UNAUTHORIZED, "guess {i}");
     }
-    let stranger = sign_in("ada@acme.test", "demo-password", "203.0.113.200", None).await;
+    let stranger = sign_in_with(&app, "ada@acme.test", "demo-password", "203.0.113.200", None).await;
     assert_eq!(stranger.status, StatusCode::TOO_MANY_REQUESTS, "strangers are held");
-    let owner = sign_in("ada@acme.test", "demo-password", "198.51.100.77", Some(&device)).await;
+    let owner = sign_in_with(&app, "ada@acme.test", "demo-password", "198.51.100.77", Some(&device)).await;
     assert_eq!(
         owner.status,
         StatusCode::OK,
@@ -595,13 +610,14 @@ async fn strangers_cannot_lock_an_owner_out(app: TestApp) {
 
     // The cookie is Ada's: for another locked account it is no key.
     for i in 0..20 {
-        sign_in("cy@acme.test", "a wrong guess", &format!("203.0.114.{i}"), None).await;
+        sign_in_with(&app, "cy@acme.test", "a wrong guess", &format!("203.0.114.{i}"), None).await;
     }
-    let borrowed = sign_in("cy@acme.test", "demo-password", "198.51.100.77", Some(&device)).await;
+    let borrowed = sign_in_with(&app, "cy@acme.test", "demo-password", "198.51.100.77", Some(&device)).await;
     assert_eq!(borrowed.status, StatusCode::TOO_MANY_REQUESTS);
     // A stolen cookie buys five guesses, then its own wait.
     for i in 0..5 {
-        let guess = sign_in(
+        let guess = sign_in_with(
+            &app,
             "ada@acme.test",
             "stolen cookie guess",
             &format!("192.0.2.{i}"),
@@ -610,7 +626,7 @@ async fn strangers_cannot_lock_an_owner_out(app: TestApp) {
         .await;
         assert_eq!(guess.status, StatusCode::UNAUTHORIZED, "guess {i}");
     }
-    let sixth = sign_in("ada@acme.test", "demo-password", "192.0.2.9", Some(&device)).await;
+    let sixth = sign_in_with(&app, "ada@acme.test", "demo-password", "192.0.2.9", Some(&device)).await;
     assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -753,25 +769,11 @@ async fn a_take_over_wins_every_race_and_unknown_makers_are_not_trusted(app: Tes
 /// Review of finding 6: a device cookie is worth nothing once the password changes.
 async fn a_device_cookie_ends_with_the_password_it_was_earned_with(app: TestApp) {
     let sign_in = |password: &'static str, ip: String, device: Option<String>| {
-        let mut req = axum::http::Request::builder()
-            .method(Method::POST)
-            .uri("/api/session")
-            .header("content-type", "application/json")
-            .extension(crate::support::from_address(&ip));
-        if let Some(cookie) = device {
-            req = req.header("cookie", cookie);
-        }
-        let body = json!({"email": "cy@acme.test", "password": password}).to_string();
-        app.raw(req.body(axum::body::Body::from(body)).unwrap())
+        let app = &app;
+        async move { sign_in_with(app, "cy@acme.test", password, &ip, device.as_deref()).await }
     };
     let first = sign_in("demo-password", "198.51.100.1".into(), None).await;
-    let device = first
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
-        .find(|c| c.starts_with("tc_device="))
-        .unwrap();
+    let device = device_cookie(&first);
     for i in 0..20 {
         sign_in("a wrong guess", format!("203.0.113.{i}"), None).await;
     }
