@@ -57,6 +57,16 @@ fn device_cookie(reply: &crate::support::Reply) -> String {
         .expect("a device cookie")
 }
 
+/// Globex's admin adds a person as a member through the Admins page's endpoint.
+async fn add_to_globex(app: &TestApp, admin: &Browser, email: &str) -> crate::support::Reply {
+    app.post(
+        "/api/workspaces/ws-globex/admin/members",
+        admin,
+        json!({"email": email, "role": "member"}),
+    )
+    .await
+}
+
 /// Sets a password through a set-password link's secret.
 async fn set_password(app: &TestApp, link: &str, password: &str) -> StatusCode {
     let secret = &link[link.find('#').unwrap() + 1..];
@@ -75,13 +85,7 @@ async fn set_password(app: &TestApp, link: &str, password: &str) -> StatusCode {
 /// the operator takes it over, which ends everything Globex's admin held.
 async fn an_account_one_workspace_made_reaches_no_other(app: TestApp) {
     let gus = app.sign_in("gus@globex.test").await;
-    let added = app
-        .post(
-            "/api/workspaces/ws-globex/admin/members",
-            &gus,
-            json!({"email": "newbie@acme.test", "role": "member"}),
-        )
-        .await;
+    let added = add_to_globex(&app, &gus, "newbie@acme.test").await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.text);
     let gus_link = added.body["set_password_link"].as_str().unwrap().to_owned();
     assert_eq!(
@@ -489,13 +493,6 @@ async fn files_that_hold_secrets_are_the_services_alone(app: TestApp) {
 /// default name keeps the length rule, and bidi controls stay out of names and user agents.
 async fn one_spelling_per_person_and_no_lookalikes(app: TestApp) {
     let gus = app.sign_in("gus@globex.test").await;
-    let add = |email: &str| {
-        app.post(
-            "/api/workspaces/ws-globex/admin/members",
-            &gus,
-            json!({"email": email, "role": "member"}),
-        )
-    };
     let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(&app.state.db.pool)
         .await
@@ -506,7 +503,7 @@ async fn one_spelling_per_person_and_no_lookalikes(app: TestApp) {
         ("ada\u{200b}@acme.test", "invisible_characters"),
         ("ada@acme.test\u{202e}", "invisible_characters"),
     ] {
-        let reply = add(email).await;
+        let reply = add_to_globex(&app, &gus, email).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{email:?}");
         assert_eq!(reply.body["errors"][0]["field"], "email", "{email:?}");
         assert_eq!(reply.body["errors"][0]["code"], code, "{email:?}");
@@ -518,11 +515,11 @@ async fn one_spelling_per_person_and_no_lookalikes(app: TestApp) {
     assert_eq!(after, before, "nothing was written");
 
     // café in its two normal forms, and a domain in Unicode or in IDNA's ASCII, are one person.
-    let cafe = add("caf\u{e9}@b\u{fc}cher.example").await;
+    let cafe = add_to_globex(&app, &gus, "caf\u{e9}@b\u{fc}cher.example").await;
     assert_eq!(cafe.status, StatusCode::OK, "{}", cafe.text);
     assert_eq!(cafe.body["member"]["email"], "caf\u{e9}@b\u{fc}cher.example");
     for same in ["cafe\u{301}@bu\u{308}cher.example", "CAF\u{c9}@xn--bcher-kva.example"] {
-        let again = add(same).await;
+        let again = add_to_globex(&app, &gus, same).await;
         assert_eq!(
             again.body["errors"][0]["code"], "already_member",
             "{same:?}: {}",
@@ -546,7 +543,7 @@ async fn one_spelling_per_person_and_no_lookalikes(app: TestApp) {
     // A 251-byte address: its default name keeps the 100-character rule.
     let long = format!("{}@globex.test", "l".repeat(239));
     assert_eq!(long.len(), 251);
-    let added = add(&long).await;
+    let added = add_to_globex(&app, &gus, &long).await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.text);
     assert_eq!(added.body["member"]["name"].as_str().unwrap().chars().count(), 100);
 
@@ -636,13 +633,7 @@ async fn strangers_cannot_lock_an_owner_out(app: TestApp) {
 /// refused.
 async fn a_take_over_wins_every_race_and_unknown_makers_are_not_trusted(app: TestApp) {
     let gus = app.sign_in("gus@globex.test").await;
-    let added = app
-        .post(
-            "/api/workspaces/ws-globex/admin/members",
-            &gus,
-            json!({"email": "racer@acme.test", "role": "member"}),
-        )
-        .await;
+    let added = add_to_globex(&app, &gus, "racer@acme.test").await;
     let link = added.body["set_password_link"].as_str().unwrap().to_owned();
     assert_eq!(
         set_password(&app, &link, "gus knows this one").await,
@@ -732,21 +723,9 @@ async fn a_take_over_wins_every_race_and_unknown_makers_are_not_trusted(app: Tes
     );
 
     // A whole-script lookalike: all Cyrillic, the same to the eye as an existing address.
-    let ace = app
-        .post(
-            "/api/workspaces/ws-globex/admin/members",
-            &gus,
-            json!({"email": "ace@globex.test", "role": "member"}),
-        )
-        .await;
+    let ace = add_to_globex(&app, &gus, "ace@globex.test").await;
     assert_eq!(ace.status, StatusCode::OK);
-    let cyrillic = app
-        .post(
-            "/api/workspaces/ws-globex/admin/members",
-            &gus,
-            json!({"email": "\u{430}\u{441}\u{435}@globex.test", "role": "member"}),
-        )
-        .await;
+    let cyrillic = add_to_globex(&app, &gus, "\u{430}\u{441}\u{435}@globex.test").await;
     assert_eq!(cyrillic.status, StatusCode::BAD_REQUEST, "{}", cyrillic.text);
     assert_eq!(cyrillic.body["errors"][0]["code"], "lookalike");
     let (code, _, err) = cli(
