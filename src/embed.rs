@@ -21,8 +21,8 @@ use wasm_bindgen::JsCast;
 use crate::app::{Mode, Root};
 use options::MountOptions;
 
-/// The panel's whole stylesheet.
-const STYLESHEET: &str = include_str!("../style/main.css");
+/// The panel's whole stylesheet, as `build.rs` minifies it.
+const STYLESHEET: &str = include_str!(concat!(env!("OUT_DIR"), "/main.min.css"));
 
 /// The attribute that marks an element to mount into; `="standalone"` on the app's own page.
 pub const MARKER: &str = "data-token-console";

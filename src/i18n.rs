@@ -5,6 +5,7 @@ mod en;
 mod zh_cn;
 
 use leptos::prelude::*;
+use token_api::admin::{AuditAction, AuditEvent};
 
 /// A language the pages speak.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,8 +285,17 @@ pub struct Messages {
     pub expiring_banner: fn(usize) -> String,
     /// Regenerate, naming the token (the banner's buttons).
     pub regenerate_named: fn(&str) -> String,
-    /// (date): replaced at once by a regenerated token.
-    pub disabled_regenerated: fn(&str) -> String,
+    /// (date, the successor as `replaced_by` names it, where it is still known): replaced at
+    /// once by a regenerated token.
+    pub disabled_regenerated: fn(&str, Option<&str>) -> String,
+    /// A replaced token's note under its expiry: (the successor, named as `successor` names it).
+    pub replaced_by: fn(&str) -> String,
+    /// A regeneration's event, on the new token (true) or the old: (the other token's name, when
+    /// the old one stops: `None` at once).
+    pub regeneration: fn(bool, &str, Option<&str>) -> String,
+    pub action_replaced: &'static str,
+    /// Who refreshed a token: its client, with no person behind the request.
+    pub by_client: &'static str,
     /// The calendar of expiry dates.
     pub calendar_title: &'static str,
     pub calendar_intro: &'static str,
@@ -397,18 +407,37 @@ pub struct Messages {
 }
 
 impl Messages {
-    /// Who did what an audit event records: a person's email, the operator, or the service.
-    pub fn actor(&self, e: &token_api::admin::AuditEvent) -> String {
+    /// Who did what an audit event records: a person's email, the operator, the token's client,
+    /// or the service.
+    pub fn actor(&self, e: &AuditEvent) -> String {
         match &e.actor {
             Some(p) => p.email.clone(),
             None if e.by_operator => self.by_operator.to_owned(),
+            None if matches!(e.action, AuditAction::Refreshed | AuditAction::RefreshRetried) => {
+                self.by_client.to_owned()
+            }
             None => self.by_service.to_owned(),
         }
     }
 
+    /// Why, or with what, an audit event happened: the reason given, or for a regeneration the
+    /// other token and when the old one stops, in the reader's words and time zone.
+    pub fn reason(&self, locale: Locale, e: &AuditEvent) -> String {
+        match (&e.other_token, e.action) {
+            (Some(other), AuditAction::Regenerated | AuditAction::Replaced) => {
+                let until = e.until.map(|at| crate::format::full(locale, at));
+                (self.regeneration)(
+                    e.action == AuditAction::Regenerated,
+                    &crate::format::isolate(&other.name),
+                    until.as_deref(),
+                )
+            }
+            _ => e.reason.clone().unwrap_or_default(),
+        }
+    }
+
     /// An audit action in words.
-    pub fn action(&self, action: token_api::admin::AuditAction) -> &'static str {
-        use token_api::admin::AuditAction;
+    pub fn action(&self, action: AuditAction) -> &'static str {
         match action {
             AuditAction::Created => self.action_created,
             AuditAction::Disabled => self.action_disabled,
@@ -418,6 +447,7 @@ impl Messages {
             AuditAction::MemberRemoved => self.action_member_removed,
             AuditAction::PolicyChanged => self.action_policy_changed,
             AuditAction::Regenerated => self.action_regenerated,
+            AuditAction::Replaced => self.action_replaced,
             AuditAction::SignInBurst => self.action_sign_in_burst,
             AuditAction::RefreshRetried => self.action_refresh_retried,
             AuditAction::MemberAdded => self.action_member_added,

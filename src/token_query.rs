@@ -15,19 +15,25 @@ pub fn status_now(token: &TokenView, now: DateTime<Utc>) -> TokenStatus {
     TokenStatus::at(token.disabled_at.is_some(), token.expires_at, now)
 }
 
-/// Lower case, for search and sort. Outside ASCII, the browser's `toLowerCase`: it carries
-/// Unicode's case tables already, and Rust's own copy cost 4.6 KiB brotli of the bundle.
-pub(crate) fn lower(s: &str) -> String {
+/// A name or a query folded for search and sort by the contract's rule
+/// (`token_api::search`): lower case, decomposed, the accents dropped. Outside ASCII, the
+/// browser's `toLowerCase` and `normalize`: it carries Unicode's tables already, and Rust's own
+/// copy of the case tables alone cost 4.6 KiB brotli of the bundle.
+pub(crate) fn fold(s: &str) -> String {
     if s.is_ascii() {
         return s.to_ascii_lowercase();
     }
     #[cfg(target_arch = "wasm32")]
-    return String::from(js_sys::JsString::from(s).to_lower_case());
+    let decomposed = String::from(js_sys::JsString::from(s).to_lower_case().normalize("NFD"));
     #[cfg(not(target_arch = "wasm32"))]
-    return s.to_lowercase();
+    let decomposed = s.to_lowercase();
+    decomposed
+        .chars()
+        .filter(|c| !token_api::search::is_dropped_mark(*c))
+        .collect()
 }
 
-/// `folded` holds the tokens' lower-cased names when the sort is by name.
+/// `folded` holds the tokens' folded names when the sort is by name.
 fn compare(a: usize, b: usize, tokens: &[TokenView], folded: &[String], field: SortField) -> Ordering {
     let (ta, tb) = (&tokens[a], &tokens[b]);
     match field {
@@ -79,10 +85,10 @@ pub fn toggle_sort(query: &mut TokenPageQuery, field: SortField) {
 
 /// The indices of the tokens in view, in view order.
 pub fn apply(tokens: &[TokenView], query: &TokenPageQuery, now: DateTime<Utc>) -> Vec<usize> {
-    let needle = query.filter.q.as_deref().map(lower);
-    // Each name lowered once, not once per comparison.
+    let needle = query.filter.q.as_deref().map(fold);
+    // Each name folded once, not once per comparison.
     let folded: Vec<String> = if needle.is_some() || query.sort == SortField::Name {
-        tokens.iter().map(|t| lower(&t.name)).collect()
+        tokens.iter().map(|t| fold(&t.name)).collect()
     } else {
         Vec::new()
     };
@@ -130,6 +136,7 @@ mod tests {
             disabled_reason: None,
             description: None,
             hint: "abcd".into(),
+            replaced_by: None,
         }
     }
 

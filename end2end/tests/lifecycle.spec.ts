@@ -247,10 +247,50 @@ test('regenerate with an overlap: both tokens work until it ends, and the new on
     page.request.post('/oauth2/token', { form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: token } });
   expect((await exchange(oldRefresh)).status()).toBe(200);
   expect((await exchange(newRefresh)).status()).toBe(200);
-  // Its history says what it replaced.
-  await page.getByRole('button', { name: 'Actions for lifecycle rolled' }).first().click();
+  // The old one is told apart: replaced by the new one (named with its refresh token's last
+  // characters), not to be regenerated again.
+  await page.reload();
+  const rows = page.getByRole('row', { name: /lifecycle rolled/ });
+  const oldRow = rows.filter({ hasText: /Replaced by “\u2068?lifecycle rolled\u2069?” …\S+: stops then/ });
+  const newRow = rows.filter({ hasNotText: 'Replaced by' });
+  await expect(oldRow).toHaveCount(1);
+  const newHint = (await newRow.locator('code.hint').innerText()).replace('…', '');
+  await expect(oldRow).toContainText(`…${newHint}: stops then`);
+  await oldRow.getByRole('button', { name: 'Actions for lifecycle rolled' }).click();
+  await expect(page.getByRole('menuitem')).toHaveText(['History', 'Edit description', 'Disable', 'Delete']);
+  // Each history tells its half in words and the reader's time, with no ids; refreshes were
+  // made by the token's client.
   await page.getByRole('menuitem', { name: 'History' }).click();
-  await expect(page.getByRole('dialog', { name: 'History of “lifecycle rolled”' }).getByRole('rowheader', { name: 'Regenerated' })).toBeVisible();
+  const history = page.getByRole('dialog', { name: 'History of “lifecycle rolled”' });
+  const replaced = history.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Replaced', exact: true }) });
+  await expect(replaced).toContainText(/Replaced by “\u2068?lifecycle rolled\u2069?”; stops at \w{3} \d+, \d{4}, \d\d:\d\d \S+/);
+  await expect(history.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Refreshed' }) })).toContainText('Its client');
+  await expect(history).not.toContainText('Token Console');
+  await history.getByRole('button', { name: 'Close' }).click();
+  await newRow.getByRole('button', { name: 'Actions for lifecycle rolled' }).click();
+  await page.getByRole('menuitem', { name: 'History' }).click();
+  const regenerated = history.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Regenerated' }) });
+  await expect(regenerated).toContainText(/Replaces “\u2068?lifecycle rolled\u2069?”, which stops at \w{3} \d+, \d{4}, \d\d:\d\d/);
+  await expect(regenerated).not.toContainText(/\d{4}-\d\d-\d\dT/);
+});
+
+test('a replaced token leaves the expiry banner: its successor is the one to renew', async ({ page }) => {
+  // Laptop CLI (seeded) expires in 5 days; here the list says it was replaced, as after a
+  // Regenerate with an overlap that the seed cannot make.
+  await page.route('**/api/workspaces/ws-acme/tokens', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    for (const t of body.tokens) {
+      if (t.name === 'Laptop CLI') t.replaced_by = { id: 'successor', name: 'Laptop CLI', hint: 'Zq9x' };
+    }
+    await route.fulfill({ response, json: body });
+  });
+  await page.goto('/tokens');
+  await signIn(page, 'ben@acme.test');
+  const row = page.getByRole('row', { name: /Laptop CLI/ });
+  await expect(row).toContainText('Replaced by “\u2068Laptop CLI\u2069” …Zq9x: stops then');
+  await expect(row).not.toContainText('Expires soon');
+  await expect(page.getByRole('region', { name: /expires? soon or just expired$/ })).toHaveCount(0);
 });
 
 test('a description: written at Generate, shown in the reveal and the list, edited by its owner, found by admins', async ({ page }) => {
@@ -448,7 +488,12 @@ test.describe('in Simplified Chinese', () => {
     await reveal.getByRole('button', { name: '关闭' }).click();
     await reveal.getByRole('button', { name: '仍然关闭' }).click();
     await expect(page.getByText('已重新生成令牌“生命周期 轮换”。')).toBeVisible();
-    await expect(page.getByRole('row', { name: /生命周期 轮换/ }).filter({ hasText: '已被重新生成的令牌取代' })).toHaveCount(1);
+    const rows = page.getByRole('row', { name: /生命周期 轮换/ });
+    await expect(rows.filter({ hasText: /已被“\u2068?生命周期 轮换\u2069?” …\S+取代/ })).toHaveCount(1);
+    // Its history, in Chinese words and the reader's time.
+    await rows.filter({ hasText: '已停用' }).getByRole('button', { name: '生命周期 轮换 的操作' }).click();
+    await page.getByRole('menuitem', { name: '历史记录' }).click();
+    await expect(page.getByRole('dialog').getByRole('row').filter({ hasText: '被取代' })).toContainText(/已被“\u2068?生命周期 轮换\u2069?”取代，立即停止/);
     const old = await page.request.post('/oauth2/token', { form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: refresh } });
     expect(old.status()).toBe(400);
   });

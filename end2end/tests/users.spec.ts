@@ -105,6 +105,10 @@ test('generate, copy both, close: the secrets are gone, and the copied token wor
   await page.keyboard.press('Enter');
   const menu = page.getByRole('menu', { name: 'Actions for e2e deploy' });
   await expect(menu.getByRole('menuitem')).toHaveText(['History', 'Edit description', 'Regenerate', 'Disable', 'Delete']);
+  // Only Delete, which takes the token off the list for good, is red.
+  const colour = (name: string) => menu.getByRole('menuitem', { name }).evaluate((e) => getComputedStyle(e).color);
+  expect(await colour('Disable')).toBe(await colour('History'));
+  expect(await colour('Delete')).not.toBe(await colour('Disable'));
   await expect(menu.getByRole('menuitem', { name: 'History' })).toBeFocused();
   await page.keyboard.press('End');
   await page.keyboard.press('ArrowUp');

@@ -13,7 +13,7 @@ use crate::components::modal::Modal;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
 use crate::reveal::{Flow, Revealed, Secret};
-use crate::token_query::lower;
+use crate::token_query::fold;
 
 const QUICK_LIFETIMES: [u32; 4] = [7, 30, 90, 365];
 
@@ -143,9 +143,9 @@ pub fn GenerateDialog(
         if replacing.with(Option::is_some) {
             return None;
         }
-        let wanted = name_check().ok().map(|n| lower(&n))?;
+        let wanted = name_check().ok().map(|n| fold(&n))?;
         names
-            .with(|all| all.iter().any(|n| lower(n) == wanted))
+            .with(|all| all.iter().any(|n| fold(n) == wanted))
             .then(|| (i18n.t().name_taken)(&format::shorten(name.get().trim(), 40)))
     };
     let pending = move || flow.with(|f| *f == Flow::Editing { pending: true });

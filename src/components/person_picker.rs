@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use token_api::tokens::Person;
 
 use crate::i18n::{use_i18n, Messages};
-use crate::token_query::lower;
+use crate::token_query::fold;
 
 /// At most this many options are listed; past it the list says to keep typing.
 const SHOWN: usize = 50;
@@ -19,10 +19,10 @@ fn label(p: &Person) -> String {
 
 /// The members `typed` finds: in name or email, in any case. Everyone for no text.
 fn matching<'a>(people: &'a [Person], typed: &str) -> Vec<&'a Person> {
-    let q = lower(typed.trim());
+    let q = fold(typed.trim());
     people
         .iter()
-        .filter(|p| q.is_empty() || lower(&p.name).contains(&q) || lower(&p.email).contains(&q))
+        .filter(|p| q.is_empty() || fold(&p.name).contains(&q) || fold(&p.email).contains(&q))
         .collect()
 }
 
@@ -75,14 +75,14 @@ pub fn PersonPicker(
     // filter; text that is one member's email or label, in any case, picks them; anything else
     // is put back as it was, since it names nobody.
     let settle = move || {
-        let typed = lower(text.get_untracked().trim());
+        let typed = fold(text.get_untracked().trim());
         if typed.is_empty() {
             pick(None);
             return;
         }
         let exact = people.with_untracked(|all| {
             all.iter()
-                .find(|p| lower(&p.email) == typed || lower(&label(p)) == typed)
+                .find(|p| fold(&p.email) == typed || fold(&label(p)) == typed)
                 .map(|p| p.id.clone())
         });
         match exact {

@@ -55,14 +55,14 @@ pub fn TokenHistory(token: RwSignal<Option<TokenView>>) -> impl IntoView {
     let row = move |e: AuditEvent| {
         let locale = i18n.locale.get_untracked();
         let t = locale.messages();
-        let by = t.actor(&e);
+        let (by, why) = (t.actor(&e), t.reason(locale, &e));
         view! {
             <tr>
                 <td data-label=t.col_time>{format::full(locale, e.at)}</td>
                 <th scope="row" data-label=t.col_action>{t.action(e.action)}</th>
                 <td data-label=t.col_actor>{by}</td>
                 <td data-label=t.col_ip>{e.ip.unwrap_or_default()}</td>
-                <td data-label=t.col_reason>{e.reason.unwrap_or_default()}</td>
+                <td data-label=t.col_reason>{why}</td>
             </tr>
         }
     };

@@ -83,7 +83,7 @@ fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool
         Some(DisabledCause::ReuseDetected) => (t.disabled_reuse)(&date, to_owner),
         Some(DisabledCause::Revoked) => (t.disabled_revoked)(&date),
         Some(DisabledCause::OwnerLeft) => (t.disabled_owner_left)(&date),
-        Some(DisabledCause::Regenerated) => (t.disabled_regenerated)(&date),
+        Some(DisabledCause::Regenerated) => (t.disabled_regenerated)(&date, successor(token).as_deref()),
         Some(DisabledCause::TakenOver) => (t.disabled_taken_over)(&date),
         // By a person, who is named while the service still knows them.
         _ => {
@@ -102,6 +102,17 @@ fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool
             }
         }
     }
+}
+
+/// The token that replaced this one, by name and by the end of its refresh token (the two
+/// share a name when Regenerate kept it).
+fn successor(token: &TokenView) -> Option<String> {
+    let next = token.replaced_by.as_ref()?;
+    Some(format!(
+        "“{}” …{}",
+        format::isolate(&next.name),
+        next.hint.as_deref().unwrap_or_default()
+    ))
 }
 
 /// A moment as a cell shows it (`text`), with its full date, time and zone on hover (the title)
@@ -153,10 +164,16 @@ pub fn TokenTable(
         let status = status_now(&token, now);
         let id = token.id.clone();
         let (created, expires, last_used) = (token.created_at, token.expires_at, token.last_used_at);
-        let soon = status == TokenStatus::Active && token_api::tokens::expires_soon(created, expires, now);
+        let next = successor(&token);
+        // A replaced token is its successor's to renew, not its own.
+        let soon =
+            status == TokenStatus::Active && next.is_none() && token_api::tokens::expires_soon(created, expires, now);
         // What the expiry means now: when it comes, when it came, or that it no longer matters.
         let expiry_note = match status {
-            TokenStatus::Active => format::relative(locale, now, expires),
+            TokenStatus::Active => match &next {
+                Some(by) => (t.replaced_by)(by),
+                None => format::relative(locale, now, expires),
+            },
             TokenStatus::Expired => (t.expired_ago)(-format::days_between(now, expires).min(0)),
             TokenStatus::Disabled => disabled_note(t, locale, &token, !show_owner),
         };
@@ -164,6 +181,7 @@ pub fn TokenTable(
         let toggle_id = id.clone();
         let menu_token = token.clone();
         let history_token = token.clone();
+        let replaced = token.replaced_by.is_some();
         let items = Signal::derive(move || {
             let t = i18n.t();
             let mut items = Vec::new();
@@ -189,7 +207,10 @@ pub fn TokenTable(
                     on_select: Callback::new(move |_| describe.run(token.clone())),
                 });
             }
-            if let Some(regenerate) = actions.regenerate.filter(|_| status != TokenStatus::Disabled) {
+            if let Some(regenerate) = actions
+                .regenerate
+                .filter(|_| status != TokenStatus::Disabled && !replaced)
+            {
                 let token = menu_token.clone();
                 items.push(MenuItem {
                     label: t.regenerate.to_owned(),
@@ -200,9 +221,10 @@ pub fn TokenTable(
             if status == TokenStatus::Active {
                 let token = menu_token.clone();
                 let disable = actions.disable;
+                // Not red: it stops the token and keeps it listed (Delete, red, takes it away).
                 items.push(MenuItem {
                     label: t.disable.to_owned(),
-                    danger: true,
+                    danger: false,
                     on_select: Callback::new(move |_| disable.run(token.clone())),
                 });
             }
@@ -282,7 +304,7 @@ pub fn TokenTable(
     // row also when its place in the list does (its `aria-rowindex`).
     let key = move |(index, t): &(usize, TokenView)| {
         format!(
-            "{}|{}|{}|{:?}|{:?}|{:?}|{}|{:?}",
+            "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{}|{:?}",
             i18n.locale.get_untracked().tag(),
             if window.windowed_untracked() {
                 *index
@@ -292,8 +314,9 @@ pub fn TokenTable(
             t.id,
             t.disabled_at.map(|d| d.timestamp_millis()),
             t.last_used_at.map(|d| d.timestamp_millis()),
-            // A regenerated token's predecessor changes only its expiry.
+            // A regenerated token's predecessor changes only its expiry and its successor.
             t.expires_at.timestamp_millis(),
+            t.replaced_by.as_ref().map(|r| r.hint.as_deref()),
             t.hint,
             t.description
         )

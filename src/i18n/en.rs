@@ -217,7 +217,14 @@ pub static MESSAGES: Messages = Messages {
     expiring_banner: |n| if n == 1 { "1 token expires soon or just expired".to_owned() } else { format!("{n} tokens expire soon or just expired") },
     regenerate_named: |name| format!("Regenerate {name}"),
     regenerated_toast: |name| format!("Token “{name}” regenerated."),
-    disabled_regenerated: |date| format!("Replaced {date} by a regenerated token"),
+    disabled_regenerated: |date, by| format!("Replaced {date} by {}", by.unwrap_or("a regenerated token")),
+    replaced_by: |by| format!("Replaced by {by}: stops then"),
+    regeneration: |new, name, until| {
+        let stops = until.map_or("at once".to_owned(), |u| format!("at {u}"));
+        if new { format!("Replaces “{name}”, which stops {stops}") } else { format!("Replaced by “{name}”; stops {stops}") }
+    },
+    action_replaced: "Replaced",
+    by_client: "Its client",
     calendar_title: "Expiry dates in your calendar",
     calendar_intro: "Subscribe to this link in a calendar app to see when your tokens here expire, with a reminder a week before. The link is shown once; anyone who has it sees your tokens' names and dates, so keep it private. A new link, or Revoke, ends the old one.",
     calendar_link_label: "Calendar link (shown once)",

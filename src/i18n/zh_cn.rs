@@ -219,7 +219,14 @@ pub static MESSAGES: Messages = Messages {
     expiring_banner: |n| format!("{n} 个令牌即将到期或刚刚过期"),
     regenerate_named: |name| format!("重新生成 {name}"),
     regenerated_toast: |name| format!("已重新生成令牌“{name}”。"),
-    disabled_regenerated: |date| format!("{date} 已被重新生成的令牌取代"),
+    disabled_regenerated: |date, by| format!("{date} 已被{}取代", by.unwrap_or("重新生成的令牌")),
+    replaced_by: |by| format!("已被{by}取代，届时停止"),
+    regeneration: |new, name, until| {
+        let stops = until.map_or("立即停止".to_owned(), |u| format!("于 {u} 停止"));
+        if new { format!("取代“{name}”，后者{stops}") } else { format!("已被“{name}”取代，{stops}") }
+    },
+    action_replaced: "被取代",
+    by_client: "其客户端",
     calendar_title: "在日历中查看到期时间",
     calendar_intro: "在日历应用中订阅此链接，即可查看您在本工作区的令牌何时到期，并在到期前一周收到提醒。链接只显示一次；任何拿到链接的人都能看到令牌名称和日期，请妥善保管。生成新链接或撤销后，旧链接即失效。",
     calendar_link_label: "日历链接（只显示一次）",

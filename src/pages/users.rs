@@ -234,14 +234,14 @@ pub fn UsersPage() -> impl IntoView {
         describe: Some(Callback::new(move |token: TokenView| describing.set(Some(token)))),
     };
     // The member's tokens that expire soon (`expires_soon`: within a week, in the second half of
-    // their life) or expired in the last week (not disabled), soonest first, each with
-    // Regenerate one click away.
+    // their life) or expired in the last week (not disabled, not replaced by a regenerated one),
+    // soonest first, each with Regenerate one click away.
     let expiring = Memo::new(move |_| {
         let now = Utc::now();
         let week = chrono::Duration::days(token_api::tokens::EXPIRY_NOTICE_DAYS);
         let mut soon: Vec<TokenView> = tokens.with(|all| {
             all.iter()
-                .filter(|t| t.disabled_at.is_none())
+                .filter(|t| t.disabled_at.is_none() && t.replaced_by.is_none())
                 .filter(|t| {
                     token_api::tokens::expires_soon(t.created_at, t.expires_at, now)
                         || (t.expires_at <= now && t.expires_at > now - week)

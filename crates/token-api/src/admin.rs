@@ -174,6 +174,7 @@ pub struct TokenPage {
     pub total_capped: bool,
     /// The service's time when `total` was counted: an action over "all matching" acts on
     /// tokens created up to then, and no later.
+    #[serde(with = "crate::wire::rfc3339")]
     pub as_of: DateTime<Utc>,
     /// Where the next page starts; `None` on the last page.
     pub next_cursor: Option<String>,
@@ -192,6 +193,7 @@ pub struct FilterActionRequest {
     pub action: crate::tokens::BatchAction,
     #[serde(default)]
     pub filter: TokenFilter,
+    #[serde(with = "crate::wire::rfc3339")]
     pub as_of: DateTime<Utc>,
     pub expected_count: u64,
     #[serde(default)]
@@ -339,9 +341,12 @@ crate::wire_enum! {
         MemberRemoved = "member_removed",
         /// The workspace's policy was changed; the reason says from what to what.
         PolicyChanged = "policy_changed",
-        /// A token was regenerated: the new one's event, which says what it replaced and when
-        /// that one stops.
+        /// A token was regenerated: the new one's event, naming the token it replaced
+        /// (`other_token`) and when that one stops (`until`; none: at once).
         Regenerated = "regenerated",
+        /// A token was replaced by a regenerated one: the old one's event, naming its successor
+        /// (`other_token`) and when it stops (`until`; none: at once).
+        Replaced = "replaced",
         /// Failed sign-ins to a member's account came in a burst (the owner is the account,
         /// the address the last failure's); one event a quarter of an hour at most.
         SignInBurst = "sign_in_burst",
@@ -381,6 +386,7 @@ impl AuditAction {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: String,
+    #[serde(with = "crate::wire::rfc3339")]
     pub at: DateTime<Utc>,
     pub action: AuditAction,
     /// Who acted; `None` when the service did (a client's revocation, reuse detection) or the
@@ -394,6 +400,16 @@ pub struct AuditEvent {
     pub token_name: Option<String>,
     pub ip: Option<String>,
     pub reason: Option<String>,
+    /// The other token the event names: a regeneration's predecessor or successor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_token: Option<crate::tokens::TokenRef>,
+    /// When the token the event is about, or its predecessor, stops working.
+    #[serde(
+        default,
+        with = "crate::wire::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub until: Option<DateTime<Utc>>,
 }
 
 /// `GET /api/workspaces/{ws}/admin/audit`.
@@ -412,9 +428,17 @@ pub struct AuditQuery {
     /// One token's events: its history (which its owner may read too).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::wire::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub from: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::wire::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub to: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,

@@ -83,11 +83,15 @@ pub struct TokenView {
     pub name: String,
     pub owner: Person,
     pub workspace_id: String,
+    #[serde(with = "crate::wire::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::wire::rfc3339")]
     pub expires_at: DateTime<Utc>,
     /// The last refresh; `None` when never used.
+    #[serde(default, with = "crate::wire::rfc3339::option")]
     pub last_used_at: Option<DateTime<Utc>>,
     pub status: TokenStatus,
+    #[serde(default, with = "crate::wire::rfc3339::option")]
     pub disabled_at: Option<DateTime<Utc>>,
     /// Who disabled it, when a person did and is still known.
     pub disabled_by: Option<Person>,
@@ -102,6 +106,22 @@ pub struct TokenView {
     pub description: Option<String>,
     /// The last characters of the current refresh token, to tell tokens apart.
     pub hint: String,
+    /// The token Regenerate made in its place. A replaced token is not offered for renewal: it
+    /// stops at once or at the end of the overlap (`expires_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<TokenRef>,
+}
+
+/// Another token, named where one token's row or event points to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenRef {
+    pub id: String,
+    pub name: String,
+    /// The last characters of its current refresh token, where it is listed beside a token of
+    /// the same name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 /// `GET /api/workspaces/{ws}/tokens`: the signed-in user's tokens in one workspace.
@@ -154,6 +174,7 @@ pub struct TokenHistory {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LastRefresh {
+    #[serde(with = "crate::wire::rfc3339")]
     pub at: DateTime<Utc>,
     pub ip: Option<String>,
     /// As the client sent it, cut at 200 characters, control characters dropped.

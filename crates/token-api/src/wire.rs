@@ -95,3 +95,57 @@ mod tests {
         assert_eq!(AuditAction::ReuseDetected.as_str(), "reuse_detected");
     }
 }
+
+/// Times on the wire: RFC 3339, written by chrono as serde does by default, and read with
+/// chrono's strict RFC 3339 parser. Serde's default reading takes chrono's relaxed parser, which
+/// links chrono's general format parser into the app (3 KiB brotli) for input every side writes
+/// as RFC 3339 anyway.
+pub mod rfc3339 {
+    use chrono::{DateTime, Utc};
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        at.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        parse(&String::deserialize(d)?).map_err(D::Error::custom)
+    }
+
+    /// One time, as the wire spells it.
+    pub fn parse(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+        DateTime::parse_from_rfc3339(text).map(|at| at.to_utc())
+    }
+
+    /// The same for an optional time (`null` or absent: `None`).
+    pub mod option {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(at: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+            at.serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+            Option::<String>::deserialize(d)?
+                .map(|text| parse(&text).map_err(D::Error::custom))
+                .transpose()
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::parse;
+
+        #[test]
+        fn reads_what_chrono_writes_and_nothing_looser() {
+            let at = parse("2026-12-07T16:35:25.123Z").unwrap();
+            assert_eq!(parse(&at.to_rfc3339()).unwrap(), at);
+            assert_eq!(serde_json::to_string(&at).unwrap(), "\"2026-12-07T16:35:25.123Z\"");
+            assert_eq!(parse("2026-12-08T00:35:25.123+08:00").unwrap(), at);
+            assert!(parse("2026-12-07 16:35:25Z").is_ok(), "RFC 3339 allows a space");
+            assert!(parse("2026-12-07").is_err());
+            assert!(parse("7 Dec 2026").is_err());
+        }
+    }
+}

@@ -77,12 +77,20 @@ pub async fn fill_skeletons(writer: &AnyPool) -> anyhow::Result<()> {
     .await
 }
 
-/// Fills in the folded names of tokens made before the column existed.
+/// Fills in the folded names and descriptions of tokens made before the column existed, or
+/// before the folding rule last changed (a migration empties them).
 async fn fold_names(writer: &AnyPool) -> anyhow::Result<()> {
     fill_derived(
         writer,
         "SELECT id, name FROM grants WHERE name_folded = '' AND name <> '' LIMIT 1000",
         "UPDATE grants SET name_folded = $1 WHERE id = $2",
+        token_api::search::fold,
+    )
+    .await?;
+    fill_derived(
+        writer,
+        "SELECT id, description FROM grants WHERE description_folded IS NULL AND description IS NOT NULL LIMIT 1000",
+        "UPDATE grants SET description_folded = $1 WHERE id = $2",
         token_api::search::fold,
     )
     .await

@@ -19,9 +19,12 @@ pub(super) const KEYS: [&str; 6] = ["a_actor", "a_owner", "a_action", "a_from", 
 /// The action filter's choice of every alarm (`AuditAction::ALARMS`), beside the actions' names.
 pub(super) const ANY_ALARM: &str = "alarms";
 
-/// A date input's `YYYY-MM-DD`, through chrono's own parser.
+/// A date input's `YYYY-MM-DD`, through chrono's RFC 3339 parser, the one the wire's times
+/// take (`NaiveDate`'s own parser links chrono's general format parser, 3 KiB brotli).
 fn day(s: Option<String>) -> Option<NaiveDate> {
-    s?.parse().ok()
+    token_api::wire::rfc3339::parse(&format!("{}T00:00:00Z", s?))
+        .ok()
+        .map(|at| at.date_naive())
 }
 
 /// The first instant of `day` where the reader is: the audit filter's days are the reader's,
@@ -128,7 +131,7 @@ pub fn AuditTab(
                     None => view! { <td data-label=t.col_token></td> }.into_any(),
                 }}
                 <td data-label=t.col_ip>{e.ip.clone().unwrap_or_default()}</td>
-                <td data-label=t.col_reason dir="auto">{e.reason.clone().unwrap_or_default()}</td>
+                <td data-label=t.col_reason dir="auto">{t.reason(locale, &e)}</td>
             </tr>
         }
     };

@@ -181,6 +181,7 @@ async fn batch_by_filter(
         ip: ip.as_deref(),
         reason: reason.as_deref(),
         owner: None,
+        ..Default::default()
     };
     match admin::act_on_filter(&mut tx, &ws, &session.user_id, &body, acting).await? {
         Ok(results) => {
@@ -299,6 +300,9 @@ fn audit_line(e: &token_api::admin::AuditEvent) -> String {
         e.token_name.as_deref().unwrap_or(""),
         e.ip.as_deref().unwrap_or(""),
         e.reason.as_deref().unwrap_or(""),
+        e.other_token.as_ref().map_or("", |o| o.id.as_str()),
+        e.other_token.as_ref().map_or("", |o| o.name.as_str()),
+        &time(e.until),
     ])
 }
 
@@ -377,6 +381,9 @@ async fn audit_csv(
         "token_name",
         "ip",
         "reason",
+        "other_token_id",
+        "other_token_name",
+        "until",
     ]);
     let (user, filename) = (
         session.user_id,

@@ -353,6 +353,7 @@ async fn disable<const ADMIN: bool>(
         ip: ip.as_deref(),
         reason: reason.as_deref(),
         owner: None,
+        ..Default::default()
     };
     let outcome = tokens::disable(&mut tx, scope, &id, acting).await?;
     let view = match outcome {
@@ -377,6 +378,7 @@ async fn remove<const ADMIN: bool>(
         ip: ip.as_deref(),
         reason: reason.as_deref(),
         owner: None,
+        ..Default::default()
     };
     let outcome = tokens::delete(&mut tx, scope::<ADMIN>(&ws, &session.user_id), &id, acting).await?;
     tx.commit().await?;
@@ -405,6 +407,7 @@ async fn batch<const ADMIN: bool>(
             ip: ip.as_deref(),
             reason: reason.as_deref(),
             owner: None,
+            ..Default::default()
         },
     )
     .await?;

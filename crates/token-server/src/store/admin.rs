@@ -10,7 +10,7 @@ use token_api::admin::{
     TokenPageQuery, TokenSummary, COUNT_CAP, DEFAULT_PAGE_SIZE,
 };
 use token_api::tokens::{BatchAction, BatchItem, BatchOutcome};
-use token_api::tokens::{Person, TokenStatus, TokenView};
+use token_api::tokens::{Person, TokenRef, TokenStatus, TokenView};
 
 use super::audit::{record_changes, Acting, Action, GrantRow, OPERATOR, RETURNING_GRANT};
 use super::sql::{contains_pattern, Arg, Sql};
@@ -576,7 +576,7 @@ pub async fn audit_page(
     let mut text = format!(
         "SELECT e.id, e.at, e.action, e.actor_id, COALESCE(a.email, e.actor_email), COALESCE(a.name, e.actor_name),
                 e.owner_id, COALESCE(o.email, e.owner_email), COALESCE(o.name, e.owner_name),
-                e.grant_id, e.grant_name, e.ip, e.reason
+                e.grant_id, e.grant_name, e.ip, e.reason, e.other_grant_id, e.other_grant_name, e.until_at
          FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN users o ON o.id = e.owner_id
          WHERE {filter}"
     );
@@ -635,6 +635,15 @@ pub async fn audit_page(
                 token_name: r.try_get(10)?,
                 ip: r.try_get(11)?,
                 reason: r.try_get(12)?,
+                other_token: match r.try_get::<Option<String>, _>(13)? {
+                    Some(id) => Some(TokenRef {
+                        id,
+                        name: r.try_get::<Option<String>, _>(14)?.unwrap_or_default(),
+                        hint: None,
+                    }),
+                    None => None,
+                },
+                until: r.try_get::<Option<i64>, _>(15)?.map(db::to_time),
             })
         })
         .collect::<sqlx::Result<_>>()?;

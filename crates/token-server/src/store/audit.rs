@@ -23,6 +23,10 @@ pub struct Acting<'a> {
     pub reason: Option<&'a str>,
     /// The owner's email and name, where the caller has them at hand.
     pub owner: Option<(&'a str, &'a str)>,
+    /// The other token the event names (id, name): a regeneration's predecessor or successor.
+    pub other: Option<(&'a str, &'a str)>,
+    /// When the token (or the predecessor) stops, in ms; `None`: at once, or not relevant.
+    pub until: Option<i64>,
 }
 
 /// Records `action` on a changed grant; `actor_id` is `None` when the service itself acted
@@ -73,19 +77,23 @@ pub async fn record_changes(
                     ),
                 };
                 format!(
-                    "({}, {}, {at}, {action}, {actor}, {owner}, {owner_names}, {}, {}, {}, {})",
+                    "({}, {}, {at}, {action}, {actor}, {owner}, {owner_names}, {}, {}, {}, {}, {}, {}, {})",
                     sql.arg(Arg::Text(secrets::random_id())),
                     sql.arg(text(workspace_id)),
                     sql.arg(text(grant_id)),
                     sql.arg(text(grant_name)),
                     sql.arg(maybe(acting.ip)),
                     sql.arg(maybe(acting.reason)),
+                    sql.arg(maybe(acting.other.map(|o| o.0))),
+                    sql.arg(maybe(acting.other.map(|o| o.1))),
+                    sql.arg(Arg::MaybeInt(acting.until)),
                 )
             })
             .collect();
         let statement = format!(
             "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, actor_email, actor_name,
-                                       owner_id, owner_email, owner_name, grant_id, grant_name, ip, reason)
+                                       owner_id, owner_email, owner_name, grant_id, grant_name, ip, reason,
+                                       other_grant_id, other_grant_name, until_at)
              VALUES {}",
             rows.join(", ")
         );

@@ -88,6 +88,7 @@ pub async fn remove(
         ip,
         reason: Some(OWNER_LEFT),
         owner: None,
+        ..Default::default()
     };
     let changes: Vec<_> = disabled.iter().map(|g| (g, acting)).collect();
     record_changes(conn, Action::Disabled, &changes, Some(admin_id)).await?;

@@ -297,6 +297,7 @@ pub async fn add_user(
             ip,
             reason: Some(&reason),
             owner: None,
+            ..Default::default()
         };
         record_account_event(&mut tx, action, &here, actor, Some(&user_id), acting).await?;
     }
@@ -563,6 +564,7 @@ pub async fn set_password(pool: &AnyPool, secret: &str, hash: &str, ip: Option<&
         ip,
         reason: Some(&reason),
         owner: None,
+        ..Default::default()
     };
     record_account_event(
         &mut tx,

@@ -414,6 +414,7 @@ impl Writer {
                         ip: e.ip.as_deref(),
                         reason: None,
                         owner: Some((email.as_str(), name.as_str())),
+                        ..Default::default()
                     };
                     (grant, acting)
                 })
@@ -540,6 +541,7 @@ impl Writer {
                     ip: e.ip.as_deref(),
                     reason: Some(&reason),
                     owner: None,
+                    ..Default::default()
                 };
                 record_change(conn, Action::RefreshRetried, &grant, None, acting).await?;
                 return Ok(Ok(Rotated {
@@ -611,6 +613,7 @@ async fn reuse(conn: &mut AnyConnection, grant_id: &str, ip: Option<&str>) -> sq
             ip,
             reason: Some(REUSE),
             owner: None,
+            ..Default::default()
         };
         record_change(conn, Action::ReuseDetected, &grant, None, acting).await?;
     }
@@ -714,6 +717,7 @@ pub async fn revoke(
             ip,
             reason: Some(REVOKED),
             owner: None,
+            ..Default::default()
         };
         record_change(&mut tx, Action::Disabled, &grant, None, acting).await?;
     }

@@ -11,6 +11,8 @@ pub enum Arg {
     Text(String),
     /// Text or SQL NULL.
     MaybeText(Option<String>),
+    /// An integer or SQL NULL.
+    MaybeInt(Option<i64>),
 }
 
 /// A statement under construction.
@@ -32,6 +34,7 @@ impl Sql {
             Arg::Int(i) => q.bind(*i),
             Arg::Text(s) => q.bind(s.as_str()),
             Arg::MaybeText(s) => q.bind(s.as_deref()),
+            Arg::MaybeInt(i) => q.bind(*i),
         })
     }
 }

@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use token_api::tokens::{BatchOutcome, LastRefresh, Person, TokenStatus, TokenView};
+use token_api::tokens::{BatchOutcome, LastRefresh, Person, TokenRef, TokenStatus, TokenView};
 
 pub use super::audit::Acting;
 use super::audit::{record_change, Action, GrantRow, RETURNING_GRANT};
@@ -43,12 +43,13 @@ impl<'a> Scope<'a> {
 /// The columns `view_from_row` reads; a statement's own columns follow them, from `VIEW_WIDTH`.
 pub(super) const VIEW_COLUMNS: &str = "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
     g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name, g.disabled_cause, g.disabled_reason,
-    g.description";
+    g.description, rg.id, rg.name, rg.refresh_hint";
 /// How many columns `VIEW_COLUMNS` has.
-pub(super) const VIEW_WIDTH: usize = 17;
-/// The joins `VIEW_COLUMNS` needs.
+pub(super) const VIEW_WIDTH: usize = 20;
+/// The joins `VIEW_COLUMNS` needs (`rg`: the token that replaced it).
 pub(super) const VIEW_FROM: &str =
-    "FROM grants g JOIN users o ON o.id = g.user_id LEFT JOIN users d ON d.id = g.disabled_by";
+    "FROM grants g JOIN users o ON o.id = g.user_id LEFT JOIN users d ON d.id = g.disabled_by
+    LEFT JOIN grants rg ON rg.id = g.replaced_by";
 
 /// A token view from a row that starts with `VIEW_COLUMNS`.
 pub(super) fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> {
@@ -77,6 +78,14 @@ pub(super) fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> 
         disabled_reason: r.try_get(15)?,
         description: r.try_get(16)?,
         hint: r.try_get(7)?,
+        replaced_by: match r.try_get::<Option<String>, _>(17)? {
+            Some(id) => Some(TokenRef {
+                id,
+                name: r.try_get(18)?,
+                hint: r.try_get(19)?,
+            }),
+            None => None,
+        },
         owner: Person {
             id: r.try_get(8)?,
             email: r.try_get(9)?,
@@ -147,7 +156,7 @@ pub enum NotCreated {
     AboveMaxLifetime(u32),
     /// The member holds as many active tokens as the workspace allows: that many.
     TooManyActive(u32),
-    /// The token to replace is not one of the member's, or is disabled.
+    /// The token to replace is not one of the member's, or is disabled or replaced already.
     NothingToReplace,
 }
 
@@ -217,12 +226,13 @@ pub async fn create(
     if let Some(cap) = policy.max_active_per_member.filter(|cap| active >= i64::from(*cap)) {
         return Ok(Err(NotCreated::TooManyActive(cap)));
     }
-    // The predecessor: the member's own, not disabled (an expired one may be regenerated).
+    // The predecessor: the member's own, not disabled and not replaced already (an expired one
+    // may be regenerated).
     let replaced: Option<(String, i64)> = match replaces {
         Some(r) => {
             let found: Option<(String, i64)> = sqlx::query_as(
                 "SELECT name, expires_at FROM grants
-                 WHERE id = $1 AND workspace_id = $2 AND user_id = $3 AND disabled_at IS NULL",
+                 WHERE id = $1 AND workspace_id = $2 AND user_id = $3 AND disabled_at IS NULL AND replaced_by IS NULL",
             )
             .bind(&r.token_id)
             .bind(workspace_id)
@@ -263,60 +273,56 @@ pub async fn create(
         return Ok(Err(NotCreated::NotMember));
     }
     let grant = (id, workspace_id.to_owned(), user_id.to_owned(), name.to_owned());
-    let mut action = Action::Created;
-    let mut said = None;
-    if let (Some(r), Some((old_name, old_expires))) = (replaces, replaced) {
-        let overlap = r.overlap.duration().num_milliseconds();
-        // Still not disabled as it is written: a disable that came in between (an admin's, a
-        // reuse detection) keeps its who and why, and this regeneration is refused (the caller
-        // rolls back). The expiry only ever moves earlier.
-        let changed = if overlap == 0 {
-            sqlx::query(
-                "UPDATE grants SET disabled_at = $2, disabled_by = $3, disabled_cause = 'regenerated'
-                 WHERE id = $1 AND disabled_at IS NULL",
-            )
-            .bind(&r.token_id)
-            .bind(now)
-            .bind(user_id)
-            .execute(&mut *conn)
-            .await?
-        } else {
-            sqlx::query(
-                "UPDATE grants SET expires_at = CASE WHEN expires_at > $2 THEN $2 ELSE expires_at END
-                 WHERE id = $1 AND disabled_at IS NULL",
-            )
-            .bind(&r.token_id)
-            .bind(now + overlap)
-            .execute(&mut *conn)
-            .await?
-        };
-        if changed.rows_affected() == 0 {
-            return Ok(Err(NotCreated::NothingToReplace));
-        }
-        let ends = db::to_time(old_expires.min(now + overlap)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        action = Action::Regenerated;
-        said = Some(format!(
-            "replaces “{old_name}” ({}), which stops {}",
-            r.token_id,
-            if overlap == 0 {
-                "at once".to_owned()
-            } else {
-                format!("at {ends}")
-            }
-        ));
-    }
-    record_change(
-        conn,
-        action,
-        &grant,
-        Some(user_id),
-        Acting {
-            ip,
-            reason: said.as_deref(),
-            owner: None,
-        },
+    let Some((r, (old_name, old_expires))) = replaces.zip(replaced) else {
+        record_change(
+            conn,
+            Action::Created,
+            &grant,
+            Some(user_id),
+            Acting {
+                ip,
+                ..Default::default()
+            },
+        )
+        .await?;
+        return Ok(Ok((grant.0, refresh)));
+    };
+    // The predecessor points to its successor, and stops at once or at the end of the overlap
+    // (its expiry only ever moves earlier). Still not disabled as it is written: a disable that
+    // came in between (an admin's, a reuse detection) keeps its who and why, and this
+    // regeneration is refused (the caller rolls back).
+    let overlap = r.overlap.duration().num_milliseconds();
+    let changed = sqlx::query(
+        "UPDATE grants SET replaced_by = $2,
+            disabled_at = CASE WHEN $4 = 0 THEN $3 ELSE disabled_at END,
+            disabled_by = CASE WHEN $4 = 0 THEN $5 ELSE disabled_by END,
+            disabled_cause = CASE WHEN $4 = 0 THEN 'regenerated' ELSE disabled_cause END,
+            expires_at = CASE WHEN $4 > 0 AND expires_at > $3 + $4 THEN $3 + $4 ELSE expires_at END
+         WHERE id = $1 AND disabled_at IS NULL AND replaced_by IS NULL",
     )
+    .bind(&r.token_id)
+    .bind(&grant.0)
+    .bind(now)
+    .bind(overlap)
+    .bind(user_id)
+    .execute(&mut *conn)
     .await?;
+    if changed.rows_affected() == 0 {
+        return Ok(Err(NotCreated::NothingToReplace));
+    }
+    let until = (overlap > 0).then(|| old_expires.min(now + overlap));
+    // Each token's history tells the other half: the new one what it replaced, the old one
+    // what replaced it, and both when the old one stops.
+    let old = (r.token_id.clone(), grant.1.clone(), grant.2.clone(), old_name);
+    for (action, row, other) in [(Action::Regenerated, &grant, &old), (Action::Replaced, &old, &grant)] {
+        let acting = Acting {
+            ip,
+            other: Some((&other.0, &other.3)),
+            until,
+            ..Default::default()
+        };
+        record_change(conn, action, row, Some(user_id), acting).await?;
+    }
     Ok(Ok((grant.0, refresh)))
 }
 

@@ -188,6 +188,7 @@ pub async fn sign_out_everywhere(pool: &AnyPool, user_id: &str, ip: Option<&str>
         ip,
         reason: Some(&reason),
         owner: None,
+        ..Default::default()
     };
     let me = audit::Actor::Person(user_id);
     audit::record_account_event(

@@ -825,22 +825,51 @@ async fn regenerate_replaces_a_token_at_once_or_after_an_overlap(app: TestApp) {
         refreshes(new_next.body["refresh_token"].as_str().unwrap()).await.status,
         StatusCode::OK
     );
-    // One event, on the new token, saying what it replaced and when that stops.
-    let history = app
-        .get(&format!("/api/workspaces/ws-acme/tokens/{new_id}/history"), &ben)
-        .await;
-    let events = history.body["events"].as_array().unwrap();
-    let regenerated: Vec<&Value> = events.iter().filter(|e| e["action"] == "regenerated").collect();
-    assert_eq!(regenerated.len(), 1, "{events:?}");
+    // Each token's history tells its half, naming the other, and when the old one stops; the
+    // old one is marked as replaced (so the pages keep it out of the expiry reminders).
+    let history = |id: String| {
+        let (app, ben) = (&app, &ben);
+        async move {
+            let reply = app
+                .get(&format!("/api/workspaces/ws-acme/tokens/{id}/history"), ben)
+                .await;
+            reply.body["events"].as_array().unwrap().clone()
+        }
+    };
+    let of = |events: Vec<Value>, action: &str| -> Vec<Value> {
+        events.into_iter().filter(|e| e["action"] == action).collect()
+    };
+    let events = history(new_id.clone()).await;
     assert!(
-        regenerated[0]["reason"].as_str().unwrap().contains(&old),
-        "{:?}",
-        regenerated[0]
-    );
-    assert!(
-        events.iter().all(|e| e["action"] != "created"),
+        of(events.clone(), "created").is_empty(),
         "one event, not created + disabled"
     );
+    let regenerated = of(events, "regenerated");
+    assert_eq!(regenerated.len(), 1, "{regenerated:?}");
+    assert_eq!(regenerated[0]["other_token"]["id"], old.as_str());
+    assert_eq!(regenerated[0]["other_token"]["name"], "rolled");
+    assert_eq!(
+        regenerated[0]["until"], old_view["expires_at"],
+        "when the old one stops"
+    );
+    assert_eq!(regenerated[0]["reason"], Value::Null, "no ids or times in words");
+    let replaced = of(history(old.clone()).await, "replaced");
+    assert_eq!(replaced.len(), 1, "{replaced:?}");
+    assert_eq!(replaced[0]["other_token"]["id"], new_id.as_str());
+    assert_eq!(replaced[0]["until"], old_view["expires_at"]);
+    assert_eq!(old_view["replaced_by"]["id"], new_id.as_str());
+    assert_eq!(old_view["replaced_by"]["name"], "rolled");
+    let new_view = app.token(&ben, "ws-acme", &new_id).await;
+    let old_now = app.token(&ben, "ws-acme", &old).await;
+    assert_eq!(
+        old_now["replaced_by"]["hint"], new_view["hint"],
+        "the new one's current hint"
+    );
+    assert_eq!(new_view["replaced_by"], Value::Null);
+    // A replaced token is not replaced twice: one successor each.
+    let twice = regenerate(&ben, &old, "none").await;
+    assert_eq!(twice.status, StatusCode::BAD_REQUEST, "{}", twice.text);
+    assert_eq!(twice.body["errors"][0]["field"], "replaces");
 
     // With none, the old one is disabled at once and says why.
     let (old, old_refresh) = bens(&app, "rolled now").await;
@@ -973,6 +1002,16 @@ async fn the_expiry_calendar_is_the_members_own_at_a_revocable_secret_url(app: T
     let url = made.body["url"].as_str().unwrap().to_owned();
     let path = url[url.find("/api/calendar/").unwrap()..].to_owned();
     assert!(path.ends_with(".ics"));
+    // A token regenerated with a day's overlap: its successor is to be renewed, not it.
+    let (old, _) = bens(&app, "Replaced feed").await;
+    let regenerated = app
+        .post(
+            "/api/workspaces/ws-acme/tokens",
+            &ben,
+            json!({ "name": "Successor feed", "lifetime_days": 30, "replaces": { "token_id": old, "overlap": "1d" } }),
+        )
+        .await;
+    assert_eq!(regenerated.status, StatusCode::CREATED, "{}", regenerated.text);
     let anonymous = |path: String| {
         let app = &app;
         async move { app.send(Method::GET, &path, None, None).await }
@@ -997,10 +1036,11 @@ async fn the_expiry_calendar_is_the_members_own_at_a_revocable_secret_url(app: T
         .as_array()
         .unwrap()
         .iter()
-        .filter(|t| t["status"] != "disabled")
+        .filter(|t| t["status"] != "disabled" && t["replaced_by"].is_null())
         .cloned()
         .collect();
     assert_eq!(events.len(), mine.len(), "{}", read.text);
+    assert!(read.text.contains("Successor feed") && !read.text.contains("Replaced feed"));
     for token in &mine {
         let name = token["name"].as_str().unwrap();
         let event = events
