@@ -1,8 +1,8 @@
 //! The stylesheet as the app carries it: `style/main.css` without its comments and its
 //! layout whitespace (1.3 KiB of the brotli bundle). The source stays commented and readable;
 //! strings are copied as written, and only whitespace that cannot matter is dropped (beside
-//! `{`, `}`, `;` and `,`; a run of it elsewhere becomes one space, as a selector's descendant
-//! combinator needs).
+//! `{`, `}`, `;`, `,` and `>`, and after `:`, which no selector or value needs a space after);
+//! a run of it elsewhere becomes one space, as a selector's descendant combinator needs.
 
 use std::path::Path;
 
@@ -36,7 +36,11 @@ fn minify(css: &str) -> String {
                 }
             }
             c if c.is_whitespace() => space = true,
-            '{' | '}' | ';' | ',' => {
+            '{' | '}' | ';' | ',' | '>' | ':' => {
+                // Before `:` a space is a descendant combinator (`.a :focus`): kept.
+                if c == ':' {
+                    push_space(&mut out, &mut space);
+                }
                 space = false;
                 if c == '}' && out.ends_with(';') {
                     out.pop();
@@ -52,10 +56,9 @@ fn minify(css: &str) -> String {
     out
 }
 
-/// A pending run of whitespace, as one space, unless a brace, a semicolon or a
-/// comma (or the start) is beside it.
+/// A pending run of whitespace, as one space, unless the start or one of `{};,>:` is before it.
 fn push_space(out: &mut String, space: &mut bool) {
-    if std::mem::take(space) && !out.is_empty() && !out.ends_with(['{', '}', ';', ',']) {
+    if std::mem::take(space) && !out.is_empty() && !out.ends_with(['{', '}', ';', ',', '>', ':']) {
         out.push(' ');
     }
 }

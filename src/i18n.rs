@@ -252,7 +252,14 @@ pub struct Messages {
     pub remove_member_label: fn(&str) -> String,
     /// (name, workspace).
     pub remove_member_title: fn(&str, &str) -> String,
-    pub remove_member_body: &'static str,
+    /// (their tokens not disabled yet).
+    pub remove_member_body: fn(u64) -> String,
+    /// (name): the role select's accessible name.
+    pub role_of: fn(&str) -> String,
+    /// (name, the role's short word).
+    pub role_changed_toast: fn(&str, &str) -> String,
+    /// (who): a former member added back.
+    pub member_back: fn(&str) -> String,
     pub remove_member_confirm: &'static str,
     /// (name, tokens disabled).
     pub member_removed_toast: fn(&str, u64) -> String,

@@ -193,19 +193,41 @@ test('an admin removes a member: their tokens are disabled and marked, their acc
   await signIn(page, 'ada@acme.test');
   await expect(page.getByRole('tab', { name: 'Members' })).toHaveAttribute('aria-selected', 'true');
   const members = page.getByRole('table', { name: 'Members' });
-  await expect(members.getByRole('row', { name: /Ada Lovelace/ })).toContainText('Admin');
-  // The last admin cannot be removed.
+  await expect(members.getByLabel('Role of Ada Lovelace')).toHaveValue('admin');
+  // The last admin can be neither removed nor made a member.
   await expect(members.getByRole('button', { name: 'Remove Ada Lovelace' })).toBeDisabled();
+  await expect(members.getByLabel('Role of Ada Lovelace')).toBeDisabled();
   await expect(page.getByText('The last admin cannot be removed')).toBeVisible();
   await expectNoAxeViolations(page);
+  // A role changes from its row: Eve becomes an admin, then Ada may step down; and back.
+  await members.getByLabel('Role of Eve Leaving').selectOption('admin');
+  await expect(page.getByText('Eve Leaving is now: Admin.')).toBeVisible();
+  await expect(members.getByLabel('Role of Ada Lovelace')).toBeEnabled();
+  await members.getByLabel('Role of Eve Leaving').selectOption('member');
+  await expect(page.getByText('Eve Leaving is now: Member.')).toBeVisible();
+  await expect(members.getByLabel('Role of Ada Lovelace')).toBeDisabled();
 
+  // The dialog says how many tokens go, and that access tokens may live up to an hour.
   await members.getByRole('button', { name: 'Remove Eve Leaving' }).click();
   const confirm = page.getByRole('dialog', { name: 'Remove Eve Leaving from Acme?' });
-  await expect(confirm).toContainText('Their access tokens stop working at once wherever the service is asked; a resource server that checks them itself accepts them for up to an hour.');
+  await expect(confirm).toContainText('Their 1 token here that still works is disabled at once.');
+  await expect(confirm).toContainText('access tokens already issued are refused wherever the service is asked, and a resource server that checks them itself may accept them for up to an hour');
+  await expect(confirm).toContainText('you can add them back later, and their tokens stay disabled');
   await expectNoAxeViolations(page);
   await confirm.getByRole('button', { name: 'Remove member' }).click();
   await expect(page.getByText('Eve Leaving removed; 1 token disabled.')).toBeVisible();
   await expect(members.getByRole('row', { name: /Eve Leaving/ })).toHaveCount(0);
+  expect((await whoami()).status()).toBe(401);
+
+  // Added back: with their own password, no link; the old token stays disabled.
+  await page.getByRole('button', { name: 'Add member' }).click();
+  const add = page.getByRole('dialog', { name: 'Add a member to this workspace' });
+  await add.getByLabel('Email').fill('eve@acme.test');
+  await add.getByRole('button', { name: 'Add member' }).click();
+  await expect(add.getByRole('status')).toContainText('Eve Leaving <eve@acme.test> is back in the workspace. They sign in with their own password');
+  await expect(add.getByLabel(/Set-password link/)).toHaveCount(0);
+  await add.getByRole('button', { name: 'Close' }).click();
+  await expect(members.getByRole('row', { name: /Eve Leaving/ })).toHaveCount(1);
   expect((await whoami()).status()).toBe(401);
 
   // Their token stays in the list, disabled and marked; the audit trail says who removed whom.
@@ -451,7 +473,8 @@ test.describe('in Simplified Chinese', () => {
     await expect(page.getByRole('tab', { name: '成员' })).toHaveAttribute('aria-selected', 'true');
     await page.getByRole('button', { name: '移除 Fay 离开' }).click();
     const confirm = page.getByRole('dialog', { name: '将 Fay 离开 移出 Acme？' });
-    await expect(confirm).toContainText('其访问令牌在向本服务核验之处也立即失效，自行校验令牌的资源服务器最多仍会接受一小时。');
+    await expect(confirm).toContainText('此人在本工作区仍可用的 1 个令牌将立即停用。');
+    await expect(confirm).toContainText('已签发的访问令牌在向本服务核验之处立即被拒绝，自行校验令牌的资源服务器最多仍会接受一小时。');
     await expectNoAxeViolations(page);
     await confirm.getByRole('button', { name: '移除成员' }).click();
     await expect(page.getByText('已移除 Fay 离开，停用了 1 个令牌。')).toBeVisible();

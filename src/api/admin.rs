@@ -1,7 +1,7 @@
 //! A workspace admin's view: every token, filtered and paged by the service, and the audit trail.
 
 use gloo_net::http::Method;
-use token_api::admin::{AddMemberRequest, AddedMember, RemovedMember, WorkspacePolicy};
+use token_api::admin::{AddMemberRequest, AddedMember, MemberRole, RemovedMember, WorkspacePolicy};
 use token_api::admin::{
     AuditPage, AuditQuery, FilterActionRequest, LookupRequest, LookupResult, MemberList, TokenPage, TokenPageQuery,
     TokenSummary,
@@ -47,7 +47,7 @@ pub async fn members(ws: String) -> Result<MemberList, ApiError> {
 }
 
 /// Adds a person to the workspace; for a person new to the service, the answer carries their
-/// set-password link, once.
+/// set-password link, once (a former member comes back with their own password).
 pub async fn add_member(ws: String, body: AddMemberRequest) -> Result<AddedMember, ApiError> {
     request(Method::POST, &workspace_path(&ws, "/admin/members"), Some(&body)).await
 }
@@ -61,6 +61,12 @@ pub async fn set_policy(ws: String, policy: WorkspacePolicy) -> Result<Workspace
 pub async fn remove_member(ws: String, user_id: String) -> Result<RemovedMember, ApiError> {
     let path = format!("/admin/members/{}", crate::url::encode_component(&user_id));
     request(Method::DELETE, &workspace_path(&ws, &path), None::<&()>).await
+}
+
+/// Changes a member's role.
+pub async fn set_member_role(ws: String, user_id: String, role: MemberRole) -> Result<MemberRole, ApiError> {
+    let path = format!("/admin/members/{}/role", crate::url::encode_component(&user_id));
+    request(Method::PUT, &workspace_path(&ws, &path), Some(&role)).await
 }
 
 /// Disables or deletes the listed tokens.

@@ -31,13 +31,27 @@ impl UseTimersReturn {
     }
 }
 
-/// Timeouts owned by the current reactive owner.
-pub fn use_timers() -> UseTimersReturn {
-    let pending = StoredValue::new(Vec::<TimeoutHandle>::new());
-    on_cleanup(move || {
-        if let Some(handles) = pending.try_update_value(std::mem::take) {
+impl UseTimersReturn {
+    /// Runs `f` after `delay` unless this is called again first (or the owner is cleaned up):
+    /// the last of a burst of calls wins.
+    pub fn debounce(self, delay: Duration, f: impl FnOnce() + 'static) {
+        self.cancel();
+        self.after(delay, f);
+    }
+
+    /// Clears every pending timeout.
+    pub fn cancel(self) {
+        if let Some(handles) = self.pending.try_update_value(std::mem::take) {
             handles.iter().for_each(TimeoutHandle::clear);
         }
-    });
-    UseTimersReturn { pending }
+    }
+}
+
+/// Timeouts owned by the current reactive owner.
+pub fn use_timers() -> UseTimersReturn {
+    let timers = UseTimersReturn {
+        pending: StoredValue::new(Vec::new()),
+    };
+    on_cleanup(move || timers.cancel());
+    timers
 }

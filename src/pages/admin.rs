@@ -105,6 +105,8 @@ pub fn AdminPage() -> impl IntoView {
             let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
         }
     };
+    // Bumped when Add member added someone, so the Members tab lists them.
+    let people_changed = RwSignal::new(0u32);
     view! {
         <Show
             when=move || is_admin.get()
@@ -120,7 +122,7 @@ pub fn AdminPage() -> impl IntoView {
                     <h1>{move || i18n.t().admin_title}</h1>
                     <p class="intro">{move || i18n.t().admin_intro}</p>
                 </div>
-                <add_member::AddMember />
+                <add_member::AddMember on_added=Callback::new(move |_| people_changed.update(|n| *n += 1)) />
             </div>
             <div class="tabs" role="tablist" aria-label=move || i18n.t().tabs_label on:keydown=on_tab_key>
                 {Tab::ALL
@@ -148,7 +150,7 @@ pub fn AdminPage() -> impl IntoView {
                 let panel = match t {
                     Tab::Tokens => view! { <tokens_tab::TokensTab url /> }.into_any(),
                     Tab::Audit => view! { <audit_tab::AuditTab url /> }.into_any(),
-                    Tab::Members => view! { <members_tab::MembersTab /> }.into_any(),
+                    Tab::Members => view! { <members_tab::MembersTab people_changed /> }.into_any(),
                     Tab::Policy => view! { <policy_tab::PolicyTab /> }.into_any(),
                 };
                 view! {

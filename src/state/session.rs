@@ -47,12 +47,21 @@ impl Session {
 
     /// A workspace's policy changed (its admin saved it): the pages follow at once.
     pub fn policy_changed(self, workspace_id: &str, policy: token_api::admin::WorkspacePolicy) {
+        self.update_workspace(workspace_id, |w| w.policy = policy);
+    }
+
+    /// The user's role in a workspace changed (they stepped down): the pages follow at once.
+    pub fn role_changed(self, workspace_id: &str, role: Role) {
+        self.update_workspace(workspace_id, |w| w.role = role);
+    }
+
+    fn update_workspace(self, workspace_id: &str, change: impl FnOnce(&mut WorkspaceSummary)) {
         self.me.update(|me| {
             if let Some(w) = me
                 .as_mut()
                 .and_then(|m| m.workspaces.iter_mut().find(|w| w.id == workspace_id))
             {
-                w.policy = policy;
+                change(w);
             }
         });
     }

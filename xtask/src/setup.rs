@@ -95,14 +95,18 @@ fn wasm_bindgen(root: &Path) -> Result {
     .or_else(|_| cmd("cargo", &["install", "wasm-bindgen-cli", "--version", &want]).run())
 }
 
-/// Playwright, axe-core and binaryen (wasm-opt 132) from end2end/package-lock.json.
+/// Playwright, axe-core, binaryen (wasm-opt 132) and esbuild (which minifies the wasm-bindgen
+/// glue) from end2end/package-lock.json.
 fn npm_packages(root: &Path) -> Result {
     let e2e = root.join("end2end");
     let wasm_opt = e2e.join("node_modules/.bin/wasm-opt");
     let version = cmd(&wasm_opt.to_string_lossy(), &["--version"])
         .output()
         .unwrap_or_default();
-    if version.contains("version_132") && e2e.join("node_modules/@playwright/test").is_dir() {
+    if version.contains("version_132")
+        && e2e.join("node_modules/@playwright/test").is_dir()
+        && e2e.join("node_modules/.bin/esbuild").exists()
+    {
         return Ok(());
     }
     if cmd("npm", &["--version"]).output().is_none() {

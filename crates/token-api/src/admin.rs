@@ -226,6 +226,34 @@ pub struct MemberList {
     /// The ids of those who are its admins.
     #[serde(default)]
     pub admins: Vec<String>,
+    /// The members who hold tokens here not disabled yet, with how many: what removing them
+    /// disables (a member not listed holds none).
+    #[serde(default)]
+    pub open_tokens: Vec<OpenTokens>,
+}
+
+/// A member's tokens not disabled yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpenTokens {
+    /// The member's id.
+    pub id: String,
+    pub count: u64,
+}
+
+impl MemberList {
+    /// How many tokens not disabled yet the member `id` holds.
+    pub fn open_tokens_of(&self, id: &str) -> u64 {
+        self.open_tokens.iter().find(|o| o.id == id).map_or(0, |o| o.count)
+    }
+}
+
+/// `PUT /api/workspaces/{ws}/admin/members/{user}/role`: a member's role, asked and answered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MemberRole {
+    pub role: crate::auth::Role,
 }
 
 crate::wire_enum! {
@@ -281,15 +309,18 @@ pub struct AddMemberRequest {
     pub role: crate::auth::Role,
 }
 
-/// The answer to adding a person new to the service: who, and the link that sets their
-/// password, in this answer only.
+/// The answer to adding a person: who, and for a person new to the service the link that sets
+/// their password, in this answer only. A former member added back keeps their own password
+/// (no link), and their tokens stay disabled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddedMember {
     pub member: Person,
     pub role: crate::auth::Role,
-    /// Works once, for 72 hours; its secret is after the `#`.
-    pub set_password_link: String,
+    /// Works once, for 72 hours; its secret is after the `#`. `None` for a former member added
+    /// back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_password_link: Option<String>,
 }
 
 /// The counts at the top of the Admins page.

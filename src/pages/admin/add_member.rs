@@ -1,6 +1,7 @@
 //! Add member: an admin brings a person new to the service into the workspace with a role, and
-//! is shown once the link that sets their password, to pass on. Someone who has an account is
-//! refused: the operator adds existing accounts.
+//! is shown once the link that sets their password, to pass on; or brings back a former member,
+//! who keeps their own password. Anyone else who has an account is refused: the operator adds
+//! existing accounts.
 
 use leptos::prelude::*;
 use token_api::admin::{AddMemberRequest, AddedMember};
@@ -26,9 +27,9 @@ fn email_fault(t: &Messages, invalid: Invalid) -> String {
     }
 }
 
-/// The button and its dialog.
+/// The button and its dialog; `on_added` runs when someone joined.
 #[component]
-pub fn AddMember() -> impl IntoView {
+pub fn AddMember(on_added: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let open = RwSignal::new(false);
@@ -38,7 +39,13 @@ pub fn AddMember() -> impl IntoView {
     let tried = RwSignal::new(false);
     let add = Action::new_local(move |request: &AddMemberRequest| {
         let (ws, request) = (session.workspace().map(|w| w.id).unwrap_or_default(), request.clone());
-        async move { api::admin::add_member(ws, request).await }
+        async move {
+            let added = api::admin::add_member(ws, request).await;
+            if added.is_ok() {
+                on_added.run(());
+            }
+            added
+        }
     });
     let added = move || add.value().get().and_then(Result::ok);
     let fault = move || {
@@ -84,9 +91,13 @@ pub fn AddMember() -> impl IntoView {
                            ..
                        }: AddedMember| {
         let who = format!("{} <{}>", member.name, member.email);
-        view! {
-            <p role="status">{move || (i18n.t().member_added_new)(&who)}</p>
-            <CopyField id="set-password-link" label=Signal::derive(move || i18n.t().set_password_link_label.to_owned()) value=Signal::stored(set_password_link) />
+        match set_password_link {
+            Some(link) => view! {
+                <p role="status">{move || (i18n.t().member_added_new)(&who)}</p>
+                <CopyField id="set-password-link" label=Signal::derive(move || i18n.t().set_password_link_label.to_owned()) value=Signal::stored(link) />
+            }
+            .into_any(),
+            None => view! { <p role="status">{move || (i18n.t().member_back)(&who)}</p> }.into_any(),
         }
     };
     view! {

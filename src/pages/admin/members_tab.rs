@@ -1,7 +1,10 @@
-//! The Members tab: the workspace's people and their roles, and removing one (offboarding):
-//! their tokens are disabled and kept, marked as their owner's leaving.
+//! The Members tab: the workspace's people and their roles, changing a role, and removing one
+//! (offboarding): their tokens are disabled and kept, marked as their owner's leaving. The last
+//! admin can be neither demoted nor removed.
 
 use leptos::prelude::*;
+use token_api::admin::MemberRole;
+use token_api::auth::Role;
 use token_api::tokens::Person;
 
 use crate::api;
@@ -12,47 +15,88 @@ use crate::i18n::use_i18n;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
-/// The tab.
+/// The tab; `people_changed` changes when someone was added elsewhere on the page.
 #[component]
-pub fn MembersTab() -> impl IntoView {
+pub fn MembersTab(people_changed: RwSignal<u32>) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let toasts = use_toasts();
     let ws = Memo::new(move |_| session.workspace().map(|w| w.id).unwrap_or_default());
     let workspace_name = move || session.workspace().map(|w| w.name).unwrap_or_default();
-    let members = LocalResource::new(move || api::admin::members(ws.get()));
-    // The member whose removal waits for confirmation.
-    let leaving = RwSignal::new(None::<Person>);
-    let remove = Action::new_local(move |person: &Person| {
-        let (ws, person) = (ws.get_untracked(), person.clone());
+    let members = LocalResource::new(move || {
+        people_changed.track();
+        api::admin::members(ws.get())
+    });
+    // The member whose removal waits for confirmation, with their tokens that still work.
+    let leaving = RwSignal::new(None::<(Person, u64)>);
+    // One action for both changes to a member: a new role (`Some`), or removal.
+    let change = Action::new_local(move |(person, role): &(Person, Option<Role>)| {
+        let (ws, person, role) = (ws.get_untracked(), person.clone(), *role);
         async move {
-            match api::admin::remove_member(ws, person.id.clone()).await {
-                Ok(done) => toasts.success((i18n.t().member_removed_toast)(&person.name, done.disabled)),
+            let t = i18n.t();
+            let done = match role {
+                Some(role) => api::admin::set_member_role(ws.clone(), person.id.clone(), MemberRole { role })
+                    .await
+                    .map(|_| {
+                        // Stepping down closes this page to them.
+                        if session.me().is_some_and(|me| me.user.id == person.id) {
+                            session.role_changed(&ws, role);
+                        }
+                        let word = if role == Role::Admin {
+                            t.role_admin_short
+                        } else {
+                            t.role_member_short
+                        };
+                        (t.role_changed_toast)(&person.name, word)
+                    }),
+                None => api::admin::remove_member(ws, person.id.clone())
+                    .await
+                    .map(|done| (t.member_removed_toast)(&person.name, done.disabled)),
+            };
+            match done {
+                Ok(said) => toasts.success(said),
                 Err(api::ApiError::Aborted) => {}
-                Err(e) => toasts.error(error_text(i18n.t(), &e), vec![]),
+                Err(e) => toasts.error(error_text(t, &e), vec![]),
             }
             leaving.set(None);
             members.refetch();
         }
     });
     let table = move || {
-        members.with(|m| m.as_ref().and_then(|r| r.as_ref().ok()).cloned()).map(|list| {
-            let t = i18n.t();
-            let last_admin = list.admins.len() == 1;
-            let rows = list
+        members
+            .with(|m| m.as_ref().and_then(|r| r.as_ref().ok()).cloned())
+            .map(|list| {
+                let t = i18n.t();
+                let last_admin = list.admins.len() == 1;
+                let rows = list
                 .members
-                .into_iter()
+                .iter()
                 .map(|person| {
                     let admin = list.admins.contains(&person.id);
                     let locked = admin && last_admin;
-                    let who = person.clone();
+                    let open = list.open_tokens_of(&person.id);
+                    let who = (person.clone(), open);
+                    let changing = person.clone();
                     view! {
                         <tr>
                             <th scope="row" class="name">
                                 <span dir="auto">{person.name.clone()}</span>
                                 <span class="muted small" dir="auto">{person.email.clone()}</span>
                             </th>
-                            <td data-label=t.role_label>{if admin { t.role_admin_short } else { t.role_member_short }}</td>
+                            <td data-label=t.role_label>
+                                <select
+                                    aria-label=(t.role_of)(&person.name)
+                                    disabled=move || locked || change.pending().get()
+                                    title=locked.then_some(t.last_admin_note)
+                                    on:change:target=move |ev| {
+                                        let role = ev.target().value().parse().unwrap_or(Role::Member);
+                                        change.dispatch_local((changing.clone(), Some(role)));
+                                    }
+                                >
+                                    <option value=Role::Member.as_str() selected=!admin>{t.role_member_short}</option>
+                                    <option value=Role::Admin.as_str() selected=admin>{t.role_admin_short}</option>
+                                </select>
+                            </td>
                             <td class="menu-cell">
                                 <button
                                     type="button"
@@ -69,23 +113,23 @@ pub fn MembersTab() -> impl IntoView {
                     }
                 })
                 .collect::<Vec<_>>();
-            view! {
-                <div class="table-wrap">
-                    <table class="tokens members">
-                        <caption class="visually-hidden">{t.tab_members}</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">{t.col_member}</th>
-                                <th scope="col">{t.role_label}</th>
-                                <th scope="col"><span class="visually-hidden">{t.col_actions}</span></th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-                <p class="muted small">{last_admin.then_some(t.last_admin_note)}</p>
-            }
-        })
+                view! {
+                    <div class="table-wrap">
+                        <table class="tokens members">
+                            <caption class="visually-hidden">{t.tab_members}</caption>
+                            <thead>
+                                <tr>
+                                    <th scope="col">{t.col_member}</th>
+                                    <th scope="col">{t.role_label}</th>
+                                    <th scope="col"><span class="visually-hidden">{t.col_actions}</span></th>
+                                </tr>
+                            </thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </div>
+                    <p class="muted small">{last_admin.then_some(t.last_admin_note)}</p>
+                }
+            })
     };
     view! {
         <Loaded resource=members>{table}</Loaded>
@@ -93,18 +137,18 @@ pub fn MembersTab() -> impl IntoView {
             open=Signal::derive(move || leaving.with(Option::is_some))
             id="remove-member-title"
             title=Signal::derive(move || {
-                leaving.with(|p| p.as_ref().map(|p| (i18n.t().remove_member_title)(&p.name, &workspace_name())).unwrap_or_default())
+                leaving.with(|p| p.as_ref().map(|(p, _)| (i18n.t().remove_member_title)(&p.name, &workspace_name())).unwrap_or_default())
             })
-            body=Signal::derive(move || i18n.t().remove_member_body.to_owned())
+            body=Signal::derive(move || (i18n.t().remove_member_body)(leaving.with(|p| p.as_ref().map_or(0, |(_, open)| *open))))
             confirm_label=Signal::derive(move || i18n.t().remove_member_confirm.to_owned())
-            busy=remove.pending()
+            busy=change.pending()
             on_confirm=Callback::new(move |_| {
-                if let Some(p) = leaving.get_untracked() {
-                    remove.dispatch_local(p);
+                if let Some((p, _)) = leaving.get_untracked() {
+                    change.dispatch_local((p, None));
                 }
             })
             on_cancel=Callback::new(move |_| {
-                if !remove.pending().get_untracked() {
+                if !change.pending().get_untracked() {
                     leaving.set(None);
                 }
             })

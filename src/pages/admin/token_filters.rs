@@ -1,5 +1,6 @@
 //! The Tokens tab's filter bar: owner, status, expiry, use, and a name search. Each change is a
-//! new filter, which the tab writes to the URL.
+//! new filter, which the tab writes to the URL; the search as it is typed, a pause after the
+//! last keystroke (each search is a request to the service).
 
 use leptos::prelude::*;
 use token_api::admin::{MemberList, TokenFilter};
@@ -7,7 +8,11 @@ use token_api::admin::{MemberList, TokenFilter};
 use crate::api::ApiError;
 use crate::components::person_picker::PersonPicker;
 use crate::components::status_select::StatusSelect;
+use crate::hooks::use_timers::use_timers;
 use crate::i18n::use_i18n;
+
+/// The pause after the last keystroke that sends a search.
+const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// The filter bar.
 #[component]
@@ -19,6 +24,8 @@ pub fn TokenFilters(
     members: LocalResource<Result<MemberList, ApiError>>,
     /// A new filter was chosen.
     on_change: Callback<TokenFilter>,
+    /// A new search was typed (a burst of typing is one step of Back).
+    on_typing: Callback<TokenFilter>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let people = move || {
@@ -34,8 +41,41 @@ pub fn TokenFilters(
         edit(&mut next);
         on_change.run(next);
     };
-    // The picker stays while the rest is rebuilt for each filter: rebuilt, it would lose the
-    // focus of the person who just picked in it.
+    // The search box holds what is typed; it follows the URL only when another hand changed the
+    // search there (Back, Clear filters), never clobbering keystrokes a pending search has not
+    // sent yet.
+    let search_of = |f: &TokenFilter| f.q.clone().unwrap_or_default();
+    let typed = RwSignal::new(filter.with_untracked(search_of));
+    let sent = StoredValue::new(typed.get_untracked());
+    Effect::new(move |_| {
+        let q = filter.with(search_of);
+        if q != sent.get_value() {
+            sent.set_value(q.clone());
+            typed.set(q);
+        }
+    });
+    let timers = use_timers();
+    let search = move |text: String, commit: bool| {
+        let q = Some(text).filter(|v| !v.trim().is_empty());
+        let send = move || {
+            sent.set_value(q.clone().unwrap_or_default());
+            let mut next = filter.get_untracked();
+            next.q = q;
+            if commit {
+                on_change.run(next)
+            } else {
+                on_typing.run(next)
+            }
+        };
+        if commit {
+            timers.cancel();
+            send();
+        } else {
+            timers.debounce(TYPING_PAUSE, send);
+        }
+    };
+    // The picker and the search box stay while the rest is rebuilt for each filter: rebuilt,
+    // they would lose the focus of the person using them.
     let rest = move || {
         let f = filter.get();
         // `selected` attributes set the first render; after the user has picked, only the
@@ -71,13 +111,6 @@ pub fn TokenFilters(
                     } />
                     <span>{move || i18n.t().filter_unused_90}</span>
                 </label>
-                <label class="field-inline">
-                    <span>{move || i18n.t().search_label}</span>
-                    <input type="search" prop:value=f.q.clone().unwrap_or_default() on:change:target=move |ev| {
-                        let q = Some(ev.target().value()).filter(|v| !v.trim().is_empty());
-                        change(&|f| f.q = q.clone());
-                    } />
-                </label>
                 <button type="button" class="button button-quiet" on:click=move |_| on_change.run(TokenFilter::default())>
                     {move || i18n.t().clear_filters}
                 </button>
@@ -92,6 +125,18 @@ pub fn TokenFilters(
                 value=Signal::derive(move || filter.with(|f| f.owner.clone()))
                 on_change=Callback::new(move |owner: Option<String>| change(&|f| f.owner = owner.clone()))
             />
+            <label class="field-inline">
+                <span>{move || i18n.t().search_label}</span>
+                <input
+                    type="search"
+                    prop:value=typed
+                    on:input:target=move |ev| {
+                        typed.set(ev.target().value());
+                        search(ev.target().value(), false);
+                    }
+                    on:change:target=move |ev| search(ev.target().value(), true)
+                />
+            </label>
             {rest}
         </div>
     }

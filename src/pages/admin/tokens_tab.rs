@@ -88,13 +88,16 @@ pub fn TokensTab(
         })
     });
     let set_query = move |next: TokenPageQuery| url.change_view(&KEYS, next.to_pairs(), Change::Committed);
-    let set_filter = Callback::new(move |filter: TokenFilter| {
-        set_query(TokenPageQuery {
+    let filter_by = move |filter: TokenFilter, change: Change| {
+        let next = TokenPageQuery {
             filter,
             after: None,
             ..query.get_untracked()
-        })
-    });
+        };
+        url.change_view(&KEYS, next.to_pairs(), change);
+    };
+    let set_filter = Callback::new(move |filter| filter_by(filter, Change::Committed));
+    let type_filter = Callback::new(move |filter| filter_by(filter, Change::Typing));
 
     // Each page is read with its own query, so its counts stay with the filter they count, even
     // while the next page loads.
@@ -380,7 +383,7 @@ pub fn TokensTab(
     view! {
         <CountChips summary on_filter=set_filter on_alarms=show_alarms />
         <LeakCheck on_disable=actions.one(BatchAction::Disable) />
-        <TokenFilters filter=Signal::derive(move || query.get().filter) members on_change=set_filter />
+        <TokenFilters filter=Signal::derive(move || query.get().filter) members on_change=set_filter on_typing=type_filter />
         <BulkToolbar
             selected=selected_count
             disableable

@@ -11,7 +11,7 @@ use token_api::admin::{
     AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
 };
 use token_api::admin::{
-    FilterActionRequest, LookupRequest, LookupResult, MemberList, RemovedMember, DEFAULT_PAGE_SIZE,
+    FilterActionRequest, LookupRequest, LookupResult, MemberList, MemberRole, RemovedMember, DEFAULT_PAGE_SIZE,
 };
 use token_api::auth::SET_PASSWORD_PATH;
 use token_api::token_format;
@@ -43,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_csv))
         .routes(routes!(members, add_member))
         .routes(routes!(remove_member))
+        .routes(routes!(set_member_role))
         .routes(routes!(set_policy))
         .routes(routes!(summary))
         .routes(routes!(audit))
@@ -412,9 +413,10 @@ async fn audit_csv(
 /// Add a person new to the service to the workspace with a role (admins): the answer carries
 /// the link that sets their password, once, within 72 hours (this answer only). The account is
 /// managed by this workspace: it joins no other until the operator takes it over (the admin
-/// may hold its password). Someone who has an account is refused naming `email`
-/// (`already_member`, or `has_account`: the operator adds existing accounts). Audited as
-/// `member_added`.
+/// may hold its password). A former member an admin here removed comes back with their own
+/// password and no link; their tokens stay disabled. Anyone else who has an account is refused
+/// naming `email` (`already_member`, or `has_account`: the operator adds existing accounts).
+/// Audited as `member_added`.
 #[utoipa::path(post, path = "/workspaces/{ws}/admin/members", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path)), request_body = AddMemberRequest,
     responses((status = 200, body = AddedMember), answer::BadRequest, answer::Forbidden, answer::NotFound))]
@@ -450,10 +452,8 @@ async fn add_member(
         onboarding::AddError::Database(e) => AppError::from(e),
         other => AppError::Internal(other.into()),
     })?;
-    let secret = added
-        .setup_secret
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new person without a link")))?;
-    tracing::info!(admin = %session.user_id, member = %added.user_id, role = body.role.as_str(), "a member was added");
+    let back = added.existing.is_some();
+    tracing::info!(admin = %session.user_id, member = %added.user_id, role = body.role.as_str(), back, "a member was added");
     Ok((
         Extension(Secret),
         Json(AddedMember {
@@ -463,7 +463,9 @@ async fn add_member(
                 name: added.name,
             },
             role: body.role,
-            set_password_link: format!("{}{SET_PASSWORD_PATH}#{}", state.config.issuer(), secret),
+            set_password_link: added
+                .setup_secret
+                .map(|secret| format!("{}{SET_PASSWORD_PATH}#{secret}", state.config.issuer())),
         }),
     ))
 }
@@ -478,19 +480,40 @@ async fn members(
 ) -> AppResult<Json<MemberList>> {
     let mut conn = state.db.pool.acquire().await?;
     require_admin(&mut conn, &ws, &session.user_id).await?;
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT u.id, u.email, u.name, m.role FROM users u JOIN memberships m ON m.user_id = u.id
-         WHERE m.workspace_id = $1 AND m.removed_at IS NULL ORDER BY u.name, u.email",
-    )
-    .bind(&ws)
-    .fetch_all(&mut *conn)
-    .await?;
-    let admins = rows.iter().filter(|r| r.3 == "admin").map(|r| r.0.clone()).collect();
-    let members = rows
-        .into_iter()
-        .map(|(id, email, name, _)| Person { id, email, name })
-        .collect();
-    Ok(Json(MemberList { members, admins }))
+    Ok(Json(members::list(&mut conn, &ws).await?))
+}
+
+/// Change a member's role (admins). The last admin cannot become a member (409); setting the
+/// role they have changes nothing. Audited as `role_changed`, from what to what.
+#[utoipa::path(put, path = "/workspaces/{ws}/admin/members/{user}/role", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path), ("user" = String, Path)), request_body = MemberRole,
+    responses((status = 200, body = MemberRole), answer::BadRequest, answer::Forbidden, answer::NotFound,
+        answer::Conflict))]
+async fn set_member_role(
+    State(state): State<AppState>,
+    session: Session,
+    ClientIp(ip): ClientIp,
+    Path((ws, user)): Path<(String, String)>,
+    ApiJson(body): ApiJson<MemberRole>,
+) -> AppResult<Json<MemberRole>> {
+    require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
+    let mut tx = state.db.writer.begin().await?;
+    match members::set_role(&mut tx, &ws, &session.user_id, &user, body.role, ip.as_deref()).await? {
+        Ok(changed) => {
+            tx.commit().await?;
+            if changed {
+                tracing::info!(admin = %session.user_id, member = %user, role = body.role.as_str(), "a member's role was changed");
+            }
+            Ok(Json(body))
+        }
+        Err(members::NotRemoved::NotFound) => Err(AppError::NotFound),
+        Err(members::NotRemoved::LastAdmin) => Err(last_admin()),
+    }
+}
+
+/// The refusal to leave a workspace without an admin.
+fn last_admin() -> AppError {
+    AppError::Conflict("they are the workspace's last admin: make someone else an admin first".to_owned())
 }
 
 /// Set the workspace's policy for new tokens: the longest lifetime, who may generate tokens, and
@@ -539,8 +562,6 @@ async fn remove_member(
             Ok(Json(RemovedMember { disabled }))
         }
         Err(members::NotRemoved::NotFound) => Err(AppError::NotFound),
-        Err(members::NotRemoved::LastAdmin) => Err(AppError::Conflict(
-            "they are the workspace's last admin: make someone else an admin first".to_owned(),
-        )),
+        Err(members::NotRemoved::LastAdmin) => Err(last_admin()),
     }
 }

@@ -1,18 +1,144 @@
-//! Removing a member from a workspace (offboarding): the membership is marked removed, never
-//! deleted (a deletion would take their tokens with it), and their active tokens are disabled
-//! and marked as their owner's leaving, all in one transaction with the audit rows.
+//! A workspace's members: who they are, changing a role, and removing one (offboarding): the
+//! membership is marked removed, never deleted (a deletion would take their tokens with it),
+//! and their active tokens are disabled and marked as their owner's leaving, all in one
+//! transaction with the audit rows. Both changes keep at least one admin.
 
 use sqlx::AnyConnection;
+use token_api::admin::{MemberList, OpenTokens};
+use token_api::auth::Role;
+use token_api::tokens::Person;
 
-use super::audit::{record_changes, Acting, Action, GrantRow, RETURNING_GRANT};
+use super::audit::{record_account_event, record_changes, Acting, Action, Actor, GrantRow, RETURNING_GRANT};
 use crate::{db, secrets};
 
-/// Why a member could not be removed.
+/// The workspace's members, by name, with its admins and each member's tokens not disabled yet.
+pub async fn list(conn: &mut AnyConnection, workspace_id: &str) -> sqlx::Result<MemberList> {
+    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT u.id, u.email, u.name, m.role,
+            (SELECT COUNT(*) FROM grants g WHERE g.workspace_id = m.workspace_id AND g.user_id = u.id
+               AND g.disabled_at IS NULL)
+         FROM users u JOIN memberships m ON m.user_id = u.id
+         WHERE m.workspace_id = $1 AND m.removed_at IS NULL ORDER BY u.name, u.email",
+    )
+    .bind(workspace_id)
+    .fetch_all(conn)
+    .await?;
+    let mut list = MemberList {
+        members: Vec::with_capacity(rows.len()),
+        admins: Vec::new(),
+        open_tokens: Vec::new(),
+    };
+    for (id, email, name, role, open) in rows {
+        if role == Role::Admin.as_str() {
+            list.admins.push(id.clone());
+        }
+        if open > 0 {
+            list.open_tokens.push(OpenTokens {
+                id: id.clone(),
+                count: open as u64,
+            });
+        }
+        list.members.push(Person { id, email, name });
+    }
+    Ok(list)
+}
+
+/// A role change's audit reason: from what to what, and through which door.
+pub fn role_change_reason(was: &str, now: Role, how: &str) -> String {
+    format!("from {was} to {}, {how}", now.as_str())
+}
+
+/// Changes member `user_id`'s role, acting as `admin_id` (an admin there): `true` when
+/// it changed (audited as `role_changed`), `false` when it was that already. The last admin
+/// cannot become a member. The caller commits, or on an error rolls back.
+pub async fn set_role(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    admin_id: &str,
+    user_id: &str,
+    role: Role,
+    ip: Option<&str>,
+) -> sqlx::Result<Result<bool, NotRemoved>> {
+    let Some(was) = lock_and_read(conn, workspace_id, admin_id, user_id).await? else {
+        return Ok(Err(NotRemoved::NotFound));
+    };
+    if was == role.as_str() {
+        return Ok(Ok(false));
+    }
+    sqlx::query("UPDATE memberships SET role = $3 WHERE workspace_id = $1 AND user_id = $2 AND removed_at IS NULL")
+        .bind(workspace_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .execute(&mut *conn)
+        .await?;
+    if !admins_left(conn, workspace_id).await? {
+        return Ok(Err(NotRemoved::LastAdmin));
+    }
+    let reason = role_change_reason(&was, role, "through the Admins page");
+    let acting = Acting {
+        ip,
+        reason: Some(&reason),
+        ..Default::default()
+    };
+    let here = [workspace_id.to_owned()];
+    record_account_event(
+        conn,
+        Action::RoleChanged,
+        &here,
+        Actor::Person(admin_id),
+        Some(user_id),
+        acting,
+    )
+    .await?;
+    Ok(Ok(true))
+}
+
+/// Locks the workspace's row, so changes to its members take turns (a write to it locks it on
+/// PostgreSQL; SQLite takes one writer at a time anyway): two admins demoting or removing each
+/// other at once cannot both see the other still there and leave the workspace with none.
+/// Then, read in the transaction that writes: `user_id`'s role there, if `admin_id` is an
+/// admin there and `user_id` a member.
+async fn lock_and_read(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    admin_id: &str,
+    user_id: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query("UPDATE workspaces SET name = name WHERE id = $1")
+        .bind(workspace_id)
+        .execute(&mut *conn)
+        .await?;
+    let (is_admin, role): (i64, Option<String>) = sqlx::query_as(
+        "SELECT
+            (SELECT COUNT(*) FROM memberships a WHERE a.workspace_id = $1 AND a.user_id = $2
+               AND a.role = 'admin' AND a.removed_at IS NULL),
+            (SELECT m.role FROM memberships m WHERE m.workspace_id = $1 AND m.user_id = $3 AND m.removed_at IS NULL)",
+    )
+    .bind(workspace_id)
+    .bind(admin_id)
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(role.filter(|_| is_admin == 1))
+}
+
+/// Whether the workspace still has an admin.
+async fn admins_left(conn: &mut AnyConnection, workspace_id: &str) -> sqlx::Result<bool> {
+    let (admins,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'admin' AND removed_at IS NULL",
+    )
+    .bind(workspace_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(admins > 0)
+}
+
+/// Why a member's role could not be changed, or they could not be removed.
 #[derive(Debug, PartialEq, Eq)]
 pub enum NotRemoved {
     /// Not a member of this workspace (or removed already), or the caller is not its admin.
     NotFound,
-    /// They are the workspace's last admin: nobody could manage it after them.
+    /// They are the workspace's last admin: nobody could manage it after them (or as a member).
     LastAdmin,
 }
 
@@ -30,26 +156,7 @@ pub async fn remove(
     ip: Option<&str>,
 ) -> sqlx::Result<Result<u64, NotRemoved>> {
     let now = db::now_ms();
-    // Removals in one workspace take turns: a write to its row locks it on PostgreSQL (SQLite
-    // takes one writer at a time anyway), so two admins removing each other at once cannot
-    // both see the other still there and leave the workspace with none.
-    sqlx::query("UPDATE workspaces SET name = name WHERE id = $1")
-        .bind(workspace_id)
-        .execute(&mut *conn)
-        .await?;
-    // The admin check and the last-admin check are read in the transaction that writes.
-    let (is_admin, role): (i64, Option<String>) = sqlx::query_as(
-        "SELECT
-            (SELECT COUNT(*) FROM memberships a WHERE a.workspace_id = $1 AND a.user_id = $2
-               AND a.role = 'admin' AND a.removed_at IS NULL),
-            (SELECT m.role FROM memberships m WHERE m.workspace_id = $1 AND m.user_id = $3 AND m.removed_at IS NULL)",
-    )
-    .bind(workspace_id)
-    .bind(admin_id)
-    .bind(user_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let Some(role) = role.filter(|_| is_admin == 1) else {
+    let Some(role) = lock_and_read(conn, workspace_id, admin_id, user_id).await? else {
         return Ok(Err(NotRemoved::NotFound));
     };
     sqlx::query(
@@ -62,16 +169,8 @@ pub async fn remove(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    if role == "admin" {
-        let (admins_left,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'admin' AND removed_at IS NULL",
-        )
-        .bind(workspace_id)
-        .fetch_one(&mut *conn)
-        .await?;
-        if admins_left == 0 {
-            return Ok(Err(NotRemoved::LastAdmin));
-        }
+    if role == Role::Admin.as_str() && !admins_left(conn, workspace_id).await? {
+        return Ok(Err(NotRemoved::LastAdmin));
     }
     let disabled: Vec<GrantRow> = sqlx::query_as(&format!(
         "UPDATE grants SET disabled_at = $3, disabled_by = $4, disabled_reason = $5, disabled_cause = 'owner_left'

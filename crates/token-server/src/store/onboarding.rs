@@ -205,16 +205,27 @@ pub async fn add_user(
             (id, name.to_owned(), None, None)
         }
         (Some(account), AddedBy::Admin { .. }) => {
-            let here: Option<(String,)> = sqlx::query_as(
-                "SELECT user_id FROM memberships WHERE user_id = $1 AND workspace_id = $2 AND removed_at IS NULL",
+            // (removed_at, removed_by) of their membership here, if they ever had one.
+            let here: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+                "SELECT removed_at, removed_by FROM memberships WHERE user_id = $1 AND workspace_id = $2",
             )
             .bind(&account.id)
             .bind(workspace_id)
             .fetch_optional(&mut *tx)
             .await?;
-            return Err(AddError::Exists {
-                member_here: here.is_some(),
-            });
+            // A former member an admin here removed comes back with their own credential (no
+            // link: the admin learns nothing new), unless another workspace manages the account
+            // or the operator has taken it over since: that took it out of this workspace's
+            // reach on purpose.
+            let removed_by_admin = matches!(&here, Some((Some(_), Some(by))) if by != OPERATOR);
+            let taken_over = account.managed_by.is_none() && account.made_by_admin;
+            let ours = account.managed_by.as_deref().is_none_or(|m| m == workspace_id);
+            if !(removed_by_admin && ours && !taken_over) {
+                return Err(AddError::Exists {
+                    member_here: matches!(here, Some((None, _))),
+                });
+            }
+            (account.id, account.name, Some(account.made), account.managed_by)
         }
         (
             Some(account),
@@ -282,13 +293,17 @@ pub async fn add_user(
     };
     let change = match before {
         Some((was, None)) if was == role.as_str() => None,
-        Some((was, None)) => Some((Action::RoleChanged, format!("from {was} to {}, {how}", role.as_str()))),
+        Some((was, None)) => Some((Action::RoleChanged, super::members::role_change_reason(&was, role, how))),
         _ => Some((
             Action::MemberAdded,
             format!(
                 "as {}, {how}{}",
                 role.as_str(),
-                if existing.is_none() { ", a new account" } else { "" }
+                match (&existing, &before) {
+                    (None, _) => ", a new account",
+                    (Some(_), Some(_)) => ", a former member back",
+                    (Some(_), None) => "",
+                }
             ),
         )),
     };
@@ -333,6 +348,8 @@ struct Account {
     managed_by: Option<String>,
     /// Made before the service recorded who made accounts.
     maker_unknown: bool,
+    /// Made by a workspace's admin (with `managed_by` empty: taken over by the operator since).
+    made_by_admin: bool,
     made: Made,
 }
 
@@ -369,6 +386,7 @@ async fn account_of(conn: &mut AnyConnection, email: &str) -> sqlx::Result<Optio
                 id,
                 name,
                 maker_unknown: created_by.is_none(),
+                made_by_admin: created_by.as_deref().is_some_and(|c| c != OPERATOR),
                 managed_by,
                 made: Made {
                     by,

@@ -9,6 +9,7 @@ mod faults;
 mod hardening;
 mod lifecycle;
 mod logs;
+mod members;
 mod oauth;
 mod observability;
 mod onboarding;
