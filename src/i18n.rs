@@ -159,6 +159,8 @@ pub struct Messages {
     pub env_label: &'static str,
     pub curl_label: &'static str,
     pub confirm_close_title: &'static str,
+    /// Escape on a Generate form with words in it.
+    pub discard_on_escape: &'static str,
     pub confirm_close_body: &'static str,
     pub keep_open: &'static str,
     pub close_anyway: &'static str,
@@ -290,6 +292,10 @@ pub struct Messages {
     pub regenerated_toast: fn(&str) -> String,
     /// The Users page's banner: this many tokens expire within 7 days or expired in the last 7.
     pub expiring_banner: fn(usize) -> String,
+    /// The Users page's alert: (the names of) tokens the service disabled in the last two
+    /// weeks because their refresh token was used twice.
+    pub reuse_alert: fn(&[String]) -> String,
+    pub reuse_alert_body: &'static str,
     /// Regenerate, naming the token (the banner's buttons).
     pub regenerate_named: fn(&str) -> String,
     /// (date, the successor as `replaced_by` names it, where it is still known): replaced at

@@ -23,8 +23,25 @@ test('an admin finds a member’s token by owner and by pasted secret, disables 
   await page.goto('/admin/tokens');
   await signIn(page, 'ada@acme.test');
   await expect(page.getByRole('tab', { name: 'Tokens' })).toHaveAttribute('aria-selected', 'true');
-  await expect(page.getByRole('group', { name: 'Token counts' })).toContainText('active');
+  const counts = page.getByRole('group', { name: 'Token counts' });
+  await expect(counts).toContainText('active');
   await expectNoAxeViolations(page);
+  // Each heading is its tab's; a count is pressed while the list shows what it counts, and
+  // pressed again clears it; pressed looks unlike a focus ring (filled, not outlined).
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Workspace tokens');
+  const active = counts.getByRole('button', { name: /active$/ });
+  await expect(active).toHaveAttribute('aria-pressed', 'false');
+  const idle = await active.evaluate((e) => getComputedStyle(e).backgroundColor);
+  await active.click();
+  await expect(page).toHaveURL(/status=active/);
+  await expect(active).toHaveAttribute('aria-pressed', 'true');
+  expect(await active.evaluate((e) => getComputedStyle(e).backgroundColor)).not.toBe(idle);
+  await active.click();
+  await expect(page).not.toHaveURL(/status=/);
+  await expect(active).toHaveAttribute('aria-pressed', 'false');
+  await page.getByRole('tab', { name: 'Members' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Members');
+  await page.getByRole('tab', { name: 'Tokens' }).click();
 
   // By owner: a combobox over the workspace's members, matching any part of a name or email in
   // any case, by keyboard.
@@ -78,6 +95,11 @@ test('an admin finds a member’s token by owner and by pasted secret, disables 
   await confirm.getByRole('button', { name: 'Disable token' }).click();
   await expect(page.getByText('Token “leaky” disabled.')).toBeVisible();
   await expect(page.getByRole('row', { name: /leaky/ })).toContainText('Disabled');
+  // The leak check's answer follows: disabled, nothing left to disable.
+  const answer = page.locator('.leak-result');
+  await expect(answer).toContainText('Disabled');
+  await expect(answer).not.toContainText('Active');
+  await expect(page.getByRole('button', { name: 'Disable it now' })).toHaveCount(0);
   const refused = await page.request.post('/oauth2/token', { form: { grant_type: 'refresh_token', client_id: 'tcc_acme', refresh_token: leaky } });
   expect((await refused.json()).error).toBe('invalid_grant');
 
@@ -126,6 +148,13 @@ test('select all matching acts on the filter, counting only what the action chan
   const toolbar = page.getByRole('toolbar', { name: 'Selected tokens' });
   await expect(toolbar).toContainText('50 selected');
   await page.getByRole('button', { name: 'Select all 130 matching' }).click();
+  await expect(page.getByText('All 130 matching tokens are selected.')).toBeVisible();
+  // Another page of the same filter keeps all matching, its rows checked; a new filter drops it.
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await expect(page.getByRole('rowheader', { name: 'mass 079' })).toBeVisible();
+  await expect(page.getByText('All 130 matching tokens are selected.')).toBeVisible();
+  await expect(page.getByRole('checkbox', { name: 'Select all tokens in view' })).toBeChecked();
+  await page.getByRole('button', { name: 'Previous page' }).click();
   await expect(page.getByText('All 130 matching tokens are selected.')).toBeVisible();
   // Disable offers the 117 it can change, not the 130 selected.
   await expect(toolbar).toContainText('13 are already disabled or expired');

@@ -72,6 +72,14 @@ test('a replayed refresh token: the owner and the admin both see why the token s
   await signIn(page, 'ben@acme.test');
   await expect(page.getByRole('row', { name: /lifecycle replayed/ })).toContainText(
     'by Token Console: its refresh token was used twice, so it was disabled to protect you');
+  // Said out loud, above the expiry banner: the loudest thing on the page.
+  const alert = page.getByRole('alert').filter({ hasText: 'was disabled to protect you' });
+  await expect(alert).toContainText('“lifecycle replayed”');
+  await expect(alert).toContainText('someone else may hold a copy');
+  await expect(alert).toHaveClass(/notice-danger/);
+  const expiry = page.getByRole('region', { name: /expires? soon or just expired$/ });
+  const [alertBox, expiryBox] = [await alert.boundingBox(), await expiry.boundingBox()];
+  expect(alertBox!.y).toBeLessThan(expiryBox!.y);
   await page.getByRole('button', { name: 'Actions for lifecycle replayed' }).click();
   await page.getByRole('menuitem', { name: 'History' }).click();
   const dialog = page.getByRole('dialog', { name: 'History of “lifecycle replayed”' });
@@ -88,8 +96,8 @@ test('a replayed refresh token: the owner and the admin both see why the token s
     'its refresh token was used twice, so it was disabled to protect its owner');
   await expectNoAxeViolations(page);
   // An alarm on the Admins page, which opens the audit trail at the detections.
-  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /alarms?, 30 days$/ });
-  await expect(alarm).toHaveText(/^(1 alarm|[2-9]\d* alarms|1\d+ alarms), 30 days$/);
+  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /alarms?, 30 days → Audit trail$/ });
+  await expect(alarm).toHaveText(/^(1 alarm|[2-9]\d* alarms|1\d+ alarms), 30 days → Audit trail$/);
   await expect(alarm).toHaveClass(/alarm/);
   await alarm.click();
   await expect(page).toHaveURL(/tab=audit.*a_action=alarms|a_action=alarms.*tab=audit/);
@@ -121,8 +129,8 @@ test('failed sign-ins in a burst: an alarm for the admin, in the audit trail und
   await ada.close();
   await page.goto('/admin/tokens');
   await signIn(page, 'ada@acme.test');
-  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /alarms?, 30 days$/ });
-  await expect(alarm).toHaveText(`${before + 1} alarm${before + 1 === 1 ? '' : 's'}, 30 days`);
+  const alarm = page.getByRole('group', { name: 'Token counts' }).getByRole('button', { name: /alarms?, 30 days → Audit trail$/ });
+  await expect(alarm).toHaveText(`${before + 1} alarm${before + 1 === 1 ? '' : 's'}, 30 days → Audit trail`);
   await alarm.click();
   const row = page.getByRole('row', { name: hal });
   await expect(row).toHaveCount(1);
@@ -457,7 +465,7 @@ test.describe('in Simplified Chinese', () => {
     await page.goto('/admin/tokens');
     await signIn(page, 'ada@acme.test', { email: '邮箱', password: '密码', button: '登录' });
     const alarm = page.getByRole('group', { name: '令牌统计' }).getByRole('button', { name: /^30 天内告警/ });
-    await expect(alarm).toHaveText(/^30 天内告警：[1-9]\d*$/);
+    await expect(alarm).toHaveText(/^30 天内告警：[1-9]\d* → 审计记录$/);
     await alarm.click();
     const action = page.getByRole('combobox', { name: '操作', exact: true });
     await expect(action).toHaveValue('alarms');
@@ -491,6 +499,8 @@ test.describe('in Simplified Chinese', () => {
       await signIn(page, 'cy@acme.test', { email: '邮箱', password: '密码', button: '登录' });
       await expect(page.getByRole('button', { name: '生成令牌' })).toBeDisabled();
       await expect(page.getByText('在 Acme 中，只有管理员可以生成令牌。')).toBeVisible();
+      // The disabled button says why, to whoever reaches it.
+      await expect(page.getByRole('button', { name: '生成令牌' })).toHaveAccessibleDescription('在 Acme 中，只有管理员可以生成令牌。');
       await expectNoAxeViolations(page);
     } finally {
       await defaultPolicy(browser);

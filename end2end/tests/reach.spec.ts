@@ -64,6 +64,20 @@ for (const locale of ['en-US', 'zh-CN']) {
         await page.goto('/w/ws-acme/admin/tokens');
         await expectMenusInReach(page);
         await page.screenshot({ path: `test-results/reach-admins-${locale}-${width}.png`, fullPage: true });
+        // The header is one row on a wide screen and two on a phone, on both pages (it was
+        // three, four on the Admins page); the account and the selects' labels are still read.
+        const header = page.locator('header.app-header');
+        // Its rows: the distinct lines its shown items start on.
+        const rows = await header.evaluate((h) => {
+          const tops = [...h.children]
+            .map((c) => c.getBoundingClientRect())
+            .filter((r) => r.width > 1 && r.height > 1)
+            .map((r) => r.top + r.height / 2);
+          return tops.sort((a, b) => a - b).filter((t, i, all) => i === 0 || t - all[i - 1] > 16).length;
+        });
+        expect(rows, 'header rows').toBeLessThanOrEqual(width === 390 ? 2 : 1);
+        await expect(header.locator('.who')).toContainText('ada@acme.test');
+        await expect(header.getByRole('combobox', { name: locale === 'en-US' ? 'Workspace' : '工作区' })).toBeVisible();
       });
     }
   });

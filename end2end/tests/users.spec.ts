@@ -272,6 +272,51 @@ test('the whole generate flow by keyboard', async ({ page, context }) => {
   await expect(page.getByRole('rowheader', { name: 'keyboard token' })).toBeVisible();
 });
 
+test('dialogs by keyboard: Escape asks before losing typed words or an uncopied token, and the question takes the focus', async ({ page }) => {
+  await open(page, 'cy@acme.test');
+  const generate = page.getByRole('button', { name: 'Generate token' }).first();
+  await generate.click();
+  const dialog = page.getByRole('dialog', { name: /^Generate a token/ });
+  // An empty form closes on Escape.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  // A half-filled one asks first; the second Escape discards it.
+  await generate.click();
+  await dialog.getByLabel('Name', { exact: true }).fill('half typed');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole('alert').filter({ hasText: 'Press Escape again to discard' })).toBeVisible();
+  await expect(dialog.getByLabel('Name', { exact: true })).toHaveValue('half typed');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+  // The reveal: Escape before the refresh token is copied asks, with the focus on Keep it open.
+  await generate.click();
+  await expect(dialog.getByLabel('Name', { exact: true })).toHaveValue('');
+  await dialog.getByLabel('Name', { exact: true }).fill('escape asked');
+  await page.keyboard.press('Enter');
+  const reveal = page.getByRole('dialog', { name: /Copy your new token/ });
+  await expect(reveal).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(reveal.getByRole('button', { name: 'Keep it open' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(reveal.getByRole('button', { name: 'Keep it open' })).toHaveCount(0);
+  await reveal.getByRole('button', { name: 'Close', exact: true }).click();
+  await reveal.getByRole('button', { name: 'Close anyway' }).click();
+  // Regenerate shows the kept name without offering it: no focus stop, no field look.
+  await page.getByRole('button', { name: 'Actions for escape asked' }).click();
+  await page.getByRole('menuitem', { name: 'Regenerate' }).click();
+  const again = page.getByRole('dialog', { name: /^Regenerate/ });
+  const kept = again.getByLabel('Name', { exact: true });
+  await expect(kept).toHaveAttribute('tabindex', '-1');
+  await expect(kept).not.toBeFocused();
+  await expect(again.getByLabel('Lifetime in days')).toBeFocused();
+  expect(await kept.evaluate((e) => getComputedStyle(e).borderStyle)).toBe('dashed');
+  // Its overlap choices sit in a bordered group under their legend.
+  const group = again.getByRole('group', { name: 'The old token keeps working' });
+  expect(await group.evaluate((e) => getComputedStyle(e).borderTopStyle)).toBe('solid');
+  await again.getByRole('button', { name: 'Cancel' }).click();
+});
+
 test('no expiry date for a lifetime out of range, and copying only the access token still asks before closing', async ({ page, context }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await open(page, 'cy@acme.test');
@@ -431,6 +476,43 @@ test('every row on one page is windowed, and scrolls through all of them under t
 
 test.describe('in Simplified Chinese', () => {
   test.use({ locale: 'zh-CN' });
+
+  test('on a phone, the reveal’s labels wrap in balanced lines: no character left alone', async ({ page }) => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open(page, 'cy@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    await page.getByRole('button', { name: '生成令牌' }).first().click();
+    const dialog = page.getByRole('dialog', { name: '为 Acme 生成令牌' });
+    await dialog.getByLabel('名称').fill('手机 标签');
+    await dialog.getByRole('button', { name: '生成令牌' }).click();
+    const reveal = page.getByRole('dialog', { name: /复制您的新令牌/ });
+    await reveal.locator('summary').click();
+    // How many characters the label's last line holds.
+    const lastLine = (target: string) => reveal.locator(target).first().evaluate((el) => {
+      const tops: number[] = [];
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      const range = document.createRange();
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let i = 0; i < (node.textContent ?? '').length; i++) {
+          range.setStart(node, i);
+          range.setEnd(node, i + 1);
+          const r = range.getClientRects()[0];
+          if (r && r.width > 0) tops.push(Math.round(r.top));
+        }
+      }
+      const last = Math.max(...tops);
+      return { lines: new Set(tops).size, last: tops.filter((t) => t === last).length };
+    });
+    const wrapped: string[] = [];
+    for (const target of ['summary', 'h2', ...['curl-command', 'env-snippet', 'refresh-token', 'access-token'].map((id) => `label[for="${id}"]`)]) {
+      const { lines, last } = await lastLine(target);
+      if (lines > 1) {
+        wrapped.push(target);
+        expect(last, `${target}: the last of ${lines} lines`).toBeGreaterThan(1);
+      }
+    }
+    expect(wrapped.length, 'at 390 px some of them wrap').toBeGreaterThan(0);
+    await page.screenshot({ path: 'test-results/reveal-zh-390.png', fullPage: true });
+  });
 
   test('generate, reveal and disable, with no accessibility violations', async ({ page }) => {
     await open(page, 'cy@acme.test', { email: '邮箱', password: '密码', button: '登录' });

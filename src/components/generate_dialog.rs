@@ -84,6 +84,8 @@ pub fn GenerateDialog(
     let touched = RwSignal::new(false);
     let overlap = RwSignal::new(Overlap::OneDay);
     let description = RwSignal::new(String::new());
+    // Escape on a form with words in it asks first: the next Escape discards them.
+    let discarding = RwSignal::new(false);
     let replacing = replacing.unwrap_or_else(|| Signal::stored(None));
     // A fresh form each time the dialog opens: for Regenerate, the old token's name and lifetime.
     Effect::new(move |_| {
@@ -93,6 +95,17 @@ pub fn GenerateDialog(
             touched.set(false);
             overlap.set(Overlap::OneDay);
             description.set(String::new());
+            discarding.set(false);
+        }
+    });
+    let escape = Callback::new(move |_| {
+        let typed = replacing.with(Option::is_none)
+            && !(name.with(|n| n.trim().is_empty()) && description.with(|d| d.trim().is_empty()));
+        let editing = flow.with(|f| matches!(f, Flow::Editing { .. }));
+        if editing && typed && !discarding.get_untracked() {
+            discarding.set(true);
+        } else {
+            flow.update(Flow::escape);
         }
     });
     Effect::new(move |_| {
@@ -178,6 +191,14 @@ pub fn GenerateDialog(
         })
     };
 
+    // The close question takes the focus, on its safe answer (`autofocus` works only as a dialog
+    // opens).
+    let keep_open = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = keep_open.get() {
+            let _ = button.focus();
+        }
+    });
     let form = move || {
         view! {
             <form class="generate-form" on:submit=submit novalidate>
@@ -195,8 +216,10 @@ pub fn GenerateDialog(
                         autocomplete="off"
                         maxlength="200"
                         required
-                        // Regenerate keeps the name: the new token takes the old one's place.
+                        // Regenerate keeps the name: the new token takes the old one's place, and
+                        // the name is shown, not offered (no focus stop).
                         readonly=move || replacing.with(Option::is_some)
+                        tabindex=move || replacing.with(Option::is_some).then_some("-1")
                         aria-describedby="token-name-hint token-name-error token-name-taken"
                         aria-invalid=move || name_error().is_some().to_string()
                         prop:value=name
@@ -226,6 +249,8 @@ pub fn GenerateDialog(
                     <div class="lifetime-row">
                         <input
                             id="token-lifetime"
+                            // Regenerate's first choice: the name is kept.
+                            autofocus=move || replacing.with(Option::is_some)
                             type="number"
                             inputmode="numeric"
                             min=LIFETIME_DAYS.start().to_string()
@@ -292,6 +317,7 @@ pub fn GenerateDialog(
                     </fieldset>
                 </Show>
                 <p class="form-error" role="alert">{other_error}</p>
+                <p class="field-warning" role="alert" hidden=move || !discarding.get()>{move || i18n.t().discard_on_escape}</p>
                 <div class="dialog-actions">
                     <button type="button" class="button" disabled=pending on:click=move |_| close()>
                         {move || i18n.t().cancel}
@@ -399,7 +425,7 @@ pub fn GenerateDialog(
                             <p><strong>{move || i18n.t().confirm_close_title}</strong></p>
                             <p>{move || i18n.t().confirm_close_body}</p>
                             <div class="dialog-actions">
-                                <button type="button" class="button" autofocus on:click=move |_| flow.update(|f| f.keep_open())>
+                                <button type="button" class="button" node_ref=keep_open on:click=move |_| flow.update(|f| f.keep_open())>
                                     {move || i18n.t().keep_open}
                                 </button>
                                 <button type="button" class="button button-danger" on:click=move |_| close()>
@@ -434,7 +460,7 @@ pub fn GenerateDialog(
         },
     };
     view! {
-        <Modal open=Signal::derive(move || flow.with(|f| *f != Flow::Closed)) on_escape=Callback::new(move |_| flow.update(Flow::escape)) labelled_by="generate-title">
+        <Modal open=Signal::derive(move || flow.with(|f| *f != Flow::Closed)) on_escape=escape labelled_by="generate-title">
             {body}
         </Modal>
     }

@@ -118,9 +118,15 @@ pub fn AdminPage() -> impl IntoView {
             }
         >
             <div class="page-head">
+                // Each tab's own heading; the tokens' intro on their tab only.
                 <div>
-                    <h1>{move || i18n.t().admin_title}</h1>
-                    <p class="intro">{move || i18n.t().admin_intro}</p>
+                    <h1>
+                        {move || match tab.get() {
+                            Tab::Tokens => i18n.t().admin_title,
+                            other => other.label(i18n.t()),
+                        }}
+                    </h1>
+                    <p class="intro" hidden=move || tab.get() != Tab::Tokens>{move || i18n.t().admin_intro}</p>
                 </div>
                 <add_member::AddMember on_added=Callback::new(move |_| people_changed.update(|n| *n += 1)) />
             </div>

@@ -6,7 +6,7 @@ use chrono::Utc;
 use leptos::prelude::*;
 use token_api::admin::{Creators, SortField, TokenPageQuery};
 use token_api::auth::Role;
-use token_api::tokens::{BatchAction, CreateTokenRequest, TokenStatus, TokenView};
+use token_api::tokens::{BatchAction, CreateTokenRequest, DisabledCause, TokenStatus, TokenView};
 use token_api::validate::LIFETIME_DAYS;
 
 use crate::api::{self, ApiError};
@@ -252,6 +252,26 @@ pub fn UsersPage() -> impl IntoView {
         soon.sort_by_key(|t| t.expires_at);
         soon
     });
+    // The loudest thing on the page: tokens the service disabled in the last two weeks because
+    // their refresh token was used twice (someone else may hold it), above the expiry banner.
+    let reuse_alert = move || {
+        let since = Utc::now() - chrono::Duration::days(14);
+        let names: Vec<String> = tokens.with(|all| {
+            all.iter()
+                .filter(|t| t.disabled_cause == Some(DisabledCause::ReuseDetected) && t.disabled_at > Some(since))
+                .map(|t| t.name.clone())
+                .collect()
+        });
+        (!names.is_empty()).then(|| {
+            let t = i18n.t();
+            view! {
+                <section class="notice notice-danger" role="alert" aria-labelledby="reuse-alert-title">
+                    <h2 id="reuse-alert-title">{(t.reuse_alert)(&names)}</h2>
+                    <p>{t.reuse_alert_body}</p>
+                </section>
+            }
+        })
+    };
     let expiry_banner = move || {
         let soon = expiring.get();
         (!soon.is_empty()).then(|| {
@@ -342,6 +362,7 @@ pub fn UsersPage() -> impl IntoView {
                 when=move || !tokens.with(Vec::is_empty)
                 fallback=move || view! { <p class="empty">{move || i18n.t().empty_tokens}</p> }
             >
+                {reuse_alert}
                 {expiry_banner}
                 <BulkToolbar
                     selected=Signal::derive(move || selected.count())
@@ -415,10 +436,17 @@ pub fn UsersPage() -> impl IntoView {
                 <p class="intro">{move || i18n.t().intro_lifetimes}</p>
             </div>
             <div class="generate-box">
-                <button type="button" class="button button-primary" on:click=open_generate disabled=move || workspace.get().is_none() || refusal().is_some()>
+                // Disabled, it says why (read with the button).
+                <button
+                    type="button"
+                    class="button button-primary"
+                    on:click=open_generate
+                    disabled=move || workspace.get().is_none() || refusal().is_some()
+                    aria-describedby="generate-refusal"
+                >
                     {move || i18n.t().generate}
                 </button>
-                <p class="muted small" hidden=move || refusal().is_none()>{refusal}</p>
+                <p id="generate-refusal" class="muted small" hidden=move || refusal().is_none()>{refusal}</p>
             </div>
         </div>
         <div class="client-details">

@@ -104,7 +104,7 @@ async fn fill_derived(writer: &AnyPool, select: &str, update: &str, derive: fn(&
         if rows.is_empty() {
             return Ok(());
         }
-        let mut tx = writer.begin().await?;
+        let mut tx = begin_write(writer).await?;
         for (id, source) in rows {
             sqlx::query(update)
                 .bind(derive(&source))
@@ -175,6 +175,19 @@ async fn name_search_index(pool: &AnyPool) {
             tracing::warn!(%error, "no trigram index for the admin list's name search: it will scan");
             return;
         }
+    }
+}
+
+/// A transaction that writes. On SQLite it takes the write lock as it begins (`BEGIN
+/// IMMEDIATE`), waiting out the busy timeout for another process's writer (the command line
+/// beside a running service): a deferred one that read first fails at its first write with
+/// `SQLITE_BUSY_SNAPSHOT` ("database is locked") whenever that process committed in between,
+/// with no wait and no retry. PostgreSQL's `BEGIN` locks rows as it goes.
+pub async fn begin_write(pool: &AnyPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    if pool.connect_options().database_url.scheme() == "sqlite" {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        pool.begin().await
     }
 }
 
@@ -294,4 +307,59 @@ pub fn now_ms() -> i64 {
 /// A database time back to a chrono time.
 pub fn to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two processes on one SQLite file (the service and the command line): a transaction that
+    /// reads, then writes after the other committed, waits its turn instead of failing with
+    /// "database is locked" (SQLITE_BUSY_SNAPSHOT), as a deferred `BEGIN` did.
+    #[tokio::test]
+    async fn a_write_transaction_waits_for_another_process_instead_of_failing() {
+        let dir = std::env::temp_dir().join(format!("token-console-begin-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/t.db?mode=rwc", dir.display());
+        sqlx::any::install_default_drivers();
+        let open = || pool_options(Backend::Sqlite, 1).connect(&url);
+        let (service, command_line) = (open().await.unwrap(), open().await.unwrap());
+        sqlx::query("CREATE TABLE t (n BIGINT)")
+            .execute(&service)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO t VALUES (0)").execute(&service).await.unwrap();
+        for begin in [true, false] {
+            let mut tx = if begin {
+                begin_write(&service).await.unwrap()
+            } else {
+                service.begin().await.unwrap()
+            };
+            let (n,): (i64,) = sqlx::query_as("SELECT n FROM t").fetch_one(&mut *tx).await.unwrap();
+            // The other process writes meanwhile (it waits for the lock when `tx` holds it).
+            let other = tokio::spawn({
+                let command_line = command_line.clone();
+                async move { sqlx::query("UPDATE t SET n = n + 100").execute(&command_line).await }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let wrote = sqlx::query("UPDATE t SET n = $1").bind(n + 1).execute(&mut *tx).await;
+            if begin {
+                wrote.unwrap();
+                tx.commit().await.unwrap();
+                other.await.unwrap().unwrap();
+            } else {
+                let error = wrote.expect_err("a deferred transaction loses the race");
+                assert!(is_conflict(&error), "{error}");
+                drop(tx);
+                other.await.unwrap().unwrap();
+            }
+        }
+        let (n,): (i64,) = sqlx::query_as("SELECT n FROM t").fetch_one(&service).await.unwrap();
+        assert_eq!(
+            n, 201,
+            "the first round's two writes, one after the other, then the other's"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

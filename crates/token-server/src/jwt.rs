@@ -159,7 +159,7 @@ impl Signer {
         let now = db::now_ms();
         // One transaction: no instance reading the ring in between sees no key signing, or an
         // older one signing again.
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::db::begin_write(pool).await?;
         let retired: Option<(i64, i64)> = sqlx::query_as(
             "UPDATE signing_key_ring SET retired_at = $2 WHERE kid = $1 AND retired_at IS NULL
              RETURNING generation, activates_at",

@@ -156,7 +156,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 
 /// Records an operator's deployment-wide action in every workspace's audit trail.
 async fn operator_event(state: &AppState, action: AuditAction, reason: &str) -> anyhow::Result<()> {
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     let workspaces = store::audit::all_workspaces(&mut tx).await?;
     let acting = store::audit::Acting {
         reason: Some(reason),

@@ -40,7 +40,7 @@ pub async fn demo(state: &AppState) -> anyhow::Result<()> {
     let pool = &state.db.writer;
     let now = db::now_ms();
     let day = 86_400_000;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     for (id, name, client_id) in WORKSPACES {
         sqlx::query(
             "INSERT INTO workspaces (id, name, client_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -124,7 +124,7 @@ pub async fn scale(state: &AppState, users: usize, tokens: usize) -> anyhow::Res
         return Ok(());
     }
     let now = chrono::Utc::now().timestamp_millis();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     for chunk in (0..users).collect::<Vec<_>>().chunks(500) {
         let users: Vec<String> = chunk
             .iter()

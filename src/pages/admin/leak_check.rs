@@ -28,6 +28,9 @@ enum Outcome {
 pub fn LeakCheck(
     /// Disable the token found (asks for confirmation first).
     on_disable: Callback<TokenView>,
+    /// The tokens an action on the page just changed: the one found may be among them.
+    #[prop(into)]
+    acted_on: Signal<Vec<String>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
@@ -75,7 +78,12 @@ pub fn LeakCheck(
             Outcome::Failed(message) => view! { <p class="field-error" role="alert">{message}</p> }.into_any(),
             Outcome::Found(found) => {
                 let token = found.token.clone();
-                let status = status_now(&token, chrono::Utc::now());
+                // Disabled here a moment ago: the answer says so, without asking again.
+                let status = if acted_on.with(|ids| ids.contains(&token.id)) {
+                    TokenStatus::Disabled
+                } else {
+                    status_now(&token, chrono::Utc::now())
+                };
                 let label = t.status(status);
                 let last = token
                     .last_used_at
@@ -91,14 +99,11 @@ pub fn LeakCheck(
                             <dt>{t.col_status}</dt><dd>{label}</dd>
                             <dt>{t.col_last_used}</dt><dd>{last}</dd>
                         </dl>
-                        <Show when=move || status == TokenStatus::Active>
-                            <button type="button" class="button button-danger" on:click={
-                                let token = for_button.clone();
-                                move |_| on_disable.run(token.clone())
-                            }>
-                                {move || i18n.t().disable_now}
+                        {(status == TokenStatus::Active).then(|| view! {
+                            <button type="button" class="button button-danger" on:click=move |_| on_disable.run(for_button.clone())>
+                                {t.disable_now}
                             </button>
-                        </Show>
+                        })}
                     </div>
                 }
                 .into_any()

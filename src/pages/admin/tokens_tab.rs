@@ -200,11 +200,26 @@ pub fn TokensTab(
             None => count_of(&active),
         }
     });
-    // A new page of rows: an exact count asked for before goes stale.
+    // A new filter: all matching, and the counts asked for, were the old filter's. Another page
+    // of the same filter keeps all matching, and its rows are selected with the rest.
+    Effect::new(move |before: Option<TokenFilter>| {
+        let now = query.with(|q| q.filter.clone());
+        if before.is_some_and(|b| b != now) {
+            all_matching.set(false);
+            counts.set(Vec::new());
+        }
+        now
+    });
     Effect::new(move |_| {
-        rows.track();
-        all_matching.set(false);
-        counts.set(Vec::new());
+        let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
+        if all_matching.get_untracked() {
+            selection.update(|s| {
+                s.retain_visible(&ids);
+                if s.tri_state(&ids) != TriState::Checked {
+                    s.toggle_all(&ids);
+                }
+            });
+        }
     });
     let page_full = move || {
         let ids: Vec<String> = rows.with(|r| r.iter().map(|t| t.id.clone()).collect());
@@ -232,9 +247,12 @@ pub fn TokensTab(
         }
     };
 
+    // The tokens the last action changed, so the leak check's answer does not go stale.
+    let acted_on = RwSignal::new(Vec::<String>::new());
     let actions = use_token_actions(
         move |p, reason| send(ws.get_untracked(), p, reason),
         move |_, done| {
+            acted_on.set(done.to_vec());
             selected.remove(done);
             all_matching.set(false);
             // Counts made before the action are stale, even if this page's rows are not.
@@ -381,8 +399,8 @@ pub fn TokensTab(
     };
 
     view! {
-        <CountChips summary on_filter=set_filter on_alarms=show_alarms />
-        <LeakCheck on_disable=actions.one(BatchAction::Disable) />
+        <CountChips summary filter=Signal::derive(move || query.get().filter) on_filter=set_filter on_alarms=show_alarms />
+        <LeakCheck on_disable=actions.one(BatchAction::Disable) acted_on />
         <TokenFilters filter=Signal::derive(move || query.get().filter) members on_change=set_filter on_typing=type_filter />
         <BulkToolbar
             selected=selected_count

@@ -177,7 +177,7 @@ async fn batch_by_filter(
 ) -> AppResult<Json<BatchResult>> {
     let reason = validate::reason(body.reason.as_deref()).map_err(|e| AppError::field("reason", e))?;
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     let acting = Acting {
         ip: ip.as_deref(),
         reason: reason.as_deref(),
@@ -497,7 +497,7 @@ async fn set_member_role(
     ApiJson(body): ApiJson<MemberRole>,
 ) -> AppResult<Json<MemberRole>> {
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     match members::set_role(&mut tx, &ws, &session.user_id, &user, body.role, ip.as_deref()).await? {
         Ok(changed) => {
             tx.commit().await?;
@@ -531,7 +531,7 @@ async fn set_policy(
 ) -> AppResult<Json<WorkspacePolicy>> {
     validate::policy(&body).map_err(|(field, e)| AppError::field(field, e))?;
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     let set = policy::set(&mut tx, &ws, &session.user_id, &body, ip.as_deref())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -554,7 +554,7 @@ async fn remove_member(
     Path((ws, user)): Path<(String, String)>,
 ) -> AppResult<Json<RemovedMember>> {
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     match members::remove(&mut tx, &ws, &session.user_id, &user, ip.as_deref()).await? {
         Ok(disabled) => {
             tx.commit().await?;

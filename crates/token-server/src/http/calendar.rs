@@ -32,7 +32,7 @@ async fn create(
     session: Session,
     Path(ws): Path<String>,
 ) -> AppResult<(StatusCode, Extension<Secret>, Json<CalendarFeed>)> {
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     let secret = calendar::create(&mut tx, &ws, &session.user_id)
         .await?
         .ok_or(AppError::NotFound)?;

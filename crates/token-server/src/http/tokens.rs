@@ -65,7 +65,7 @@ async fn edit(
         workspace_id: &ws,
         user_id: &session.user_id,
     };
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     if !tokens::describe(&mut tx, scope, &id, description.as_deref()).await? {
         return Err(AppError::NotFound);
     }
@@ -217,7 +217,7 @@ async fn create(
     let client_id = tokens::client_id_for_member(&mut *state.db.pool.acquire().await?, &ws, user)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     let new = NewGrant {
         name: &name,
         lifetime_days: lifetime,
@@ -348,7 +348,7 @@ async fn disable<const ADMIN: bool>(
     let reason = reason(body.reason.as_deref())?;
     check_scope::<ADMIN>(&state, &ws, &session.user_id).await?;
     let scope = scope::<ADMIN>(&ws, &session.user_id);
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     let acting = Acting {
         ip: ip.as_deref(),
         reason: reason.as_deref(),
@@ -373,7 +373,7 @@ async fn remove<const ADMIN: bool>(
 ) -> AppResult<StatusCode> {
     let reason = reason(body.reason.as_deref())?;
     check_scope::<ADMIN>(&state, &ws, &session.user_id).await?;
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     let acting = Acting {
         ip: ip.as_deref(),
         reason: reason.as_deref(),
@@ -422,7 +422,7 @@ pub async fn run_batch(
     ids: Vec<String>,
     acting: Acting<'_>,
 ) -> AppResult<Vec<BatchItem>> {
-    let mut tx = state.db.writer.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db.writer).await?;
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
         let outcome = match action {

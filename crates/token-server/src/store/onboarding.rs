@@ -152,7 +152,7 @@ pub async fn add_user(
     // so signing in as them costs what any wrong password costs.
     let hash = hash_password(password.map_or_else(secrets::random_secret, str::to_owned).as_str())?;
     let now = db::now_ms();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let known: Option<(String,)> = sqlx::query_as("SELECT id FROM workspaces WHERE id = $1")
         .bind(workspace_id)
         .fetch_optional(&mut *tx)
@@ -564,7 +564,7 @@ pub async fn link_is_live(pool: &AnyPool, secret: &str) -> sqlx::Result<bool> {
 /// any other link of theirs too, and their sessions end. `false` when the link is unknown, used
 /// or expired (they are not told apart).
 pub async fn set_password(pool: &AnyPool, secret: &str, hash: &str, ip: Option<&str>) -> sqlx::Result<bool> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let taken: Option<(String,)> =
         sqlx::query_as("DELETE FROM password_setups WHERE digest = $1 AND expires_at > $2 RETURNING user_id")
             .bind(secrets::digest(secret))

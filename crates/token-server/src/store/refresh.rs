@@ -360,7 +360,7 @@ impl Writer {
                 .bind(e.ip.as_deref())
                 .bind(e.agent.as_deref());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::db::begin_write(&self.pool).await?;
         let mut rows = query.fetch_all(&mut *tx).await?;
         if self.backend == Backend::Sqlite && !rows.is_empty() {
             let owners = owners_of(&mut tx, rows.iter().map(|r| r.2.as_str())).await?;
@@ -695,7 +695,7 @@ pub async fn revoke(
     presented: &str,
     ip: Option<&str>,
 ) -> sqlx::Result<Result<(), Refused>> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let Some((workspace_id, _)) = workspace_of_client(&mut tx, client_id).await? else {
         return Ok(Err(Refused::UnknownClient));
     };

@@ -176,7 +176,7 @@ pub async fn delete_sessions_of(pool: &AnyPool, user_id: &str) -> sqlx::Result<u
 /// Ends every session of a person at their own asking, audited as `sessions_ended` in each of
 /// their workspaces: how many ended.
 pub async fn sign_out_everywhere(pool: &AnyPool, user_id: &str, ip: Option<&str>) -> sqlx::Result<u64> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin_write(pool).await?;
     let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)
