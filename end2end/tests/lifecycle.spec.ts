@@ -285,7 +285,7 @@ test('regenerate with an overlap: both tokens work until it ends, and the new on
   const newRow = rows.filter({ hasNotText: 'Replaced by' });
   await expect(oldRow).toHaveCount(1);
   const newHint = (await newRow.locator('code.hint').innerText()).replace('…', '');
-  await expect(oldRow).toContainText(`…${newHint}: stops then`);
+  await expect(oldRow).toContainText(`…\u2060${newHint}: stops then`);
   await oldRow.getByRole('button', { name: 'Actions for lifecycle rolled' }).click();
   await expect(page.getByRole('menuitem')).toHaveText(['History', 'Edit description', 'Disable', 'Delete']);
   // Each history tells its half in words and the reader's time, with no ids; refreshes were
@@ -318,7 +318,7 @@ test('a replaced token leaves the expiry banner: its successor is the one to ren
   await page.goto('/tokens');
   await signIn(page, 'ben@acme.test');
   const row = page.getByRole('row', { name: /Laptop CLI/ });
-  await expect(row).toContainText('Replaced by “\u2068Laptop CLI\u2069” …Zq9x: stops then');
+  await expect(row).toContainText('Replaced by “\u2068Laptop CLI\u2069” …\u2060Zq9x: stops then');
   await expect(row).not.toContainText('Expires soon');
   await expect(page.getByRole('region', { name: /expires? soon or just expired$/ })).toHaveCount(0);
 });

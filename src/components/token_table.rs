@@ -108,8 +108,9 @@ fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool
 /// share a name when Regenerate kept it).
 fn successor(token: &TokenView) -> Option<String> {
     let next = token.replaced_by.as_ref()?;
+    // A word joiner keeps the ellipsis with the characters it stands for.
     Some(format!(
-        "“{}” …{}",
+        "“{}” …\u{2060}{}",
         format::isolate(&next.name),
         next.hint.as_deref().unwrap_or_default()
     ))
@@ -244,7 +245,7 @@ pub fn TokenTable(
         let selected: Signal<bool> = flag.into();
         view! {
             <tr
-                class:inactive=status != TokenStatus::Active
+                class:inactive=status != TokenStatus::Active || replaced
                 class:selected=selected
                 aria-rowindex=window.windowed_untracked().then(|| (index + 2).to_string())
             >

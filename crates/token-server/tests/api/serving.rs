@@ -151,6 +151,60 @@ async fn every_operation_in_the_openapi_document_reaches_a_handler(app: TestApp)
     }
 }
 
+/// Every wire enum is described in the served document with exactly the words the wire uses
+/// (the document once said "Member" | "Admin" while `/api/me` answered "admin"), and the
+/// answers that carry one agree with it.
+async fn every_wire_enum_in_the_document_spells_what_the_wire_says(app: TestApp) {
+    use token_api::admin::{AuditAction, Creators, SortDir, SortField};
+    use token_api::auth::Role;
+    use token_api::oauth::OAuthErrorCode;
+    use token_api::tokens::{BatchAction, BatchOutcome, DisabledCause, Overlap, TokenStatus};
+    fn words<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
+        all.iter().map(ToString::to_string).collect()
+    }
+    let doc = app.send(Method::GET, "/api/openapi.json", None, None).await.body;
+    let schemas = &doc["components"]["schemas"];
+    let enums: [(&str, Vec<String>); 11] = [
+        ("SortField", words(SortField::ALL)),
+        ("SortDir", words(SortDir::ALL)),
+        ("Creators", words(Creators::ALL)),
+        ("AuditAction", words(AuditAction::ALL)),
+        ("Role", words(Role::ALL)),
+        ("OAuthErrorCode", words(OAuthErrorCode::ALL)),
+        ("DisabledCause", words(DisabledCause::ALL)),
+        ("TokenStatus", words(TokenStatus::ALL)),
+        ("Overlap", words(Overlap::ALL)),
+        ("BatchAction", words(BatchAction::ALL)),
+        ("BatchOutcome", words(BatchOutcome::ALL)),
+    ];
+    for (name, wire) in enums {
+        let described: Vec<String> = schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} is not described as an enum: {}", schemas[name]))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(described, wire, "{name}");
+    }
+    // A real answer: /api/me's role and policy words are among the document's.
+    let ada = app.sign_in("ada@acme.test").await;
+    let me = app.get("/api/me", &ada).await.body;
+    let role = me["workspaces"][0]["role"].as_str().unwrap();
+    assert!(
+        schemas["Role"]["enum"].as_array().unwrap().iter().any(|w| w == role),
+        "{role}"
+    );
+    let creators = me["workspaces"][0]["policy"]["creators"].as_str().unwrap();
+    assert!(
+        schemas["Creators"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w == creators),
+        "{creators}"
+    );
+}
+
 /// The query parameters each list and export reads, from the contract's own types with every
 /// field set, are all in the document: a parameter added to a handler and not described fails
 /// here (as `count=exact` and the exports' filters once did).
@@ -288,6 +342,7 @@ fn valid_body(schema: &str) -> Value {
             "as_of": chrono::Utc::now().to_rfc3339(),
             "expected_count": 0,
         }),
+        "MemberRole" => json!({ "role": "member" }),
         "LookupRequest" => {
             let well_formed = token_api::token_format::encode(&"a".repeat(token_api::token_format::BODY_LEN));
             json!({ "token": well_formed })
@@ -478,6 +533,7 @@ async fn the_document_declares_every_problem_as_problem_json(app: TestApp) {
 }
 
 crate::on_both_databases!(
+    every_wire_enum_in_the_document_spells_what_the_wire_says,
     every_answer_to_a_bad_request_is_in_the_document,
     the_document_declares_every_problem_as_problem_json,
     the_document_lists_every_query_parameter_the_lists_read,
