@@ -13,7 +13,7 @@ const { chromium } = require('@playwright/test');
     await p.locator('input[type=password]').fill('demo-password');
     await p.locator('button[type=submit]').click();
     await p.waitForTimeout(1500);
-    await p.screenshot({ path: `${out}/${c}.png`, fullPage: false });
+    await p.screenshot({ path: `${out}/${c}.png`, fullPage: !!process.env.FULL });
     const first = await p.locator('table tbody tr').first().boundingBox().catch(() => null);
     const header = await p.locator('header').first().boundingBox().catch(() => null);
     console.log(c, 'first row y', first && Math.round(first.y), 'header h', header && Math.round(header.height));

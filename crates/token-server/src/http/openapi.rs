@@ -25,8 +25,22 @@ use utoipa::{IntoResponses, Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Token Console", description = "Create, reveal once, and manage OAuth 2.0 API tokens of a workspace."),
-    // Named here because the `answer` types refer to it without registering it.
-    components(schemas(Problem)),
+    // Named here because the `answer` types refer to it without registering it; and every
+    // wire enum, so each is described under its name (query parameters inline theirs).
+    components(schemas(
+        Problem,
+        token_api::admin::SortField,
+        token_api::admin::SortDir,
+        token_api::admin::Creators,
+        token_api::admin::AuditAction,
+        token_api::auth::Role,
+        token_api::oauth::OAuthErrorCode,
+        token_api::tokens::DisabledCause,
+        token_api::tokens::TokenStatus,
+        token_api::tokens::Overlap,
+        token_api::tokens::BatchAction,
+        token_api::tokens::BatchOutcome,
+    )),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
