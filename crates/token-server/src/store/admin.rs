@@ -14,7 +14,7 @@ use token_api::tokens::{Person, TokenRef, TokenStatus, TokenView};
 
 use super::audit::{record_changes, Acting, Action, GrantRow, OPERATOR, RETURNING_GRANT};
 use super::sql::{contains_pattern, Arg, Sql};
-use super::tokens::{view_from_row, VIEW_COLUMNS, VIEW_FROM, VIEW_WIDTH};
+use super::tokens::{view_from_row, VIEW_COLUMNS, VIEW_FROM};
 use crate::{db, secrets};
 
 const DAY_MS: i64 = 86_400_000;
@@ -168,14 +168,14 @@ pub async fn token_page(
     let total: i64 = if count {
         let (sql, filter) = filtered(unordered);
         let count_text = if query.exact_count {
-            format!("SELECT COUNT(*) FROM grants g WHERE {filter}")
+            format!("SELECT COUNT(*) AS n FROM grants g WHERE {filter}")
         } else {
             format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM grants g WHERE {filter} LIMIT {}) AS matching",
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM grants g WHERE {filter} LIMIT {}) AS matching",
                 COUNT_CAP + 1
             )
         };
-        sql.query(&count_text).fetch_one(&mut *conn).await?.try_get(0)?
+        sql.query(&count_text).fetch_one(&mut *conn).await?.try_get("n")?
     } else {
         -1
     };
@@ -200,7 +200,7 @@ pub async fn token_page(
     };
     // The previous page is read backwards from this one's cursor, under the same filter.
     let before = sql.clone();
-    let mut text = format!("SELECT {VIEW_COLUMNS}, {expr} {VIEW_FROM} WHERE {filter}");
+    let mut text = format!("SELECT {VIEW_COLUMNS}, {expr} AS sort_key {VIEW_FROM} WHERE {filter}");
     // Unused for N days implies created, and last used if ever, before the cutoff (a token is
     // used after it is created). Said in the sort's own terms, the index walk starts at the
     // cutoff instead of passing every recent token first (62-83 ms a first page on SQLite).
@@ -249,11 +249,11 @@ pub async fn token_page(
     let next_cursor = match rows.last().filter(|_| more) {
         Some(last) => {
             let value = if is_text(query.sort) {
-                last.try_get::<String, _>(VIEW_WIDTH)?
+                last.try_get::<String, _>("sort_key")?
             } else {
-                last.try_get::<i64, _>(VIEW_WIDTH)?.to_string()
+                last.try_get::<i64, _>("sort_key")?.to_string()
             };
-            Some(encode_cursor(query.sort, &value, &last.try_get::<String, _>(0)?))
+            Some(encode_cursor(query.sort, &value, &last.try_get::<String, _>("t_id")?))
         }
         None => None,
     };
@@ -367,7 +367,7 @@ pub async fn act_on_filter(
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+        .map(super::audit::grant_row)
         .collect::<sqlx::Result<_>>()?;
     // Matching tokens the action left alone: disabled before (only a disable leaves any).
     let mut untouched: Vec<String> = Vec::new();
@@ -385,7 +385,7 @@ pub async fn act_on_filter(
             .fetch_all(&mut *conn)
             .await?
             .iter()
-            .map(|r| r.try_get(0))
+            .map(|r| r.try_get("id"))
             .collect::<sqlx::Result<_>>()?;
     }
     let matched = (changed.len() + untouched.len()) as u64;
@@ -419,7 +419,7 @@ pub async fn lookup(
     presented: &str,
 ) -> sqlx::Result<Option<(TokenView, bool)>> {
     let text = format!(
-        "SELECT {VIEW_COLUMNS}, CASE WHEN g.refresh_digest = $3 THEN 1 ELSE 0 END {VIEW_FROM}
+        "SELECT {VIEW_COLUMNS}, CASE WHEN g.refresh_digest = $3 THEN 1 ELSE 0 END AS is_current {VIEW_FROM}
          WHERE g.workspace_id = $1 AND {IS_ADMIN}
            AND (g.refresh_digest = $3 OR g.id = (SELECT r.grant_id FROM rotated_refresh_tokens r WHERE r.digest = $3))"
     );
@@ -430,7 +430,7 @@ pub async fn lookup(
         .fetch_optional(conn)
         .await?;
     let Some(row) = row else { return Ok(None) };
-    let current: i64 = row.try_get(VIEW_WIDTH)?;
+    let current: i64 = row.try_get("is_current")?;
     Ok(Some((view_from_row(&row, db::now_ms())?, current == 1)))
 }
 
@@ -458,7 +458,7 @@ pub async fn summary(conn: &mut AnyConnection, workspace_id: &str, admin_id: &st
     sql.arg(Arg::Text(admin_id.to_owned()));
     let since = sql.arg(Arg::Int(now - token_api::admin::ALARM_DAYS * DAY_MS));
     let text = format!(
-        "SELECT e.action, COUNT(*) FROM audit_events e
+        "SELECT e.action AS action, COUNT(*) AS n FROM audit_events e
          WHERE {} AND e.at >= {since} AND e.workspace_id = $1 AND {IS_ADMIN}
          GROUP BY e.action",
         is_alarm(&mut sql)
@@ -468,7 +468,7 @@ pub async fn summary(conn: &mut AnyConnection, workspace_id: &str, admin_id: &st
         .fetch_all(&mut *conn)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .map(|r| Ok((r.try_get("action")?, r.try_get("n")?)))
         .collect::<sqlx::Result<_>>()?;
     let alarms = |action: AuditAction| {
         recent
@@ -503,12 +503,18 @@ fn parse_action(s: &str) -> sqlx::Result<AuditAction> {
 
 /// A person of an audit row: the live user, or the snapshot taken when the event was recorded
 /// if the user is gone (events older than the snapshots name the id alone then).
-fn person(row: &sqlx::any::AnyRow, at: usize) -> sqlx::Result<Option<Person>> {
-    Ok(match row.try_get::<Option<String>, _>(at)? {
+/// The person whose columns are `{who}_id`, `{who}_email` and `{who}_name`, if any.
+fn person(row: &sqlx::any::AnyRow, who: &str) -> sqlx::Result<Option<Person>> {
+    let column = |what: &str| format!("{who}_{what}");
+    Ok(match row.try_get::<Option<String>, _>(column("id").as_str())? {
         Some(id) => Some(Person {
             id,
-            email: row.try_get::<Option<String>, _>(at + 1)?.unwrap_or_default(),
-            name: row.try_get::<Option<String>, _>(at + 2)?.unwrap_or_default(),
+            email: row
+                .try_get::<Option<String>, _>(column("email").as_str())?
+                .unwrap_or_default(),
+            name: row
+                .try_get::<Option<String>, _>(column("name").as_str())?
+                .unwrap_or_default(),
         }),
         None => None,
     })
@@ -563,10 +569,10 @@ pub async fn audit_page(
     // Counted up to `COUNT_CAP`: past it the page says "more than".
     let total: i64 = if count {
         let count_text = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM audit_events e WHERE {filter} LIMIT {}) AS matching",
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM audit_events e WHERE {filter} LIMIT {}) AS matching",
             COUNT_CAP + 1
         );
-        sql.query(&count_text).fetch_one(&mut *conn).await?.try_get(0)?
+        sql.query(&count_text).fetch_one(&mut *conn).await?.try_get("n")?
     } else {
         -1
     };
@@ -574,9 +580,11 @@ pub async fn audit_page(
 
     let mut before = sql.clone();
     let mut text = format!(
-        "SELECT e.id, e.at, e.action, e.actor_id, COALESCE(a.email, e.actor_email), COALESCE(a.name, e.actor_name),
-                e.owner_id, COALESCE(o.email, e.owner_email), COALESCE(o.name, e.owner_name),
-                e.grant_id, e.grant_name, e.ip, e.reason, e.other_grant_id, e.other_grant_name, e.until_at
+        "SELECT e.id AS id, e.at AS at, e.action AS action,
+                e.actor_id AS actor_id, COALESCE(a.email, e.actor_email) AS actor_email, COALESCE(a.name, e.actor_name) AS actor_name,
+                e.owner_id AS owner_id, COALESCE(o.email, e.owner_email) AS owner_email, COALESCE(o.name, e.owner_name) AS owner_name,
+                e.grant_id AS grant_id, e.grant_name AS grant_name, e.ip AS ip, e.reason AS reason,
+                e.other_grant_id AS other_id, e.other_grant_name AS other_name, e.until_at AS until_at
          FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN users o ON o.id = e.owner_id
          WHERE {filter}"
     );
@@ -590,7 +598,7 @@ pub async fn audit_page(
         // The previous page: `limit` events back from the cursor's own (its last), oldest first.
         let (a, i) = (before.arg(Arg::Int(at)), before.arg(Arg::Text(id)));
         let back = format!(
-            "SELECT e.id, e.at FROM audit_events e WHERE {filter} AND (e.at, e.id) >= ({a}, {i})
+            "SELECT e.id AS id, e.at AS at FROM audit_events e WHERE {filter} AND (e.at, e.id) >= ({a}, {i})
              ORDER BY e.at ASC, e.id ASC LIMIT 1 OFFSET {limit}"
         );
         // For a page people read (counted), not for an export's chunks.
@@ -600,11 +608,11 @@ pub async fn audit_page(
             None
         };
         if let Some(row) = found {
-            let at: i64 = row.try_get(1)?;
+            let at: i64 = row.try_get("at")?;
             prev_cursor = Some(encode_cursor(
                 SortField::Created,
                 &at.to_string(),
-                &row.try_get::<String, _>(0)?,
+                &row.try_get::<String, _>("id")?,
             ));
         }
     }
@@ -615,35 +623,35 @@ pub async fn audit_page(
     let next_cursor = match rows.last().filter(|_| more) {
         Some(last) => Some(encode_cursor(
             SortField::Created,
-            &last.try_get::<i64, _>(1)?.to_string(),
-            &last.try_get::<String, _>(0)?,
+            &last.try_get::<i64, _>("at")?.to_string(),
+            &last.try_get::<String, _>("id")?,
         )),
         None => None,
     };
     let events = rows
         .iter()
         .map(|r| {
-            let by_operator = r.try_get::<Option<String>, _>(3)?.as_deref() == Some(OPERATOR);
+            let by_operator = r.try_get::<Option<String>, _>("actor_id")?.as_deref() == Some(OPERATOR);
             Ok(AuditEvent {
-                id: r.try_get(0)?,
-                at: db::to_time(r.try_get(1)?),
-                action: parse_action(&r.try_get::<String, _>(2)?)?,
-                actor: if by_operator { None } else { person(r, 3)? },
+                id: r.try_get("id")?,
+                at: db::to_time(r.try_get("at")?),
+                action: parse_action(&r.try_get::<String, _>("action")?)?,
+                actor: if by_operator { None } else { person(r, "actor")? },
                 by_operator,
-                owner: person(r, 6)?,
-                token_id: r.try_get(9)?,
-                token_name: r.try_get(10)?,
-                ip: r.try_get(11)?,
-                reason: r.try_get(12)?,
-                other_token: match r.try_get::<Option<String>, _>(13)? {
+                owner: person(r, "owner")?,
+                token_id: r.try_get("grant_id")?,
+                token_name: r.try_get("grant_name")?,
+                ip: r.try_get("ip")?,
+                reason: r.try_get("reason")?,
+                other_token: match r.try_get::<Option<String>, _>("other_id")? {
                     Some(id) => Some(TokenRef {
                         id,
-                        name: r.try_get::<Option<String>, _>(14)?.unwrap_or_default(),
+                        name: r.try_get::<Option<String>, _>("other_name")?.unwrap_or_default(),
                         hint: None,
                     }),
                     None => None,
                 },
-                until: r.try_get::<Option<i64>, _>(15)?.map(db::to_time),
+                until: r.try_get::<Option<i64>, _>("until_at")?.map(db::to_time),
             })
         })
         .collect::<sqlx::Result<_>>()?;

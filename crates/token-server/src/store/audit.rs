@@ -16,6 +16,17 @@ pub const RETURNING_GRANT: &str = "RETURNING id, workspace_id, user_id, name";
 /// A changed grant as `RETURNING_GRANT` gives it: id, workspace, owner, name.
 pub type GrantRow = (String, String, String, String);
 
+/// A `GrantRow` from a row of `RETURNING_GRANT`, by the columns' names.
+pub fn grant_row(r: &sqlx::any::AnyRow) -> sqlx::Result<GrantRow> {
+    use sqlx::Row;
+    Ok((
+        r.try_get("id")?,
+        r.try_get("workspace_id")?,
+        r.try_get("user_id")?,
+        r.try_get("name")?,
+    ))
+}
+
 /// From where, and why, a change was made.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Acting<'a> {

@@ -9,16 +9,17 @@ use super::audit::Action;
 use crate::{db, secrets};
 
 /// The columns `from_row` reads, in order.
-pub const COLUMNS: &str = "w.max_lifetime_days, w.creators, w.max_active_per_member";
+pub const COLUMNS: &str =
+    "w.max_lifetime_days AS max_lifetime_days, w.creators AS creators, w.max_active_per_member AS max_active";
 
-/// A policy from a row holding `COLUMNS` from column `at`. An unknown spelling of who may create
+/// A policy from a row holding `COLUMNS`, by their names. An unknown spelling of who may create
 /// (a newer instance's) reads as the stricter one.
-pub fn from_row(r: &AnyRow, at: usize) -> sqlx::Result<WorkspacePolicy> {
+pub fn from_row(r: &AnyRow) -> sqlx::Result<WorkspacePolicy> {
     let count = |v: i64| u32::try_from(v).unwrap_or(u32::MAX);
     Ok(WorkspacePolicy {
-        max_lifetime_days: count(r.try_get::<i64, _>(at)?),
-        creators: r.try_get::<String, _>(at + 1)?.parse().unwrap_or(Creators::Admins),
-        max_active_per_member: r.try_get::<Option<i64>, _>(at + 2)?.map(count),
+        max_lifetime_days: count(r.try_get::<i64, _>("max_lifetime_days")?),
+        creators: r.try_get::<String, _>("creators")?.parse().unwrap_or(Creators::Admins),
+        max_active_per_member: r.try_get::<Option<i64>, _>("max_active")?.map(count),
     })
 }
 
@@ -28,7 +29,7 @@ pub async fn of(conn: &mut AnyConnection, workspace_id: &str) -> sqlx::Result<Op
         .bind(workspace_id)
         .fetch_optional(conn)
         .await?;
-    row.map(|r| from_row(&r, 0)).transpose()
+    row.map(|r| from_row(&r)).transpose()
 }
 
 /// What changed, in the audit trail's words: "max lifetime 365 -> 30 days; ...".

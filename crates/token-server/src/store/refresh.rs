@@ -55,6 +55,7 @@ use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::audit::{record_change, record_changes, Acting, Action, GrantRow, RETURNING_GRANT};
+use super::sql::{Arg, Sql};
 use crate::db::{self, Backend};
 use crate::secrets;
 
@@ -321,61 +322,72 @@ impl Writer {
         // throughput.) A deadlock the planner might still make is retried. SQLite has one writer.
         firsts.sort_by(|&a, &b| batch[a].old_digest.cmp(&batch[b].old_digest));
         let now = db::now_ms();
-        let values: Vec<String> = (0..firsts.len())
-            .map(|k| {
-                let p: Vec<String> = (2..8).map(|c| format!("${}", 6 * k + c)).collect();
-                format!("({})", p.join(", "))
+        let mut sql = Sql::default();
+        let at = sql.arg(Arg::Int(now));
+        let text = |v: &str| Arg::Text(v.to_owned());
+        let maybe = |v: &Option<String>| Arg::MaybeText(v.clone());
+        let values: Vec<String> = firsts
+            .iter()
+            .map(|&i| {
+                let e = &batch[i];
+                let row = [
+                    text(&e.old_digest),
+                    text(&e.new_digest),
+                    text(&token_api::token_format::hint(&e.new_token)),
+                    text(&e.client_id),
+                    maybe(&e.ip),
+                    maybe(&e.agent),
+                ];
+                format!("({})", row.map(|v| sql.arg(v)).join(", "))
             })
             .collect();
-        // The owner's email and name come along for the audit rows' snapshot: joined on
-        // PostgreSQL; SQLite's RETURNING may not name the FROM tables, so a lookup there.
         // The owner's email and name come along for the audit rows' snapshot: joined here on
         // PostgreSQL; SQLite's RETURNING may not name the FROM tables, and a lookup per row there
         // cost 6% of the grant's throughput, so it reads them once per batch below.
         let (users, joined, owner) = match self.backend {
-            Backend::Postgres => (", users u", "AND u.id = grants.user_id", "u.email, u.name"),
-            Backend::Sqlite => ("", "", "NULL, NULL"),
+            Backend::Postgres => (
+                ", users u",
+                "AND u.id = grants.user_id",
+                "u.email AS owner_email, u.name AS owner_name",
+            ),
+            Backend::Sqlite => ("", "", "NULL AS owner_email, NULL AS owner_name"),
         };
         // The `+`s keep the state columns out of index selection, so each row is found by its
         // digest's unique index. Without them, PostgreSQL without fresh statistics read every
         // active grant through the state index and hash-joined them (34 ms a batch against 3 ms).
-        let sql = format!(
+        let statement = format!(
             "WITH v (old_digest, new_digest, hint, client_id, ip, agent) AS (VALUES {})
-             UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = $1,
+             UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = {at},
                                last_used_ip = v.ip, last_used_agent = v.agent
              FROM v{users}
-             WHERE grants.refresh_digest = v.old_digest AND +grants.disabled_at IS NULL AND +grants.expires_at > $1
+             WHERE grants.refresh_digest = v.old_digest AND +grants.disabled_at IS NULL AND +grants.expires_at > {at}
                AND grants.workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = v.client_id) {joined}
-             RETURNING grants.id, grants.workspace_id, grants.user_id, grants.name, grants.refresh_digest, {owner}",
+             RETURNING grants.id AS id, grants.workspace_id AS workspace_id, grants.user_id AS user_id,
+                       grants.name AS name, grants.refresh_digest AS digest, {owner}",
             values.join(", ")
         );
-        let mut query = sqlx::query_as::<_, RotatedRow>(&sql).bind(now);
-        for &i in &firsts {
-            let e = &batch[i];
-            query = query
-                .bind(&e.old_digest)
-                .bind(&e.new_digest)
-                .bind(token_api::token_format::hint(&e.new_token))
-                .bind(&e.client_id)
-                .bind(e.ip.as_deref())
-                .bind(e.agent.as_deref());
-        }
         let mut tx = crate::db::begin_write(&self.pool).await?;
-        let mut rows = query.fetch_all(&mut *tx).await?;
+        let mut rows = sql
+            .query(&statement)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(RotatedRow::from_row)
+            .collect::<sqlx::Result<Vec<_>>>()?;
         if self.backend == Backend::Sqlite && !rows.is_empty() {
-            let owners = owners_of(&mut tx, rows.iter().map(|r| r.2.as_str())).await?;
+            let owners = owners_of(&mut tx, rows.iter().map(|r| r.grant.2.as_str())).await?;
             for row in &mut rows {
-                if let Some((email, name)) = owners.get(&row.2) {
-                    (row.5, row.6) = (Some(email.clone()), Some(name.clone()));
+                if let Some(owner) = owners.get(&row.grant.2) {
+                    row.owner = Some(owner.clone());
                 }
             }
         }
         // Which exchange each rotated grant answers, by the new digest it now carries.
         let mut won: Vec<Option<(GrantRow, String, String)>> = vec![None; batch.len()];
-        for (id, workspace_id, user_id, name, digest, email, owner_name) in rows {
+        for RotatedRow { grant, digest, owner } in rows {
             if let Some(i) = batch.iter().position(|e| e.new_digest == digest) {
-                let snapshot = (email.unwrap_or_default(), owner_name.unwrap_or_default());
-                won[i] = Some(((id, workspace_id, user_id, name), snapshot.0, snapshot.1));
+                let (email, name) = owner.unwrap_or_default();
+                won[i] = Some((grant, email, name));
             }
         }
         let winners: Vec<(&Exchange, &(GrantRow, String, String))> = batch
@@ -384,29 +396,30 @@ impl Writer {
             .filter_map(|(e, grant)| grant.as_ref().map(|g| (e, g)))
             .collect();
         if !winners.is_empty() {
-            let values: Vec<String> = (0..winners.len())
-                .map(|k| {
-                    let p = |c: usize| format!("${}", 6 * k + c);
-                    format!("({}, {}, $1, {}, {}, {}, {})", p(2), p(3), p(4), p(5), p(6), p(7))
+            let mut sql = Sql::default();
+            let at = sql.arg(Arg::Int(now));
+            let values: Vec<String> = winners
+                .iter()
+                .map(|(e, (grant, _, _))| {
+                    let [digest, grant_id, successor, sealed, ip, agent] = [
+                        text(&e.old_digest),
+                        text(&grant.0),
+                        text(&e.new_digest),
+                        maybe(&e.sealed),
+                        maybe(&e.ip),
+                        maybe(&e.agent),
+                    ]
+                    .map(|v| sql.arg(v));
+                    format!("({digest}, {grant_id}, {at}, {successor}, {sealed}, {ip}, {agent})")
                 })
                 .collect();
-            let sql = format!(
+            let statement = format!(
                 "INSERT INTO rotated_refresh_tokens (digest, grant_id, rotated_at, successor_digest, successor_sealed, rotated_ip,
                                                      rotated_agent)
                  VALUES {}",
                 values.join(", ")
             );
-            let mut insert = sqlx::query(&sql).bind(now);
-            for (e, (grant, _, _)) in &winners {
-                insert = insert
-                    .bind(&e.old_digest)
-                    .bind(&grant.0)
-                    .bind(&e.new_digest)
-                    .bind(e.sealed.as_deref())
-                    .bind(e.ip.as_deref())
-                    .bind(e.agent.as_deref());
-            }
-            insert.execute(&mut *tx).await?;
+            sql.query(&statement).execute(&mut *tx).await?;
             let changes: Vec<(&GrantRow, Acting)> = winners
                 .iter()
                 .map(|&(e, (grant, email, name))| {
@@ -558,7 +571,24 @@ impl Writer {
 
 /// What the rotating UPDATE returns: the grant, its new digest, the owner's email and name
 /// (read separately on SQLite).
-type RotatedRow = (String, String, String, String, String, Option<String>, Option<String>);
+struct RotatedRow {
+    grant: GrantRow,
+    digest: String,
+    owner: Option<(String, String)>,
+}
+
+impl RotatedRow {
+    fn from_row(r: &sqlx::any::AnyRow) -> sqlx::Result<RotatedRow> {
+        use sqlx::Row;
+        let email: Option<String> = r.try_get("owner_email")?;
+        let name: Option<String> = r.try_get("owner_name")?;
+        Ok(RotatedRow {
+            grant: super::audit::grant_row(r)?,
+            digest: r.try_get("digest")?,
+            owner: email.zip(name),
+        })
+    }
+}
 
 /// The email and name of each of these users, by id.
 async fn owners_of<'a>(

@@ -40,12 +40,14 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// The columns `view_from_row` reads; a statement's own columns follow them, from `VIEW_WIDTH`.
-pub(super) const VIEW_COLUMNS: &str = "g.id, g.name, g.workspace_id, g.created_at, g.expires_at, g.last_used_at,
-    g.disabled_at, g.refresh_hint, o.id, o.email, o.name, d.id, d.email, d.name, g.disabled_cause, g.disabled_reason,
-    g.description, rg.id, rg.name, rg.refresh_hint";
-/// How many columns `VIEW_COLUMNS` has.
-pub(super) const VIEW_WIDTH: usize = 20;
+/// The columns `view_from_row` reads, each by its name; a statement's own columns follow them,
+/// under names of their own.
+pub(super) const VIEW_COLUMNS: &str = "g.id AS t_id, g.name AS t_name, g.workspace_id AS t_workspace,
+    g.created_at AS t_created, g.expires_at AS t_expires, g.last_used_at AS t_used, g.disabled_at AS t_disabled,
+    g.refresh_hint AS t_hint, o.id AS owner_id, o.email AS owner_email, o.name AS owner_name,
+    d.id AS by_id, d.email AS by_email, d.name AS by_name, g.disabled_cause AS t_cause,
+    g.disabled_reason AS t_reason, g.description AS t_description,
+    rg.id AS next_id, rg.name AS next_name, rg.refresh_hint AS next_hint";
 /// The joins `VIEW_COLUMNS` needs (`rg`: the token that replaced it).
 pub(super) const VIEW_FROM: &str =
     "FROM grants g JOIN users o ON o.id = g.user_id LEFT JOIN users d ON d.id = g.disabled_by
@@ -53,43 +55,43 @@ pub(super) const VIEW_FROM: &str =
 
 /// A token view from a row that starts with `VIEW_COLUMNS`.
 pub(super) fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> {
-    let disabled_at: Option<i64> = r.try_get(6)?;
-    let expires_at: i64 = r.try_get(4)?;
-    let disabled_by = match r.try_get::<Option<String>, _>(11)? {
+    let disabled_at: Option<i64> = r.try_get("t_disabled")?;
+    let expires_at: i64 = r.try_get("t_expires")?;
+    let disabled_by = match r.try_get::<Option<String>, _>("by_id")? {
         Some(id) => Some(Person {
             id,
-            email: r.try_get(12)?,
-            name: r.try_get(13)?,
+            email: r.try_get("by_email")?,
+            name: r.try_get("by_name")?,
         }),
         None => None,
     };
     Ok(TokenView {
-        id: r.try_get(0)?,
-        name: r.try_get(1)?,
-        workspace_id: r.try_get(2)?,
-        created_at: db::to_time(r.try_get(3)?),
+        id: r.try_get("t_id")?,
+        name: r.try_get("t_name")?,
+        workspace_id: r.try_get("t_workspace")?,
+        created_at: db::to_time(r.try_get("t_created")?),
         expires_at: db::to_time(expires_at),
-        last_used_at: r.try_get::<Option<i64>, _>(5)?.map(db::to_time),
+        last_used_at: r.try_get::<Option<i64>, _>("t_used")?.map(db::to_time),
         status: TokenStatus::at(disabled_at.is_some(), db::to_time(expires_at), db::to_time(now_ms)),
         disabled_at: disabled_at.map(db::to_time),
         disabled_by,
         // An unknown spelling (a newer instance's) reads as no cause rather than failing the list.
-        disabled_cause: r.try_get::<Option<String>, _>(14)?.and_then(|c| c.parse().ok()),
-        disabled_reason: r.try_get(15)?,
-        description: r.try_get(16)?,
-        hint: r.try_get(7)?,
-        replaced_by: match r.try_get::<Option<String>, _>(17)? {
+        disabled_cause: r.try_get::<Option<String>, _>("t_cause")?.and_then(|c| c.parse().ok()),
+        disabled_reason: r.try_get("t_reason")?,
+        description: r.try_get("t_description")?,
+        hint: r.try_get("t_hint")?,
+        replaced_by: match r.try_get::<Option<String>, _>("next_id")? {
             Some(id) => Some(TokenRef {
                 id,
-                name: r.try_get(18)?,
-                hint: r.try_get(19)?,
+                name: r.try_get("next_name")?,
+                hint: r.try_get("next_hint")?,
             }),
             None => None,
         },
         owner: Person {
-            id: r.try_get(8)?,
-            email: r.try_get(9)?,
-            name: r.try_get(10)?,
+            id: r.try_get("owner_id")?,
+            email: r.try_get("owner_email")?,
+            name: r.try_get("owner_name")?,
         },
     })
 }
@@ -202,9 +204,9 @@ pub async fn create(
         return Ok(Err(NotCreated::NotMember));
     }
     let row = sqlx::query(&format!(
-        "SELECT {}, m.role,
+        "SELECT {}, m.role AS role,
             (SELECT COUNT(*) FROM grants g WHERE g.workspace_id = $1 AND g.user_id = $2
-               AND g.disabled_at IS NULL AND g.expires_at > $3 AND g.id <> $4)
+               AND g.disabled_at IS NULL AND g.expires_at > $3 AND g.id <> $4) AS active
          FROM workspaces w JOIN memberships m ON m.workspace_id = w.id
          WHERE w.id = $1 AND m.user_id = $2",
         super::policy::COLUMNS
@@ -215,8 +217,8 @@ pub async fn create(
     .bind(replaces.map_or("", |r| r.token_id.as_str()))
     .fetch_one(&mut *conn)
     .await?;
-    let policy = super::policy::from_row(&row, 0)?;
-    let (role, active): (String, i64) = (row.try_get(3)?, row.try_get(4)?);
+    let policy = super::policy::from_row(&row)?;
+    let (role, active): (String, i64) = (row.try_get("role")?, row.try_get("active")?);
     if policy.creators == token_api::admin::Creators::Admins && role != "admin" {
         return Ok(Err(NotCreated::AdminsOnly));
     }

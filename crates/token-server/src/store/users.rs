@@ -222,22 +222,23 @@ pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(User
     let Some((id, email, name)) = user else {
         return Ok(None);
     };
-    let workspaces = sqlx::query(
-        "SELECT w.id, w.name, m.role, w.client_id, w.max_lifetime_days, w.creators, w.max_active_per_member
+    let workspaces = sqlx::query(&format!(
+        "SELECT w.id, w.name, m.role, w.client_id, {}
          FROM memberships m JOIN workspaces w ON w.id = m.workspace_id
          WHERE m.user_id = $1 AND m.removed_at IS NULL ORDER BY w.name",
-    )
+        super::policy::COLUMNS
+    ))
     .bind(user_id)
     .fetch_all(pool)
     .await?
     .into_iter()
     .map(|r| {
         Ok(WorkspaceSummary {
-            id: r.try_get(0)?,
-            name: r.try_get(1)?,
-            role: Role::parse_or_least(&r.try_get::<String, _>(2)?),
-            client_id: r.try_get(3)?,
-            policy: super::policy::from_row(&r, 4)?,
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            role: Role::parse_or_least(&r.try_get::<String, _>("role")?),
+            client_id: r.try_get("client_id")?,
+            policy: super::policy::from_row(&r)?,
         })
     })
     .collect::<sqlx::Result<Vec<_>>>()?;
