@@ -333,7 +333,7 @@ impl Writer {
                 let row = [
                     text(&e.old_digest),
                     text(&e.new_digest),
-                    text(&token_api::token_format::hint(&e.new_token)),
+                    text(token_api::token_format::hint(&e.new_token)),
                     text(&e.client_id),
                     maybe(&e.ip),
                     maybe(&e.agent),
