@@ -5,7 +5,7 @@ mod en;
 mod zh_cn;
 
 use leptos::prelude::*;
-use token_api::admin::{AuditAction, AuditEvent};
+use token_api::audit::{AuditAction, AuditEvent};
 
 /// A language the pages speak.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

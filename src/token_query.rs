@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
-use token_api::admin::{SortDir, SortField, TokenPageQuery};
+use token_api::query::{SortDir, SortField, TokenPageQuery};
 use token_api::tokens::{BatchAction, TokenStatus, TokenView};
 
 use crate::selection::Selection;
@@ -112,7 +112,7 @@ pub fn apply(tokens: &[TokenView], query: &TokenPageQuery, now: DateTime<Utc>) -
 mod tests {
     use super::*;
     use chrono::Duration;
-    use token_api::admin::TokenFilter;
+    use token_api::query::TokenFilter;
     use token_api::tokens::Person;
 
     fn token(id: &str, name: &str, age_days: i64, lifetime: i64, disabled: bool) -> TokenView {

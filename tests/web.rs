@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use leptos::{mount::mount_to, prelude::*, task::tick};
-use token_api::admin::{SortDir, SortField};
+use token_api::query::{SortDir, SortField};
 use token_api::tokens::{BatchAction, Person, TokenStatus, TokenView};
 use token_console::components::bulk_toolbar::BulkToolbar;
 use token_console::components::generate_dialog::GenerateDialog;
@@ -435,7 +435,7 @@ async fn choosing_chinese_rewrites_the_page() {
 /// browser's own `toLowerCase` and `normalize`.
 #[wasm_bindgen_test]
 fn the_name_search_ignores_case_and_accents_in_any_script() {
-    use token_api::admin::{TokenFilter, TokenPageQuery};
+    use token_api::query::{TokenFilter, TokenPageQuery};
     let tokens = active(["ÉCOLE backup", "école export", "Straße sync", "ecole"]);
     let query = |q: &str| TokenPageQuery {
         filter: TokenFilter {

@@ -1,11 +1,11 @@
 //! A workspace admin's view: every token, filtered and paged by the service, and the audit trail.
 
 use gloo_net::http::Method;
-use token_api::admin::{AddMemberRequest, AddedMember, MemberRole, RemovedMember, WorkspacePolicy};
-use token_api::admin::{
-    AuditPage, AuditQuery, FilterActionRequest, LookupRequest, LookupResult, MemberList, TokenPage, TokenPageQuery,
-    TokenSummary,
-};
+use token_api::admin::{AddMemberRequest, AddedMember, MemberRole, RemovedMember};
+use token_api::admin::{FilterActionRequest, LookupRequest, LookupResult, MemberList, TokenPage, TokenSummary};
+use token_api::audit::{AuditPage, AuditQuery};
+use token_api::policy::WorkspacePolicy;
+use token_api::query::TokenPageQuery;
 use token_api::tokens::{BatchAction, BatchRequest, BatchResult};
 
 use super::{request, workspace_path, ApiError};

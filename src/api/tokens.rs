@@ -1,9 +1,10 @@
 //! The signed-in user's own tokens in a workspace.
 
 use gloo_net::http::Method;
+use token_api::audit::TokenHistory;
 use token_api::tokens::{
     BatchAction, BatchRequest, BatchResult, CalendarFeed, CreateTokenRequest, CreatedToken, EditTokenRequest,
-    TokenHistory, TokenList, TokenView,
+    TokenList, TokenView,
 };
 
 use super::{request, workspace_path, ApiError};

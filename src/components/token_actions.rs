@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use token_api::admin::TokenFilter;
+use token_api::query::TokenFilter;
 use token_api::tokens::{access_tokens_end, BatchAction, BatchOutcome, BatchResult, TokenView};
 
 use crate::api::ApiError;

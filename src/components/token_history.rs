@@ -3,8 +3,9 @@
 //! from which address, and why, newest first, fifty at a time.
 
 use leptos::prelude::*;
-use token_api::admin::AuditEvent;
-use token_api::tokens::{LastRefresh, TokenView};
+use token_api::audit::AuditEvent;
+use token_api::audit::LastRefresh;
+use token_api::tokens::TokenView;
 
 use crate::api;
 use crate::components::error_panel::error_text;

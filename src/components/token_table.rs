@@ -7,7 +7,7 @@ mod window;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use token_api::admin::{SortDir, SortField};
+use token_api::query::{SortDir, SortField};
 use token_api::tokens::{DisabledCause, TokenStatus, TokenView};
 
 use crate::components::row_menu::{MenuItem, RowMenu};

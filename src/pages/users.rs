@@ -4,8 +4,9 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use token_api::admin::{Creators, SortField, TokenPageQuery};
 use token_api::auth::Role;
+use token_api::policy::Creators;
+use token_api::query::{SortField, TokenPageQuery};
 use token_api::tokens::{BatchAction, CreateTokenRequest, DisabledCause, TokenStatus, TokenView};
 use token_api::validate::LIFETIME_DAYS;
 

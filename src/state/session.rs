@@ -46,7 +46,7 @@ impl Session {
     }
 
     /// A workspace's policy changed (its admin saved it): the pages follow at once.
-    pub fn policy_changed(self, workspace_id: &str, policy: token_api::admin::WorkspacePolicy) {
+    pub fn policy_changed(self, workspace_id: &str, policy: token_api::policy::WorkspacePolicy) {
         self.update_workspace(workspace_id, |w| w.policy = policy);
     }
 

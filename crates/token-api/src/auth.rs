@@ -50,7 +50,7 @@ pub struct WorkspaceSummary {
     pub client_id: String,
     /// Its rules for new tokens, which Generate follows.
     #[serde(default)]
-    pub policy: crate::admin::WorkspacePolicy,
+    pub policy: crate::policy::WorkspacePolicy,
 }
 
 /// The signed-in user.

@@ -4,10 +4,14 @@
 //! so the browser and the server reject the same input in the same way. It depends on serde and
 //! chrono only, so it builds for `wasm32-unknown-unknown` and for the server alike.
 
+// From the bottom up: each module uses only those above it in this list.
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod oauth;
+pub mod policy;
 pub mod problem;
+pub mod query;
 pub mod search;
 pub mod token_format;
 pub mod tokens;

@@ -157,30 +157,6 @@ pub struct EditTokenRequest {
     pub description: Option<String>,
 }
 
-/// `GET /api/workspaces/{ws}/tokens/{id}/history`: a page of one token's events, newest first,
-/// and, on the first page, where its last refresh came from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TokenHistory {
-    pub events: Vec<crate::admin::AuditEvent>,
-    pub next_cursor: Option<String>,
-    /// `None` when it was never refreshed, and on later pages.
-    #[serde(default)]
-    pub last_refresh: Option<LastRefresh>,
-}
-
-/// A token's last refresh: when, from which address (behind a trusted proxy, the client's),
-/// and with which user agent; both unknown for refreshes older than their recording.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct LastRefresh {
-    #[serde(with = "crate::wire::rfc3339")]
-    pub at: DateTime<Utc>,
-    pub ip: Option<String>,
-    /// As the client sent it, cut at 200 characters, control characters dropped.
-    pub user_agent: Option<String>,
-}
-
 /// `POST /api/workspaces/{ws}/calendar`: the member's calendar feed of their tokens' expiry
 /// dates, at a secret URL shown this once (a new one revokes the old).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -335,16 +335,8 @@ pub fn lifetime_within(days: i64, max_days: u32) -> Result<u32, Invalid> {
 /// The most active tokens a policy may allow one member.
 pub const MAX_ACTIVE_CAP: std::ops::RangeInclusive<u32> = 1..=1_000;
 
-/// A workspace policy: the field at fault and why.
-pub fn policy(p: &crate::admin::WorkspacePolicy) -> Result<(), (&'static str, Invalid)> {
-    if !LIFETIME_DAYS.contains(&p.max_lifetime_days) {
-        return Err(("max_lifetime_days", Invalid::OutOfRange));
-    }
-    if p.max_active_per_member.is_some_and(|n| !MAX_ACTIVE_CAP.contains(&n)) {
-        return Err(("max_active_per_member", Invalid::OutOfRange));
-    }
-    Ok(())
-}
+/// The longest reason an admin may give, in characters.
+pub const REASON_MAX_CHARS: usize = 500;
 
 /// Checks an admin's reason for an action and returns it trimmed; empty means none.
 pub fn reason(raw: Option<&str>) -> Result<Option<String>, Invalid> {
@@ -354,7 +346,7 @@ pub fn reason(raw: Option<&str>) -> Result<Option<String>, Invalid> {
     if reason.chars().any(|c| c.is_control() && c != '\n') {
         return Err(Invalid::ControlCharacters);
     }
-    if reason.chars().count() > crate::admin::REASON_MAX_CHARS {
+    if reason.chars().count() > REASON_MAX_CHARS {
         return Err(Invalid::TooLong);
     }
     Ok(Some(reason.to_owned()))

@@ -83,8 +83,9 @@ macro_rules! wire_enum {
 
 #[cfg(test)]
 mod tests {
-    use crate::admin::{AuditAction, SortDir, SortField};
+    use crate::audit::AuditAction;
     use crate::auth::Role;
+    use crate::query::{SortDir, SortField};
     use crate::tokens::{BatchAction, BatchOutcome, TokenStatus};
 
     /// Each value's word is what serde writes, and reads back as the value.

@@ -21,7 +21,7 @@ pub mod throttle;
 use std::sync::Arc;
 
 use axum::Router;
-use token_api::admin::AuditAction;
+use token_api::audit::AuditAction;
 use token_api::tokens::ACCESS_TOKEN_TTL_SECS;
 
 use crate::config::Config;

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use token_api::admin::AuditAction;
+use token_api::audit::AuditAction;
 
 use crate::store::sql::{Arg, Sql};
 use crate::{db, AppState};

@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, Utc};
 use leptos::prelude::*;
-use token_api::admin::{AuditAction, AuditEvent, AuditQuery};
+use token_api::audit::{AuditAction, AuditEvent, AuditQuery};
 
 use crate::api;
 use crate::components::loaded::Loaded;

@@ -3,7 +3,8 @@
 //! The alarms open the audit trail, and say so.
 
 use leptos::prelude::*;
-use token_api::admin::{TokenFilter, TokenSummary};
+use token_api::admin::TokenSummary;
+use token_api::query::TokenFilter;
 use token_api::tokens::TokenStatus;
 
 use crate::api::ApiError;

@@ -3,8 +3,8 @@
 //! by the service. Saving never touches existing tokens.
 
 use leptos::prelude::*;
-use token_api::admin::{Creators, WorkspacePolicy};
-use token_api::validate::{self, LIFETIME_DAYS, MAX_ACTIVE_CAP};
+use token_api::policy::{Creators, WorkspacePolicy};
+use token_api::validate::{LIFETIME_DAYS, MAX_ACTIVE_CAP};
 
 use crate::api;
 use crate::components::error_panel::error_text;
@@ -35,7 +35,7 @@ pub fn PolicyTab() -> impl IntoView {
             creators: creators.get(),
             max_active_per_member,
         };
-        validate::policy(&policy).map_err(|(field, _)| field)?;
+        policy.check().map_err(|(field, _)| field)?;
         Ok(policy)
     };
     let wrong = move |field: &'static str| move || read().err() == Some(field);

@@ -3,7 +3,8 @@
 //! last keystroke (each search is a request to the service).
 
 use leptos::prelude::*;
-use token_api::admin::{MemberList, TokenFilter};
+use token_api::admin::MemberList;
+use token_api::query::TokenFilter;
 
 use crate::api::ApiError;
 use crate::components::person_picker::PersonPicker;

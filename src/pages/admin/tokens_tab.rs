@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use token_api::admin::{FilterActionRequest, SortField, TokenFilter, TokenPage, TokenPageQuery, PAGE_SIZES};
+use token_api::admin::{FilterActionRequest, TokenPage};
+use token_api::query::{SortField, TokenFilter, TokenPageQuery, PAGE_SIZES};
 use token_api::tokens::{BatchAction, BatchResult, TokenStatus, TokenView};
 
 use super::count_chips::CountChips;
@@ -339,7 +340,7 @@ pub fn TokensTab(
                 .map(|(_, p)| (p.prev_cursor.clone(), p.next_cursor.clone()))
                 .unwrap_or_default()
         });
-        let size = q.limit.unwrap_or(token_api::admin::DEFAULT_PAGE_SIZE);
+        let size = q.limit.unwrap_or(token_api::query::DEFAULT_PAGE_SIZE);
         let on_first = q.after.is_none();
         view! {
             <div class="pager">

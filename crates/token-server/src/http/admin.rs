@@ -6,14 +6,14 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::{Extension, Json};
-use token_api::admin::{AddMemberRequest, AddedMember, WorkspacePolicy};
-use token_api::admin::{
-    AuditAction, AuditPage, AuditQuery, SortDir, SortField, TokenPage, TokenPageQuery, TokenSummary,
-};
-use token_api::admin::{
-    FilterActionRequest, LookupRequest, LookupResult, MemberList, MemberRole, RemovedMember, DEFAULT_PAGE_SIZE,
-};
+use token_api::admin::{AddMemberRequest, AddedMember};
+use token_api::admin::{FilterActionRequest, LookupRequest, LookupResult, MemberList, MemberRole, RemovedMember};
+use token_api::admin::{TokenPage, TokenSummary};
+use token_api::audit::{AuditAction, AuditPage, AuditQuery};
 use token_api::auth::SET_PASSWORD_PATH;
+use token_api::policy::WorkspacePolicy;
+use token_api::query::DEFAULT_PAGE_SIZE;
+use token_api::query::{SortDir, SortField, TokenPageQuery};
 use token_api::token_format;
 use token_api::tokens::TokenStatus;
 use token_api::tokens::{BatchResult, Person};
@@ -290,7 +290,7 @@ fn token_line(t: &token_api::tokens::TokenView) -> String {
     ])
 }
 
-fn audit_line(e: &token_api::admin::AuditEvent) -> String {
+fn audit_line(e: &token_api::audit::AuditEvent) -> String {
     let email = |p: &Option<Person>| p.as_ref().map(|p| p.email.clone()).unwrap_or_default();
     csv::line([
         time(Some(e.at)).as_str(),
@@ -529,7 +529,7 @@ async fn set_policy(
     Path(ws): Path<String>,
     ApiJson(body): ApiJson<WorkspacePolicy>,
 ) -> AppResult<Json<WorkspacePolicy>> {
-    validate::policy(&body).map_err(|(field, e)| AppError::field(field, e))?;
+    body.check().map_err(|(field, e)| AppError::field(field, e))?;
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
     let mut tx = crate::db::begin_write(&state.db.writer).await?;
     let set = policy::set(&mut tx, &ws, &session.user_id, &body, ip.as_deref())

@@ -29,10 +29,10 @@ use utoipa::{IntoResponses, Modify, OpenApi};
     // wire enum, so each is described under its name (query parameters inline theirs).
     components(schemas(
         Problem,
-        token_api::admin::SortField,
-        token_api::admin::SortDir,
-        token_api::admin::Creators,
-        token_api::admin::AuditAction,
+        token_api::query::SortField,
+        token_api::query::SortDir,
+        token_api::policy::Creators,
+        token_api::audit::AuditAction,
         token_api::auth::Role,
         token_api::oauth::OAuthErrorCode,
         token_api::tokens::DisabledCause,

@@ -6,11 +6,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use sqlx::AnyConnection;
-use token_api::admin::{ActionRequest, AuditQuery};
+use token_api::admin::ActionRequest;
+use token_api::audit::AuditQuery;
+use token_api::audit::TokenHistory;
 use token_api::auth::Role;
 use token_api::tokens::{
     BatchAction, BatchItem, BatchOutcome, BatchRequest, BatchResult, CreateTokenRequest, CreatedToken,
-    EditTokenRequest, TokenHistory, TokenList, TokenView, ACCESS_TOKEN_TTL_SECS,
+    EditTokenRequest, TokenList, TokenView, ACCESS_TOKEN_TTL_SECS,
 };
 use token_api::validate::{self, Invalid};
 use utoipa_axum::router::OpenApiRouter;

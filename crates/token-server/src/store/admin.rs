@@ -5,10 +5,9 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sqlx::{AnyConnection, Row};
-use token_api::admin::{
-    AuditAction, AuditEvent, AuditPage, AuditQuery, FilterActionRequest, SortDir, SortField, TokenFilter, TokenPage,
-    TokenPageQuery, TokenSummary, COUNT_CAP, DEFAULT_PAGE_SIZE,
-};
+use token_api::admin::{FilterActionRequest, TokenPage, TokenSummary, COUNT_CAP};
+use token_api::audit::{AuditAction, AuditEvent, AuditPage, AuditQuery};
+use token_api::query::{SortDir, SortField, TokenFilter, TokenPageQuery, DEFAULT_PAGE_SIZE};
 use token_api::tokens::{BatchAction, BatchItem, BatchOutcome};
 use token_api::tokens::{Person, TokenRef, TokenStatus, TokenView};
 

@@ -8,7 +8,7 @@ use super::sql::{Arg, Sql};
 use crate::{db, secrets};
 
 /// What was done: the contract's audit actions, stored by their wire names.
-pub use token_api::admin::AuditAction as Action;
+pub use token_api::audit::AuditAction as Action;
 
 /// The columns every statement that changes a grant returns, for its audit event.
 pub const RETURNING_GRANT: &str = "RETURNING id, workspace_id, user_id, name";

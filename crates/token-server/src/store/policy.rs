@@ -3,7 +3,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use token_api::admin::{Creators, WorkspacePolicy};
+use token_api::policy::{Creators, WorkspacePolicy};
 
 use super::audit::Action;
 use crate::{db, secrets};

@@ -3,7 +3,7 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use sqlx::{AnyPool, Row};
-use token_api::admin::AuditAction;
+use token_api::audit::AuditAction;
 use token_api::auth::{Role, UserSummary, WorkspaceSummary};
 
 use super::audit;

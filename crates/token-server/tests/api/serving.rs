@@ -155,9 +155,11 @@ async fn every_operation_in_the_openapi_document_reaches_a_handler(app: TestApp)
 /// (the document once said "Member" | "Admin" while `/api/me` answered "admin"), and the
 /// answers that carry one agree with it.
 async fn every_wire_enum_in_the_document_spells_what_the_wire_says(app: TestApp) {
-    use token_api::admin::{AuditAction, Creators, SortDir, SortField};
+    use token_api::audit::AuditAction;
     use token_api::auth::Role;
     use token_api::oauth::OAuthErrorCode;
+    use token_api::policy::Creators;
+    use token_api::query::{SortDir, SortField};
     use token_api::tokens::{BatchAction, BatchOutcome, DisabledCause, Overlap, TokenStatus};
     fn words<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
         all.iter().map(ToString::to_string).collect()
@@ -209,7 +211,8 @@ async fn every_wire_enum_in_the_document_spells_what_the_wire_says(app: TestApp)
 /// field set, are all in the document: a parameter added to a handler and not described fails
 /// here (as `count=exact` and the exports' filters once did).
 async fn the_document_lists_every_query_parameter_the_lists_read(app: TestApp) {
-    use token_api::admin::{AuditAction, AuditQuery, SortDir, SortField, TokenFilter, TokenPageQuery};
+    use token_api::audit::{AuditAction, AuditQuery};
+    use token_api::query::{SortDir, SortField, TokenFilter, TokenPageQuery};
     use token_api::tokens::TokenStatus;
     let doc = app.send(Method::GET, "/api/openapi.json", None, None).await;
     let documented = |path: &str| -> Vec<String> {

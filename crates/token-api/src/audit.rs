@@ -1,0 +1,185 @@
+//! The audit trail: what was done, by whom, to which token or person, as the pages read it;
+//! and one token's history.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::tokens::{Person, TokenRef};
+
+crate::wire_enum! {
+    /// What the audit trail records: the stored and the wire name are the same.
+    pub enum AuditAction {
+        Created = "created",
+        Disabled = "disabled",
+        Deleted = "deleted",
+        Refreshed = "refreshed",
+        /// A rotated-out refresh token was presented again; the grant was disabled.
+        ReuseDetected = "reuse_detected",
+        /// A member was removed from the workspace (their tokens' own events say "disabled").
+        MemberRemoved = "member_removed",
+        /// The workspace's policy was changed; the reason says from what to what.
+        PolicyChanged = "policy_changed",
+        /// A token was regenerated: the new one's event, naming the token it replaced
+        /// (`other_token`) and when that one stops (`until`; none: at once).
+        Regenerated = "regenerated",
+        /// A token was replaced by a regenerated one: the old one's event, naming its successor
+        /// (`other_token`) and when it stops (`until`; none: at once).
+        Replaced = "replaced",
+        /// Failed sign-ins to a member's account came in a burst (the owner is the account,
+        /// the address the last failure's); one event a quarter of an hour at most.
+        SignInBurst = "sign_in_burst",
+        /// A refresh token just rotated out was presented again within the retry window, from
+        /// the address and user agent that rotated it, and got the same successor back.
+        RefreshRetried = "refresh_retried",
+        /// A person joined the workspace (the reason says with which role, and how).
+        MemberAdded = "member_added",
+        /// A member's role changed (the reason says from what to what).
+        RoleChanged = "role_changed",
+        /// A person set their password with a set-password link.
+        PasswordSet = "password_set",
+        /// Every session of a person ended (they signed out everywhere, or the operator reset them).
+        SessionsEnded = "sessions_ended",
+        /// The operator took over an account a workspace had made: new credential, and every
+        /// session, token, feed and link it had ended.
+        AccountTakenOver = "account_taken_over",
+        /// The operator added a signing key; it signs once resource servers can have seen it.
+        SigningKeyRotated = "signing_key_rotated",
+        /// The operator retired a signing key: every access token it signed is refused at once.
+        SigningKeyRetired = "signing_key_retired",
+    }
+}
+
+impl AuditAction {
+    /// The events an admin is alarmed by: the service stepped in, or someone is guessing.
+    pub const ALARMS: [AuditAction; 2] = [AuditAction::ReuseDetected, AuditAction::SignInBurst];
+
+    /// Whether this is one of `ALARMS`.
+    pub fn is_alarm(self) -> bool {
+        Self::ALARMS.contains(&self)
+    }
+}
+
+/// One line of the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEvent {
+    pub id: String,
+    #[serde(with = "crate::wire::rfc3339")]
+    pub at: DateTime<Utc>,
+    pub action: AuditAction,
+    /// Who acted; `None` when the service did (a client's revocation, reuse detection) or the
+    /// operator did (`by_operator`).
+    pub actor: Option<Person>,
+    /// The operator acted, through the `token-server` command line.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_operator: bool,
+    pub owner: Option<Person>,
+    pub token_id: Option<String>,
+    pub token_name: Option<String>,
+    pub ip: Option<String>,
+    pub reason: Option<String>,
+    /// The other token the event names: a regeneration's predecessor or successor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_token: Option<TokenRef>,
+    /// When the token the event is about, or its predecessor, stops working.
+    #[serde(
+        default,
+        with = "crate::wire::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// `GET /api/workspaces/{ws}/admin/audit`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<AuditAction>,
+    /// Only the alarms (`AuditAction::ALARMS`), with `action` or without.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub alarms: bool,
+    /// One token's events: its history (which its owner may read too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(
+        default,
+        with = "crate::wire::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub from: Option<DateTime<Utc>>,
+    #[serde(
+        default,
+        with = "crate::wire::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub to: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+impl AuditQuery {
+    /// The query-string pairs, unset fields left out, in a stable order.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let fields = [
+            ("actor", self.actor.clone()),
+            ("owner", self.owner.clone()),
+            ("action", self.action.map(|a| a.as_str().to_owned())),
+            ("alarms", self.alarms.then(|| "true".to_owned())),
+            ("token", self.token.clone()),
+            ("from", self.from.map(|t| t.to_rfc3339())),
+            ("to", self.to.map(|t| t.to_rfc3339())),
+            ("limit", self.limit.map(|l| l.to_string())),
+            ("after", self.after.clone()),
+        ];
+        fields.into_iter().filter_map(|(k, v)| Some((k, v?))).collect()
+    }
+}
+
+/// A page of the audit trail, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    /// How many events match; when `total_capped`, `COUNT_CAP`, and more match.
+    pub total: u64,
+    /// More than `total` match: the count stopped at `COUNT_CAP` (a year of refreshes is
+    /// millions of rows, too many to count for every page).
+    #[serde(default)]
+    pub total_capped: bool,
+    pub next_cursor: Option<String>,
+    /// Where the previous page starts (its `after`); `None` when it is the first page, or this
+    /// one is.
+    #[serde(default)]
+    pub prev_cursor: Option<String>,
+}
+
+/// `GET /api/workspaces/{ws}/tokens/{id}/history`: a page of one token's events, newest first,
+/// and, on the first page, where its last refresh came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenHistory {
+    pub events: Vec<AuditEvent>,
+    pub next_cursor: Option<String>,
+    /// `None` when it was never refreshed, and on later pages.
+    #[serde(default)]
+    pub last_refresh: Option<LastRefresh>,
+}
+
+/// A token's last refresh: when, from which address (behind a trusted proxy, the client's),
+/// and with which user agent; both unknown for refreshes older than their recording.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LastRefresh {
+    #[serde(with = "crate::wire::rfc3339")]
+    pub at: DateTime<Utc>,
+    pub ip: Option<String>,
+    /// As the client sent it, cut at 200 characters, control characters dropped.
+    pub user_agent: Option<String>,
+}
