@@ -3,13 +3,40 @@
 use std::str::FromStr;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Executor};
 
 /// Which database the URL named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, if it is one of the two.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+
+    /// The backend a pool's connections talk to.
+    pub fn of_pool(pool: &AnyPool) -> Backend {
+        Backend::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Backend::Postgres)
+    }
+
+    /// The backend a connection talks to.
+    pub fn of(conn: &AnyConnection) -> Backend {
+        if conn.backend_name() == "SQLite" {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
 }
 
 /// The pools and their backend.
@@ -31,11 +58,7 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Connects, applies the migrations, and for SQLite turns on WAL, a busy timeout and foreign keys.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
     sqlx::any::install_default_drivers();
-    let backend = if url.starts_with("sqlite:") {
-        Backend::Sqlite
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Backend::Postgres
-    } else {
+    let Some(backend) = Backend::of_url(url) else {
         anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://");
     };
     let url = match backend {
@@ -184,7 +207,7 @@ async fn name_search_index(pool: &AnyPool) {
 /// `SQLITE_BUSY_SNAPSHOT` ("database is locked") whenever that process committed in between,
 /// with no wait and no retry. PostgreSQL's `BEGIN` locks rows as it goes.
 pub async fn begin_write(pool: &AnyPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
-    if pool.connect_options().database_url.scheme() == "sqlite" {
+    if Backend::of_pool(pool) == Backend::Sqlite {
         pool.begin_with("BEGIN IMMEDIATE").await
     } else {
         pool.begin().await

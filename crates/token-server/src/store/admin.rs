@@ -37,7 +37,7 @@ impl Spelling {
     /// For this connection's database; `ordered` for a statement that keeps the sort's order.
     pub fn new(conn: &AnyConnection, ordered: bool) -> Spelling {
         Spelling {
-            sqlite: conn.backend_name() == "SQLite",
+            sqlite: crate::db::Backend::of(conn) == crate::db::Backend::Sqlite,
             ordered,
         }
     }

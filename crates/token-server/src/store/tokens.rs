@@ -3,6 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use token_api::audit::LastRefresh;
+use token_api::auth::Role;
 use token_api::tokens::{BatchOutcome, Person, TokenRef, TokenStatus, TokenView};
 
 pub use super::audit::Acting;
@@ -220,7 +221,7 @@ pub async fn create(
     .await?;
     let policy = super::policy::from_row(&row)?;
     let (role, active): (String, i64) = (row.try_get("role")?, row.try_get("active")?);
-    if policy.creators == token_api::policy::Creators::Admins && role != "admin" {
+    if policy.creators == token_api::policy::Creators::Admins && Role::parse_or_least(&role) != Role::Admin {
         return Ok(Err(NotCreated::AdminsOnly));
     }
     if lifetime_days > policy.max_lifetime_days {
