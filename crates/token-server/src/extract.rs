@@ -13,6 +13,7 @@ use token_api::CSRF_HEADER;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::http::context::ClientAddr;
+use crate::store::users;
 use crate::{db, secrets, AppState};
 
 /// The session cookie's name over plain HTTP (development, loopback).
@@ -109,17 +110,7 @@ pub struct Session {
 
 /// The live session a cookie names: its user, CSRF token and when it was last seen. Reads only.
 pub async fn live_session(state: &AppState, cookie: &str) -> sqlx::Result<Option<(String, String, i64)>> {
-    let now = db::now_ms();
-    let idle_since = now - i64::from(state.config.session_idle_minutes) * 60_000;
-    sqlx::query_as(
-        "SELECT user_id, csrf_token, COALESCE(last_seen_at, created_at) FROM sessions
-         WHERE id_digest = $1 AND expires_at > $2 AND COALESCE(last_seen_at, created_at) > $3",
-    )
-    .bind(secrets::digest(cookie))
-    .bind(now)
-    .bind(idle_since)
-    .fetch_optional(&state.db.pool)
-    .await
+    users::live_session(&state.db.pool, cookie, state.config.session_idle_minutes).await
 }
 
 impl FromRequestParts<AppState> for Session {
@@ -132,11 +123,7 @@ impl FromRequestParts<AppState> for Session {
         let row = live_session(state, cookie).await?;
         let (user_id, csrf_token, last_seen) = row.ok_or(AppError::Unauthenticated)?;
         if now - last_seen > LAST_SEEN_GRAIN_MS {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_digest = $2")
-                .bind(now)
-                .bind(&digest)
-                .execute(&state.db.writer)
-                .await?;
+            users::session_seen(&state.db.writer, &digest, now).await?;
         }
         if !parts.method.is_safe() {
             let sent = parts

@@ -473,19 +473,8 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
 /// token is signed, not stored, so a resource server that verifies it alone accepts it until it
 /// expires (an hour at most); one that asks here learns at once.
 async fn live(state: &AppState, claims: &AccessClaims, kid: &str) -> Result<bool, Failure> {
-    let found: Option<(String,)> = sqlx::query_as(
-        "SELECT g.id FROM grants g
-         JOIN memberships m ON m.workspace_id = g.workspace_id AND m.user_id = g.user_id AND m.removed_at IS NULL
-         WHERE g.id = $1 AND g.workspace_id = $2 AND g.user_id = $3 AND g.disabled_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM signing_key_ring k WHERE k.kid = $4 AND k.retired_at IS NOT NULL)",
-    )
-    .bind(&claims.grant_id)
-    .bind(&claims.workspace)
-    .bind(&claims.sub)
-    .bind(kid)
-    .fetch_optional(&state.db.pool)
-    .await?;
-    Ok(found.is_some())
+    let pool = &state.db.pool;
+    Ok(crate::store::tokens::access_is_live(pool, &claims.grant_id, &claims.workspace, &claims.sub, kid).await?)
 }
 
 fn not_live() -> Failure {
@@ -557,14 +546,7 @@ async fn whoami(
             "the access token works in another workspace only",
         ));
     }
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT u.email, w.name FROM users u JOIN memberships m ON m.user_id = u.id JOIN workspaces w ON w.id = m.workspace_id
-         WHERE u.id = $1 AND w.id = $2 AND m.removed_at IS NULL",
-    )
-    .bind(&claims.sub)
-    .bind(&ws)
-    .fetch_optional(&state.db.pool)
-    .await?;
+    let row = crate::store::users::member_and_workspace(&state.db.pool, &claims.sub, &ws).await?;
     let (email, workspace_name) = row.ok_or_else(not_live)?;
     if !live(&state, &claims, &kid).await? {
         return Err(not_live());

@@ -438,3 +438,27 @@ pub async fn client_id_for_member(
     .await?;
     Ok(row.map(|(c,)| c))
 }
+
+/// Whether the grant of a verified access token still works: not disabled nor deleted, its owner
+/// still a member of its workspace, and the key that signed it (`kid`) not retired.
+pub async fn access_is_live(
+    pool: &sqlx::AnyPool,
+    grant_id: &str,
+    workspace_id: &str,
+    user_id: &str,
+    kid: &str,
+) -> sqlx::Result<bool> {
+    let found: Option<(String,)> = sqlx::query_as(
+        "SELECT g.id FROM grants g
+         JOIN memberships m ON m.workspace_id = g.workspace_id AND m.user_id = g.user_id AND m.removed_at IS NULL
+         WHERE g.id = $1 AND g.workspace_id = $2 AND g.user_id = $3 AND g.disabled_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM signing_key_ring k WHERE k.kid = $4 AND k.retired_at IS NOT NULL)",
+    )
+    .bind(grant_id)
+    .bind(workspace_id)
+    .bind(user_id)
+    .bind(kid)
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.is_some())
+}

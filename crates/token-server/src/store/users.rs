@@ -255,3 +255,49 @@ pub async fn role_in(conn: &mut sqlx::AnyConnection, workspace_id: &str, user_id
             .await?;
     Ok(row.map(|(r,)| Role::parse_or_least(&r)))
 }
+
+/// The live session a cookie names (not expired, not idle for `idle_minutes`): its user, CSRF
+/// token and when it was last seen. Reads only.
+pub async fn live_session(
+    pool: &AnyPool,
+    cookie: &str,
+    idle_minutes: u32,
+) -> sqlx::Result<Option<(String, String, i64)>> {
+    let now = db::now_ms();
+    let idle_since = now - i64::from(idle_minutes) * 60_000;
+    sqlx::query_as(
+        "SELECT user_id, csrf_token, COALESCE(last_seen_at, created_at) FROM sessions
+         WHERE id_digest = $1 AND expires_at > $2 AND COALESCE(last_seen_at, created_at) > $3",
+    )
+    .bind(secrets::digest(cookie))
+    .bind(now)
+    .bind(idle_since)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Records that the session of this cookie digest was seen at `now`.
+pub async fn session_seen(writer: &AnyPool, digest: &str, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_digest = $2")
+        .bind(now)
+        .bind(digest)
+        .execute(writer)
+        .await?;
+    Ok(())
+}
+
+/// The member's email and the workspace's name, while they are a member of it.
+pub async fn member_and_workspace(
+    pool: &AnyPool,
+    user_id: &str,
+    workspace_id: &str,
+) -> sqlx::Result<Option<(String, String)>> {
+    sqlx::query_as(
+        "SELECT u.email, w.name FROM users u JOIN memberships m ON m.user_id = u.id JOIN workspaces w ON w.id = m.workspace_id
+         WHERE u.id = $1 AND w.id = $2 AND m.removed_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(workspace_id)
+    .fetch_optional(pool)
+    .await
+}
