@@ -507,6 +507,34 @@ test.describe('in Simplified Chinese', () => {
     }
   });
 
+  test('the reuse alert, Escape’s question and a role change, in Chinese', async ({ page, browser }) => {
+    const { refresh } = await bensToken(browser, '夜间 备份');
+    await replay(page.request, refresh);
+    await page.goto('/tokens');
+    await signIn(page, 'ben@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    const alert = page.getByRole('alert').filter({ hasText: '为保护您，已停用' });
+    await expect(alert).toContainText('“夜间 备份”');
+    await expect(alert).toContainText('可能有他人持有副本');
+    await page.getByRole('button', { name: '生成令牌' }).first().click();
+    const dialog = page.getByRole('dialog', { name: '为 Acme 生成令牌' });
+    await dialog.getByLabel('名称', { exact: true }).fill('写了一半');
+    await page.keyboard.press('Escape');
+    await expect(dialog.getByRole('alert').filter({ hasText: '再按一次 Esc 将丢弃已填写的内容' })).toBeVisible();
+    await page.keyboard.press('Escape');
+    await expect(dialog).toBeHidden();
+    await page.getByRole('button', { name: '退出登录' }).click();
+
+    await page.goto('/admin/tokens?tab=members');
+    await signIn(page, 'ada@acme.test', { email: '邮箱', password: '密码', button: '登录' });
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('成员');
+    const role = page.getByLabel('Cy Tanaka 的角色');
+    await role.selectOption('admin');
+    await expect(page.getByText('Cy Tanaka 现在是管理员。')).toBeVisible();
+    await role.selectOption('member');
+    await expect(page.getByText('Cy Tanaka 现在是成员。')).toBeVisible();
+    await expectNoAxeViolations(page);
+  });
+
   test('regenerate at once, in Chinese', async ({ page, browser }) => {
     const { refresh } = await bensToken(browser, '生命周期 轮换');
     await page.goto('/tokens');

@@ -12,6 +12,7 @@ mod token_filters;
 mod tokens_tab;
 
 use leptos::prelude::*;
+use token_api::admin::MemberList;
 use wasm_bindgen::JsCast;
 
 use crate::hooks::use_title::use_title;
@@ -74,6 +75,19 @@ pub fn AdminPage() -> impl IntoView {
     let is_admin = Memo::new(move |_| session.is_admin());
     let url = use_nav();
     let tab = Memo::new(move |_| Tab::of(url.get("tab")));
+    // The workspace's members, read once for every tab (the owner and actor pickers, the Members
+    // tab) and again when Add member or the Members tab changed them. Not asked for by someone
+    // the page turns away.
+    let members = LocalResource::new(move || {
+        let (ws, admin) = (session.workspace().map(|w| w.id).unwrap_or_default(), is_admin.get());
+        async move {
+            if admin {
+                crate::api::admin::members(ws).await
+            } else {
+                Ok(MemberList::default())
+            }
+        }
+    });
     use_title(move || {
         let t = i18n.t();
         if is_admin.get() {
@@ -105,8 +119,6 @@ pub fn AdminPage() -> impl IntoView {
             let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
         }
     };
-    // Bumped when Add member added someone, so the Members tab lists them.
-    let people_changed = RwSignal::new(0u32);
     view! {
         <Show
             when=move || is_admin.get()
@@ -128,7 +140,7 @@ pub fn AdminPage() -> impl IntoView {
                     </h1>
                     <p class="intro" hidden=move || tab.get() != Tab::Tokens>{move || i18n.t().admin_intro}</p>
                 </div>
-                <add_member::AddMember on_added=Callback::new(move |_| people_changed.update(|n| *n += 1)) />
+                <add_member::AddMember on_added=Callback::new(move |_| members.refetch()) />
             </div>
             <div class="tabs" role="tablist" aria-label=move || i18n.t().tabs_label on:keydown=on_tab_key>
                 {Tab::ALL
@@ -154,9 +166,9 @@ pub fn AdminPage() -> impl IntoView {
             {move || {
                 let t = tab.get();
                 let panel = match t {
-                    Tab::Tokens => view! { <tokens_tab::TokensTab url /> }.into_any(),
-                    Tab::Audit => view! { <audit_tab::AuditTab url /> }.into_any(),
-                    Tab::Members => view! { <members_tab::MembersTab people_changed /> }.into_any(),
+                    Tab::Tokens => view! { <tokens_tab::TokensTab url members /> }.into_any(),
+                    Tab::Audit => view! { <audit_tab::AuditTab url members /> }.into_any(),
+                    Tab::Members => view! { <members_tab::MembersTab members /> }.into_any(),
                     Tab::Policy => view! { <policy_tab::PolicyTab /> }.into_any(),
                 };
                 view! {

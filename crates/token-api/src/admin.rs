@@ -69,7 +69,7 @@ pub struct LookupResult {
 }
 
 /// `GET /api/workspaces/{ws}/admin/members`: the people of the workspace, by name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberList {
     pub members: Vec<Person>,

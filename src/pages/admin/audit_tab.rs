@@ -61,6 +61,8 @@ fn start_of<Z: chrono::TimeZone>(zone: &Z, day: NaiveDate) -> Option<chrono::Dat
 pub fn AuditTab(
     /// The page's URL state.
     url: Nav,
+    /// The workspace's members, read once by the page.
+    members: LocalResource<Result<token_api::admin::MemberList, crate::api::ApiError>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
@@ -89,7 +91,6 @@ pub fn AuditTab(
         url.change_view(&KEYS, pairs, Change::Committed);
     };
     let events = LocalResource::new(move || api::admin::audit(ws.get(), query.get()));
-    let members = LocalResource::new(move || api::admin::members(ws.get()));
     let people = move || match members.get() {
         Some(Ok(list)) => list.members,
         _ => vec![],

@@ -3,7 +3,7 @@
 //! admin can be neither demoted nor removed.
 
 use leptos::prelude::*;
-use token_api::admin::MemberRole;
+use token_api::admin::{MemberList, MemberRole};
 use token_api::auth::Role;
 use token_api::tokens::Person;
 
@@ -15,18 +15,14 @@ use crate::i18n::use_i18n;
 use crate::state::session::use_session;
 use crate::state::toasts::use_toasts;
 
-/// The tab; `people_changed` changes when someone was added elsewhere on the page.
+/// The tab, over the members the page read.
 #[component]
-pub fn MembersTab(people_changed: RwSignal<u32>) -> impl IntoView {
+pub fn MembersTab(members: LocalResource<Result<MemberList, api::ApiError>>) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let toasts = use_toasts();
     let ws = Memo::new(move |_| session.workspace().map(|w| w.id).unwrap_or_default());
     let workspace_name = move || session.workspace().map(|w| w.name).unwrap_or_default();
-    let members = LocalResource::new(move || {
-        people_changed.track();
-        api::admin::members(ws.get())
-    });
     // The member whose removal waits for confirmation, with their tokens that still work.
     let leaving = RwSignal::new(None::<(Person, u64)>);
     // One action for both changes to a member: a new role (`Some`), or removal.

@@ -77,6 +77,8 @@ struct Counted {
 pub fn TokensTab(
     /// The page's URL state.
     url: Nav,
+    /// The workspace's members, read once by the page.
+    members: LocalResource<Result<token_api::admin::MemberList, crate::api::ApiError>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
@@ -107,7 +109,6 @@ pub fn TokensTab(
         async move { api::admin::tokens(ws, query.clone()).await.map(|p| (query.filter, p)) }
     });
     let summary = LocalResource::new(move || api::admin::summary(ws.get()));
-    let members = LocalResource::new(move || api::admin::members(ws.get()));
     let shown = move |f: &dyn Fn(&TokenFilter, &TokenPage) -> Option<Counted>| {
         page.with(|p| {
             p.as_ref()
