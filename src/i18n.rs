@@ -495,7 +495,7 @@ impl Messages {
     }
 }
 
-/// The current locale, settable; provided once by `App`.
+/// The current locale, settable; provided once by `Root`.
 #[derive(Clone, Copy)]
 pub struct I18n {
     pub locale: RwSignal<Locale>,

@@ -174,7 +174,6 @@ pub struct TokenActions {
 }
 
 impl TokenActions {
-    /// Asks the user to confirm `action` on `target`.
     /// Asks the user to confirm `action` on `target`, out of `selected` tokens: those it leaves
     /// alone are told in the result.
     pub fn ask(self, action: BatchAction, target: Target, selected: u64) {

@@ -45,7 +45,6 @@ pub enum AppError {
 pub const RETRY_AFTER_SECS: &str = "1";
 
 impl AppError {
-    /// One field at fault.
     /// A field refused with words of its own (a policy's number, say) in place of the code's.
     pub fn field_detail(field: &str, invalid: Invalid, message: String) -> AppError {
         AppError::BadRequest {

@@ -55,13 +55,11 @@ impl Spelling {
             ""
         }
     }
-
-    /// The name as the search pattern (folded) is matched against: the folded column, which
-    /// the name index holds on SQLite and the trigram index covers on PostgreSQL (`db.rs`).
-    fn name(self) -> &'static str {
-        "g.name_folded"
-    }
 }
+
+/// The name as the search pattern (folded) is matched against: the folded column, which the
+/// name index holds on SQLite and the trigram index covers on PostgreSQL (`db.rs`).
+const NAME_COLUMN: &str = "g.name_folded";
 
 /// The conditions of a filter, for a statement whose `$1` is the workspace and `$2` the admin.
 fn filter_sql(sql: &mut Sql, filter: &TokenFilter, now: i64, spelling: Spelling) -> String {
@@ -99,7 +97,7 @@ fn filter_sql(sql: &mut Sql, filter: &TokenFilter, now: i64, spelling: Spelling)
         let pattern = sql.arg(Arg::Text(contains_pattern(q)));
         conds.push(format!(
             "({} LIKE {pattern} ESCAPE '\\' OR g.description_folded LIKE {pattern} ESCAPE '\\')",
-            spelling.name(),
+            NAME_COLUMN,
         ));
     }
     if let Some(hint) = &filter.hint {
