@@ -449,6 +449,7 @@ async fn add_member(
         onboarding::AddError::Exists { member_here: true } => AppError::field("email", Invalid::AlreadyMember),
         onboarding::AddError::Exists { member_here: false } => AppError::field("email", Invalid::HasAccount),
         onboarding::AddError::Lookalike(_) => AppError::field("email", Invalid::Lookalike),
+        onboarding::AddError::NotAdmin => AppError::Forbidden("admins only"),
         onboarding::AddError::Database(e) => AppError::from(e),
         other => AppError::Internal(other.into()),
     })?;

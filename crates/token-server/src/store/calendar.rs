@@ -61,7 +61,8 @@ pub async fn feed(conn: &mut AnyConnection, secret: &str) -> sqlx::Result<Option
     };
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT id, name, expires_at FROM grants
-         WHERE workspace_id = $1 AND user_id = $2 AND disabled_at IS NULL AND replaced_by IS NULL ORDER BY expires_at, id",
+         WHERE workspace_id = $1 AND user_id = $2 AND disabled_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM grants s WHERE s.id = grants.replaced_by) ORDER BY expires_at, id",
     )
     .bind(&workspace_id)
     .bind(&user_id)

@@ -172,6 +172,13 @@ pub async fn remove(
     if role == Role::Admin.as_str() && !admins_left(conn, workspace_id).await? {
         return Ok(Err(NotRemoved::LastAdmin));
     }
+    // Their calendar feed here ends with the membership: added back later, the old link must
+    // not serve again.
+    sqlx::query("DELETE FROM calendar_feeds WHERE workspace_id = $1 AND user_id = $2")
+        .bind(workspace_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     let disabled: Vec<GrantRow> = sqlx::query_as(&format!(
         "UPDATE grants SET disabled_at = $3, disabled_by = $4, disabled_reason = $5, disabled_cause = 'owner_left'
          WHERE workspace_id = $1 AND user_id = $2 AND disabled_at IS NULL {RETURNING_GRANT}"

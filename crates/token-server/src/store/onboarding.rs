@@ -95,6 +95,9 @@ pub struct Added {
 pub enum AddError {
     #[error("no workspace has the id `{0}` (`token-server workspace list` lists them)")]
     NoSuchWorkspace(String),
+    /// The admin who asked is not (any more) an admin of the workspace.
+    #[error("not an admin of the workspace")]
+    NotAdmin,
     /// An admin adding someone who has an account: a member here already, or not.
     #[error("the person has an account already")]
     Exists { member_here: bool },
@@ -164,6 +167,19 @@ pub async fn add_user(
         AddedBy::Admin { id, ip } => (Actor::Person(id), ip),
         AddedBy::Operator { .. } => (Actor::Operator, None),
     };
+    if let AddedBy::Admin { id, .. } = by {
+        // Still an admin here, read in the transaction that writes: one demoted a moment ago
+        // adds no one.
+        if super::users::role_in(&mut tx, workspace_id, id).await? != Some(Role::Admin) {
+            return Err(AddError::NotAdmin);
+        }
+        // The account's row is locked first (PostgreSQL; SQLite has one writer), so an
+        // operator's take-over that commits meanwhile is seen, not overwritten.
+        sqlx::query("UPDATE users SET managed_by = managed_by WHERE email = $1")
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+    }
     let (user_id, name, existing, managed_by) = match (account_of(&mut tx, email).await?, by) {
         (None, _) => {
             let skeleton = token_api::validate::skeleton(email);

@@ -230,13 +230,14 @@ pub async fn create(
     if let Some(cap) = policy.max_active_per_member.filter(|cap| active >= i64::from(*cap)) {
         return Ok(Err(NotCreated::TooManyActive(cap)));
     }
-    // The predecessor: the member's own, not disabled and not replaced already (an expired one
-    // may be regenerated).
+    // The predecessor: the member's own, not disabled and not replaced already by a token that
+    // still exists (an expired one may be regenerated; one whose successor was deleted, too).
     let replaced: Option<(String, i64)> = match replaces {
         Some(r) => {
             let found: Option<(String, i64)> = sqlx::query_as(
                 "SELECT name, expires_at FROM grants
-                 WHERE id = $1 AND workspace_id = $2 AND user_id = $3 AND disabled_at IS NULL AND replaced_by IS NULL",
+                 WHERE id = $1 AND workspace_id = $2 AND user_id = $3 AND disabled_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM grants s WHERE s.id = grants.replaced_by)",
             )
             .bind(&r.token_id)
             .bind(workspace_id)
@@ -302,7 +303,7 @@ pub async fn create(
             disabled_by = CASE WHEN $4 = 0 THEN $5 ELSE disabled_by END,
             disabled_cause = CASE WHEN $4 = 0 THEN 'regenerated' ELSE disabled_cause END,
             expires_at = CASE WHEN $4 > 0 AND expires_at > $3 + $4 THEN $3 + $4 ELSE expires_at END
-         WHERE id = $1 AND disabled_at IS NULL AND replaced_by IS NULL",
+         WHERE id = $1 AND disabled_at IS NULL AND NOT EXISTS (SELECT 1 FROM grants s WHERE s.id = grants.replaced_by)",
     )
     .bind(&r.token_id)
     .bind(&grant.0)

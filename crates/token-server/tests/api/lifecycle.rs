@@ -870,6 +870,26 @@ async fn regenerate_replaces_a_token_at_once_or_after_an_overlap(app: TestApp) {
     let twice = regenerate(&ben, &old, "none").await;
     assert_eq!(twice.status, StatusCode::BAD_REQUEST, "{}", twice.text);
     assert_eq!(twice.body["errors"][0]["field"], "replaces");
+    // Its successor deleted, it is no longer replaced: shown so, and it may be regenerated.
+    let unexpired;
+    {
+        let (id, _) = bens(&app, "successor goes").await;
+        let made = regenerate(&ben, &id, "1d").await;
+        let successor = made.body["token"]["id"].as_str().unwrap().to_owned();
+        let gone = app
+            .send(
+                Method::DELETE,
+                &format!("/api/workspaces/ws-acme/tokens/{successor}"),
+                Some(&ben),
+                None,
+            )
+            .await;
+        assert!(gone.status.is_success(), "{}", gone.text);
+        assert_eq!(app.token(&ben, "ws-acme", &id).await["replaced_by"], Value::Null);
+        unexpired = id;
+    }
+    let again = regenerate(&ben, &unexpired, "none").await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
 
     // With none, the old one is disabled at once and says why.
     let (old, old_refresh) = bens(&app, "rolled now").await;

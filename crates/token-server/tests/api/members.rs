@@ -134,6 +134,9 @@ async fn a_removed_member_comes_back_with_their_own_password_and_no_old_token(ap
     let ben = app.sign_in("ben@acme.test").await;
     let token = app.create_token(&ben, "ws-acme", "before leaving").await;
     let refresh = token["refresh_token"].as_str().unwrap().to_owned();
+    let feed = app.post("/api/workspaces/ws-acme/calendar", &ben, json!({})).await;
+    let feed_url = feed.body["url"].as_str().unwrap().to_owned();
+    let feed_path = feed_url[feed_url.find("/api/calendar/").unwrap()..].to_owned();
     // The remove dialog can say how many tokens removing Ben disables.
     let members = app.get("/api/workspaces/ws-acme/admin/members", &ada).await;
     let open: i64 = sqlx::query_scalar(
@@ -174,6 +177,11 @@ async fn a_removed_member_comes_back_with_their_own_password_and_no_old_token(ap
         app.refresh("tcc_acme", &refresh).await.status,
         StatusCode::BAD_REQUEST,
         "tokens disabled at removal stay disabled"
+    );
+    assert_eq!(
+        app.send(Method::GET, &feed_path, None, None).await.status,
+        StatusCode::NOT_FOUND,
+        "the calendar link ended with the membership, and does not come back with it"
     );
     let added = audit(&app, &ada, "member_added").await;
     assert_eq!(added[0]["owner"]["email"], "ben@acme.test");
@@ -246,7 +254,34 @@ async fn a_removed_member_comes_back_with_their_own_password_and_no_old_token(ap
     assert_eq!(into_globex.body["errors"][0]["code"], "has_account");
 }
 
+/// An admin demoted while their Add member was on its way adds no one: the role is read again
+/// in the transaction that writes.
+async fn a_demoted_admin_adds_no_one(app: TestApp) {
+    use token_server::store::onboarding::{add_user, AddError, AddedBy};
+    sqlx::query("UPDATE memberships SET role = 'member' WHERE workspace_id = 'ws-acme' AND user_id = 'u-ada'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let by = AddedBy::Admin { id: "u-ada", ip: None };
+    let added = add_user(
+        &app.state.db.writer,
+        ("late@acme.test", "late"),
+        "ws-acme",
+        token_api::auth::Role::Admin,
+        None,
+        by,
+    )
+    .await;
+    assert!(matches!(added, Err(AddError::NotAdmin)), "{added:?}");
+    let people: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = 'late@acme.test'")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(people, 0, "nothing was written");
+}
+
 crate::on_both_databases!(
+    a_demoted_admin_adds_no_one,
     an_admin_changes_roles_and_the_workspace_keeps_an_admin,
     a_removed_member_comes_back_with_their_own_password_and_no_old_token,
 );
