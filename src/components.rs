@@ -11,6 +11,7 @@ pub mod language_switcher;
 pub mod loaded;
 pub mod modal;
 pub mod page_size_select;
+pub mod pager;
 pub mod person_picker;
 pub mod row_menu;
 pub mod status_select;

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod bulk;
 pub mod components;
 pub mod dom;
 pub mod embed;

@@ -1,14 +1,11 @@
 //! A token query (sort, status filter, name search) applied in the browser to the member's own
-//! tokens, with the same meaning as the admin API's server-side filter and the same URL form;
-//! and what a selection of tokens holds.
+//! tokens, with the same meaning as the admin API's server-side filter and the same URL form.
 
 use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
 use token_api::query::{SortDir, SortField, TokenPageQuery};
-use token_api::tokens::{BatchAction, TokenStatus, TokenView};
-
-use crate::selection::Selection;
+use token_api::tokens::{TokenStatus, TokenView};
 
 /// A token's status now: derived from its dates, so it is never stale.
 pub fn status_now(token: &TokenView, now: DateTime<Utc>) -> TokenStatus {
@@ -43,31 +40,6 @@ fn compare(a: usize, b: usize, tokens: &[TokenView], folded: &[String], field: S
         SortField::Name => folded[a].cmp(&folded[b]),
         SortField::Owner => ta.owner.email.cmp(&tb.owner.email),
     }
-}
-
-/// Among `tokens`, how many are selected, and how many of those are active (what Disable can
-/// change): counted, never cloned.
-pub fn selected_counts(tokens: &[TokenView], selection: &Selection, now: DateTime<Utc>) -> (usize, usize) {
-    let chosen = tokens.iter().filter(|t| selection.contains(&t.id));
-    chosen.fold((0, 0), |(n, active), t| {
-        (n + 1, active + usize::from(status_now(t, now) == TokenStatus::Active))
-    })
-}
-
-/// The selected tokens `action` can change, ids and names: every one for Delete, the active ones
-/// for Disable.
-pub fn targets(
-    action: BatchAction,
-    tokens: &[TokenView],
-    selection: &Selection,
-    now: DateTime<Utc>,
-) -> Vec<(String, String)> {
-    tokens
-        .iter()
-        .filter(|t| selection.contains(&t.id))
-        .filter(|t| action == BatchAction::Delete || status_now(t, now) == TokenStatus::Active)
-        .map(|t| (t.id.clone(), t.name.clone()))
-        .collect()
 }
 
 /// Pressing a column's header: the same column flips direction; a new one starts A to Z for

@@ -5,18 +5,17 @@
 //! a live region that exists before it changes, so screen readers announce it.
 
 use leptos::prelude::*;
+use token_api::tokens::BatchAction;
 
+use crate::bulk::BulkCount;
 use crate::i18n::use_i18n;
 
 /// "N selected", Disable, Delete and Clear.
 #[component]
 pub fn BulkToolbar(
-    /// How many rows are selected.
+    /// How many rows are selected, and how many of them Disable changes.
     #[prop(into)]
-    selected: Signal<usize>,
-    /// How many of them can be disabled (the active ones); `None` while that is being counted.
-    #[prop(into)]
-    disableable: Signal<Option<usize>>,
+    count: Signal<BulkCount>,
     /// Disable the disableable ones.
     on_disable: Callback<()>,
     /// Delete them all.
@@ -25,11 +24,10 @@ pub fn BulkToolbar(
     on_clear: Callback<()>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let counting = move || disableable.get().is_none();
-    let can_disable = move || disableable.get().unwrap_or(0);
-    let not_disableable = move || selected.get() - can_disable().min(selected.get());
-    let has_note = move || !counting() && not_disableable() != 0;
-    let idle = move || selected.get() == 0;
+    let selected = move || count.get().selected;
+    let disableable = move || count.get().changed_by(BatchAction::Disable);
+    let left_alone = move || count.get().left_alone(BatchAction::Disable);
+    let idle = move || selected() == 0;
     view! {
         <div
             class="bulk-toolbar"
@@ -38,27 +36,27 @@ pub fn BulkToolbar(
             aria-label=move || (!idle()).then(|| i18n.t().toolbar_label)
         >
             <span class="bulk-count" aria-live="polite">
-                {move || if idle() { String::new() } else { (i18n.t().n_selected)(selected.get()) }}
+                {move || if idle() { String::new() } else { (i18n.t().n_selected)(selected()) }}
             </span>
             <span class="bulk-hint" hidden=move || !idle()>{move || i18n.t().bulk_hint}</span>
             <button
                 type="button"
                 class="button"
                 // Nothing here can be disabled: no button, and the note says why.
-                hidden=move || idle() || disableable.get() == Some(0)
-                disabled=counting
+                hidden=move || idle() || disableable() == Some(0)
+                disabled=move || disableable().is_none()
                 on:click=move |_| on_disable.run(())
             >
-                {move || match disableable.get() {
-                    Some(n) => (i18n.t().bulk_disable)(n, selected.get()),
+                {move || match disableable() {
+                    Some(n) => (i18n.t().bulk_disable)(n, selected()),
                     None => i18n.t().counting.to_owned(),
                 }}
             </button>
-            <Show when=has_note>
-                <span class="bulk-note">{move || (i18n.t().bulk_disable_note)(not_disableable())}</span>
+            <Show when=move || left_alone().is_some_and(|n| n != 0)>
+                <span class="bulk-note">{move || (i18n.t().bulk_disable_note)(left_alone().unwrap_or(0))}</span>
             </Show>
             <button type="button" class="button button-danger" hidden=idle on:click=move |_| on_delete.run(())>
-                {move || (i18n.t().bulk_delete)(selected.get())}
+                {move || (i18n.t().bulk_delete)(selected())}
             </button>
             <button type="button" class="button button-quiet" hidden=idle on:click=move |_| on_clear.run(())>
                 {move || i18n.t().clear_selection}

@@ -6,8 +6,8 @@ use token_api::tokens::TokenView;
 use token_api::validate;
 
 use crate::api;
+use crate::components::error_panel::description_invalid_text;
 use crate::components::error_panel::error_text;
-use crate::components::generate_dialog::description_invalid_text;
 use crate::components::modal::Modal;
 use crate::format;
 use crate::i18n::use_i18n;

@@ -1,6 +1,9 @@
-//! An error the user can read, in their language, with a Retry that works.
+//! An error the user can read, in their language, with a Retry that works; and the words for
+//! a field the contract's validation refused.
 
 use leptos::prelude::*;
+
+use token_api::validate::{self, Invalid, NAME_MAX_CHARS};
 
 use crate::api::ApiError;
 use crate::i18n::{use_i18n, Messages};
@@ -12,6 +15,26 @@ pub fn error_text(t: &Messages, e: &ApiError) -> String {
         ApiError::Status { problem: Some(p), .. } if p.status == 409 => t.stale_count.to_owned(),
         ApiError::Status { status, .. } => (t.error_server)(*status),
         ApiError::Decode(_) => t.error_decode.to_owned(),
+    }
+}
+
+/// The words for a validation code, in the user's language.
+pub fn invalid_text(t: &Messages, invalid: Invalid) -> String {
+    match invalid {
+        Invalid::Required => t.invalid_required.to_owned(),
+        Invalid::TooLong => (t.invalid_too_long)(NAME_MAX_CHARS),
+        Invalid::ControlCharacters => t.invalid_control.to_owned(),
+        Invalid::InvisibleCharacters => t.invalid_invisible.to_owned(),
+        Invalid::OutOfRange => t.invalid_lifetime.to_owned(),
+        _ => t.invalid_other.to_owned(),
+    }
+}
+
+/// The words for a refused description (its own length limit, not a name's).
+pub fn description_invalid_text(t: &Messages, invalid: Invalid) -> String {
+    match invalid {
+        Invalid::TooLong => (t.description_too_long)(validate::DESCRIPTION_MAX_CHARS),
+        i => invalid_text(t, i),
     }
 }
 

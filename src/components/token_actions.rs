@@ -174,21 +174,19 @@ pub struct TokenActions {
 }
 
 impl TokenActions {
-    /// Asks the user to confirm `action` on `target`, out of `selected` tokens: those it leaves
-    /// alone are told in the result.
-    pub fn ask(self, action: BatchAction, target: Target, selected: u64) {
-        let mut p = Pending {
+    /// Asks the user to confirm `action` on `target`, of a selection where it leaves `left_alone`
+    /// tokens alone (`crate::bulk`), told in the result.
+    pub fn ask(self, action: BatchAction, target: Target, left_alone: usize) {
+        self.pending.set(Some(Pending {
             action,
             target,
-            skipped: 0,
-        };
-        p.skipped = selected.saturating_sub(p.count());
-        self.pending.set(Some(p));
+            skipped: left_alone as u64,
+        }));
     }
 
     /// Row-menu handlers for one token.
     pub fn one(self, action: BatchAction) -> Callback<TokenView> {
-        Callback::new(move |token| self.ask(action, Target::One(token), 1))
+        Callback::new(move |token| self.ask(action, Target::One(token), 0))
     }
 }
 

@@ -5,16 +5,15 @@ use chrono::Utc;
 use leptos::prelude::*;
 use token_api::tokens::{BatchAction, TokenView};
 
+use crate::bulk::{targets, BulkCount};
 use crate::selection::Selection;
-use crate::token_query::{selected_counts, targets};
 
 /// A page's selection; `Copy`.
 #[derive(Clone, Copy)]
 pub struct UseTokenSelectionReturn {
     pub selection: RwSignal<Selection>,
     tokens: Signal<Vec<TokenView>>,
-    /// How many are selected, and how many of those Disable can change.
-    counts: Memo<(usize, usize)>,
+    counts: Memo<BulkCount>,
 }
 
 /// The selection over `tokens`: the rows the page's view holds (on every page of it).
@@ -24,7 +23,7 @@ pub fn use_token_selection(tokens: Signal<Vec<TokenView>>) -> UseTokenSelectionR
         let ids: Vec<String> = tokens.with(|all| all.iter().map(|t| t.id.clone()).collect());
         selection.update(|s| s.retain_visible(&ids));
     });
-    let counts = Memo::new(move |_| tokens.with(|all| selection.with(|s| selected_counts(all, s, Utc::now()))));
+    let counts = Memo::new(move |_| tokens.with(|all| selection.with(|s| BulkCount::of_rows(all, s, Utc::now()))));
     UseTokenSelectionReturn {
         selection,
         tokens,
@@ -33,14 +32,9 @@ pub fn use_token_selection(tokens: Signal<Vec<TokenView>>) -> UseTokenSelectionR
 }
 
 impl UseTokenSelectionReturn {
-    /// How many are selected.
-    pub fn count(self) -> usize {
-        self.counts.get().0
-    }
-
-    /// How many of the selected Disable can change (the active ones).
-    pub fn disableable(self) -> usize {
-        self.counts.get().1
+    /// How many are selected, and how many of them Disable changes.
+    pub fn count(self) -> BulkCount {
+        self.counts.get()
     }
 
     /// The selected tokens `action` can change, ids and names.

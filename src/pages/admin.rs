@@ -3,12 +3,14 @@
 //! of the current workspace get in; the service refuses everyone else regardless.
 
 mod add_member;
+mod all_matching;
 mod audit_tab;
 mod count_chips;
 mod leak_check;
 mod members_tab;
 mod policy_tab;
 mod token_filters;
+mod tokens_pager;
 mod tokens_tab;
 
 use leptos::prelude::*;

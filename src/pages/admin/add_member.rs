@@ -11,7 +11,7 @@ use token_api::validate::{self, Invalid};
 use crate::api;
 use crate::components::copy_field::CopyField;
 use crate::components::error_panel::error_text;
-use crate::components::generate_dialog::invalid_text;
+use crate::components::error_panel::invalid_text;
 use crate::components::modal::Modal;
 use crate::i18n::{use_i18n, Messages};
 use crate::state::session::use_session;

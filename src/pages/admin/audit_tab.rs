@@ -7,6 +7,7 @@ use token_api::audit::{AuditAction, AuditEvent, AuditQuery};
 
 use crate::api;
 use crate::components::loaded::Loaded;
+use crate::components::pager::{Pager, Step};
 use crate::components::person_picker::PersonPicker;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
@@ -14,10 +15,10 @@ use crate::nav::{Change, Nav};
 use crate::state::session::use_session;
 
 /// The URL keys this tab owns (prefixed, so they never clash with the Tokens tab's).
-pub(super) const KEYS: [&str; 6] = ["a_actor", "a_owner", "a_action", "a_from", "a_to", "a_after"];
+const KEYS: [&str; 6] = ["a_actor", "a_owner", "a_action", "a_from", "a_to", "a_after"];
 
 /// The action filter's choice of every alarm (`AuditAction::ALARMS`), beside the actions' names.
-pub(super) const ANY_ALARM: &str = "alarms";
+const ANY_ALARM: &str = "alarms";
 
 /// A date input's `YYYY-MM-DD`, through chrono's RFC 3339 parser, the one the wire's times
 /// take (`NaiveDate`'s own parser links chrono's general format parser, 3 KiB brotli).
@@ -54,6 +55,21 @@ fn start_of<Z: chrono::TimeZone>(zone: &Z, day: NaiveDate) -> Option<chrono::Dat
             .earliest()
     })?;
     Some(start.with_timezone(&Utc))
+}
+
+/// Opens the audit trail at the alarms of the period the Tokens tab counts.
+pub(super) fn open_alarms(url: Nav) {
+    let from = (Utc::now() - chrono::Duration::days(token_api::admin::ALARM_DAYS))
+        .with_timezone(&chrono::Local)
+        .date_naive()
+        .to_string();
+    let audit = vec![
+        ("tab", "audit".to_owned()),
+        ("a_action", ANY_ALARM.to_owned()),
+        ("a_from", from),
+    ];
+    let keys: Vec<&str> = std::iter::once("tab").chain(KEYS).collect();
+    url.change_view(&keys, audit, Change::Committed);
 }
 
 /// The tab.
@@ -146,28 +162,24 @@ pub fn AuditTab(
             let t = i18n.t();
             let (prev, next) = (page.prev_cursor.clone(), page.next_cursor.clone());
             view! {
-                <div class="pager">
-                    <span aria-live="polite">
-                        {if page.total_capped { (t.n_events_more_than)(page.total) } else { (t.n_events)(page.total) }}
-                    </span>
+                <Pager
+                    status=Signal::stored(if page.total_capped { (t.n_events_more_than)(page.total) } else { (t.n_events)(page.total) })
+                    at_first=url.get("a_after").is_none()
+                    at_last=next.is_none()
+                    first=true
+                    on_step=Callback::new(move |step| {
+                        let after = match step {
+                            Step::First => None,
+                            Step::Previous => prev.clone(),
+                            Step::Next => next.clone(),
+                        };
+                        set("a_after", after.unwrap_or_default());
+                    })
+                >
                     <a class="button button-quiet" href=move || api::admin::audit_csv_url(&ws.get(), &query.get()) download="">
                         {t.export_csv}
                     </a>
-                    <button type="button" class="button" disabled=url.get("a_after").is_none() on:click=move |_| set("a_after", String::new())>
-                        {t.first_page}
-                    </button>
-                    <button type="button" class="button" disabled=url.get("a_after").is_none() on:click=move |_| {
-                        set("a_after", prev.clone().unwrap_or_default())
-                    }>
-                        {t.previous_page}
-                    </button>
-                    <button type="button" class="button" disabled=next.is_none() on:click={
-                        let next = next.clone();
-                        move |_| set("a_after", next.clone().unwrap_or_default())
-                    }>
-                        {t.next_page}
-                    </button>
-                </div>
+                </Pager>
                 // Focusable, so a keyboard can scroll it where its columns are wider than the
                 // page (its rows hold nothing focusable).
                 <div class="table-wrap" tabindex="0" role="region" aria-label=t.tab_audit>
