@@ -4,6 +4,7 @@ mod support;
 
 mod accounts;
 mod admin;
+mod conformance;
 mod delivery;
 mod faults;
 mod hardening;

@@ -303,7 +303,7 @@ struct Probe {
 }
 
 /// Every operation of the document: its path as documented, its method, and the operation.
-fn operations(doc: &Value) -> Vec<(&str, Method, &Value)> {
+pub(crate) fn operations(doc: &Value) -> Vec<(&str, Method, &Value)> {
     let mut all = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
@@ -356,7 +356,7 @@ fn valid_body(schema: &str) -> Value {
 
 /// Asserts that `reply` is an answer the document lists for `operation`, in a content type it
 /// lists for that answer; `what` says which probe and operation.
-fn assert_documented(operation: &Value, reply: &Reply, what: &str) {
+pub(crate) fn assert_documented(operation: &Value, reply: &Reply, what: &str) {
     let status = reply.status.as_str();
     let responses = operation["responses"].as_object().unwrap();
     let Some(documented) = responses.get(status) else {

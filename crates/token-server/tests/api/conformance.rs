@@ -1,0 +1,406 @@
+//! Every operation of the served OpenAPI document, called the way a client calls it when all
+//! goes well, answers a success the document lists, in the content type it lists, with a body
+//! its schema accepts; and a body holds no field its schema does not name (every object schema
+//! is closed for this test), so a client generated from the document meets no surprise. The
+//! failures are `serving::every_answer_to_a_bad_request_is_in_the_document`'s.
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request};
+use serde_json::{json, Value};
+
+use crate::serving::{assert_documented, operations};
+use crate::support::{Browser, Reply, TestApp};
+
+/// `schema` with every object that names its properties closed to others.
+fn closed(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            map.values_mut().for_each(closed);
+        }
+        Value::Array(items) => items.iter_mut().for_each(closed),
+        _ => {}
+    }
+}
+
+/// Checks answers against the document they were served with.
+struct Checker {
+    doc: Value,
+    /// Every operation answered with a documented success: (path as documented, method).
+    met: BTreeSet<(String, String)>,
+}
+
+impl Checker {
+    fn operation(&self, method: &Method, path: &str) -> Value {
+        operations(&self.doc)
+            .into_iter()
+            .find(|(p, m, _)| *p == path && m == method)
+            .unwrap_or_else(|| panic!("{method} {path} is not in the document"))
+            .2
+            .clone()
+    }
+
+    /// What the schema of `method path`'s JSON answer `status` finds wrong with `body`.
+    fn errors(&self, method: &Method, path: &str, status: &str, body: &Value) -> Vec<String> {
+        let operation = self.operation(method, path);
+        let Some(content) = operation["responses"][status]["content"].get("application/json") else {
+            return vec![];
+        };
+        let mut schema = content["schema"].clone();
+        schema["components"] = self.doc["components"].clone();
+        closed(&mut schema);
+        let validator = jsonschema::draft202012::new(&schema)
+            .unwrap_or_else(|e| panic!("{method} {path}: the document's schema does not compile: {e}"));
+        validator
+            .iter_errors(body)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect()
+    }
+
+    /// `reply` to `method path` (the path as documented): a documented success, its body valid.
+    fn check(&mut self, method: &Method, path: &str, reply: &Reply) {
+        let what = format!("{method} {path}");
+        assert!(
+            reply.status.is_success(),
+            "{what} answered {}: {}",
+            reply.status,
+            reply.text
+        );
+        assert_documented(&self.operation(method, path), reply, &what);
+        let errors = self.errors(method, path, reply.status.as_str(), &reply.body);
+        assert!(
+            errors.is_empty(),
+            "{what} answered {} with a body its schema refuses:\n{}\n{}",
+            reply.status,
+            errors.join("\n"),
+            reply.text
+        );
+        self.met.insert((path.to_owned(), method.as_str().to_owned()));
+    }
+}
+
+async fn call(app: &TestApp, method: Method, path: &str, who: Option<&Browser>, body: Option<Value>) -> Reply {
+    app.send(method, path, who, body).await
+}
+
+fn bearer(method: Method, path: &str, token: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn every_successful_answer_matches_its_documented_schema(app: TestApp) {
+    let doc = app.send(Method::GET, "/api/openapi.json", None, None).await.body;
+    let mut c = Checker {
+        doc: doc.clone(),
+        met: BTreeSet::new(),
+    };
+    let ws = "/api/workspaces/{ws}";
+    let at = |p: &str| p.replace("{ws}", "ws-acme");
+
+    // The service and its discovery.
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/.well-known/oauth-authorization-server",
+        "/oauth2/jwks",
+    ] {
+        c.check(&Method::GET, path, &call(&app, Method::GET, path, None, None).await);
+    }
+
+    // A member's own tokens.
+    let sign_in = json!({ "email": "ada@acme.test", "password": token_server::seed::DEMO_PASSWORD });
+    let reply = call(&app, Method::POST, "/api/session", None, Some(sign_in)).await;
+    c.check(&Method::POST, "/api/session", &reply);
+    let ada = app.sign_in("ada@acme.test").await;
+    let me = app.get("/api/me", &ada).await;
+    c.check(&Method::GET, "/api/me", &me);
+    // The checker can fail: a field the schema does not name, a wire word it does not list, a
+    // required field missing.
+    for (change, broken) in [
+        ("an unnamed field", json!({"surprise": true})),
+        ("a role spelt otherwise", json!({"workspaces": [{"role": "Admin"}]})),
+    ] {
+        let mut body = me.body.clone();
+        merge(&mut body, &broken);
+        assert!(
+            !c.errors(&Method::GET, "/api/me", "200", &body).is_empty(),
+            "{change} passed"
+        );
+    }
+    let mut missing = me.body.clone();
+    missing.as_object_mut().unwrap().remove("user");
+    assert!(
+        !c.errors(&Method::GET, "/api/me", "200", &missing).is_empty(),
+        "a missing user passed"
+    );
+    let tokens = format!("{ws}/tokens");
+    let made = call(
+        &app,
+        Method::POST,
+        &at(&tokens),
+        Some(&ada),
+        Some(json!({"name": "conformance", "lifetime_days": 30, "description": "checked"})),
+    )
+    .await;
+    c.check(&Method::POST, &tokens, &made);
+    let id = made.body["token"]["id"].as_str().unwrap().to_owned();
+    let access = made.body["access_token"].as_str().unwrap().to_owned();
+    let refresh = made.body["refresh_token"].as_str().unwrap().to_owned();
+    let regenerated =
+        json!({"name": "conformance", "lifetime_days": 30, "replaces": {"token_id": id, "overlap": "1d"}});
+    c.check(
+        &Method::POST,
+        &tokens,
+        &call(&app, Method::POST, &at(&tokens), Some(&ada), Some(regenerated)).await,
+    );
+    c.check(&Method::GET, &tokens, &app.get(&at(&tokens), &ada).await);
+    let one = format!("{ws}/tokens/{{id}}");
+    let mine = |p: &str, id: &str| at(p).replace("{id}", id);
+    let edited = call(
+        &app,
+        Method::PATCH,
+        &mine(&one, &id),
+        Some(&ada),
+        Some(json!({"description": "edited"})),
+    )
+    .await;
+    c.check(&Method::PATCH, &one, &edited);
+    let history = format!("{one}/history");
+    c.check(&Method::GET, &history, &app.get(&mine(&history, &id), &ada).await);
+
+    // The OAuth endpoints, as a client calls them.
+    let whoami = "/api/resource/workspaces/{ws}/whoami";
+    c.check(
+        &Method::GET,
+        whoami,
+        &app.raw(bearer(Method::GET, &at(whoami), &access)).await,
+    );
+    let rotated = app.refresh("tcc_acme", &refresh).await;
+    c.check(&Method::POST, "/oauth2/token", &rotated);
+    let fresh = rotated.body["refresh_token"].as_str().unwrap().to_owned();
+    let introspected = app
+        .form(
+            "/oauth2/introspect",
+            &[("token", &fresh)],
+            Some(&format!("Bearer {}", rotated.body["access_token"].as_str().unwrap())),
+        )
+        .await;
+    c.check(&Method::POST, "/oauth2/introspect", &introspected);
+    assert_eq!(
+        introspected.body["active"], true,
+        "the introspection looked at a live token"
+    );
+
+    // The calendar feed.
+    let calendar = format!("{ws}/calendar");
+    let feed = call(&app, Method::POST, &at(&calendar), Some(&ada), Some(json!({}))).await;
+    c.check(&Method::POST, &calendar, &feed);
+    let url = feed.body["url"].as_str().unwrap();
+    let feed_path = &url[url.find("/api/calendar/").unwrap()..];
+    c.check(
+        &Method::GET,
+        "/api/calendar/{feed}",
+        &call(&app, Method::GET, feed_path, None, None).await,
+    );
+    c.check(
+        &Method::DELETE,
+        &calendar,
+        &call(&app, Method::DELETE, &at(&calendar), Some(&ada), None).await,
+    );
+
+    // The Admins page.
+    let admin = format!("{ws}/admin");
+    for path in [
+        "audit",
+        "audit.csv",
+        "members",
+        "tokens",
+        "tokens.csv",
+        "tokens/summary",
+    ] {
+        let path = format!("{admin}/{path}");
+        c.check(&Method::GET, &path, &app.get(&at(&path), &ada).await);
+    }
+    let page = app
+        .get(
+            &at(&format!("{admin}/tokens?exact_count=true&q=nothing-matches-this")),
+            &ada,
+        )
+        .await;
+    let by_filter = json!({
+        "action": "disable",
+        "filter": {"q": "nothing-matches-this"},
+        "as_of": page.body["as_of"],
+        "expected_count": page.body["total"],
+        "reason": "conformance",
+    });
+    let path = format!("{admin}/tokens/batch-by-filter");
+    c.check(
+        &Method::POST,
+        &path,
+        &call(&app, Method::POST, &at(&path), Some(&ada), Some(by_filter)).await,
+    );
+    let path = format!("{admin}/tokens/lookup");
+    let lookup = call(
+        &app,
+        Method::POST,
+        &at(&path),
+        Some(&ada),
+        Some(json!({"token": fresh})),
+    )
+    .await;
+    c.check(&Method::POST, &path, &lookup);
+    let path = format!("{admin}/policy");
+    let policy = json!({"max_lifetime_days": 365, "creators": "members"});
+    c.check(
+        &Method::PUT,
+        &path,
+        &call(&app, Method::PUT, &at(&path), Some(&ada), Some(policy)).await,
+    );
+
+    // Members: added with a link that sets a password, made admin, removed.
+    let path = format!("{admin}/members");
+    let added = call(
+        &app,
+        Method::POST,
+        &at(&path),
+        Some(&ada),
+        Some(json!({"email": "conformance@acme.test", "role": "member"})),
+    )
+    .await;
+    c.check(&Method::POST, &path, &added);
+    let user = added.body["member"]["id"].as_str().unwrap().to_owned();
+    let link = added.body["set_password_link"].as_str().unwrap();
+    let secret = &link[link.find('#').unwrap() + 1..];
+    let set = json!({"token": secret, "password": "a conformance password"});
+    c.check(
+        &Method::POST,
+        "/api/password",
+        &call(&app, Method::POST, "/api/password", None, Some(set)).await,
+    );
+    let member = format!("{admin}/members/{{user}}");
+    let role = format!("{member}/role");
+    let path = at(&role).replace("{user}", &user);
+    c.check(
+        &Method::PUT,
+        &role,
+        &call(&app, Method::PUT, &path, Some(&ada), Some(json!({"role": "admin"}))).await,
+    );
+    let path = at(&member).replace("{user}", &user);
+    c.check(
+        &Method::DELETE,
+        &member,
+        &call(&app, Method::DELETE, &path, Some(&ada), None).await,
+    );
+
+    // Acting on tokens: an admin's, then the member's own.
+    let ben = app.sign_in("ben@acme.test").await;
+    let bens: Vec<String> = new_tokens(&app, &ben, 3).await;
+    let path = format!("{admin}/tokens/{{id}}/disable");
+    let disabled = call(
+        &app,
+        Method::POST,
+        &mine(&path, &bens[0]),
+        Some(&ada),
+        Some(json!({"reason": "conformance"})),
+    )
+    .await;
+    c.check(&Method::POST, &path, &disabled);
+    let path = format!("{admin}/tokens/batch");
+    let batch = json!({"action": "disable", "ids": [bens[1]], "reason": "conformance"});
+    c.check(
+        &Method::POST,
+        &path,
+        &call(&app, Method::POST, &at(&path), Some(&ada), Some(batch)).await,
+    );
+    let path = format!("{admin}/tokens/{{id}}");
+    c.check(
+        &Method::DELETE,
+        &path,
+        &call(&app, Method::DELETE, &mine(&path, &bens[2]), Some(&ada), None).await,
+    );
+    let own: Vec<String> = new_tokens(&app, &ada, 2).await;
+    let path = format!("{one}/disable");
+    c.check(
+        &Method::POST,
+        &path,
+        &call(&app, Method::POST, &mine(&path, &own[0]), Some(&ada), Some(json!({}))).await,
+    );
+    let path = format!("{tokens}/batch");
+    let batch = json!({"action": "delete", "ids": [own[0]]});
+    c.check(
+        &Method::POST,
+        &path,
+        &call(&app, Method::POST, &at(&path), Some(&ada), Some(batch)).await,
+    );
+    c.check(
+        &Method::DELETE,
+        &one,
+        &call(&app, Method::DELETE, &mine(&one, &own[1]), Some(&ada), None).await,
+    );
+
+    // The end of a refresh token, and of the sessions.
+    let revoked = app
+        .form("/oauth2/revoke", &[("token", &fresh), ("client_id", "tcc_acme")], None)
+        .await;
+    c.check(&Method::POST, "/oauth2/revoke", &revoked);
+    c.check(
+        &Method::DELETE,
+        "/api/sessions",
+        &call(&app, Method::DELETE, "/api/sessions", Some(&ben), None).await,
+    );
+    c.check(
+        &Method::DELETE,
+        "/api/session",
+        &call(&app, Method::DELETE, "/api/session", Some(&ada), None).await,
+    );
+
+    // Every operation was met: one added to the document without a call here fails.
+    let documented: BTreeSet<(String, String)> = operations(&doc)
+        .into_iter()
+        .map(|(p, m, _)| (p.to_owned(), m.as_str().to_owned()))
+        .collect();
+    let missed: Vec<_> = documented.difference(&c.met).collect();
+    assert!(missed.is_empty(), "no successful call of {missed:?}: add one here");
+}
+
+/// `patch` laid over `value`: objects merged, the first item of an array patched.
+fn merge(value: &mut Value, patch: &Value) {
+    match (value, patch) {
+        (Value::Object(v), Value::Object(p)) => {
+            for (k, pv) in p {
+                match v.get_mut(k) {
+                    Some(existing) => merge(existing, pv),
+                    None => {
+                        v.insert(k.clone(), pv.clone());
+                    }
+                }
+            }
+        }
+        (Value::Array(v), Value::Array(p)) => {
+            if let (Some(first), Some(pv)) = (v.first_mut(), p.first()) {
+                merge(first, pv);
+            }
+        }
+        (v, p) => *v = p.clone(),
+    }
+}
+
+/// `n` new tokens of `who` in Acme, by id.
+async fn new_tokens(app: &TestApp, who: &Browser, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for k in 0..n {
+        ids.push(app.create_token_id(who, "ws-acme", &format!("to act on {k}")).await);
+    }
+    ids
+}
+
+crate::on_both_databases!(every_successful_answer_matches_its_documented_schema);
