@@ -166,8 +166,17 @@ fn test() -> sh::Result {
     let (_, brotli) = bundle_size(&root)?;
     check_bundle(brotli)?;
 
-    step("end2end: Playwright against the real service");
+    step("API fuzzing: schemathesis against the served OpenAPI document");
     cmd("cargo", &["build", "-p", "token-server"]).dir(&root).run()?;
+    let python = root.join("end2end/.venv/bin/python");
+    cmd(
+        &python.to_string_lossy(),
+        &["end2end/fuzz/run.py", "target/debug/token-server"],
+    )
+    .dir(&root)
+    .run()?;
+
+    step("end2end: Playwright against the real service");
     verify_systemd_unit(&root)?;
     cmd("npx", &["playwright", "test"]).dir(&root.join("end2end")).run()
 }

@@ -31,10 +31,45 @@ pub fn for_bench(root: &Path) -> Result {
     apt_install(&["wrk"])
 }
 
-/// What `test` needs besides: Chromium and its driver, PostgreSQL, a CJK font.
+/// What `test` needs besides: Chromium and its driver, PostgreSQL, a CJK font, and the Python
+/// test tools.
 pub fn all(root: &Path) -> Result {
     for_run(root)?;
-    apt()
+    apt()?;
+    python_packages(root)
+}
+
+/// The Python test tools of `end2end/fuzz/requirements.txt` (schemathesis), in a virtual
+/// environment at `end2end/.venv`; skipped when each pinned version is there.
+fn python_packages(root: &Path) -> Result {
+    let e2e = root.join("end2end");
+    let venv = e2e.join(".venv");
+    let requirements = e2e.join("fuzz/requirements.txt");
+    let pip = venv.join("bin/pip");
+    let pinned: Vec<String> = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("{}: {e}", requirements.display()))?
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    let installed = cmd(&pip.to_string_lossy(), &["freeze"]).output().unwrap_or_default();
+    let have = |pin: &String| installed.lines().any(|l| l.eq_ignore_ascii_case(pin));
+    if pinned.iter().all(have) {
+        return Ok(());
+    }
+    let venv_path = venv.to_string_lossy().into_owned();
+    if !venv.join("bin/python").exists() && cmd("python3", &["-m", "venv", &venv_path]).run().is_err() {
+        // Debian keeps `venv`'s pip bootstrap in a package of its own.
+        apt_install(&["python3-venv"])?;
+        cmd("python3", &["-m", "venv", &venv_path]).run()?;
+    }
+    let requirements = requirements.to_string_lossy().into_owned();
+    cmd(
+        &pip.to_string_lossy(),
+        &["install", "-q", "--disable-pip-version-check", "-r", &requirements],
+    )
+    .run()
 }
 
 fn wasm_target() -> Result {

@@ -48,6 +48,10 @@ crate::wire_enum! {
         InvalidScope = "invalid_scope",
         TemporarilyUnavailable = "temporarily_unavailable",
         ServerError = "server_error",
+        // RFC 6750 §3.1, at the protected resource and wherever a caller sends its own access
+        // token (introspection).
+        InvalidToken = "invalid_token",
+        InsufficientScope = "insufficient_scope",
     }
 }
 

@@ -49,7 +49,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// A JSON body that may be left out: an empty body is `T::default()`.
+/// A JSON body that may be left out: an empty body, or JSON `null` (what the document's
+/// optional body allows), is `T::default()`.
 pub struct OptionalJson<T>(pub T);
 
 impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
@@ -61,9 +62,9 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         if empty {
             return Ok(OptionalJson(T::default()));
         }
-        ApiJson::from_request(req, state)
+        ApiJson::<Option<T>>::from_request(req, state)
             .await
-            .map(|ApiJson(v)| OptionalJson(v))
+            .map(|ApiJson(v)| OptionalJson(v.unwrap_or_default()))
     }
 }
 

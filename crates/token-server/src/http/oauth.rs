@@ -64,17 +64,6 @@ pub(super) struct TokenForm {
     client_id: Option<String>,
 }
 
-/// A refusal at the protected resource (RFC 6750 §3): `invalid_request` when no usable
-/// `Authorization: Bearer` header was sent, `invalid_token`, or `insufficient_scope` for another
-/// workspace.
-// The document's view of what `Failure` sends there; never built.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub(super) struct BearerError {
-    error: String,
-    error_description: String,
-}
-
 /// A refusal at an OAuth endpoint: RFC 6749 §5.2 JSON at the authorization server, RFC 6750 §3
 /// at the resource. Never cached, and never holding the token that was presented.
 #[derive(Debug)]
@@ -87,8 +76,9 @@ struct Failure {
 #[derive(Debug)]
 enum FailureKind {
     OAuth(OAuthErrorCode),
-    /// An RFC 6750 error code, or none when no credentials were sent at all.
-    Bearer(Option<&'static str>),
+    /// An RFC 6750 refusal (`invalid_token`, `insufficient_scope`), or none when no usable
+    /// credentials were sent at all (its body then says `invalid_request`).
+    Bearer(Option<OAuthErrorCode>),
 }
 
 impl Failure {
@@ -117,7 +107,7 @@ impl Failure {
         )
     }
 
-    fn bearer(status: StatusCode, code: Option<&'static str>, description: &'static str) -> Failure {
+    fn bearer(status: StatusCode, code: Option<OAuthErrorCode>, description: &'static str) -> Failure {
         Failure {
             status,
             kind: FailureKind::Bearer(code),
@@ -146,20 +136,18 @@ impl IntoResponse for Failure {
             FailureKind::OAuth(_) => None,
             FailureKind::Bearer(None) => Some("Bearer realm=\"token-console\"".to_owned()),
             FailureKind::Bearer(Some(code)) => Some(format!(
-                "Bearer realm=\"token-console\", error=\"{code}\", error_description=\"{}\"",
+                "Bearer realm=\"token-console\", error=\"{}\", error_description=\"{}\"",
+                code.as_str(),
                 self.description
             )),
         };
-        let body = match self.kind {
-            FailureKind::OAuth(code) => serde_json::to_value(OAuthError {
-                error: code,
-                error_description: Some(self.description.to_owned()),
-            })
-            .unwrap_or_default(),
-            FailureKind::Bearer(code) => serde_json::json!({
-                "error": code.unwrap_or("invalid_request"),
-                "error_description": self.description,
-            }),
+        let code = match self.kind {
+            FailureKind::OAuth(code) | FailureKind::Bearer(Some(code)) => code,
+            FailureKind::Bearer(None) => OAuthErrorCode::InvalidRequest,
+        };
+        let body = OAuthError {
+            error: code,
+            error_description: Some(self.description.to_owned()),
         };
         let mut response = no_store((self.status, Json(body)).into_response());
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
@@ -392,7 +380,7 @@ fn bearer(state: &AppState, headers: &HeaderMap) -> Result<(AccessClaims, String
     let invalid = || {
         Failure::bearer(
             StatusCode::UNAUTHORIZED,
-            Some("invalid_token"),
+            Some(OAuthErrorCode::InvalidToken),
             "the access token is invalid or expired",
         )
     };
@@ -480,7 +468,7 @@ async fn live(state: &AppState, claims: &AccessClaims, kid: &str) -> Result<bool
 fn not_live() -> Failure {
     Failure::bearer(
         StatusCode::UNAUTHORIZED,
-        Some("invalid_token"),
+        Some(OAuthErrorCode::InvalidToken),
         "the access token's grant was disabled or its owner left the workspace",
     )
 }
@@ -531,8 +519,8 @@ async fn metadata(State(state): State<AppState>) -> Json<Metadata> {
 #[utoipa::path(get, path = "/resource/workspaces/{ws}/whoami", tag = "resource", security(("bearer" = [])),
     params(("ws" = String, Path)),
     responses((status = 200, body = WhoAmI),
-        (status = 401, body = BearerError, headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
-        (status = 403, body = BearerError)))]
+        (status = 401, body = OAuthError, headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 403, body = OAuthError)))]
 async fn whoami(
     State(state): State<AppState>,
     Path(ws): Path<String>,
@@ -542,7 +530,7 @@ async fn whoami(
     if claims.workspace != ws {
         return Err(Failure::bearer(
             StatusCode::FORBIDDEN,
-            Some("insufficient_scope"),
+            Some(OAuthErrorCode::InsufficientScope),
             "the access token works in another workspace only",
         ));
     }

@@ -195,8 +195,87 @@ impl Document {
     pub fn new(mut openapi: utoipa::openapi::OpenApi) -> Document {
         SharedAnswers.modify(&mut openapi);
         // Start-up: a document that cannot be serialized is a bug to fail on at once.
-        let json = openapi.to_json().expect("the OpenAPI document serializes");
-        Document(Bytes::from(json))
+        let mut doc = serde_json::to_value(&openapi).expect("the OpenAPI document serializes");
+        state_limits(&mut doc);
+        Document(Bytes::from(doc.to_string()))
+    }
+}
+
+/// States on the fields they check the rules of `token_api::validate` a schema can state
+/// (lengths, ranges, counts), from its constants: a client generated from the document, or a
+/// fuzzer, then sends what the service takes. What no schema states (no control or invisible
+/// characters, a set-password link still unused) is the service's 400 alone.
+fn state_limits(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    use token_api::validate::{
+        BATCH_MAX_IDS, DESCRIPTION_MAX_CHARS, LIFETIME_DAYS, MAX_ACTIVE_CAP, NAME_MAX_CHARS, PASSWORD_MIN_CHARS,
+        REASON_MAX_CHARS,
+    };
+    let days = json!({ "minimum": LIFETIME_DAYS.start(), "maximum": LIFETIME_DAYS.end() });
+    let reason = json!({ "maxLength": REASON_MAX_CHARS });
+    let description = json!({ "maxLength": DESCRIPTION_MAX_CHARS });
+    let fields = [
+        (
+            "CreateTokenRequest",
+            "name",
+            json!({ "minLength": 1, "maxLength": NAME_MAX_CHARS, "pattern": "\\S" }),
+        ),
+        ("CreateTokenRequest", "lifetime_days", days.clone()),
+        ("CreateTokenRequest", "description", description.clone()),
+        ("EditTokenRequest", "description", description),
+        ("WorkspacePolicy", "max_lifetime_days", days.clone()),
+        (
+            "WorkspacePolicy",
+            "max_active_per_member",
+            json!({ "minimum": MAX_ACTIVE_CAP.start(), "maximum": MAX_ACTIVE_CAP.end() }),
+        ),
+        (
+            "BatchRequest",
+            "ids",
+            json!({ "minItems": 1, "maxItems": BATCH_MAX_IDS }),
+        ),
+        ("BatchRequest", "reason", reason.clone()),
+        ("ActionRequest", "reason", reason.clone()),
+        ("FilterActionRequest", "reason", reason),
+        ("FilterActionRequest", "expected_count", json!({ "minimum": 0 })),
+        ("AddMemberRequest", "email", json!({ "format": "email" })),
+        (
+            "SetPasswordRequest",
+            "password",
+            json!({ "minLength": PASSWORD_MIN_CHARS }),
+        ),
+        ("RefreshForm", "grant_type", json!({ "enum": ["refresh_token"] })),
+        ("RefreshForm", "refresh_token", json!({ "minLength": 1 })),
+        ("TokenForm", "token", json!({ "minLength": 1 })),
+    ];
+    for (schema, field, rule) in fields {
+        let property = &mut doc["components"]["schemas"][schema]["properties"][field];
+        assert!(property.is_object(), "{schema}.{field} is not in the document");
+        merge(property, rule);
+    }
+    // The token list's filter (`token_api::query`); the audit trail's `limit` is clamped, not
+    // refused.
+    let parameters = [
+        ("expiring_within_days", days.clone()),
+        ("unused_for_days", days),
+        ("limit", json!({ "enum": token_api::query::PAGE_SIZES })),
+    ];
+    let lists = doc["paths"].as_object_mut().into_iter().flatten();
+    for (_, item) in lists.filter(|(path, _)| path.contains("/admin/tokens")) {
+        for operation in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+            for parameter in operation["parameters"].as_array_mut().into_iter().flatten() {
+                if let Some((_, rule)) = parameters.iter().find(|(name, _)| parameter["name"] == *name) {
+                    merge(&mut parameter["schema"], rule.clone());
+                }
+            }
+        }
+    }
+}
+
+/// `rule`'s keywords added to `schema`.
+fn merge(schema: &mut serde_json::Value, rule: serde_json::Value) {
+    if let (Some(schema), serde_json::Value::Object(rule)) = (schema.as_object_mut(), rule) {
+        schema.extend(rule);
     }
 }
 
