@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap};
+use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
 use token_api::validate::Invalid;
 use token_api::CSRF_HEADER;
@@ -119,9 +120,9 @@ impl FromRequestParts<AppState> for Session {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let cookie = session_cookie(&parts.headers, &state.config).ok_or(AppError::Unauthenticated)?;
-        let digest = secrets::digest(cookie);
+        let digest = secrets::digest(&cookie);
         let now = db::now_ms();
-        let row = live_session(state, cookie).await?;
+        let row = live_session(state, &cookie).await?;
         let (user_id, csrf_token, last_seen) = row.ok_or(AppError::Unauthenticated)?;
         if now - last_seen > LAST_SEEN_GRAIN_MS {
             users::session_seen(&state.db.writer, &digest, now).await?;
@@ -149,21 +150,14 @@ pub fn session_cookie_name(config: &Config) -> &'static str {
     }
 }
 
-/// The value of the session cookie, if the request carries one.
-pub fn session_cookie<'h>(headers: &'h HeaderMap, config: &Config) -> Option<&'h str> {
-    cookies(headers, session_cookie_name(config)).next()
+/// The value of the cookie `name`, if the request carries one.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_owned())
 }
 
-/// The values of every cookie of this name the request carries, in order.
-pub fn cookies<'h>(headers: &'h HeaderMap, name: &'h str) -> impl Iterator<Item = &'h str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(move |(n, _)| *n == name)
-        .map(|(_, value)| value)
+/// The value of the session cookie, if the request carries one.
+pub fn session_cookie(headers: &HeaderMap, config: &Config) -> Option<String> {
+    cookie(headers, session_cookie_name(config))
 }
 
 /// The client's IP address, for the audit trail, throttling and "last used from": as

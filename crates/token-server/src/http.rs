@@ -28,6 +28,7 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
@@ -106,9 +107,12 @@ pub fn router(state: AppState) -> Router {
             hsts,
         ))
         .layer(middleware::from_fn(shape_rejections))
+        .layer(middleware::from_fn(context::access_log))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(context::NewRequestId))
         .layer(middleware::from_fn_with_state(
             context::TrustedProxies::new(config.trusted_proxies.clone(), config.forwarded_header),
-            context::request_context,
+            context::client_context,
         ))
         .with_state(state)
 }

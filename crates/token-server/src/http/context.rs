@@ -6,7 +6,8 @@
 //!   hop, and the first address that is not a trusted proxy is the client. Nothing beyond it is believed: a client can write anything at the far end of the
 //!   chain. The audit trail, sign-in throttling and "last used from" all read this address.
 //! - A request id on every request: a trusted proxy's `x-request-id` when it sent a well-formed
-//!   one, else a new one. It is returned in `x-request-id`, carried by every log line of the
+//!   one, else a new one (`tower_http::request_id`, with `NewRequestId`). It is returned in
+//!   `x-request-id`, carried by every log line of the
 //!   request (`WithRequestId`, from the task the request runs in), and is the `instance` of every
 //!   problem body.
 //! - The request's count and latency for `/metrics`, by route template and status.
@@ -23,6 +24,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use ipnet::IpNet;
+use tower_http::request_id::{MakeRequestId, RequestId};
 
 use crate::config::ForwardedHeader;
 
@@ -170,25 +172,49 @@ fn method_label(method: &axum::http::Method) -> String {
     }
 }
 
-/// The middleware: the client's address and the request id for what runs inside, the id on
-/// the answer, and the access-log line.
-pub async fn request_context(State(proxies): State<TrustedProxies>, mut req: Request, next: Next) -> Response {
-    let started = Instant::now();
+/// The outer middleware: the client's address for what runs inside; and a request id sent in
+/// is kept only from a trusted proxy and only when well formed (`SetRequestIdLayer`, inside,
+/// makes a new one, `NewRequestId`, for a request that comes without).
+pub async fn client_context(State(proxies): State<TrustedProxies>, mut req: Request, next: Next) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_canonical());
     let from_proxy = peer.is_some_and(|p| proxies.trusts(p));
-    let client = peer.map(|p| proxies.client(p, req.headers()));
-    if let Some(client) = client {
+    if let Some(client) = peer.map(|p| proxies.client(p, req.headers())) {
         req.extensions_mut().insert(ClientAddr(client));
     }
-    let id = req
+    let kept = req
         .headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|id| from_proxy && well_formed(id))
+        .is_some_and(|id| from_proxy && well_formed(id));
+    if !kept {
+        req.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    next.run(req).await
+}
+
+/// Makes the id of a request that came without one (`tower_http::request_id`).
+#[derive(Clone, Copy, Default)]
+pub struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&new_request_id()).ok().map(RequestId::new)
+    }
+}
+
+/// The inner middleware: the request id for every log line of the request, its count and
+/// latency, and the access-log line.
+pub async fn access_log(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
         .map_or_else(new_request_id, str::to_owned);
+    let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
     let method = req.method().clone();
     let route = req
         .extensions()
@@ -198,11 +224,8 @@ pub async fn request_context(State(proxies): State<TrustedProxies>, mut req: Req
     // carries it (`WithRequestId`): no span entered and left at every poll of the request, which
     // cost half of what the access log did.
     REQUEST_ID
-        .scope(id.clone(), async move {
-            let mut response = next.run(req).await;
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                response.headers_mut().insert(REQUEST_ID_HEADER, value);
-            }
+        .scope(id, async move {
+            let response = next.run(req).await;
             let status = response.status().as_u16().to_string();
             let labels = [
                 ("method", method_label(&method)),

@@ -1,9 +1,11 @@
 //! Sign-in and sign-out with a session cookie, and the signed-in user.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::CookieJar;
 use token_api::auth::{Me, SetPasswordRequest, SignInRequest};
 use token_api::validate::{self, Invalid};
 use utoipa_axum::router::OpenApiRouter;
@@ -12,7 +14,7 @@ use utoipa_axum::routes;
 use super::openapi::answer;
 use super::Secret;
 use crate::error::{AppError, AppResult};
-use crate::extract::{cookies, session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
+use crate::extract::{cookie, session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
 use crate::store::{onboarding, users};
 use crate::AppState;
 
@@ -140,7 +142,7 @@ async fn sign_in(
     };
     // The session this browser had before, if any, ends: one browser, one session.
     if let Some(old) = session_cookie(&headers, &state.config) {
-        users::delete_session(&state.db.writer, old).await?;
+        users::delete_session(&state.db.writer, &old).await?;
     }
     // Only while the password checked is still theirs: a take-over or a new password committed
     // during the check opens nothing.
@@ -148,16 +150,10 @@ async fn sign_in(
         .await?
         .ok_or(AppError::WrongCredentials)?;
     let me = load_me(&state, &user_id, csrf_token).await?;
-    let set_cookie = session_set_cookie(&state, &cookie, users::SESSION_TTL_MS / 1000);
-    let mut response = (Extension(Secret), Json(me)).into_response();
-    let device_cookie = device_set_cookie(&state, &email, &checked_hash);
-    for value in [set_cookie, device_cookie] {
-        response.headers_mut().append(
-            header::SET_COOKIE,
-            HeaderValue::from_str(&value).map_err(|e| AppError::Internal(e.into()))?,
-        );
-    }
-    Ok(response)
+    let jar = CookieJar::new()
+        .add(session_set_cookie(&state, cookie, users::SESSION_TTL_MS / 1000))
+        .add(device_set_cookie(&state, &email, &checked_hash));
+    Ok((jar, Extension(Secret), Json(me)).into_response())
 }
 
 /// How long a browser stays trusted for an account after signing in to it: a year.
@@ -182,29 +178,49 @@ fn device_claim(email: &str, hash: &str) -> Vec<u8> {
 /// A new device cookie for the account signed in to: `device_claim` sealed under the service's
 /// device key (ChaCha20-Poly1305 with a random nonce, so each browser's differs and none can be
 /// made or moved to another account without the key).
-fn device_set_cookie(state: &AppState, email: &str, hash: &str) -> String {
+fn device_set_cookie(state: &AppState, email: &str, hash: &str) -> Cookie<'static> {
     let sealed = crate::secrets::seal(&state.device_key, &device_claim(email, hash));
-    let secure = if state.config.https() { "; Secure" } else { "" };
-    format!(
-        "{}={sealed}; Path=/api/session; HttpOnly; SameSite=Strict; Max-Age={DEVICE_COOKIE_SECS}{secure}",
-        device_cookie_name(state)
+    strict_cookie(
+        state,
+        device_cookie_name(state),
+        sealed,
+        "/api/session",
+        DEVICE_COOKIE_SECS,
     )
+}
+
+/// A cookie scripts cannot read, sent to this site only, at `path`, for `max_age_secs`; `Secure`
+/// over https.
+fn strict_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    max_age_secs: i64,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path(path)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .secure(state.config.https())
+        .build()
 }
 
 /// The digest of the request's device cookie when it opens to this account and its current
 /// password: the throttle's key for a browser that signed in to it before.
 fn trusted_device(state: &AppState, headers: &HeaderMap, email: &str, hash: &str) -> Option<String> {
     let claim = device_claim(email, hash);
-    cookies(headers, device_cookie_name(state))
-        .find(|value| crate::secrets::open(&state.device_key, value).is_some_and(|c| c == claim))
-        .map(crate::secrets::digest)
+    cookie(headers, device_cookie_name(state))
+        .filter(|value| crate::secrets::open(&state.device_key, value).is_some_and(|c| c == claim))
+        .map(|value| crate::secrets::digest(&value))
 }
 
 /// Sign out.
 #[utoipa::path(delete, path = "/session", tag = "session", security(("session" = [])), responses((status = 204)))]
 async fn sign_out(State(state): State<AppState>, _session: Session, headers: HeaderMap) -> AppResult<Response> {
     if let Some(cookie) = session_cookie(&headers, &state.config) {
-        users::delete_session(&state.db.writer, cookie).await?;
+        users::delete_session(&state.db.writer, &cookie).await?;
     }
     Ok(cleared_cookie(&state))
 }
@@ -223,15 +239,13 @@ async fn sign_out_everywhere(
 
 /// 204 with the session cookie cleared.
 fn cleared_cookie(state: &AppState) -> Response {
-    let clear = session_set_cookie(state, "", 0);
-    (StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response()
+    let clear = session_set_cookie(state, String::new(), 0);
+    (StatusCode::NO_CONTENT, CookieJar::new().add(clear)).into_response()
 }
 
-/// The `Set-Cookie` value of the session cookie: `__Host-` and `Secure` over https.
-fn session_set_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
-    let name = session_cookie_name(&state.config);
-    let secure = if state.config.https() { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+/// The session cookie: `__Host-` and `Secure` over https.
+fn session_set_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
+    strict_cookie(state, session_cookie_name(&state.config), value, "/", max_age_secs)
 }
 
 /// The signed-in user, their workspaces and roles, and the CSRF token.

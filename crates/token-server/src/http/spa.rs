@@ -177,9 +177,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 async fn preload_first_list(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let wanted = req.method() == Method::GET && (path == "/tokens" || list_workspace(path).is_some());
-    let cookie = session_cookie(req.headers(), &state.config)
-        .filter(|_| wanted)
-        .map(str::to_owned);
+    let cookie = session_cookie(req.headers(), &state.config).filter(|_| wanted);
     let Some(cookie) = cookie else {
         return next.run(req).await;
     };

@@ -421,7 +421,9 @@ async fn over_https_the_cookie_is_host_only_and_hsts_is_sent(mut app: TestApp) {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
-    let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    let cookie = &reply
+        .set_cookie("__Host-tc_session")
+        .expect("the session cookie is set");
     assert!(cookie.starts_with("__Host-tc_session="), "{cookie}");
     assert!(cookie.contains("; Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"));
     assert!(reply.headers[header::STRICT_TRANSPORT_SECURITY]

@@ -15,7 +15,7 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_lists_workspaces(app: TestAp
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    let cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+    let cookie = &reply.set_cookie("tc_session").expect("the session cookie is set");
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie} lacks {attr}");
     }

@@ -36,8 +36,21 @@ pub struct Reply {
 impl Reply {
     /// The session cookie a sign-in set, as `tc_session=…`.
     pub fn session_cookie(&self) -> String {
-        let set_cookie = self.headers[header::SET_COOKIE].to_str().unwrap();
-        set_cookie.split(';').next().unwrap().to_owned()
+        let set = self
+            .set_cookie("tc_session")
+            .or_else(|| self.set_cookie("__Host-tc_session"))
+            .expect("a session cookie is set");
+        set.split(';').next().unwrap().to_owned()
+    }
+
+    /// The whole `Set-Cookie` of the cookie `name`, where the answer sets it (in any order
+    /// among the others).
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.split_once('=').is_some_and(|(n, _)| n == name))
     }
 
     /// The body without what names this one request (a problem's `instance`): two answers that
