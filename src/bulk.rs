@@ -102,33 +102,10 @@ pub fn disableable_matching(all: &Counted, asked: &[Counted]) -> Result<Counted,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Duration;
-    use token_api::tokens::Person;
 
+    /// A token of 40 days' lifetime that expires in `expires_in_days`.
     fn token(id: &str, expires_in_days: i64, disabled: bool) -> TokenView {
-        let now = Utc::now();
-        TokenView {
-            id: id.into(),
-            name: format!("token {id}"),
-            owner: Person {
-                id: "u".into(),
-                email: "u@x".into(),
-                name: "U".into(),
-            },
-            workspace_id: "w".into(),
-            created_at: now - Duration::days(40),
-            expires_at: now + Duration::days(expires_in_days),
-            last_used_at: None,
-            // As served a while ago: the rule reads the dates, not this.
-            status: TokenStatus::Active,
-            disabled_at: disabled.then_some(now),
-            disabled_by: None,
-            disabled_cause: None,
-            disabled_reason: None,
-            description: None,
-            hint: "abcd".into(),
-            replaced_by: None,
-        }
+        crate::token_query::tests::token(id, &format!("token {id}"), 40, 40 + expires_in_days, disabled)
     }
 
     fn select(ids: &[&str]) -> Selection {

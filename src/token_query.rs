@@ -81,13 +81,14 @@ pub fn apply(tokens: &[TokenView], query: &TokenPageQuery, now: DateTime<Utc>) -
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::Duration;
     use token_api::query::TokenFilter;
     use token_api::tokens::Person;
 
-    fn token(id: &str, name: &str, age_days: i64, lifetime: i64, disabled: bool) -> TokenView {
+    /// A token made `age_days` ago for `lifetime` days, disabled or not; served as active.
+    pub(crate) fn token(id: &str, name: &str, age_days: i64, lifetime: i64, disabled: bool) -> TokenView {
         let now = Utc::now();
         TokenView {
             id: id.into(),

@@ -11,29 +11,28 @@ use token_api::tokens::{BatchAction, BatchRequest, BatchResult};
 use super::{request, workspace_path, ApiError};
 use crate::url::query_string;
 
+/// One page of a list of the workspace's (`/admin/tokens`, `/admin/audit`), as the query's
+/// pairs ask.
+async fn page<T: serde::de::DeserializeOwned>(ws: &str, list: &str, pairs: Vec<(&str, String)>) -> Result<T, ApiError> {
+    let path = workspace_path(ws, &format!("{list}?{}", query_string(pairs)));
+    request(Method::GET, &path, None::<&()>).await
+}
+
+/// Where the CSV export of a list downloads from: every row the query's filter matches, so
+/// without its page (`after`, `limit`).
+fn csv_url(ws: &str, list: &str, pairs: Vec<(&str, String)>) -> String {
+    let filter = pairs.into_iter().filter(|(k, _)| !matches!(*k, "after" | "limit"));
+    super::url(&workspace_path(ws, &format!("{list}.csv?{}", query_string(filter))))
+}
+
 /// One page of the workspace's tokens.
 pub async fn tokens(ws: String, query: TokenPageQuery) -> Result<TokenPage, ApiError> {
-    let qs = query_string(query.to_pairs());
-    request(
-        Method::GET,
-        &workspace_path(&ws, &format!("/admin/tokens?{qs}")),
-        None::<&()>,
-    )
-    .await
+    page(&ws, "/admin/tokens", query.to_pairs()).await
 }
 
 /// Where the CSV export of the tokens under a filter downloads from.
 pub fn tokens_csv_url(ws: &str, query: &TokenPageQuery) -> String {
-    let pairs = TokenPageQuery {
-        after: None,
-        limit: None,
-        ..query.clone()
-    }
-    .to_pairs();
-    super::url(&workspace_path(
-        ws,
-        &format!("/admin/tokens.csv?{}", query_string(pairs)),
-    ))
+    csv_url(ws, "/admin/tokens", query.to_pairs())
 }
 
 /// The counts at the top of the page.
@@ -106,25 +105,10 @@ pub async fn lookup(ws: String, token: String) -> Result<LookupResult, ApiError>
 
 /// One page of the audit trail.
 pub async fn audit(ws: String, query: AuditQuery) -> Result<AuditPage, ApiError> {
-    let qs = query_string(query.to_pairs());
-    request(
-        Method::GET,
-        &workspace_path(&ws, &format!("/admin/audit?{qs}")),
-        None::<&()>,
-    )
-    .await
+    page(&ws, "/admin/audit", query.to_pairs()).await
 }
 
 /// Where the CSV export of the audit trail under a filter downloads from.
 pub fn audit_csv_url(ws: &str, query: &AuditQuery) -> String {
-    let pairs = AuditQuery {
-        after: None,
-        limit: None,
-        ..query.clone()
-    }
-    .to_pairs();
-    super::url(&workspace_path(
-        ws,
-        &format!("/admin/audit.csv?{}", query_string(pairs)),
-    ))
+    csv_url(ws, "/admin/audit", query.to_pairs())
 }

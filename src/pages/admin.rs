@@ -75,6 +75,7 @@ pub fn AdminPage() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let is_admin = Memo::new(move |_| session.is_admin());
+    let ws = Memo::new(move |_| session.workspace().map(|w| w.id).unwrap_or_default());
     let url = use_nav();
     let tab = Memo::new(move |_| Tab::of(url.get("tab")));
     // The workspace's members, read once for every tab (the owner and actor pickers, the Members
@@ -168,8 +169,8 @@ pub fn AdminPage() -> impl IntoView {
             {move || {
                 let t = tab.get();
                 let panel = match t {
-                    Tab::Tokens => view! { <tokens_tab::TokensTab url members /> }.into_any(),
-                    Tab::Audit => view! { <audit_tab::AuditTab url members /> }.into_any(),
+                    Tab::Tokens => view! { <tokens_tab::TokensTab ws url members /> }.into_any(),
+                    Tab::Audit => view! { <audit_tab::AuditTab ws url members /> }.into_any(),
                     Tab::Members => view! { <members_tab::MembersTab members /> }.into_any(),
                     Tab::Policy => view! { <policy_tab::PolicyTab /> }.into_any(),
                 };

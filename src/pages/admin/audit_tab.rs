@@ -12,7 +12,6 @@ use crate::components::person_picker::PersonPicker;
 use crate::format;
 use crate::i18n::{use_i18n, Messages};
 use crate::nav::{Change, Nav};
-use crate::state::session::use_session;
 
 /// The URL keys this tab owns (prefixed, so they never clash with the Tokens tab's).
 const KEYS: [&str; 6] = ["a_actor", "a_owner", "a_action", "a_from", "a_to", "a_after"];
@@ -75,14 +74,14 @@ pub(super) fn open_alarms(url: Nav) {
 /// The tab.
 #[component]
 pub fn AuditTab(
+    /// The workspace's id.
+    ws: Memo<String>,
     /// The page's URL state.
     url: Nav,
     /// The workspace's members, read once by the page.
     members: LocalResource<Result<token_api::admin::MemberList, crate::api::ApiError>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let session = use_session();
-    let ws = Memo::new(move |_| session.workspace().map(|w| w.id).unwrap_or_default());
     let query = Memo::new(move |_| AuditQuery {
         actor: url.get("a_actor"),
         owner: url.get("a_owner"),

@@ -20,7 +20,6 @@ use crate::components::token_table::{RowActions, TokenTable};
 use crate::hooks::use_token_selection::use_token_selection;
 use crate::i18n::use_i18n;
 use crate::nav::{Change, Nav};
-use crate::state::session::use_session;
 use crate::token_query::toggle_sort;
 
 /// The URL keys this tab owns.
@@ -53,14 +52,14 @@ fn of_page<T>(page: Page, f: impl Fn(&TokenFilter, &TokenPage) -> Option<T>) -> 
 /// The Tokens tab.
 #[component]
 pub fn TokensTab(
+    /// The workspace's id.
+    ws: Memo<String>,
     /// The page's URL state.
     url: Nav,
     /// The workspace's members, read once by the page.
     members: LocalResource<Result<token_api::admin::MemberList, crate::api::ApiError>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let session = use_session();
-    let ws = Memo::new(move |_| session.workspace().map(|w| w.id).unwrap_or_default());
 
     let query = Memo::new(move |_| {
         url.with_query(|q| {

@@ -11,12 +11,22 @@ use token_api::tokens::Person;
 use super::audit::{record_account_event, record_changes, Acting, Action, Actor, GrantRow, RETURNING_GRANT};
 use crate::{db, secrets};
 
+/// A member as `list` reads them.
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+    open: i64,
+}
+
 /// The workspace's members, by name, with its admins and each member's tokens not disabled yet.
 pub async fn list(conn: &mut AnyConnection, workspace_id: &str) -> sqlx::Result<MemberList> {
-    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+    let rows: Vec<MemberRow> = sqlx::query_as(
         "SELECT u.id, u.email, u.name, m.role,
             (SELECT COUNT(*) FROM grants g WHERE g.workspace_id = m.workspace_id AND g.user_id = u.id
-               AND g.disabled_at IS NULL)
+               AND g.disabled_at IS NULL) AS open
          FROM users u JOIN memberships m ON m.user_id = u.id
          WHERE m.workspace_id = $1 AND m.removed_at IS NULL ORDER BY u.name, u.email",
     )
@@ -28,7 +38,14 @@ pub async fn list(conn: &mut AnyConnection, workspace_id: &str) -> sqlx::Result<
         admins: Vec::new(),
         open_tokens: Vec::new(),
     };
-    for (id, email, name, role, open) in rows {
+    for MemberRow {
+        id,
+        email,
+        name,
+        role,
+        open,
+    } in rows
+    {
         if role == Role::Admin.as_str() {
             list.admins.push(id.clone());
         }

@@ -474,10 +474,11 @@ impl Writer {
     /// tokens costs the writer one lookup each.
     async fn not_current(&self, conn: &mut AnyConnection, e: &Exchange) -> sqlx::Result<Result<Rotated, Refused>> {
         let row: Option<NotCurrentRow> = sqlx::query_as(
-            "SELECT w.id, r.grant_id, r.rotated_at, r.successor_sealed, r.rotated_ip, g.user_id,
+            "SELECT w.id AS workspace_id, r.grant_id AS rotated_grant, r.rotated_at, r.successor_sealed AS sealed,
+                    r.rotated_ip, g.user_id,
                     CASE WHEN g.refresh_digest = r.successor_digest AND g.disabled_at IS NULL AND g.expires_at > $3
-                         THEN 1 ELSE 0 END,
-                    r.rotated_agent, r.retries, g.name
+                         THEN 1 ELSE 0 END AS successor_current,
+                    r.rotated_agent, r.retries, g.name AS grant_name
              FROM workspaces w
              LEFT JOIN rotated_refresh_tokens r ON r.digest = $1
              LEFT JOIN grants g ON g.id = r.grant_id AND g.workspace_id = w.id
@@ -488,7 +489,7 @@ impl Writer {
         .bind(db::now_ms())
         .fetch_optional(&mut *conn)
         .await?;
-        let Some((
+        let Some(NotCurrentRow {
             workspace_id,
             rotated_grant,
             rotated_at,
@@ -499,7 +500,7 @@ impl Writer {
             rotated_agent,
             retries,
             grant_name,
-        )) = row
+        }) = row
         else {
             return Ok(Err(Refused::UnknownClient));
         };
@@ -609,18 +610,19 @@ async fn owners_of<'a>(
 /// out: its grant, when, the sealed successor, from where, the owner, whether the successor is
 /// still the grant's live token (1) or not (0), with which user agent, how often it was retried,
 /// and the grant's name.
-type NotCurrentRow = (
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-);
+#[derive(sqlx::FromRow)]
+struct NotCurrentRow {
+    workspace_id: String,
+    rotated_grant: Option<String>,
+    rotated_at: Option<i64>,
+    sealed: Option<String>,
+    rotated_ip: Option<String>,
+    user_id: Option<String>,
+    successor_current: i64,
+    rotated_agent: Option<String>,
+    retries: Option<i64>,
+    grant_name: Option<String>,
+}
 
 /// A rotated-out token of this grant was presented to its own client outside a retry: someone
 /// replays it (RFC 9700 §4.14.2), so the whole grant is disabled. A presentation to another
@@ -651,7 +653,7 @@ async fn reuse(conn: &mut AnyConnection, grant_id: &str, ip: Option<&str>) -> sq
 }
 
 /// The active grant a current refresh token belongs to, in the workspace of `client_id`.
-#[derive(Debug)]
+#[derive(Debug, sqlx::FromRow)]
 pub struct Found {
     pub grant_id: String,
     pub user_id: String,
@@ -662,22 +664,15 @@ pub struct Found {
 
 /// Looks up an active grant by its current refresh token, within one workspace.
 pub async fn find_active(conn: &mut AnyConnection, workspace_id: &str, presented: &str) -> sqlx::Result<Option<Found>> {
-    let row: Option<(String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT g.id, g.user_id, u.email, g.created_at, g.expires_at FROM grants g JOIN users u ON u.id = g.user_id
+    sqlx::query_as(
+        "SELECT g.id AS grant_id, g.user_id, u.email, g.created_at, g.expires_at FROM grants g JOIN users u ON u.id = g.user_id
          WHERE g.refresh_digest = $1 AND g.workspace_id = $2 AND g.disabled_at IS NULL AND g.expires_at > $3",
     )
     .bind(secrets::digest(presented))
     .bind(workspace_id)
     .bind(db::now_ms())
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|(grant_id, user_id, email, created_at, expires_at)| Found {
-        grant_id,
-        user_id,
-        email,
-        created_at,
-        expires_at,
-    }))
+    .await
 }
 
 /// A rotated-out refresh token that its client may still retry (within `window` of its
@@ -691,8 +686,8 @@ pub async fn find_retryable(
     window: Duration,
 ) -> sqlx::Result<Option<Found>> {
     let now = db::now_ms();
-    let row: Option<(String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT g.id, g.user_id, u.email, g.created_at, g.expires_at
+    sqlx::query_as(
+        "SELECT g.id AS grant_id, g.user_id, u.email, g.created_at, g.expires_at
          FROM rotated_refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
          WHERE r.digest = $1 AND g.workspace_id = $2 AND g.refresh_digest = r.successor_digest
            AND g.disabled_at IS NULL AND g.expires_at > $3 AND r.rotated_at > $4 AND r.retries < $5
@@ -704,14 +699,7 @@ pub async fn find_retryable(
     .bind(now - i64::try_from(window.as_millis()).unwrap_or(i64::MAX))
     .bind(MAX_RETRIES)
     .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|(grant_id, user_id, email, created_at, expires_at)| Found {
-        grant_id,
-        user_id,
-        email,
-        created_at,
-        expires_at,
-    }))
+    .await
 }
 
 /// Revocation (RFC 7009) of a refresh token by its workspace's client: disables the grant and
