@@ -5,6 +5,7 @@ use chrono::{Duration, Utc};
 use leptos::{mount::mount_to, prelude::*, task::tick};
 use token_api::query::{SortDir, SortField};
 use token_api::tokens::{BatchAction, Person, TokenStatus, TokenView};
+use token_console::bulk::BulkCount;
 use token_console::components::bulk_toolbar::BulkToolbar;
 use token_console::components::generate_dialog::GenerateDialog;
 use token_console::components::language_switcher::LanguageSwitcher;
@@ -242,13 +243,15 @@ async fn the_toolbar_counts_what_can_be_disabled() {
     let root = container();
     let cleared = RwSignal::new(0);
     let on_clear = Callback::new(move |_| cleared.update(|c| *c += 1));
-    let disableable = RwSignal::new(Some(3));
+    let count = RwSignal::new(BulkCount {
+        selected: 5,
+        disableable: Some(3),
+    });
     let mounted = mount_to(root.clone(), move || {
         provide_i18n(Locale::En);
         view! {
             <BulkToolbar
-                selected=Signal::stored(5)
-                disableable
+                count
                 on_disable=Callback::new(|_| {})
                 on_delete=Callback::new(|_| {})
                 on_clear
@@ -268,7 +271,10 @@ async fn the_toolbar_counts_what_can_be_disabled() {
     buttons.last().unwrap().click();
     assert_eq!(cleared.get_untracked(), 1);
     // While the page counts what Disable can change, it says so and claims nothing.
-    disableable.set(None);
+    count.set(BulkCount {
+        selected: 5,
+        disableable: None,
+    });
     tick().await;
     let text = toolbar.text_content().unwrap();
     assert!(text.contains("Counting…"), "{text}");
@@ -276,7 +282,10 @@ async fn the_toolbar_counts_what_can_be_disabled() {
     let disable: web_sys::HtmlButtonElement = el(&root, "[role=toolbar] button");
     assert!(disable.disabled());
     // Nothing it can change: no Disable button at all.
-    disableable.set(Some(0));
+    count.set(BulkCount {
+        selected: 5,
+        disableable: Some(0),
+    });
     tick().await;
     assert!(disable.hidden());
     assert!(toolbar
