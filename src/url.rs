@@ -1,18 +1,13 @@
-//! Percent-encoding and query-string decoding for URL components, in Rust so they are tested
-//! natively: the same characters stay as `encodeURIComponent` leaves them.
+//! URL components through the browser's own encoder and parser (`encodeURIComponent`,
+//! `URLSearchParams`), so what the pages write and read is what the address bar does, decoded
+//! exactly once. (leptos_router 0.8's `use_query_map` decodes a value a second time, so a
+//! search for `%41` would read as `A`: leptos#4731, fixed for 0.9.)
 
-/// Encodes a query value or path segment.
+use wasm_bindgen::JsCast;
+
+/// Encodes a query value or path segment, as `encodeURIComponent` does.
 pub fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    String::from(js_sys::encode_uri_component(s))
 }
 
 /// The one query encoder: `a=1&b=x%20y`, keys and values encoded, in the order given.
@@ -24,64 +19,20 @@ pub fn query_string<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item 
     encoded.join("&")
 }
 
-/// Decodes `a=1&b=x%20y` (with or without a leading `?`).
+/// The pairs of `a=1&b=x%20y` (with or without a leading `?`), in order, as `URLSearchParams`
+/// decodes them (`+` is a space; a malformed escape stays as it is).
 pub fn form_pairs(search: &str) -> Vec<(String, String)> {
-    search
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(search) else {
+        return Vec::new();
+    };
+    let Ok(Some(entries)) = js_sys::try_iter(&params) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let pair = entry.unchecked_into::<js_sys::Array>();
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
         })
         .collect()
-}
-
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => match s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                Some(b) => {
-                    out.push(b);
-                    i += 2;
-                }
-                None => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{encode_component, form_pairs};
-
-    #[test]
-    fn encodes_like_encode_uri_component() {
-        assert_eq!(
-            encode_component("/tokens?sort=name&q=a b"),
-            "%2Ftokens%3Fsort%3Dname%26q%3Da%20b"
-        );
-        assert_eq!(encode_component("部署"), "%E9%83%A8%E7%BD%B2");
-        assert_eq!(encode_component("A-z_0.9!~*'()"), "A-z_0.9!~*'()");
-    }
-
-    #[test]
-    fn query_strings_decode() {
-        assert_eq!(
-            form_pairs("?q=a%20b&owner=u-1&x=%E9%83%A8+%"),
-            [
-                ("q".into(), "a b".into()),
-                ("owner".into(), "u-1".into()),
-                ("x".into(), "部 %".into())
-            ]
-        );
-        assert!(form_pairs("").is_empty());
-    }
 }

@@ -649,3 +649,26 @@ async fn a_401_anywhere_tells_the_session_once() {
     assert_eq!(told.get_untracked(), 1, "the session heard of the 401");
     drop(mounted);
 }
+
+#[wasm_bindgen_test]
+fn urls_are_encoded_and_decoded_as_the_browser_does() {
+    use token_console::url::{encode_component, form_pairs, query_string};
+    assert_eq!(
+        encode_component("/tokens?sort=name&q=a b"),
+        "%2Ftokens%3Fsort%3Dname%26q%3Da%20b"
+    );
+    assert_eq!(encode_component("部署"), "%E9%83%A8%E7%BD%B2");
+    assert_eq!(encode_component("A-z_0.9!~*'()"), "A-z_0.9!~*'()");
+    assert_eq!(
+        form_pairs("?q=a%20b&owner=u-1&x=%E9%83%A8+%"),
+        [
+            ("q".to_owned(), "a b".to_owned()),
+            ("owner".to_owned(), "u-1".to_owned()),
+            ("x".to_owned(), "部 %".to_owned())
+        ]
+    );
+    assert!(form_pairs("").is_empty());
+    // Decoded once: a search for a literal escape finds the escape, not the character.
+    let written = query_string([("q", "%41 100%")]);
+    assert_eq!(form_pairs(&written), [("q".to_owned(), "%41 100%".to_owned())]);
+}

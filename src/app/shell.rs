@@ -219,9 +219,12 @@ fn Header() -> impl IntoView {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "wasm32"))]
 mod tests {
+    // Run by `cargo test --target wasm32-unknown-unknown`: the paths are encoded by the
+    // browser's `encodeURIComponent`.
     use super::{page_of, sign_in_path, workspace_path};
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn a_workspace_page_s_path_and_back() {
