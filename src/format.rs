@@ -1,24 +1,19 @@
-//! Dates for people, in their locale and their time zone.
+//! Dates for people, in their locale and their time zone: calendar dates in the browser's words
+//! (`Intl`, through `Date.toLocaleDateString`), times and zones from chrono. Relative days stay
+//! the messages' own: `Intl.RelativeTimeFormat` cost 0.2 KiB brotli more (0.5 KiB with its
+//! formatters kept per locale), measured, and the bundle's ceiling only goes down.
 
-use chrono::{DateTime, Datelike, Local, Timelike, Utc};
+use chrono::{DateTime, Local, Timelike, Utc};
+use wasm_bindgen::JsValue;
 
 use crate::i18n::Locale;
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// A calendar date in the browser's time zone: "Nov 22, 2026" or "2026年11月22日".
+/// A calendar date in the browser's time zone: "Nov 22, 2026" or "2026年11月22日". The options
+/// object is made per call: a table formats only the rows in its window.
 pub fn date(locale: Locale, at: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&Local);
-    date_parts(locale, local.year(), local.month(), local.day())
-}
-
-fn date_parts(locale: Locale, year: i32, month: u32, day: u32) -> String {
-    match locale {
-        Locale::En => format!("{} {day}, {year}", MONTHS[(month as usize).saturating_sub(1) % 12]),
-        Locale::ZhCn => format!("{year}年{month}月{day}日"),
-    }
+    let when = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
+    let options = js_sys::JSON::parse(r#"{"year":"numeric","month":"short","day":"numeric"}"#).unwrap_or_default();
+    when.to_locale_date_string(locale.tag(), &options).into()
 }
 
 /// A time of day in the browser's time zone, 24-hour: "14:05".
@@ -61,7 +56,7 @@ pub fn days_between(now: DateTime<Utc>, at: DateTime<Utc>) -> i64 {
     (at.with_timezone(&Local).date_naive() - now.with_timezone(&Local).date_naive()).num_days()
 }
 
-/// "in 12 days", "3 days ago", "Today".
+/// "in 12 days", "3 days ago", "Today"; "12天后", "3天前", "今天".
 pub fn relative(locale: Locale, now: DateTime<Utc>, at: DateTime<Utc>) -> String {
     let t = locale.messages();
     match days_between(now, at) {
@@ -113,12 +108,22 @@ mod tests {
         assert_eq!(offset_name(5 * 3600 + 1800), "UTC+5:30");
         assert_eq!(offset_name(-(3 * 3600 + 1800)), "UTC-3:30");
     }
+}
+
+/// The browser's words, so run by `cargo test --target wasm32-unknown-unknown`.
+#[cfg(all(test, target_arch = "wasm32"))]
+mod in_the_browser {
+    use chrono::{Local, TimeZone, Utc};
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::{date, relative, Locale};
 
     #[test]
     fn dates_follow_the_locale() {
-        assert_eq!(date_parts(Locale::En, 2026, 11, 2), "Nov 2, 2026");
-        assert_eq!(date_parts(Locale::ZhCn, 2026, 11, 2), "2026年11月2日");
-        assert_eq!(date_parts(Locale::En, 2027, 1, 31), "Jan 31, 2027");
+        let noon = |y, m, d| Local.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap().with_timezone(&Utc);
+        assert_eq!(date(Locale::En, noon(2026, 11, 2)), "Nov 2, 2026");
+        assert_eq!(date(Locale::ZhCn, noon(2026, 11, 2)), "2026年11月2日");
+        assert_eq!(date(Locale::En, noon(2027, 1, 31)), "Jan 31, 2027");
     }
 
     #[test]
