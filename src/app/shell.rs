@@ -27,7 +27,11 @@ fn sign_in_path(path: &str, search: &str) -> String {
     format!("/signin?next={}", crate::url::encode_component(&back))
 }
 
-/// Shows its children once someone is signed in.
+/// Shows its children once someone is signed in, and sends anyone else to the sign-in page in
+/// place of the page they asked for. Not leptos_router's `ProtectedParentRoute` (checked again
+/// against 0.8.17): its `<Redirect>` pushes a history entry and takes no options, so Back from
+/// the sign-in form would land on the protected page and be sent forward again, a trap; and it
+/// wraps the pages in a `<Transition>` of its own.
 #[component]
 pub fn Shell(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
