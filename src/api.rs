@@ -43,7 +43,7 @@ impl ApiError {
             _ => &[],
         };
         errors.iter().map(|e| {
-            let invalid = token_api::validate::Invalid::from_code(&e.code);
+            let invalid = e.code.parse::<token_api::validate::Invalid>().ok();
             (
                 e.field.as_str(),
                 invalid.unwrap_or(token_api::validate::Invalid::InvalidType),

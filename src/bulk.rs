@@ -44,11 +44,19 @@ impl BulkCount {
         }
     }
 
-    /// How many selected tokens `action` leaves alone: told with its button and in its result;
-    /// `None` while that is being counted.
+    /// How many selected tokens `action` leaves alone, told with its button; `None` while that
+    /// is being counted.
     pub fn left_alone(self, action: BatchAction) -> Option<usize> {
-        self.changed_by(action).map(|n| self.selected - n)
+        self.changed_by(action)
+            .map(|n| left_alone(self.selected, n as u64) as usize)
     }
+}
+
+/// How many of `selected` tokens an action that changes `changed` of them leaves alone: told
+/// in its result. Worked out from the action's own target when it is asked for, so the two
+/// agree even if a token expired since the toolbar counted.
+pub fn left_alone(selected: usize, changed: u64) -> u64 {
+    (selected as u64).saturating_sub(changed)
 }
 
 /// The selected tokens `action` changes, ids and names.

@@ -89,6 +89,8 @@ def main():
              "--exclude-path", "/api/session", "--exclude-path", "/api/sessions",
              "--max-examples", "25", "--request-timeout", "5", "--seed", "1",
              "--no-color"],
+            # Its cache and reports stay in the throw-away folder, not the checkout.
+            cwd=data,
             timeout=360,
         )
         if server.poll() is not None:

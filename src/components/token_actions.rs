@@ -174,19 +174,21 @@ pub struct TokenActions {
 }
 
 impl TokenActions {
-    /// Asks the user to confirm `action` on `target`, of a selection where it leaves `left_alone`
-    /// tokens alone (`crate::bulk`), told in the result.
-    pub fn ask(self, action: BatchAction, target: Target, left_alone: usize) {
-        self.pending.set(Some(Pending {
+    /// Asks the user to confirm `action` on `target`, out of `selected` tokens: those it leaves
+    /// alone (`crate::bulk::left_alone`) are told in the result.
+    pub fn ask(self, action: BatchAction, target: Target, selected: usize) {
+        let mut p = Pending {
             action,
             target,
-            skipped: left_alone as u64,
-        }));
+            skipped: 0,
+        };
+        p.skipped = crate::bulk::left_alone(selected, p.count());
+        self.pending.set(Some(p));
     }
 
     /// Row-menu handlers for one token.
     pub fn one(self, action: BatchAction) -> Callback<TokenView> {
-        Callback::new(move |token| self.ask(action, Target::One(token), 0))
+        Callback::new(move |token| self.ask(action, Target::One(token), 1))
     }
 }
 

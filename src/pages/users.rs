@@ -26,8 +26,8 @@ use crate::i18n::use_i18n;
 use crate::nav::use_nav;
 use crate::state::session::use_session;
 use generate::{refusal, use_generate};
-use list_view::{use_list_view, ListFilters, ListPager};
-use notices::{ExpiryBanner, ReuseAlert};
+use list_view::{list_filters, list_pager, use_list_view};
+use notices::{expiry_banner, reuse_alert};
 
 /// The token endpoint's absolute URL on this origin.
 fn token_endpoint() -> String {
@@ -85,8 +85,11 @@ pub fn UsersPage() -> impl IntoView {
         },
     );
     let bulk = move |action: BatchAction| {
-        let left_alone = selected.count().left_alone(action).unwrap_or(0);
-        actions.ask(action, Target::Many(selected.targets(action)), left_alone);
+        actions.ask(
+            action,
+            Target::Many(selected.targets(action)),
+            selected.count().selected,
+        );
     };
     // The token whose description is being edited.
     let describing = RwSignal::new(None::<TokenView>);
@@ -120,17 +123,17 @@ pub fn UsersPage() -> impl IntoView {
                 when=move || !tokens.with(Vec::is_empty)
                 fallback=move || view! { <p class="empty">{move || i18n.t().empty_tokens}</p> }
             >
-                <ReuseAlert tokens />
-                <ExpiryBanner tokens on_regenerate=regenerate />
+                {reuse_alert(tokens)}
+                {expiry_banner(tokens, regenerate)}
                 <BulkToolbar
                     count=Signal::derive(move || selected.count())
                     on_disable=Callback::new(move |_| bulk(BatchAction::Disable))
                     on_delete=Callback::new(move |_| bulk(BatchAction::Delete))
                     on_clear=Callback::new(move |_| selected.clear())
                 />
-                <ListFilters view />
+                {list_filters(view)}
                 <Show when=move || !view.matching.with(Vec::is_empty) fallback=move || view! { <p class="empty">{move || i18n.t().no_match}</p> }>
-                    <ListPager view />
+                    {list_pager(view)}
                     <TokenTable
                         rows=view.rows
                         caption=Signal::derive(move || i18n.t().users_title.to_owned())

@@ -11,6 +11,9 @@ pub struct SignInRequest {
     pub password: String,
 }
 
+/// The longest secret a set-password link carries, in bytes (its secret is 43 characters).
+pub const SETUP_SECRET_MAX: usize = 100;
+
 /// `POST /api/password`: the one-time secret of a set-password link, and the new password.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -33,7 +33,9 @@ fn about_blank() -> String {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
-    /// A stable, machine-readable code (`required`, `too_long`, `out_of_range`, ...).
+    /// A stable, machine-readable code, one of `validate::Invalid`'s (`required`, `too_long`,
+    /// `out_of_range`, ...): a string here, so a client reads a code newer than itself as none.
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::validate::Invalid))]
     pub code: String,
     pub message: String,
 }

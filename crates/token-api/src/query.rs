@@ -11,6 +11,9 @@ pub const PAGE_SIZES: [u32; 2] = [50, 100];
 /// The page size when none is asked for.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 
+/// The days the token list's day filters (`expiring_within_days`, `unused_for_days`) take.
+pub const FILTER_DAYS: std::ops::RangeInclusive<u32> = 1..=3650;
+
 crate::wire_enum! {
     /// A column to sort by.
     #[derive(Default)]
@@ -119,7 +122,7 @@ impl TokenPageQuery {
                 value
                     .parse::<u32>()
                     .ok()
-                    .filter(|d| (1..=3650).contains(d))
+                    .filter(|d| FILTER_DAYS.contains(d))
                     .ok_or(bad(Invalid::OutOfRange))
             };
             let text = || Some(value.trim().to_owned()).filter(|v| !v.is_empty());

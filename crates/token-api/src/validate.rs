@@ -1,8 +1,6 @@
 //! The validation rules of what people type (a token's name and lifetime, a password, an email
 //! address, a workspace's name), applied alike by the forms, the command line and the server.
 
-use serde::{Deserialize, Serialize};
-
 /// The longest name, counted in characters after trimming.
 pub const NAME_MAX_CHARS: usize = 100;
 /// The shortest and longest lifetime of a refresh token, in days.
@@ -11,89 +9,48 @@ pub const LIFETIME_DAYS: std::ops::RangeInclusive<u32> = 1..=365;
 pub const DEFAULT_LIFETIME_DAYS: u32 = 30;
 /// The most ids one batch request may carry.
 pub const BATCH_MAX_IDS: usize = 1_000;
+/// The longest email address, in bytes (RFC 5321's path limit).
+pub const EMAIL_MAX_BYTES: usize = 254;
+
 /// The shortest password, in characters; the longest is `NAME_MAX_CHARS`.
 pub const PASSWORD_MIN_CHARS: usize = 12;
 
-/// Why a value was refused. The code is stable; the client turns it into words in the user's locale.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Invalid {
-    Required,
-    TooLong,
-    ControlCharacters,
-    OutOfRange,
-    TooMany,
-    /// The value has the wrong JSON type (a string where a number belongs, a fraction, ...).
-    InvalidType,
-    /// The request names a field this endpoint does not take.
-    UnknownField,
-    /// A password shorter than `PASSWORD_MIN_CHARS`.
-    TooShort,
-    /// Not an email address.
-    NotAnEmail,
-    /// A one-time secret that is unknown, used up or past its time.
-    Expired,
-    /// The person to add is a member of this workspace already.
-    AlreadyMember,
-    /// The person to add has an account on the service: only the operator adds it to another
-    /// workspace (an admin who could would hold a password another workspace trusts).
-    HasAccount,
-    /// A lifetime longer than the workspace's policy allows.
-    AbovePolicy,
-    /// Invisible characters that change how the text around them reads: zero-width
-    /// characters, bidi controls and the like (`is_invisible`).
-    InvisibleCharacters,
-    /// An email address whose parts mix scripts the way a lookalike of another address does
-    /// (Cyrillic with Latin, say: Unicode TS #39's moderately restrictive or worse).
-    Lookalike,
+crate::wire_enum! {
+    /// Why a value was refused. The code (`as_str`) is stable; the client turns it into words in
+    /// the user's locale, and reads a code this build does not know as none (`FromStr`).
+    pub enum Invalid {
+        Required = "required",
+        TooLong = "too_long",
+        ControlCharacters = "control_characters",
+        OutOfRange = "out_of_range",
+        TooMany = "too_many",
+        /// The value has the wrong JSON type (a string where a number belongs, a fraction, ...).
+        InvalidType = "invalid_type",
+        /// The request names a field this endpoint does not take.
+        UnknownField = "unknown_field",
+        /// A password shorter than `PASSWORD_MIN_CHARS`.
+        TooShort = "too_short",
+        /// Not an email address.
+        NotAnEmail = "not_an_email",
+        /// A one-time secret that is unknown, used up or past its time.
+        Expired = "expired",
+        /// The person to add is a member of this workspace already.
+        AlreadyMember = "already_member",
+        /// The person to add has an account on the service: only the operator adds it to another
+        /// workspace (an admin who could would hold a password another workspace trusts).
+        HasAccount = "has_account",
+        /// A lifetime longer than the workspace's policy allows.
+        AbovePolicy = "above_policy",
+        /// Invisible characters that change how the text around them reads: zero-width
+        /// characters, bidi controls and the like (`is_invisible`).
+        InvisibleCharacters = "invisible_characters",
+        /// An email address whose parts mix scripts the way a lookalike of another address does
+        /// (Cyrillic with Latin, say: Unicode TS #39's moderately restrictive or worse).
+        Lookalike = "lookalike",
+    }
 }
 
 impl Invalid {
-    /// The code sent in a problem's `errors[].code`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Invalid::Required => "required",
-            Invalid::TooLong => "too_long",
-            Invalid::ControlCharacters => "control_characters",
-            Invalid::OutOfRange => "out_of_range",
-            Invalid::TooMany => "too_many",
-            Invalid::InvalidType => "invalid_type",
-            Invalid::UnknownField => "unknown_field",
-            Invalid::TooShort => "too_short",
-            Invalid::NotAnEmail => "not_an_email",
-            Invalid::Expired => "expired",
-            Invalid::AlreadyMember => "already_member",
-            Invalid::HasAccount => "has_account",
-            Invalid::AbovePolicy => "above_policy",
-            Invalid::InvisibleCharacters => "invisible_characters",
-            Invalid::Lookalike => "lookalike",
-        }
-    }
-
-    /// Reads a code back; `None` for a code this build does not know.
-    pub fn from_code(code: &str) -> Option<Invalid> {
-        [
-            Invalid::Required,
-            Invalid::TooLong,
-            Invalid::ControlCharacters,
-            Invalid::OutOfRange,
-            Invalid::TooMany,
-            Invalid::InvalidType,
-            Invalid::UnknownField,
-            Invalid::TooShort,
-            Invalid::NotAnEmail,
-            Invalid::Expired,
-            Invalid::AlreadyMember,
-            Invalid::HasAccount,
-            Invalid::AbovePolicy,
-            Invalid::InvisibleCharacters,
-            Invalid::Lookalike,
-        ]
-        .into_iter()
-        .find(|i| i.code() == code)
-    }
-
     /// An English sentence for logs, API clients and the problem body.
     pub fn message(self) -> String {
         match self {
@@ -222,7 +179,7 @@ pub fn email_shape(raw: &str) -> Result<&str, Invalid> {
     if email.chars().any(is_invisible) {
         return Err(Invalid::InvisibleCharacters);
     }
-    let well_formed = email.len() <= 254
+    let well_formed = email.len() <= EMAIL_MAX_BYTES
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
             !local.is_empty()
@@ -486,18 +443,10 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for i in [
-            Invalid::Required,
-            Invalid::TooLong,
-            Invalid::ControlCharacters,
-            Invalid::OutOfRange,
-            Invalid::TooMany,
-            Invalid::InvalidType,
-            Invalid::UnknownField,
-        ] {
-            assert_eq!(Invalid::from_code(i.code()), Some(i));
+        for i in Invalid::ALL {
+            assert_eq!(i.as_str().parse::<Invalid>().ok(), Some(*i));
         }
-        assert_eq!(Invalid::from_code("nonsense"), None);
+        assert!("nonsense".parse::<Invalid>().is_err());
     }
 
     #[test]

@@ -51,7 +51,7 @@ impl AppError {
             detail: format!("{field}: {message}"),
             errors: vec![FieldError {
                 field: field.to_owned(),
-                code: invalid.code().to_owned(),
+                code: invalid.as_str().to_owned(),
                 message,
             }],
         }
@@ -62,7 +62,7 @@ impl AppError {
             detail: format!("{field} {}", invalid.message()),
             errors: vec![FieldError {
                 field: field.to_owned(),
-                code: invalid.code().to_owned(),
+                code: invalid.as_str().to_owned(),
                 message: invalid.message(),
             }],
         }

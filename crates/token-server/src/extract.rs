@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{header, request::Parts, HeaderMap};
-use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
 use serde::de::DeserializeOwned;
 use token_api::validate::Invalid;
 use token_api::CSRF_HEADER;
@@ -150,14 +150,25 @@ pub fn session_cookie_name(config: &Config) -> &'static str {
     }
 }
 
-/// The value of the cookie `name`, if the request carries one.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_owned())
+/// The values of every cookie named `name` the request carries, in order, read by the cookie
+/// crate's parser (axum-extra's `CookieJar` keeps only the last of a name, so a cookie planted
+/// beside the real one, from a sibling subdomain, could hide it).
+pub fn cookies(headers: &HeaderMap, name: &str) -> Vec<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+        .collect()
 }
 
-/// The value of the session cookie, if the request carries one.
+/// The value of the session cookie, if the request carries one: the first, as browsers send the
+/// most specific first.
 pub fn session_cookie(headers: &HeaderMap, config: &Config) -> Option<String> {
-    cookie(headers, session_cookie_name(config))
+    cookies(headers, session_cookie_name(config)).into_iter().next()
 }
 
 /// The client's IP address, for the audit trail, throttling and "last used from": as

@@ -222,8 +222,7 @@ impl AllMatching {
 
 /// Below the toolbar while the whole page is selected and the filter matches more: "Select all
 /// N matching", or, once selected, that all are.
-#[component]
-pub fn SelectAllMatching(all: AllMatching, more_than_page: Signal<bool>) -> impl IntoView {
+pub fn select_all_matching(all: AllMatching, more_than_page: Signal<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let matching = move || all.total.with(|t| t.as_ref().map_or(0, |c| c.count));
     view! {

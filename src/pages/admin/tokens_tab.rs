@@ -6,7 +6,7 @@ use token_api::admin::TokenPage;
 use token_api::query::{SortField, TokenFilter, TokenPageQuery};
 use token_api::tokens::{BatchAction, TokenView};
 
-use super::all_matching::{send, use_all_matching, SelectAllMatching};
+use super::all_matching::{select_all_matching, send, use_all_matching};
 use super::count_chips::CountChips;
 use super::leak_check::LeakCheck;
 use super::token_filters::TokenFilters;
@@ -137,8 +137,7 @@ pub fn TokensTab(
     let bulk = move |action: BatchAction| {
         // Not counted yet: the button waits for the count, and so does this.
         if let Some(target) = all.target(action) {
-            let left_alone = bulk_count.with_untracked(|c| c.left_alone(action)).unwrap_or(0);
-            actions.ask(action, target, left_alone);
+            actions.ask(action, target, bulk_count.with_untracked(|c| c.selected));
         }
     };
     let more_than_page = move || {
@@ -188,7 +187,7 @@ pub fn TokensTab(
                 selected.clear();
             })
         />
-        <SelectAllMatching all more_than_page=Signal::derive(more_than_page) />
+        {select_all_matching(all, Signal::derive(more_than_page))}
         <Loaded resource=page>
             <TokensPager ws query cursors status=Signal::derive(status) on_query=Callback::new(set_query) />
             {table}

@@ -105,8 +105,7 @@ impl ListView {
 
 /// "1–50 of 230", the page size, Previous and Next; shown once there is more than the smallest
 /// page.
-#[component]
-pub fn ListPager(view: ListView) -> impl IntoView {
+pub fn list_pager(view: ListView) -> impl IntoView {
     let i18n = use_i18n();
     let total = move || view.matching.with(Vec::len);
     let status = move || {
@@ -145,8 +144,7 @@ pub fn ListPager(view: ListView) -> impl IntoView {
 }
 
 /// Search by name and filter by status.
-#[component]
-pub fn ListFilters(view: ListView) -> impl IntoView {
+pub fn list_filters(view: ListView) -> impl IntoView {
     let i18n = use_i18n();
     view! {
             <div class="filters">

@@ -13,8 +13,7 @@ const REUSE_ALERT_DAYS: i64 = 14;
 
 /// The loudest thing on the page: tokens disabled in the last two weeks because their refresh
 /// token was used twice (someone else may hold it). Above the expiry banner.
-#[component]
-pub fn ReuseAlert(tokens: Memo<Vec<TokenView>>) -> impl IntoView {
+pub fn reuse_alert(tokens: Memo<Vec<TokenView>>) -> impl IntoView {
     let i18n = use_i18n();
     let names = move || {
         let since = Utc::now() - Duration::days(REUSE_ALERT_DAYS);
@@ -42,8 +41,7 @@ pub fn ReuseAlert(tokens: Memo<Vec<TokenView>>) -> impl IntoView {
 /// The member's tokens that expire soon (`expires_soon`: within a week, in the second half of
 /// their life) or expired in the last week (not disabled, not replaced by a regenerated one),
 /// soonest first.
-#[component]
-pub fn ExpiryBanner(tokens: Memo<Vec<TokenView>>, on_regenerate: Callback<TokenView>) -> impl IntoView {
+pub fn expiry_banner(tokens: Memo<Vec<TokenView>>, on_regenerate: Callback<TokenView>) -> impl IntoView {
     let i18n = use_i18n();
     let expiring = Memo::new(move |_| {
         let now = Utc::now();

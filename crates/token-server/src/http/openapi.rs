@@ -40,6 +40,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         token_api::tokens::Overlap,
         token_api::tokens::BatchAction,
         token_api::tokens::BatchOutcome,
+        token_api::validate::Invalid,
     )),
     modifiers(&Security),
 )]
@@ -201,15 +202,16 @@ impl Document {
     }
 }
 
-/// States on the fields they check the rules of `token_api::validate` a schema can state
-/// (lengths, ranges, counts), from its constants: a client generated from the document, or a
+/// States on the fields they check the rules of the contract a schema can state (lengths,
+/// ranges, counts), from its constants (`token_api::validate`, `query`, `auth`): a client generated from the document, or a
 /// fuzzer, then sends what the service takes. What no schema states (no control or invisible
 /// characters, a set-password link still unused) is the service's 400 alone.
 fn state_limits(doc: &mut serde_json::Value) {
     use serde_json::json;
+    use token_api::query::FILTER_DAYS;
     use token_api::validate::{
-        BATCH_MAX_IDS, DESCRIPTION_MAX_CHARS, LIFETIME_DAYS, MAX_ACTIVE_CAP, NAME_MAX_CHARS, PASSWORD_MIN_CHARS,
-        REASON_MAX_CHARS,
+        BATCH_MAX_IDS, DESCRIPTION_MAX_CHARS, EMAIL_MAX_BYTES, LIFETIME_DAYS, MAX_ACTIVE_CAP, NAME_MAX_CHARS,
+        PASSWORD_MIN_CHARS, REASON_MAX_CHARS,
     };
     let days = json!({ "minimum": LIFETIME_DAYS.start(), "maximum": LIFETIME_DAYS.end() });
     let reason = json!({ "maxLength": REASON_MAX_CHARS });
@@ -238,11 +240,23 @@ fn state_limits(doc: &mut serde_json::Value) {
         ("ActionRequest", "reason", reason.clone()),
         ("FilterActionRequest", "reason", reason),
         ("FilterActionRequest", "expected_count", json!({ "minimum": 0 })),
-        ("AddMemberRequest", "email", json!({ "format": "email" })),
+        // Internationalised addresses are taken (`идн@пример.рф`), hence `idn-email`; the limit
+        // is in bytes, so a count of characters states it only as an upper bound.
+        (
+            "AddMemberRequest",
+            "email",
+            json!({ "format": "idn-email", "maxLength": EMAIL_MAX_BYTES }),
+        ),
+        ("AddMemberRequest", "name", json!({ "maxLength": NAME_MAX_CHARS })),
         (
             "SetPasswordRequest",
             "password",
-            json!({ "minLength": PASSWORD_MIN_CHARS }),
+            json!({ "minLength": PASSWORD_MIN_CHARS, "maxLength": NAME_MAX_CHARS }),
+        ),
+        (
+            "SetPasswordRequest",
+            "token",
+            json!({ "minLength": 1, "maxLength": token_api::auth::SETUP_SECRET_MAX }),
         ),
         ("RefreshForm", "grant_type", json!({ "enum": ["refresh_token"] })),
         ("RefreshForm", "refresh_token", json!({ "minLength": 1 })),
@@ -255,9 +269,10 @@ fn state_limits(doc: &mut serde_json::Value) {
     }
     // The token list's filter (`token_api::query`); the audit trail's `limit` is clamped, not
     // refused.
+    let filter_days = json!({ "minimum": FILTER_DAYS.start(), "maximum": FILTER_DAYS.end() });
     let parameters = [
-        ("expiring_within_days", days.clone()),
-        ("unused_for_days", days),
+        ("expiring_within_days", filter_days.clone()),
+        ("unused_for_days", filter_days),
         ("limit", json!({ "enum": token_api::query::PAGE_SIZES })),
     ];
     let lists = doc["paths"].as_object_mut().into_iter().flatten();

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use super::openapi::answer;
 use super::Secret;
 use crate::error::{AppError, AppResult};
-use crate::extract::{cookie, session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
+use crate::extract::{cookies, session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
 use crate::store::{onboarding, users};
 use crate::AppState;
 
@@ -30,8 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// How long a sign-in waits for its turn to hash before it is answered 503.
 const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// The longest secret a set-password link carries (its secret is 43 characters).
-const SETUP_SECRET_MAX: usize = 100;
+use token_api::auth::SETUP_SECRET_MAX;
 
 /// Set a password with the one-time secret of a set-password link (`token-server user add`
 /// prints one; the page at `/set-password` sends it). The link is used up and the person's
@@ -211,8 +210,9 @@ fn strict_cookie(
 /// password: the throttle's key for a browser that signed in to it before.
 fn trusted_device(state: &AppState, headers: &HeaderMap, email: &str, hash: &str) -> Option<String> {
     let claim = device_claim(email, hash);
-    cookie(headers, device_cookie_name(state))
-        .filter(|value| crate::secrets::open(&state.device_key, value).is_some_and(|c| c == claim))
+    cookies(headers, device_cookie_name(state))
+        .into_iter()
+        .find(|value| crate::secrets::open(&state.device_key, value).is_some_and(|c| c == claim))
         .map(|value| crate::secrets::digest(&value))
 }
 

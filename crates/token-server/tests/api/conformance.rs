@@ -230,10 +230,7 @@ async fn every_successful_answer_matches_its_documented_schema(app: TestApp) {
         c.check(&Method::GET, &path, &app.get(&at(&path), &ada).await);
     }
     let page = app
-        .get(
-            &at(&format!("{admin}/tokens?exact_count=true&q=nothing-matches-this")),
-            &ada,
-        )
+        .get(&at(&format!("{admin}/tokens?count=exact&q=nothing-matches-this")), &ada)
         .await;
     let by_filter = json!({
         "action": "disable",

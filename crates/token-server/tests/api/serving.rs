@@ -161,12 +161,13 @@ async fn every_wire_enum_in_the_document_spells_what_the_wire_says(app: TestApp)
     use token_api::policy::Creators;
     use token_api::query::{SortDir, SortField};
     use token_api::tokens::{BatchAction, BatchOutcome, DisabledCause, Overlap, TokenStatus};
+    use token_api::validate::Invalid;
     fn words<T: std::fmt::Display>(all: &[T]) -> Vec<String> {
         all.iter().map(ToString::to_string).collect()
     }
     let doc = app.send(Method::GET, "/api/openapi.json", None, None).await.body;
     let schemas = &doc["components"]["schemas"];
-    let enums: [(&str, Vec<String>); 11] = [
+    let enums: [(&str, Vec<String>); 12] = [
         ("SortField", words(SortField::ALL)),
         ("SortDir", words(SortDir::ALL)),
         ("Creators", words(Creators::ALL)),
@@ -178,6 +179,7 @@ async fn every_wire_enum_in_the_document_spells_what_the_wire_says(app: TestApp)
         ("Overlap", words(Overlap::ALL)),
         ("BatchAction", words(BatchAction::ALL)),
         ("BatchOutcome", words(BatchOutcome::ALL)),
+        ("Invalid", words(Invalid::ALL)),
     ];
     for (name, wire) in enums {
         let described: Vec<String> = schemas[name]["enum"]
