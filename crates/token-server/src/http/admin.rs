@@ -178,12 +178,7 @@ async fn batch_by_filter(
     let reason = validate::reason(body.reason.as_deref()).map_err(|e| AppError::field("reason", e))?;
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
     let mut tx = crate::db::begin_write(&state.db.writer).await?;
-    let acting = Acting {
-        ip: ip.as_deref(),
-        reason: reason.as_deref(),
-        owner: None,
-        ..Default::default()
-    };
+    let acting = Acting::by(ip.as_deref(), reason.as_deref());
     match admin::act_on_filter(&mut tx, &ws, &session.user_id, &body, acting).await? {
         Ok(results) => {
             tx.commit().await?;

@@ -351,12 +351,7 @@ async fn disable<const ADMIN: bool>(
     check_scope::<ADMIN>(&state, &ws, &session.user_id).await?;
     let scope = scope::<ADMIN>(&ws, &session.user_id);
     let mut tx = crate::db::begin_write(&state.db.writer).await?;
-    let acting = Acting {
-        ip: ip.as_deref(),
-        reason: reason.as_deref(),
-        owner: None,
-        ..Default::default()
-    };
+    let acting = Acting::by(ip.as_deref(), reason.as_deref());
     let outcome = tokens::disable(&mut tx, scope, &id, acting).await?;
     let view = match outcome {
         BatchOutcome::NotFound => None,
@@ -376,12 +371,7 @@ async fn remove<const ADMIN: bool>(
     let reason = reason(body.reason.as_deref())?;
     check_scope::<ADMIN>(&state, &ws, &session.user_id).await?;
     let mut tx = crate::db::begin_write(&state.db.writer).await?;
-    let acting = Acting {
-        ip: ip.as_deref(),
-        reason: reason.as_deref(),
-        owner: None,
-        ..Default::default()
-    };
+    let acting = Acting::by(ip.as_deref(), reason.as_deref());
     let outcome = tokens::delete(&mut tx, scope::<ADMIN>(&ws, &session.user_id), &id, acting).await?;
     tx.commit().await?;
     match outcome {
@@ -405,12 +395,7 @@ async fn batch<const ADMIN: bool>(
         scope::<ADMIN>(&ws, &session.user_id),
         body.action,
         body.ids,
-        Acting {
-            ip: ip.as_deref(),
-            reason: reason.as_deref(),
-            owner: None,
-            ..Default::default()
-        },
+        Acting::by(ip.as_deref(), reason.as_deref()),
     )
     .await?;
     Ok(Json(BatchResult { results }))

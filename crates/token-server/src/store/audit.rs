@@ -40,6 +40,17 @@ pub struct Acting<'a> {
     pub until: Option<i64>,
 }
 
+impl<'a> Acting<'a> {
+    /// Someone acting from `ip`, for `reason`: what a request tells of its actor.
+    pub fn by(ip: Option<&'a str>, reason: Option<&'a str>) -> Acting<'a> {
+        Acting {
+            ip,
+            reason,
+            ..Acting::default()
+        }
+    }
+}
+
 /// Records `action` on a changed grant; `actor_id` is `None` when the service itself acted
 /// (reuse detection, a client's revocation).
 pub async fn record_change(
