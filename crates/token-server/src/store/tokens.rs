@@ -40,6 +40,31 @@ impl<'a> Scope<'a> {
             Scope::Own { workspace_id, user_id } | Scope::Admin { workspace_id, user_id } => (workspace_id, user_id),
         }
     }
+
+    /// The person acting.
+    fn actor(self) -> &'a str {
+        self.binds().1
+    }
+
+    /// A statement under this scope's `condition`, its workspace and acting person bound as `$1`
+    /// and `$2`: the statement's own values follow from `$3`.
+    fn query<'q>(self, sql: &'q str) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>
+    where
+        'a: 'q,
+    {
+        let (ws, user) = self.binds();
+        sqlx::query(sql).bind(ws).bind(user)
+    }
+
+    /// `query`, read into `O` by name.
+    fn query_as<'q, O>(self, sql: &'q str) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
+    where
+        'a: 'q,
+        O: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>,
+    {
+        let (ws, user) = self.binds();
+        sqlx::query_as(sql).bind(ws).bind(user)
+    }
 }
 
 /// The columns `view_from_row` reads, each by its name; a statement's own columns follow them,
@@ -100,15 +125,13 @@ pub(super) fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> 
 
 /// The grants in scope, newest first.
 pub async fn list(conn: &mut AnyConnection, scope: Scope<'_>) -> sqlx::Result<Vec<TokenView>> {
-    let (ws, user) = scope.binds();
     let sql = format!(
         "SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE {} ORDER BY g.created_at DESC, g.id DESC",
         scope.condition()
     );
     let now = db::now_ms();
-    sqlx::query(&sql)
-        .bind(ws)
-        .bind(user)
+    scope
+        .query(&sql)
         .fetch_all(conn)
         .await?
         .iter()
@@ -118,17 +141,11 @@ pub async fn list(conn: &mut AnyConnection, scope: Scope<'_>) -> sqlx::Result<Ve
 
 /// One grant in scope.
 pub async fn get(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::Result<Option<TokenView>> {
-    let (ws, user) = scope.binds();
     let sql = format!(
         "SELECT {VIEW_COLUMNS} {VIEW_FROM} WHERE {} AND g.id = $3",
         scope.condition()
     );
-    let row = sqlx::query(&sql)
-        .bind(ws)
-        .bind(user)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row = scope.query(&sql).bind(id).fetch_optional(conn).await?;
     row.map(|r| view_from_row(&r, db::now_ms())).transpose()
 }
 
@@ -339,14 +356,12 @@ pub async fn describe(
     id: &str,
     description: Option<&str>,
 ) -> sqlx::Result<bool> {
-    let (ws, user) = scope.binds();
     let sql = format!(
         "UPDATE grants AS g SET description = $4, description_folded = $5 WHERE g.id = $3 AND {}",
         scope.condition()
     );
-    let changed = sqlx::query(&sql)
-        .bind(ws)
-        .bind(user)
+    let changed = scope
+        .query(&sql)
         .bind(id)
         .bind(description)
         .bind(description.map(token_api::search::fold))
@@ -362,15 +377,13 @@ pub async fn disable(
     id: &str,
     acting: Acting<'_>,
 ) -> sqlx::Result<BatchOutcome> {
-    let (ws, actor) = scope.binds();
     let sql = format!(
         "UPDATE grants AS g SET disabled_at = $4, disabled_by = $2, disabled_reason = $5, disabled_cause = 'person'
          WHERE g.id = $3 AND g.disabled_at IS NULL AND {} {RETURNING_GRANT}",
         scope.condition()
     );
-    let changed: Option<GrantRow> = sqlx::query_as(&sql)
-        .bind(ws)
-        .bind(actor)
+    let changed: Option<GrantRow> = scope
+        .query_as(&sql)
         .bind(id)
         .bind(db::now_ms())
         .bind(acting.reason)
@@ -378,7 +391,7 @@ pub async fn disable(
         .await?;
     match changed {
         Some(grant) => {
-            record_change(conn, Action::Disabled, &grant, Some(actor), acting).await?;
+            record_change(conn, Action::Disabled, &grant, Some(scope.actor()), acting).await?;
             Ok(BatchOutcome::Done)
         }
         None if exists(conn, scope, id).await? => Ok(BatchOutcome::AlreadyDisabled),
@@ -393,33 +406,21 @@ pub async fn delete(
     id: &str,
     acting: Acting<'_>,
 ) -> sqlx::Result<BatchOutcome> {
-    let (ws, actor) = scope.binds();
     let sql = format!(
         "DELETE FROM grants AS g WHERE g.id = $3 AND {} {RETURNING_GRANT}",
         scope.condition()
     );
-    let deleted: Option<GrantRow> = sqlx::query_as(&sql)
-        .bind(ws)
-        .bind(actor)
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let deleted: Option<GrantRow> = scope.query_as(&sql).bind(id).fetch_optional(&mut *conn).await?;
     let Some(grant) = deleted else {
         return Ok(BatchOutcome::NotFound);
     };
-    record_change(conn, Action::Deleted, &grant, Some(actor), acting).await?;
+    record_change(conn, Action::Deleted, &grant, Some(scope.actor()), acting).await?;
     Ok(BatchOutcome::Done)
 }
 
 async fn exists(conn: &mut AnyConnection, scope: Scope<'_>, id: &str) -> sqlx::Result<bool> {
-    let (ws, user) = scope.binds();
     let sql = format!("SELECT g.id FROM grants g WHERE g.id = $3 AND {}", scope.condition());
-    let row: Option<(String,)> = sqlx::query_as(&sql)
-        .bind(ws)
-        .bind(user)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<(String,)> = scope.query_as(&sql).bind(id).fetch_optional(conn).await?;
     Ok(row.is_some())
 }
 
