@@ -494,7 +494,7 @@ const BUNDLE_GOAL_KIB: f64 = 150.0;
 /// (377.1 KiB), then to 386 by descriptions and the expiry calendar (383.2 KiB), then to 388 by
 /// the alarms (386.2 KiB); down to 382 when the page stopped linking Rust's Unicode case tables
 /// through the email check (380.8 KiB with issue 26's words and checks).
-const BUNDLE_CEILING_KIB: f64 = 375.8;
+const BUNDLE_CEILING_KIB: f64 = 375.0;
 
 /// Fails when the bundle passes the ceiling, and says how far it is from the goal.
 fn check_bundle(brotli_bytes: u64) -> sh::Result {

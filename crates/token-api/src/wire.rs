@@ -25,9 +25,24 @@ macro_rules! wire_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $wire)] $variant),+
+            $($(#[$vmeta])* $variant),+
+        }
+
+        // serde reads and writes the wire word through `as_str` and `FromStr`, the one table:
+        // serde's derive gave every enum a visitor of its own (about 1 KB of wasm each).
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let word = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                word.parse().map_err(<D::Error as serde::de::Error>::custom)
+            }
         }
 
         // The document's schema from the same table as serde's names: utoipa's derive does not
