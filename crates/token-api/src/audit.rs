@@ -46,6 +46,17 @@ crate::wire_enum! {
         SigningKeyRotated = "signing_key_rotated",
         /// The operator retired a signing key: every access token it signed is refused at once.
         SigningKeyRetired = "signing_key_retired",
+        /// A person signed in through the workspace's identity provider (the reason names the
+        /// provider, and what it changed: a new account, a linked one, a role).
+        SsoSignIn = "sso_sign_in",
+        /// A sign-in through the identity provider was refused; the reason says why (an
+        /// `SsoRefusal`'s word) and the identity it came with.
+        SsoRefused = "sso_refused",
+        /// The operator connected the workspace to an identity provider, changed or removed it.
+        SsoConnectionChanged = "sso_connection_changed",
+        /// A break-glass account signed in with its password to a workspace that requires its
+        /// identity provider.
+        BreakGlassSignIn = "break_glass_sign_in",
     }
 }
 

@@ -13,6 +13,7 @@ pub mod policy;
 pub mod problem;
 pub mod query;
 pub mod search;
+pub mod sso;
 pub mod token_format;
 pub mod tokens;
 pub mod validate;

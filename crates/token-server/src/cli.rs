@@ -8,7 +8,7 @@ use std::io::Read;
 use token_api::auth::SET_PASSWORD_PATH;
 use token_api::validate;
 
-use crate::config::{Command, Config, UserCommand, WorkspaceCommand};
+use crate::config::{Command, Config, SsoCommand, UserCommand, WorkspaceCommand};
 use crate::db;
 use crate::store::onboarding;
 
@@ -162,9 +162,137 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
                 println!("{}\t{}\t{}", person.email, person.name, memberships.join(","));
             }
         }
+        (Command::Sso(command), checked) => sso(config, &db, command, checked).await?,
         (command, _) => unreachable!("{command:?} was checked"),
     }
     Ok(())
+}
+
+/// The `sso` commands.
+async fn sso(config: &Config, db: &db::Db, command: SsoCommand, checked: Checked) -> Result<(), CommandError> {
+    use crate::store::sso as store;
+    let pool = &db.writer;
+    let failed = |e: sqlx::Error| CommandError::Failed(e.into());
+    match (command, checked) {
+        (
+            SsoCommand::Set {
+                workspace,
+                issuer,
+                client_id,
+                admin_group,
+                required,
+                ..
+            },
+            Checked::Domains(domains),
+        ) => {
+            let secret = read_line("the client secret")?;
+            let rp = crate::oidc::RelyingParty::new(std::time::Duration::from_secs(10))?;
+            rp.check(&issuer).await.map_err(|failure| {
+                CommandError::Input(format!(
+                    "the provider at {issuer} could not be discovered ({}): check the issuer URL; nothing was written",
+                    failure.detail
+                ))
+            })?;
+            let key = crate::keyfile::load(config, db.backend)?;
+            let sealed = crate::secrets::seal(
+                &crate::secrets::derive_key(crate::SSO_KEY_PURPOSE, &key),
+                secret.as_bytes(),
+            );
+            let settings = store::Settings {
+                issuer,
+                client_id,
+                client_secret_sealed: sealed,
+                admin_group: admin_group.filter(|g| !g.trim().is_empty()),
+                domains,
+                required,
+            };
+            store::set(pool, &workspace, &settings).await.map_err(|e| match e {
+                store::SetError::Db(e) => failed(e),
+                other => CommandError::Input(format!("{other}; nothing was written")),
+            })?;
+            println!("redirect_uri={}{}", config.issuer(), token_api::sso::CALLBACK_PATH);
+            eprintln!(
+                "Register the redirect URI with the provider for client {}.",
+                settings.client_id
+            );
+        }
+        (SsoCommand::Show { workspace }, _) => {
+            let summary = store::summary(pool, &workspace).await.map_err(failed)?;
+            let Some(c) = summary else {
+                return Err(CommandError::Input(format!(
+                    "the workspace {workspace} has no identity provider"
+                )));
+            };
+            let at = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+            println!(
+                "issuer={}\nclient_id={}\nadmin_group={}\ndomains={}\nrequired={}\nstate={}\nlast_sign_in_at={}\nlast_error={}\nlast_error_at={}",
+                c.issuer,
+                c.client_id,
+                c.admin_group.unwrap_or_default(),
+                c.domains.join(" "),
+                c.required,
+                c.state.as_str(),
+                at(c.last_sign_in_at),
+                c.last_error.map(|e| e.as_str()).unwrap_or_default(),
+                at(c.last_error_at)
+            );
+        }
+        (SsoCommand::Remove { workspace }, _) => {
+            if !store::remove(pool, &workspace).await.map_err(failed)? {
+                return Err(CommandError::Input(format!(
+                    "the workspace {workspace} has no identity provider"
+                )));
+            }
+            println!("removed={workspace}");
+        }
+        (SsoCommand::BreakGlass { workspace, off, .. }, Checked::Person { email, .. }) => {
+            if !store::set_break_glass(pool, &workspace, &email, !off)
+                .await
+                .map_err(failed)?
+            {
+                return Err(CommandError::Input(format!(
+                    "{email} is no member of the workspace {workspace}"
+                )));
+            }
+            println!("break_glass={}", !off);
+        }
+        (command, _) => unreachable!("{command:?} was checked"),
+    }
+    Ok(())
+}
+
+/// Whether an issuer URL may be trusted to name a provider: https, or http on a loopback address
+/// (a provider on the same machine, as in tests); no query or fragment.
+fn issuer_ok(issuer: &str) -> bool {
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| {
+            issuer
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        });
+    (issuer.starts_with("https://") || loopback) && !issuer.contains(['?', '#', ' '])
+}
+
+/// An email domain as claimed: lower-case letters, digits, hyphens and dots, with a dot.
+fn domain(raw: &str) -> Result<String, CommandError> {
+    let d = raw.trim().trim_end_matches('.').to_ascii_lowercase();
+    let ok = d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if ok {
+        Ok(d)
+    } else {
+        Err(CommandError::Input(format!(
+            "--domain {raw} is not a domain such as example.com (an internationalised one in its xn-- form)"
+        )))
+    }
 }
 
 /// A time for the operator: UTC, to the minute.
@@ -177,6 +305,7 @@ enum Checked {
     Nothing,
     Name(String),
     Person { email: String, name: String },
+    Domains(Vec<String>),
 }
 
 fn check(command: &Command) -> Result<Checked, CommandError> {
@@ -189,6 +318,24 @@ fn check(command: &Command) -> Result<Checked, CommandError> {
                 .map_err(|(field, e)| bad(if field == "email" { "EMAIL" } else { "--name" }, e))?;
             Checked::Person { email, name }
         }
+        Command::Sso(SsoCommand::Set { issuer, domains, .. }) => {
+            if !issuer_ok(issuer) {
+                return Err(CommandError::Input(format!(
+                    "--issuer {issuer} must be an https URL (http only on a loopback address)"
+                )));
+            }
+            let mut checked = domains.iter().map(|d| domain(d)).collect::<Result<Vec<_>, _>>()?;
+            checked.sort();
+            checked.dedup();
+            Checked::Domains(checked)
+        }
+        Command::Sso(SsoCommand::BreakGlass { email, .. }) => {
+            let email = validate::email(email).map_err(|e| bad("EMAIL", e))?;
+            Checked::Person {
+                email,
+                name: String::new(),
+            }
+        }
         _ => Checked::Nothing,
     })
 }
@@ -196,6 +343,13 @@ fn check(command: &Command) -> Result<Checked, CommandError> {
 /// The password on standard input: one line, its line ending dropped, checked by the rules the
 /// set-password page uses.
 fn read_password() -> Result<String, CommandError> {
+    let password = read_line("the password")?;
+    validate::password(&password).map_err(|e| bad("the password", e))?;
+    Ok(password)
+}
+
+/// One line of standard input, its line ending dropped; refused when empty.
+fn read_line(what: &str) -> Result<String, CommandError> {
     let mut input = String::new();
     std::io::stdin()
         .take(4096)
@@ -206,6 +360,8 @@ fn read_password() -> Result<String, CommandError> {
         .map(|p| p.strip_suffix('\r').unwrap_or(p))
         .unwrap_or(&input)
         .to_owned();
-    validate::password(&password).map_err(|e| bad("the password", e))?;
+    if password.is_empty() {
+        return Err(CommandError::Input(format!("{what} must be given on standard input")));
+    }
     Ok(password)
 }

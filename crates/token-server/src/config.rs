@@ -170,6 +170,64 @@ pub enum Command {
     /// People and their memberships.
     #[command(subcommand)]
     User(UserCommand),
+    /// Sign-in through a workspace's identity provider (OpenID Connect). Register
+    /// `<public URL>/api/sso/callback` as the client's redirect URI with the provider.
+    #[command(subcommand)]
+    Sso(SsoCommand),
+}
+
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum SsoCommand {
+    /// Connect a workspace to its OpenID Provider, or change the connection (the provider is
+    /// discovered first: nothing is written if it cannot be). The client secret is read from
+    /// standard input, never from the command line.
+    Set {
+        /// The workspace's id (`token-server workspace list`).
+        #[arg(long)]
+        workspace: String,
+        /// The provider's issuer URL, exactly as its discovery document spells it (https; http
+        /// only on a loopback address).
+        #[arg(long)]
+        issuer: String,
+        /// The client id the provider gave this service.
+        #[arg(long)]
+        client_id: String,
+        /// Read the client secret from standard input (one line).
+        #[arg(long, required = true)]
+        client_secret_stdin: bool,
+        /// The group (in the `groups` claim) whose members are the workspace's admins; everyone
+        /// else is a member. Checked at every sign-in. Without it, roles are left as they are.
+        #[arg(long)]
+        admin_group: Option<String>,
+        /// An email domain the workspace claims (repeat for several): a verified email there may
+        /// join the existing account of that address. A domain is one workspace's.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        /// Refuse password sign-in to the workspace (break-glass accounts excepted).
+        #[arg(long)]
+        required: bool,
+    },
+    /// Show a workspace's connection: `key=value` lines, without the secret.
+    Show {
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Disconnect a workspace from its provider; the sessions it vouched for end.
+    Remove {
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Let a member sign in with their password to a workspace that requires its provider (an
+    /// operator's way in when the provider is down), or stop it with --off. Every such sign-in
+    /// is audited.
+    BreakGlass {
+        #[arg(long)]
+        workspace: String,
+        /// The member's email address.
+        email: String,
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Clone, Debug, clap::Subcommand)]

@@ -104,14 +104,21 @@ fn json_problem(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
 
 /// The signed-in session. On any method but GET/HEAD/OPTIONS it also requires the session's CSRF
 /// token in the `x-csrf-token` header.
+///
+/// A session reaches a workspace (a path with `{ws}`) only where it may: one an identity
+/// provider vouched for reaches that provider's workspace alone (any other is 404, as if it did
+/// not exist), and a password session does not reach a workspace that requires its provider,
+/// unless the account is a break-glass one there (403). Checked here, once, for every route.
 #[derive(Clone, Debug)]
 pub struct Session {
     pub user_id: String,
     pub csrf_token: String,
+    /// The workspace whose identity provider vouched for the session; `None`: a password one.
+    pub sso_workspace_id: Option<String>,
 }
 
-/// The live session a cookie names: its user, CSRF token and when it was last seen. Reads only.
-pub async fn live_session(state: &AppState, cookie: &str) -> sqlx::Result<Option<(String, String, i64)>> {
+/// The live session a cookie names. Reads only.
+pub async fn live_session(state: &AppState, cookie: &str) -> sqlx::Result<Option<users::LiveSession>> {
     users::live_session(&state.db.pool, cookie, state.config.session_idle_minutes).await
 }
 
@@ -123,7 +130,12 @@ impl FromRequestParts<AppState> for Session {
         let digest = secrets::digest(&cookie);
         let now = db::now_ms();
         let row = live_session(state, &cookie).await?;
-        let (user_id, csrf_token, last_seen) = row.ok_or(AppError::Unauthenticated)?;
+        let users::LiveSession {
+            user_id,
+            csrf_token,
+            last_seen,
+            sso_workspace_id,
+        } = row.ok_or(AppError::Unauthenticated)?;
         if now - last_seen > LAST_SEEN_GRAIN_MS {
             users::session_seen(&state.db.writer, &digest, now).await?;
         }
@@ -137,7 +149,32 @@ impl FromRequestParts<AppState> for Session {
                 return Err(AppError::Forbidden("missing or wrong CSRF token"));
             }
         }
-        Ok(Session { user_id, csrf_token })
+        // The route's workspace, decoded as the handler's `Path` will decode it.
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .ok();
+        let ws = params
+            .as_ref()
+            .and_then(|p| p.iter().find(|(name, _)| *name == "ws").map(|(_, v)| v));
+        if let Some(ws) = ws {
+            match &sso_workspace_id {
+                Some(only) if only != ws => return Err(AppError::NotFound),
+                Some(_) => {}
+                None => {
+                    let mut conn = state.db.pool.acquire().await?;
+                    if crate::store::sso::provider_required(&mut conn, ws, &user_id).await? {
+                        return Err(AppError::Forbidden(
+                            "this workspace signs in through its identity provider: sign in with SSO",
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(Session {
+            user_id,
+            csrf_token,
+            sso_workspace_id,
+        })
     }
 }
 

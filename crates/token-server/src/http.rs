@@ -11,6 +11,7 @@ mod oauth;
 mod openapi;
 mod session;
 mod spa;
+mod sso;
 mod tokens;
 
 use std::time::Duration;
@@ -47,6 +48,7 @@ pub const NO_SUCH_ENDPOINT: &str = "no such endpoint";
 pub fn router(state: AppState) -> Router {
     let api = OpenApiRouter::new()
         .merge(session::router())
+        .merge(sso::router())
         .merge(tokens::router())
         .merge(calendar::router())
         .merge(admin::router())

@@ -12,6 +12,7 @@ pub mod jwt;
 pub mod keyfile;
 pub mod maintenance;
 pub mod metrics;
+pub mod oidc;
 pub mod secrets;
 pub mod seed;
 pub mod server;
@@ -46,7 +47,17 @@ pub struct AppState {
     /// Seals the device cookies of browsers that signed in (from the key file, so every
     /// instance of a deployment opens every other's).
     pub device_key: [u8; 32],
+    /// Seals the client secrets of workspaces' identity providers (from the key file).
+    pub sso_key: [u8; 32],
+    /// The service as a relying party of workspaces' identity providers.
+    pub oidc: Arc<oidc::RelyingParty>,
 }
+
+/// What the identity providers' client secrets are sealed for, from the key file.
+pub const SSO_KEY_PURPOSE: &str = "token-console sso client secret v1";
+
+/// How long a call to an identity provider may take.
+const PROVIDER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the device cookies' key is derived for, from the key file.
 const DEVICE_KEY_PURPOSE: &str = "token-console device cookie v1";
@@ -67,6 +78,8 @@ impl AppState {
             throttle: Arc::new(throttle::SignInThrottle::default()),
             hashing: Arc::new(tokio::sync::Semaphore::new(HASHES_AT_ONCE)),
             device_key: secrets::derive_key(DEVICE_KEY_PURPOSE, &key),
+            sso_key: secrets::derive_key(SSO_KEY_PURPOSE, &key),
+            oidc: Arc::new(oidc::RelyingParty::new(PROVIDER_TIMEOUT)?),
         };
         maintenance::start(&state);
         Ok(state)

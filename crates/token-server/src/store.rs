@@ -9,5 +9,6 @@ pub mod onboarding;
 pub mod policy;
 pub mod refresh;
 pub mod sql;
+pub mod sso;
 pub mod tokens;
 pub mod users;

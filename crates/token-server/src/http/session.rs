@@ -15,8 +15,9 @@ use super::openapi::answer;
 use super::Secret;
 use crate::error::{AppError, AppResult};
 use crate::extract::{cookies, session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
-use crate::store::{onboarding, users};
+use crate::store::{audit, onboarding, sso, users};
 use crate::AppState;
+use token_api::audit::AuditAction;
 
 /// The routes, under `/api`.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -139,6 +140,30 @@ async fn sign_in(
             return Err(AppError::WrongCredentials);
         }
     };
+    // Where the workspaces require their identity provider, a password opens none of them (a
+    // break-glass account's excepted, and its use audited). Told only to whoever knows the
+    // password, so the refusal says nothing to someone guessing.
+    let (kept_out, break_glass) = sso::password_limits(&state.db.pool, &user_id).await?;
+    if !kept_out.is_empty() {
+        let mut conn = state.db.pool.acquire().await?;
+        if audit::workspaces_of(&mut conn, &user_id).await?.len() == kept_out.len() {
+            return Err(AppError::field("email", Invalid::ProviderRequired));
+        }
+    }
+    if !break_glass.is_empty() {
+        tracing::warn!(user = %user_id, ip, "a break-glass account signed in with its password");
+        let mut conn = state.db.writer.acquire().await?;
+        let acting = audit::Acting::by(ip, Some("with its password, where the identity provider is required"));
+        audit::record_account_event(
+            &mut conn,
+            AuditAction::BreakGlassSignIn,
+            &break_glass,
+            audit::Actor::Person(&user_id),
+            Some(&user_id),
+            acting,
+        )
+        .await?;
+    }
     // The session this browser had before, if any, ends: one browser, one session.
     if let Some(old) = session_cookie(&headers, &state.config) {
         users::delete_session(&state.db.writer, &old).await?;
@@ -148,7 +173,7 @@ async fn sign_in(
     let (cookie, csrf_token) = users::create_session(&state.db.writer, state.db.backend, &user_id, &checked_hash)
         .await?
         .ok_or(AppError::WrongCredentials)?;
-    let me = load_me(&state, &user_id, csrf_token).await?;
+    let me = load_me(&state, &user_id, None, csrf_token).await?;
     let jar = CookieJar::new()
         .add(session_set_cookie(&state, cookie, users::SESSION_TTL_MS / 1000))
         .add(device_set_cookie(&state, &email, &checked_hash));
@@ -244,21 +269,36 @@ fn cleared_cookie(state: &AppState) -> Response {
 }
 
 /// The session cookie: `__Host-` and `Secure` over https.
-fn session_set_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
+pub(super) fn session_set_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
     strict_cookie(state, session_cookie_name(&state.config), value, "/", max_age_secs)
 }
 
 /// The signed-in user, their workspaces and roles, and the CSRF token.
 #[utoipa::path(get, path = "/me", tag = "session", security(("session" = [])), responses((status = 200, body = Me)))]
 async fn me(State(state): State<AppState>, session: Session) -> AppResult<(Extension<Secret>, Json<Me>)> {
-    let me = load_me(&state, &session.user_id, session.csrf_token).await?;
+    let me = load_me(
+        &state,
+        &session.user_id,
+        session.sso_workspace_id.as_deref(),
+        session.csrf_token,
+    )
+    .await?;
     Ok((Extension(Secret), Json(me)))
 }
 
-async fn load_me(state: &AppState, user_id: &str, csrf_token: String) -> AppResult<Me> {
-    let (user, workspaces) = users::profile(&state.db.pool, user_id)
+/// The user and the workspaces the session reaches: the one whose identity provider vouched for
+/// it, or for a password session those that do not require their provider.
+async fn load_me(state: &AppState, user_id: &str, sso_workspace: Option<&str>, csrf_token: String) -> AppResult<Me> {
+    let (user, mut workspaces) = users::profile(&state.db.pool, user_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;
+    match sso_workspace {
+        Some(only) => workspaces.retain(|w| w.id == only),
+        None => {
+            let (kept_out, _) = sso::password_limits(&state.db.pool, user_id).await?;
+            workspaces.retain(|w| !kept_out.contains(&w.id));
+        }
+    }
     Ok(Me {
         user,
         workspaces,

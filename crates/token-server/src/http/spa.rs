@@ -183,10 +183,11 @@ async fn preload_first_list(State(state): State<AppState>, req: Request, next: N
     };
     let path = path.to_owned();
     let workspace = tokio::time::timeout(PRELOAD_WAIT, async {
-        let (user_id, ..) = live_session(&state, &cookie).await.ok()??;
-        match list_workspace(&path) {
-            Some(id) => Some(id.to_owned()),
-            None => users::profile(&state.db.pool, &user_id)
+        let live = live_session(&state, &cookie).await.ok()??;
+        match (list_workspace(&path), live.sso_workspace_id) {
+            (Some(id), _) => Some(id.to_owned()),
+            (None, Some(only)) => Some(only),
+            (None, None) => users::profile(&state.db.pool, &live.user_id)
                 .await
                 .ok()
                 .flatten()

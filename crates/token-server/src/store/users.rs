@@ -26,6 +26,12 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 static DECOY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password(&secrets::random_secret()).unwrap_or_default());
 
+/// A valid hash of a secret nobody knows: the password of an account made by an identity
+/// provider, which signs in there only. A password tried on it costs what any wrong one costs.
+pub fn unusable_hash() -> String {
+    DECOY_HASH.clone()
+}
+
 /// The longest email address (RFC 5321's path limit).
 pub const EMAIL_MAX_LEN: usize = 254;
 
@@ -256,17 +262,23 @@ pub async fn role_in(conn: &mut sqlx::AnyConnection, workspace_id: &str, user_id
     Ok(row.map(|(r,)| Role::parse_or_least(&r)))
 }
 
-/// The live session a cookie names (not expired, not idle for `idle_minutes`): its user, CSRF
-/// token and when it was last seen. Reads only.
-pub async fn live_session(
-    pool: &AnyPool,
-    cookie: &str,
-    idle_minutes: u32,
-) -> sqlx::Result<Option<(String, String, i64)>> {
+/// A live session, as its cookie finds it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LiveSession {
+    pub user_id: String,
+    pub csrf_token: String,
+    pub last_seen: i64,
+    /// The workspace whose identity provider vouched for the session: the only one it reaches.
+    /// `None`: a password session.
+    pub sso_workspace_id: Option<String>,
+}
+
+/// The live session a cookie names (not expired, not idle for `idle_minutes`). Reads only.
+pub async fn live_session(pool: &AnyPool, cookie: &str, idle_minutes: u32) -> sqlx::Result<Option<LiveSession>> {
     let now = db::now_ms();
     let idle_since = now - i64::from(idle_minutes) * 60_000;
     sqlx::query_as(
-        "SELECT user_id, csrf_token, COALESCE(last_seen_at, created_at) FROM sessions
+        "SELECT user_id, csrf_token, COALESCE(last_seen_at, created_at) AS last_seen, sso_workspace_id FROM sessions
          WHERE id_digest = $1 AND expires_at > $2 AND COALESCE(last_seen_at, created_at) > $3",
     )
     .bind(secrets::digest(cookie))

@@ -17,4 +17,5 @@ mod onboarding;
 mod retention;
 mod serving;
 mod session;
+mod sso;
 mod tokens;

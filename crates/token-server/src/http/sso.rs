@@ -1,0 +1,278 @@
+//! Sign-in through a workspace's identity provider: the start (the provider's address for this
+//! browser), the provider's answer (a session for the workspace, or back to the sign-in page with
+//! the reason), and the connection as the workspace's admins see it.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::CookieJar;
+use token_api::sso::{self, SsoConnection, SsoRefusal, SsoStart, SsoStartRequest, CALLBACK_PATH};
+use token_api::validate::{self, Invalid};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::openapi::answer;
+use super::Secret;
+use crate::error::{AppError, AppResult};
+use crate::extract::{cookies, session_cookie, ApiJson, ClientIp, Session};
+use crate::oidc::{Identity, Provider};
+use crate::store::sso::{self as store, Login, Refused, Rules};
+use crate::store::users;
+use crate::AppState;
+
+/// The routes, under `/api`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start))
+        .routes(routes!(callback))
+        .routes(routes!(connection))
+}
+
+/// The cookie that binds a sign-in under way to the browser that started it.
+fn browser_cookie_name(state: &AppState) -> &'static str {
+    if state.config.https() {
+        "__Secure-tc_sso"
+    } else {
+        "tc_sso"
+    }
+}
+
+/// The binding cookie: `Lax`, since the provider sends the browser back with a top-level
+/// navigation from its own site, which a `Strict` cookie would miss; sent to the callback only.
+fn browser_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<'static> {
+    Cookie::build((browser_cookie_name(state), value))
+        .path(CALLBACK_PATH)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .secure(state.config.https())
+        .build()
+}
+
+/// The redirect URI registered with providers.
+pub fn redirect_uri(state: &AppState) -> String {
+    format!("{}{CALLBACK_PATH}", state.config.issuer())
+}
+
+/// A workspace's provider with its client secret opened.
+fn provider(state: &AppState, row: &store::ConnectionRow) -> Result<Provider, AppError> {
+    let secret = crate::secrets::open(&state.sso_key, &row.client_secret_sealed)
+        .and_then(|s| String::from_utf8(s).ok())
+        .ok_or_else(|| AppError::Provider("the client secret does not open with this key file".to_owned()))?;
+    Ok(Provider {
+        issuer: row.issuer.clone(),
+        client_id: row.client_id.clone(),
+        client_secret: secret,
+    })
+}
+
+/// Start signing in through a workspace's identity provider: the workspace that claims the
+/// email's domain, or the one chosen. Answers the provider's address to navigate to, and sets a
+/// cookie that binds the sign-in to this browser; `return_to` (a path here) is where it lands.
+#[utoipa::path(post, path = "/sso/start", tag = "session", request_body = SsoStartRequest,
+    responses((status = 200, body = SsoStart), answer::BadRequest, answer::BadGateway))]
+async fn start(State(state): State<AppState>, ApiJson(body): ApiJson<SsoStartRequest>) -> AppResult<Response> {
+    let workspace_id = match (body.workspace.as_deref(), body.email.as_deref()) {
+        (Some(ws), _) => ws.to_owned(),
+        (None, Some(email)) => {
+            let email = validate::email(email).map_err(|e| AppError::field("email", e))?;
+            let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+            store::workspace_for_domain(&state.db.pool, domain)
+                .await?
+                .ok_or_else(|| AppError::field("email", Invalid::NoProvider))?
+        }
+        (None, None) => return Err(AppError::field("email", Invalid::Required)),
+    };
+    let field = if body.workspace.is_some() { "workspace" } else { "email" };
+    let row = store::connection(&state.db.pool, &workspace_id)
+        .await?
+        .ok_or_else(|| AppError::field(field, Invalid::NoProvider))?;
+    let provider = provider(&state, &row)?;
+    let started = match state.oidc.start(&provider, &redirect_uri(&state)).await {
+        Ok(started) => started,
+        Err(failure) => {
+            store::record_failure(&state.db.writer, &workspace_id, failure.refusal).await?;
+            return Err(AppError::Provider(failure.to_string()));
+        }
+    };
+    let browser = crate::secrets::random_secret();
+    let login = Login {
+        workspace_id,
+        nonce: started.nonce,
+        pkce_verifier: started.pkce_verifier,
+        return_to: sso::return_to(body.return_to.as_deref()).to_owned(),
+    };
+    store::begin_login(&state.db.writer, &started.state, &browser, &login).await?;
+    let ttl = store::LOGIN_TTL_MS / 1000;
+    let jar = CookieJar::new().add(browser_cookie(&state, browser, ttl));
+    let answer = SsoStart {
+        authorize_url: started.authorize_url,
+    };
+    Ok((jar, Extension(Secret), Json(answer)).into_response())
+}
+
+/// The provider's answer, as RFC 6749 §4.1.2 and RFC 9207 spell it.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct Answer {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+    /// The issuer that answered (RFC 9207), where the provider says.
+    iss: Option<String>,
+}
+
+/// Where the provider sends the browser back. A session for the workspace and a redirect to
+/// where the sign-in was headed; or a redirect to the sign-in page with the reason
+/// (`sso_error`), the refusal audited, and nothing else written.
+#[utoipa::path(get, path = "/sso/callback", tag = "session", params(Answer),
+    responses((status = 303, description = "To where the sign-in was headed, signed in; or to the sign-in page with `sso_error`.")))]
+async fn callback(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Query(answer): Query<Answer>,
+) -> AppResult<Response> {
+    let ip = ip.as_deref();
+    let browsers = cookies(&headers, browser_cookie_name(&state));
+    let clear = CookieJar::new().add(browser_cookie(&state, String::new(), 0));
+    let login = match answer.state.as_deref() {
+        Some(s) if !s.is_empty() && s.len() <= 512 => store::take_login(&state.db.writer, s, &browsers).await?,
+        _ => None,
+    };
+    let Some(login) = login else {
+        // Not started in this browser, used, or too old: nobody to tell but the log.
+        tracing::warn!(
+            ip,
+            "a sign-in through an identity provider came back with an unknown state"
+        );
+        metrics::counter!("sso_refused_total", "reason" => SsoRefusal::Expired.as_str()).increment(1);
+        return Ok((clear, refused_redirect(SsoRefusal::Expired)).into_response());
+    };
+    let ws = login.workspace_id.clone();
+    match finish(&state, &login, &answer, ip).await {
+        Ok(signed_in) => {
+            if let Some(old) = session_cookie(&headers, &state.config) {
+                users::delete_session(&state.db.writer, &old).await?;
+            }
+            metrics::counter!("sso_sign_ins_total").increment(1);
+            tracing::info!(user = %signed_in.user_id, workspace = %ws, "signed in through the identity provider");
+            let session = super::session::session_set_cookie(&state, signed_in.cookie, users::SESSION_TTL_MS / 1000);
+            let jar = clear.add(session);
+            Ok((jar, see_other(&login.return_to)).into_response())
+        }
+        Err(Fail::Refused(refusal, who)) => {
+            metrics::counter!("sso_refused_total", "reason" => refusal.as_str()).increment(1);
+            tracing::warn!(workspace = %ws, reason = refusal.as_str(), ip, "a sign-in through the identity provider was refused");
+            store::record_refusal(&state.db.writer, &ws, refusal, who.as_deref(), ip).await?;
+            Ok((clear, refused_redirect(refusal)).into_response())
+        }
+        Err(Fail::App(e)) => Err(e),
+    }
+}
+
+/// Why `finish` did not sign in.
+enum Fail {
+    /// Refused, with the identity where the provider got as far as naming one.
+    Refused(SsoRefusal, Option<Box<Identity>>),
+    App(AppError),
+}
+
+impl From<AppError> for Fail {
+    fn from(e: AppError) -> Fail {
+        Fail::App(e)
+    }
+}
+
+impl From<sqlx::Error> for Fail {
+    fn from(e: sqlx::Error) -> Fail {
+        Fail::App(e.into())
+    }
+}
+
+/// The provider's answer checked and turned into a session.
+async fn finish(state: &AppState, login: &Login, answer: &Answer, ip: Option<&str>) -> Result<store::SignedIn, Fail> {
+    let refuse = |r: SsoRefusal| Err(Fail::Refused(r, None));
+    let Some(row) = store::connection(&state.db.pool, &login.workspace_id).await? else {
+        return refuse(SsoRefusal::NotConfigured);
+    };
+    if let Some(error) = answer.error.as_deref() {
+        // RFC 6749 §4.1.2.1: the person declined, or the provider would not let them in.
+        return refuse(match error {
+            "server_error" | "temporarily_unavailable" => SsoRefusal::Unreachable,
+            _ => SsoRefusal::AccessDenied,
+        });
+    }
+    // RFC 9207: an answer that says another issuer sent it is a mix-up.
+    if answer.iss.as_deref().is_some_and(|iss| iss != row.issuer) {
+        return refuse(SsoRefusal::InvalidToken);
+    }
+    let Some(code) = answer.code.as_deref() else {
+        return refuse(SsoRefusal::AccessDenied);
+    };
+    let provider = match provider(state, &row) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, workspace = %login.workspace_id, "cannot use the identity provider");
+            return refuse(SsoRefusal::ClientRefused);
+        }
+    };
+    let who = state
+        .oidc
+        .finish(
+            &provider,
+            &redirect_uri(state),
+            code,
+            &login.nonce,
+            &login.pkce_verifier,
+        )
+        .await;
+    let who = match who {
+        Ok(who) => who,
+        Err(failure) => {
+            tracing::warn!(workspace = %login.workspace_id, detail = %failure.detail, "the identity provider's answer was not taken");
+            store::record_failure(&state.db.writer, &login.workspace_id, failure.refusal).await?;
+            return refuse(failure.refusal);
+        }
+    };
+    let domains = store::domains(&state.db.pool, &login.workspace_id).await?;
+    let rules = Rules {
+        workspace_id: &login.workspace_id,
+        admin_group: row.admin_group.as_deref(),
+        domains: &domains,
+    };
+    match store::sign_in(&state.db.writer, &rules, &who, ip).await {
+        Ok(signed_in) => Ok(signed_in),
+        Err(Refused::Because(r)) => Err(Fail::Refused(r, Some(Box::new(who)))),
+        Err(Refused::Db(e)) => Err(e.into()),
+    }
+}
+
+/// 303 to a path of this origin.
+fn see_other(path: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, path.to_owned())]).into_response()
+}
+
+/// 303 to the sign-in page, saying why.
+fn refused_redirect(refusal: SsoRefusal) -> Response {
+    see_other(&format!("/signin?{}={}", sso::REFUSAL_PARAM, refusal.as_str()))
+}
+
+/// The workspace's connection to its identity provider, for its admins: the issuer, client id,
+/// domains, whether it is required, and how its last sign-ins went. 404 when it has none.
+#[utoipa::path(get, path = "/workspaces/{ws}/sso", tag = "admin", security(("session" = [])),
+    params(("ws" = String, Path, description = "workspace id")),
+    responses((status = 200, body = SsoConnection), answer::Forbidden, answer::NotFound))]
+async fn connection(
+    State(state): State<AppState>,
+    session: Session,
+    Path(ws): Path<String>,
+) -> AppResult<Json<SsoConnection>> {
+    super::tokens::require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
+    store::summary(&state.db.pool, &ws)
+        .await?
+        .map(Json)
+        .ok_or(AppError::NotFound)
+}
