@@ -6,6 +6,10 @@ import { defineConfig } from '@playwright/test';
 // service's /embed pages.
 const port = 18181;
 export const hostPort = 18182;
+// Two OpenID Providers the sign-in tests connect workspaces to: panva's oidc-provider (npm) and
+// oidc-provider-mock (PyPI), each on its own loopback port.
+export const nodeProviderPort = 18186;
+export const mockProviderPort = 18187;
 
 export default defineConfig({
   testDir: './tests',
@@ -50,6 +54,24 @@ export default defineConfig({
       timeout: 30_000,
       stdout: 'ignore',
       stderr: 'pipe',
+    },
+    {
+      command:
+        `node idp/node-provider.mjs --port ${nodeProviderPort} ` +
+        `--redirect http://127.0.0.1:${port}/api/sso/callback`,
+      url: `http://127.0.0.1:${nodeProviderPort}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'ignore',
+    },
+    {
+      command: `.venv/bin/python -m oidc_provider_mock --port ${mockProviderPort}`,
+      url: `http://127.0.0.1:${mockProviderPort}/.well-known/openid-configuration`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      stdout: 'ignore',
+      stderr: 'ignore',
     },
   ],
 });

@@ -66,7 +66,24 @@ pub struct Messages {
     pub sign_in_button: &'static str,
     pub signing_in: &'static str,
     pub wrong_credentials: &'static str,
-    pub session_expired: &'static str,
+    pub sso_button: &'static str,
+    /// Password sign-in refused: the account's workspaces require their identity provider.
+    pub sso_required: &'static str,
+    /// No workspace signs in through a provider for the email's domain.
+    pub sso_no_provider: &'static str,
+    /// Why a sign-in through the provider was refused, by `SsoRefusal`.
+    pub sso_unreachable: &'static str,
+    pub sso_denied: &'static str,
+    pub sso_clock: &'static str,
+    pub sso_invalid: &'static str,
+    pub sso_expired: &'static str,
+    pub sso_unverified: &'static str,
+    pub sso_account: &'static str,
+    pub sso_removed: &'static str,
+    /// The Members tab's line on the workspace's identity provider, and its note when
+    /// passwords are refused.
+    pub sso_status: &'static str,
+    pub sso_required_note: &'static str,
     pub set_password_title: &'static str,
     pub set_password_intro: fn(usize) -> String,
     pub new_password_label: &'static str,
@@ -173,7 +190,6 @@ pub struct Messages {
     pub select_all: &'static str,
     pub select_row: fn(&str) -> String,
     pub actions_for: fn(&str) -> String,
-    pub col_select: &'static str,
     pub col_actions: &'static str,
     pub col_owner: &'static str,
     pub disable: &'static str,
@@ -278,6 +294,10 @@ pub struct Messages {
     pub action_account_taken_over: &'static str,
     pub action_signing_key_rotated: &'static str,
     pub action_signing_key_retired: &'static str,
+    pub action_sso_sign_in: &'static str,
+    pub action_sso_refused: &'static str,
+    pub action_sso_connection_changed: &'static str,
+    pub action_break_glass: &'static str,
     pub by_operator: &'static str,
     /// The audit trail's action filter: every kind of alarm.
     pub any_alarm: &'static str,
@@ -470,6 +490,26 @@ impl Messages {
             AuditAction::AccountTakenOver => self.action_account_taken_over,
             AuditAction::SigningKeyRotated => self.action_signing_key_rotated,
             AuditAction::SigningKeyRetired => self.action_signing_key_retired,
+            AuditAction::SsoSignIn => self.action_sso_sign_in,
+            AuditAction::SsoRefused => self.action_sso_refused,
+            AuditAction::SsoConnectionChanged => self.action_sso_connection_changed,
+            AuditAction::BreakGlassSignIn => self.action_break_glass,
+        }
+    }
+
+    /// Why a sign-in through the identity provider was refused, and what to do, in words.
+    pub fn sso_refusal(&self, refusal: token_api::sso::SsoRefusal) -> &'static str {
+        use token_api::sso::SsoRefusal as R;
+        match refusal {
+            R::NoProvider => self.sso_no_provider,
+            R::Unreachable | R::ClientRefused | R::NotConfigured => self.sso_unreachable,
+            R::AccessDenied => self.sso_denied,
+            R::ClockSkew => self.sso_clock,
+            R::InvalidToken => self.sso_invalid,
+            R::Expired => self.sso_expired,
+            R::UnverifiedEmail => self.sso_unverified,
+            R::UnknownDomain | R::ManagedElsewhere | R::AccountTaken => self.sso_account,
+            R::Removed => self.sso_removed,
         }
     }
 

@@ -249,7 +249,7 @@ test('an admin adds a member, who sets a password from the link and signs in', a
   await dee.goto('/tokens');
   await dee.getByLabel('Email').fill('dee@acme.test');
   await dee.getByLabel('Password').fill('dee sets a password');
-  await dee.getByRole('button', { name: 'Sign in' }).click();
+  await dee.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(dee.getByRole('heading', { name: 'API tokens' })).toBeVisible();
   await expect(dee.getByText('Signed in as dee@acme.test')).toBeVisible();
   // A newcomer's empty page: one Generate button, and no bulk hint with nothing to select.

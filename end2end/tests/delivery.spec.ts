@@ -83,6 +83,6 @@ test('the page\'s frame is painted while the app\'s code is still on its way', a
   expect(paint, 'a contentful paint before the code').toBe(1);
   release();
   // The app replaces the frame as it mounts: the sign-in form, and no frame left behind.
-  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
   await expect(page.locator('.tc-frame')).toHaveCount(0);
 });

@@ -193,7 +193,7 @@ test('unmount and remount 100 times: no listener, node or memory is left behind'
 
 test('a mounted panel leaves the host page’s own links alone', async ({ page }) => {
   await page.goto(`${host}/data-attributes.html`);
-  await expect(page.locator('#tokens-panel').getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expect(page.locator('#tokens-panel').getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
   await page.evaluate(() => { (window as any).__hostPage = true; });
   await page.getByRole('banner').getByRole('link', { name: 'Examples' }).click();
   // A real navigation of the host's: the new page loaded, the old window state is gone.

@@ -61,7 +61,7 @@ test('a fresh deployment: from an empty database to a signed-in admin with the c
     await page.getByRole('link', { name: 'Sign in' }).click();
     await page.getByLabel('Email').fill('boss@initech.test');
     await page.getByLabel('Password').fill('initech boss password');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page).toHaveURL(new RegExp(`/w/${workspace.id}/tokens`));
     await expect(page.getByText('Signed in as boss@initech.test')).toBeVisible();
     await page.getByRole('link', { name: 'Admin' }).click();
@@ -90,7 +90,7 @@ test('an account one workspace made reaches no other: the operator takes it over
   const signInAs = async (p: typeof page, email: string, password: string) => {
     await p.getByLabel('Email').fill(email);
     await p.getByLabel('Password').fill(password);
-    await p.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('button', { name: 'Sign in', exact: true }).click();
   };
   try {
     run(['migrate']);
@@ -139,7 +139,7 @@ test('an account one workspace made reaches no other: the operator takes it over
     const taken = values(run([...add, '--take-over']));
     expect(taken.made_by).toBe('gavin@hooli.test');
     await mole.reload();
-    await expect(mole.getByRole('button', { name: 'Sign in' })).toBeVisible();
+    await expect(mole.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
     await signInAs(mole, 'mole@initech.test', 'gavin knows this');
     await expect(mole.getByText('The email or password is wrong.')).toBeVisible();
     await mole.goto(taken.link);

@@ -20,7 +20,7 @@ test('a wrong password is told at the form and signs nobody in', async ({ page }
   await page.goto('/signin');
   await page.getByLabel('Email').fill('ben@acme.test');
   await page.getByLabel('Password').fill('not-the-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('The email or password is wrong.');
   await expect(page).toHaveURL(/\/signin$/);
   await expect(page.getByLabel('Email')).toHaveValue('ben@acme.test');

@@ -32,7 +32,7 @@ export const PASSWORD = 'demo-password';
 export async function signIn(page: Page, email: string, labels = { email: 'Email', password: 'Password', button: 'Sign in' }) {
   await page.getByLabel(labels.email).fill(email);
   await page.getByLabel(labels.password).fill(PASSWORD);
-  await page.getByRole('button', { name: labels.button }).click();
+  await page.getByRole('button', { name: labels.button, exact: true }).click();
 }
 
 /** Runs axe-core on the page and expects no violations. */

@@ -35,6 +35,11 @@ pub fn tokens_csv_url(ws: &str, query: &TokenPageQuery) -> String {
     csv_url(ws, "/admin/tokens", query.to_pairs())
 }
 
+/// The workspace's connection to its identity provider; 404 when it has none.
+pub async fn sso(ws: String) -> Result<token_api::sso::SsoConnection, ApiError> {
+    request(Method::GET, &workspace_path(&ws, "/sso"), None::<&()>).await
+}
+
 /// The counts at the top of the page.
 pub async fn summary(ws: String) -> Result<TokenSummary, ApiError> {
     request(Method::GET, &workspace_path(&ws, "/admin/tokens/summary"), None::<&()>).await

@@ -1,20 +1,19 @@
-//! The sign-in page: Email, Password, Sign in; errors at the form; then back where the user was.
+//! The sign-in page: Email, Password, Sign in, or Sign in with SSO through the workspace's
+//! identity provider; errors at the form; then back where the user was.
 
 use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
+use token_api::sso::{REFUSAL_PARAM, START_PATH};
+use token_api::validate::Invalid;
+
 use crate::components::error_panel::error_text;
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::hooks::use_title::use_title;
 use crate::i18n::use_i18n;
 use crate::nav::{use_nav, Go};
 use crate::state::session::{use_session, Phase};
-
-/// Only a path on this origin may be returned to: `//evil.example` and `https://…` may not.
-fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\"))
-        .unwrap_or_else(|| "/tokens".to_owned())
-}
+use crate::url::encode_component;
 
 /// `/signin`: the form, then back where the user was headed.
 #[component]
@@ -26,23 +25,31 @@ pub fn SignInPage() -> impl IntoView {
     // Signed in, now or already: go where the user was headed.
     Effect::new(move |_| {
         if session.phase() == Phase::SignedIn {
-            let next = safe_next(untrack(|| nav.get("next")));
-            nav.go(&next, Go::Replace);
+            let next = untrack(|| nav.get("next"));
+            nav.go(token_api::sso::return_to(next.as_deref()), Go::Replace);
         }
     });
     view! {
         <main id="main" class="sign-in">
-            <SignInForm />
+            <SignInForm sso=true />
         </main>
     }
 }
 
 /// Email, Password, Sign in, with the errors at the form. On success the session says so; where
 /// to go next is the caller's business (the stand-alone page navigates, a panel just shows).
+/// With `sso`, Sign in with SSO too: a link the service answers by sending the browser to the
+/// identity provider of the workspace that claims the email's domain, which comes back to
+/// `next`, or here with the reason it was refused (`sso_error`).
 #[component]
-pub fn SignInForm() -> impl IntoView {
+pub fn SignInForm(
+    /// Offer Sign in with SSO (the stand-alone page; a panel's host signs its people in).
+    #[prop(optional)]
+    sso: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
+    let nav = use_nav();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let sign_in = Action::new_local(move |(email, password): &(String, String)| {
@@ -53,23 +60,38 @@ pub fn SignInForm() -> impl IntoView {
             Ok::<(), ApiError>(())
         }
     });
-    // The last attempt's failure, once it has answered.
+    // The last attempt's failure, once it has answered; else why the provider sent the browser back.
     let message = move || {
         let t = i18n.t();
         if sign_in.pending().get() {
             return None;
         }
-        match sign_in.value().get()? {
-            Ok(()) => None,
-            Err(ApiError::Status { status: 401, .. }) => Some(t.wrong_credentials.to_owned()),
-            Err(e) => Some(error_text(t, &e)),
-        }
+        let Some(done) = sign_in.value().get() else {
+            let refusal = nav.get(REFUSAL_PARAM)?.parse().ok()?;
+            return Some(t.sso_refusal(refusal).to_owned());
+        };
+        Some(match done.err()? {
+            e if e.field_errors().any(|(_, i)| i == Invalid::ProviderRequired) => t.sso_required.to_owned(),
+            ApiError::Status { status: 401, .. } => t.wrong_credentials.to_owned(),
+            e => error_text(t, &e),
+        })
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         sign_in.dispatch((email.get_untracked(), password.get_untracked()));
     };
-
+    // A link, not a form: the provider is another origin, which the page's `form-action 'self'`
+    // rightly refuses a form to reach; `external`, so the router leaves it to the browser. It
+    // carries the email's domain only, never the address.
+    let sso_link = sso.then(|| {
+        let href = move || {
+            let domain = email.with(|e| e.rsplit_once('@').map(|(_, d)| d.trim().to_owned()));
+            let next = nav.get("next").unwrap_or_default();
+            let (domain, next) = (encode_component(&domain.unwrap_or_default()), encode_component(&next));
+            api::url(&format!("{START_PATH}?domain={domain}&return_to={next}"))
+        };
+        view! { <a class="button" rel="external" href=href>{move || i18n.t().sso_button}</a> }
+    });
     view! {
             <div class="sign-in-card">
                 <div class="sign-in-top">
@@ -106,23 +128,7 @@ pub fn SignInForm() -> impl IntoView {
                         {move || if sign_in.pending().get() { i18n.t().signing_in } else { i18n.t().sign_in_button }}
                     </button>
                 </form>
+                {sso_link}
             </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_same_origin_paths_are_returned_to() {
-        assert_eq!(
-            safe_next(Some("/admin/tokens?status=active".into())),
-            "/admin/tokens?status=active"
-        );
-        assert_eq!(safe_next(Some("//evil.example/x".into())), "/tokens");
-        assert_eq!(safe_next(Some("/\\evil.example".into())), "/tokens");
-        assert_eq!(safe_next(Some("https://evil.example".into())), "/tokens");
-        assert_eq!(safe_next(None), "/tokens");
     }
 }

@@ -13,6 +13,20 @@
 use std::io::Write;
 use std::path::Path;
 
+/// `html` without its comments: they document `index.html` for its readers, not its visitors.
+/// The inline style and script keep their bytes, so their CSP hashes hold.
+fn without_comments(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("<!--") {
+        out.push_str(rest[..at].trim_end_matches([' ', '\t']));
+        rest = rest[at..].find("-->").map_or("", |end| &rest[at + end + 3..]);
+        rest = rest.strip_prefix('\n').unwrap_or(rest);
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Smaller files gain less from compression than its framing and a second file cost.
 const WORTH_COMPRESSING: u64 = 1024;
 
@@ -28,6 +42,7 @@ pub fn finish(dir: &Path, compress: bool) -> Result<(), String> {
     let mut index = read("index.html")?;
     if compress {
         minify_glue(dir, &mut index)?;
+        index = without_comments(&index);
     }
     // Trunk names both files by a hash of cargo's output, before wasm-bindgen and wasm-opt, so
     // one name could hold other bytes after a change of tools; browsers keep these files for a
@@ -204,6 +219,13 @@ mod tests {
         assert_eq!(std::fs::read_to_string(dir.join("index.html")).unwrap(), index);
         assert_eq!(std::fs::read_to_string(dir.join("embed.js")).unwrap(), embed);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn comments_go_and_everything_else_stays() {
+        let html = "<head>\n    <!-- why -->\n    <style>a{}</style>\n<!-- two\nlines -->\n</head>";
+        assert_eq!(without_comments(html), "<head>\n    <style>a{}</style>\n</head>");
+        assert_eq!(without_comments("no comments"), "no comments");
     }
 
     #[test]

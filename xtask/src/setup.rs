@@ -39,12 +39,12 @@ pub fn all(root: &Path) -> Result {
     python_packages(root)
 }
 
-/// The Python test tools of `end2end/fuzz/requirements.txt` (schemathesis), in a virtual
+/// The Python test tools of `end2end/requirements.txt` (schemathesis, oidc-provider-mock), in a virtual
 /// environment at `end2end/.venv`; skipped when each pinned version is there.
 fn python_packages(root: &Path) -> Result {
     let e2e = root.join("end2end");
     let venv = e2e.join(".venv");
-    let requirements = e2e.join("fuzz/requirements.txt");
+    let requirements = e2e.join("requirements.txt");
     let pip = venv.join("bin/pip");
     let pinned: Vec<String> = std::fs::read_to_string(&requirements)
         .map_err(|e| format!("{}: {e}", requirements.display()))?

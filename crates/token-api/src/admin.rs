@@ -80,6 +80,9 @@ pub struct MemberList {
     /// disables (a member not listed holds none).
     #[serde(default)]
     pub open_tokens: Vec<OpenTokens>,
+    /// How people sign in: the workspace's connection to its identity provider, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<crate::sso::SsoStatus>,
 }
 
 /// A member's tokens not disabled yet.

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 /// URI an operator registers with the provider.
 pub const CALLBACK_PATH: &str = "/api/sso/callback";
 
+/// Where the sign-in page's Sign in with SSO link points (`SsoStartRequest` in its query).
+pub const START_PATH: &str = "/api/sso/start";
+
 /// The query parameter of the sign-in page that carries why a sign-in through the provider
 /// was refused (an `SsoRefusal`'s word).
 pub const REFUSAL_PARAM: &str = "sso_error";
@@ -31,33 +34,29 @@ pub fn return_to(asked: Option<&str>) -> &str {
         .unwrap_or(DEFAULT_RETURN_TO)
 }
 
-/// `POST /api/sso/start`: sign in through a workspace's provider. The workspace is the one
-/// that claims the email's domain, or the one chosen; `return_to` is where to land after.
+/// `GET /api/sso/start?…`, the sign-in page's link: sign in through a workspace's provider. The
+/// workspace is the one that claims the email `domain` (only the domain: an address has no place
+/// in a URL), or the one chosen; `return_to` is where to land after. Empty fields are as if left
+/// out.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct SsoStartRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub domain: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_to: Option<String>,
 }
 
-/// The answer to `SsoStartRequest`: the provider's authorization address, to navigate to. It
-/// holds no secret (the PKCE verifier and nonce stay with the service; the `state` is bound to
-/// this browser by a cookie).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SsoStart {
-    pub authorize_url: String,
-}
-
 crate::wire_enum! {
     /// Why a sign-in through the provider was refused: the sign-in page's `sso_error`, the audit
     /// trail's reason, and the connection's last error.
     pub enum SsoRefusal {
+        /// No workspace signs in through a provider for the email's domain, or the chosen
+        /// workspace has none.
+        NoProvider = "no_provider",
         /// The provider could not be reached, or answered nonsense.
         Unreachable = "unreachable",
         /// The provider refused the service's client credentials (a wrong client secret).
@@ -81,7 +80,7 @@ crate::wire_enum! {
         AccountTaken = "account_taken",
         /// An admin of the workspace removed this person.
         Removed = "removed",
-        /// The workspace signs in through no provider (any more).
+        /// The workspace signed in through a provider when the sign-in started, and no longer.
         NotConfigured = "not_configured",
     }
 }
@@ -113,9 +112,32 @@ pub struct SsoConnection {
     /// Password sign-in is refused for the workspace's members (break-glass accounts excepted).
     pub required: bool,
     pub state: SsoState,
+    #[serde(default, with = "crate::wire::rfc3339::option")]
     pub last_sign_in_at: Option<chrono::DateTime<chrono::Utc>>,
     pub last_error: Option<SsoRefusal>,
+    #[serde(default, with = "crate::wire::rfc3339::option")]
     pub last_error_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The connection as the Members tab shows it (`MemberList::sso`): the issuer, whether
+/// passwords are refused, and the last error while the connection is failing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SsoStatus {
+    pub issuer: String,
+    pub required: bool,
+    #[serde(default)]
+    pub failing: Option<SsoRefusal>,
+}
+
+impl From<&SsoConnection> for SsoStatus {
+    fn from(c: &SsoConnection) -> SsoStatus {
+        SsoStatus {
+            issuer: c.issuer.clone(),
+            required: c.required,
+            failing: c.last_error.filter(|_| c.state == SsoState::Failing),
+        }
+    }
 }
 
 #[cfg(test)]

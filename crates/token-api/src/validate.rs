@@ -47,9 +47,6 @@ crate::wire_enum! {
         /// An email address whose parts mix scripts the way a lookalike of another address does
         /// (Cyrillic with Latin, say: Unicode TS #39's moderately restrictive or worse).
         Lookalike = "lookalike",
-        /// No workspace signs in through an identity provider for this email's domain, or the
-        /// chosen workspace has none.
-        NoProvider = "no_provider",
         /// The account's workspaces sign in through their identity provider: a password opens
         /// none of them.
         ProviderRequired = "provider_required",
@@ -83,7 +80,6 @@ impl Invalid {
                 "must not contain invisible or direction-changing characters (zero-width, bidi controls)".to_owned()
             }
             Invalid::Lookalike => "mixes scripts the way a lookalike of another address does".to_owned(),
-            Invalid::NoProvider => "has no workspace that signs in through an identity provider".to_owned(),
             Invalid::ProviderRequired => {
                 "belongs to workspaces that sign in through their identity provider: use Sign in with SSO".to_owned()
             }

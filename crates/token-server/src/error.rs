@@ -37,10 +37,6 @@ pub enum AppError {
     /// The database is unreachable or busy: nothing was written, and a retry may succeed.
     #[error("service unavailable: {0}")]
     Unavailable(sqlx::Error),
-    /// A workspace's identity provider could not be reached or refused the service; the cause
-    /// goes to the log.
-    #[error("the identity provider failed: {0}")]
-    Provider(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -129,14 +125,6 @@ impl IntoResponse for AppError {
                 return unavailable();
             }
             AppError::Busy => return unavailable(),
-            AppError::Provider(cause) => {
-                tracing::warn!(cause, "the identity provider failed");
-                (
-                    StatusCode::BAD_GATEWAY,
-                    Some("the identity provider could not be reached; try again, or ask your operator".to_owned()),
-                    vec![],
-                )
-            }
             AppError::Internal(e) => {
                 tracing::error!(error = %e, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, None, vec![])

@@ -24,7 +24,7 @@ use token_api::sso::SsoRefusal;
 const METADATA_TTL: Duration = Duration::from_secs(3600);
 
 /// The least time between two fetches of one provider's keys for an unknown key id.
-const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(1);
 
 /// The ID token signatures taken: asymmetric ones only. An HMAC (`HS256`) would be checked with
 /// the client secret, which is not the provider's alone; `none` is never a signature.

@@ -127,7 +127,25 @@ pub fn MembersTab(members: LocalResource<Result<MemberList, api::ApiError>>) -> 
                 }
             })
     };
+    // How people sign in, where the workspace has an identity provider; its last error while
+    // it is failing.
+    let sso = move || {
+        let c = members.with(|m| m.as_ref().and_then(|r| r.as_ref().ok()).and_then(|l| l.sso.clone()))?;
+        let t = i18n.t();
+        let mut line = format!("{}: {}", t.sso_status, c.issuer);
+        if c.required {
+            line = format!("{line} · {}", t.sso_required_note);
+        }
+        let error = c
+            .failing
+            .map(|e| view! { <p class="form-error" role="alert">{t.sso_refusal(e)}</p> });
+        Some(view! {
+            <p class="intro">{line}</p>
+            {error}
+        })
+    };
     view! {
+        {sso}
         <Loaded resource=members>{table}</Loaded>
         <ConfirmDialog
             open=Signal::derive(move || leaving.with(Option::is_some))

@@ -466,7 +466,8 @@ async fn add_member(
     ))
 }
 
-/// The workspace's members, for the owner filter's type-ahead.
+/// The workspace's members (for the owner filter's type-ahead and the Members tab), and how
+/// they sign in: the workspace's identity provider, if it has one.
 #[utoipa::path(get, path = "/workspaces/{ws}/admin/members", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path)), responses((status = 200, body = MemberList), answer::Forbidden, answer::NotFound))]
 async fn members(
@@ -476,7 +477,13 @@ async fn members(
 ) -> AppResult<Json<MemberList>> {
     let mut conn = state.db.pool.acquire().await?;
     require_admin(&mut conn, &ws, &session.user_id).await?;
-    Ok(Json(members::list(&mut conn, &ws).await?))
+    let mut list = members::list(&mut conn, &ws).await?;
+    drop(conn);
+    list.sso = crate::store::sso::summary(&state.db.pool, &ws)
+        .await?
+        .as_ref()
+        .map(Into::into);
+    Ok(Json(list))
 }
 
 /// Change a member's role (admins). The last admin cannot become a member (409); setting the

@@ -127,11 +127,6 @@ pub mod answer {
     #[derive(utoipa::IntoResponses)]
     #[response(status = 503, content_type = PROBLEM_JSON)]
     pub struct Unavailable(Problem);
-
-    /// The workspace's identity provider could not be reached, or refused the service.
-    #[derive(utoipa::IntoResponses)]
-    #[response(status = 502, content_type = PROBLEM_JSON)]
-    pub struct BadGateway(Problem);
 }
 
 /// The answers that come from extractors and middleware rather than from a handler, added to

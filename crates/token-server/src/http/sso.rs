@@ -5,19 +5,18 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::Json;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
-use token_api::sso::{self, SsoConnection, SsoRefusal, SsoStart, SsoStartRequest, CALLBACK_PATH};
-use token_api::validate::{self, Invalid};
+use token_api::sso::{self, SsoConnection, SsoRefusal, SsoStartRequest, CALLBACK_PATH};
+use token_api::validate;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::openapi::answer;
-use super::Secret;
 use crate::error::{AppError, AppResult};
-use crate::extract::{cookies, session_cookie, ApiJson, ClientIp, Session};
-use crate::oidc::{Identity, Provider};
+use crate::extract::{cookies, session_cookie, ClientIp, Session};
+use crate::oidc::{Failure, Identity, Provider};
 use crate::store::sso::{self as store, Login, Refused, Rules};
 use crate::store::users;
 use crate::AppState;
@@ -56,11 +55,15 @@ pub fn redirect_uri(state: &AppState) -> String {
     format!("{}{CALLBACK_PATH}", state.config.issuer())
 }
 
-/// A workspace's provider with its client secret opened.
-fn provider(state: &AppState, row: &store::ConnectionRow) -> Result<Provider, AppError> {
+/// A workspace's provider with its client secret opened: one sealed under another key file
+/// opens nothing, and the provider would refuse the client anyway.
+fn provider(state: &AppState, row: &store::ConnectionRow) -> Result<Provider, Failure> {
     let secret = crate::secrets::open(&state.sso_key, &row.client_secret_sealed)
         .and_then(|s| String::from_utf8(s).ok())
-        .ok_or_else(|| AppError::Provider("the client secret does not open with this key file".to_owned()))?;
+        .ok_or_else(|| Failure {
+            refusal: SsoRefusal::ClientRefused,
+            detail: "the client secret does not open with this key file".to_owned(),
+        })?;
     Ok(Provider {
         issuer: row.issuer.clone(),
         client_id: row.client_id.clone(),
@@ -68,49 +71,59 @@ fn provider(state: &AppState, row: &store::ConnectionRow) -> Result<Provider, Ap
     })
 }
 
-/// Start signing in through a workspace's identity provider: the workspace that claims the
-/// email's domain, or the one chosen. Answers the provider's address to navigate to, and sets a
-/// cookie that binds the sign-in to this browser; `return_to` (a path here) is where it lands.
-#[utoipa::path(post, path = "/sso/start", tag = "session", request_body = SsoStartRequest,
-    responses((status = 200, body = SsoStart), answer::BadRequest, answer::BadGateway))]
-async fn start(State(state): State<AppState>, ApiJson(body): ApiJson<SsoStartRequest>) -> AppResult<Response> {
-    let workspace_id = match (body.workspace.as_deref(), body.email.as_deref()) {
-        (Some(ws), _) => ws.to_owned(),
-        (None, Some(email)) => {
-            let email = validate::email(email).map_err(|e| AppError::field("email", e))?;
-            let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
-            store::workspace_for_domain(&state.db.pool, domain)
-                .await?
-                .ok_or_else(|| AppError::field("email", Invalid::NoProvider))?
-        }
-        (None, None) => return Err(AppError::field("email", Invalid::Required)),
+/// Start signing in through a workspace's identity provider: the sign-in page's link (the
+/// email's `domain`, or `workspace`, and `return_to`). The workspace is the one that claims the
+/// domain, or the one chosen. Answers 303 to the provider, with a cookie that binds the sign-in
+/// to this browser; or 303 back to the sign-in page with `sso_error` (and `next`, so a retry
+/// still lands where the person was going).
+#[utoipa::path(get, path = "/sso/start", tag = "session", params(SsoStartRequest),
+    responses((status = 303, description = "To the identity provider; or to the sign-in page with `sso_error`."),
+        answer::BadRequest))]
+async fn start(State(state): State<AppState>, Query(body): Query<SsoStartRequest>) -> AppResult<Response> {
+    let return_to = sso::return_to(body.return_to.as_deref().filter(|r| !r.is_empty())).to_owned();
+    let back = |refusal: SsoRefusal| Ok(refused_redirect(refusal, Some(&return_to)));
+    let chosen = body.workspace.as_deref().filter(|w| !w.is_empty());
+    let workspace_id = match (chosen, body.domain.as_deref().map(str::trim).filter(|d| !d.is_empty())) {
+        (Some(ws), _) => Some(ws.to_owned()),
+        // The domain as accounts spell it (IDNA, lower case), read through an address of it.
+        (None, Some(domain)) => match validate::email(&format!("x@{domain}")) {
+            Ok(email) => {
+                let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+                store::workspace_for_domain(&state.db.pool, domain).await?
+            }
+            Err(_) => None,
+        },
+        (None, None) => None,
     };
-    let field = if body.workspace.is_some() { "workspace" } else { "email" };
-    let row = store::connection(&state.db.pool, &workspace_id)
-        .await?
-        .ok_or_else(|| AppError::field(field, Invalid::NoProvider))?;
-    let provider = provider(&state, &row)?;
-    let started = match state.oidc.start(&provider, &redirect_uri(&state)).await {
+    let Some(row) = (match workspace_id {
+        Some(ws) => store::connection(&state.db.pool, &ws).await?,
+        None => None,
+    }) else {
+        return back(SsoRefusal::NoProvider);
+    };
+    let started = match provider(&state, &row) {
+        Ok(provider) => state.oidc.start(&provider, &redirect_uri(&state)).await,
+        Err(failure) => Err(failure),
+    };
+    let started = match started {
         Ok(started) => started,
         Err(failure) => {
-            store::record_failure(&state.db.writer, &workspace_id, failure.refusal).await?;
-            return Err(AppError::Provider(failure.to_string()));
+            tracing::warn!(workspace = %row.workspace_id, detail = %failure.detail, "cannot start a sign-in through the identity provider");
+            store::record_failure(&state.db.writer, &row.workspace_id, failure.refusal).await?;
+            return back(failure.refusal);
         }
     };
     let browser = crate::secrets::random_secret();
     let login = Login {
-        workspace_id,
+        workspace_id: row.workspace_id,
         nonce: started.nonce,
         pkce_verifier: started.pkce_verifier,
-        return_to: sso::return_to(body.return_to.as_deref()).to_owned(),
+        return_to,
     };
     store::begin_login(&state.db.writer, &started.state, &browser, &login).await?;
     let ttl = store::LOGIN_TTL_MS / 1000;
     let jar = CookieJar::new().add(browser_cookie(&state, browser, ttl));
-    let answer = SsoStart {
-        authorize_url: started.authorize_url,
-    };
-    Ok((jar, Extension(Secret), Json(answer)).into_response())
+    Ok((jar, see_other(&started.authorize_url)).into_response())
 }
 
 /// The provider's answer, as RFC 6749 §4.1.2 and RFC 9207 spell it.
@@ -149,7 +162,7 @@ async fn callback(
             "a sign-in through an identity provider came back with an unknown state"
         );
         metrics::counter!("sso_refused_total", "reason" => SsoRefusal::Expired.as_str()).increment(1);
-        return Ok((clear, refused_redirect(SsoRefusal::Expired)).into_response());
+        return Ok((clear, refused_redirect(SsoRefusal::Expired, None)).into_response());
     };
     let ws = login.workspace_id.clone();
     match finish(&state, &login, &answer, ip).await {
@@ -167,7 +180,7 @@ async fn callback(
             metrics::counter!("sso_refused_total", "reason" => refusal.as_str()).increment(1);
             tracing::warn!(workspace = %ws, reason = refusal.as_str(), ip, "a sign-in through the identity provider was refused");
             store::record_refusal(&state.db.writer, &ws, refusal, who.as_deref(), ip).await?;
-            Ok((clear, refused_redirect(refusal)).into_response())
+            Ok((clear, refused_redirect(refusal, Some(&login.return_to))).into_response())
         }
         Err(Fail::App(e)) => Err(e),
     }
@@ -214,9 +227,9 @@ async fn finish(state: &AppState, login: &Login, answer: &Answer, ip: Option<&st
     };
     let provider = match provider(state, &row) {
         Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, workspace = %login.workspace_id, "cannot use the identity provider");
-            return refuse(SsoRefusal::ClientRefused);
+        Err(failure) => {
+            tracing::error!(detail = %failure.detail, workspace = %login.workspace_id, "cannot use the identity provider");
+            return refuse(failure.refusal);
         }
     };
     let who = state
@@ -255,9 +268,14 @@ fn see_other(path: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, path.to_owned())]).into_response()
 }
 
-/// 303 to the sign-in page, saying why.
-fn refused_redirect(refusal: SsoRefusal) -> Response {
-    see_other(&format!("/signin?{}={}", sso::REFUSAL_PARAM, refusal.as_str()))
+/// 303 to the sign-in page, saying why, and where the person was going (so a retry lands there).
+fn refused_redirect(refusal: SsoRefusal, return_to: Option<&str>) -> Response {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair(sso::REFUSAL_PARAM, refusal.as_str());
+    if let Some(next) = return_to.filter(|r| *r != sso::DEFAULT_RETURN_TO) {
+        query.append_pair("next", next);
+    }
+    see_other(&format!("/signin?{}", query.finish()))
 }
 
 /// The workspace's connection to its identity provider, for its admins: the issuer, client id,

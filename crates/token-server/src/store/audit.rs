@@ -136,13 +136,16 @@ pub enum Actor<'a> {
     Person(&'a str),
     /// The operator, through the `token-server` command line.
     Operator,
+    /// The service itself (a sign-in it refused): no actor.
+    Service,
 }
 
 impl Actor<'_> {
-    fn id(self) -> String {
+    fn id(self) -> Option<String> {
         match self {
-            Actor::Person(id) => id.to_owned(),
-            Actor::Operator => OPERATOR.to_owned(),
+            Actor::Person(id) => Some(id.to_owned()),
+            Actor::Operator => Some(OPERATOR.to_owned()),
+            Actor::Service => None,
         }
     }
 }

@@ -37,6 +37,7 @@ pub async fn list(conn: &mut AnyConnection, workspace_id: &str) -> sqlx::Result<
         members: Vec::with_capacity(rows.len()),
         admins: Vec::new(),
         open_tokens: Vec::new(),
+        sso: None,
     };
     for MemberRow {
         id,

@@ -270,7 +270,7 @@ pub async fn record_refusal(
         &mut conn,
         Action::SsoRefused,
         &here,
-        Actor::Operator,
+        Actor::Service,
         None,
         Acting::by(ip, Some(&reason)),
     )

@@ -348,7 +348,6 @@ fn valid_body(schema: &str) -> Value {
             "expected_count": 0,
         }),
         "MemberRole" => json!({ "role": "member" }),
-        "SsoStartRequest" => json!({ "email": "probe@nowhere.test" }),
         "LookupRequest" => {
             let well_formed = token_api::token_format::encode(&"a".repeat(token_api::token_format::BODY_LEN));
             json!({ "token": well_formed })

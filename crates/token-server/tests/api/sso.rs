@@ -237,17 +237,30 @@ pub(crate) struct Started {
     challenge: String,
 }
 
-async fn start(app: &TestApp, body: Value) -> Result<Started, Reply> {
-    let reply = app.send(Method::POST, "/api/sso/start", None, Some(body)).await;
-    if reply.status != StatusCode::OK {
-        return Err(reply);
+/// The sign-in page's link, its query from `body`.
+pub(crate) async fn post_start(app: &TestApp, body: Value) -> Reply {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in body.as_object().unwrap() {
+        query.append_pair(k, v.as_str().unwrap());
+    }
+    app.send(Method::GET, &format!("/api/sso/start?{}", query.finish()), None, None)
+        .await
+}
+
+/// The start, to the provider; or the refusal's word, where it sent the browser back.
+async fn start(app: &TestApp, body: Value) -> Result<Started, String> {
+    let reply = post_start(app, body).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
+    let location = reply.headers[header::LOCATION].to_str().unwrap();
+    if location.starts_with("/signin?") {
+        return Err(refused(&reply));
     }
     Ok(started(&reply))
 }
 
 /// What a successful start told the browser, checked.
 pub(crate) fn started(reply: &Reply) -> Started {
-    let url = reply.body["authorize_url"].as_str().unwrap().to_owned();
+    let url = reply.headers[header::LOCATION].to_str().unwrap().to_owned();
     let query: HashMap<String, String> = form_urlencoded::parse(url.split_once('?').unwrap().1.as_bytes())
         .into_owned()
         .collect();
@@ -333,10 +346,13 @@ fn refused(reply: &Reply) -> String {
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.text);
     assert!(reply.set_cookie("tc_session").is_none(), "a refusal opens no session");
     let location = reply.headers[header::LOCATION].to_str().unwrap().to_owned();
-    location
-        .strip_prefix("/signin?sso_error=")
-        .unwrap_or_else(|| panic!("not the sign-in page: {location}"))
-        .to_owned()
+    let query = location
+        .strip_prefix("/signin?")
+        .unwrap_or_else(|| panic!("not the sign-in page: {location}"));
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "sso_error")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no sso_error: {location}"))
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -359,7 +375,7 @@ async fn a_first_sign_in_makes_a_member_who_lands_on_the_deep_link(app: TestApp)
     provider.connect(&app, "ws-acme", &["acme.test"], false).await;
     let started = start(
         &app,
-        json!({"email": "New.Person@ACME.test", "return_to": "/admin/tokens?status=active"}),
+        json!({"domain": "ACME.test", "return_to": "/admin/tokens?status=active"}),
     )
     .await
     .expect("the workspace is found from the email's domain");
@@ -717,22 +733,49 @@ async fn the_providers_refusals_and_outages_say_what_went_wrong(app: TestApp) {
         ),
         (Some("failing"), Some("client_refused"))
     );
-    // Unknown domains and workspaces without a provider are named at the field.
-    let reply = start(&app, json!({"email": "x@nowhere.test"})).await.err().unwrap();
+    // Unknown domains, no address, and workspaces without a provider: back to the sign-in
+    // page, which says so, keeping where the person was going.
+    for body in [
+        json!({"domain": "nowhere.test"}),
+        json!({"domain": "not a domain"}),
+        json!({"domain": ""}),
+        json!({"workspace": "ws-globex"}),
+    ] {
+        assert_eq!(
+            start(&app, body.clone()).await.err().as_deref(),
+            Some("no_provider"),
+            "{body}"
+        );
+    }
+    let reply = post_start(
+        &app,
+        json!({"domain": "nowhere.test", "return_to": "/w/ws-acme/tokens?q=a b"}),
+    )
+    .await;
     assert_eq!(
-        (reply.status, reply.body["errors"][0]["field"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("email"))
+        reply.headers[header::LOCATION],
+        "/signin?sso_error=no_provider&next=%2Fw%2Fws-acme%2Ftokens%3Fq%3Da+b"
     );
-    assert_eq!(reply.body["errors"][0]["code"], "no_provider");
-    let reply = start(&app, json!({"workspace": "ws-globex"})).await.err().unwrap();
-    assert_eq!(reply.body["errors"][0]["field"], "workspace");
-    // The provider goes away: the start says so (502), and the admins see it failing.
+    let reply = post_start(&app, json!({"domain": "nowhere.test", "return_to": "//evil.example"})).await;
+    assert_eq!(
+        reply.headers[header::LOCATION],
+        "/signin?sso_error=no_provider",
+        "no foreign return address"
+    );
+    // A field the start does not take is named, and nothing is started.
+    let reply = app
+        .send(Method::GET, "/api/sso/start?email=x%40acme.test", None, None)
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    // The provider goes away: the start says so, and the admins see it failing.
     let down = Provider::start().await;
     down.connect(&app, "ws-globex", &[], false).await;
     drop(down);
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let reply = start(&app, json!({"workspace": "ws-globex"})).await.err().unwrap();
-    assert_eq!(reply.status, StatusCode::BAD_GATEWAY, "{}", reply.text);
+    assert_eq!(
+        start(&app, json!({"workspace": "ws-globex"})).await.err().as_deref(),
+        Some("unreachable")
+    );
     let gus = app.sign_in("gus@globex.test").await;
     let connection = app.get("/api/workspaces/ws-globex/sso", &gus).await;
     assert_eq!(connection.body["last_error"], "unreachable");
@@ -757,7 +800,7 @@ async fn keys_rotated_at_the_provider_are_fetched_again(app: TestApp) {
     .await;
     assert_eq!(provider.jwks_fetches(), 1, "the keys are cached");
     // Waits out the refetch floor, then rotates: the next ID token names a key the cache lacks.
-    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     provider.rotate();
     signed_in(
         &app,
@@ -792,7 +835,136 @@ async fn a_person_an_admin_removed_is_not_let_back_in_by_the_provider(app: TestA
     assert_eq!(refused(&reply), "removed");
 }
 
+async fn the_operator_connects_a_workspace_from_the_command_line(app: TestApp) {
+    use crate::onboarding::{cli, value};
+    let provider = Provider::start().await;
+    let set = |issuer: &str, extra: &[&str], secret: Option<&str>| {
+        let mut args = vec![
+            "sso",
+            "set",
+            "--workspace",
+            "ws-acme",
+            "--issuer",
+            issuer,
+            "--client-id",
+            CLIENT_ID,
+        ];
+        args.extend(["--client-secret-stdin", "--admin-group", "token-admins"]);
+        args.extend(extra);
+        cli(&app, &args, secret)
+    };
+    // Refused before anything is written: a plain-http issuer that is not loopback, a domain
+    // that is none, no secret, a provider that cannot be discovered.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    for (issuer, extra, secret, says) in [
+        (
+            "http://idp.example.com",
+            &[][..],
+            Some(CLIENT_SECRET),
+            "must be an https URL",
+        ),
+        (
+            provider.issuer.as_str(),
+            &["--domain", "not a domain"][..],
+            Some(CLIENT_SECRET),
+            "is not a domain",
+        ),
+        (
+            provider.issuer.as_str(),
+            &[][..],
+            None,
+            "the client secret must be given on standard input",
+        ),
+        (closed.as_str(), &[][..], Some(CLIENT_SECRET), "could not be discovered"),
+    ] {
+        let (code, _, err) = set(issuer, extra, secret);
+        assert_eq!(code, 2, "{issuer} {extra:?}: {err}");
+        assert!(err.contains(says), "{err}");
+    }
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM sso_connections").await,
+        0,
+        "nothing written"
+    );
+    // Set: the redirect URI to register is printed; the secret is sealed, never shown.
+    let secret_line = format!("{CLIENT_SECRET}\n");
+    let (code, out, err) = set(
+        &provider.issuer,
+        &["--domain", "Acme.TEST", "--required"],
+        Some(&secret_line),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        value(&out, "redirect_uri"),
+        "https://tokens.initech.test/api/sso/callback"
+    );
+    let (sealed,): (String,) = sqlx::query_as("SELECT client_secret_sealed FROM sso_connections")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(!sealed.contains(CLIENT_SECRET));
+    let (code, out, _) = cli(&app, &["sso", "show", "--workspace", "ws-acme"], None);
+    assert_eq!(code, 0);
+    assert_eq!(value(&out, "domains"), "acme.test");
+    assert_eq!(value(&out, "required"), "true");
+    assert_eq!(value(&out, "state"), "unused");
+    assert!(!out.contains(CLIENT_SECRET));
+    // A domain is one workspace's.
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "sso",
+            "set",
+            "--workspace",
+            "ws-globex",
+            "--issuer",
+            &provider.issuer,
+            "--client-id",
+            "x",
+            "--client-secret-stdin",
+            "--domain",
+            "acme.test",
+        ],
+        Some("s\n"),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("claimed by the workspace “Acme”"), "{err}");
+    // The service opens the secret the command sealed (one key file): a sign-in goes through.
+    let reply = provider
+        .sign_in(&app, "ws-acme", person("sub-cli", "cli@acme.test", &[]))
+        .await;
+    let browser = signed_in(&app, &reply).await;
+    // Passwords are refused in Acme now; the operator lets Ada's through, audited.
+    let (code, out, err) = cli(
+        &app,
+        &["sso", "break-glass", "--workspace", "ws-acme", "ada@acme.test"],
+        None,
+    );
+    assert_eq!((code, value(&out, "break_glass")), (0, "true"), "{err}");
+    // Audited, by the operator.
+    let changed = audit(&app, "sso_connection_changed").await;
+    assert_eq!(changed[0]["by_operator"], true, "{changed:?}");
+    assert!(
+        changed[0]["reason"].as_str().unwrap().contains("required"),
+        "{changed:?}"
+    );
+    // Break-glass for someone who is no member is refused; removing ends the SSO sessions.
+    let (code, _, err) = cli(
+        &app,
+        &["sso", "break-glass", "--workspace", "ws-acme", "gus@globex.test"],
+        None,
+    );
+    assert_eq!((code, err.contains("no member")), (2, true), "{err}");
+    let (code, _, _) = cli(&app, &["sso", "remove", "--workspace", "ws-acme"], None);
+    assert_eq!(code, 0);
+    assert_eq!(app.get("/api/me", &browser).await.status, StatusCode::UNAUTHORIZED);
+}
+
 crate::on_both_databases!(
+    the_operator_connects_a_workspace_from_the_command_line,
     a_first_sign_in_makes_a_member_who_lands_on_the_deep_link,
     the_role_follows_the_admin_group_at_every_sign_in,
     an_identity_joins_an_existing_account_only_with_a_verified_email_in_a_claimed_domain,

@@ -1,0 +1,151 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test, expect, expectNoAxeViolations, type Page } from './support';
+import { mockProviderPort, nodeProviderPort } from '../playwright.config';
+
+// Sign-in through a workspace's identity provider, against two real providers on loopback:
+// panva's oidc-provider (its own login and consent pages) and oidc-provider-mock. The operator
+// connects a workspace to each with the service's command line, as the README says.
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(root, 'target/debug/token-server');
+const nodeIssuer = `http://127.0.0.1:${nodeProviderPort}`;
+const mockIssuer = `http://127.0.0.1:${mockProviderPort}`;
+
+/** The service's command line, on the suite's database. */
+function cli(args: string[], input?: string): Record<string, string> {
+  const out = execFileSync(bin, [...args, '--database-url', 'sqlite://.e2e-data/e2e.db'], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, RUST_LOG: 'warn' },
+  });
+  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+/** Makes a workspace (safe to repeat) connected to a provider, and returns its id. */
+function connected(name: string, issuer: string, secret: string, domain: string, extra: string[] = []): string {
+  const { id } = cli(['workspace', 'create', name]);
+  cli(['sso', 'set', '--workspace', id, '--issuer', issuer, '--client-id', 'token-console', '--client-secret-stdin',
+    '--admin-group', 'token-admins', '--domain', domain, ...extra], `${secret}\n`);
+  return id;
+}
+
+/** Through the node provider's development login and consent pages. */
+async function nodeProviderLogin(page: Page, login: string) {
+  await expect(page).toHaveURL(new RegExp(`^${nodeIssuer}/interaction/`));
+  await page.getByPlaceholder('Enter any login').fill(login);
+  await page.getByPlaceholder('and password').fill('anything');
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  // Consent is asked the first time only: either it shows, or the provider sends the browser back.
+  const consent = page.getByRole('button', { name: 'Continue' });
+  const back = page.waitForURL((url) => !url.href.startsWith(nodeIssuer), { timeout: 10_000 });
+  if (await Promise.race([consent.waitFor().then(() => true), back.then(() => false)])) await consent.click();
+}
+
+async function ssoFrom(page: Page, email: string, labels = { email: 'Email', button: 'Sign in with SSO' }) {
+  await page.getByLabel(labels.email).fill(email);
+  await page.getByRole('link', { name: labels.button }).click();
+}
+
+let initech = '';
+
+test.beforeAll(() => {
+  // Erin has a password from before the provider was required; Initech requires it now.
+  const { id } = cli(['workspace', 'create', 'Initech']);
+  cli(['user', 'add', 'erin@initech.test', '--workspace', id, '--role', 'member', '--password-stdin'], 'erin-old-password\n');
+  initech = connected('Initech', nodeIssuer, 'node-provider-client-secret', 'initech.test', ['--required']);
+});
+
+test('an SSO-required workspace: through the provider to the deep link, no password, and the admin group decides the role', async ({ page }) => {
+  // A deep link, opened signed out: the sign-in stands in for it, and SSO comes back to it.
+  await page.goto(`/w/${initech}/admin/tokens?tab=members`);
+  await expect(page.getByRole('heading', { name: 'Sign in to Token Console' })).toBeVisible();
+  await expectNoAxeViolations(page);
+  await ssoFrom(page, 'dana@initech.test');
+  await nodeProviderLogin(page, 'dana');
+  await expect(page).toHaveURL(new RegExp(`/w/${initech}/admin/tokens\\?tab=members$`));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Members');
+  await expect(page.getByText('Signed in as dana@initech.test')).toBeVisible();
+  // The admins see the connection and how it is doing.
+  await expect(page.getByText(`Single sign-on: ${nodeIssuer} · passwords refused`)).toBeVisible();
+  await expectNoAxeViolations(page);
+
+  // Erin's old password opens nothing now, and the form says what to do.
+  const erin = await page.context().browser()!.newPage();
+  await erin.goto('/tokens');
+  await erin.getByLabel('Email').fill('erin@initech.test');
+  await erin.getByLabel('Password').fill('erin-old-password');
+  await erin.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(erin.getByText('Your workspace signs in through its identity provider: use Sign in with SSO.')).toBeVisible();
+  // Through the provider she is in, on her own account.
+  await ssoFrom(erin, 'erin@initech.test');
+  await nodeProviderLogin(erin, 'erin');
+  await expect(erin.getByRole('heading', { level: 1 })).toHaveText(/^API tokens/);
+  await expect(erin.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+  await erin.close();
+
+  // Dana leaves the admin group at the provider: a member at the next sign-in.
+  await fetch(`${nodeIssuer}/test/groups/dana`, { method: 'POST', body: JSON.stringify(['staff']) });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.goto(`/w/${initech}/admin/tokens`);
+  await ssoFrom(page, 'dana@initech.test');
+  // The provider remembers her: straight back.
+  await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
+  await page.goto('/tokens');
+  await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+});
+
+test.describe('in Simplified Chinese', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test('keys rotated at the provider mid-test, a refused sign-in, an unknown domain', async ({ page }) => {
+    const labels = { email: '邮箱', button: '使用 SSO 登录' };
+    await fetch(`${nodeIssuer}/test/rotate`, { method: 'POST' });
+    await page.goto('/tokens');
+    await expect(page.getByRole('heading', { name: '登录令牌控制台' })).toBeVisible();
+    await expectNoAxeViolations(page);
+    await ssoFrom(page, 'erin@initech.test', labels);
+    await nodeProviderLogin(page, 'erin');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(/API 令牌/);
+    await page.getByRole('button', { name: '退出登录' }).click();
+
+    // Someone else, at a browser the provider does not know, cancels there: back on the sign-in
+    // page, told why, in their language.
+    await page.context().clearCookies();
+    await page.goto('/tokens');
+    await ssoFrom(page, 'erin@initech.test', labels);
+    await expect(page).toHaveURL(new RegExp(`^${nodeIssuer}/interaction/`));
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await expect(page.getByText('身份提供方未允许您登录（拒绝授权或无权访问）。')).toBeVisible();
+    await expectNoAxeViolations(page);
+    // An address no workspace signs in for is named at the form.
+    await ssoFrom(page, 'someone@nowhere.test', labels);
+    await expect(page.getByText('没有工作区为此邮箱域名启用 SSO。')).toBeVisible();
+  });
+});
+
+test('a second provider, oidc-provider-mock: the same sign-in, and the admin group followed', async ({ page }) => {
+  const umbrella = connected('Umbrella', mockIssuer, 'any-secret-the-mock-takes', 'umbrella.test');
+  const frank = (groups: string[]) => fetch(`${mockIssuer}/users/frank`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'frank@umbrella.test', email_verified: true, name: 'Frank Umbrella', groups }),
+  });
+  await frank(['token-admins']);
+  const signInAsFrank = async () => {
+    await page.goto(`/w/${umbrella}/admin/tokens`);
+    await ssoFrom(page, 'frank@umbrella.test');
+    await expect(page).toHaveURL(new RegExp(`^${mockIssuer}/oauth2/authorize`));
+    await page.getByPlaceholder('sub').fill('frank');
+    await page.getByRole('button', { name: 'Authorize' }).click();
+  };
+  await signInAsFrank();
+  await expect(page).toHaveURL(new RegExp(`/w/${umbrella}/admin/tokens$`));
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Workspace tokens');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await frank([]);
+  await signInAsFrank();
+  await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
+  // Umbrella does not require its provider; Frank has no password anyone knows.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+});
