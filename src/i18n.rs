@@ -298,6 +298,10 @@ pub struct Messages {
     pub action_sso_refused: &'static str,
     pub action_sso_connection_changed: &'static str,
     pub action_break_glass: &'static str,
+    pub action_host_key: &'static str,
+    pub action_ticket_issued: &'static str,
+    pub action_ticket_used: &'static str,
+    pub action_ticket_refused: &'static str,
     pub by_operator: &'static str,
     /// The audit trail's action filter: every kind of alarm.
     pub any_alarm: &'static str,
@@ -494,6 +498,10 @@ impl Messages {
             AuditAction::SsoRefused => self.action_sso_refused,
             AuditAction::SsoConnectionChanged => self.action_sso_connection_changed,
             AuditAction::BreakGlassSignIn => self.action_break_glass,
+            AuditAction::HostKeyChanged => self.action_host_key,
+            AuditAction::HostTicketIssued => self.action_ticket_issued,
+            AuditAction::HostTicketUsed => self.action_ticket_used,
+            AuditAction::HostTicketRefused => self.action_ticket_refused,
         }
     }
 

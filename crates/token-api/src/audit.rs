@@ -57,6 +57,15 @@ crate::wire_enum! {
         /// A break-glass account signed in with its password to a workspace that requires its
         /// identity provider.
         BreakGlassSignIn = "break_glass_sign_in",
+        /// The operator issued or revoked a host key (the reason says which, and its origin).
+        HostKeyChanged = "host_key_changed",
+        /// A host's backend asked for a sign-in ticket for a member, with its host key.
+        HostTicketIssued = "host_ticket_issued",
+        /// A panel exchanged a ticket for a session.
+        HostTicketUsed = "host_ticket_used",
+        /// A ticket was refused at its exchange: used, expired, from another origin, or its
+        /// host key revoked (the reason says which).
+        HostTicketRefused = "host_ticket_refused",
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod host;
 pub mod oauth;
 pub mod policy;
 pub mod problem;

@@ -8,7 +8,7 @@ use std::io::Read;
 use token_api::auth::SET_PASSWORD_PATH;
 use token_api::validate;
 
-use crate::config::{Command, Config, SsoCommand, UserCommand, WorkspaceCommand};
+use crate::config::{Command, Config, HostKeyCommand, SsoCommand, UserCommand, WorkspaceCommand};
 use crate::db;
 use crate::store::onboarding;
 
@@ -163,6 +163,7 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
             }
         }
         (Command::Sso(command), checked) => sso(config, &db, command, checked).await?,
+        (Command::HostKey(command), _) => host_key(&db, command).await?,
         (command, _) => unreachable!("{command:?} was checked"),
     }
     Ok(())
@@ -261,6 +262,34 @@ async fn sso(config: &Config, db: &db::Db, command: SsoCommand, checked: Checked
     Ok(())
 }
 
+/// The `host-key` commands.
+async fn host_key(db: &db::Db, command: HostKeyCommand) -> Result<(), CommandError> {
+    use crate::store::host;
+    let failed = |e: sqlx::Error| CommandError::Failed(e.into());
+    match command {
+        HostKeyCommand::Create { workspace, origin } => {
+            let Some((id, secret)) = host::create_key(&db.writer, &workspace, &origin).await.map_err(failed)? else {
+                return Err(CommandError::Input(format!("no workspace has the id {workspace}")));
+            };
+            println!("id={id}\nhost_key={secret}");
+            eprintln!("Give the key to the host's backend only: it is shown now and never again.");
+        }
+        HostKeyCommand::List { workspace } => {
+            for k in host::keys(&db.writer, &workspace).await.map_err(failed)? {
+                let revoked = k.revoked_at.map(when).unwrap_or_default();
+                println!("{}\t{}\t{}\t{revoked}", k.id, k.origin, when(k.created_at));
+            }
+        }
+        HostKeyCommand::Revoke { id } => {
+            if !host::revoke_key(&db.writer, &id).await.map_err(failed)? {
+                return Err(CommandError::Input(format!("no standing host key has the id {id}")));
+            }
+            println!("revoked={id}");
+        }
+    }
+    Ok(())
+}
+
 /// Whether an issuer URL may be trusted to name a provider: https, or http on a loopback address
 /// (a provider on the same machine, as in tests); no query or fragment.
 fn issuer_ok(issuer: &str) -> bool {
@@ -328,6 +357,14 @@ fn check(command: &Command) -> Result<Checked, CommandError> {
             checked.sort();
             checked.dedup();
             Checked::Domains(checked)
+        }
+        Command::HostKey(HostKeyCommand::Create { origin, .. }) => {
+            if validate::bare_origin(origin).is_none() {
+                return Err(CommandError::Input(format!(
+                    "--origin {origin} must be an origin such as https://app.example.com (scheme, host and port only)"
+                )));
+            }
+            Checked::Nothing
         }
         Command::Sso(SsoCommand::BreakGlass { email, .. }) => {
             let email = validate::email(email).map_err(|e| bad("EMAIL", e))?;

@@ -174,6 +174,33 @@ pub enum Command {
     /// `<public URL>/api/sso/callback` as the client's redirect URI with the provider.
     #[command(subcommand)]
     Sso(SsoCommand),
+    /// Keys for host apps that embed the panel: with one, a host's backend asks for one-time
+    /// tickets that sign its people in to the panel with no form (POST /api/host/tickets).
+    #[command(subcommand)]
+    HostKey(HostKeyCommand),
+}
+
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum HostKeyCommand {
+    /// Issue a host key for a workspace and the host's origin. Prints `id=...` and
+    /// `host_key=...`: the key is shown only now, and kept as a digest.
+    Create {
+        #[arg(long)]
+        workspace: String,
+        /// The host's origin (`https://app.example.com`), from which its tickets are exchanged.
+        #[arg(long)]
+        origin: String,
+    },
+    /// List a workspace's host keys: id, origin, created, revoked (tab separated).
+    List {
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Revoke a host key: it issues no more tickets, and its outstanding ones stop working.
+    Revoke {
+        /// The key's id (`hk-...`).
+        id: String,
+    },
 }
 
 #[derive(Clone, Debug, clap::Subcommand)]

@@ -7,6 +7,7 @@ mod admin;
 mod calendar;
 pub mod context;
 mod health;
+mod host;
 mod oauth;
 mod openapi;
 mod session;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
     let api = OpenApiRouter::new()
         .merge(session::router())
         .merge(sso::router())
+        .merge(host::router())
         .merge(tokens::router())
         .merge(calendar::router())
         .merge(admin::router())

@@ -8,6 +8,7 @@ pub mod members;
 pub mod onboarding;
 pub mod policy;
 pub mod refresh;
+pub mod host;
 pub mod sql;
 pub mod sso;
 pub mod tokens;

@@ -60,6 +60,18 @@ impl Modify for Security {
             ))),
         );
         components.add_security_scheme(
+            "host_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A host key (`tchk_…`) the operator issued with `token-server host-key create`, \
+                         sent by the host's backend only.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
                 HttpBuilder::new()

@@ -288,7 +288,7 @@ async fn me(State(state): State<AppState>, session: Session) -> AppResult<(Exten
 
 /// The user and the workspaces the session reaches: the one whose identity provider vouched for
 /// it, or for a password session those that do not require their provider.
-async fn load_me(state: &AppState, user_id: &str, sso_workspace: Option<&str>, csrf_token: String) -> AppResult<Me> {
+pub(super) async fn load_me(state: &AppState, user_id: &str, sso_workspace: Option<&str>, csrf_token: String) -> AppResult<Me> {
     let (user, mut workspaces) = users::profile(&state.db.pool, user_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;

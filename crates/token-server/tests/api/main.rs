@@ -8,6 +8,7 @@ mod conformance;
 mod delivery;
 mod faults;
 mod hardening;
+mod host;
 mod lifecycle;
 mod logs;
 mod members;
