@@ -56,9 +56,7 @@ export default defineConfig({
       stderr: 'pipe',
     },
     {
-      command:
-        `node idp/node-provider.mjs --port ${nodeProviderPort} ` +
-        `--redirect http://127.0.0.1:${port}/api/sso/callback`,
+      command: `node idp/node-provider.mjs --port ${nodeProviderPort}`,
       url: `http://127.0.0.1:${nodeProviderPort}/.well-known/openid-configuration`,
       reuseExistingServer: false,
       timeout: 30_000,

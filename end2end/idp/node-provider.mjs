@@ -3,7 +3,11 @@
 // two loopback-only routes let a test change a person's groups and rotate the signing key, as
 // an identity provider's admin would.
 //
-//   node idp/node-provider.mjs --port 18183 --redirect http://127.0.0.1:18181/api/sso/callback
+//   node idp/node-provider.mjs --port 18186
+//
+// Each workspace has its own redirect URI (`…/api/sso/callback/<workspace id>`), known once the
+// test has made the workspace: POST /test/redirect registers one, as an admin adds it to the
+// client at their provider.
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import Provider from 'oidc-provider';
@@ -12,11 +16,11 @@ import { exportJWK, generateKeyPair } from 'jose';
 const { values: args } = parseArgs({
   options: {
     port: { type: 'string', default: '18183' },
-    redirect: { type: 'string' },
     'client-secret': { type: 'string', default: 'node-provider-client-secret' },
   },
 });
 const issuer = `http://127.0.0.1:${args.port}`;
+const redirects = [];
 
 // The people the provider knows, by subject: what they sign in with on its login page.
 const people = new Map([
@@ -34,8 +38,7 @@ async function provider(n) {
     clients: [{
       client_id: 'token-console',
       client_secret: args['client-secret'],
-      redirect_uris: [args.redirect],
-      post_logout_redirect_uris: [args.redirect.replace(/\/api\/sso\/callback$/, '/signin')],
+      redirect_uris: redirects.length ? redirects : ['http://127.0.0.1/unset'],
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -61,6 +64,14 @@ http.createServer(async (req, res) => {
   if (req.method === 'POST' && url.pathname === '/test/rotate') {
     // A new signing key, the old one withdrawn: ID tokens from now on name a kid nobody cached.
     generation += 1;
+    current = await provider(generation);
+    res.writeHead(204).end();
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/test/redirect') {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    if (!redirects.includes(body)) redirects.push(body);
     current = await provider(generation);
     res.writeHead(204).end();
     return;

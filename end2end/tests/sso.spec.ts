@@ -17,16 +17,22 @@ function cli(args: string[], input?: string): Record<string, string> {
   const out = execFileSync(bin, [...args, '--database-url', 'sqlite://.e2e-data/e2e.db'], {
     input,
     encoding: 'utf8',
-    env: { ...process.env, RUST_LOG: 'warn' },
+    env: { ...process.env, RUST_LOG: 'warn', PUBLIC_URL: 'http://127.0.0.1:18181' },
   });
   return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
-/** Makes a workspace (safe to repeat) connected to a provider, and returns its id. */
-function connected(name: string, issuer: string, secret: string, domain: string, extra: string[] = []): string {
+/** Makes a workspace (safe to repeat) connected to a provider, registers the redirect URI the
+ * command printed with the provider, and returns the workspace's id. */
+async function connected(name: string, issuer: string, secret: string, domain: string, extra: string[] = []): Promise<string> {
   const { id } = cli(['workspace', 'create', name]);
-  cli(['sso', 'set', '--workspace', id, '--issuer', issuer, '--client-id', 'token-console', '--client-secret-stdin',
+  // The operator's own admin, beside the provider's people: the admin group never demotes a
+  // workspace's last admin.
+  cli(['user', 'add', `ops@${domain}`, '--workspace', id, '--role', 'admin', '--password-stdin'], 'operator-password-1\n');
+  const set = cli(['sso', 'set', '--workspace', id, '--issuer', issuer, '--client-id', 'token-console', '--client-secret-stdin',
     '--admin-group', 'token-admins', '--domain', domain, ...extra], `${secret}\n`);
+  expect(set.redirect_uri).toBe(`http://127.0.0.1:18181/api/sso/callback/${id}`);
+  if (issuer === nodeIssuer) await fetch(`${nodeIssuer}/test/redirect`, { method: 'POST', body: set.redirect_uri });
   return id;
 }
 
@@ -49,11 +55,11 @@ async function ssoFrom(page: Page, email: string, labels = { email: 'Email', but
 
 let initech = '';
 
-test.beforeAll(() => {
+test.beforeAll(async () => {
   // Erin has a password from before the provider was required; Initech requires it now.
   const { id } = cli(['workspace', 'create', 'Initech']);
   cli(['user', 'add', 'erin@initech.test', '--workspace', id, '--role', 'member', '--password-stdin'], 'erin-old-password\n');
-  initech = connected('Initech', nodeIssuer, 'node-provider-client-secret', 'initech.test', ['--required']);
+  initech = await connected('Initech', nodeIssuer, 'node-provider-client-secret', 'initech.test', ['--required']);
 });
 
 test('an SSO-required workspace: through the provider to the deep link, no password, and the admin group decides the role', async ({ page }) => {
@@ -125,7 +131,7 @@ test.describe('in Simplified Chinese', () => {
 });
 
 test('a second provider, oidc-provider-mock: the same sign-in, and the admin group followed', async ({ page }) => {
-  const umbrella = connected('Umbrella', mockIssuer, 'any-secret-the-mock-takes', 'umbrella.test');
+  const umbrella = await connected('Umbrella', mockIssuer, 'any-secret-the-mock-takes', 'umbrella.test');
   const frank = (groups: string[]) => fetch(`${mockIssuer}/users/frank`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },

@@ -3,9 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The path the provider sends the browser back to, on the service's public URL: the redirect
-/// URI an operator registers with the provider.
+/// Where providers send the browser back, on the service's public URL: each workspace's redirect
+/// URI is this and its id (`callback_path`), so an answer that comes back at another
+/// workspace's address than the sign-in it carries is a mix-up, and refused.
 pub const CALLBACK_PATH: &str = "/api/sso/callback";
+
+/// The redirect URI's path for one workspace, which the operator registers with its provider.
+pub fn callback_path(workspace: &str) -> String {
+    format!("{CALLBACK_PATH}/{workspace}")
+}
 
 /// Where the sign-in page's Sign in with SSO link points (`SsoStartRequest` in its query).
 pub const START_PATH: &str = "/api/sso/start";

@@ -9,6 +9,9 @@ CREATE TABLE sso_connections (
     client_secret_sealed  TEXT NOT NULL,
     admin_group           TEXT,
     required              BIGINT NOT NULL DEFAULT 0,
+    -- The operator vouches that the provider's addresses in the claimed domains are its people's
+    -- (Entra ID sends no email_verified): they count as verified.
+    trust_emails          BIGINT NOT NULL DEFAULT 0,
     created_at            BIGINT NOT NULL,
     updated_at            BIGINT NOT NULL,
     last_sign_in_at       BIGINT,
@@ -53,3 +56,7 @@ ALTER TABLE sessions ADD COLUMN sso_workspace_id TEXT;
 
 -- An operator's account that may still sign in with its password where the provider is required.
 ALTER TABLE memberships ADD COLUMN break_glass BIGINT NOT NULL DEFAULT 0;
+
+-- One identity of a provider per account in a workspace: a second subject with the same
+-- address (one the provider gave to someone else since) does not get the account.
+CREATE UNIQUE INDEX sso_identities_one_per_account ON sso_identities (workspace_id, issuer, user_id);

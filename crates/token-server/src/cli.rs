@@ -182,6 +182,7 @@ async fn sso(config: &Config, db: &db::Db, command: SsoCommand, checked: Checked
                 client_id,
                 admin_group,
                 required,
+                trust_emails,
                 ..
             },
             Checked::Domains(domains),
@@ -206,12 +207,17 @@ async fn sso(config: &Config, db: &db::Db, command: SsoCommand, checked: Checked
                 admin_group: admin_group.filter(|g| !g.trim().is_empty()),
                 domains,
                 required,
+                trust_emails,
             };
             store::set(pool, &workspace, &settings).await.map_err(|e| match e {
                 store::SetError::Db(e) => failed(e),
                 other => CommandError::Input(format!("{other}; nothing was written")),
             })?;
-            println!("redirect_uri={}{}", config.issuer(), token_api::sso::CALLBACK_PATH);
+            println!(
+                "redirect_uri={}{}",
+                config.issuer(),
+                token_api::sso::callback_path(&workspace)
+            );
             eprintln!(
                 "Register the redirect URI with the provider for client {}.",
                 settings.client_id
@@ -268,7 +274,10 @@ async fn host_key(db: &db::Db, command: HostKeyCommand) -> Result<(), CommandErr
     let failed = |e: sqlx::Error| CommandError::Failed(e.into());
     match command {
         HostKeyCommand::Create { workspace, origin } => {
-            let Some((id, secret)) = host::create_key(&db.writer, &workspace, &origin).await.map_err(failed)? else {
+            let Some((id, secret)) = host::create_key(&db.writer, &workspace, &origin)
+                .await
+                .map_err(failed)?
+            else {
                 return Err(CommandError::Input(format!("no workspace has the id {workspace}")));
             };
             println!("id={id}\nhost_key={secret}");
@@ -303,25 +312,16 @@ fn issuer_ok(issuer: &str) -> bool {
     (issuer.starts_with("https://") || loopback) && !issuer.contains(['?', '#', ' '])
 }
 
-/// An email domain as claimed: lower-case letters, digits, hyphens and dots, with a dot.
+/// An email domain as claimed, spelt as accounts' addresses are (the contract's email rule:
+/// lower case, an internationalised domain in the form its addresses are kept in, so a claim
+/// made as `xn--…` or in Unicode matches the same addresses).
 fn domain(raw: &str) -> Result<String, CommandError> {
-    let d = raw.trim().trim_end_matches('.').to_ascii_lowercase();
-    let ok = d.len() <= 253
-        && d.contains('.')
-        && d.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        });
-    if ok {
-        Ok(d)
-    } else {
-        Err(CommandError::Input(format!(
-            "--domain {raw} is not a domain such as example.com (an internationalised one in its xn-- form)"
-        )))
-    }
+    let trimmed = raw.trim().trim_end_matches('.');
+    validate::email(&format!("x@{trimmed}"))
+        .ok()
+        .and_then(|e| e.split_once('@').map(|(_, d)| d.to_owned()))
+        .filter(|d| d.contains('.'))
+        .ok_or_else(|| CommandError::Input(format!("--domain {raw} is not a domain such as example.com")))
 }
 
 /// A time for the operator: UTC, to the minute.

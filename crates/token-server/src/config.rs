@@ -233,6 +233,11 @@ pub enum SsoCommand {
         /// Refuse password sign-in to the workspace (break-glass accounts excepted).
         #[arg(long)]
         required: bool,
+        /// Count the provider's addresses in the claimed domains as verified even when it does
+        /// not say so (Entra ID sends no email_verified). Only for a provider that alone gives
+        /// out those addresses (one organisation's tenant, no self-registration).
+        #[arg(long)]
+        trust_emails: bool,
     },
     /// Show a workspace's connection: `key=value` lines, without the secret.
     Show {

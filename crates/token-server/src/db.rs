@@ -322,6 +322,11 @@ pub fn is_conflict(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().is_some_and(|c| CONFLICTS.contains(&c.as_ref())))
 }
 
+/// Whether `e` is a statement refused for a duplicate key (a unique index said no).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
 /// Now, in the database's unit: Unix milliseconds.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

@@ -12,10 +12,11 @@ use base64::Engine;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm, CoreProviderMetadata,
 };
+use openidconnect::http as http_types;
 use openidconnect::{
-    AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
-    SignatureVerificationError, UserInfoClaims,
+    AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, HttpClientError,
+    HttpRequest, HttpResponse, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, SignatureVerificationError, UserInfoClaims,
 };
 use serde::Deserialize;
 use token_api::sso::SsoRefusal;
@@ -25,6 +26,36 @@ const METADATA_TTL: Duration = Duration::from_secs(3600);
 
 /// The least time between two fetches of one provider's keys for an unknown key id.
 const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(1);
+
+/// The most a provider's answer may hold: discovery documents, key sets and tokens are a few
+/// KB; a provider that streams more is refused, not buffered.
+const BODY_MAX: usize = 1 << 20;
+
+/// A back-channel call under way.
+type BackChannelCall =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<HttpResponse, HttpClientError<reqwest::Error>>> + Send>>;
+
+/// One back-channel call, its answer's body read up to `BODY_MAX`.
+async fn capped(http: reqwest::Client, request: HttpRequest) -> Result<HttpResponse, HttpClientError<reqwest::Error>> {
+    let mut response = http
+        .execute(request.try_into().map_err(Box::new)?)
+        .await
+        .map_err(Box::new)?;
+    let mut answer = http_types::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        answer = answer.header(name, value);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Box::new)? {
+        if body.len() + chunk.len() > BODY_MAX {
+            return Err(HttpClientError::Other(format!(
+                "an answer of more than {BODY_MAX} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    answer.body(body).map_err(HttpClientError::Http)
+}
 
 /// The ID token signatures taken: asymmetric ones only. An HMAC (`HS256`) would be checked with
 /// the client secret, which is not the provider's alone; `none` is never a signature.
@@ -114,7 +145,13 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 pub struct RelyingParty {
     http: reqwest::Client,
     cache: Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
+    /// Issuers whose discovery failed lately, and why: asked again after `FAILURE_TTL`, so
+    /// sign-ins against a provider that is down cost the service (and the provider) nothing.
+    failed: Mutex<HashMap<String, (Instant, String)>>,
 }
+
+/// How long a failed discovery is remembered.
+const FAILURE_TTL: Duration = Duration::from_secs(30);
 
 impl RelyingParty {
     /// A relying party whose back-channel calls give up after `timeout`.
@@ -129,7 +166,13 @@ impl RelyingParty {
         Ok(RelyingParty {
             http,
             cache: Mutex::default(),
+            failed: Mutex::default(),
         })
+    }
+
+    /// The HTTP client of the back channel, as `openidconnect` calls it: every answer capped.
+    fn back_channel(&self) -> impl Fn(HttpRequest) -> BackChannelCall + '_ {
+        move |request| Box::pin(capped(self.http.clone(), request))
     }
 
     /// The provider's metadata and keys: from the cache while fresh and not `stale`, else
@@ -144,10 +187,29 @@ impl RelyingParty {
                 }
             }
         }
+        if !refetch {
+            let failed = self.failed.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, why)) = failed.get(issuer).filter(|(at, _)| at.elapsed() < FAILURE_TTL) {
+                let ago = at.elapsed().as_secs();
+                return Err(fail(
+                    SsoRefusal::Unreachable,
+                    format!("{why} ({ago} s ago; asked again after 30 s)"),
+                ));
+            }
+        }
         let url = IssuerUrl::new(issuer.to_owned()).map_err(|e| fail(SsoRefusal::Unreachable, e))?;
-        let metadata = CoreProviderMetadata::discover_async(url, &self.http)
-            .await
-            .map_err(|e| fail(SsoRefusal::Unreachable, error_chain(&e)))?;
+        let metadata = match CoreProviderMetadata::discover_async(url, &self.back_channel()).await {
+            Ok(metadata) => metadata,
+            Err(e) => {
+                let why = error_chain(&e);
+                self.failed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(issuer.to_owned(), (Instant::now(), why.clone()));
+                return Err(fail(SsoRefusal::Unreachable, why));
+            }
+        };
+        self.failed.lock().unwrap_or_else(|e| e.into_inner()).remove(issuer);
         self.cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -201,7 +263,7 @@ impl RelyingParty {
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| fail(SsoRefusal::Unreachable, e))?
             .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()))
-            .request_async(&self.http)
+            .request_async(&self.back_channel())
             .await
             .map_err(token_error)?;
         let id_token = response
@@ -234,7 +296,7 @@ impl RelyingParty {
         // providers put the profile there only). Its subject must be the ID token's.
         if let Ok(request) = client.user_info(response.access_token().clone(), Some(claims.subject().clone())) {
             let info: UserInfoClaims<Groups, CoreGenderClaim> = request
-                .request_async(&self.http)
+                .request_async(&self.back_channel())
                 .await
                 .map_err(|e| fail(SsoRefusal::Unreachable, error_chain(&e)))?;
             if let Some(email) = info.email() {

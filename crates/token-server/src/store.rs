@@ -4,11 +4,11 @@
 pub mod admin;
 pub mod audit;
 pub mod calendar;
+pub mod host;
 pub mod members;
 pub mod onboarding;
 pub mod policy;
 pub mod refresh;
-pub mod host;
 pub mod sql;
 pub mod sso;
 pub mod tokens;

@@ -48,7 +48,9 @@ async fn issue_ticket(
         .and_then(|v| v.strip_prefix("Bearer "))
         .filter(|s| s.starts_with(HOST_KEY_PREFIX) && s.len() <= SECRET_MAX)
         .ok_or(AppError::Unauthenticated)?;
-    let key = host::key_of(&state.db.pool, secret).await?.ok_or(AppError::Unauthenticated)?;
+    let key = host::key_of(&state.db.pool, secret)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
     let email = validate::email(&body.email).map_err(|e| AppError::field("email", e))?;
     let (ticket, expires_at) = host::issue_ticket(&state.db.writer, &key, &email, ip.as_deref())
         .await?

@@ -257,7 +257,8 @@ async fn sign_out_everywhere(
     ClientIp(ip): ClientIp,
     session: Session,
 ) -> AppResult<Response> {
-    let ended = users::sign_out_everywhere(&state.db.writer, &session.user_id, ip.as_deref()).await?;
+    let only = session.sso_workspace_id.as_deref();
+    let ended = users::sign_out_everywhere(&state.db.writer, &session.user_id, only, ip.as_deref()).await?;
     tracing::info!(user = %session.user_id, ended, "signed out everywhere");
     Ok(cleared_cookie(&state))
 }
@@ -288,7 +289,12 @@ async fn me(State(state): State<AppState>, session: Session) -> AppResult<(Exten
 
 /// The user and the workspaces the session reaches: the one whose identity provider vouched for
 /// it, or for a password session those that do not require their provider.
-pub(super) async fn load_me(state: &AppState, user_id: &str, sso_workspace: Option<&str>, csrf_token: String) -> AppResult<Me> {
+pub(super) async fn load_me(
+    state: &AppState,
+    user_id: &str,
+    sso_workspace: Option<&str>,
+    csrf_token: String,
+) -> AppResult<Me> {
     let (user, mut workspaces) = users::profile(&state.db.pool, user_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;

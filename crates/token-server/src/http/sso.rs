@@ -50,9 +50,9 @@ fn browser_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<
         .build()
 }
 
-/// The redirect URI registered with providers.
-pub fn redirect_uri(state: &AppState) -> String {
-    format!("{}{CALLBACK_PATH}", state.config.issuer())
+/// A workspace's redirect URI, registered with its provider.
+pub fn redirect_uri(state: &AppState, workspace: &str) -> String {
+    format!("{}{}", state.config.issuer(), sso::callback_path(workspace))
 }
 
 /// A workspace's provider with its client secret opened: one sealed under another key file
@@ -102,7 +102,12 @@ async fn start(State(state): State<AppState>, Query(body): Query<SsoStartRequest
         return back(SsoRefusal::NoProvider);
     };
     let started = match provider(&state, &row) {
-        Ok(provider) => state.oidc.start(&provider, &redirect_uri(&state)).await,
+        Ok(provider) => {
+            state
+                .oidc
+                .start(&provider, &redirect_uri(&state, &row.workspace_id))
+                .await
+        }
         Err(failure) => Err(failure),
     };
     let started = match started {
@@ -120,7 +125,10 @@ async fn start(State(state): State<AppState>, Query(body): Query<SsoStartRequest
         pkce_verifier: started.pkce_verifier,
         return_to,
     };
-    store::begin_login(&state.db.writer, &started.state, &browser, &login).await?;
+    if !store::begin_login(&state.db.writer, &started.state, &browser, &login).await? {
+        tracing::warn!("a sign-in through an identity provider refused: too many under way");
+        return Err(AppError::Busy);
+    }
     let ttl = store::LOGIN_TTL_MS / 1000;
     let jar = CookieJar::new().add(browser_cookie(&state, browser, ttl));
     Ok((jar, see_other(&started.authorize_url)).into_response())
@@ -140,12 +148,14 @@ struct Answer {
 /// Where the provider sends the browser back. A session for the workspace and a redirect to
 /// where the sign-in was headed; or a redirect to the sign-in page with the reason
 /// (`sso_error`), the refusal audited, and nothing else written.
-#[utoipa::path(get, path = "/sso/callback", tag = "session", params(Answer),
+#[utoipa::path(get, path = "/sso/callback/{workspace}", tag = "session",
+    params(("workspace" = String, Path, description = "the workspace whose provider answers"), Answer),
     responses((status = 303, description = "To where the sign-in was headed, signed in; or to the sign-in page with `sso_error`.")))]
 async fn callback(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
+    Path(workspace): Path<String>,
     Query(answer): Query<Answer>,
 ) -> AppResult<Response> {
     let ip = ip.as_deref();
@@ -165,7 +175,15 @@ async fn callback(
         return Ok((clear, refused_redirect(SsoRefusal::Expired, None)).into_response());
     };
     let ws = login.workspace_id.clone();
-    match finish(&state, &login, &answer, ip).await {
+    // A sign-in of one workspace answered at another's address: one provider passing the
+    // browser to another (a mix-up). Refused before any code goes to a token endpoint.
+    let answered = if workspace == ws {
+        finish(&state, &login, &answer, ip).await
+    } else {
+        tracing::warn!(started = %ws, answered = %workspace, ip, "a sign-in came back at another workspace's address");
+        Err(Fail::Refused(SsoRefusal::InvalidToken, None))
+    };
+    match answered {
         Ok(signed_in) => {
             if let Some(old) = session_cookie(&headers, &state.config) {
                 users::delete_session(&state.db.writer, &old).await?;
@@ -179,7 +197,11 @@ async fn callback(
         Err(Fail::Refused(refusal, who)) => {
             metrics::counter!("sso_refused_total", "reason" => refusal.as_str()).increment(1);
             tracing::warn!(workspace = %ws, reason = refusal.as_str(), ip, "a sign-in through the identity provider was refused");
-            store::record_refusal(&state.db.writer, &ws, refusal, who.as_deref(), ip).await?;
+            // Audited where the provider named someone; a refusal that names nobody (a declined
+            // consent, a made-up code) is anyone's to cause, and goes to the log and metrics.
+            if let Some(who) = who.as_deref() {
+                store::record_refusal(&state.db.writer, &ws, refusal, Some(who), ip).await?;
+            }
             Ok((clear, refused_redirect(refusal, Some(&login.return_to))).into_response())
         }
         Err(Fail::App(e)) => Err(e),
@@ -236,7 +258,7 @@ async fn finish(state: &AppState, login: &Login, answer: &Answer, ip: Option<&st
         .oidc
         .finish(
             &provider,
-            &redirect_uri(state),
+            &redirect_uri(state, &login.workspace_id),
             code,
             &login.nonce,
             &login.pkce_verifier,
@@ -253,8 +275,11 @@ async fn finish(state: &AppState, login: &Login, answer: &Answer, ip: Option<&st
     let domains = store::domains(&state.db.pool, &login.workspace_id).await?;
     let rules = Rules {
         workspace_id: &login.workspace_id,
+        issuer: &row.issuer,
+        client_id: &row.client_id,
         admin_group: row.admin_group.as_deref(),
         domains: &domains,
+        trust_emails: row.trust_emails != 0,
     };
     match store::sign_in(&state.db.writer, &rules, &who, ip).await {
         Ok(signed_in) => Ok(signed_in),

@@ -42,8 +42,15 @@ pub async fn create_key(pool: &AnyPool, workspace_id: &str, origin: &str) -> sql
         .await?;
     let reason = format!("{id} issued for {origin}");
     let here = [workspace_id.to_owned()];
-    record_account_event(&mut tx, Action::HostKeyChanged, &here, Actor::Operator, None, Acting::by(None, Some(&reason)))
-        .await?;
+    record_account_event(
+        &mut tx,
+        Action::HostKeyChanged,
+        &here,
+        Actor::Operator,
+        None,
+        Acting::by(None, Some(&reason)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some((id, secret)))
 }
@@ -75,8 +82,15 @@ pub async fn revoke_key(pool: &AnyPool, id: &str) -> sqlx::Result<bool> {
     };
     let reason = format!("{id} for {origin} revoked");
     let here = [workspace_id];
-    record_account_event(&mut tx, Action::HostKeyChanged, &here, Actor::Operator, None, Acting::by(None, Some(&reason)))
-        .await?;
+    record_account_event(
+        &mut tx,
+        Action::HostKeyChanged,
+        &here,
+        Actor::Operator,
+        None,
+        Acting::by(None, Some(&reason)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -134,7 +148,15 @@ pub async fn issue_ticket(
     let reason = format!("by {} for {}", key.id, key.origin);
     let here = [key.workspace_id.clone()];
     let acting = Acting::by(ip, Some(&reason));
-    record_account_event(&mut tx, Action::HostTicketIssued, &here, Actor::Service, Some(&user_id), acting).await?;
+    record_account_event(
+        &mut tx,
+        Action::HostTicketIssued,
+        &here,
+        Actor::Service,
+        Some(&user_id),
+        acting,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some((ticket, expires_at)))
 }
@@ -202,8 +224,15 @@ pub async fn exchange(
             let reason = format!("used already: by {key_id}, from {}", origin.unwrap_or("no origin"));
             let here = [workspace_id];
             let acting = Acting::by(ip, Some(&reason));
-            record_account_event(&mut tx, Action::HostTicketRefused, &here, Actor::Service, Some(&user_id), acting)
-                .await?;
+            record_account_event(
+                &mut tx,
+                Action::HostTicketRefused,
+                &here,
+                Actor::Service,
+                Some(&user_id),
+                acting,
+            )
+            .await?;
             tx.commit().await?;
         }
         return Ok(Err(NotOpened::Unknown));
@@ -227,10 +256,21 @@ pub async fn exchange(
     };
     let here = [workspace_id.clone()];
     if let Some(refusal) = refusal {
-        let reason = format!("{}: by {key_id}, from {}", refusal.as_str(), origin.unwrap_or("no origin"));
+        let reason = format!(
+            "{}: by {key_id}, from {}",
+            refusal.as_str(),
+            origin.unwrap_or("no origin")
+        );
         let acting = Acting::by(ip, Some(&reason));
-        record_account_event(&mut tx, Action::HostTicketRefused, &here, Actor::Service, Some(&user_id), acting)
-            .await?;
+        record_account_event(
+            &mut tx,
+            Action::HostTicketRefused,
+            &here,
+            Actor::Service,
+            Some(&user_id),
+            acting,
+        )
+        .await?;
         tx.commit().await?;
         return Ok(Err(refusal));
     }
@@ -250,8 +290,15 @@ pub async fn exchange(
     .await?;
     let reason = format!("by {key_id}, from {bound_origin}");
     let acting = Acting::by(ip, Some(&reason));
-    record_account_event(&mut tx, Action::HostTicketUsed, &here, Actor::Person(&user_id), Some(&user_id), acting)
-        .await?;
+    record_account_event(
+        &mut tx,
+        Action::HostTicketUsed,
+        &here,
+        Actor::Person(&user_id),
+        Some(&user_id),
+        acting,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Ok(Opened {
         user_id,

@@ -295,7 +295,8 @@ pub async fn add_user(
             .await?;
     sqlx::query(
         "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, $3) \
-         ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role, removed_at = NULL, removed_by = NULL",
+         ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role, removed_at = NULL, removed_by = NULL, \
+         break_glass = CASE WHEN memberships.removed_at IS NULL THEN memberships.break_glass ELSE 0 END",
     )
     .bind(workspace_id)
     .bind(&user_id)
@@ -433,6 +434,11 @@ async fn take_over_account(
         .await?;
     end_links(&mut *tx, user_id, Some(hash)).await?;
     let sessions = end_sessions(&mut *tx, user_id).await?;
+    // An identity provider's link is a credential too: whoever it names signs in no more.
+    sqlx::query("DELETE FROM sso_identities WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     let feeds = sqlx::query("DELETE FROM calendar_feeds WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *tx)

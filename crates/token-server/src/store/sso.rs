@@ -25,6 +25,7 @@ pub struct ConnectionRow {
     pub client_secret_sealed: String,
     pub admin_group: Option<String>,
     pub required: i64,
+    pub trust_emails: i64,
     pub last_sign_in_at: Option<i64>,
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
@@ -39,6 +40,8 @@ pub struct Settings {
     pub admin_group: Option<String>,
     pub domains: Vec<String>,
     pub required: bool,
+    /// The provider's addresses in the claimed domains count as verified (`--trust-emails`).
+    pub trust_emails: bool,
 }
 
 /// Why a connection was not set.
@@ -80,13 +83,29 @@ pub async fn set(pool: &AnyPool, workspace_id: &str, settings: &Settings) -> Res
             });
         }
     }
+    // Another provider, or another client at it: the sessions the old one vouched for end.
+    let before: Option<(String, String)> =
+        sqlx::query_as("SELECT issuer, client_id FROM sso_connections WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let ended = match before {
+        Some((issuer, client)) if issuer != settings.issuer || client != settings.client_id => {
+            sqlx::query("DELETE FROM sessions WHERE sso_workspace_id = $1")
+                .bind(workspace_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        }
+        _ => 0,
+    };
     sqlx::query(
         "INSERT INTO sso_connections (workspace_id, issuer, client_id, client_secret_sealed, admin_group, required,
-                                      created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+                                      trust_emails, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)
          ON CONFLICT (workspace_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id,
              client_secret_sealed = excluded.client_secret_sealed, admin_group = excluded.admin_group,
-             required = excluded.required, updated_at = excluded.updated_at, last_error = NULL, last_error_at = NULL",
+             required = excluded.required, trust_emails = excluded.trust_emails, updated_at = excluded.updated_at, last_error = NULL, last_error_at = NULL",
     )
     .bind(workspace_id)
     .bind(&settings.issuer)
@@ -95,6 +114,7 @@ pub async fn set(pool: &AnyPool, workspace_id: &str, settings: &Settings) -> Res
     .bind(settings.admin_group.as_deref())
     .bind(i64::from(settings.required))
     .bind(now)
+    .bind(i64::from(settings.trust_emails))
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM sso_domains WHERE workspace_id = $1")
@@ -109,7 +129,7 @@ pub async fn set(pool: &AnyPool, workspace_id: &str, settings: &Settings) -> Res
             .await?;
     }
     let reason = format!(
-        "issuer {}, client {}, admin group {}, domains {}, {}",
+        "issuer {}, client {}, admin group {}, domains {}, {}; {ended} sessions through the one before ended",
         settings.issuer,
         settings.client_id,
         settings.admin_group.as_deref().unwrap_or("(none)"),
@@ -118,10 +138,11 @@ pub async fn set(pool: &AnyPool, workspace_id: &str, settings: &Settings) -> Res
         } else {
             settings.domains.join(" ")
         },
-        if settings.required {
-            "required"
-        } else {
-            "passwords allowed"
+        match (settings.required, settings.trust_emails) {
+            (true, false) => "required",
+            (false, false) => "passwords allowed",
+            (true, true) => "required, its emails trusted",
+            (false, true) => "passwords allowed, its emails trusted",
         }
     );
     let here = [workspace_id.to_owned()];
@@ -179,7 +200,7 @@ pub async fn remove(pool: &AnyPool, workspace_id: &str) -> sqlx::Result<bool> {
 /// The workspace's connection, if it has one.
 pub async fn connection(pool: &AnyPool, workspace_id: &str) -> sqlx::Result<Option<ConnectionRow>> {
     sqlx::query_as(
-        "SELECT workspace_id, issuer, client_id, client_secret_sealed, admin_group, required,
+        "SELECT workspace_id, issuer, client_id, client_secret_sealed, admin_group, required, trust_emails,
                 last_sign_in_at, last_error, last_error_at
          FROM sso_connections WHERE workspace_id = $1",
     )
@@ -304,12 +325,22 @@ pub struct Login {
 
 /// Keeps a started sign-in for its callback, under the digest of its `state`, bound to the
 /// digest of the browser's cookie. Sign-ins past their time are swept on the way.
-pub async fn begin_login(pool: &AnyPool, state: &str, browser: &str, login: &Login) -> sqlx::Result<()> {
+/// At most this many sign-ins under way at once, service-wide: a flood of starts fills no disk.
+pub const LOGINS_AT_ONCE: i64 = 10_000;
+
+/// `false` (and nothing kept) when `LOGINS_AT_ONCE` are under way already.
+pub async fn begin_login(pool: &AnyPool, state: &str, browser: &str, login: &Login) -> sqlx::Result<bool> {
     let now = db::now_ms();
     sqlx::query("DELETE FROM sso_logins WHERE expires_at < $1")
         .bind(now)
         .execute(pool)
         .await?;
+    let (under_way,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sso_logins")
+        .fetch_one(pool)
+        .await?;
+    if under_way >= LOGINS_AT_ONCE {
+        return Ok(false);
+    }
     sqlx::query(
         "INSERT INTO sso_logins (state_digest, browser_digest, workspace_id, nonce, pkce_verifier, return_to, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -323,30 +354,24 @@ pub async fn begin_login(pool: &AnyPool, state: &str, browser: &str, login: &Log
     .bind(now + LOGIN_TTL_MS)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Takes the sign-in a `state` names, once: only from the browser that started it, and only in
 /// its time. A replayed, swapped or stale `state` finds nothing.
 pub async fn take_login(pool: &AnyPool, state: &str, browsers: &[String]) -> sqlx::Result<Option<Login>> {
-    let digest = secrets::digest(state);
-    let mut tx = db::begin_write(pool).await?;
+    // Used up whatever the outcome, in the statement that reads it: of two answers with one
+    // `state`, one finds it.
     let found: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT browser_digest, workspace_id, nonce, pkce_verifier, return_to, expires_at
-         FROM sso_logins WHERE state_digest = $1",
+        "DELETE FROM sso_logins WHERE state_digest = $1
+         RETURNING browser_digest, workspace_id, nonce, pkce_verifier, return_to, expires_at",
     )
-    .bind(&digest)
-    .fetch_optional(&mut *tx)
+    .bind(secrets::digest(state))
+    .fetch_optional(pool)
     .await?;
     let Some((browser, workspace_id, nonce, pkce_verifier, return_to, expires_at)) = found else {
         return Ok(None);
     };
-    // Used up whatever the outcome: a `state` is tried once.
-    sqlx::query("DELETE FROM sso_logins WHERE state_digest = $1")
-        .bind(&digest)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     let same_browser = browsers.iter().any(|b| secrets::same(&secrets::digest(b), &browser));
     Ok((same_browser && expires_at > db::now_ms()).then_some(Login {
         workspace_id,
@@ -367,8 +392,14 @@ pub struct SignedIn {
 /// What the workspace's connection decides a checked identity may become.
 pub struct Rules<'a> {
     pub workspace_id: &'a str,
+    /// The connection the answer was checked against: a sign-in that meets it changed or
+    /// removed since is refused.
+    pub issuer: &'a str,
+    pub client_id: &'a str,
     pub admin_group: Option<&'a str>,
     pub domains: &'a [String],
+    /// The operator vouches for the provider's addresses in the claimed domains.
+    pub trust_emails: bool,
 }
 
 /// Signs in a checked identity to the workspace whose provider vouched for it: the person it was
@@ -392,7 +423,7 @@ pub async fn sign_in(pool: &AnyPool, rules: &Rules<'_>, who: &Identity, ip: Opti
         Some((user_id,)) => user_id,
         None => {
             let user_id = join(&mut tx, rules, who, now, &mut how).await?;
-            sqlx::query(
+            let linked = sqlx::query(
                 "INSERT INTO sso_identities (workspace_id, issuer, subject, user_id, created_at, last_sign_in_at)
                  VALUES ($1, $2, $3, $4, $5, $5)",
             )
@@ -402,8 +433,14 @@ pub async fn sign_in(pool: &AnyPool, rules: &Rules<'_>, who: &Identity, ip: Opti
             .bind(&user_id)
             .bind(now)
             .execute(&mut *tx)
-            .await?;
-            user_id
+            .await;
+            match linked {
+                Ok(_) => user_id,
+                // Another subject of the provider took the account a moment ago, or this one
+                // signed in twice at once: either way, not this sign-in's to make.
+                Err(e) if db::is_unique_violation(&e) => return Err(Refused::Because(SsoRefusal::AccountTaken)),
+                Err(e) => return Err(e.into()),
+            }
         }
     };
     let membership: Option<(String, Option<i64>)> =
@@ -423,7 +460,22 @@ pub async fn sign_in(pool: &AnyPool, rules: &Rules<'_>, who: &Identity, ip: Opti
     match membership {
         Some((_, Some(_))) => return Err(Refused::Because(SsoRefusal::Removed)),
         Some((was, None)) => {
-            if let Some(role) = wanted.filter(|r| r.as_str() != was) {
+            // The group claim never leaves the workspace without an admin (a provider that stops
+            // sending groups would demote them all): the last one stays, and the sign-in says so.
+            let last_admin = if was == Role::Admin.as_str() && wanted == Some(Role::Member) {
+                let (admins,): (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'admin' AND removed_at IS NULL",
+                )
+                .bind(ws)
+                .fetch_one(&mut *tx)
+                .await?;
+                admins <= 1
+            } else {
+                false
+            };
+            if last_admin {
+                how.push("kept as admin: the workspace's last, whom the admin group no longer names".to_owned());
+            } else if let Some(role) = wanted.filter(|r| r.as_str() != was) {
                 sqlx::query("UPDATE memberships SET role = $1 WHERE workspace_id = $2 AND user_id = $3")
                     .bind(role.as_str())
                     .bind(ws)
@@ -534,22 +586,22 @@ async fn join(
     let Some(email) = who.email.as_deref().and_then(|e| token_api::validate::email(e).ok()) else {
         return refuse(SsoRefusal::UnverifiedEmail);
     };
+    // An email alone is no identity, and a provider speaks for its own domains only: an account
+    // is joined or made for an address the provider verified, in a domain the workspace claims.
+    // Anyone else a multi-tenant or social provider signs in is nobody here.
+    if !who.email_verified && !rules.trust_emails {
+        return refuse(SsoRefusal::UnverifiedEmail);
+    }
     let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
-    let claimed = rules.domains.iter().any(|d| d == domain);
+    if !rules.domains.iter().any(|d| d == domain) {
+        return refuse(SsoRefusal::UnknownDomain);
+    }
     let existing: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT id, managed_by FROM users WHERE email = $1")
             .bind(&email)
             .fetch_optional(&mut *conn)
             .await?;
     if let Some((user_id, managed_by)) = existing {
-        // An email alone is no identity: only a provider that verified it, for a domain this
-        // workspace claims, joins the account that has it.
-        if !who.email_verified {
-            return refuse(SsoRefusal::UnverifiedEmail);
-        }
-        if !claimed {
-            return refuse(SsoRefusal::UnknownDomain);
-        }
         // Another workspace's admin made that account and may know its password.
         if managed_by.is_some_and(|m| m != rules.workspace_id) {
             return refuse(SsoRefusal::ManagedElsewhere);
@@ -570,10 +622,17 @@ async fn join(
         how.push("joined to the existing account of its verified email".to_owned());
         return Ok(user_id);
     }
-    // A new account takes the email as its name on the service: one the provider verified, or
-    // one in a domain the workspace claims (the provider speaks for its own domain).
-    if !who.email_verified && !claimed {
-        return refuse(SsoRefusal::UnverifiedEmail);
+    // A new address that looks like someone else's (the same letters to the eye, TS #39) is
+    // refused, as adding a member is.
+    let skeleton = token_api::validate::skeleton(&email);
+    let alike: Option<(String,)> =
+        sqlx::query_as("SELECT email FROM users WHERE email_skeleton = $1 AND email <> $2 LIMIT 1")
+            .bind(&skeleton)
+            .bind(&email)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if alike.is_some_and(|(other,)| !(other.is_ascii() && email.is_ascii())) {
+        return refuse(SsoRefusal::AccountTaken);
     }
     let name = who
         .name
@@ -592,7 +651,7 @@ async fn join(
     .bind(now)
     .bind(rules.workspace_id)
     .bind(BY_PROVIDER)
-    .bind(token_api::validate::skeleton(&email))
+    .bind(&skeleton)
     .execute(&mut *conn)
     .await?;
     how.push("a new account".to_owned());

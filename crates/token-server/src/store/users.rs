@@ -181,14 +181,27 @@ pub async fn delete_sessions_of(pool: &AnyPool, user_id: &str) -> sqlx::Result<u
 
 /// Ends every session of a person at their own asking, audited as `sessions_ended` in each of
 /// their workspaces: how many ended.
-pub async fn sign_out_everywhere(pool: &AnyPool, user_id: &str, ip: Option<&str>) -> sqlx::Result<u64> {
+///
+/// A session a workspace's identity provider (or a host's ticket) vouched for reaches that
+/// workspace only (`only`), and so does its signing out: that workspace's such sessions end, and
+/// only its audit trail is told; the person's other sessions are not its to end.
+pub async fn sign_out_everywhere(
+    pool: &AnyPool,
+    user_id: &str,
+    only: Option<&str>,
+    ip: Option<&str>,
+) -> sqlx::Result<u64> {
     let mut tx = crate::db::begin_write(pool).await?;
-    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND ($2 IS NULL OR sso_workspace_id = $2)")
         .bind(user_id)
+        .bind(only)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    let workspaces = audit::workspaces_of(&mut tx, user_id).await?;
+    let workspaces = match only {
+        Some(ws) => vec![ws.to_owned()],
+        None => audit::workspaces_of(&mut tx, user_id).await?,
+    };
     let reason = format!("signed out everywhere; {ended} sessions ended");
     let acting = audit::Acting {
         ip,

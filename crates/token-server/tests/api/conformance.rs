@@ -353,15 +353,38 @@ async fn every_successful_answer_matches_its_documented_schema(app: TestApp) {
     let person = crate::sso::person("sub-conformance", "sso@acme.test", &[]);
     let code = provider.code_for(&started, person, crate::sso::Alg::EdDsa);
     let query = format!("state={}&code={code}", started.state);
-    let signed_in = crate::sso::callback(&app, &started.cookie, &query).await;
+    let signed_in = crate::sso::callback(&app, &started, &started, &query).await;
     assert!(signed_in.set_cookie("tc_session").is_some(), "{}", signed_in.text);
-    c.check(&Method::GET, "/api/sso/callback", &signed_in);
+    c.check(&Method::GET, "/api/sso/callback/{workspace}", &signed_in);
     let path = format!("{ws}/sso");
     c.check(
         &Method::GET,
         &path,
         &call(&app, Method::GET, &at(&path), Some(&ada), None).await,
     );
+
+    // A host signing its member in to the embedded panel with a ticket.
+    let (_, host_key) = token_server::store::host::create_key(&app.state.db.writer, "ws-acme", "http://host.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let mint = Request::builder()
+        .method(Method::POST)
+        .uri("/api/host/tickets")
+        .header(header::AUTHORIZATION, format!("Bearer {host_key}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"email": "ben@acme.test"}).to_string()))
+        .unwrap();
+    let ticket = app.raw(mint).await;
+    c.check(&Method::POST, "/api/host/tickets", &ticket);
+    let exchange = Request::builder()
+        .method(Method::POST)
+        .uri("/api/host/session")
+        .header(header::ORIGIN, "http://host.test")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json!({"ticket": ticket.body["ticket"]}).to_string()))
+        .unwrap();
+    c.check(&Method::POST, "/api/host/session", &app.raw(exchange).await);
 
     // The end of a refresh token, and of the sessions.
     let revoked = app

@@ -32,7 +32,8 @@ async fn exchange(app: &TestApp, ticket: &str, origin: Option<&str>) -> Reply {
     if let Some(origin) = origin {
         req = req.header(header::ORIGIN, origin);
     }
-    app.raw(req.body(Body::from(json!({ "ticket": ticket }).to_string())).unwrap()).await
+    app.raw(req.body(Body::from(json!({ "ticket": ticket }).to_string())).unwrap())
+        .await
 }
 
 async fn ticket(app: &TestApp, key: &str, email: &str) -> String {
@@ -63,26 +64,47 @@ async fn a_host_signs_its_member_in_once_to_its_workspace_only(app: TestApp) {
     assert!(ticket.starts_with("tcht_"));
     let expires: chrono::DateTime<chrono::Utc> = reply.body["expires_at"].as_str().unwrap().parse().unwrap();
     let ttl = expires - chrono::Utc::now();
-    assert!(ttl <= chrono::Duration::seconds(60) && ttl > chrono::Duration::seconds(50), "{ttl}");
+    assert!(
+        ttl <= chrono::Duration::seconds(60) && ttl > chrono::Duration::seconds(50),
+        "{ttl}"
+    );
 
     let opened = exchange(&app, &ticket, Some(HOST)).await;
     assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
     assert_eq!(opened.body["user"]["email"], "ben@acme.test");
-    let ids: Vec<&str> = opened.body["workspaces"].as_array().unwrap().iter().map(|w| w["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["ws-acme"], "Ben is in Globex too; the host's key speaks for Acme only");
+    let ids: Vec<&str> = opened.body["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["ws-acme"],
+        "Ben is in Globex too; the host's key speaks for Acme only"
+    );
     let ben = Browser {
         cookie: opened.session_cookie().trim_start_matches("tc_session=").to_owned(),
         csrf: opened.body["csrf_token"].as_str().unwrap().to_owned(),
     };
-    assert_eq!(app.get("/api/workspaces/ws-acme/tokens", &ben).await.status, StatusCode::OK);
-    assert_eq!(app.get("/api/workspaces/ws-globex/tokens", &ben).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/api/workspaces/ws-acme/tokens", &ben).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/workspaces/ws-globex/tokens", &ben).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Replayed: refused, and told to the admins.
     let again = exchange(&app, &ticket, Some(HOST)).await;
     assert_eq!(again.status, StatusCode::UNAUTHORIZED);
     assert!(again.set_cookie("tc_session").is_none());
     let refused = audit(&app, "host_ticket_refused").await;
-    assert!(refused[0]["reason"].as_str().unwrap().starts_with("used already"), "{refused:?}");
+    assert!(
+        refused[0]["reason"].as_str().unwrap().starts_with("used already"),
+        "{refused:?}"
+    );
     // Issued and used, audited with the key's id and origin, and no secret anywhere.
     let issued = audit(&app, "host_ticket_issued").await;
     assert_eq!(issued[0]["owner"]["email"], "ben@acme.test");
@@ -90,7 +112,10 @@ async fn a_host_signs_its_member_in_once_to_its_workspace_only(app: TestApp) {
     let used = audit(&app, "host_ticket_used").await;
     assert_eq!(used.len(), 1);
     let trail = app
-        .get("/api/workspaces/ws-acme/admin/audit.csv", &app.sign_in("ada@acme.test").await)
+        .get(
+            "/api/workspaces/ws-acme/admin/audit.csv",
+            &app.sign_in("ada@acme.test").await,
+        )
         .await
         .text;
     assert!(!trail.contains(&ticket) && !trail.contains(&secret));
@@ -113,13 +138,25 @@ async fn a_ticket_is_refused_late_from_elsewhere_or_after_its_key_is_revoked(app
     assert_eq!(exchange(&app, &late, Some(HOST)).await.status, StatusCode::UNAUTHORIZED);
     // From another origin, or none: refused, and used up (the host cannot try again with it).
     let stolen = ticket(&app, &secret, "ben@acme.test").await;
-    assert_eq!(exchange(&app, &stolen, Some("http://evil.test")).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(exchange(&app, &stolen, Some(HOST)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        exchange(&app, &stolen, Some("http://evil.test")).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        exchange(&app, &stolen, Some(HOST)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let bare = ticket(&app, &secret, "ben@acme.test").await;
     assert_eq!(exchange(&app, &bare, None).await.status, StatusCode::UNAUTHORIZED);
     // Made up, or not a ticket at all.
-    assert_eq!(exchange(&app, "tcht_made-up", Some(HOST)).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(exchange(&app, &secret, Some(HOST)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        exchange(&app, "tcht_made-up", Some(HOST)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        exchange(&app, &secret, Some(HOST)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let reasons: Vec<String> = audit(&app, "host_ticket_refused")
         .await
         .iter()
@@ -128,48 +165,108 @@ async fn a_ticket_is_refused_late_from_elsewhere_or_after_its_key_is_revoked(app
     for why in ["expired", "another origin: ", "another origin: by"] {
         assert!(reasons.iter().any(|r| r.starts_with(why)), "{why} in {reasons:?}");
     }
-    assert!(reasons.iter().any(|r| r.ends_with("from http://evil.test")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.ends_with("from http://evil.test")),
+        "{reasons:?}"
+    );
     // Revoked: no new tickets, and an outstanding one stops working.
     let outstanding = ticket(&app, &secret, "ben@acme.test").await;
     assert!(host::revoke_key(&app.state.db.writer, &key_id).await.unwrap());
-    assert_eq!(mint(&app, &secret, "ben@acme.test").await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(exchange(&app, &outstanding, Some(HOST)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        mint(&app, &secret, "ben@acme.test").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        exchange(&app, &outstanding, Some(HOST)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let changed = audit(&app, "host_key_changed").await;
-    assert!(changed[0]["reason"].as_str().unwrap().ends_with("revoked"), "{changed:?}");
+    assert!(
+        changed[0]["reason"].as_str().unwrap().ends_with("revoked"),
+        "{changed:?}"
+    );
     assert_eq!(changed[0]["by_operator"], true);
 }
 
 async fn a_host_key_reaches_no_one_outside_its_workspace(app: TestApp) {
     let (_, secret) = key(&app, "ws-acme").await;
     // Gus is in Globex only; nobody has the other address.
-    assert_eq!(mint(&app, &secret, "gus@globex.test").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(mint(&app, &secret, "nobody@acme.test").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        mint(&app, &secret, "gus@globex.test").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        mint(&app, &secret, "nobody@acme.test").await.status,
+        StatusCode::NOT_FOUND
+    );
     let bad = mint(&app, &secret, "not an address").await;
-    assert_eq!((bad.status, bad.body["errors"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("email")));
+    assert_eq!(
+        (bad.status, bad.body["errors"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("email"))
+    );
     // No key, a made-up one, a session's cookie, a refresh token: nothing.
     for key in ["", "tchk_made-up", "tcr_notahostkey"] {
-        assert_eq!(mint(&app, key, "ben@acme.test").await.status, StatusCode::UNAUTHORIZED, "{key}");
+        assert_eq!(
+            mint(&app, key, "ben@acme.test").await.status,
+            StatusCode::UNAUTHORIZED,
+            "{key}"
+        );
     }
     let ada = app.sign_in("ada@acme.test").await;
     let with_session = app
-        .send(Method::POST, "/api/host/tickets", Some(&ada), Some(json!({"email": "ben@acme.test"})))
+        .send(
+            Method::POST,
+            "/api/host/tickets",
+            Some(&ada),
+            Some(json!({"email": "ben@acme.test"})),
+        )
         .await;
-    assert_eq!(with_session.status, StatusCode::UNAUTHORIZED, "a session is no host key");
+    assert_eq!(
+        with_session.status,
+        StatusCode::UNAUTHORIZED,
+        "a session is no host key"
+    );
     // A member removed after the ticket was issued is not signed in by it.
     let (_, secret) = key(&app, "ws-acme").await;
     let cy = ticket(&app, &secret, "cy@acme.test").await;
-    let removed = app.send(Method::DELETE, "/api/workspaces/ws-acme/admin/members/u-cy", Some(&ada), None).await;
+    let removed = app
+        .send(
+            Method::DELETE,
+            "/api/workspaces/ws-acme/admin/members/u-cy",
+            Some(&ada),
+            None,
+        )
+        .await;
     assert!(removed.status.is_success(), "{}", removed.text);
     assert_eq!(exchange(&app, &cy, Some(HOST)).await.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn the_operator_issues_lists_and_revokes_host_keys(app: TestApp) {
-    let (code, _, err) = cli(&app, &["host-key", "create", "--workspace", "ws-acme", "--origin", "https://app.example.com/path"], None);
+    let (code, _, err) = cli(
+        &app,
+        &[
+            "host-key",
+            "create",
+            "--workspace",
+            "ws-acme",
+            "--origin",
+            "https://app.example.com/path",
+        ],
+        None,
+    );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("must be an origin"), "{err}");
-    let (code, _, err) = cli(&app, &["host-key", "create", "--workspace", "ws-nowhere", "--origin", HOST], None);
+    let (code, _, err) = cli(
+        &app,
+        &["host-key", "create", "--workspace", "ws-nowhere", "--origin", HOST],
+        None,
+    );
     assert_eq!((code, err.contains("no workspace")), (2, true), "{err}");
-    let (code, out, err) = cli(&app, &["host-key", "create", "--workspace", "ws-acme", "--origin", HOST], None);
+    let (code, out, err) = cli(
+        &app,
+        &["host-key", "create", "--workspace", "ws-acme", "--origin", HOST],
+        None,
+    );
     assert_eq!(code, 0, "{err}");
     let (id, secret) = (value(&out, "id").to_owned(), value(&out, "host_key").to_owned());
     assert!(secret.starts_with("tchk_"));
@@ -182,7 +279,10 @@ async fn the_operator_issues_lists_and_revokes_host_keys(app: TestApp) {
     assert_eq!((code, value(&out, "revoked")), (0, id.as_str()));
     let (code, _, _) = cli(&app, &["host-key", "revoke", &id], None);
     assert_eq!(code, 2, "revoked already");
-    assert_eq!(mint(&app, &secret, "ben@acme.test").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        mint(&app, &secret, "ben@acme.test").await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let changed = audit(&app, "host_key_changed").await;
     assert_eq!(changed.len(), 2, "issued and revoked: {changed:?}");
 }

@@ -348,6 +348,8 @@ fn valid_body(schema: &str) -> Value {
             "expected_count": 0,
         }),
         "MemberRole" => json!({ "role": "member" }),
+        "TicketRequest" => json!({ "email": "ben@acme.test" }),
+        "TicketExchange" => json!({ "ticket": "tcht_no-such-ticket" }),
         "LookupRequest" => {
             let well_formed = token_api::token_format::encode(&"a".repeat(token_api::token_format::BODY_LEN));
             json!({ "token": well_formed })

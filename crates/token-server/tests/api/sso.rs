@@ -46,6 +46,8 @@ struct Inner {
     codes: HashMap<String, Grant>,
     jwks_fetches: usize,
     secret: String,
+    /// Pads the key set with this many bytes: a provider that streams more than it should.
+    padding: usize,
 }
 
 /// The test's provider: discovery, keys, token and user info endpoints on loopback.
@@ -115,6 +117,7 @@ impl Provider {
             admin_group: Some("token-admins".to_owned()),
             domains: domains.iter().map(|d| (*d).to_owned()).collect(),
             required,
+            trust_emails: false,
         };
         sso::set(&app.state.db.writer, ws, &settings).await.unwrap();
     }
@@ -146,7 +149,7 @@ async fn jwks(State((_, inner)): ProviderState) -> Json<Value> {
                    "x": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes())})
         })
         .collect();
-    Json(json!({ "keys": keys }))
+    Json(json!({ "keys": keys, "padding": "x".repeat(inner.padding) }))
 }
 
 fn b64(v: &Value) -> String {
@@ -232,6 +235,8 @@ pub(crate) fn person(sub: &str, email: &str, groups: &[&str]) -> Value {
 /// carried.
 pub(crate) struct Started {
     pub cookie: String,
+    /// The redirect URI's path: the workspace's own callback.
+    pub path: String,
     pub state: String,
     nonce: String,
     challenge: String,
@@ -266,23 +271,34 @@ pub(crate) fn started(reply: &Reply) -> Started {
         .collect();
     assert_eq!(query["code_challenge_method"], "S256");
     assert_eq!(query["response_type"], "code");
-    assert_eq!(query["redirect_uri"], "http://issuer.test/api/sso/callback");
+    let redirect = query["redirect_uri"].clone();
+    assert!(
+        redirect.starts_with("http://issuer.test/api/sso/callback/ws-"),
+        "{redirect}"
+    );
     let set = reply.set_cookie("tc_sso").expect("the binding cookie");
     for attr in ["HttpOnly", "SameSite=Lax", "Path=/api/sso/callback"] {
         assert!(set.contains(attr), "{set} lacks {attr}");
     }
     Started {
         cookie: set.split(';').next().unwrap().to_owned(),
+        path: redirect.trim_start_matches("http://issuer.test").to_owned(),
         state: query["state"].clone(),
         nonce: query["nonce"].clone(),
         challenge: query["code_challenge"].clone(),
     }
 }
 
-/// The provider's answer reaching the callback in the browser that holds `cookie`.
-pub(crate) async fn callback(app: &TestApp, cookie: &str, query: &str) -> Reply {
+/// The provider's answer reaching the callback of the sign-in `at` started, in the browser
+/// that holds `browser`'s cookie.
+pub(crate) async fn callback(app: &TestApp, at: &Started, browser: &Started, query: &str) -> Reply {
+    callback_at(app, &at.path, &browser.cookie, query).await
+}
+
+/// The provider's answer reaching `path` in the browser that holds `cookie`.
+async fn callback_at(app: &TestApp, path: &str, cookie: &str, query: &str) -> Reply {
     let req = Request::builder()
-        .uri(format!("/api/sso/callback?{query}"))
+        .uri(format!("{path}?{query}"))
         .header(header::COOKIE, cookie)
         .body(axum::body::Body::empty())
         .unwrap();
@@ -315,7 +331,7 @@ impl Provider {
     async fn sign_in(&self, app: &TestApp, workspace: &str, claims: Value) -> Reply {
         let started = start(app, json!({"workspace": workspace})).await.expect("started");
         let code = self.code_for(&started, claims, Alg::EdDsa);
-        callback(app, &started.cookie, &format!("state={}&code={code}", started.state)).await
+        callback(app, &started, &started, &format!("state={}&code={code}", started.state)).await
     }
 }
 
@@ -381,7 +397,13 @@ async fn a_first_sign_in_makes_a_member_who_lands_on_the_deep_link(app: TestApp)
     .expect("the workspace is found from the email's domain");
     let claims = person("sub-new", "new.person@acme.test", &["token-admins"]);
     let code = provider.code_for(&started, claims, Alg::EdDsa);
-    let reply = callback(&app, &started.cookie, &format!("state={}&code={code}", started.state)).await;
+    let reply = callback(
+        &app,
+        &started,
+        &started,
+        &format!("state={}&code={code}", started.state),
+    )
+    .await;
     assert_eq!(reply.headers[header::LOCATION], "/admin/tokens?status=active");
     let cleared = reply.set_cookie("tc_sso").unwrap();
     assert!(
@@ -614,20 +636,20 @@ async fn a_state_works_once_in_the_browser_that_started_it(app: TestApp) {
     let theirs = start(&app, json!({"workspace": "ws-acme"})).await.unwrap();
     let code = provider.code_for(&mine, person("sub-s", "s@acme.test", &[]), Alg::EdDsa);
     // A state swapped into another browser (login CSRF): refused, and used up.
-    let swapped = callback(&app, &theirs.cookie, &format!("state={}&code={code}", mine.state)).await;
+    let swapped = callback(&app, &theirs, &theirs, &format!("state={}&code={code}", mine.state)).await;
     assert_eq!(refused(&swapped), "expired");
-    let again = callback(&app, &mine.cookie, &format!("state={}&code={code}", mine.state)).await;
+    let again = callback(&app, &mine, &mine, &format!("state={}&code={code}", mine.state)).await;
     assert_eq!(refused(&again), "expired", "a state tried once is gone");
     // A fresh one signs in once; replayed, it finds nothing.
     let fresh = start(&app, json!({"workspace": "ws-acme"})).await.unwrap();
     let code = provider.code_for(&fresh, person("sub-s", "s@acme.test", &[]), Alg::EdDsa);
     let query = format!("state={}&code={code}", fresh.state);
-    signed_in(&app, &callback(&app, &fresh.cookie, &query).await).await;
-    assert_eq!(refused(&callback(&app, &fresh.cookie, &query).await), "expired");
+    signed_in(&app, &callback(&app, &fresh, &fresh, &query).await).await;
+    assert_eq!(refused(&callback(&app, &fresh, &fresh, &query).await), "expired");
     // No state, or one never issued.
-    assert_eq!(refused(&callback(&app, &fresh.cookie, "code=x").await), "expired");
+    assert_eq!(refused(&callback(&app, &fresh, &fresh, "code=x").await), "expired");
     assert_eq!(
-        refused(&callback(&app, &fresh.cookie, "state=made-up&code=x").await),
+        refused(&callback(&app, &fresh, &fresh, "state=made-up&code=x").await),
         "expired"
     );
 }
@@ -679,7 +701,13 @@ async fn id_tokens_that_fail_a_check_are_refused(app: TestApp) {
     for (what, claims, alg, expected) in cases {
         let started = start(&app, json!({"workspace": "ws-acme"})).await.unwrap();
         let code = provider.code_for(&started, claims, alg);
-        let reply = callback(&app, &started.cookie, &format!("state={}&code={code}", started.state)).await;
+        let reply = callback(
+            &app,
+            &started,
+            &started,
+            &format!("state={}&code={code}", started.state),
+        )
+        .await;
         assert_eq!(refused(&reply), expected, "{what}");
     }
     assert_eq!(
@@ -703,7 +731,8 @@ async fn the_providers_refusals_and_outages_say_what_went_wrong(app: TestApp) {
     let started = start(&app, json!({"workspace": "ws-acme"})).await.unwrap();
     let reply = callback(
         &app,
-        &started.cookie,
+        &started,
+        &started,
         &format!("state={}&error=access_denied", started.state),
     )
     .await;
@@ -711,18 +740,20 @@ async fn the_providers_refusals_and_outages_say_what_went_wrong(app: TestApp) {
     // The provider says another issuer answered (RFC 9207 mix-up).
     let started = start(&app, json!({"workspace": "ws-acme"})).await.unwrap();
     let code = provider.code_for(&started, person("sub-m", "m@acme.test", &[]), Alg::EdDsa);
-    let reply = callback(
-        &app,
-        &started.cookie,
-        &format!("state={}&code={code}&iss=http%3A%2F%2Fevil.test", started.state),
-    )
-    .await;
+    let query = format!("state={}&code={code}&iss=http%3A%2F%2Fevil.test", started.state);
+    let reply = callback(&app, &started, &started, &query).await;
     assert_eq!(refused(&reply), "invalid_token");
     // The provider no longer takes the service's client secret.
     provider.inner.lock().unwrap().secret = "rotated-at-the-provider".to_owned();
     let started = start(&app, json!({"workspace": "ws-acme"})).await.unwrap();
     let code = provider.code_for(&started, person("sub-m", "m@acme.test", &[]), Alg::EdDsa);
-    let reply = callback(&app, &started.cookie, &format!("state={}&code={code}", started.state)).await;
+    let reply = callback(
+        &app,
+        &started,
+        &started,
+        &format!("state={}&code={code}", started.state),
+    )
+    .await;
     assert_eq!(refused(&reply), "client_refused");
     let ada = app.sign_in("ada@acme.test").await;
     let connection = app.get("/api/workspaces/ws-acme/sso", &ada).await;
@@ -899,7 +930,7 @@ async fn the_operator_connects_a_workspace_from_the_command_line(app: TestApp) {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         value(&out, "redirect_uri"),
-        "https://tokens.initech.test/api/sso/callback"
+        "https://tokens.initech.test/api/sso/callback/ws-acme"
     );
     let (sealed,): (String,) = sqlx::query_as("SELECT client_secret_sealed FROM sso_connections")
         .fetch_one(&app.state.db.pool)
@@ -963,7 +994,147 @@ async fn the_operator_connects_a_workspace_from_the_command_line(app: TestApp) {
     assert_eq!(app.get("/api/me", &browser).await.status, StatusCode::UNAUTHORIZED);
 }
 
+async fn an_answer_at_another_workspaces_address_is_a_mix_up(app: TestApp) {
+    // Globex's provider is the attacker's; Acme's is honest. A sign-in the victim started at
+    // Globex, passed by Globex's provider on to Acme's, comes back at Acme's address with
+    // Globex's state: refused before the code goes to any token endpoint.
+    let acme = Provider::start().await;
+    acme.connect(&app, "ws-acme", &["acme.test"], false).await;
+    let evil = Provider::start().await;
+    evil.connect(&app, "ws-globex", &["globex.test"], false).await;
+    let at_acme = start(&app, json!({"workspace": "ws-acme"})).await.unwrap();
+    let victims = start(&app, json!({"workspace": "ws-globex"})).await.unwrap();
+    assert_ne!(at_acme.path, victims.path, "each workspace has its own redirect URI");
+    let code = acme.code_for(&at_acme, person("sub-ben", "ben@acme.test", &[]), Alg::EdDsa);
+    let reply = callback(
+        &app,
+        &at_acme,
+        &victims,
+        &format!("state={}&code={code}", victims.state),
+    )
+    .await;
+    assert_eq!(refused(&reply), "invalid_token");
+    assert_eq!(
+        acme.inner.lock().unwrap().codes.len(),
+        1,
+        "the code was sent to no token endpoint"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM sessions WHERE sso_workspace_id IS NOT NULL").await,
+        0
+    );
+}
+
+async fn only_verified_addresses_in_claimed_domains_become_members(app: TestApp) {
+    let provider = Provider::start().await;
+    provider.connect(&app, "ws-acme", &["acme.test"], false).await;
+    let users = count(&app, "SELECT COUNT(*) FROM users").await;
+    // Anyone a multi-tenant or social provider signs in, from another domain: nobody here.
+    let stranger = provider
+        .sign_in(&app, "ws-acme", person("sub-x", "x@gmail.test", &[]))
+        .await;
+    assert_eq!(refused(&stranger), "unknown_domain");
+    // An unverified address in the claimed domain (self-registration at the provider): no.
+    let mut unverified = person("sub-y", "y@acme.test", &[]);
+    unverified["email_verified"] = json!(false);
+    assert_eq!(
+        refused(&provider.sign_in(&app, "ws-acme", unverified).await),
+        "unverified_email"
+    );
+    // An address that looks like Cy's (Cyrillic letters): no.
+    let lookalike = provider
+        .sign_in(&app, "ws-acme", person("sub-z", "су@acme.test", &[]))
+        .await;
+    assert_eq!(refused(&lookalike), "account_taken");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM users").await,
+        users,
+        "no account made"
+    );
+    let refusals = audit(&app, "sso_refused").await;
+    assert!(
+        refusals
+            .iter()
+            .any(|e| e["reason"].as_str().unwrap().contains("x@gmail.test")),
+        "{refusals:?}"
+    );
+}
+
+async fn the_admin_group_never_leaves_a_workspace_without_an_admin(app: TestApp) {
+    // Ada is Acme's only admin; a provider that sends no groups would demote her.
+    let provider = Provider::start().await;
+    provider.connect(&app, "ws-acme", &["acme.test"], false).await;
+    let reply = provider
+        .sign_in(&app, "ws-acme", person("sub-ada", "ada@acme.test", &[]))
+        .await;
+    let ada = signed_in(&app, &reply).await;
+    assert_eq!(app.get("/api/me", &ada).await.body["workspaces"][0]["role"], "admin");
+    let signed = audit(&app, "sso_sign_in").await;
+    assert!(
+        signed[0]["reason"].as_str().unwrap().contains("kept as admin"),
+        "{signed:?}"
+    );
+    // Cy, not the last, follows the claim.
+    let reply = provider
+        .sign_in(&app, "ws-acme", person("sub-cy", "cy@acme.test", &["token-admins"]))
+        .await;
+    let cy = signed_in(&app, &reply).await;
+    assert_eq!(app.get("/api/me", &cy).await.body["workspaces"][0]["role"], "admin");
+    let reply = provider
+        .sign_in(&app, "ws-acme", person("sub-ada", "ada@acme.test", &[]))
+        .await;
+    let ada = signed_in(&app, &reply).await;
+    assert_eq!(app.get("/api/me", &ada).await.body["workspaces"][0]["role"], "member");
+}
+
+async fn a_providers_session_ends_only_its_own_workspaces_sessions(app: TestApp) {
+    let provider = Provider::start().await;
+    provider.connect(&app, "ws-globex", &["acme.test"], false).await;
+    let password = app.sign_in("ben@acme.test").await;
+    let reply = provider
+        .sign_in(&app, "ws-globex", person("sub-ben", "ben@acme.test", &[]))
+        .await;
+    let via_globex = signed_in(&app, &reply).await;
+    let ended = app.send(Method::DELETE, "/api/sessions", Some(&via_globex), None).await;
+    assert_eq!(ended.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get("/api/me", &via_globex).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/me", &password).await.status,
+        StatusCode::OK,
+        "not Globex's provider's to end"
+    );
+    // Another client, or another provider, set for Globex: the sessions the old one vouched for end.
+    let reply = provider
+        .sign_in(&app, "ws-globex", person("sub-ben", "ben@acme.test", &[]))
+        .await;
+    let via_globex = signed_in(&app, &reply).await;
+    let other = Provider::start().await;
+    other.connect(&app, "ws-globex", &["acme.test"], false).await;
+    assert_eq!(app.get("/api/me", &via_globex).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/api/me", &password).await.status, StatusCode::OK);
+}
+
+async fn a_provider_that_answers_too_much_is_refused(app: TestApp) {
+    let provider = Provider::start().await;
+    provider.connect(&app, "ws-acme", &["acme.test"], false).await;
+    provider.inner.lock().unwrap().padding = 2 << 20;
+    assert_eq!(
+        start(&app, json!({"workspace": "ws-acme"})).await.err().as_deref(),
+        Some("unreachable")
+    );
+    let ada = app.sign_in("ada@acme.test").await;
+    assert_eq!(
+        app.get("/api/workspaces/ws-acme/sso", &ada).await.body["last_error"],
+        "unreachable"
+    );
+}
+
 crate::on_both_databases!(
+    only_verified_addresses_in_claimed_domains_become_members,
+    the_admin_group_never_leaves_a_workspace_without_an_admin,
+    a_providers_session_ends_only_its_own_workspaces_sessions,
+    a_provider_that_answers_too_much_is_refused,
+    an_answer_at_another_workspaces_address_is_a_mix_up,
     the_operator_connects_a_workspace_from_the_command_line,
     a_first_sign_in_makes_a_member_who_lands_on_the_deep_link,
     the_role_follows_the_admin_group_at_every_sign_in,
