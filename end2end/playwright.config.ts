@@ -48,7 +48,7 @@ export default defineConfig({
     {
       command:
         `node ../examples/host-server.mjs --port ${hostPort} --service http://127.0.0.1:${port} ` +
-        `--dist ../dist --static ./fixtures`,
+        `--dist ../dist --static ./fixtures --host-key-file .e2e-data/host.key`,
       url: `http://127.0.0.1:${hostPort}/`,
       reuseExistingServer: false,
       timeout: 30_000,

@@ -38,7 +38,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
     };
     let locale = options.as_ref().and_then(|o| o.locale).unwrap_or_else(browser_locale);
     let i18n = provide_i18n(locale);
-    let session = provide_session();
+    let session = provide_session(options.as_ref().and_then(|o| o.ticket.clone()));
     if let Some(workspace) = options.as_ref().and_then(|o| o.workspace.clone()) {
         session.pin_workspace(workspace);
     }

@@ -2,6 +2,7 @@
 
 use gloo_net::http::Method;
 use token_api::auth::{Me, SetPasswordRequest, SignInRequest};
+use token_api::host::TicketExchange;
 
 use super::{request, ApiError};
 
@@ -13,6 +14,11 @@ pub async fn me() -> Result<Me, ApiError> {
 /// Signs in; the service sets the session cookie.
 pub async fn sign_in(email: String, password: String) -> Result<Me, ApiError> {
     request(Method::POST, "/api/session", Some(&SignInRequest { email, password })).await
+}
+
+/// Exchanges a host's one-time ticket for a session; the service sets the session cookie.
+pub async fn exchange_ticket(ticket: String) -> Result<Me, ApiError> {
+    request(Method::POST, "/api/host/session", Some(&TicketExchange { ticket })).await
 }
 
 /// Ends the session.

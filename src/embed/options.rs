@@ -46,6 +46,9 @@ pub struct MountOptions {
     pub theme: Theme,
     /// The workspace to show; the user's first (or last chosen) when the host does not say.
     pub workspace: Option<String>,
+    /// A one-time sign-in ticket the host's backend asked for (`POST /api/host/tickets`): the
+    /// panel exchanges it for its session, with no form.
+    pub ticket: Option<String>,
 }
 
 /// A configuration value the panel cannot use, named by its key.
@@ -105,6 +108,7 @@ impl MountOptions {
             Some(_) => return Err(invalid("theme", "must be `auto`, `light` or `dark`")),
         };
         let workspace = get("workspace").map(|w| w.trim().to_owned()).filter(|w| !w.is_empty());
+        let ticket = get("ticket").map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         Ok(MountOptions {
             page,
             api_base: path_prefix("apiBase", get("apiBase"))?,
@@ -112,6 +116,7 @@ impl MountOptions {
             locale,
             theme,
             workspace,
+            ticket,
         })
     }
 }
@@ -135,6 +140,7 @@ mod tests {
                 locale: None,
                 theme: Theme::Auto,
                 workspace: None,
+                ticket: None,
             }
         );
     }

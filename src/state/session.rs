@@ -106,9 +106,9 @@ fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-/// Provides the session, asks the service who is signed in, and hears every 401 the pages' requests
-/// get: the session ended.
-pub fn provide_session() -> Session {
+/// Provides the session, asks the service who is signed in (a panel with a host's `ticket`
+/// exchanges it first), and hears every 401 the pages' requests get: the session ended.
+pub fn provide_session(ticket: Option<String>) -> Session {
     let me = RwSignal::new(None);
     let phase = RwSignal::new(Phase::Loading);
     let ended = move || {
@@ -127,10 +127,23 @@ pub fn provide_session() -> Session {
     };
     provide_context(session);
     provide_context(OnUnauthorized(Callback::new(move |_| ended())));
-    let who = Action::new_local(move |_: &()| async move {
-        match api::session::me().await {
-            Ok(who) => session.signed_in(who),
-            Err(_) => ended(),
+    // Taken by the first run: a ticket works once.
+    let ticket = std::cell::Cell::new(ticket);
+    let who = Action::new_local(move |_: &()| {
+        let ticket = ticket.take();
+        async move {
+            // A ticket used or late opens nothing; whoever the browser is signed in as, if anyone, stays.
+            let opened = match ticket {
+                Some(ticket) => api::session::exchange_ticket(ticket).await.ok(),
+                None => None,
+            };
+            match opened {
+                Some(who) => session.signed_in(who),
+                None => match api::session::me().await {
+                    Ok(who) => session.signed_in(who),
+                    Err(_) => ended(),
+                },
+            }
         }
     });
     who.dispatch_local(());
