@@ -23,7 +23,7 @@ pub static MESSAGES: Messages = Messages {
     signing_in: "Signing in…",
     wrong_credentials: "The email or password is wrong.",
     sso_button: "Sign in with SSO",
-    sso_status: "Single sign-on",
+    sso_status: "Single sign-on: ",
     sso_required_note: "passwords refused",
     sso_required: "Your workspace signs in through its identity provider: use Sign in with SSO.",
     sso_no_provider: "No workspace signs in with SSO for this email's domain.",

@@ -23,7 +23,7 @@ pub static MESSAGES: Messages = Messages {
     signing_in: "正在登录…",
     wrong_credentials: "邮箱或密码错误。",
     sso_button: "使用 SSO 登录",
-    sso_status: "单点登录",
+    sso_status: "单点登录：",
     sso_required_note: "不接受密码",
     sso_required: "您的工作区通过身份提供方登录：请使用 SSO 登录。",
     sso_no_provider: "没有工作区为此邮箱域名启用 SSO。",

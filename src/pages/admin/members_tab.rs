@@ -132,7 +132,7 @@ pub fn MembersTab(members: LocalResource<Result<MemberList, api::ApiError>>) -> 
     let sso = move || {
         let c = members.with(|m| m.as_ref().and_then(|r| r.as_ref().ok()).and_then(|l| l.sso.clone()))?;
         let t = i18n.t();
-        let mut line = format!("{}: {}", t.sso_status, c.issuer);
+        let mut line = format!("{}{}", t.sso_status, c.issuer);
         if c.required {
             line = format!("{line} · {}", t.sso_required_note);
         }

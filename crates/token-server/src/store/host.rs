@@ -274,20 +274,7 @@ pub async fn exchange(
         tx.commit().await?;
         return Ok(Err(refusal));
     }
-    let cookie = secrets::random_secret();
-    let csrf_token = secrets::random_secret();
-    sqlx::query(
-        "INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, expires_at, sso_workspace_id)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(secrets::digest(&cookie))
-    .bind(&user_id)
-    .bind(&csrf_token)
-    .bind(now)
-    .bind(now + super::users::SESSION_TTL_MS)
-    .bind(&workspace_id)
-    .execute(&mut *tx)
-    .await?;
+    let (cookie, csrf_token) = super::users::create_scoped_session(&mut tx, &user_id, &workspace_id).await?;
     let reason = format!("by {key_id}, from {bound_origin}");
     let acting = Acting::by(ip, Some(&reason));
     record_account_event(

@@ -530,20 +530,7 @@ pub async fn sign_in(pool: &AnyPool, rules: &Rules<'_>, who: &Identity, ip: Opti
         .bind(ws)
         .execute(&mut *tx)
         .await?;
-    let cookie = secrets::random_secret();
-    let csrf_token = secrets::random_secret();
-    sqlx::query(
-        "INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, expires_at, sso_workspace_id)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(secrets::digest(&cookie))
-    .bind(&user_id)
-    .bind(&csrf_token)
-    .bind(now)
-    .bind(now + super::users::SESSION_TTL_MS)
-    .bind(ws)
-    .execute(&mut *tx)
-    .await?;
+    let (cookie, csrf_token) = super::users::create_scoped_session(&mut tx, &user_id, ws).await?;
     how.insert(0, format!("through {} as {}", who.issuer, who.subject));
     let reason = how.join("; ");
     let acting = Acting::by(ip, Some(&reason));

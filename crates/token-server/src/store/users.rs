@@ -170,6 +170,31 @@ pub async fn create_session(
     Ok((opened == 1).then_some((cookie, csrf)))
 }
 
+/// Opens a session that reaches one workspace only (its identity provider, or a host's ticket,
+/// vouched for it), in the caller's transaction: its cookie and CSRF token.
+pub async fn create_scoped_session(
+    conn: &mut sqlx::AnyConnection,
+    user_id: &str,
+    workspace_id: &str,
+) -> sqlx::Result<(String, String)> {
+    let cookie = secrets::random_secret();
+    let csrf = secrets::random_secret();
+    let now = db::now_ms();
+    sqlx::query(
+        "INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, expires_at, sso_workspace_id)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(secrets::digest(&cookie))
+    .bind(user_id)
+    .bind(&csrf)
+    .bind(now)
+    .bind(now + SESSION_TTL_MS)
+    .bind(workspace_id)
+    .execute(conn)
+    .await?;
+    Ok((cookie, csrf))
+}
+
 /// Ends every session of a user: sign out everywhere.
 pub async fn delete_sessions_of(pool: &AnyPool, user_id: &str) -> sqlx::Result<u64> {
     Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
