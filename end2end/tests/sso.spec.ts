@@ -130,8 +130,8 @@ test.describe('in Simplified Chinese', () => {
   });
 });
 
-test('a second provider, oidc-provider-mock: the same sign-in, and the admin group followed', async ({ page }) => {
-  const umbrella = await connected('Umbrella', mockIssuer, 'any-secret-the-mock-takes', 'umbrella.test');
+test('a second provider, oidc-provider-mock: required, to the deep link, and the admin group followed', async ({ page }) => {
+  const umbrella = await connected('Umbrella', mockIssuer, 'any-secret-the-mock-takes', 'umbrella.test', ['--required']);
   const frank = (groups: string[]) => fetch(`${mockIssuer}/users/frank`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
@@ -152,6 +152,11 @@ test('a second provider, oidc-provider-mock: the same sign-in, and the admin gro
   await frank([]);
   await signInAsFrank();
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
-  // Umbrella does not require its provider; Frank has no password anyone knows.
   await page.getByRole('button', { name: 'Sign out' }).click();
+  // Umbrella requires its provider: the operator's own admin's password opens nothing there.
+  await page.goto('/tokens');
+  await page.getByLabel('Email').fill('ops@umbrella.test');
+  await page.getByLabel('Password').fill('operator-password-1');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page.getByText('Your workspace signs in through its identity provider: use Sign in with SSO.')).toBeVisible();
 });
