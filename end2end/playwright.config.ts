@@ -36,7 +36,7 @@ export default defineConfig({
       command:
         `rm -rf .e2e-data && ../target/debug/token-server --listen 127.0.0.1:${port} ` +
         `--database-url sqlite://.e2e-data/e2e.db --dist ../dist --seed-demo ` +
-        `--frame-ancestors http://127.0.0.1:${hostPort}`,
+        `--frame-ancestors http://127.0.0.1:${hostPort},http://localhost:${hostPort}`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,

@@ -12,8 +12,11 @@
 // With --host-key-file (a host key from `token-server host-key create --origin <this origin>`,
 // read at each use), it signs its people in to the panel with no form: its backend asks the
 // service for a one-time ticket for the person and hands it to the panel, as `data-ticket` in
-// the data-attributes page and through GET /host/ticket for mount(). Who is signed in to this
-// stand-in host is the page's `?as=` (a real host knows from its own session).
+// the data-attributes page, and through GET /host/ticket for mount() and for the iframe page
+// (which posts it to the frame when the frame asks). Who is signed in to this stand-in host is
+// the page's `?as=` (a real host knows from its own session). The host's origin is the one the
+// browser used (`http://<Host header>`), so the pages work as 127.0.0.1 and as localhost: the
+// iframe is cross-site to the service only in the second case.
 import { createServer, request } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, dirname } from 'node:path';
@@ -89,7 +92,8 @@ async function serve(req, res) {
   let body = found.body;
   let cache = 'no-cache';
   if (found.type.startsWith('text/html')) {
-    body = body.toString().replaceAll('__TOKEN_SERVICE__', service.origin).replaceAll('__HOST_ORIGIN__', `http://127.0.0.1:${port}`);
+    const hostName = /^[A-Za-z0-9.:[\]-]+$/.test(req.headers.host ?? '') ? req.headers.host : `127.0.0.1:${port}`;
+    body = body.toString().replaceAll('__TOKEN_SERVICE__', service.origin).replaceAll('__HOST_ORIGIN__', `http://${hostName}`);
     if (body.includes('__TICKET__')) {
       // A page that signs its person in carries a ticket only they may see: never cached.
       body = body.replaceAll('__TICKET__', await ticketFor(url.searchParams.get('as')));

@@ -11,7 +11,7 @@ use gloo_net::http::{Method, RequestBuilder};
 use leptos::prelude::{on_cleanup, use_context, Callable, Callback};
 use serde::{de::DeserializeOwned, Serialize};
 use token_api::problem::Problem;
-use token_api::CSRF_HEADER;
+use token_api::{CSRF_HEADER, SESSION_HEADER};
 
 /// Why a call to the service failed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -63,6 +63,9 @@ impl ApiError {
 thread_local! {
     /// The session's CSRF token, in memory only: sent on every state-changing request.
     static CSRF_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// A cross-site frame's session (`Me::frame_session`), in memory only: sent on every
+    /// request, since the frame never gets the session cookie.
+    static FRAME_SESSION: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 thread_local! {
@@ -83,6 +86,11 @@ pub fn url(path: &str) -> String {
 /// Remembers (or forgets) the session's CSRF token.
 pub fn set_csrf_token(token: Option<String>) {
     CSRF_TOKEN.with(|t| *t.borrow_mut() = token);
+}
+
+/// Remembers (or forgets) a frame's session.
+pub fn set_frame_session(session: Option<String>) {
+    FRAME_SESSION.with(|s| *s.borrow_mut() = session);
 }
 
 /// Sends one request to the service and decodes the JSON answer (`()` for an empty one).
@@ -124,6 +132,9 @@ async fn send(method: Method, path: &str, body: Option<String>) -> Result<String
         if let Some(token) = CSRF_TOKEN.with(|t| t.borrow().clone()) {
             builder = builder.header(CSRF_HEADER, &token);
         }
+    }
+    if let Some(session) = FRAME_SESSION.with(|s| s.borrow().clone()) {
+        builder = builder.header(SESSION_HEADER, &session);
     }
     let request = match body {
         Some(body) => builder.header("content-type", "application/json").body(body),

@@ -39,6 +39,9 @@ pub fn Root(mode: Mode) -> impl IntoView {
     let locale = options.as_ref().and_then(|o| o.locale).unwrap_or_else(browser_locale);
     let i18n = provide_i18n(locale);
     let session = provide_session(options.as_ref().and_then(|o| o.ticket.clone()));
+    if let Sink::Parent(parent) = &sink {
+        crate::embed::frame::sign_in_with_host_tickets(parent.clone(), session);
+    }
     if let Some(workspace) = options.as_ref().and_then(|o| o.workspace.clone()) {
         session.pin_workspace(workspace);
     }

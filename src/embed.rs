@@ -8,6 +8,7 @@
 //! a strict CSP has to allow.
 
 pub mod events;
+pub mod frame;
 pub mod options;
 
 use std::cell::RefCell;

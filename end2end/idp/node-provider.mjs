@@ -7,7 +7,8 @@
 //
 // Each workspace has its own redirect URI (`…/api/sso/callback/<workspace id>`), known once the
 // test has made the workspace: POST /test/redirect registers one, as an admin adds it to the
-// client at their provider.
+// client at their provider; POST /test/post-logout registers where the provider may send the
+// browser back after signing it out (RP-Initiated Logout).
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import Provider from 'oidc-provider';
@@ -21,11 +22,13 @@ const { values: args } = parseArgs({
 });
 const issuer = `http://127.0.0.1:${args.port}`;
 const redirects = [];
+const postLogout = [];
 
 // The people the provider knows, by subject: what they sign in with on its login page.
 const people = new Map([
   ['dana', { email: 'dana@initech.test', email_verified: true, name: 'Dana Initech', groups: ['staff', 'token-admins'] }],
   ['erin', { email: 'erin@initech.test', email_verified: true, name: 'Erin Initech', groups: ['staff'] }],
+  ['gina', { email: 'gina@hooli.test', email_verified: true, name: 'Gina Hooli', groups: ['staff'] }],
 ]);
 
 async function signingKey(n) {
@@ -39,6 +42,7 @@ async function provider(n) {
       client_id: 'token-console',
       client_secret: args['client-secret'],
       redirect_uris: redirects.length ? redirects : ['http://127.0.0.1/unset'],
+      post_logout_redirect_uris: postLogout,
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -68,10 +72,11 @@ http.createServer(async (req, res) => {
     res.writeHead(204).end();
     return;
   }
-  if (req.method === 'POST' && url.pathname === '/test/redirect') {
+  const registers = { '/test/redirect': redirects, '/test/post-logout': postLogout }[url.pathname];
+  if (req.method === 'POST' && registers) {
     let body = '';
     for await (const chunk of req) body += chunk;
-    if (!redirects.includes(body)) redirects.push(body);
+    if (!registers.includes(body)) registers.push(body);
     current = await provider(generation);
     res.writeHead(204).end();
     return;

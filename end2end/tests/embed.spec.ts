@@ -1,5 +1,5 @@
 import { type Locator, type Page } from '@playwright/test';
-import { test, expect, expectNoAxeViolations, signIn } from './support';
+import { test, expect, expectNoAxeViolations, generate, signIn } from './support';
 import { hostPort } from '../playwright.config';
 
 // The example host app (examples/host-server.mjs) on a second loopback origin. It proxies the
@@ -15,20 +15,6 @@ async function looks(locator: Locator): Promise<string> {
     return [s.fontFamily, s.fontSize, s.lineHeight, s.color, s.backgroundColor, s.paddingTop, s.marginTop,
       s.display, s.textTransform, s.letterSpacing, s.borderTopStyle, s.borderTopLeftRadius].join(' | ');
   });
-}
-
-/** Generates a token in `scope` and returns the two secrets the reveal showed. */
-async function generate(scope: Page | ReturnType<Page['frameLocator']> | Locator, name: string) {
-  await scope.getByRole('button', { name: 'Generate token' }).first().click();
-  const dialog = scope.getByRole('dialog', { name: 'Generate a token' });
-  await dialog.getByLabel('Name').fill(name);
-  await dialog.getByRole('button', { name: 'Generate token' }).click();
-  const reveal = scope.getByRole('dialog', { name: 'Copy your new token' });
-  await expect(reveal).toBeVisible();
-  const access = await reveal.getByLabel('Access token (expires in 1 hour)', { exact: true }).inputValue();
-  const refresh = await reveal.getByLabel(/^Refresh token/).inputValue();
-  expect(refresh).toMatch(/^tcr_/);
-  return { reveal, access, refresh };
 }
 
 /** The host page's event log names the new token, and holds no secret. */

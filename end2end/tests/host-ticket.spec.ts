@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test, expect, expectNoAxeViolations } from './support';
+import { test, expect, expectNoAxeViolations, generate } from './support';
 import { hostPort } from '../playwright.config';
 
 // The embedded panel opens signed in: the example host server holds a host key the operator
@@ -11,15 +11,18 @@ import { hostPort } from '../playwright.config';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const host = `http://127.0.0.1:${hostPort}`;
 
-test.beforeAll(() => {
+/** A host key the operator issues for Acme and `origin`, put where the host server reads it. */
+function issueHostKey(origin: string) {
   const out = execFileSync(
     path.join(root, 'target/debug/token-server'),
-    ['host-key', 'create', '--workspace', 'ws-acme', '--origin', host, '--database-url', 'sqlite://.e2e-data/e2e.db'],
+    ['host-key', 'create', '--workspace', 'ws-acme', '--origin', origin, '--database-url', 'sqlite://.e2e-data/e2e.db'],
     { encoding: 'utf8', env: { ...process.env, RUST_LOG: 'warn' } },
   );
   const key = out.split('\n').find((l) => l.startsWith('host_key='))!.slice('host_key='.length);
   writeFileSync('.e2e-data/host.key', key, { mode: 0o600 });
-});
+}
+
+test.beforeAll(() => issueHostKey(host));
 
 test('data attributes: the Users page opens signed in from the ticket the host minted', async ({ page }) => {
   await page.goto(`${host}/data-attributes.html?as=ben@acme.test`);
@@ -64,4 +67,40 @@ test('a ticket works once: a page that hands out a used ticket gets no session',
   await mountWith('replayed');
   await expect(page.locator('#replayed').getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
   expect(await page.evaluate(async () => (await fetch('/api/me')).status)).toBe(401);
+});
+
+test('iframe on another site: the host signs its frame in with a ticket, and the session lives in the frame only', async ({ page }) => {
+  // The host as `localhost` is another site than the service's 127.0.0.1: the frame never gets
+  // the service's SameSite=Strict cookie. The operator issued a key for that origin.
+  const crossSite = `http://localhost:${hostPort}`;
+  issueHostKey(crossSite);
+  try {
+    await page.goto(`${crossSite}/iframe.html?as=ben@acme.test`);
+    const frame = page.frameLocator('iframe[title="API tokens"]');
+    await expect(frame.getByRole('heading', { name: 'API tokens' })).toBeVisible();
+    await expect(frame.getByRole('rowheader', { name: 'CI deploy' })).toBeVisible();
+    await expect(frame.getByRole('button', { name: 'Sign in', exact: true })).toHaveCount(0);
+    // The frame asked the host, which answered; its writes work (the CSRF token and the session
+    // in headers), and the host hears of them.
+    await expect(page.locator('#host-events')).toContainText('"event":"ticket-wanted"');
+    const { reveal } = await generate(frame, 'framed by a host');
+    await reveal.getByRole('button', { name: 'Close' }).click();
+    await reveal.getByRole('button', { name: 'Close anyway' }).click();
+    await expect(page.locator('#host-events')).toContainText('"name":"framed by a host"');
+    // No cookie was set for the service, and nothing in the frame's storage (where the browser
+    // gives a cross-site frame any) holds a session or a ticket.
+    const cookies = await page.context().cookies('http://127.0.0.1:18181');
+    expect(cookies.map((c) => c.name)).not.toContain('tc_session');
+    const frameHandle = page.frames().find((f) => f.url().includes('/embed/users'))!;
+    const stored = await frameHandle.evaluate(() => {
+      try { return JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }); } catch { return 'no storage'; }
+    });
+    expect(stored).not.toMatch(/tcht_|session/);
+    await expectNoAxeViolations(page);
+    // Reloaded, the frame has no session (it was in memory) and asks again: signed in again.
+    await frameHandle.goto(frameHandle.url());
+    await expect(frame.getByRole('rowheader', { name: 'framed by a host' })).toBeVisible();
+  } finally {
+    issueHostKey(host);
+  }
 });

@@ -33,6 +33,10 @@ async function connected(name: string, issuer: string, secret: string, domain: s
     '--admin-group', 'token-admins', '--domain', domain, ...extra], `${secret}\n`);
   expect(set.redirect_uri).toBe(`http://127.0.0.1:18181/api/sso/callback/${id}`);
   if (issuer === nodeIssuer) await fetch(`${nodeIssuer}/test/redirect`, { method: 'POST', body: set.redirect_uri });
+  if (set.post_logout_redirect_uri) {
+    expect(set.post_logout_redirect_uri).toBe('http://127.0.0.1:18181/signin');
+    await fetch(`${nodeIssuer}/test/post-logout`, { method: 'POST', body: set.post_logout_redirect_uri });
+  }
   return id;
 }
 
@@ -99,6 +103,25 @@ test('an SSO-required workspace: through the provider to the deep link, no passw
   await expect(page.getByRole('heading', { name: 'Not allowed' })).toBeVisible();
   await page.goto('/tokens');
   await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
+});
+
+test('signing out ends the provider’s session too where the operator asked: the provider asks for the login again', async ({ page }) => {
+  await connected('Hooli', nodeIssuer, 'node-provider-client-secret', 'hooli.test', ['--sign-out-at-provider']);
+  await page.goto('/tokens');
+  await ssoFrom(page, 'gina@hooli.test');
+  await nodeProviderLogin(page, 'gina');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^API tokens/);
+  // Sign out: our session ends, then the provider's, which asks first and sends her back.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(new RegExp(`^${nodeIssuer}/`));
+  await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+  await expect(page).toHaveURL('http://127.0.0.1:18181/signin');
+  await expect(page.getByRole('heading', { name: 'Sign in to Token Console' })).toBeVisible();
+  expect(await page.evaluate(async () => (await fetch('/api/me')).status)).toBe(401);
+  // The provider forgot her: its login page, not straight back.
+  await ssoFrom(page, 'gina@hooli.test');
+  await expect(page).toHaveURL(new RegExp(`^${nodeIssuer}/interaction/`));
+  await expect(page.getByPlaceholder('Enter any login')).toBeVisible();
 });
 
 test.describe('in Simplified Chinese', () => {

@@ -1,4 +1,4 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -46,4 +46,18 @@ export async function expectNoAxeViolations(page: Page) {
       `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
   expect(violations).toEqual([]);
+}
+
+/** Generates a token in `scope` and returns the two secrets the reveal showed. */
+export async function generate(scope: Page | ReturnType<Page['frameLocator']> | Locator, name: string) {
+  await scope.getByRole('button', { name: 'Generate token' }).first().click();
+  const dialog = scope.getByRole('dialog', { name: 'Generate a token' });
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByRole('button', { name: 'Generate token' }).click();
+  const reveal = scope.getByRole('dialog', { name: 'Copy your new token' });
+  await expect(reveal).toBeVisible();
+  const access = await reveal.getByLabel('Access token (expires in 1 hour)', { exact: true }).inputValue();
+  const refresh = await reveal.getByLabel(/^Refresh token/).inputValue();
+  expect(refresh).toMatch(/^tcr_/);
+  return { reveal, access, refresh };
 }

@@ -1,7 +1,7 @@
 //! Sign-in, sign-out and the signed-in user.
 
 use gloo_net::http::Method;
-use token_api::auth::{Me, SetPasswordRequest, SignInRequest};
+use token_api::auth::{Me, SetPasswordRequest, SignInRequest, SignedOut};
 use token_api::host::TicketExchange;
 
 use super::{request, ApiError};
@@ -16,13 +16,19 @@ pub async fn sign_in(email: String, password: String) -> Result<Me, ApiError> {
     request(Method::POST, "/api/session", Some(&SignInRequest { email, password })).await
 }
 
-/// Exchanges a host's one-time ticket for a session; the service sets the session cookie.
-pub async fn exchange_ticket(ticket: String) -> Result<Me, ApiError> {
-    request(Method::POST, "/api/host/session", Some(&TicketExchange { ticket })).await
+/// Exchanges a host's one-time ticket for a session: the service sets the session cookie, or
+/// for the frame of the host at `parent` answers the session (`Me::frame_session`).
+pub async fn exchange_ticket(ticket: String, parent: Option<String>) -> Result<Me, ApiError> {
+    request(
+        Method::POST,
+        "/api/host/session",
+        Some(&TicketExchange { ticket, parent }),
+    )
+    .await
 }
 
-/// Ends the session.
-pub async fn sign_out() -> Result<(), ApiError> {
+/// Ends the session; where the identity provider's session should end too, where to go for it.
+pub async fn sign_out() -> Result<Option<SignedOut>, ApiError> {
     request(Method::DELETE, "/api/session", None::<&()>).await
 }
 

@@ -15,6 +15,8 @@ pub enum EventKind {
     Created,
     Disabled,
     Deleted,
+    /// The iframe page is signed out and asks its host for a sign-in ticket (`embed::frame`).
+    TicketWanted,
 }
 
 impl EventKind {
@@ -23,6 +25,7 @@ impl EventKind {
             EventKind::Created => "token-created",
             EventKind::Disabled => "token-disabled",
             EventKind::Deleted => "token-deleted",
+            EventKind::TicketWanted => "ticket-wanted",
         }
     }
 }
@@ -118,7 +121,7 @@ impl From<token_api::tokens::BatchAction> for EventKind {
 }
 
 /// `{ source: "token-console", event, tokens: [{ id, name }] }`.
-fn payload(kind: EventKind, tokens: &[TokenRef]) -> JsValue {
+pub(super) fn payload(kind: EventKind, tokens: &[TokenRef]) -> JsValue {
     let set = |object: &js_sys::Object, key: &str, value: &JsValue| {
         let _ = js_sys::Reflect::set(object, &JsValue::from_str(key), value);
     };

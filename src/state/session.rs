@@ -23,6 +23,14 @@ pub struct Session {
     chosen_workspace: RwSignal<Option<String>>,
     /// Ends the session at the service, then here.
     sign_out: Action<(), ()>,
+    /// Asks the service who is signed in, exchanging the waiting ticket (`TICKET`) first.
+    who: Action<(), ()>,
+}
+
+thread_local! {
+    /// A host's one-time ticket waiting for its exchange, with the origin of the host that
+    /// framed the page for a frame's: taken by the next `who`, so it is tried once.
+    static TICKET: std::cell::Cell<Option<(String, Option<String>)>> = const { std::cell::Cell::new(None) };
 }
 
 const WORKSPACE_KEY: &str = "token-console.workspace";
@@ -40,9 +48,7 @@ impl Session {
 
     /// Records a successful sign-in (or a fresh `/api/me`).
     pub fn signed_in(self, me: Me) {
-        api::set_csrf_token(Some(me.csrf_token.clone()));
-        self.me.set(Some(me));
-        self.phase.set(Phase::SignedIn);
+        record_sign_in(self.me, self.phase, me);
     }
 
     /// A workspace's policy changed (its admin saved it): the pages follow at once.
@@ -64,6 +70,13 @@ impl Session {
                 change(w);
             }
         });
+    }
+
+    /// Signs in with a host's one-time ticket (`parent`: the host that framed this page); one
+    /// that opens nothing leaves whoever is signed in, if anyone.
+    pub fn open_with_ticket(self, ticket: String, parent: Option<String>) {
+        TICKET.with(|t| t.set(Some((ticket, parent))));
+        self.who.dispatch_local(());
     }
 
     /// Ends the session at the service, then here, whatever the service answered.
@@ -102,6 +115,17 @@ impl Session {
     }
 }
 
+/// A sign-in, kept: the CSRF token (and a frame's session) for the requests, the person for the
+/// pages.
+fn record_sign_in(signal: RwSignal<Option<Me>>, phase: RwSignal<Phase>, mut me: Me) {
+    api::set_csrf_token(Some(me.csrf_token.clone()));
+    if let Some(frame_session) = me.frame_session.take() {
+        api::set_frame_session(Some(frame_session));
+    }
+    signal.set(Some(me));
+    phase.set(Phase::SignedIn);
+}
+
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
@@ -113,40 +137,53 @@ pub fn provide_session(ticket: Option<String>) -> Session {
     let phase = RwSignal::new(Phase::Loading);
     let ended = move || {
         api::set_csrf_token(None);
+        api::set_frame_session(None);
         me.set(None);
+        // Each time it becomes signed out, a host's frame asks its host for a ticket.
+        if phase.get_untracked() != Phase::SignedOut {
+            crate::embed::frame::ask_for_ticket();
+        }
         phase.set(Phase::SignedOut);
     };
-    let session = Session {
-        me,
-        phase,
-        chosen_workspace: RwSignal::new(local_storage().and_then(|s| s.get_item(WORKSPACE_KEY).ok().flatten())),
-        sign_out: Action::new_local(move |_: &()| async move {
-            let _ = api::session::sign_out().await;
-            ended();
-        }),
-    };
-    provide_context(session);
-    provide_context(OnUnauthorized(Callback::new(move |_| ended())));
-    // Taken by the first run: a ticket works once.
-    let ticket = std::cell::Cell::new(ticket);
     let who = Action::new_local(move |_: &()| {
-        let ticket = ticket.take();
+        let ticket = TICKET.with(std::cell::Cell::take);
         async move {
             // A ticket used or late opens nothing; whoever the browser is signed in as, if anyone, stays.
             let opened = match ticket {
-                Some(ticket) => api::session::exchange_ticket(ticket).await.ok(),
+                Some((ticket, parent)) => api::session::exchange_ticket(ticket, parent).await.ok(),
                 None => None,
             };
             match opened {
-                Some(who) => session.signed_in(who),
+                Some(who) => record_sign_in(me, phase, who),
                 None => match api::session::me().await {
-                    Ok(who) => session.signed_in(who),
+                    Ok(who) => record_sign_in(me, phase, who),
                     Err(_) => ended(),
                 },
             }
         }
     });
-    who.dispatch_local(());
+    let session = Session {
+        me,
+        phase,
+        chosen_workspace: RwSignal::new(local_storage().and_then(|s| s.get_item(WORKSPACE_KEY).ok().flatten())),
+        sign_out: Action::new_local(move |_: &()| async move {
+            let provider = api::session::sign_out().await.ok().flatten();
+            ended();
+            // The identity provider's session ends there, and it sends the browser back.
+            if let Some(out) = provider {
+                let _ = window().location().set_href(&out.provider_sign_out_url);
+            }
+        }),
+        who,
+    };
+    provide_context(session);
+    provide_context(OnUnauthorized(Callback::new(move |_| ended())));
+    match ticket {
+        Some(ticket) => session.open_with_ticket(ticket, None),
+        None => {
+            who.dispatch_local(());
+        }
+    }
     session
 }
 

@@ -65,6 +65,15 @@ pub struct UserSummary {
     pub name: String,
 }
 
+/// The answer to signing out of a session a workspace's identity provider opened, where the
+/// operator asked that it end the provider's session too (`sso set --sign-out-at-provider`)
+/// and the provider offers that: the page sends the browser to the provider's sign-out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignedOut {
+    pub provider_sign_out_url: String,
+}
+
 /// `GET /api/me` and the answer to a successful sign-in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -73,4 +82,8 @@ pub struct Me {
     pub workspaces: Vec<WorkspaceSummary>,
     /// Sent back in the `x-csrf-token` header on every state-changing request of this session.
     pub csrf_token: String,
+    /// Only in the answer to a frame's ticket exchange (`TicketExchange::parent`): the session
+    /// itself, which the frame keeps in memory and sends in the `x-tc-session` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_session: Option<String>,
 }

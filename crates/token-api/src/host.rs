@@ -33,11 +33,17 @@ pub struct Ticket {
     pub expires_at: DateTime<Utc>,
 }
 
-/// `POST /api/host/session`: the panel exchanges its ticket for a session, from the host's
-/// origin, once.
+/// `POST /api/host/session`: the panel exchanges its ticket for a session, once: a panel
+/// mounted in the host's page from the host's origin (the session is a cookie), or the service's
+/// `/embed/...` page in the host's iframe, naming the host's origin as `parent` (the session is
+/// `Me::frame_session`: a cross-site frame never gets the cookie).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TicketExchange {
     pub ticket: String,
+    /// The host's origin, which posted the ticket to the frame: only from the service's own
+    /// `/embed/...` page, and only an origin the service lets frame it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }

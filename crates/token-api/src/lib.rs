@@ -24,3 +24,6 @@ pub mod wire;
 pub const API_PREFIX: &str = "/api";
 /// The header that carries the session's CSRF token on state-changing requests.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The header that carries a frame's session (`Me::frame_session`) on every request: the
+/// `/embed/...` page in a cross-site host's iframe, which never gets the session cookie.
+pub const SESSION_HEADER: &str = "x-tc-session";

@@ -117,6 +117,10 @@ pub struct SsoConnection {
     pub domains: Vec<String>,
     /// Password sign-in is refused for the workspace's members (break-glass accounts excepted).
     pub required: bool,
+    /// Signing out of a session the provider opened ends the person's session at the provider
+    /// too, where it offers that (OpenID Connect RP-Initiated Logout).
+    #[serde(default)]
+    pub sign_out_at_provider: bool,
     pub state: SsoState,
     #[serde(default, with = "crate::wire::rfc3339::option")]
     pub last_sign_in_at: Option<chrono::DateTime<chrono::Utc>>,

@@ -183,6 +183,7 @@ async fn sso(config: &Config, db: &db::Db, command: SsoCommand, checked: Checked
                 admin_group,
                 required,
                 trust_emails,
+                sign_out_at_provider,
                 ..
             },
             Checked::Domains(domains),
@@ -208,6 +209,7 @@ async fn sso(config: &Config, db: &db::Db, command: SsoCommand, checked: Checked
                 domains,
                 required,
                 trust_emails,
+                sign_out_at_provider,
             };
             store::set(pool, &workspace, &settings).await.map_err(|e| match e {
                 store::SetError::Db(e) => failed(e),
@@ -218,8 +220,16 @@ async fn sso(config: &Config, db: &db::Db, command: SsoCommand, checked: Checked
                 config.issuer(),
                 token_api::sso::callback_path(&workspace)
             );
+            if settings.sign_out_at_provider {
+                println!("post_logout_redirect_uri={}", config.post_logout_uri());
+            }
             eprintln!(
-                "Register the redirect URI with the provider for client {}.",
+                "Register the {} with the provider for client {}.",
+                if settings.sign_out_at_provider {
+                    "redirect URI and the post-logout redirect URI"
+                } else {
+                    "redirect URI"
+                },
                 settings.client_id
             );
         }
@@ -232,12 +242,13 @@ async fn sso(config: &Config, db: &db::Db, command: SsoCommand, checked: Checked
             };
             let at = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
             println!(
-                "issuer={}\nclient_id={}\nadmin_group={}\ndomains={}\nrequired={}\nstate={}\nlast_sign_in_at={}\nlast_error={}\nlast_error_at={}",
+                "issuer={}\nclient_id={}\nadmin_group={}\ndomains={}\nrequired={}\nsign_out_at_provider={}\nstate={}\nlast_sign_in_at={}\nlast_error={}\nlast_error_at={}",
                 c.issuer,
                 c.client_id,
                 c.admin_group.unwrap_or_default(),
                 c.domains.join(" "),
                 c.required,
+                c.sign_out_at_provider,
                 c.state.as_str(),
                 at(c.last_sign_in_at),
                 c.last_error.map(|e| e.as_str()).unwrap_or_default(),

@@ -238,6 +238,12 @@ pub enum SsoCommand {
         /// out those addresses (one organisation's tenant, no self-registration).
         #[arg(long)]
         trust_emails: bool,
+        /// Signing out of a session the provider opened ends the person's session at the
+        /// provider too, where its discovery document offers an `end_session_endpoint`
+        /// (OpenID Connect RP-Initiated Logout): the browser goes there, then back to the
+        /// sign-in page at the printed `post_logout_redirect_uri`, which the provider must know.
+        #[arg(long)]
+        sign_out_at_provider: bool,
     },
     /// Show a workspace's connection: `key=value` lines, without the secret.
     Show {
@@ -343,6 +349,12 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", self.listen))
             .trim_end_matches('/')
             .to_owned()
+    }
+
+    /// Where a provider sends the browser back after signing it out there (`sso set
+    /// --sign-out-at-provider`): the sign-in page, one address for every workspace.
+    pub fn post_logout_uri(&self) -> String {
+        format!("{}/signin", self.issuer())
     }
 
     /// Whether the session cookie must be `Secure` (and `__Host-`), and HSTS is sent.

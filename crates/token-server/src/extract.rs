@@ -9,7 +9,7 @@ use axum::http::{header, request::Parts, HeaderMap};
 use axum_extra::extract::cookie::Cookie;
 use serde::de::DeserializeOwned;
 use token_api::validate::Invalid;
-use token_api::CSRF_HEADER;
+use token_api::{CSRF_HEADER, SESSION_HEADER};
 
 use crate::config::Config;
 use crate::error::AppError;
@@ -126,7 +126,7 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let cookie = session_cookie(&parts.headers, &state.config).ok_or(AppError::Unauthenticated)?;
+        let cookie = session_secret(&parts.headers, &state.config).ok_or(AppError::Unauthenticated)?;
         let digest = secrets::digest(&cookie);
         let now = db::now_ms();
         let row = live_session(state, &cookie).await?;
@@ -202,10 +202,14 @@ pub fn cookies(headers: &HeaderMap, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// The value of the session cookie, if the request carries one: the first, as browsers send the
-/// most specific first.
-pub fn session_cookie(headers: &HeaderMap, config: &Config) -> Option<String> {
-    cookies(headers, session_cookie_name(config)).into_iter().next()
+/// The session the request carries: a frame's `x-tc-session` header, else the session cookie
+/// (the first, as browsers send the most specific first).
+pub fn session_secret(headers: &HeaderMap, config: &Config) -> Option<String> {
+    let header = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok());
+    match header {
+        Some(secret) => Some(secret.to_owned()),
+        None => cookies(headers, session_cookie_name(config)).into_iter().next(),
+    }
 }
 
 /// The client's IP address, for the audit trail, throttling and "last used from": as

@@ -9,14 +9,13 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm, CoreProviderMetadata,
-};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreJwsSigningAlgorithm};
 use openidconnect::http as http_types;
 use openidconnect::{
     AdditionalClaims, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, HttpClientError,
-    HttpRequest, HttpResponse, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, Scope, SignatureVerificationError, UserInfoClaims,
+    HttpRequest, HttpResponse, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, RequestTokenError, Scope,
+    SignatureVerificationError, UserInfoClaims,
 };
 use serde::Deserialize;
 use token_api::sso::SsoRefusal;
@@ -144,7 +143,7 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 #[derive(Debug)]
 pub struct RelyingParty {
     http: reqwest::Client,
-    cache: Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
+    cache: Mutex<HashMap<String, (Instant, ProviderMetadataWithLogout)>>,
     /// Issuers whose discovery failed lately, and why: asked again after `FAILURE_TTL`, so
     /// sign-ins against a provider that is down cost the service (and the provider) nothing.
     failed: Mutex<HashMap<String, (Instant, String)>>,
@@ -177,7 +176,7 @@ impl RelyingParty {
 
     /// The provider's metadata and keys: from the cache while fresh and not `stale`, else
     /// discovered (which checks that the document names the issuer asked for).
-    async fn metadata(&self, issuer: &str, refetch: bool) -> Result<CoreProviderMetadata, Failure> {
+    async fn metadata(&self, issuer: &str, refetch: bool) -> Result<ProviderMetadataWithLogout, Failure> {
         {
             let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if let Some((at, metadata)) = cache.get(issuer) {
@@ -198,7 +197,7 @@ impl RelyingParty {
             }
         }
         let url = IssuerUrl::new(issuer.to_owned()).map_err(|e| fail(SsoRefusal::Unreachable, e))?;
-        let metadata = match CoreProviderMetadata::discover_async(url, &self.back_channel()).await {
+        let metadata = match ProviderMetadataWithLogout::discover_async(url, &self.back_channel()).await {
             Ok(metadata) => metadata,
             Err(e) => {
                 let why = error_chain(&e);
@@ -220,6 +219,20 @@ impl RelyingParty {
     /// Checks that the provider can be discovered (for the operator setting it).
     pub async fn check(&self, issuer: &str) -> Result<(), Failure> {
         self.metadata(issuer, true).await.map(drop)
+    }
+
+    /// The provider's sign-out address for this client (OpenID Connect RP-Initiated Logout),
+    /// coming back to `back_to`; `None` when the provider offers none or cannot be asked now.
+    /// No `id_token_hint`: it would put the person's ID token in an address.
+    pub async fn end_session_url(&self, provider: &Provider, back_to: &str) -> Option<String> {
+        let metadata = self.metadata(&provider.issuer, false).await.ok()?;
+        let endpoint = metadata.additional_metadata().end_session_endpoint.clone()?;
+        let back = PostLogoutRedirectUrl::new(back_to.to_owned()).ok()?;
+        let url = LogoutRequest::from(endpoint)
+            .set_client_id(ClientId::new(provider.client_id.clone()))
+            .set_post_logout_redirect_uri(back)
+            .http_get_url();
+        Some(url.to_string())
     }
 
     /// Starts a sign-in: the authorization address with a fresh `state`, `nonce` and PKCE
@@ -316,7 +329,7 @@ impl RelyingParty {
 
 /// The client for one provider, from its metadata.
 fn client(
-    metadata: CoreProviderMetadata,
+    metadata: ProviderMetadataWithLogout,
     provider: &Provider,
     redirect: &str,
 ) -> Result<

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use super::openapi::answer;
 use super::Secret;
 use crate::error::{AppError, AppResult};
-use crate::extract::{session_cookie, ApiJson, ClientIp};
+use crate::extract::{session_secret, ApiJson, ClientIp};
 use crate::store::{host, users};
 use crate::AppState;
 
@@ -63,9 +63,14 @@ async fn issue_ticket(
     Ok((StatusCode::CREATED, Extension(Secret), Json(answer)).into_response())
 }
 
-/// Exchange a ticket for a session (the embedded panel does, from the host's origin): sets the
-/// session cookie and answers the person with the CSRF token, their one workspace listed. A
-/// ticket is tried once: used, expired, from another origin, or of a revoked key, it is 401.
+/// Exchange a ticket for a session, once. A panel in the host's page does, from the host's
+/// origin: the answer sets the session cookie. The service's `/embed/...` page in the host's
+/// iframe does, from the service's own origin, naming the host's origin as `parent` (one the
+/// service lets frame it): a cross-site frame never gets the cookie, so the answer carries the
+/// session as `frame_session` instead, for the frame to keep in memory and send in the
+/// `x-tc-session` header. Either way the person comes with the CSRF token, their one workspace
+/// listed. A ticket is tried once: used, expired, from another origin, or of a revoked key, it
+/// is 401.
 #[utoipa::path(post, path = "/host/session", tag = "host", request_body = TicketExchange,
     responses((status = 200, body = Me), answer::Unauthorized))]
 async fn exchange(
@@ -78,21 +83,42 @@ async fn exchange(
         return Err(AppError::WrongCredentials);
     }
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    let opened = match host::exchange(&state.db.writer, &body.ticket, origin, ip.as_deref()).await? {
+    // The origin the ticket must be bound to: the request's own, or for the service's frame,
+    // the host that framed it. Anything else is tried as the request's origin, and refused.
+    let framed = body.parent.as_deref().filter(|parent| {
+        origin == Some(own_origin(&state).as_str()) && state.config.frame_ancestors.iter().any(|a| a == parent)
+    });
+    let bound = if body.parent.is_some() { framed } else { origin };
+    let opened = match host::exchange(&state.db.writer, &body.ticket, bound, ip.as_deref()).await? {
         Ok(opened) => opened,
         Err(why) => {
             metrics::counter!("host_tickets_refused_total").increment(1);
-            tracing::warn!(?why, origin, ip, "a sign-in ticket was refused");
+            tracing::warn!(?why, origin, parent = body.parent, ip, "a sign-in ticket was refused");
             return Err(AppError::WrongCredentials);
         }
     };
     // The session this browser had before, if any, ends: one browser, one session.
-    if let Some(old) = session_cookie(&headers, &state.config) {
+    if let Some(old) = session_secret(&headers, &state.config) {
         users::delete_session(&state.db.writer, &old).await?;
     }
     metrics::counter!("host_tickets_used_total").increment(1);
-    tracing::info!(user = %opened.user_id, workspace = %opened.workspace_id, "signed in by a host's ticket");
-    let me = super::session::load_me(&state, &opened.user_id, Some(&opened.workspace_id), opened.csrf_token).await?;
+    tracing::info!(user = %opened.user_id, workspace = %opened.workspace_id, framed = framed.is_some(), "signed in by a host's ticket");
+    let mut me =
+        super::session::load_me(&state, &opened.user_id, Some(&opened.workspace_id), opened.csrf_token).await?;
+    if framed.is_some() {
+        me.frame_session = Some(opened.cookie);
+        return Ok((Extension(Secret), Json(me)).into_response());
+    }
     let cookie = super::session::session_set_cookie(&state, opened.cookie, users::SESSION_TTL_MS / 1000);
     Ok((CookieJar::new().add(cookie), Extension(Secret), Json(me)).into_response())
+}
+
+/// The service's own origin, as its pages' requests send it: the public URL's scheme and host.
+fn own_origin(state: &AppState) -> String {
+    let issuer = state.config.issuer();
+    let after_scheme = issuer.find("://").map_or(0, |i| i + 3);
+    let end = issuer[after_scheme..]
+        .find('/')
+        .map_or(issuer.len(), |i| after_scheme + i);
+    issuer[..end].to_owned()
 }

@@ -60,6 +60,15 @@ impl Modify for Security {
             ))),
         );
         components.add_security_scheme(
+            "frame_session",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                token_api::SESSION_HEADER,
+                "The session of the service's /embed/... page in a host's iframe, which never gets the cookie: \
+                 `frame_session` of the answer to POST /api/host/session with `parent`. State-changing \
+                 requests also need the session's CSRF token in the x-csrf-token header.",
+            ))),
+        );
+        components.add_security_scheme(
             "host_key",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -143,7 +152,8 @@ pub mod answer {
 
 /// The answers that come from extractors and middleware rather than from a handler, added to
 /// every operation that can give them (an answer an annotation already lists is kept):
-/// - `session` security: [`answer::Unauthorized`], from the `Session` extractor;
+/// - `session` security: [`answer::Unauthorized`], from the `Session` extractor, and
+///   `frame_session` beside it (the extractor reads either);
 /// - a write under `/api`: [`answer::Forbidden`], from `refuse_cross_site_writes` and the
 ///   `Session` extractor's CSRF check;
 /// - a JSON body: [`answer::BadRequest`], [`answer::TooLarge`] and
@@ -154,9 +164,12 @@ pub struct SharedAnswers;
 impl Modify for SharedAnswers {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let session = SecurityRequirement::new("session", Vec::<String>::new());
+        let frame_session = SecurityRequirement::new("frame_session", Vec::<String>::new());
         for (path, item) in openapi.paths.paths.iter_mut() {
             for (write, operation) in operations(item) {
-                if operation.security.as_ref().is_some_and(|s| s.contains(&session)) {
+                if let Some(security) = operation.security.as_mut().filter(|s| s.contains(&session)) {
+                    // Either carries the session: the cookie, or a frame's header.
+                    security.push(frame_session.clone());
                     add::<answer::Unauthorized>(operation);
                 }
                 if write && path.starts_with("/api/") {

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use axum_extra::extract::CookieJar;
-use token_api::auth::{Me, SetPasswordRequest, SignInRequest};
+use token_api::auth::{Me, SetPasswordRequest, SignInRequest, SignedOut};
 use token_api::validate::{self, Invalid};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use super::openapi::answer;
 use super::Secret;
 use crate::error::{AppError, AppResult};
-use crate::extract::{cookies, session_cookie, session_cookie_name, ApiJson, ClientIp, Session};
+use crate::extract::{cookies, session_cookie_name, session_secret, ApiJson, ClientIp, Session};
 use crate::store::{audit, onboarding, sso, users};
 use crate::AppState;
 use token_api::audit::AuditAction;
@@ -165,7 +165,7 @@ async fn sign_in(
         .await?;
     }
     // The session this browser had before, if any, ends: one browser, one session.
-    if let Some(old) = session_cookie(&headers, &state.config) {
+    if let Some(old) = session_secret(&headers, &state.config) {
         users::delete_session(&state.db.writer, &old).await?;
     }
     // Only while the password checked is still theirs: a take-over or a new password committed
@@ -241,13 +241,25 @@ fn trusted_device(state: &AppState, headers: &HeaderMap, email: &str, hash: &str
         .map(|value| crate::secrets::digest(&value))
 }
 
-/// Sign out.
-#[utoipa::path(delete, path = "/session", tag = "session", security(("session" = [])), responses((status = 204)))]
+/// Sign out. A session a workspace's identity provider opened, where the operator asked that
+/// signing out end the provider's session too and the provider offers that, is answered 200
+/// with the provider's sign-out address for the page to go to; any other, 204.
+#[utoipa::path(delete, path = "/session", tag = "session", security(("session" = [])),
+    responses((status = 200, body = SignedOut), (status = 204, description = "Signed out.")))]
 async fn sign_out(State(state): State<AppState>, _session: Session, headers: HeaderMap) -> AppResult<Response> {
-    if let Some(cookie) = session_cookie(&headers, &state.config) {
-        users::delete_session(&state.db.writer, &cookie).await?;
+    let Some(secret) = session_secret(&headers, &state.config) else {
+        return Ok(cleared_cookie(&state));
+    };
+    let Some(workspace) = users::end_session(&state.db.writer, &secret).await? else {
+        return Ok(cleared_cookie(&state));
+    };
+    match super::sso::provider_sign_out(&state, &workspace).await? {
+        Some(provider_sign_out_url) => {
+            let clear = session_set_cookie(&state, String::new(), 0);
+            Ok((CookieJar::new().add(clear), Json(SignedOut { provider_sign_out_url })).into_response())
+        }
+        None => Ok(cleared_cookie(&state)),
     }
-    Ok(cleared_cookie(&state))
 }
 
 /// Sign out everywhere: ends every session of the signed-in user, this one included.
@@ -309,5 +321,6 @@ pub(super) async fn load_me(
         user,
         workspaces,
         csrf_token,
+        frame_session: None,
     })
 }

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use super::openapi::answer;
 use crate::error::{AppError, AppResult};
-use crate::extract::{cookies, session_cookie, ClientIp, Session};
+use crate::extract::{cookies, session_secret, ClientIp, Session};
 use crate::oidc::{Failure, Identity, Provider};
 use crate::store::sso::{self as store, Login, Refused, Rules};
 use crate::store::users;
@@ -53,6 +53,25 @@ fn browser_cookie(state: &AppState, value: String, max_age_secs: i64) -> Cookie<
 /// A workspace's redirect URI, registered with its provider.
 pub fn redirect_uri(state: &AppState, workspace: &str) -> String {
     format!("{}{}", state.config.issuer(), sso::callback_path(workspace))
+}
+
+/// Where to send the browser to end its session at the provider of `workspace`, after the
+/// service ended its own: where the operator asked for it and the provider offers it. A
+/// provider that cannot be asked now (down, its secret not opening) leaves it at our own.
+pub async fn provider_sign_out(state: &AppState, workspace: &str) -> AppResult<Option<String>> {
+    let Some(row) = store::connection(&state.db.pool, workspace).await? else {
+        return Ok(None);
+    };
+    if row.sign_out_at_provider == 0 {
+        return Ok(None);
+    }
+    let Ok(provider) = provider(state, &row) else {
+        return Ok(None);
+    };
+    Ok(state
+        .oidc
+        .end_session_url(&provider, &state.config.post_logout_uri())
+        .await)
 }
 
 /// A workspace's provider with its client secret opened: one sealed under another key file
@@ -185,7 +204,7 @@ async fn callback(
     };
     match answered {
         Ok(signed_in) => {
-            if let Some(old) = session_cookie(&headers, &state.config) {
+            if let Some(old) = session_secret(&headers, &state.config) {
                 users::delete_session(&state.db.writer, &old).await?;
             }
             metrics::counter!("sso_sign_ins_total").increment(1);

@@ -274,7 +274,7 @@ pub async fn exchange(
         tx.commit().await?;
         return Ok(Err(refusal));
     }
-    let (cookie, csrf_token) = super::users::create_scoped_session(&mut tx, &user_id, &workspace_id).await?;
+    let (cookie, csrf_token) = super::users::create_scoped_session(&mut tx, &user_id, &workspace_id, false).await?;
     let reason = format!("by {key_id}, from {bound_origin}");
     let acting = Acting::by(ip, Some(&reason));
     record_account_event(

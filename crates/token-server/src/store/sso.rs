@@ -26,6 +26,7 @@ pub struct ConnectionRow {
     pub admin_group: Option<String>,
     pub required: i64,
     pub trust_emails: i64,
+    pub sign_out_at_provider: i64,
     pub last_sign_in_at: Option<i64>,
     pub last_error: Option<String>,
     pub last_error_at: Option<i64>,
@@ -42,6 +43,8 @@ pub struct Settings {
     pub required: bool,
     /// The provider's addresses in the claimed domains count as verified (`--trust-emails`).
     pub trust_emails: bool,
+    /// Signing out of a session the provider opened ends the provider's session too.
+    pub sign_out_at_provider: bool,
 }
 
 /// Why a connection was not set.
@@ -101,11 +104,13 @@ pub async fn set(pool: &AnyPool, workspace_id: &str, settings: &Settings) -> Res
     };
     sqlx::query(
         "INSERT INTO sso_connections (workspace_id, issuer, client_id, client_secret_sealed, admin_group, required,
-                                      trust_emails, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)
+                                      trust_emails, sign_out_at_provider, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $8, $9, $7, $7)
          ON CONFLICT (workspace_id) DO UPDATE SET issuer = excluded.issuer, client_id = excluded.client_id,
              client_secret_sealed = excluded.client_secret_sealed, admin_group = excluded.admin_group,
-             required = excluded.required, trust_emails = excluded.trust_emails, updated_at = excluded.updated_at, last_error = NULL, last_error_at = NULL",
+             required = excluded.required, trust_emails = excluded.trust_emails,
+             sign_out_at_provider = excluded.sign_out_at_provider, updated_at = excluded.updated_at,
+             last_error = NULL, last_error_at = NULL",
     )
     .bind(workspace_id)
     .bind(&settings.issuer)
@@ -115,6 +120,7 @@ pub async fn set(pool: &AnyPool, workspace_id: &str, settings: &Settings) -> Res
     .bind(i64::from(settings.required))
     .bind(now)
     .bind(i64::from(settings.trust_emails))
+    .bind(i64::from(settings.sign_out_at_provider))
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM sso_domains WHERE workspace_id = $1")
@@ -129,7 +135,7 @@ pub async fn set(pool: &AnyPool, workspace_id: &str, settings: &Settings) -> Res
             .await?;
     }
     let reason = format!(
-        "issuer {}, client {}, admin group {}, domains {}, {}; {ended} sessions through the one before ended",
+        "issuer {}, client {}, admin group {}, domains {}, {}{}; {ended} sessions through the one before ended",
         settings.issuer,
         settings.client_id,
         settings.admin_group.as_deref().unwrap_or("(none)"),
@@ -143,6 +149,11 @@ pub async fn set(pool: &AnyPool, workspace_id: &str, settings: &Settings) -> Res
             (false, false) => "passwords allowed",
             (true, true) => "required, its emails trusted",
             (false, true) => "passwords allowed, its emails trusted",
+        },
+        if settings.sign_out_at_provider {
+            ", signing out there too"
+        } else {
+            ""
         }
     );
     let here = [workspace_id.to_owned()];
@@ -201,7 +212,7 @@ pub async fn remove(pool: &AnyPool, workspace_id: &str) -> sqlx::Result<bool> {
 pub async fn connection(pool: &AnyPool, workspace_id: &str) -> sqlx::Result<Option<ConnectionRow>> {
     sqlx::query_as(
         "SELECT workspace_id, issuer, client_id, client_secret_sealed, admin_group, required, trust_emails,
-                last_sign_in_at, last_error, last_error_at
+                sign_out_at_provider, last_sign_in_at, last_error, last_error_at
          FROM sso_connections WHERE workspace_id = $1",
     )
     .bind(workspace_id)
@@ -236,6 +247,7 @@ pub async fn summary(pool: &AnyPool, workspace_id: &str) -> sqlx::Result<Option<
         client_id: row.client_id,
         admin_group: row.admin_group,
         required: row.required != 0,
+        sign_out_at_provider: row.sign_out_at_provider != 0,
         state,
         last_sign_in_at: at(row.last_sign_in_at),
         last_error,
@@ -530,7 +542,7 @@ pub async fn sign_in(pool: &AnyPool, rules: &Rules<'_>, who: &Identity, ip: Opti
         .bind(ws)
         .execute(&mut *tx)
         .await?;
-    let (cookie, csrf_token) = super::users::create_scoped_session(&mut tx, &user_id, ws).await?;
+    let (cookie, csrf_token) = super::users::create_scoped_session(&mut tx, &user_id, ws, true).await?;
     how.insert(0, format!("through {} as {}", who.issuer, who.subject));
     let reason = how.join("; ");
     let acting = Acting::by(ip, Some(&reason));

@@ -171,18 +171,19 @@ pub async fn create_session(
 }
 
 /// Opens a session that reaches one workspace only (its identity provider, or a host's ticket,
-/// vouched for it), in the caller's transaction: its cookie and CSRF token.
+/// vouched for it: `by_provider`), in the caller's transaction: its cookie and CSRF token.
 pub async fn create_scoped_session(
     conn: &mut sqlx::AnyConnection,
     user_id: &str,
     workspace_id: &str,
+    by_provider: bool,
 ) -> sqlx::Result<(String, String)> {
     let cookie = secrets::random_secret();
     let csrf = secrets::random_secret();
     let now = db::now_ms();
     sqlx::query(
-        "INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, expires_at, sso_workspace_id)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sessions (id_digest, user_id, csrf_token, created_at, expires_at, sso_workspace_id, by_provider)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(secrets::digest(&cookie))
     .bind(user_id)
@@ -190,6 +191,7 @@ pub async fn create_scoped_session(
     .bind(now)
     .bind(now + SESSION_TTL_MS)
     .bind(workspace_id)
+    .bind(i64::from(by_provider))
     .execute(conn)
     .await?;
     Ok((cookie, csrf))
@@ -250,11 +252,17 @@ pub async fn sign_out_everywhere(
 
 /// Ends the session the cookie names.
 pub async fn delete_session(pool: &AnyPool, cookie: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_digest = $1")
-        .bind(secrets::digest(cookie))
-        .execute(pool)
-        .await?;
-    Ok(())
+    end_session(pool, cookie).await.map(drop)
+}
+
+/// Ends a session: the workspace whose identity provider opened it, if one did.
+pub async fn end_session(pool: &AnyPool, cookie: &str) -> sqlx::Result<Option<String>> {
+    let ended: Option<(Option<String>, i64)> =
+        sqlx::query_as("DELETE FROM sessions WHERE id_digest = $1 RETURNING sso_workspace_id, by_provider")
+            .bind(secrets::digest(cookie))
+            .fetch_optional(pool)
+            .await?;
+    Ok(ended.and_then(|(workspace, by_provider)| workspace.filter(|_| by_provider != 0)))
 }
 
 /// The user and their workspaces, workspaces by name.

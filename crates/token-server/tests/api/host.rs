@@ -25,6 +25,16 @@ async fn mint(app: &TestApp, key: &str, email: &str) -> Reply {
 }
 
 async fn exchange(app: &TestApp, ticket: &str, origin: Option<&str>) -> Reply {
+    exchange_from(app, origin, json!({ "ticket": ticket })).await
+}
+
+/// The exchange as the service's `/embed/...` page in a host's iframe makes it: from `origin`
+/// (the service's own, for the real page), naming the host that framed it.
+async fn exchange_framed(app: &TestApp, ticket: &str, origin: Option<&str>, parent: &str) -> Reply {
+    exchange_from(app, origin, json!({ "ticket": ticket, "parent": parent })).await
+}
+
+async fn exchange_from(app: &TestApp, origin: Option<&str>, body: Value) -> Reply {
     let mut req = Request::builder()
         .method(Method::POST)
         .uri("/api/host/session")
@@ -32,9 +42,36 @@ async fn exchange(app: &TestApp, ticket: &str, origin: Option<&str>) -> Reply {
     if let Some(origin) = origin {
         req = req.header(header::ORIGIN, origin);
     }
-    app.raw(req.body(Body::from(json!({ "ticket": ticket }).to_string())).unwrap())
-        .await
+    app.raw(req.body(Body::from(body.to_string())).unwrap()).await
 }
+
+/// A request as the frame sends it: its session in the `x-tc-session` header, no cookie.
+async fn framed(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    session: &str,
+    csrf: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("x-tc-session", session);
+    if let Some(csrf) = csrf {
+        req = req.header("x-csrf-token", csrf);
+    }
+    let req = match body {
+        Some(body) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string())),
+        None => req.body(Body::empty()),
+    };
+    app.raw(req.unwrap()).await
+}
+
+/// The service's own origin in the tests (its public URL).
+const OWN: &str = "http://issuer.test";
 
 async fn ticket(app: &TestApp, key: &str, email: &str) -> String {
     let reply = mint(app, key, email).await;
@@ -188,6 +225,83 @@ async fn a_ticket_is_refused_late_from_elsewhere_or_after_its_key_is_revoked(app
     assert_eq!(changed[0]["by_operator"], true);
 }
 
+async fn a_cross_site_frame_signs_in_with_a_session_it_keeps_in_memory(app: TestApp) {
+    let (_, secret) = key(&app, "ws-acme").await;
+    let t = ticket(&app, &secret, "ben@acme.test").await;
+    let opened = exchange_framed(&app, &t, Some(OWN), HOST).await;
+    assert_eq!(opened.status, StatusCode::OK, "{}", opened.text);
+    assert!(opened.secret, "never compressed");
+    assert!(
+        opened.set_cookie("tc_session").is_none(),
+        "a cross-site frame would never send it back"
+    );
+    let session = opened.body["frame_session"].as_str().unwrap().to_owned();
+    let csrf = opened.body["csrf_token"].as_str().unwrap().to_owned();
+    assert_eq!(opened.body["workspaces"][0]["id"], "ws-acme");
+    assert_eq!(opened.body["workspaces"].as_array().unwrap().len(), 1);
+
+    // The header is the session: Acme's only, its writes still need the CSRF token, and no
+    // answer after the exchange shows it again.
+    let me = framed(&app, Method::GET, "/api/me", &session, None, None).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+    assert!(me.body.get("frame_session").is_none(), "{}", me.text);
+    let list = "/api/workspaces/ws-acme/tokens";
+    assert_eq!(
+        framed(&app, Method::GET, list, &session, None, None).await.status,
+        StatusCode::OK
+    );
+    let globex = "/api/workspaces/ws-globex/tokens";
+    assert_eq!(
+        framed(&app, Method::GET, globex, &session, None, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let token = json!({ "name": "framed", "lifetime_days": 30 });
+    let no_csrf = framed(&app, Method::POST, list, &session, None, Some(token.clone())).await;
+    assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
+    let made = framed(&app, Method::POST, list, &session, Some(&csrf), Some(token)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let out = framed(&app, Method::DELETE, "/api/session", &session, Some(&csrf), None).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        framed(&app, Method::GET, "/api/me", &session, None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Refused, and used up: a parent the service does not let frame it, a host page posing as
+    // the frame, no origin, another site posting for the host, and a key whose origin may not
+    // frame the service.
+    for (origin, parent) in [
+        (Some(OWN), "http://evil.test"),
+        (Some(HOST), HOST),
+        (None, HOST),
+        (Some("http://evil.test"), HOST),
+    ] {
+        let t = ticket(&app, &secret, "ben@acme.test").await;
+        let refused = exchange_framed(&app, &t, origin, parent).await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{origin:?} {parent}");
+        assert!(refused.body.get("frame_session").is_none());
+        assert_eq!(
+            exchange_framed(&app, &t, Some(OWN), HOST).await.status,
+            StatusCode::UNAUTHORIZED,
+            "used up by the refusal"
+        );
+    }
+    let (_, elsewhere) = host::create_key(&app.state.db.writer, "ws-acme", "http://other.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let t = ticket(&app, &elsewhere, "ben@acme.test").await;
+    assert_eq!(
+        exchange_framed(&app, &t, Some(OWN), "http://other.test").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // A made-up header session is nobody.
+    assert_eq!(
+        framed(&app, Method::GET, "/api/me", "made-up", None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 async fn a_host_key_reaches_no_one_outside_its_workspace(app: TestApp) {
     let (_, secret) = key(&app, "ws-acme").await;
     // Gus is in Globex only; nobody has the other address.
@@ -291,5 +405,6 @@ crate::on_both_databases!(
     a_host_signs_its_member_in_once_to_its_workspace_only,
     a_ticket_is_refused_late_from_elsewhere_or_after_its_key_is_revoked,
     a_host_key_reaches_no_one_outside_its_workspace,
+    a_cross_site_frame_signs_in_with_a_session_it_keeps_in_memory,
     the_operator_issues_lists_and_revokes_host_keys,
 );

@@ -48,6 +48,8 @@ struct Inner {
     secret: String,
     /// Pads the key set with this many bytes: a provider that streams more than it should.
     padding: usize,
+    /// Offers no `end_session_endpoint` (no RP-Initiated Logout).
+    no_sign_out: bool,
 }
 
 /// The test's provider: discovery, keys, token and user info endpoints on loopback.
@@ -110,7 +112,13 @@ impl Provider {
 
     /// Connects a workspace of the app to this provider.
     pub(crate) async fn connect(&self, app: &TestApp, ws: &str, domains: &[&str], required: bool) {
-        let settings = Settings {
+        let settings = self.settings(app, domains, required);
+        sso::set(&app.state.db.writer, ws, &settings).await.unwrap();
+    }
+
+    /// The operator's settings for this provider.
+    fn settings(&self, app: &TestApp, domains: &[&str], required: bool) -> Settings {
+        Settings {
             issuer: self.issuer.clone(),
             client_id: CLIENT_ID.to_owned(),
             client_secret_sealed: token_server::secrets::seal(&app.state.sso_key, CLIENT_SECRET.as_bytes()),
@@ -118,15 +126,15 @@ impl Provider {
             domains: domains.iter().map(|d| (*d).to_owned()).collect(),
             required,
             trust_emails: false,
-        };
-        sso::set(&app.state.db.writer, ws, &settings).await.unwrap();
+            sign_out_at_provider: false,
+        }
     }
 }
 
 type ProviderState = State<(String, Arc<Mutex<Inner>>)>;
 
-async fn discovery(State((issuer, _)): ProviderState) -> Json<Value> {
-    Json(json!({
+async fn discovery(State((issuer, inner)): ProviderState) -> Json<Value> {
+    let mut document = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
@@ -135,7 +143,11 @@ async fn discovery(State((issuer, _)): ProviderState) -> Json<Value> {
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["EdDSA"],
-    }))
+    });
+    if !inner.lock().unwrap().no_sign_out {
+        document["end_session_endpoint"] = json!(format!("{issuer}/logout"));
+    }
+    Json(document)
 }
 
 async fn jwks(State((_, inner)): ProviderState) -> Json<Value> {
@@ -924,13 +936,17 @@ async fn the_operator_connects_a_workspace_from_the_command_line(app: TestApp) {
     let secret_line = format!("{CLIENT_SECRET}\n");
     let (code, out, err) = set(
         &provider.issuer,
-        &["--domain", "Acme.TEST", "--required"],
+        &["--domain", "Acme.TEST", "--required", "--sign-out-at-provider"],
         Some(&secret_line),
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         value(&out, "redirect_uri"),
         "https://tokens.initech.test/api/sso/callback/ws-acme"
+    );
+    assert_eq!(
+        value(&out, "post_logout_redirect_uri"),
+        "https://tokens.initech.test/signin"
     );
     let (sealed,): (String,) = sqlx::query_as("SELECT client_secret_sealed FROM sso_connections")
         .fetch_one(&app.state.db.pool)
@@ -941,6 +957,7 @@ async fn the_operator_connects_a_workspace_from_the_command_line(app: TestApp) {
     assert_eq!(code, 0);
     assert_eq!(value(&out, "domains"), "acme.test");
     assert_eq!(value(&out, "required"), "true");
+    assert_eq!(value(&out, "sign_out_at_provider"), "true");
     assert_eq!(value(&out, "state"), "unused");
     assert!(!out.contains(CLIENT_SECRET));
     // A domain is one workspace's.
@@ -1114,6 +1131,90 @@ async fn a_providers_session_ends_only_its_own_workspaces_sessions(app: TestApp)
     assert_eq!(app.get("/api/me", &password).await.status, StatusCode::OK);
 }
 
+async fn signing_out_ends_the_providers_session_where_the_operator_asked(app: TestApp) {
+    let provider = Provider::start().await;
+    provider.connect(&app, "ws-acme", &["acme.test"], false).await;
+    let sign_out = |browser: Browser| {
+        let app = &app;
+        async move {
+            let reply = app.send(Method::DELETE, "/api/session", Some(&browser), None).await;
+            assert!(
+                reply.set_cookie("tc_session").is_some_and(|c| c.contains("Max-Age=0")),
+                "the cookie is cleared: {:?}",
+                reply.headers
+            );
+            assert_eq!(app.get("/api/me", &browser).await.status, StatusCode::UNAUTHORIZED);
+            reply
+        }
+    };
+    let ben = person("sub-ben", "ben@acme.test", &[]);
+    // Not asked for: signing out ends our session only.
+    let reply = provider.sign_in(&app, "ws-acme", ben.clone()).await;
+    let signed_out = sign_out(signed_in(&app, &reply).await).await;
+    assert_eq!(signed_out.status, StatusCode::NO_CONTENT);
+
+    // Asked for: the page is told the provider's sign-out, for this client, coming back to the
+    // sign-in page; no ID token in the address.
+    let mut settings = provider.settings(&app, &["acme.test"], false);
+    settings.sign_out_at_provider = true;
+    sso::set(&app.state.db.writer, "ws-acme", &settings).await.unwrap();
+    let reply = provider.sign_in(&app, "ws-acme", ben.clone()).await;
+    let signed_out = sign_out(signed_in(&app, &reply).await).await;
+    assert_eq!(signed_out.status, StatusCode::OK, "{}", signed_out.text);
+    let url = signed_out.body["provider_sign_out_url"].as_str().unwrap();
+    let (endpoint, query) = url.split_once('?').unwrap();
+    assert_eq!(endpoint, format!("{}/logout", provider.issuer));
+    let query: HashMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    assert_eq!(query.get("client_id").map(String::as_str), Some(CLIENT_ID));
+    assert_eq!(
+        query.get("post_logout_redirect_uri").map(String::as_str),
+        Some(format!("{}/signin", app.state.config.issuer()).as_str())
+    );
+    assert!(!query.contains_key("id_token_hint"), "{url}");
+
+    // A password session of the same person, in the same workspace: ours alone to end.
+    let password = app.sign_in("ben@acme.test").await;
+    assert_eq!(sign_out(password).await.status, StatusCode::NO_CONTENT);
+    // A host's ticket into the same workspace: the host's page is not sent to the provider.
+    let (_, key) = token_server::store::host::create_key(&app.state.db.writer, "ws-acme", "http://host.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let (ticket, _) = token_server::store::host::issue_ticket(
+        &app.state.db.writer,
+        &token_server::store::host::key_of(&app.state.db.pool, &key)
+            .await
+            .unwrap()
+            .unwrap(),
+        "ben@acme.test",
+        None,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let opened = token_server::store::host::exchange(&app.state.db.writer, &ticket, Some("http://host.test"), None)
+        .await
+        .unwrap()
+        .unwrap();
+    let by_host = Browser {
+        cookie: opened.cookie,
+        csrf: opened.csrf_token,
+    };
+    assert_eq!(sign_out(by_host).await.status, StatusCode::NO_CONTENT);
+
+    // A provider that offers no sign-out: ours ends, and the page stays.
+    let quiet = Provider::start().await;
+    quiet.inner.lock().unwrap().no_sign_out = true;
+    let mut settings = quiet.settings(&app, &["acme.test"], false);
+    settings.sign_out_at_provider = true;
+    sso::set(&app.state.db.writer, "ws-acme", &settings).await.unwrap();
+    let reply = quiet.sign_in(&app, "ws-acme", ben).await;
+    assert_eq!(
+        sign_out(signed_in(&app, &reply).await).await.status,
+        StatusCode::NO_CONTENT
+    );
+}
+
 async fn a_provider_that_answers_too_much_is_refused(app: TestApp) {
     let provider = Provider::start().await;
     provider.connect(&app, "ws-acme", &["acme.test"], false).await;
@@ -1146,4 +1247,5 @@ crate::on_both_databases!(
     the_providers_refusals_and_outages_say_what_went_wrong,
     keys_rotated_at_the_provider_are_fetched_again,
     a_person_an_admin_removed_is_not_let_back_in_by_the_provider,
+    signing_out_ends_the_providers_session_where_the_operator_asked,
 );
