@@ -92,7 +92,9 @@ async function serve(req, res) {
   let body = found.body;
   let cache = 'no-cache';
   if (found.type.startsWith('text/html')) {
-    const hostName = /^[A-Za-z0-9.:[\]-]+$/.test(req.headers.host ?? '') ? req.headers.host : `127.0.0.1:${port}`;
+    // Only the two loopback names this server answers as: a page of another site that rebinds
+    // its name to 127.0.0.1 gets the default, which the service's frame-ancestors and keys name.
+    const hostName = [`127.0.0.1:${port}`, `localhost:${port}`].includes(req.headers.host) ? req.headers.host : `127.0.0.1:${port}`;
     body = body.toString().replaceAll('__TOKEN_SERVICE__', service.origin).replaceAll('__HOST_ORIGIN__', `http://${hostName}`);
     if (body.includes('__TICKET__')) {
       // A page that signs its person in carries a ticket only they may see: never cached.

@@ -66,6 +66,9 @@ thread_local! {
     /// A cross-site frame's session (`Me::frame_session`), in memory only: sent on every
     /// request, since the frame never gets the session cookie.
     static FRAME_SESSION: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Counts sign-ins and sign-outs: a 401 to a request sent before the latest says nothing
+    /// of the session that followed it.
+    static GENERATION: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 thread_local! {
@@ -86,6 +89,7 @@ pub fn url(path: &str) -> String {
 /// Remembers (or forgets) the session's CSRF token.
 pub fn set_csrf_token(token: Option<String>) {
     CSRF_TOKEN.with(|t| *t.borrow_mut() = token);
+    GENERATION.with(|g| g.set(g.get().wrapping_add(1)));
 }
 
 /// Remembers (or forgets) a frame's session.
@@ -93,13 +97,17 @@ pub fn set_frame_session(session: Option<String>) {
     FRAME_SESSION.with(|s| *s.borrow_mut() = session);
 }
 
+/// Where a host's ticket is exchanged for a session.
+pub(crate) const TICKET_EXCHANGE_PATH: &str = "/api/host/session";
+
 /// Sends one request to the service and decodes the JSON answer (`()` for an empty one).
 ///
 /// A read (GET) is aborted, and answers `Aborted`, when the reactive owner it runs under is
 /// cleaned up first: the user left the page, or a resource read again. A write is never
 /// aborted: the service may have done it already, so it runs to its end and its result is still
 /// told (a toast, the host's event). Resources and actions poll their futures under the owner
-/// that made them, which is how a request finds its owner. A 401 tells the session.
+/// that made them, which is how a request finds its owner. A 401 tells the session, unless a
+/// sign-in or sign-out came between the request and its answer, or it refused a ticket.
 pub async fn request<T: DeserializeOwned>(
     method: Method,
     path: &str,
@@ -117,7 +125,9 @@ pub async fn request<T: DeserializeOwned>(
 /// `request`'s exchange, once for every type it decodes: a copy per answer type of the whole
 /// exchange (the abort, the CSRF header, the errors) cost the bundle 4.2 KiB brotli.
 async fn send(method: Method, path: &str, body: Option<String>) -> Result<String, ApiError> {
-    let unauthorized = use_context::<OnUnauthorized>();
+    // A refused ticket is the ticket's refusal, not the end of the session the page may have.
+    let unauthorized = use_context::<OnUnauthorized>().filter(|_| path != TICKET_EXCHANGE_PATH);
+    let generation = GENERATION.with(std::cell::Cell::get);
     let safe = matches!(method, Method::GET | Method::HEAD);
     let abort = web_sys::AbortController::new().ok().filter(|_| safe);
     let signal = abort.as_ref().map(|a| a.signal());
@@ -151,7 +161,7 @@ async fn send(method: Method, path: &str, body: Option<String>) -> Result<String
     let response = request.send().await.map_err(failed)?;
     let status = response.status();
     let text = response.text().await.map_err(failed)?;
-    if status == 401 {
+    if status == 401 && GENERATION.with(std::cell::Cell::get) == generation {
         if let Some(OnUnauthorized(signed_out)) = unauthorized {
             signed_out.run(());
         }

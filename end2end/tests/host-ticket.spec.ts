@@ -97,6 +97,16 @@ test('iframe on another site: the host signs its frame in with a ticket, and the
     });
     expect(stored).not.toMatch(/tcht_|session/);
     await expectNoAxeViolations(page);
+    // A ticket that opens nothing (used, made up, posted twice) leaves the frame signed in.
+    const serviceOrigin = 'http://127.0.0.1:18181';
+    await page.evaluate(([origin]) => {
+      (document.querySelector('iframe[data-service]') as HTMLIFrameElement).contentWindow!.postMessage('tcht_made-up', origin);
+    }, [serviceOrigin]);
+    await page.waitForTimeout(500);
+    await expect(frame.getByRole('button', { name: 'Sign in', exact: true })).toHaveCount(0);
+    const again = await generate(frame, 'still signed in');
+    await again.reveal.getByRole('button', { name: 'Close' }).click();
+    await again.reveal.getByRole('button', { name: 'Close anyway' }).click();
     // Reloaded, the frame has no session (it was in memory) and asks again: signed in again.
     await frameHandle.goto(frameHandle.url());
     await expect(frame.getByRole('rowheader', { name: 'framed by a host' })).toBeVisible();

@@ -21,7 +21,7 @@ pub async fn sign_in(email: String, password: String) -> Result<Me, ApiError> {
 pub async fn exchange_ticket(ticket: String, parent: Option<String>) -> Result<Me, ApiError> {
     request(
         Method::POST,
-        "/api/host/session",
+        super::TICKET_EXCHANGE_PATH,
         Some(&TicketExchange { ticket, parent }),
     )
     .await

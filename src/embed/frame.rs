@@ -17,7 +17,13 @@ use crate::state::session::Session;
 thread_local! {
     /// The origin of the host framing this page, once it listens for the host's tickets.
     static PARENT: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// When the page last asked (ms since the epoch).
+    static ASKED_AT: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NEG_INFINITY) };
 }
+
+/// The least time between two asks: a session that ends as soon as a ticket opens it (a proxy
+/// that drops the session's header) must not have the host mint tickets in a loop.
+const ASK_AT_MOST_EVERY_MS: f64 = 30_000.0;
 
 /// Signs the frame in with the tickets the host at `parent` posts. Nothing when the page is
 /// not in a frame.
@@ -27,8 +33,12 @@ pub fn sign_in_with_host_tickets(parent: String, session: Session) {
     };
     PARENT.with(|p| *p.borrow_mut() = Some(parent.clone()));
     let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        // From the window that frames this page, at the origin it was told: not another window
+        // of that origin, nor one that got hold of the frame.
+        let from_parent = event.origin() == parent
+            && event.source().map(wasm_bindgen::JsValue::from) == framing_window().map(wasm_bindgen::JsValue::from);
         let ticket = event.data().as_string().filter(|t| t.starts_with(TICKET_PREFIX));
-        if let Some(ticket) = ticket.filter(|_| event.origin() == parent) {
+        if let Some(ticket) = ticket.filter(|_| from_parent) {
             session.open_with_ticket(ticket, Some(parent.clone()));
         }
     });
@@ -37,8 +47,13 @@ pub fn sign_in_with_host_tickets(parent: String, session: Session) {
     on_message.forget();
 }
 
-/// Asks the framing host for a ticket, if this page listens for one.
+/// Asks the framing host for a ticket, if this page listens for one and did not ask lately.
 pub fn ask_for_ticket() {
+    let now = js_sys::Date::now();
+    if now - ASKED_AT.with(std::cell::Cell::get) < ASK_AT_MOST_EVERY_MS {
+        return;
+    }
+    ASKED_AT.with(|a| a.set(now));
     PARENT.with(|p| {
         if let (Some(parent), Some(host)) = (p.borrow().as_deref(), framing_window()) {
             let _ = host.post_message(&payload(EventKind::TicketWanted, &[]), parent);

@@ -157,6 +157,8 @@ pub fn provide_session(ticket: Option<String>) -> Session {
                 Some(who) => record_sign_in(me, phase, who),
                 None => match api::session::me().await {
                     Ok(who) => record_sign_in(me, phase, who),
+                    // A 401 told the session already, if nobody signed in meanwhile.
+                    Err(e) if e.status() == Some(401) => {}
                     Err(_) => ended(),
                 },
             }

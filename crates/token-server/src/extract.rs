@@ -202,14 +202,16 @@ pub fn cookies(headers: &HeaderMap, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// The session the request carries: a frame's `x-tc-session` header, else the session cookie
-/// (the first, as browsers send the most specific first).
+/// The session the request carries: a frame's `x-tc-session` header, else the session cookie.
 pub fn session_secret(headers: &HeaderMap, config: &Config) -> Option<String> {
     let header = headers.get(SESSION_HEADER).and_then(|v| v.to_str().ok());
-    match header {
-        Some(secret) => Some(secret.to_owned()),
-        None => cookies(headers, session_cookie_name(config)).into_iter().next(),
-    }
+    header.map(str::to_owned).or_else(|| session_cookie(headers, config))
+}
+
+/// The value of the session cookie, if the request carries one: the first, as browsers send the
+/// most specific first.
+pub fn session_cookie(headers: &HeaderMap, config: &Config) -> Option<String> {
+    cookies(headers, session_cookie_name(config)).into_iter().next()
 }
 
 /// The client's IP address, for the audit trail, throttling and "last used from": as

@@ -227,6 +227,13 @@ impl RelyingParty {
     pub async fn end_session_url(&self, provider: &Provider, back_to: &str) -> Option<String> {
         let metadata = self.metadata(&provider.issuer, false).await.ok()?;
         let endpoint = metadata.additional_metadata().end_session_endpoint.clone()?;
+        // Where the page sends the browser: the provider's https address (http on loopback, as
+        // for the issuer), never a script or a plain-text hop.
+        let url = endpoint.url();
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+            return None;
+        }
         let back = PostLogoutRedirectUrl::new(back_to.to_owned()).ok()?;
         let url = LogoutRequest::from(endpoint)
             .set_client_id(ClientId::new(provider.client_id.clone()))

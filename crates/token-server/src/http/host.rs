@@ -89,7 +89,7 @@ async fn exchange(
         origin == Some(own_origin(&state).as_str()) && state.config.frame_ancestors.iter().any(|a| a == parent)
     });
     let bound = if body.parent.is_some() { framed } else { origin };
-    let opened = match host::exchange(&state.db.writer, &body.ticket, bound, ip.as_deref()).await? {
+    let opened = match host::exchange(&state.db.writer, &body.ticket, bound, framed.is_some(), ip.as_deref()).await? {
         Ok(opened) => opened,
         Err(why) => {
             metrics::counter!("host_tickets_refused_total").increment(1);

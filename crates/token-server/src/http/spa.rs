@@ -23,7 +23,7 @@ use token_api::API_PREFIX;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::extract::{live_session, session_secret};
+use crate::extract::{live_session, session_cookie};
 use crate::store::users;
 use crate::AppState;
 
@@ -177,7 +177,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 async fn preload_first_list(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let wanted = req.method() == Method::GET && (path == "/tokens" || list_workspace(path).is_some());
-    let cookie = session_secret(req.headers(), &state.config).filter(|_| wanted);
+    let cookie = session_cookie(req.headers(), &state.config).filter(|_| wanted);
     let Some(cookie) = cookie else {
         return next.run(req).await;
     };

@@ -97,7 +97,7 @@ fn provider(state: &AppState, row: &store::ConnectionRow) -> Result<Provider, Fa
 /// still lands where the person was going).
 #[utoipa::path(get, path = "/sso/start", tag = "session", params(SsoStartRequest),
     responses((status = 303, description = "To the identity provider; or to the sign-in page with `sso_error`."),
-        answer::BadRequest))]
+        answer::BadRequest, answer::Unavailable))]
 async fn start(State(state): State<AppState>, Query(body): Query<SsoStartRequest>) -> AppResult<Response> {
     let return_to = sso::return_to(body.return_to.as_deref().filter(|r| !r.is_empty())).to_owned();
     let back = |refusal: SsoRefusal| Ok(refused_redirect(refusal, Some(&return_to)));
@@ -219,7 +219,7 @@ async fn callback(
             // Audited where the provider named someone; a refusal that names nobody (a declined
             // consent, a made-up code) is anyone's to cause, and goes to the log and metrics.
             if let Some(who) = who.as_deref() {
-                store::record_refusal(&state.db.writer, &ws, refusal, Some(who), ip).await?;
+                store::record_refusal(&state.db.writer, &ws, refusal, who, ip).await?;
             }
             Ok((clear, refused_redirect(refusal, Some(&login.return_to))).into_response())
         }

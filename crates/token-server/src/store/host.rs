@@ -195,11 +195,13 @@ impl NotOpened {
 }
 
 /// Exchanges a ticket, once, from `origin`, for a session that reaches the ticket's workspace
-/// only; audited either way where the ticket is known.
+/// only (for a host's frame, `framed`, one that lives an hour); audited either way where the
+/// ticket is known.
 pub async fn exchange(
     pool: &AnyPool,
     ticket: &str,
     origin: Option<&str>,
+    framed: bool,
     ip: Option<&str>,
 ) -> sqlx::Result<Result<Opened, NotOpened>> {
     let now = db::now_ms();
@@ -274,8 +276,15 @@ pub async fn exchange(
         tx.commit().await?;
         return Ok(Err(refusal));
     }
-    let (cookie, csrf_token) = super::users::create_scoped_session(&mut tx, &user_id, &workspace_id, false).await?;
-    let reason = format!("by {key_id}, from {bound_origin}");
+    let lifetime = if framed {
+        super::users::FRAME_SESSION_TTL_MS
+    } else {
+        super::users::SESSION_TTL_MS
+    };
+    let (cookie, csrf_token) =
+        super::users::create_scoped_session(&mut tx, &user_id, &workspace_id, false, lifetime).await?;
+    let place = if framed { "in its frame on" } else { "from" };
+    let reason = format!("by {key_id}, {place} {bound_origin}");
     let acting = Acting::by(ip, Some(&reason));
     record_account_event(
         &mut tx,

@@ -284,19 +284,16 @@ pub async fn record_refusal(
     pool: &AnyPool,
     workspace_id: &str,
     refusal: SsoRefusal,
-    who: Option<&Identity>,
+    who: &Identity,
     ip: Option<&str>,
 ) -> sqlx::Result<()> {
-    let reason = match who {
-        Some(who) => format!(
-            "{}: {} as {} ({})",
-            refusal.as_str(),
-            who.issuer,
-            who.subject,
-            who.email.as_deref().unwrap_or("no email")
-        ),
-        None => refusal.as_str().to_owned(),
-    };
+    let reason = format!(
+        "{}: {} as {} ({})",
+        refusal.as_str(),
+        who.issuer,
+        who.subject,
+        who.email.as_deref().unwrap_or("no email")
+    );
     let mut conn = pool.acquire().await?;
     let here = [workspace_id.to_owned()];
     record_account_event(
@@ -542,7 +539,8 @@ pub async fn sign_in(pool: &AnyPool, rules: &Rules<'_>, who: &Identity, ip: Opti
         .bind(ws)
         .execute(&mut *tx)
         .await?;
-    let (cookie, csrf_token) = super::users::create_scoped_session(&mut tx, &user_id, ws, true).await?;
+    let (cookie, csrf_token) =
+        super::users::create_scoped_session(&mut tx, &user_id, ws, true, super::users::SESSION_TTL_MS).await?;
     how.insert(0, format!("through {} as {}", who.issuer, who.subject));
     let reason = how.join("; ");
     let acting = Acting::by(ip, Some(&reason));

@@ -12,6 +12,10 @@ use crate::{db, secrets};
 /// How long a sign-in lasts.
 pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
 
+/// How long a cross-site frame's session lives (`Me::frame_session`): it is in the page's memory,
+/// where a script could reach it, and the host gives the frame a new ticket when it ends.
+pub const FRAME_SESSION_TTL_MS: i64 = 60 * 60 * 1000;
+
 /// A password hash in PHC format (argon2id, the crate's default parameters).
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::encode_b64(&secrets::random_bytes::<16>()).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
@@ -171,12 +175,14 @@ pub async fn create_session(
 }
 
 /// Opens a session that reaches one workspace only (its identity provider, or a host's ticket,
-/// vouched for it: `by_provider`), in the caller's transaction: its cookie and CSRF token.
+/// vouched for it: `by_provider`), for `lifetime_ms`, in the caller's transaction: its cookie
+/// and CSRF token.
 pub async fn create_scoped_session(
     conn: &mut sqlx::AnyConnection,
     user_id: &str,
     workspace_id: &str,
     by_provider: bool,
+    lifetime_ms: i64,
 ) -> sqlx::Result<(String, String)> {
     let cookie = secrets::random_secret();
     let csrf = secrets::random_secret();
@@ -189,7 +195,7 @@ pub async fn create_scoped_session(
     .bind(user_id)
     .bind(&csrf)
     .bind(now)
-    .bind(now + SESSION_TTL_MS)
+    .bind(now + lifetime_ms)
     .bind(workspace_id)
     .bind(i64::from(by_provider))
     .execute(conn)

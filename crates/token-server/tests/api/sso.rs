@@ -50,6 +50,8 @@ struct Inner {
     padding: usize,
     /// Offers no `end_session_endpoint` (no RP-Initiated Logout).
     no_sign_out: bool,
+    /// Offers this `end_session_endpoint` instead of its own.
+    sign_out_elsewhere: Option<String>,
 }
 
 /// The test's provider: discovery, keys, token and user info endpoints on loopback.
@@ -144,8 +146,10 @@ async fn discovery(State((issuer, inner)): ProviderState) -> Json<Value> {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["EdDSA"],
     });
-    if !inner.lock().unwrap().no_sign_out {
-        document["end_session_endpoint"] = json!(format!("{issuer}/logout"));
+    let inner = inner.lock().unwrap();
+    if !inner.no_sign_out {
+        let endpoint = inner.sign_out_elsewhere.clone().unwrap_or(format!("{issuer}/logout"));
+        document["end_session_endpoint"] = json!(endpoint);
     }
     Json(document)
 }
@@ -1192,10 +1196,11 @@ async fn signing_out_ends_the_providers_session_where_the_operator_asked(app: Te
     .await
     .unwrap()
     .unwrap();
-    let opened = token_server::store::host::exchange(&app.state.db.writer, &ticket, Some("http://host.test"), None)
-        .await
-        .unwrap()
-        .unwrap();
+    let opened =
+        token_server::store::host::exchange(&app.state.db.writer, &ticket, Some("http://host.test"), false, None)
+            .await
+            .unwrap()
+            .unwrap();
     let by_host = Browser {
         cookie: opened.cookie,
         csrf: opened.csrf_token,
@@ -1208,11 +1213,23 @@ async fn signing_out_ends_the_providers_session_where_the_operator_asked(app: Te
     let mut settings = quiet.settings(&app, &["acme.test"], false);
     settings.sign_out_at_provider = true;
     sso::set(&app.state.db.writer, "ws-acme", &settings).await.unwrap();
-    let reply = quiet.sign_in(&app, "ws-acme", ben).await;
+    let reply = quiet.sign_in(&app, "ws-acme", ben.clone()).await;
     assert_eq!(
         sign_out(signed_in(&app, &reply).await).await.status,
         StatusCode::NO_CONTENT
     );
+
+    // One whose sign-out is a script or a plain-http hop off loopback: the page is sent nowhere.
+    for elsewhere in ["javascript:alert(1)", "http://idp.example.com/logout"] {
+        let odd = Provider::start().await;
+        odd.inner.lock().unwrap().sign_out_elsewhere = Some(elsewhere.to_owned());
+        let mut settings = odd.settings(&app, &["acme.test"], false);
+        settings.sign_out_at_provider = true;
+        sso::set(&app.state.db.writer, "ws-acme", &settings).await.unwrap();
+        let reply = odd.sign_in(&app, "ws-acme", ben.clone()).await;
+        let out = sign_out(signed_in(&app, &reply).await).await;
+        assert_eq!(out.status, StatusCode::NO_CONTENT, "{elsewhere}: {}", out.text);
+    }
 }
 
 async fn a_provider_that_answers_too_much_is_refused(app: TestApp) {
