@@ -30,8 +30,9 @@ pub const MARKER: &str = "data-token-console";
 
 thread_local! {
     static SHEET: RefCell<Option<web_sys::CssStyleSheet>> = const { RefCell::new(None) };
-    /// Panels mounted by attributes at start: they live as long as the page.
-    static AUTO_MOUNTED: RefCell<Vec<Mounted>> = const { RefCell::new(Vec::new()) };
+    /// Panels nobody holds a handle to (mounted by attributes, or whose handle the host let
+    /// go of without `unmount()`): they live as long as the page.
+    static KEPT: RefCell<Vec<Live>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The stylesheet, built once and shared by every mount.
@@ -73,7 +74,7 @@ impl Scope {
     }
 }
 
-/// A mounted panel or app. Dropping it does not unmount; `unmount()` does.
+/// A mounted panel or app. Dropping it does not unmount (see its `Drop`); `unmount()` does.
 #[wasm_bindgen]
 pub struct Mounted {
     live: Option<Live>,
@@ -84,6 +85,18 @@ struct Live {
     view: AnyViewState,
     container: web_sys::HtmlElement,
     scope: Scope,
+}
+
+/// A handle dropped (by Rust, or collected by JavaScript once the host lets go of it) does not
+/// unmount, and must not stop the panel either: the reactive owner would go with it, and the
+/// panel would stop answering (a panel mounted with a used ticket stayed "Loading…" whenever
+/// the collector came before the service's answer).
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        if let Some(live) = self.live.take() {
+            KEPT.with(|k| k.borrow_mut().push(live));
+        }
+    }
 }
 
 #[wasm_bindgen]
@@ -198,7 +211,7 @@ pub fn start() {
             }
         };
         match mounted {
-            Ok(mounted) => AUTO_MOUNTED.with(|m| m.borrow_mut().push(mounted)),
+            Ok(mounted) => drop(mounted),
             Err(e) => web_sys::console::error_1(&e),
         }
     }

@@ -138,29 +138,33 @@ pub fn provide_session(ticket: Option<String>) -> Session {
     let ended = move || {
         api::set_csrf_token(None);
         api::set_frame_session(None);
-        me.set(None);
-        // Each time it becomes signed out, a host's frame asks its host for a ticket.
-        if phase.get_untracked() != Phase::SignedOut {
-            crate::embed::frame::ask_for_ticket();
+        // Told once: a second set of the same phase, while the first is still on its way to
+        // the view, left a panel showing "Loading…" (several 401s end one session).
+        if phase.get_untracked() == Phase::SignedOut {
+            return;
         }
+        // Each time it becomes signed out, a host's frame asks its host for a ticket.
+        crate::embed::frame::ask_for_ticket();
+        me.set(None);
         phase.set(Phase::SignedOut);
     };
     let who = Action::new_local(move |_: &()| {
         let ticket = TICKET.with(std::cell::Cell::take);
         async move {
-            // A ticket used or late opens nothing; whoever the browser is signed in as, if anyone, stays.
-            let opened = match ticket {
-                Some((ticket, parent)) => api::session::exchange_ticket(ticket, parent).await.ok(),
-                None => None,
-            };
-            match opened {
-                Some(who) => record_sign_in(me, phase, who),
-                None => match api::session::me().await {
-                    Ok(who) => record_sign_in(me, phase, who),
-                    // A 401 told the session already, if nobody signed in meanwhile.
-                    Err(e) if e.status() == Some(401) => {}
+            if let Some((ticket, parent)) = ticket {
+                match api::session::exchange_ticket(ticket, parent).await {
+                    Ok(who) => return record_sign_in(me, phase, who),
+                    // A ticket that opens nothing (used, late) leaves a signed-in page as it is.
+                    Err(_) if phase.get_untracked() == Phase::SignedIn => return,
+                    // Else the form, unless the browser is signed in already (asked below).
                     Err(_) => ended(),
-                },
+                }
+            }
+            match api::session::me().await {
+                Ok(who) => record_sign_in(me, phase, who),
+                // Unless a ticket signed the page in meanwhile.
+                Err(_) if phase.get_untracked() == Phase::SignedIn => {}
+                Err(_) => ended(),
             }
         }
     });
