@@ -138,8 +138,7 @@ pub fn provide_session(ticket: Option<String>) -> Session {
     let ended = move || {
         api::set_csrf_token(None);
         api::set_frame_session(None);
-        // Told once: a second set of the same phase, while the first is still on its way to
-        // the view, left a panel showing "Loading…" (several 401s end one session).
+        // Told once: several 401s end one session.
         if phase.get_untracked() == Phase::SignedOut {
             return;
         }

@@ -16,9 +16,16 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
-/// A random identifier or session value: 128 bits, URL-safe base64.
+/// A random identifier or session value: 128 bits, URL-safe base64, never starting with `-`,
+/// so an operator's command line never takes one (a signing key's kid, a host key's id) for an
+/// option: one in 64 did, and `--retire-signing-key -cX…` was refused.
 pub fn random_id() -> String {
-    URL_SAFE_NO_PAD.encode(random_bytes::<16>())
+    loop {
+        let id = URL_SAFE_NO_PAD.encode(random_bytes::<16>());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
 }
 
 /// A random secret: 256 bits, URL-safe base64.
@@ -111,6 +118,16 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(hex(&[0x00, 0x0f, 0xf0, 0xff]), "000ff0ff");
+    }
+
+    #[test]
+    fn no_id_starts_like_an_option() {
+        // 4,000 ids: about 62 of them started with `-` before.
+        for _ in 0..4000 {
+            let id = random_id();
+            assert!(!id.starts_with('-'), "{id}");
+            assert_eq!(id.len(), 22);
+        }
     }
 
     #[test]
