@@ -13,7 +13,8 @@ use crate::embed::options::{MountOptions, Page};
 use crate::hooks::use_title::OwnsDocument;
 use crate::i18n::{browser_locale, provide_i18n, use_i18n};
 use crate::nav::RouterBase;
-use crate::pages::{AdminPage, NotFoundPage, SetPasswordPage, SignInForm, SignInPage, UsersPage};
+use crate::components::deferred::Deferred;
+use crate::pages::{admin_page, set_password_page, NotFoundPage, SignInForm, SignInPage, UsersPage};
 use crate::state::session::{provide_session, use_session, Phase};
 use crate::state::toasts::provide_toasts;
 use shell::{InWorkspace, Shell, ToWorkspace};
@@ -73,7 +74,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
     if let Some(page) = page {
         let page = move || match page {
             Page::Users => view! { <Gate><UsersPage /></Gate> }.into_any(),
-            Page::Admin => view! { <Gate><AdminPage /></Gate> }.into_any(),
+            Page::Admin => view! { <Gate><Deferred load=admin_page /></Gate> }.into_any(),
         };
         return view! {
             <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
@@ -95,12 +96,12 @@ pub fn Root(mode: Mode) -> impl IntoView {
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=move || view! { <Redirect path="/tokens" options=replace.clone() /> } />
                     <Route path=path!("/signin") view=SignInPage />
-                    <Route path=path!("/set-password") view=SetPasswordPage />
+                    <Route path=path!("/set-password") view=|| view! { <Deferred load=set_password_page /> } />
                     <ParentRoute path=path!("") view=|| view! { <Shell><Outlet /></Shell> }>
                         // The workspace is in the path, so a shared link opens that workspace.
                         <ParentRoute path=path!("/w/:ws") view=InWorkspace>
                             <Route path=path!("/tokens") view=UsersPage />
-                            <Route path=path!("/admin/tokens") view=AdminPage />
+                            <Route path=path!("/admin/tokens") view=|| view! { <Deferred load=admin_page /> } />
                         </ParentRoute>
                         // The paths from before the workspace was in them.
                         <Route path=path!("/tokens") view=|| view! { <ToWorkspace page="/tokens" /> } />
@@ -108,7 +109,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
                     </ParentRoute>
                     <ParentRoute path=path!("/embed") view=|| view! { <Gate><Outlet /></Gate> }>
                         <Route path=path!("/users") view=UsersPage />
-                        <Route path=path!("/admin") view=AdminPage />
+                        <Route path=path!("/admin") view=|| view! { <Deferred load=admin_page /> } />
                     </ParentRoute>
                 </Routes>
             </Router>

@@ -4,6 +4,7 @@ pub mod bulk_toolbar;
 pub mod calendar_feed;
 pub mod confirm_dialog;
 pub mod copy_field;
+pub mod deferred;
 pub mod description_editor;
 pub mod error_panel;
 pub mod generate_dialog;

@@ -13,6 +13,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::split::{Built, GLUE, LINK};
+
 /// `html` without its comments: they document `index.html` for its readers, not its visitors.
 /// The inline style and script keep their bytes, so their CSP hashes hold.
 fn without_comments(html: &str) -> String {
@@ -34,78 +36,132 @@ const WORTH_COMPRESSING: u64 = 1024;
 const STABLE_JS: &str = "./token-console.js";
 const STABLE_WASM: &str = "./token-console_bg.wasm";
 
-/// `compress`: whether to write the compressed copies (release builds; a development build's
-/// wasm is tens of MB and rebuilt at every edit).
-pub fn finish(dir: &Path, compress: bool) -> Result<(), String> {
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"));
-    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"));
-    let mut index = read("index.html")?;
-    if compress {
-        minify_glue(dir, &mut index)?;
-        index = without_comments(&index);
-    }
-    // Trunk names both files by a hash of cargo's output, before wasm-bindgen and wasm-opt, so
-    // one name could hold other bytes after a change of tools; browsers keep these files for a
-    // year under their names. Named again by the bytes served.
-    let mut names = Vec::new();
-    for suffix in ["_bg.wasm", ".js"] {
-        let trunk_name = hashed_name(&index, suffix)?;
-        let bytes = std::fs::read(dir.join(&trunk_name)).map_err(|e| format!("{trunk_name}: {e}"))?;
-        let name = format!("token-console-{}{suffix}", content_hash(&bytes));
-        if name != trunk_name {
-            std::fs::rename(dir.join(&trunk_name), dir.join(&name)).map_err(|e| format!("{trunk_name}: {e}"))?;
-            index = index.replace(&format!("/{trunk_name}"), &format!("/{name}"));
-        }
-        names.push(name);
-    }
-    write("index.html", &index)?;
-    let (wasm, js) = (&names[0], &names[1]);
-    let embed = read("embed.js")?;
-    let embed = if embed.contains(STABLE_JS) && embed.contains(STABLE_WASM) {
-        embed
-            .replace(STABLE_JS, &format!("./{js}"))
-            .replace(STABLE_WASM, &format!("./{wasm}"))
-    } else if embed.contains(&format!("./{js}")) && embed.contains(&format!("./{wasm}")) {
-        embed // finished already
-    } else {
-        return Err(format!(
-            "embed.js names neither {STABLE_JS} and {STABLE_WASM} nor the built files"
-        ));
-    };
-    write("embed.js", &embed)?;
-    if compress {
+/// Finishes Trunk's `dir`: the app's files built from cargo's output (`split.rs`), named by their
+/// bytes, and pointed at by `index.html` and `embed.js`. `release`: minified, with compressed
+/// copies (a development build's wasm is tens of MB and rebuilt at every edit).
+pub fn finish(dir: &Path, release: bool) -> Result<(), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let raw = crate::split::cargo_output(&root, release);
+    let built = crate::split::build(&raw, &root.join("target/split"), release)?;
+    place(dir, built, release)?;
+    if release {
         compress_all(dir)?;
     }
     Ok(())
 }
 
-/// Minifies the glue `index.html` loads (once: a minified file has no indented lines) and puts
-/// the new bytes' SHA-384 in its `integrity` attribute.
-fn minify_glue(dir: &Path, index: &mut String) -> Result<(), String> {
+/// Writes `built` into `dir` in place of the files Trunk left there.
+fn place(dir: &Path, built: Built, release: bool) -> Result<(), String> {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"));
+    let write = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).map_err(|e| format!("{name}: {e}"));
+    let minify = |text: String| if release { minify(&text) } else { Ok(text) };
+    let mut index = read("index.html")?;
+    if release {
+        index = without_comments(&index);
+    }
+    let trunk_js = hashed_name(&index, ".js")?;
+    let trunk_wasm = hashed_name(&index, "_bg.wasm")?;
+    // Browsers keep these files for a year under their names, so each is named by its bytes.
+    // The lazy modules first: the link module names them.
+    let mut link = built.link.map(minify).transpose()?;
+    for (stem, bytes) in &built.lazy {
+        let name = format!("token-console-{}-{}.wasm", part_name(stem), content_hash(bytes));
+        write(&name, bytes)?;
+        if let Some(link) = &mut link {
+            *link = link.replace(&format!("./{stem}.wasm"), &format!("./{name}"));
+        }
+    }
+    // The glue and the link module import each other: both are named by one hash of the two.
+    let glue = minify(built.glue)?;
+    let hash = content_hash(format!("{glue}{}", link.as_deref().unwrap_or_default()).as_bytes());
+    let js = format!("token-console-{hash}.js");
+    let link_js = format!("token-console-split-{hash}.js");
+    let glue = retarget_imports(&glue, LINK, &format!("./{link_js}"));
+    let link = link.map(|link| retarget_imports(&link, GLUE, &format!("./{js}")));
+    write(&js, glue.as_bytes())?;
+    if let Some(link) = &link {
+        write(&link_js, link.as_bytes())?;
+    }
+    let wasm = format!("token-console-{}_bg.wasm", content_hash(&built.main));
+    write(&wasm, &built.main)?;
+    for (old, new) in [(&trunk_js, &js), (&trunk_wasm, &wasm)] {
+        if old != new {
+            let _ = std::fs::remove_file(dir.join(old));
+            index = index.replace(&format!("/{old}"), &format!("/{new}"));
+        }
+    }
+    set_integrity(&mut index, &js, glue.as_bytes())?;
+    set_integrity(&mut index, &wasm, &built.main)?;
+    // The glue imports the link module: asked for beside it, not after it has arrived.
+    if let Some(link) = &link {
+        let tag = format!("<link rel=\"modulepreload\" href=\"/{link_js}\" crossorigin=\"anonymous\" integrity=\"\">");
+        if !index.contains(&format!("href=\"/{link_js}\"")) {
+            let head = index.find("</head>").ok_or("index.html has no </head>")?;
+            index.insert_str(head, &tag);
+        }
+        set_integrity(&mut index, &link_js, link.as_bytes())?;
+    }
+    write("index.html", index.as_bytes())?;
+    // Its names in the source, or those of the last build where this runs again.
+    let mut embed = read("embed.js")?;
+    for (old, new) in [(STABLE_JS, &js), (STABLE_WASM, &wasm), (&format!("./{trunk_js}"), &js), (&format!("./{trunk_wasm}"), &wasm)] {
+        embed = embed.replace(old, &format!("./{new}"));
+    }
+    if !embed.contains(&format!("./{js}")) || !embed.contains(&format!("./{wasm}")) {
+        return Err(format!("embed.js names neither {STABLE_JS} and {STABLE_WASM} nor the built files"));
+    }
+    write("embed.js", embed.as_bytes())
+}
+
+/// `text` with its `import ... from "<old>"` statements importing `new` instead. Only those: the
+/// glue's imports object keeps the module names the wasm imports from as keys.
+fn retarget_imports(text: &str, old: &str, new: &str) -> String {
+    let mut out = text.to_owned();
+    for (space, quote) in [("", '"'), (" ", '"'), ("", '\''), (" ", '\'')] {
+        out = out.replace(&format!("from{space}{quote}{old}{quote}"), &format!("from{space}{quote}{new}{quote}"));
+    }
+    out
+}
+
+/// A lazy module's name without the splitter's decorations: `admin_page` for
+/// `split_admin_page_13826941118763421013`, `chunk_3` for itself.
+fn part_name(stem: &str) -> &str {
+    let stem = stem.strip_prefix("split_").unwrap_or(stem);
+    match stem.rsplit_once('_') {
+        Some((name, n)) if n.len() > 8 && n.chars().all(|c| c.is_ascii_digit()) => name,
+        _ => stem,
+    }
+}
+
+/// JavaScript minified by esbuild (Trunk's own minifier fails on wasm-bindgen's glue).
+fn minify(text: &str) -> Result<String, String> {
+    let esbuild = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/node_modules/.bin/esbuild");
+    let mut child = std::process::Command::new(&esbuild)
+        .args(["--minify", "--format=esm", "--log-level=warning", "--loader=js"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e} (cargo xtask setup installs it)", esbuild.display()))?;
+    let mut stdin = child.stdin.take().ok_or("esbuild: no stdin")?;
+    let input = text.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().map_err(|e| format!("esbuild: {e}"))?;
+    writer.join().map_err(|_| "esbuild: writing failed")?.map_err(|e| format!("esbuild: {e}"))?;
+    if !out.status.success() {
+        return Err("esbuild could not minify the app's JavaScript".to_owned());
+    }
+    String::from_utf8(out.stdout).map_err(|e| format!("esbuild: {e}"))
+}
+
+/// Puts the SHA-384 of `bytes` in the `integrity` attribute of the tag that loads `/name`, where
+/// it has one.
+fn set_integrity(index: &mut String, name: &str, bytes: &[u8]) -> Result<(), String> {
     use base64::Engine;
     use sha2::Digest;
-    let name = hashed_name(index, ".js")?;
-    let path = dir.join(&name);
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{name}: {e}"))?;
-    if !text.contains("\n    ") {
+    let digest = base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes));
+    let Some(at) = index.find(&format!("href=\"/{name}\"")) else {
         return Ok(());
-    }
-    let esbuild = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/node_modules/.bin/esbuild");
-    let done = std::process::Command::new(&esbuild)
-        .arg(&path)
-        .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
-        .arg(format!("--outfile={}", path.display()))
-        .status()
-        .map_err(|e| format!("{}: {e} (cargo xtask setup installs it)", esbuild.display()))?;
-    if !done.success() {
-        return Err(format!("esbuild could not minify {name}"));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| format!("{name}: {e}"))?;
-    let digest = base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(&bytes));
-    // The integrity attribute of the tag that loads it.
-    let at = index
-        .find(&format!("href=\"/{name}\""))
-        .ok_or_else(|| format!("index.html has no link to {name}"))?;
+    };
     let end = at + index[at..].find('>').ok_or("index.html: an unclosed tag")?;
     let tag = &index[at..end];
     let Some(start) = tag.find("integrity=\"") else {
@@ -193,31 +249,64 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("token-console-dist-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let index = "<script type=\"module\">import init from '/token-console-0a1b.js'; init('/token-console-0a1b_bg.wasm');</script>\n\
-<link rel=\"modulepreload\" href=\"/token-console-0a1b.js\"><link rel=\"preload\" href=\"/token-console-0a1b_bg.wasm\">";
+        let index = "<head><script type=\"module\">import init from '/token-console-0a1b.js'; init('/token-console-0a1b_bg.wasm');</script>\n\
+<link rel=\"modulepreload\" href=\"/token-console-0a1b.js\" integrity=\"sha384-old\"><link rel=\"preload\" href=\"/token-console-0a1b_bg.wasm\" integrity=\"sha384-old\"></head>";
         std::fs::write(dir.join("index.html"), index).unwrap();
-        std::fs::write(dir.join("token-console-0a1b.js"), "js bytes").unwrap();
-        std::fs::write(dir.join("token-console-0a1b_bg.wasm"), "wasm bytes").unwrap();
-        std::fs::write(
-            dir.join("embed.js"),
-            format!("import '{STABLE_JS}'; new URL('{STABLE_WASM}');"),
-        )
-        .unwrap();
-        finish(&dir, false).unwrap();
-        let (js, wasm) = (
-            format!("token-console-{}.js", content_hash(b"js bytes")),
-            format!("token-console-{}_bg.wasm", content_hash(b"wasm bytes")),
+        std::fs::write(dir.join("token-console-0a1b.js"), "Trunk's glue").unwrap();
+        std::fs::write(dir.join("token-console-0a1b_bg.wasm"), "Trunk's wasm").unwrap();
+        std::fs::write(dir.join("embed.js"), format!("import '{STABLE_JS}'; new URL('{STABLE_WASM}');")).unwrap();
+        // What wasm-bindgen and the splitter write: the glue imports the link module, whose name
+        // also keys the wasm's imports; the link module imports the glue and fetches the parts.
+        let built = || Built {
+            glue: format!("import * as m from \"{LINK}\"; const imports = {{ \"{LINK}\": m }};"),
+            main: b"main wasm".to_vec(),
+            link: Some(format!(
+                "import {{ initSync }} from \"{GLUE}\"; fetch(\"./split_admin_page_13826941118763421013.wasm\"); fetch(\"./chunk_3.wasm\");"
+            )),
+            lazy: vec![
+                ("split_admin_page_13826941118763421013".to_owned(), b"admin wasm".to_vec()),
+                ("chunk_3".to_owned(), b"chunk wasm".to_vec()),
+            ],
+        };
+        place(&dir, built(), false).unwrap();
+        let file = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+        let index = file("index.html");
+        let named = |suffix: &str| hashed_name(&index, suffix).unwrap();
+        let (js, wasm) = (named(".js"), named("_bg.wasm"));
+        assert_eq!(wasm, format!("token-console-{}_bg.wasm", content_hash(b"main wasm")));
+        assert!(!dir.join("token-console-0a1b.js").exists() && !dir.join("token-console-0a1b_bg.wasm").exists());
+        let link = js.replace("token-console-", "token-console-split-");
+        let admin = format!("token-console-admin_page-{}.wasm", content_hash(b"admin wasm"));
+        let chunk = format!("token-console-chunk_3-{}.wasm", content_hash(b"chunk wasm"));
+        assert_eq!(file(&admin), "admin wasm");
+        assert_eq!(file(&chunk), "chunk wasm");
+        // Each import names the other's file; the imports object's key stays what the wasm asks.
+        assert_eq!(file(&js), format!("import * as m from \"./{link}\"; const imports = {{ \"{LINK}\": m }};"));
+        assert_eq!(
+            file(&link),
+            format!("import {{ initSync }} from \"./{js}\"; fetch(\"./{admin}\"); fetch(\"./{chunk}\");")
         );
-        let index = std::fs::read_to_string(dir.join("index.html")).unwrap();
-        assert!(!index.contains("0a1b"), "{index}");
-        assert_eq!(index.matches(&format!("/{js}")).count(), 2, "{index}");
-        assert_eq!(index.matches(&format!("/{wasm}")).count(), 2, "{index}");
-        assert!(dir.join(&js).exists() && dir.join(&wasm).exists());
-        let embed = std::fs::read_to_string(dir.join("embed.js")).unwrap();
-        assert_eq!(embed, format!("import './{js}'; new URL('./{wasm}');"));
-        finish(&dir, false).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.join("index.html")).unwrap(), index);
-        assert_eq!(std::fs::read_to_string(dir.join("embed.js")).unwrap(), embed);
+        // index.html loads all three with the integrity of the bytes served, the link module
+        // beside the glue.
+        for name in [&js, &wasm, &link] {
+            use base64::Engine;
+            use sha2::Digest;
+            let digest = base64::engine::general_purpose::STANDARD
+                .encode(sha2::Sha384::digest(std::fs::read(dir.join(name)).unwrap()));
+            assert!(index.contains(&format!("href=\"/{name}\"")), "{name} in {index}");
+            assert!(index.contains(&format!("sha384-{digest}")), "{name}'s integrity in {index}");
+        }
+        assert!(!index.contains("0a1b") && !index.contains("sha384-old"), "{index}");
+        assert_eq!(file("embed.js"), format!("import './{js}'; new URL('./{wasm}');"));
+        // Again, as Trunk's hook may: nothing changes, nothing is added twice.
+        place(&dir, built(), false).unwrap();
+        assert_eq!(file("index.html"), index);
+        assert_eq!(file("embed.js"), format!("import './{js}'; new URL('./{wasm}');"));
+        // Another glue is another name for both JavaScript files.
+        let mut other = built();
+        other.glue.push_str(" // changed");
+        place(&dir, other, false).unwrap();
+        assert!(!file("index.html").contains(&js));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -5,6 +5,7 @@ mod dist;
 mod postgres;
 mod setup;
 mod sh;
+mod split;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
