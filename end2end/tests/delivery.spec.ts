@@ -86,3 +86,72 @@ test('the page\'s frame is painted while the app\'s code is still on its way', a
   await expect(page.getByRole('button', { name: 'Sign in', exact: true })).toBeVisible();
   await expect(page.locator('.tc-frame')).toHaveCount(0);
 });
+
+// The Admins page's code is its own module (and the set-password page's), fetched when first
+// used; the `page` fixture fails the test on any Content-Security-Policy violation.
+const adminCode = /\/token-console-(admin_page|chunk_\d+)-[0-9a-f]{16}\.wasm$/;
+
+/** Resolves once the browser has been idle twice: an idle prefetch would have been asked for. */
+async function idle(page: import('@playwright/test').Page) {
+  for (let i = 0; i < 2; i++) await page.evaluate(() => new Promise<void>((done) => requestIdleCallback(() => done())));
+}
+
+test('a member\'s visit fetches no admin code, even when the browser is idle', async ({ page }) => {
+  const fetched: string[] = [];
+  page.on('request', (r) => fetched.push(r.url()));
+  await page.goto('/tokens');
+  await signIn(page, 'cy@acme.test');
+  await expect(page.getByRole('heading', { name: 'API tokens in Acme' })).toBeVisible();
+  await idle(page);
+  expect(fetched.filter((url) => adminCode.test(url))).toEqual([]);
+  // The Users page's own code came: the main module, the glue and the split's loader.
+  expect(fetched.filter((url) => /\/token-console-(split-)?[0-9a-f]{16}(_bg\.wasm|\.js)$/.test(url))).toHaveLength(3);
+});
+
+test('an admin\'s first visit to the Admins page fetches its code, kept for good, and the page works', async ({ page }) => {
+  const answers: { url: string; cache: string | undefined; encoding: string | undefined }[] = [];
+  page.on('response', (r) => {
+    if (adminCode.test(r.url())) answers.push({ url: r.url(), cache: r.headers()['cache-control'], encoding: r.headers()['content-encoding'] });
+  });
+  // A deep link: the code is fetched for the page, not ahead of it.
+  await page.goto('/admin/tokens');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Workspace tokens');
+  expect(answers.map((a) => a.url.replace(/.*\//, '').replace(/-[0-9a-f]{16}/, ''))).toContain('token-console-admin_page.wasm');
+  for (const a of answers) {
+    expect(a.cache, a.url).toBe('public, max-age=31536000, immutable');
+    expect(a.encoding, a.url).toBe('br');
+  }
+  // It works: it lists the workspace's tokens, a member's among them, and the tabs switch.
+  await expect(page.getByRole('rowheader', { name: 'Grafana datasource' })).toBeVisible();
+  await page.getByRole('tab', { name: 'Members' }).click();
+  await expect(page.getByRole('rowheader', { name: 'Cy Tanaka cy@acme.test' })).toBeVisible();
+});
+
+test('an admin on the Users page has the Admins page\'s code fetched while the browser is idle', async ({ page }) => {
+  const fetched: string[] = [];
+  page.on('request', (r) => fetched.push(r.url()));
+  await page.goto('/tokens');
+  await signIn(page, 'ada@acme.test');
+  await expect(page.getByRole('heading', { name: 'API tokens in Acme' })).toBeVisible();
+  await expect.poll(() => fetched.filter((url) => adminCode.test(url)).length).toBeGreaterThan(0);
+  const before = fetched.length;
+  await page.getByRole('link', { name: 'Admin' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Workspace tokens');
+  // Opening it fetched no code: it was here already.
+  expect(fetched.slice(before).filter((url) => /\.wasm$/.test(url))).toEqual([]);
+});
+
+test('when the Admins page\'s code cannot come, the page says so, and Retry brings it', async ({ page }) => {
+  await page.route(adminCode, (route) => route.abort('internetdisconnected'));
+  await page.goto('/admin/tokens');
+  await signIn(page, 'ada@acme.test');
+  const failure = page.getByRole('alert').filter({ hasText: 'The service could not be reached' });
+  await expect(failure).toBeVisible();
+  // The rest of the app still works: the header's links and the Users page.
+  await expect(page.getByRole('link', { name: 'My tokens' })).toBeVisible();
+  await page.unroute(adminCode);
+  await failure.getByRole('button', { name: 'Retry' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Workspace tokens');
+  await expect(failure).toHaveCount(0);
+});

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::Params;
 
+use crate::components::deferred::prefetch_when_idle;
 use crate::components::language_switcher::LanguageSwitcher;
 use crate::hooks::use_title::use_title_of;
 use crate::i18n::use_i18n;
@@ -169,6 +170,15 @@ pub fn ToWorkspace(
 #[component]
 fn Header() -> impl IntoView {
     let session = use_session();
+    // An admin is likely to open the Admins page: its code comes while the browser is idle.
+    // A member's visit never fetches it.
+    Effect::new(move |fetched: Option<bool>| {
+        if fetched == Some(true) || !session.is_admin() {
+            return fetched.unwrap_or(false);
+        }
+        prefetch_when_idle(crate::pages::prefetch_admin_page);
+        true
+    });
     let i18n = use_i18n();
     let nav = use_nav();
     let workspaces = move || session.me().map(|me| me.workspaces).unwrap_or_default();

@@ -66,6 +66,21 @@ pub fn content_addressed(html: &str) -> HashSet<String> {
         .collect()
 }
 
+/// Whether `path` is a lazy page's module, which the build names `token-console-<part>-<16 hex
+/// digits>.wasm` by its bytes (`xtask/src/dist.rs`) and the link module in `index.html` fetches
+/// when the page is first used: content-named as much as the files `index.html` loads.
+pub fn lazy_module(path: &str) -> bool {
+    path.strip_prefix("/token-console-")
+        .and_then(|rest| rest.strip_suffix(".wasm"))
+        .and_then(|rest| rest.rsplit_once('-'))
+        .is_some_and(|(part, hash)| {
+            !part.is_empty()
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && hash.len() == 16
+                && hash.chars().all(|c| c.is_ascii_hexdigit())
+        })
+}
+
 /// The hashes of index.html's inline scripts (Trunk's loader) and styles (the page's frame,
 /// painted before the app has loaded).
 #[derive(Default)]
@@ -147,7 +162,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), preload_first_list))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
-            let keep = immutable.contains(req.uri().path());
+            let keep = immutable.contains(req.uri().path()) || lazy_module(req.uri().path());
             async move {
                 let mut response = next.run(req).await;
                 let policy =
@@ -358,6 +373,23 @@ mod tests {
             found,
             HashSet::from(["/app-1f.js".to_owned(), "/app-1f_bg.wasm".to_owned()])
         );
+    }
+
+    #[test]
+    fn lazy_modules_are_content_named() {
+        assert!(lazy_module("/token-console-admin_page-9c9c4efed13b5392.wasm"));
+        assert!(lazy_module("/token-console-chunk_3-25bc2a8389bc9cd2.wasm"));
+        for other in [
+            "/token-console-9c9c4efed13b5392_bg.wasm",
+            "/token-console-admin_page.wasm",
+            "/token-console-admin_page-9c9c4efed13b539.wasm",
+            "/token-console-admin/page-9c9c4efed13b5392.wasm",
+            "/token-console--9c9c4efed13b5392.wasm",
+            "/embed.js",
+            "/other-admin_page-9c9c4efed13b5392.wasm",
+        ] {
+            assert!(!lazy_module(other), "{other}");
+        }
     }
 
     #[test]
