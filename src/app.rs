@@ -79,7 +79,9 @@ pub fn Root(mode: Mode) -> impl IntoView {
         return view! {
             <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
                 <ToastRegion toasts />
-                <Router base=PANEL_LINKS>{page}</Router>
+                <Show when=move || i18n.ready.get()>
+                    <Router base=PANEL_LINKS>{page}</Router>
+                </Show>
             </div>
         }
         .into_any();
@@ -89,10 +91,11 @@ pub fn Root(mode: Mode) -> impl IntoView {
         replace: true,
         ..NavigateOptions::default()
     };
-    view! {
-        <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
-            <ToastRegion toasts />
-            <Router base=base>
+    // Built again only if the language's strings come after a failure: once, in practice.
+    let routes = move || {
+        let replace = replace.clone();
+        view! {
+            <Router base=base.clone()>
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=move || view! { <Redirect path="/tokens" options=replace.clone() /> } />
                     <Route path=path!("/signin") view=SignInPage />
@@ -113,6 +116,13 @@ pub fn Root(mode: Mode) -> impl IntoView {
                     </ParentRoute>
                 </Routes>
             </Router>
+        }
+    };
+    view! {
+        <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
+            <ToastRegion toasts />
+            // Nothing until the language asked for has its strings: no flash of English.
+            <Show when=move || i18n.ready.get()>{routes.clone()}</Show>
         </div>
     }
     .into_any()

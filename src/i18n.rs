@@ -4,6 +4,9 @@
 mod en;
 mod zh_cn;
 
+#[cfg(feature = "split")]
+use std::cell::Cell;
+
 use leptos::prelude::*;
 use token_api::audit::{AuditAction, AuditEvent};
 
@@ -35,19 +38,72 @@ impl Locale {
         }
     }
 
-    /// The strings of this locale.
+    /// The language's own name, as the switcher shows it (whichever language is in use).
+    pub fn name(self) -> &'static str {
+        match self {
+            Locale::En => "English",
+            Locale::ZhCn => "简体中文",
+        }
+    }
+
+    /// The strings of this locale. English is in the main module; Simplified Chinese is a module
+    /// of its own in a split build, fetched when first chosen (`I18n::choose`): until it has
+    /// come, its strings are English's, and no locale is ever set to it before then.
     pub fn messages(self) -> &'static Messages {
         match self {
             Locale::En => &en::MESSAGES,
-            Locale::ZhCn => &zh_cn::MESSAGES,
+            Locale::ZhCn => zh_cn_here().unwrap_or(&en::MESSAGES),
         }
     }
+
+    /// Whether this locale's strings are here.
+    fn is_here(self) -> bool {
+        self == Locale::En || zh_cn_here().is_some()
+    }
+
+    /// Fetches this locale's strings where they are not here yet; false when they could not come.
+    async fn fetch(self) -> bool {
+        if self.is_here() {
+            return true;
+        }
+        #[cfg(feature = "split")]
+        {
+            let strings = zh_cn_strings().await.ok();
+            ZH_CN.with(|cell| cell.set(strings));
+            strings.is_some()
+        }
+        #[cfg(not(feature = "split"))]
+        unreachable!("every language is here in a build that is not split")
+    }
+}
+
+/// Simplified Chinese's strings where they are here: always in a build that is not split.
+#[cfg(not(feature = "split"))]
+fn zh_cn_here() -> Option<&'static Messages> {
+    Some(&zh_cn::MESSAGES)
+}
+
+#[cfg(feature = "split")]
+fn zh_cn_here() -> Option<&'static Messages> {
+    ZH_CN.with(Cell::get)
+}
+
+#[cfg(feature = "split")]
+thread_local! {
+    /// Simplified Chinese's strings, once fetched.
+    static ZH_CN: Cell<Option<&'static Messages>> = const { Cell::new(None) };
+}
+
+/// Simplified Chinese's strings: a module of their own in a split build (`--features split`),
+/// which only a reader who chooses the language downloads.
+#[cfg(feature = "split")]
+#[leptos::wasm_split::wasm_split(zh_cn, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn zh_cn_strings() -> Result<&'static Messages, leptos::wasm_split::SplitLoaderError> {
+    Ok(&zh_cn::MESSAGES)
 }
 
 /// The strings of one locale. Functions stand where a string takes a value.
 pub struct Messages {
-    /// The language's own name, as the switcher shows it.
-    pub language_name: &'static str,
     pub app_name: &'static str,
     pub language_label: &'static str,
     pub workspace_label: &'static str,
@@ -543,16 +599,39 @@ impl Messages {
     }
 }
 
-/// The current locale, settable; provided once by `Root`.
+/// The current locale, provided once by `Root`; `choose` changes it.
 #[derive(Clone, Copy)]
 pub struct I18n {
+    /// Read it; set it through `choose`, which fetches a language's strings first.
     pub locale: RwSignal<Locale>,
+    /// False while the locale asked for at the start is on its way (the root shows nothing
+    /// rather than a flash of English).
+    pub ready: RwSignal<bool>,
 }
 
 impl I18n {
     /// The current locale's strings.
     pub fn t(self) -> &'static Messages {
         self.locale.get().messages()
+    }
+
+    /// Switches to `locale` once its strings are here (at once for English, or a language
+    /// fetched before); where they cannot come (offline), the page stays in its language.
+    pub fn choose(self, locale: Locale) {
+        if locale.is_here() {
+            self.locale.set(locale);
+            self.ready.set(true);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if locale.fetch().await {
+                let _ = self.locale.try_set(locale);
+            } else {
+                // The switcher shows the language in use again.
+                let _ = self.locale.try_update(|_| {});
+            }
+            let _ = self.ready.try_set(true);
+        });
     }
 }
 
@@ -564,11 +643,13 @@ pub fn browser_locale() -> Locale {
         .unwrap_or(Locale::En)
 }
 
-/// Provides the locale: the one given, until the user picks another.
+/// Provides the locale: the one given (once its strings are here), until the user picks another.
 pub fn provide_i18n(initial: Locale) -> I18n {
     let i18n = I18n {
-        locale: RwSignal::new(initial),
+        locale: RwSignal::new(Locale::En),
+        ready: RwSignal::new(false),
     };
+    i18n.choose(initial);
     provide_context(i18n);
     i18n
 }
@@ -592,8 +673,7 @@ mod tests {
 
     #[test]
     fn every_locale_names_itself_and_differs_from_english() {
-        let en = Locale::En.messages();
-        let zh = Locale::ZhCn.messages();
+        let (en, zh) = (&en::MESSAGES, &zh_cn::MESSAGES);
         assert_ne!(en.sign_in_button, zh.sign_in_button);
         assert_ne!(en.users_title, zh.users_title);
         assert!((zh.signed_in_as)("ben@acme.test").contains("ben@acme.test"));

@@ -155,3 +155,50 @@ test('when the Admins page\'s code cannot come, the page says so, and Retry brin
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Workspace tokens');
   await expect(failure).toHaveCount(0);
 });
+
+// Each reader downloads one language's strings: Simplified Chinese is a module of its own.
+const chineseStrings = /\/token-console-zh_cn-[0-9a-f]{16}\.wasm$/;
+
+test('an English reader downloads no Chinese strings; choosing Chinese fetches them, without a reload', async ({ page }) => {
+  const fetched: string[] = [];
+  page.on('request', (r) => fetched.push(r.url()));
+  await page.goto('/tokens');
+  await signIn(page, 'cy@acme.test');
+  await expect(page.getByRole('heading', { name: 'API tokens in Acme' })).toBeVisible();
+  await idle(page);
+  expect(fetched.filter((url) => chineseStrings.test(url))).toEqual([]);
+  await page.evaluate(() => { (window as unknown as { stayed: boolean }).stayed = true; });
+  await page.getByLabel('Language').selectOption('zh-CN');
+  await expect(page.getByRole('heading', { name: 'Acme 的 API 令牌' })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+  expect(fetched.filter((url) => chineseStrings.test(url))).toHaveLength(1);
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed), 'the same page, not a reload').toBe(true);
+  // And back, with nothing more to fetch.
+  const before = fetched.length;
+  await page.getByLabel('语言').selectOption('en');
+  await expect(page.getByRole('heading', { name: 'API tokens in Acme' })).toBeVisible();
+  expect(fetched.slice(before).filter((url) => /\.wasm$/.test(url))).toEqual([]);
+});
+
+test.describe('a browser that asks for Chinese', () => {
+  test.use({ locale: 'zh-CN' });
+
+  test('gets the Chinese strings with the page, and never a word of English first', async ({ page }) => {
+    const english: string[] = [];
+    // Every text the app puts in the page, as it appears.
+    await page.addInitScript(() => {
+      new MutationObserver((changes) => {
+        for (const change of changes) for (const node of change.addedNodes) {
+          const text = node.textContent ?? '';
+          if (/Sign in|Email|Password/.test(text)) (window as unknown as { english: string[] }).english = [...((window as unknown as { english?: string[] }).english ?? []), text];
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
+    const strings = page.waitForRequest(chineseStrings);
+    await page.goto('/signin');
+    await strings;
+    await expect(page.getByRole('button', { name: '登录', exact: true })).toBeVisible();
+    english.push(...(await page.evaluate(() => (window as unknown as { english?: string[] }).english ?? [])));
+    expect(english, 'English shown before the Chinese strings came').toEqual([]);
+  });
+});

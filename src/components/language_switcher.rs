@@ -13,14 +13,14 @@ pub fn LanguageSwitcher() -> impl IntoView {
             <span>{move || i18n.t().language_label}</span>
             <select
                 prop:value=move || i18n.locale.get().tag()
-                on:change:target=move |ev| i18n.locale.set(Locale::from_tag(&ev.target().value()))
+                on:change:target=move |ev| i18n.choose(Locale::from_tag(&ev.target().value()))
             >
                 {Locale::ALL
                     .into_iter()
                     .map(|l| {
                         view! {
                             <option value=l.tag() selected=move || i18n.locale.get() == l>
-                                {l.messages().language_name}
+                                {l.name()}
                             </option>
                         }
                     })

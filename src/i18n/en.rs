@@ -3,7 +3,6 @@
 use super::Messages;
 
 pub static MESSAGES: Messages = Messages {
-    language_name: "English",
     app_name: "Token Console",
     language_label: "Language",
     workspace_label: "Workspace",

@@ -3,7 +3,6 @@
 use super::Messages;
 
 pub static MESSAGES: Messages = Messages {
-    language_name: "简体中文",
     app_name: "令牌控制台",
     language_label: "语言",
     workspace_label: "工作区",

@@ -82,8 +82,9 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     migrate(&writer, backend).await?;
     fold_names(&writer).await?;
     fill_skeletons(&writer).await?;
-    if backend == Backend::Postgres {
-        name_search_index(&writer).await;
+    match backend {
+        Backend::Postgres => name_search_index(&writer).await,
+        Backend::Sqlite => name_walk_index(&writer).await?,
     }
     Ok(Db { pool, writer, backend })
 }
@@ -162,6 +163,23 @@ async fn migrate(writer: &AnyPool, backend: Backend) -> anyhow::Result<()> {
             other => return Ok(other?),
         }
     }
+}
+
+/// SQLite only, so outside the shared migrations: the name index holds the folded description
+/// too. The admin list sorted by name walks that index and tests each entry against the search
+/// (`name_folded LIKE … OR description_folded LIKE …`); without the description in the index,
+/// every entry that missed on its name read its table row, and a search whose first match sorts
+/// late walked tens of thousands of rows (`deploy` on 100,000 tokens: 21 ms p50, 34 ms p99 a
+/// first page). PostgreSQL has the trigram indexes instead, and a B-tree entry there may not
+/// pass 2,712 bytes, which a 500-character description could.
+async fn name_walk_index(pool: &AnyPool) -> anyhow::Result<()> {
+    pool.execute(
+        "CREATE INDEX IF NOT EXISTS grants_ws_name_search ON grants (workspace_id, name_folded, id, description_folded)",
+    )
+    .await?;
+    // Its first three columns are the old index's: one index, not two to write.
+    pool.execute("DROP INDEX IF EXISTS grants_ws_name_folded").await?;
+    Ok(())
 }
 
 /// PostgreSQL only, so outside the shared migrations: the folded names in byte order, and a trigram index over the folded token
