@@ -7,13 +7,13 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, NavigateOptions};
 
+use crate::components::deferred::Deferred;
 use crate::components::toast_region::ToastRegion;
 use crate::embed::events::{parent_origin, provide_events, Sink};
 use crate::embed::options::{MountOptions, Page};
 use crate::hooks::use_title::OwnsDocument;
 use crate::i18n::{browser_locale, provide_i18n, use_i18n};
 use crate::nav::RouterBase;
-use crate::components::deferred::Deferred;
 use crate::pages::{admin_page, set_password_page, NotFoundPage, SignInForm, SignInPage, UsersPage};
 use crate::state::session::{provide_session, use_session, Phase};
 use crate::state::toasts::provide_toasts;

@@ -104,11 +104,18 @@ fn place(dir: &Path, built: Built, release: bool) -> Result<(), String> {
     write("index.html", index.as_bytes())?;
     // Its names in the source, or those of the last build where this runs again.
     let mut embed = read("embed.js")?;
-    for (old, new) in [(STABLE_JS, &js), (STABLE_WASM, &wasm), (&format!("./{trunk_js}"), &js), (&format!("./{trunk_wasm}"), &wasm)] {
+    for (old, new) in [
+        (STABLE_JS, &js),
+        (STABLE_WASM, &wasm),
+        (&format!("./{trunk_js}"), &js),
+        (&format!("./{trunk_wasm}"), &wasm),
+    ] {
         embed = embed.replace(old, &format!("./{new}"));
     }
     if !embed.contains(&format!("./{js}")) || !embed.contains(&format!("./{wasm}")) {
-        return Err(format!("embed.js names neither {STABLE_JS} and {STABLE_WASM} nor the built files"));
+        return Err(format!(
+            "embed.js names neither {STABLE_JS} and {STABLE_WASM} nor the built files"
+        ));
     }
     write("embed.js", embed.as_bytes())
 }
@@ -118,7 +125,10 @@ fn place(dir: &Path, built: Built, release: bool) -> Result<(), String> {
 fn retarget_imports(text: &str, old: &str, new: &str) -> String {
     let mut out = text.to_owned();
     for (space, quote) in [("", '"'), (" ", '"'), ("", '\''), (" ", '\'')] {
-        out = out.replace(&format!("from{space}{quote}{old}{quote}"), &format!("from{space}{quote}{new}{quote}"));
+        out = out.replace(
+            &format!("from{space}{quote}{old}{quote}"),
+            &format!("from{space}{quote}{new}{quote}"),
+        );
     }
     out
 }
@@ -146,7 +156,10 @@ fn minify(text: &str) -> Result<String, String> {
     let input = text.to_owned();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().map_err(|e| format!("esbuild: {e}"))?;
-    writer.join().map_err(|_| "esbuild: writing failed")?.map_err(|e| format!("esbuild: {e}"))?;
+    writer
+        .join()
+        .map_err(|_| "esbuild: writing failed")?
+        .map_err(|e| format!("esbuild: {e}"))?;
     if !out.status.success() {
         return Err("esbuild could not minify the app's JavaScript".to_owned());
     }
@@ -254,10 +267,15 @@ mod tests {
         std::fs::write(dir.join("index.html"), index).unwrap();
         std::fs::write(dir.join("token-console-0a1b.js"), "Trunk's glue").unwrap();
         std::fs::write(dir.join("token-console-0a1b_bg.wasm"), "Trunk's wasm").unwrap();
-        std::fs::write(dir.join("embed.js"), format!("import '{STABLE_JS}'; new URL('{STABLE_WASM}');")).unwrap();
+        std::fs::write(
+            dir.join("embed.js"),
+            format!("import '{STABLE_JS}'; new URL('{STABLE_WASM}');"),
+        )
+        .unwrap();
         // What wasm-bindgen and the splitter write: the glue imports the link module, whose name
         // also keys the wasm's imports; the link module imports the glue and fetches the parts.
-        let built = || Built {
+        let built = || {
+            Built {
             glue: format!("import * as m from \"{LINK}\"; const imports = {{ \"{LINK}\": m }};"),
             main: b"main wasm".to_vec(),
             link: Some(format!(
@@ -267,6 +285,7 @@ mod tests {
                 ("split_admin_page_13826941118763421013".to_owned(), b"admin wasm".to_vec()),
                 ("chunk_3".to_owned(), b"chunk wasm".to_vec()),
             ],
+        }
         };
         place(&dir, built(), false).unwrap();
         let file = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
@@ -281,7 +300,10 @@ mod tests {
         assert_eq!(file(&admin), "admin wasm");
         assert_eq!(file(&chunk), "chunk wasm");
         // Each import names the other's file; the imports object's key stays what the wasm asks.
-        assert_eq!(file(&js), format!("import * as m from \"./{link}\"; const imports = {{ \"{LINK}\": m }};"));
+        assert_eq!(
+            file(&js),
+            format!("import * as m from \"./{link}\"; const imports = {{ \"{LINK}\": m }};")
+        );
         assert_eq!(
             file(&link),
             format!("import {{ initSync }} from \"./{js}\"; fetch(\"./{admin}\"); fetch(\"./{chunk}\");")
@@ -294,7 +316,10 @@ mod tests {
             let digest = base64::engine::general_purpose::STANDARD
                 .encode(sha2::Sha384::digest(std::fs::read(dir.join(name)).unwrap()));
             assert!(index.contains(&format!("href=\"/{name}\"")), "{name} in {index}");
-            assert!(index.contains(&format!("sha384-{digest}")), "{name}'s integrity in {index}");
+            assert!(
+                index.contains(&format!("sha384-{digest}")),
+                "{name}'s integrity in {index}"
+            );
         }
         assert!(!index.contains("0a1b") && !index.contains("sha384-old"), "{index}");
         assert_eq!(file("embed.js"), format!("import './{js}'; new URL('./{wasm}');"));

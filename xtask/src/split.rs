@@ -54,7 +54,10 @@ pub struct Built {
 pub fn cargo_output(root: &Path, release: bool) -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
     let profile = if release { RELEASE_PROFILE } else { "debug" };
-    target.join("wasm32-unknown-unknown").join(profile).join("token-console.wasm")
+    target
+        .join("wasm32-unknown-unknown")
+        .join(profile)
+        .join("token-console.wasm")
 }
 
 /// Builds the app's files from cargo's output `raw`, in `work` (emptied first).
@@ -70,8 +73,8 @@ pub fn build(raw: &Path, work: &Path, release: bool) -> Result<Built, String> {
         options.main_out_path = &main;
         options.main_module = GLUE;
         options.link_name = LINK;
-        let split = wasm_split_cli_support::transform(options)
-            .map_err(|e| format!("splitting {}: {e:#}", raw.display()))?;
+        let split =
+            wasm_split_cli_support::transform(options).map_err(|e| format!("splitting {}: {e:#}", raw.display()))?;
         (main, split.split_modules)
     } else {
         (raw.to_path_buf(), Vec::new())
@@ -97,7 +100,11 @@ pub fn build(raw: &Path, work: &Path, release: bool) -> Result<Built, String> {
         let wasm_opt = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/node_modules/.bin/wasm-opt");
         for module in &modules {
             run(
-                std::process::Command::new(&wasm_opt).args(WASM_OPT).arg(module).arg("-o").arg(module),
+                std::process::Command::new(&wasm_opt)
+                    .args(WASM_OPT)
+                    .arg(module)
+                    .arg("-o")
+                    .arg(module),
                 "wasm-opt (cargo xtask setup installs it)",
             )?;
         }

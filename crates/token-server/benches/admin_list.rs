@@ -61,12 +61,14 @@ async fn run(label: &str, database_url: String) {
         .body(Body::from(r#"{"email":"ada@acme.test","password":"demo-password"}"#))
         .unwrap();
     let res = router.clone().oneshot(sign_in).await.unwrap();
-    let cookie = res.headers()[header::SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
+    // The session cookie by its name: the device cookie comes with it, in either order.
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .find(|c| c.starts_with("tc_session="))
+        .expect("signing in sets the session cookie")
         .to_owned();
     let me: serde_json::Value = serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
     let csrf = me["csrf_token"].as_str().unwrap().to_owned();
