@@ -38,7 +38,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
         Mode::Panel { options, host } => (Some(options), Sink::Element(host), false),
     };
     let locale = options.as_ref().and_then(|o| o.locale).unwrap_or_else(browser_locale);
-    let i18n = provide_i18n(locale);
+    let (i18n, language) = provide_i18n(locale);
     let session = provide_session(options.as_ref().and_then(|o| o.ticket.clone()));
     if let Sink::Parent(parent) = &sink {
         crate::embed::frame::sign_in_with_host_tickets(parent.clone(), session);
@@ -79,7 +79,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
         return view! {
             <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
                 <ToastRegion toasts />
-                <Show when=move || i18n.ready.get()>
+                <Show when=move || language.ready.get()>
                     <Router base=PANEL_LINKS>{page}</Router>
                 </Show>
             </div>
@@ -122,7 +122,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
         <div class=class lang=move || i18n.locale.get().tag() data-theme=theme>
             <ToastRegion toasts />
             // Nothing until the language asked for has its strings: no flash of English.
-            <Show when=move || i18n.ready.get()>{routes.clone()}</Show>
+            <Show when=move || language.ready.get()>{routes.clone()}</Show>
         </div>
     }
     .into_any()

@@ -599,14 +599,11 @@ impl Messages {
     }
 }
 
-/// The current locale, provided once by `Root`; `choose` changes it.
+/// The current locale, provided once by `Root`. Every page reads it; `Language` changes it.
 #[derive(Clone, Copy)]
 pub struct I18n {
-    /// Read it; set it through `choose`, which fetches a language's strings first.
+    /// The language the page speaks: set by `Language::choose`, once its strings are here.
     pub locale: RwSignal<Locale>,
-    /// False while the locale asked for at the start is on its way (the root shows nothing
-    /// rather than a flash of English).
-    pub ready: RwSignal<bool>,
 }
 
 impl I18n {
@@ -614,21 +611,45 @@ impl I18n {
     pub fn t(self) -> &'static Messages {
         self.locale.get().messages()
     }
+}
 
+/// Choosing the language: the language switcher's and the root's, beside `I18n` (which every
+/// closure of every page captures, so it stays one signal).
+#[derive(Clone, Copy)]
+pub struct Language {
+    locale: RwSignal<Locale>,
+    /// The language last chosen, which the page speaks as soon as its strings have come (the
+    /// switcher shows it); a later choice wins over an earlier one still on its way.
+    pub wanted: RwSignal<Locale>,
+    /// False while the language asked for at the start is on its way, for at most
+    /// `FIRST_LANGUAGE_WAIT` (the root shows nothing rather than a flash of English).
+    pub ready: RwSignal<bool>,
+}
+
+/// How long a first visit waits for its language's strings before showing English: they
+/// switch the page when they come.
+const FIRST_LANGUAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+impl Language {
     /// Switches to `locale` once its strings are here (at once for English, or a language
-    /// fetched before); where they cannot come (offline), the page stays in its language.
+    /// fetched before), unless another has been chosen meanwhile; where they cannot come
+    /// (offline), the page stays in its language.
     pub fn choose(self, locale: Locale) {
+        self.wanted.set(locale);
         if locale.is_here() {
             self.locale.set(locale);
             self.ready.set(true);
             return;
         }
         leptos::task::spawn_local(async move {
-            if locale.fetch().await {
-                let _ = self.locale.try_set(locale);
-            } else {
-                // The switcher shows the language in use again.
-                let _ = self.locale.try_update(|_| {});
+            let here = locale.fetch().await;
+            if self.wanted.try_get_untracked() == Some(locale) {
+                if here {
+                    let _ = self.locale.try_set(locale);
+                } else if let Some(current) = self.locale.try_get_untracked() {
+                    // The switcher shows the language in use again.
+                    let _ = self.wanted.try_set(current);
+                }
             }
             let _ = self.ready.try_set(true);
         });
@@ -643,15 +664,28 @@ pub fn browser_locale() -> Locale {
         .unwrap_or(Locale::En)
 }
 
-/// Provides the locale: the one given (once its strings are here), until the user picks another.
-pub fn provide_i18n(initial: Locale) -> I18n {
-    let i18n = I18n {
-        locale: RwSignal::new(Locale::En),
+/// Provides the locale and the choosing of it: the one given (once its strings are here), until
+/// the user picks another.
+pub fn provide_i18n(initial: Locale) -> (I18n, Language) {
+    let locale = RwSignal::new(Locale::En);
+    let language = Language {
+        locale,
+        wanted: RwSignal::new(Locale::En),
         ready: RwSignal::new(false),
     };
-    i18n.choose(initial);
+    language.choose(initial);
+    if !language.ready.get_untracked() {
+        set_timeout(
+            move || {
+                let _ = language.ready.try_set(true);
+            },
+            FIRST_LANGUAGE_WAIT,
+        );
+    }
+    let i18n = I18n { locale };
     provide_context(i18n);
-    i18n
+    provide_context(language);
+    (i18n, language)
 }
 
 /// The locale and its strings, from context.

@@ -42,8 +42,11 @@ const STABLE_WASM: &str = "./token-console_bg.wasm";
 pub fn finish(dir: &Path, release: bool) -> Result<(), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let raw = crate::split::cargo_output(&root, release);
-    let built = crate::split::build(&raw, &root.join("target/split"), release)?;
-    place(dir, built, release)?;
+    // A folder of this run's own: a `trunk serve` rebuild and a release build may run at once.
+    let work = std::env::temp_dir().join(format!("token-console-split-{}", std::process::id()));
+    let built = crate::split::build(&raw, &work, release);
+    let _ = std::fs::remove_dir_all(&work);
+    place(dir, built?, release)?;
     if release {
         compress_all(dir)?;
     }
@@ -92,7 +95,13 @@ fn place(dir: &Path, built: Built, release: bool) -> Result<(), String> {
     }
     set_integrity(&mut index, &js, glue.as_bytes())?;
     set_integrity(&mut index, &wasm, &built.main)?;
-    // The glue imports the link module: asked for beside it, not after it has arrived.
+    // The glue imports the link module: asked for beside it, not after it has arrived. A link
+    // module of an earlier run in this folder goes from the page.
+    index = without_tags(
+        &index,
+        "<link rel=\"modulepreload\" href=\"/token-console-split-",
+        &link_js,
+    );
     if let Some(link) = &link {
         let tag = format!("<link rel=\"modulepreload\" href=\"/{link_js}\" crossorigin=\"anonymous\" integrity=\"\">");
         if !index.contains(&format!("href=\"/{link_js}\"")) {
@@ -117,7 +126,43 @@ fn place(dir: &Path, built: Built, release: bool) -> Result<(), String> {
             "embed.js names neither {STABLE_JS} and {STABLE_WASM} nor the built files"
         ));
     }
-    write("embed.js", embed.as_bytes())
+    write("embed.js", embed.as_bytes())?;
+    // The app's files of an earlier run in this folder: nothing names them any more.
+    let mut keep = vec![js, wasm, link_js];
+    keep.extend(
+        built
+            .lazy
+            .iter()
+            .map(|(stem, bytes)| format!("token-console-{}-{}.wasm", part_name(stem), content_hash(bytes))),
+    );
+    for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let name = entry
+            .map_err(|e| e.to_string())?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        let file = name.trim_end_matches(".br").trim_end_matches(".gz");
+        if name.starts_with("token-console-") && !keep.iter().any(|k| k == file) {
+            std::fs::remove_file(dir.join(&name)).map_err(|e| format!("{name}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// `html` without the tags that start with `start`, except the one naming `keep`.
+fn without_tags(html: &str, start: &str, keep: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find(start) {
+        let end = rest[at..].find('>').map_or(rest.len(), |e| at + e + 1);
+        out.push_str(&rest[..at]);
+        if rest[at..end].contains(keep) {
+            out.push_str(&rest[at..end]);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `text` with its `import ... from "<old>"` statements importing `new` instead. Only those: the
@@ -147,7 +192,15 @@ fn part_name(stem: &str) -> &str {
 fn minify(text: &str) -> Result<String, String> {
     let esbuild = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/node_modules/.bin/esbuild");
     let mut child = std::process::Command::new(&esbuild)
-        .args(["--minify", "--format=esm", "--log-level=warning", "--loader=js"])
+        // wasm-bindgen's imports object names the link module once per import of it: the same
+        // module each time, which esbuild would warn about.
+        .args([
+            "--minify",
+            "--format=esm",
+            "--log-level=warning",
+            "--loader=js",
+            "--log-override:duplicate-object-key=silent",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -331,7 +384,12 @@ mod tests {
         let mut other = built();
         other.glue.push_str(" // changed");
         place(&dir, other, false).unwrap();
-        assert!(!file("index.html").contains(&js));
+        let index = file("index.html");
+        assert!(!index.contains(&js) && !index.contains(&link), "{index}");
+        assert_eq!(index.matches("modulepreload").count(), 2, "{index}");
+        assert!(!dir.join(&js).exists() && !dir.join(&link).exists());
+        // The lazy modules did not change: still there, still named.
+        assert!(dir.join(&admin).exists() && dir.join(&chunk).exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -23,8 +23,9 @@ pub const LINK: &str = "./token-console-split.js";
 const RELEASE_PROFILE: &str = "wasm-release";
 
 /// wasm-opt's settings for every module: smallest code (`-Oz`), and the rest measured one by one
-/// (the README's table of cuts). The features are those rustc's wasm32 target emits; the lazy
-/// modules carry no `target_features` section for wasm-opt to read them from.
+/// (the README's table of cuts). The lazy modules carry no `target_features` section for wasm-opt
+/// to read the features from, so they are named: those this code uses (wasm-opt refuses a module
+/// that uses one it was not given, loudly).
 const WASM_OPT: &[&str] = &[
     "-Oz",
     "--enable-bulk-memory",
@@ -52,7 +53,9 @@ pub struct Built {
 
 /// Cargo's output for the profile Trunk built.
 pub fn cargo_output(root: &Path, release: bool) -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| root.join("target"), PathBuf::from);
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .or_else(|_| std::env::var("CARGO_BUILD_TARGET_DIR"))
+        .map_or_else(|_| root.join("target"), PathBuf::from);
     let profile = if release { RELEASE_PROFILE } else { "debug" };
     target
         .join("wasm32-unknown-unknown")

@@ -84,7 +84,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     fill_skeletons(&writer).await?;
     match backend {
         Backend::Postgres => name_search_index(&writer).await,
-        Backend::Sqlite => name_walk_index(&writer).await?,
+        Backend::Sqlite => name_walk_index(&writer).await,
     }
     Ok(Db { pool, writer, backend })
 }
@@ -172,14 +172,25 @@ async fn migrate(writer: &AnyPool, backend: Backend) -> anyhow::Result<()> {
 /// late walked tens of thousands of rows (`deploy` on 100,000 tokens: 21 ms p50, 34 ms p99 a
 /// first page). PostgreSQL has the trigram indexes instead, and a B-tree entry there may not
 /// pass 2,712 bytes, which a 500-character description could.
-async fn name_walk_index(pool: &AnyPool) -> anyhow::Result<()> {
-    pool.execute(
-        "CREATE INDEX IF NOT EXISTS grants_ws_name_search ON grants (workspace_id, name_folded, id, description_folded)",
-    )
-    .await?;
+///
+/// Made once, at the first start of this version: about a second per 100,000 tokens, holding
+/// the write lock (another process's writes wait, up to the busy timeout). Where it cannot be
+/// made (a full disk), the service starts with the old index and the log says why; the old
+/// index goes only once the new one exists. A change of its columns needs a new name.
+async fn name_walk_index(pool: &AnyPool) {
+    let made = pool
+        .execute(
+            "CREATE INDEX IF NOT EXISTS grants_ws_name_search ON grants (workspace_id, name_folded, id, description_folded)",
+        )
+        .await;
+    if let Err(error) = made {
+        tracing::warn!(%error, "the admin list's name index was not made: a name search sorted by name reads more rows");
+        return;
+    }
     // Its first three columns are the old index's: one index, not two to write.
-    pool.execute("DROP INDEX IF EXISTS grants_ws_name_folded").await?;
-    Ok(())
+    if let Err(error) = pool.execute("DROP INDEX IF EXISTS grants_ws_name_folded").await {
+        tracing::warn!(%error, "the admin list's old name index stays beside the new one");
+    }
 }
 
 /// PostgreSQL only, so outside the shared migrations: the folded names in byte order, and a trigram index over the folded token
