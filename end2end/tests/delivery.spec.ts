@@ -101,13 +101,20 @@ async function idle(page: import('@playwright/test').Page) {
   for (let i = 0; i < 2; i++) await page.evaluate(() => new Promise<void>((done) => requestIdleCallback(() => done())));
 }
 
-test('a member\'s visit fetches no admin code, even when the browser is idle', async ({ page }) => {
+/** Cy, a member, opens the Users page in English and the browser goes idle; every address the
+ * page has asked for, and asks for from then on. */
+async function memberVisit(page: import('@playwright/test').Page) {
   const fetched: string[] = [];
   page.on('request', (r) => fetched.push(r.url()));
   await page.goto('/tokens');
   await signIn(page, 'cy@acme.test');
   await expect(page.getByRole('heading', { name: 'API tokens in Acme' })).toBeVisible();
   await idle(page);
+  return fetched;
+}
+
+test('a member\'s visit fetches no admin code, even when the browser is idle', async ({ page }) => {
+  const fetched = await memberVisit(page);
   expect(fetched.filter((url) => adminCode.test(url))).toEqual([]);
   // The Users page's own code came: the main module, the glue and the split's loader.
   expect(fetched.filter((url) => /\/token-console-(split-)?[0-9a-f]{16}(_bg\.wasm|\.js)$/.test(url))).toHaveLength(3);
@@ -166,12 +173,7 @@ test('when the Admins page\'s code cannot come, the page says so, and Retry brin
 const chineseStrings = /\/token-console-zh_cn-[0-9a-f]{16}\.wasm$/;
 
 test('an English reader downloads no Chinese strings; choosing Chinese fetches them, without a reload', async ({ page }) => {
-  const fetched: string[] = [];
-  page.on('request', (r) => fetched.push(r.url()));
-  await page.goto('/tokens');
-  await signIn(page, 'cy@acme.test');
-  await expect(page.getByRole('heading', { name: 'API tokens in Acme' })).toBeVisible();
-  await idle(page);
+  const fetched = await memberVisit(page);
   expect(fetched.filter((url) => chineseStrings.test(url))).toEqual([]);
   await page.evaluate(() => { (window as unknown as { stayed: boolean }).stayed = true; });
   await page.getByLabel('Language').selectOption('zh-CN');

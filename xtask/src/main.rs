@@ -23,6 +23,8 @@ commands:
                list on 100,000 tokens, bulk disable, the token endpoint under wrk; writes
                BENCHMARKS.md (prints figures; never part of test)
   load-test    only the token endpoint under wrk (part of bench)
+  twiggy       the largest items of the app's code before and after the split (after a release
+               build; needs twiggy: cargo install twiggy)
   finish-dist  [DIR] point embed.js at the hashed app files and write brotli and gzip copies
                (Trunk's post_build hook runs it on $TRUNK_STAGING_DIR)";
 
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Some("load-test") => setup::for_bench(&root()).and_then(|_| load_test(&root()).map(|_| ())),
         Some("bundle-size") => bundle_size(&root()).and_then(|size| check_bundle(&size)),
         Some("bench") => bench(),
+        Some("twiggy") => split::twiggy_report(&root()).map(|report| print!("{report}")),
         Some("finish-dist") => match args.get(1).cloned().or_else(|| std::env::var("TRUNK_STAGING_DIR").ok()) {
             // Compressed copies for release builds only (Trunk tells its hooks the profile).
             Some(dir) => dist::finish(
@@ -127,40 +130,14 @@ fn test() -> sh::Result {
     )
     .dir(&root)
     .run()?;
-    cmd(
-        "cargo",
-        &[
-            "clippy",
-            "-p",
-            "token-console",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    )
-    .dir(&root)
-    .run()?;
-    // As Trunk builds it: the lazy parts split out (`split` feature).
-    cmd(
-        "cargo",
-        &[
-            "clippy",
-            "-p",
-            "token-console",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--features",
-            "split",
-            "--",
-            "-D",
-            "warnings",
-        ],
-    )
-    .dir(&root)
-    .run()?;
+    // The app for the browser: as the component tests build it, and as Trunk does (the lazy
+    // parts split out, `split`).
+    for build in [["--all-targets"], ["--features=split"]] {
+        let mut args = vec!["clippy", "-p", "token-console", "--target", "wasm32-unknown-unknown"];
+        args.extend(build);
+        args.extend(["--", "-D", "warnings"]);
+        cmd("cargo", &args).dir(&root).run()?;
+    }
 
     step("unit and server tests, on SQLite and on PostgreSQL");
     let pg = postgres::TempCluster::start()?;
@@ -206,6 +183,7 @@ fn bench() -> sh::Result {
     setup::for_bench(&root)?;
     build_spa(&root)?;
     let bundle = bundle_size(&root)?.table;
+    let twiggy = split::twiggy_report(&root).unwrap_or_else(|e| format!("not measured: {e}\n"));
     cmd("cargo", &["build", "--release", "-p", "token-server"])
         .dir(&root)
         .run()?;
@@ -279,6 +257,7 @@ fn bench() -> sh::Result {
     drop(pg);
     let report = format!(
         "# Benchmarks\n\nWritten by `cargo xtask bench` on {}.\n\n{}\n## The release bundle\n\n```text\n{bundle}```\n\n\
+         ## The app's largest items before and after the split (twiggy, code and data before wasm-opt)\n\n```text\n{twiggy}```\n\n\
          ## The Users page with 2,000 tokens (event to next frame, Chromium)\n\n```text\n{users}```\n\n\
          ## Opening the pages on three networks, against the same page in plain HTML and JavaScript\n\n```text\n{load}```\n\n\
          ## The token table against vanilla JavaScript, windowed as the app is (10,000 tokens on one page)\n\n```text\n{table}```\n\n\

@@ -140,3 +140,40 @@ fn run(command: &mut std::process::Command, what: &str) -> Result<(), String> {
         Err(format!("{what} failed ({status})"))
     }
 }
+
+/// twiggy's largest items of the app's code before the split (cargo's output, one module) and
+/// of the main module after it, with their names (no wasm-opt, which drops them): what the
+/// first visit no longer carries. Custom sections (names, relocations) are left out.
+pub fn twiggy_report(root: &Path) -> Result<String, String> {
+    let raw = cargo_output(root, true);
+    let work = std::env::temp_dir().join(format!("token-console-twiggy-{}", std::process::id()));
+    build(&raw, &work, false)?;
+    let main = work.join("main.wasm");
+    let mut report = String::new();
+    for (label, file) in [
+        ("before the split (cargo's output: every page)", &raw),
+        ("after the split (the main module: the first visit)", &main),
+    ] {
+        let out = std::process::Command::new("twiggy")
+            .args(["top", "-n", "60"])
+            .arg(file)
+            .output()
+            .map_err(|e| format!("twiggy: {e} (cargo install twiggy)"))?;
+        if !out.status.success() {
+            return Err(format!("twiggy: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let out = out.stdout;
+        report.push_str(&format!("{label}:\n"));
+        let text = String::from_utf8_lossy(&out);
+        let items = text
+            .lines()
+            .filter(|l| !l.contains("section") && !l.contains("reloc.") && !l.contains("linking"));
+        for line in items.take(22) {
+            report.push_str(&line.chars().take(150).collect::<String>());
+            report.push('\n');
+        }
+        report.push('\n');
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(report)
+}

@@ -43,6 +43,12 @@ async fn run(label: &str, database_url: String) {
     let mut config = Config::with_database(&database_url);
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.dist = dir.join("dist");
+    // PostgreSQL keeps the signing keys sealed by a key file the operator names.
+    let key = dir.join("token-console.key");
+    if !key.exists() {
+        token_server::keyfile::write_new(&key).unwrap();
+    }
+    config.key_file = Some(key);
     config.seed_demo = true;
     let state = AppState::new(config).await.unwrap();
     seed::demo(&state).await.unwrap();
