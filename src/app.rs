@@ -91,7 +91,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
         replace: true,
         ..NavigateOptions::default()
     };
-    // Built again only if the language's strings come after a failure: once, in practice.
+    // Built once, when the first language's strings are here (`ready` never turns back).
     let routes = move || {
         let replace = replace.clone();
         view! {

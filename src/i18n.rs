@@ -47,7 +47,7 @@ impl Locale {
     }
 
     /// The strings of this locale. English is in the main module; Simplified Chinese is a module
-    /// of its own in a split build, fetched when first chosen (`I18n::choose`): until it has
+    /// of its own in a split build, fetched when first chosen (`Language::choose`): until it has
     /// come, its strings are English's, and no locale is ever set to it before then.
     pub fn messages(self) -> &'static Messages {
         match self {
