@@ -118,7 +118,21 @@ fn run() -> sh::Result {
 fn test() -> sh::Result {
     let root = root();
     setup::all(&root)?;
-    let step = |name: &str| println!("\n==> {name}");
+    if std::env::var_os("CI").is_some() {
+        // A clean clone builds once: incremental state would only fill the disk (gigabytes).
+        std::env::set_var("CARGO_INCREMENTAL", "0");
+    }
+    // Each step says how much disk is left: a full disk fails every test at once, alike.
+    let step = |name: &str| {
+        let free = cmd("df", &["-h", "--output=avail", "."]).dir(&root).output();
+        let free = free
+            .as_deref()
+            .and_then(|df| df.lines().nth(1))
+            .unwrap_or("?")
+            .trim()
+            .to_owned();
+        println!("\n==> {name} ({free} free on disk)");
+    };
 
     step("formatting");
     cmd("cargo", &["fmt", "--all", "--", "--check"]).dir(&root).run()?;
