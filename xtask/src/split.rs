@@ -102,9 +102,13 @@ pub fn build(raw: &Path, work: &Path, release: bool) -> Result<Built, String> {
     if release {
         let wasm_opt = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/node_modules/.bin/wasm-opt");
         for module in &modules {
+            // `XTASK_WASM_NAMES=1`: keep the functions' names, for a profiler (more bytes).
+            let names = std::env::var_os("XTASK_WASM_NAMES").is_some();
+            let flags = WASM_OPT.iter().filter(|f| !(names && **f == "--strip-debug"));
             run(
                 std::process::Command::new(&wasm_opt)
-                    .args(WASM_OPT)
+                    .args(flags)
+                    .args(names.then_some("-g"))
                     .arg(module)
                     .arg("-o")
                     .arg(module),
