@@ -65,10 +65,20 @@ impl Selection {
 
     /// The header checkbox over the rows in view.
     pub fn tri_state(&self, visible: &[String]) -> TriState {
-        let selected = visible.iter().filter(|v| self.ids.contains(*v)).count();
+        self.tri_state_of(visible.iter().map(String::as_str))
+    }
+
+    /// The header checkbox over the rows in view, given by id: the table reads them from its
+    /// rows where they are, instead of copying every id on each change.
+    pub fn tri_state_of<'a>(&self, visible: impl Iterator<Item = &'a str>) -> TriState {
+        let (mut rows, mut selected) = (0, 0);
+        for id in visible {
+            rows += 1;
+            selected += usize::from(self.ids.contains(id));
+        }
         match selected {
             0 => TriState::Unchecked,
-            n if n == visible.len() => TriState::Checked,
+            n if n == rows => TriState::Checked,
             _ => TriState::Indeterminate,
         }
     }

@@ -111,6 +111,7 @@ fn mount_table(tokens: Vec<TokenView>, selection: RwSignal<Selection>) -> web_sy
                 sort=Signal::stored((SortField::Created, SortDir::Desc))
                 on_sort=Callback::new(|_| {})
                 actions=no_actions()
+                empty="No token matches this search or filter."
             />
         }
     });
@@ -142,6 +143,48 @@ async fn the_table_tells_status_in_words_and_dims_inactive_tokens() {
         menus[0].get_attribute("aria-label").as_deref(),
         Some("Actions for CI deploy")
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_search_matching_nothing_keeps_the_header_and_says_so() {
+    let selection = RwSignal::new(Selection::default());
+    let rows = RwSignal::new(active(["a", "b"]));
+    let root = container();
+    let mounted = mount_to(root.clone(), move || {
+        provide_i18n(Locale::En);
+        view! {
+            <TokenTable
+                rows
+                caption="Your tokens"
+                selection
+                sort=Signal::stored((SortField::Created, SortDir::Desc))
+                on_sort=Callback::new(|_| {})
+                actions=no_actions()
+                empty="No token matches this search or filter."
+            />
+        }
+    });
+    std::mem::forget(mounted);
+    tick().await;
+    let header: web_sys::HtmlInputElement = el(&root, "thead input[type=checkbox]");
+    let table: web_sys::Element = el(&root, "table");
+    assert!(texts(&root, "td.empty").is_empty(), "rows: no message");
+    rows.set(Vec::new());
+    tick().await;
+    assert_eq!(
+        texts(&root, "tbody td.empty"),
+        ["No token matches this search or filter."]
+    );
+    assert!(header.disabled(), "nothing to select");
+    assert!(
+        table.is_same_node(Some(&el::<web_sys::Element>(&root, "table"))),
+        "the same table, not a new one"
+    );
+    assert_eq!(texts(&root, "thead .sort-button").len(), 4, "sorting stays at hand");
+    rows.set(active(["c"]));
+    tick().await;
+    assert_eq!(texts(&root, "tbody th"), ["c"]);
+    assert!(texts(&root, "td.empty").is_empty() && !header.disabled());
 }
 
 #[wasm_bindgen_test]
@@ -409,6 +452,7 @@ async fn choosing_chinese_rewrites_the_page() {
                 sort=Signal::stored((SortField::Name, SortDir::Asc))
                 on_sort=Callback::new(|_| {})
                 actions=no_actions()
+                empty="No token matches this search or filter."
             />
         }
     });

@@ -143,11 +143,15 @@ pub fn TokenTable(
     /// Show each token's owner (Admins page).
     #[prop(optional)]
     show_owner: bool,
+    /// What the table says when no token is in view (a search that matches none). The table
+    /// stays, its header and sort with it: a search typed or cleared changes only the rows.
+    #[prop(into)]
+    empty: Signal<String>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let checked = RowChecks::follow(selection);
     let visible_ids = move || rows.with(|r| r.iter().map(|t| t.id.clone()).collect::<Vec<_>>());
-    let tri = Memo::new(move |_| selection.with(|s| s.tri_state(&visible_ids())));
+    let tri = Memo::new(move |_| rows.with(|r| selection.with(|s| s.tri_state_of(r.iter().map(|t| t.id.as_str())))));
     let window = RowWindow::follow(rows);
     let columns = if show_owner { 9 } else { 8 };
     let header = move |field: SortField, label: fn(&Messages) -> &'static str| {
@@ -334,6 +338,7 @@ pub fn TokenTable(
                                 aria-label=move || i18n.t().select_all
                                 prop:checked=move || tri.get() == TriState::Checked
                                 prop:indeterminate=move || tri.get() == TriState::Indeterminate
+                                disabled=move || rows.with(Vec::is_empty)
                                 on:change=move |_| {
                                     let visible = visible_ids();
                                     selection.update(|s| s.toggle_all(&visible));
@@ -356,6 +361,10 @@ pub fn TokenTable(
                         {row(token)}
                     </For>
                     {move || window.spacer(false, columns)}
+                    {move || {
+                        rows.with(Vec::is_empty)
+                            .then(|| view! { <tr class="empty-row"><td colspan=columns class="empty">{empty}</td></tr> })
+                    }}
                 </tbody>
             </table>
         </div>

@@ -132,17 +132,16 @@ pub fn UsersPage() -> impl IntoView {
                     on_clear=Callback::new(move |_| selected.clear())
                 />
                 {list_filters(view)}
-                <Show when=move || !view.matching.with(Vec::is_empty) fallback=move || view! { <p class="empty">{move || i18n.t().no_match}</p> }>
-                    {list_pager(view)}
-                    <TokenTable
-                        rows=view.rows
-                        caption=Signal::derive(move || i18n.t().users_title.to_owned())
-                        selection=selected.selection
-                        sort=Signal::derive(move || view.query.with(|v| (v.sort, v.dir)))
-                        on_sort=Callback::new(move |field| view.sort_by(field))
-                        actions=row_actions
-                    />
-                </Show>
+                {list_pager(view)}
+                <TokenTable
+                    rows=view.rows
+                    caption=Signal::derive(move || i18n.t().users_title.to_owned())
+                    selection=selected.selection
+                    sort=Signal::derive(move || view.query.with(|v| (v.sort, v.dir)))
+                    on_sort=Callback::new(move |field| view.sort_by(field))
+                    actions=row_actions
+                    empty=Signal::derive(move || i18n.t().no_match.to_owned())
+                />
             </Show>
         }
     };

@@ -156,21 +156,17 @@ pub fn TokensTab(
     });
 
     let table = move || {
-        if rows.with(Vec::is_empty) {
-            view! { <p class="empty">{move || i18n.t().no_match}</p> }.into_any()
-        } else {
-            view! {
-                <TokenTable
-                    rows
-                    caption=Signal::derive(move || i18n.t().admin_title.to_owned())
-                    selection=selected.selection
-                    sort=Signal::derive(move || query.with(|q| (q.sort, q.dir)))
-                    on_sort
-                    actions=row_actions
-                    show_owner=true
-                />
-            }
-            .into_any()
+        view! {
+            <TokenTable
+                rows
+                caption=Signal::derive(move || i18n.t().admin_title.to_owned())
+                selection=selected.selection
+                sort=Signal::derive(move || query.with(|q| (q.sort, q.dir)))
+                on_sort
+                actions=row_actions
+                show_owner=true
+                empty=Signal::derive(move || i18n.t().no_match.to_owned())
+            />
         }
     };
 
