@@ -32,7 +32,9 @@ pub fn date(locale: Locale, at: DateTime<Utc>) -> String {
 thread_local! {
     /// Each locale's `Intl.DateTimeFormat`, made once: `toLocaleDateString` makes one per call,
     /// 55 µs each, and a table's window formats about 300 dates (the table benchmark's render of
-    /// 10,000 rows spent 17 of its 50 ms of script there).
+    /// 10,000 rows spent 17 of its 50 ms of script there). A formatter keeps the time zone it was
+    /// made in: a machine whose zone changes while the page is open shows dates in the old zone
+    /// and times (chrono's `Local`) in the new one until a reload.
     static DATE_FORMATS: std::cell::RefCell<Vec<(Locale, js_sys::Function)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 

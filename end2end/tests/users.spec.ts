@@ -449,6 +449,17 @@ test('a long list is paged: the page is in the URL, and the selection survives p
   await page.getByLabel('Search by name').fill('paged');
   await expect(page.getByRole('rowheader')).toHaveCount(60);
   await expect(page).toHaveURL(/per_page=all/);
+  // A search that matches nothing keeps the table (the same element: its header and sort stay),
+  // says so in it, and leaves nothing to select.
+  const table = await page.locator('table.tokens:not(.audit)').elementHandle();
+  await page.getByLabel('Search by name').fill('no such token');
+  await expect(page.getByRole('cell', { name: 'No token matches this search or filter.' })).toBeVisible();
+  await expect(page.getByRole('checkbox', { name: 'Select all tokens in view' })).toBeDisabled();
+  expect(await table!.evaluate((t) => t.isConnected)).toBe(true);
+  await page.getByLabel('Search by name').fill('paged');
+  await expect(page.getByRole('rowheader')).toHaveCount(60);
+  await expect(page.getByRole('checkbox', { name: 'Select all tokens in view' })).toBeEnabled();
+  expect(await table!.evaluate((t) => t.isConnected)).toBe(true);
 });
 
 test('every row on one page is windowed, and scrolls through all of them under the page\'s CSP', async ({ page }) => {

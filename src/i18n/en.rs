@@ -224,6 +224,7 @@ pub static MESSAGES: Messages = Messages {
     action_sso_connection_changed: "SSO connection changed",
     action_break_glass: "Break-glass sign-in",
     action_host_key: "Host key changed",
+    action_scim_credential: "SCIM credential changed",
     action_ticket_issued: "Sign-in ticket issued",
     action_ticket_used: "Signed in by ticket",
     action_ticket_refused: "Sign-in ticket refused",

@@ -226,6 +226,7 @@ pub static MESSAGES: Messages = Messages {
     action_sso_connection_changed: "SSO 连接已更改",
     action_break_glass: "紧急账户登录",
     action_host_key: "宿主密钥已更改",
+    action_scim_credential: "SCIM 凭据已更改",
     action_ticket_issued: "已签发登录票据",
     action_ticket_used: "通过票据登录",
     action_ticket_refused: "登录票据被拒绝",

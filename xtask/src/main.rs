@@ -122,16 +122,22 @@ fn test() -> sh::Result {
         // A clean clone builds once: incremental state would only fill the disk (gigabytes).
         std::env::set_var("CARGO_INCREMENTAL", "0");
     }
-    // Each step says how much disk is left: a full disk fails every test at once, alike.
+    // Each step says how much disk is left (the build's, and the temp dir's, where the test
+    // databases are): a full disk fails every test at once, alike.
     let step = |name: &str| {
-        let free = cmd("df", &["-h", "--output=avail", "."]).dir(&root).output();
-        let free = free
-            .as_deref()
-            .and_then(|df| df.lines().nth(1))
-            .unwrap_or("?")
-            .trim()
-            .to_owned();
-        println!("\n==> {name} ({free} free on disk)");
+        let free = |dir: &Path| {
+            let df = cmd("df", &["-h", "--output=avail", &dir.to_string_lossy()]).output();
+            df.as_deref()
+                .and_then(|df| df.lines().nth(1))
+                .unwrap_or("?")
+                .trim()
+                .to_owned()
+        };
+        println!(
+            "\n==> {name} ({} free for the build, {} in the temp dir)",
+            free(&root),
+            free(&std::env::temp_dir())
+        );
     };
 
     step("formatting");

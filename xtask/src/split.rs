@@ -103,7 +103,7 @@ pub fn build(raw: &Path, work: &Path, release: bool) -> Result<Built, String> {
         let wasm_opt = Path::new(env!("CARGO_MANIFEST_DIR")).join("../end2end/node_modules/.bin/wasm-opt");
         for module in &modules {
             // `XTASK_WASM_NAMES=1`: keep the functions' names, for a profiler (more bytes).
-            let names = std::env::var_os("XTASK_WASM_NAMES").is_some();
+            let names = std::env::var("XTASK_WASM_NAMES").is_ok_and(|v| v == "1");
             let flags = WASM_OPT.iter().filter(|f| !(names && **f == "--strip-debug"));
             run(
                 std::process::Command::new(&wasm_opt)

@@ -66,6 +66,8 @@ crate::wire_enum! {
         /// A ticket was refused at its exchange: used, expired, from another origin, or its
         /// host key revoked (the reason says which).
         HostTicketRefused = "host_ticket_refused",
+        /// The operator issued or revoked a SCIM credential (the reason says which).
+        ScimCredentialChanged = "scim_credential_changed",
     }
 }
 

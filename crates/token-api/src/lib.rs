@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod policy;
 pub mod problem;
 pub mod query;
+pub mod scim;
 pub mod search;
 pub mod sso;
 pub mod token_format;

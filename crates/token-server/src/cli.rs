@@ -8,7 +8,9 @@ use std::io::Read;
 use token_api::auth::SET_PASSWORD_PATH;
 use token_api::validate;
 
-use crate::config::{Command, Config, HostKeyCommand, SsoCommand, UserCommand, WorkspaceCommand};
+use crate::config::{
+    Command, Config, HostKeyCommand, ScimCredentialCommand, SsoCommand, UserCommand, WorkspaceCommand,
+};
 use crate::db;
 use crate::store::onboarding;
 
@@ -164,6 +166,7 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
         }
         (Command::Sso(command), checked) => sso(config, &db, command, checked).await?,
         (Command::HostKey(command), _) => host_key(&db, command).await?,
+        (Command::ScimCredential(command), _) => scim_credential(&db, command).await?,
         (command, _) => unreachable!("{command:?} was checked"),
     }
     Ok(())
@@ -303,6 +306,38 @@ async fn host_key(db: &db::Db, command: HostKeyCommand) -> Result<(), CommandErr
         HostKeyCommand::Revoke { id } => {
             if !host::revoke_key(&db.writer, &id).await.map_err(failed)? {
                 return Err(CommandError::Input(format!("no standing host key has the id {id}")));
+            }
+            println!("revoked={id}");
+        }
+    }
+    Ok(())
+}
+
+/// The `scim-credential` commands.
+async fn scim_credential(db: &db::Db, command: ScimCredentialCommand) -> Result<(), CommandError> {
+    use crate::store::scim;
+    let failed = |e: sqlx::Error| CommandError::Failed(e.into());
+    match command {
+        ScimCredentialCommand::Create { workspace } => {
+            let (id, secret) = scim::issue(&db.writer, &workspace).await.map_err(|e| match e {
+                scim::IssueError::Db(e) => failed(e),
+                refused => CommandError::Input(refused.to_string()),
+            })?;
+            println!("id={id}\nscim_credential={secret}");
+            eprintln!("Give it to the identity provider's SCIM settings only: it is shown now and never again.");
+        }
+        ScimCredentialCommand::List { workspace } => {
+            for c in scim::credentials(&db.writer, &workspace).await.map_err(failed)? {
+                let revoked = c.revoked_at.map(when).unwrap_or_default();
+                let used = c.last_used_at.map(when).unwrap_or_default();
+                println!("{}\t{}\t{revoked}\t{used}", c.id, when(c.created_at));
+            }
+        }
+        ScimCredentialCommand::Revoke { id } => {
+            if !scim::revoke(&db.writer, &id).await.map_err(failed)? {
+                return Err(CommandError::Input(format!(
+                    "no standing SCIM credential has the id {id}"
+                )));
             }
             println!("revoked={id}");
         }

@@ -178,6 +178,30 @@ pub enum Command {
     /// tickets that sign its people in to the panel with no form (POST /api/host/tickets).
     #[command(subcommand)]
     HostKey(HostKeyCommand),
+    /// Credentials a workspace's identity provider provisions its people with (SCIM 2.0). The
+    /// workspace must be connected to its provider first (`sso set`).
+    #[command(subcommand)]
+    ScimCredential(ScimCredentialCommand),
+}
+
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum ScimCredentialCommand {
+    /// Issue a credential for a workspace. Prints `id=...` and `scim_credential=...`: the
+    /// credential is shown only now, and kept as a digest.
+    Create {
+        #[arg(long)]
+        workspace: String,
+    },
+    /// List a workspace's credentials: id, created, revoked, last used (tab separated).
+    List {
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Revoke a credential: the provider's next request with it is refused.
+    Revoke {
+        /// The credential's id (`sc-...`).
+        id: String,
+    },
 }
 
 #[derive(Clone, Debug, clap::Subcommand)]

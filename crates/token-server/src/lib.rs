@@ -13,6 +13,7 @@ pub mod keyfile;
 pub mod maintenance;
 pub mod metrics;
 pub mod oidc;
+pub mod scim;
 pub mod secrets;
 pub mod seed;
 pub mod server;

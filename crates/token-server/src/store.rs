@@ -9,6 +9,7 @@ pub mod members;
 pub mod onboarding;
 pub mod policy;
 pub mod refresh;
+pub mod scim;
 pub mod sql;
 pub mod sso;
 pub mod tokens;

@@ -16,6 +16,7 @@ mod oauth;
 mod observability;
 mod onboarding;
 mod retention;
+mod scim;
 mod serving;
 mod session;
 mod sso;

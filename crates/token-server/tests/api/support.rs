@@ -376,8 +376,9 @@ impl Drop for TestApp {
             return;
         }
         let name = name.to_owned();
-        // Drop runs inside the test's runtime, which may not block: a thread of its own.
-        let _ = std::thread::spawn(move || {
+        // Drop runs on the test's runtime, where a second `block_on` may not nest: the drop
+        // waits for a thread with a runtime of its own. A failure is said, not hidden.
+        let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             runtime
                 .block_on(async {
@@ -389,6 +390,9 @@ impl Drop for TestApp {
                 .map_err(std::io::Error::other)
         })
         .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("the test database was not dropped: {e}");
+        }
     }
 }
 
