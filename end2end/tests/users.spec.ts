@@ -369,11 +369,44 @@ test('a skip link leads past the header, and deleting a token moves focus to the
   await expect(page.getByRole('button', { name: `Actions for ${neighbour}` })).toBeFocused();
 });
 
-test('a 100-character name wraps in its confirmation and is shortened in its toast; toasts never pile past three', async ({ page }) => {
+test('a list read late after Disable leaves focus in the menu the user opened meanwhile', async ({ page }) => {
   await open(page, 'cy@acme.test');
   const token = await csrf(page.request);
-  const long = 'L'.repeat(100);
-  for (const name of [long, 'pile 1', 'pile 2', 'pile 3', 'pile 4']) {
+  for (const name of ['late one', 'late two']) {
+    await page.request.post('/api/workspaces/ws-acme/tokens', {
+      data: { name, lifetime_days: 30 }, headers: { 'x-csrf-token': token },
+    });
+  }
+  await page.reload();
+  await page.getByRole('button', { name: 'Actions for late one' }).click();
+  await page.getByRole('menuitem', { name: 'Disable' }).click();
+  // The list is read again after the Disable; hold that answer until another menu is open.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  await page.route('**/api/workspaces/ws-acme/tokens', async (route) => {
+    if (route.request().method() === 'GET') await held;
+    await route.continue();
+  });
+  await page.getByRole('dialog', { name: 'Disable “late one”?' }).getByRole('button', { name: 'Disable token' }).click();
+  await expect(page.getByText('Token “late one” disabled.')).toBeVisible();
+  await page.getByRole('button', { name: 'Actions for late two' }).click();
+  const menu = page.getByRole('menu', { name: 'Actions for late two' });
+  await expect(menu.getByRole('menuitem', { name: 'History' })).toBeFocused();
+  release();
+  await expect(page.getByRole('row', { name: /late one/ })).toContainText('Disabled');
+  // The rebuilt row did not take focus back, and the open menu stayed open.
+  await expect(menu.getByRole('menuitem', { name: 'History' })).toBeFocused();
+  await menu.getByRole('menuitem', { name: 'Delete' }).click();
+  await expect(page.getByRole('dialog', { name: 'Delete “late two”?' })).toBeVisible();
+});
+
+test('a 100-character name wraps in its confirmation and is shortened in its toast; toasts never pile past three', async ({ page }, info) => {
+  await open(page, 'cy@acme.test');
+  const token = await csrf(page.request);
+  // Names of their own on a retry, which finds the first attempt's tokens still there.
+  const long = 'L'.repeat(99) + String(info.retry);
+  const piles = [1, 2, 3, 4].map((n) => `pile ${n}.${info.retry}`);
+  for (const name of [long, ...piles]) {
     await page.request.post('/api/workspaces/ws-acme/tokens', {
       data: { name, lifetime_days: 30 }, headers: { 'x-csrf-token': token },
     });
@@ -387,7 +420,7 @@ test('a 100-character name wraps in its confirmation and is shortened in its toa
   expect(await confirm.evaluate((d) => d.scrollWidth <= d.clientWidth)).toBe(true);
   await confirm.getByRole('button', { name: 'Disable token' }).click();
   await expect(page.getByText(`Token “${'L'.repeat(39)}…” disabled.`)).toBeVisible();
-  for (const name of ['pile 1', 'pile 2', 'pile 3', 'pile 4']) {
+  for (const name of piles) {
     await page.getByRole('button', { name: `Actions for ${name}` }).click();
     await page.getByRole('menuitem', { name: 'Delete' }).click();
     await page.getByRole('dialog', { name: `Delete “${name}”?` }).getByRole('button', { name: 'Delete token' }).click();
@@ -395,7 +428,7 @@ test('a 100-character name wraps in its confirmation and is shortened in its toa
   }
   // Five messages inside six seconds; the newest three are shown.
   await expect(page.locator('.toasts .toast')).toHaveCount(3);
-  await expect(page.locator('.toasts')).toContainText('pile 4');
+  await expect(page.locator('.toasts')).toContainText(piles[3]);
 });
 
 test('leaving the page while the secrets are shown makes the browser ask first', async ({ page }) => {

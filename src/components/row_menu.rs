@@ -37,8 +37,8 @@ pub fn RowMenu(
     /// What the menu offers.
     #[prop(into)]
     items: Signal<Vec<MenuItem>>,
-    /// Take focus as soon as the button is in the page: the row was built again after an
-    /// action from this menu, and focus goes back where the user left it.
+    /// Take focus as soon as the button is in the page, if nothing else has it: the row was
+    /// built again after an action from this menu, and focus goes back where the user left it.
     #[prop(optional)]
     focus_on_mount: bool,
 ) -> impl IntoView {
@@ -71,9 +71,15 @@ pub fn RowMenu(
             }
         }
     };
+    // Only while focus is nowhere, lost with the old row: a user who has moved on meanwhile (a
+    // menu opened on another row before the list was read again) keeps their place.
     Effect::new(move |_| {
         if let Some(b) = button.get().filter(|_| focus_on_mount) {
-            let _ = b.focus();
+            // Nothing focused is the body, or no element in a panel's shadow root.
+            let elsewhere = crate::dom::active_element(&b).and_then(|a| a.closest(":not(html, body)").ok().flatten());
+            if elsewhere.is_none() {
+                let _ = b.focus();
+            }
         }
     });
     // Focus the first item once the menu is in the DOM.

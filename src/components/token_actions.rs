@@ -56,20 +56,11 @@ pub enum Target {
 pub struct RowFocus(StoredValue<Option<String>>);
 
 impl RowFocus {
-    /// The row of `id` takes focus if it is built again within the next two seconds (the list
-    /// being read again); a row built later, by a filter or a page changed afterwards, does not.
+    /// The row of `id` takes focus when it is next built (the list being read again), if focus
+    /// is nowhere then: a user who has moved on keeps their place (`RowMenu`'s
+    /// `focus_on_mount`).
     fn expect(self, id: String) {
-        self.0.set_value(Some(id.clone()));
-        set_timeout(
-            move || {
-                self.0.try_update_value(|want| {
-                    if want.as_deref() == Some(id.as_str()) {
-                        *want = None;
-                    }
-                });
-            },
-            std::time::Duration::from_secs(2),
-        );
+        self.0.set_value(Some(id));
     }
 
     /// Whether the row of `id`, being built, takes focus; asked once.
