@@ -140,6 +140,9 @@ pub struct Messages {
     /// passwords are refused.
     pub sso_status: &'static str,
     pub sso_required_note: &'static str,
+    pub scim_status: &'static str,
+    pub scim_refused: &'static str,
+    pub scim_member: &'static str,
     pub set_password_title: &'static str,
     pub set_password_intro: fn(usize) -> String,
     pub new_password_label: &'static str,
@@ -267,6 +270,7 @@ pub struct Messages {
     pub disabled_revoked: fn(&str) -> String,
     /// (date): its owner was removed from the workspace.
     pub disabled_owner_left: fn(&str) -> String,
+    pub disabled_deprovisioned: fn(&str) -> String,
     pub disabled_taken_over: fn(&str) -> String,
     /// The row menu's item, and the history dialog's table.
     pub history: &'static str,
@@ -356,10 +360,12 @@ pub struct Messages {
     pub action_break_glass: &'static str,
     pub action_host_key: &'static str,
     pub action_scim_credential: &'static str,
+    pub action_scim_provisioned: &'static str,
     pub action_ticket_issued: &'static str,
     pub action_ticket_used: &'static str,
     pub action_ticket_refused: &'static str,
     pub by_operator: &'static str,
+    pub by_provider: &'static str,
     /// The audit trail's action filter: every kind of alarm.
     pub any_alarm: &'static str,
     /// Regenerate: the row menu's item, the dialog's title (name, workspace), the overlap.
@@ -507,6 +513,7 @@ impl Messages {
         match &e.actor {
             Some(p) => p.email.clone(),
             None if e.by_operator => self.by_operator.to_owned(),
+            None if e.by_provider => self.by_provider.to_owned(),
             None if matches!(e.action, AuditAction::Refreshed | AuditAction::RefreshRetried) => {
                 self.by_client.to_owned()
             }
@@ -557,6 +564,7 @@ impl Messages {
             AuditAction::BreakGlassSignIn => self.action_break_glass,
             AuditAction::HostKeyChanged => self.action_host_key,
             AuditAction::ScimCredentialChanged => self.action_scim_credential,
+            AuditAction::ScimProvisioned => self.action_scim_provisioned,
             AuditAction::HostTicketIssued => self.action_ticket_issued,
             AuditAction::HostTicketUsed => self.action_ticket_used,
             AuditAction::HostTicketRefused => self.action_ticket_refused,

@@ -83,6 +83,7 @@ fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool
         Some(DisabledCause::ReuseDetected) => (t.disabled_reuse)(&date, to_owner),
         Some(DisabledCause::Revoked) => (t.disabled_revoked)(&date),
         Some(DisabledCause::OwnerLeft) => (t.disabled_owner_left)(&date),
+        Some(DisabledCause::Deprovisioned) => (t.disabled_deprovisioned)(&date),
         Some(DisabledCause::Regenerated) => (t.disabled_regenerated)(&date, successor(token).as_deref()),
         Some(DisabledCause::TakenOver) => (t.disabled_taken_over)(&date),
         // By a person, who is named while the service still knows them.

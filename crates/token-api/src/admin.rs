@@ -83,6 +83,10 @@ pub struct MemberList {
     /// How people sign in: the workspace's connection to its identity provider, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sso: Option<crate::sso::SsoStatus>,
+    /// Whether the workspace's identity provider provisions its people (SCIM): its last push,
+    /// its last refused request, and the members it pushed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scim: Option<crate::scim::ScimStatus>,
 }
 
 /// A member's tokens not disabled yet.

@@ -68,6 +68,9 @@ crate::wire_enum! {
         HostTicketRefused = "host_ticket_refused",
         /// The operator issued or revoked a SCIM credential (the reason says which).
         ScimCredentialChanged = "scim_credential_changed",
+        /// The identity provider created, changed or deleted a person's or a group's record
+        /// through SCIM (the reason says what); membership changes are their own events.
+        ScimProvisioned = "scim_provisioned",
     }
 }
 
@@ -89,12 +92,15 @@ pub struct AuditEvent {
     #[serde(with = "crate::wire::rfc3339")]
     pub at: DateTime<Utc>,
     pub action: AuditAction,
-    /// Who acted; `None` when the service did (a client's revocation, reuse detection) or the
-    /// operator did (`by_operator`).
+    /// Who acted; `None` when the service did (a client's revocation, reuse detection), the
+    /// operator did (`by_operator`) or the identity provider did (`by_provider`).
     pub actor: Option<Person>,
     /// The operator acted, through the `token-server` command line.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub by_operator: bool,
+    /// The workspace's identity provider acted, through SCIM.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_provider: bool,
     pub owner: Option<Person>,
     pub token_id: Option<String>,
     pub token_name: Option<String>,

@@ -40,6 +40,8 @@ crate::wire_enum! {
         /// The operator took its owner's account over (a new credential): everything the
         /// account held before ended.
         TakenOver = "taken_over",
+        /// The workspace's identity provider deactivated or deleted its owner (SCIM): they left.
+        Deprovisioned = "deprovisioned",
     }
 }
 

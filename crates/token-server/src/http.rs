@@ -10,6 +10,7 @@ mod health;
 mod host;
 mod oauth;
 mod openapi;
+pub mod scim;
 mod session;
 mod spa;
 mod sso;
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
     // The probes stand outside the limits: a busy instance is alive, and says so.
     let limited = OpenApiRouter::new()
         .nest("/api", api)
+        .nest(scim::PREFIX, scim::router())
         .merge(oauth::router())
         .merge(spa::router(&state).into())
         .layer(TimeoutLayer::with_status_code(
@@ -144,6 +146,7 @@ fn compression() -> CompressionLayer<impl tower_http::compression::Predicate> {
 /// `Allow` and `Retry-After` are kept.
 async fn shape_rejections(req: Request, next: Next) -> Response {
     let oauth = req.uri().path().starts_with("/oauth2/");
+    let scim = req.uri().path().starts_with("/scim/");
     let response = next.run(req).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -155,6 +158,9 @@ async fn shape_rejections(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| {
             // Under /oauth2 a problem (the load shedder's, say) is not the documented shape.
+            if scim {
+                return t.starts_with(token_api::scim::SCIM_JSON);
+            }
             t.starts_with("application/json") || (!oauth && (t.starts_with(PROBLEM_JSON) || t.starts_with("text/html")))
         });
     if documented {
@@ -172,7 +178,13 @@ async fn shape_rejections(req: Request, next: Next) -> Response {
         })
         .map(|t| t.chars().take(200).collect::<String>())
         .filter(|t| !t.trim().is_empty());
-    let mut shaped = if oauth {
+    let mut shaped = if scim {
+        scim::error_response(
+            status,
+            None,
+            detail.or_else(|| status.canonical_reason().map(str::to_owned)),
+        )
+    } else if oauth {
         let error = match status {
             StatusCode::UNAUTHORIZED => OAuthErrorCode::InvalidClient,
             StatusCode::SERVICE_UNAVAILABLE => OAuthErrorCode::TemporarilyUnavailable,

@@ -52,6 +52,8 @@ pub struct AppState {
     pub sso_key: [u8; 32],
     /// The service as a relying party of workspaces' identity providers.
     pub oidc: Arc<oidc::RelyingParty>,
+    /// Each SCIM credential's request budget on this instance.
+    pub scim_limits: Arc<http::scim::Limiter>,
 }
 
 /// What the identity providers' client secrets are sealed for, from the key file.
@@ -81,6 +83,7 @@ impl AppState {
             device_key: secrets::derive_key(DEVICE_KEY_PURPOSE, &key),
             sso_key: secrets::derive_key(SSO_KEY_PURPOSE, &key),
             oidc: Arc::new(oidc::RelyingParty::new(PROVIDER_TIMEOUT)?),
+            scim_limits: Arc::new(http::scim::Limiter::default()),
         };
         maintenance::start(&state);
         Ok(state)

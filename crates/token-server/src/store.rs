@@ -8,6 +8,7 @@ pub mod host;
 pub mod members;
 pub mod onboarding;
 pub mod policy;
+pub mod provisioning;
 pub mod refresh;
 pub mod scim;
 pub mod sql;

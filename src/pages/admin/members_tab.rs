@@ -78,6 +78,9 @@ pub fn MembersTab(members: LocalResource<Result<MemberList, api::ApiError>>) -> 
                             <th scope="row" class="name">
                                 <span dir="auto">{person.name.clone()}</span>
                                 <span class="muted small" dir="auto">{person.email.clone()}</span>
+                                {list.scim.as_ref().is_some_and(|s| s.provisioned.contains(&person.id)).then(|| view! {
+                                    <span class="muted small">{t.scim_member}</span>
+                                })}
                             </th>
                             <td data-label=t.role_label>
                                 <select
@@ -136,12 +139,27 @@ pub fn MembersTab(members: LocalResource<Result<MemberList, api::ApiError>>) -> 
         if c.required {
             line = format!("{line} · {}", t.sso_required_note);
         }
+        // Provisioned by SCIM: the last push, and the last request the service refused.
+        let scim = members
+            .with(|m| m.as_ref().and_then(|r| r.as_ref().ok()).and_then(|l| l.scim.clone()))
+            .map(|s| {
+                let locale = i18n.locale.get();
+                let when = s.last_used_at.map_or_else(|| t.never.to_owned(), |at| crate::format::date(locale, at));
+                let refused = s.last_error.zip(s.last_error_at).map(|(e, at)| {
+                    view! { <p class="muted small" dir="auto">{format!("{}{} · {e}", t.scim_refused, crate::format::date(locale, at))}</p> }
+                });
+                view! {
+                    <p class="intro">{format!("{}{when}", t.scim_status)}</p>
+                    {refused}
+                }
+            });
         let error = c
             .failing
             .map(|e| view! { <p class="form-error" role="alert">{t.sso_refusal(e)}</p> });
         Some(view! {
             <p class="intro">{line}</p>
             {error}
+            {scim}
         })
     };
     view! {

@@ -483,6 +483,7 @@ async fn members(
         .await?
         .as_ref()
         .map(Into::into);
+    list.scim = crate::store::provisioning::status(&state.db.pool, &ws).await?;
     Ok(Json(list))
 }
 

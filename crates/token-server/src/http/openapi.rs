@@ -81,6 +81,18 @@ impl Modify for Security {
             ),
         );
         components.add_security_scheme(
+            "scim",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A SCIM credential (`tcsc_…`) the operator issued to one workspace with \
+                         `token-server scim-credential create`, sent by its identity provider only.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
                 HttpBuilder::new()

@@ -628,13 +628,20 @@ pub async fn audit_page(
     let events = rows
         .iter()
         .map(|r| {
-            let by_operator = r.try_get::<Option<String>, _>("actor_id")?.as_deref() == Some(OPERATOR);
+            let actor_id = r.try_get::<Option<String>, _>("actor_id")?;
+            let by_operator = actor_id.as_deref() == Some(OPERATOR);
+            let by_provider = actor_id.as_deref() == Some(super::sso::BY_PROVIDER);
             Ok(AuditEvent {
                 id: r.try_get("id")?,
                 at: db::to_time(r.try_get("at")?),
                 action: parse_action(&r.try_get::<String, _>("action")?)?,
-                actor: if by_operator { None } else { person(r, "actor")? },
+                actor: if by_operator || by_provider {
+                    None
+                } else {
+                    person(r, "actor")?
+                },
                 by_operator,
+                by_provider,
                 owner: person(r, "owner")?,
                 token_id: r.try_get("grant_id")?,
                 token_name: r.try_get("grant_name")?,

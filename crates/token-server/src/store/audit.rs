@@ -138,6 +138,8 @@ pub enum Actor<'a> {
     Operator,
     /// The service itself (a sign-in it refused): no actor.
     Service,
+    /// The workspace's identity provider, through SCIM.
+    Provider,
 }
 
 impl Actor<'_> {
@@ -146,6 +148,7 @@ impl Actor<'_> {
             Actor::Person(id) => Some(id.to_owned()),
             Actor::Operator => Some(OPERATOR.to_owned()),
             Actor::Service => None,
+            Actor::Provider => Some(super::sso::BY_PROVIDER.to_owned()),
         }
     }
 }

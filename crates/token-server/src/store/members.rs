@@ -6,10 +6,10 @@
 use sqlx::AnyConnection;
 use token_api::admin::{MemberList, OpenTokens};
 use token_api::auth::Role;
-use token_api::tokens::Person;
+use token_api::tokens::{DisabledCause, Person};
 
 use super::audit::{record_account_event, record_changes, Acting, Action, Actor, GrantRow, RETURNING_GRANT};
-use crate::{db, secrets};
+use crate::db;
 
 /// A member as `list` reads them.
 #[derive(sqlx::FromRow)]
@@ -38,6 +38,7 @@ pub async fn list(conn: &mut AnyConnection, workspace_id: &str) -> sqlx::Result<
         admins: Vec::new(),
         open_tokens: Vec::new(),
         sso: None,
+        scim: None,
     };
     for MemberRow {
         id,
@@ -173,23 +174,59 @@ pub async fn remove(
     user_id: &str,
     ip: Option<&str>,
 ) -> sqlx::Result<Result<u64, NotRemoved>> {
-    let now = db::now_ms();
     let Some(role) = lock_and_read(conn, workspace_id, admin_id, user_id).await? else {
         return Ok(Err(NotRemoved::NotFound));
+    };
+    let disabled = offboard(conn, workspace_id, user_id, Remover::Admin(admin_id), ip).await?;
+    if role == Role::Admin.as_str() && !admins_left(conn, workspace_id).await? {
+        return Ok(Err(NotRemoved::LastAdmin));
+    }
+    Ok(Ok(disabled))
+}
+
+/// Who ends a membership.
+#[derive(Clone, Copy, Debug)]
+pub enum Remover<'a> {
+    /// An admin of the workspace, by id.
+    Admin(&'a str),
+    /// The workspace's identity provider, through SCIM: the person left the organisation.
+    Provider,
+}
+
+/// The reason written on each token of a person the identity provider deprovisioned.
+pub const DEPROVISIONED: &str = "removed by the identity provider";
+
+/// Ends `user_id`'s current membership of the workspace: marked removed (never deleted), their
+/// calendar feed there ended, every token of theirs there not disabled yet disabled and marked
+/// as their owner's leaving, each change audited with `by` as the actor. Returns how many tokens
+/// were disabled. The caller has checked that `by` may, and commits.
+pub async fn offboard(
+    conn: &mut AnyConnection,
+    workspace_id: &str,
+    user_id: &str,
+    by: Remover<'_>,
+    ip: Option<&str>,
+) -> sqlx::Result<u64> {
+    let now = db::now_ms();
+    let (remover, actor, cause, reason) = match by {
+        Remover::Admin(id) => (id, Actor::Person(id), DisabledCause::OwnerLeft, OWNER_LEFT),
+        Remover::Provider => (
+            super::sso::BY_PROVIDER,
+            Actor::Provider,
+            DisabledCause::Deprovisioned,
+            DEPROVISIONED,
+        ),
     };
     sqlx::query(
         "UPDATE memberships SET removed_at = $4, removed_by = $2
          WHERE workspace_id = $1 AND user_id = $3 AND removed_at IS NULL",
     )
     .bind(workspace_id)
-    .bind(admin_id)
+    .bind(remover)
     .bind(user_id)
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    if role == Role::Admin.as_str() && !admins_left(conn, workspace_id).await? {
-        return Ok(Err(NotRemoved::LastAdmin));
-    }
     // Their calendar feed here ends with the membership: added back later, the old link must
     // not serve again.
     sqlx::query("DELETE FROM calendar_feeds WHERE workspace_id = $1 AND user_id = $2")
@@ -197,40 +234,39 @@ pub async fn remove(
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
+    // A session the provider opened reaches this workspace only: it ends too.
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND sso_workspace_id = $2")
+        .bind(user_id)
+        .bind(workspace_id)
+        .execute(&mut *conn)
+        .await?;
+    let disabled_by = match by {
+        Remover::Admin(id) => Some(id),
+        Remover::Provider => None,
+    };
     let disabled: Vec<GrantRow> = sqlx::query_as(&format!(
-        "UPDATE grants SET disabled_at = $3, disabled_by = $4, disabled_reason = $5, disabled_cause = 'owner_left'
+        "UPDATE grants SET disabled_at = $3, disabled_by = $4, disabled_reason = $5, disabled_cause = $6
          WHERE workspace_id = $1 AND user_id = $2 AND disabled_at IS NULL {RETURNING_GRANT}"
     ))
     .bind(workspace_id)
     .bind(user_id)
     .bind(now)
-    .bind(admin_id)
-    .bind(OWNER_LEFT)
+    .bind(disabled_by)
+    .bind(reason)
+    .bind(cause.as_str())
     .fetch_all(&mut *conn)
     .await?;
     let acting = Acting {
         ip,
-        reason: Some(OWNER_LEFT),
+        reason: Some(reason),
         owner: None,
         ..Default::default()
     };
     let changes: Vec<_> = disabled.iter().map(|g| (g, acting)).collect();
-    record_changes(conn, Action::Disabled, &changes, Some(admin_id)).await?;
+    record_changes(conn, Action::Disabled, &changes, Some(remover)).await?;
     // The removal itself: who removed whom, names kept as they are now.
-    sqlx::query(
-        "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, actor_email, actor_name,
-                                   owner_id, owner_email, owner_name, ip)
-         SELECT $1, $2, $3, $4, a.id, a.email, a.name, o.id, o.email, o.name, $7
-         FROM users a, users o WHERE a.id = $5 AND o.id = $6",
-    )
-    .bind(secrets::random_id())
-    .bind(workspace_id)
-    .bind(now)
-    .bind(Action::MemberRemoved.as_str())
-    .bind(admin_id)
-    .bind(user_id)
-    .bind(ip)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Ok(disabled.len() as u64))
+    let here = [workspace_id.to_owned()];
+    let acting = Acting::by(ip, matches!(by, Remover::Provider).then_some(DEPROVISIONED));
+    record_account_event(conn, Action::MemberRemoved, &here, actor, Some(user_id), acting).await?;
+    Ok(disabled.len() as u64)
 }

@@ -233,7 +233,9 @@ pub async fn add_user(
             // link: the admin learns nothing new), unless another workspace manages the account
             // or the operator has taken it over since: that took it out of this workspace's
             // reach on purpose.
-            let removed_by_admin = matches!(&here, Some((Some(_), Some(by))) if by != OPERATOR);
+            // One the identity provider deprovisioned comes back through the provider only.
+            let removed_by_admin =
+                matches!(&here, Some((Some(_), Some(by))) if by != OPERATOR && by != super::sso::BY_PROVIDER);
             let taken_over = account.managed_by.is_none() && account.made_by_admin;
             let ours = account.managed_by.as_deref().is_none_or(|m| m == workspace_id);
             if !(removed_by_admin && ours && !taken_over) {

@@ -143,3 +143,16 @@ pub async fn credential_of(pool: &AnyPool, secret: &str) -> sqlx::Result<Option<
     }
     Ok(Some(credential))
 }
+
+/// Records a request the service refused as the credential's last error (what the Admins page
+/// shows), cut to 300 characters.
+pub async fn record_error(pool: &AnyPool, id: &str, error: &str) -> sqlx::Result<()> {
+    let error: String = error.chars().take(300).collect();
+    sqlx::query("UPDATE scim_credentials SET last_error = $1, last_error_at = $2 WHERE id = $3")
+        .bind(error)
+        .bind(db::now_ms())
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -47,7 +47,11 @@ impl Checker {
     /// What the schema of `method path`'s JSON answer `status` finds wrong with `body`.
     fn errors(&self, method: &Method, path: &str, status: &str, body: &Value) -> Vec<String> {
         let operation = self.operation(method, path);
-        let Some(content) = operation["responses"][status]["content"].get("application/json") else {
+        let content = &operation["responses"][status]["content"];
+        let Some(content) = content
+            .get("application/json")
+            .or_else(|| content.get("application/scim+json"))
+        else {
             return vec![];
         };
         let mut schema = content["schema"].clone();
@@ -81,6 +85,145 @@ impl Checker {
         );
         self.met.insert((path.to_owned(), method.as_str().to_owned()));
     }
+
+    /// `reply` to an operation that only ever refuses (SCIM's `/Bulk` and `/Me`): documented,
+    /// its body valid.
+    fn check_refusal(&mut self, method: &Method, path: &str, reply: &Reply) {
+        let what = format!("{method} {path}");
+        assert_documented(&self.operation(method, path), reply, &what);
+        let errors = self.errors(method, path, reply.status.as_str(), &reply.body);
+        assert!(errors.is_empty(), "{what}: {}\n{}", errors.join("\n"), reply.text);
+        self.met.insert((path.to_owned(), method.as_str().to_owned()));
+    }
+}
+
+/// A SCIM request with the workspace's credential.
+async fn scim(app: &TestApp, method: Method, path: &str, credential: &str, body: Option<Value>) -> Reply {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(format!("/scim/v2{path}"))
+        .header(header::AUTHORIZATION, format!("Bearer {credential}"));
+    let body = match body {
+        Some(v) => {
+            req = req.header(header::CONTENT_TYPE, "application/scim+json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    app.raw(req.body(body).unwrap()).await
+}
+
+/// Every SCIM operation, with the credential of Acme's provider.
+async fn check_scim(app: &TestApp, c: &mut Checker) {
+    let settings = token_server::store::sso::Settings {
+        issuer: "https://idp.acme.test".to_owned(),
+        client_id: "token-console".to_owned(),
+        client_secret_sealed: token_server::secrets::seal(&app.state.sso_key, b"secret"),
+        admin_group: Some("token-admins".to_owned()),
+        domains: vec!["acme.test".to_owned()],
+        required: false,
+        trust_emails: false,
+        sign_out_at_provider: false,
+    };
+    token_server::store::sso::set(&app.state.db.writer, "ws-acme", &settings)
+        .await
+        .unwrap();
+    let (_, key) = token_server::store::scim::issue(&app.state.db.writer, "ws-acme")
+        .await
+        .unwrap();
+    let key = key.as_str();
+    for path in [
+        "/ServiceProviderConfig",
+        "/ResourceTypes",
+        "/ResourceTypes/{name}",
+        "/Schemas",
+        "/Schemas/{id}",
+    ] {
+        let real = path
+            .replace("{name}", "User")
+            .replace("{id}", "urn:ietf:params:scim:schemas:core:2.0:Group");
+        c.check(
+            &Method::GET,
+            &format!("/scim/v2{path}"),
+            &scim(app, Method::GET, &real, key, None).await,
+        );
+    }
+    let user = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "dee@acme.test", "externalId": "00u-dee",
+        "name": {"givenName": "Dee", "familyName": "Park"}, "displayName": "Dee Park",
+        "emails": [{"value": "dee@acme.test", "type": "work", "primary": true}]
+    });
+    let created = scim(app, Method::POST, "/Users", key, Some(user.clone())).await;
+    c.check(&Method::POST, "/scim/v2/Users", &created);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let group = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "token-admins",
+        "members": [{"value": id}]});
+    let made = scim(app, Method::POST, "/Groups", key, Some(group.clone())).await;
+    c.check(&Method::POST, "/scim/v2/Groups", &made);
+    let gid = made.body["id"].as_str().unwrap().to_owned();
+    c.check(
+        &Method::GET,
+        "/scim/v2/Users",
+        &scim(app, Method::GET, "/Users", key, None).await,
+    );
+    c.check(
+        &Method::GET,
+        "/scim/v2/Users/{id}",
+        &scim(app, Method::GET, &format!("/Users/{id}"), key, None).await,
+    );
+    c.check(
+        &Method::PUT,
+        "/scim/v2/Users/{id}",
+        &scim(app, Method::PUT, &format!("/Users/{id}"), key, Some(user)).await,
+    );
+    let patch = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "displayName", "value": "Dee P."}]});
+    c.check(
+        &Method::PATCH,
+        "/scim/v2/Users/{id}",
+        &scim(app, Method::PATCH, &format!("/Users/{id}"), key, Some(patch.clone())).await,
+    );
+    c.check(
+        &Method::GET,
+        "/scim/v2/Groups",
+        &scim(app, Method::GET, "/Groups", key, None).await,
+    );
+    c.check(
+        &Method::GET,
+        "/scim/v2/Groups/{id}",
+        &scim(app, Method::GET, &format!("/Groups/{gid}"), key, None).await,
+    );
+    c.check(
+        &Method::PUT,
+        "/scim/v2/Groups/{id}",
+        &scim(app, Method::PUT, &format!("/Groups/{gid}"), key, Some(group)).await,
+    );
+    c.check(
+        &Method::PATCH,
+        "/scim/v2/Groups/{id}",
+        &scim(app, Method::PATCH, &format!("/Groups/{gid}"), key, Some(patch)).await,
+    );
+    c.check(
+        &Method::DELETE,
+        "/scim/v2/Groups/{id}",
+        &scim(app, Method::DELETE, &format!("/Groups/{gid}"), key, None).await,
+    );
+    c.check(
+        &Method::DELETE,
+        "/scim/v2/Users/{id}",
+        &scim(app, Method::DELETE, &format!("/Users/{id}"), key, None).await,
+    );
+    c.check_refusal(
+        &Method::POST,
+        "/scim/v2/Bulk",
+        &scim(app, Method::POST, "/Bulk", key, Some(json!({}))).await,
+    );
+    c.check_refusal(
+        &Method::GET,
+        "/scim/v2/Me",
+        &scim(app, Method::GET, "/Me", key, None).await,
+    );
 }
 
 async fn call(app: &TestApp, method: Method, path: &str, who: Option<&Browser>, body: Option<Value>) -> Reply {
@@ -401,6 +544,8 @@ async fn every_successful_answer_matches_its_documented_schema(app: TestApp) {
         "/api/session",
         &call(&app, Method::DELETE, "/api/session", Some(&ada), None).await,
     );
+
+    check_scim(&app, &mut c).await;
 
     // Every operation was met: one added to the document without a call here fails.
     let documented: BTreeSet<(String, String)> = operations(&doc)

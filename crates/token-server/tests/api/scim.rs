@@ -1,11 +1,13 @@
 //! SCIM provisioning: the credentials the operator issues a workspace's identity provider.
 
-use serde_json::Value;
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::{json, Value};
 use token_server::store::scim;
 use token_server::store::sso::{self, Settings};
 
 use crate::onboarding::{cli, value};
-use crate::support::TestApp;
+use crate::support::{Reply, TestApp};
 
 /// Connects a workspace to a provider, as `token-server sso set` does.
 async fn connect(app: &TestApp, ws: &str, domain: &str) {
@@ -114,4 +116,631 @@ async fn the_operator_issues_lists_and_revokes_scim_credentials(app: TestApp) {
         .is_empty());
 }
 
-crate::on_both_databases!(the_operator_issues_lists_and_revokes_scim_credentials);
+/// A SCIM request with a credential (or none), a body as `application/scim+json`.
+async fn scim_call(app: &TestApp, method: Method, path: &str, credential: Option<&str>, body: Option<Value>) -> Reply {
+    scim_with(app, method, path, credential, body, &[]).await
+}
+
+async fn scim_with(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    credential: Option<&str>,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Reply {
+    let mut req = Request::builder().method(method).uri(format!("/scim/v2{path}"));
+    if let Some(c) = credential {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {c}"));
+    }
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let body = match body {
+        Some(v) => {
+            req = req.header(header::CONTENT_TYPE, "application/scim+json");
+            Body::from(serde_json::to_vec(&v).unwrap())
+        }
+        None => Body::empty(),
+    };
+    app.raw(req.body(body).unwrap()).await
+}
+
+/// Connects the workspace and issues its provider a credential.
+async fn provisioned_by(app: &TestApp, ws: &str, domain: &str) -> String {
+    connect(app, ws, domain).await;
+    scim::issue(&app.state.db.writer, ws).await.unwrap().1
+}
+
+fn person(user_name: &str, email: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": user_name,
+        "externalId": format!("okta-{user_name}"),
+        "name": {"givenName": "Cy", "familyName": "Tanaka"},
+        "emails": [{"value": email, "type": "work", "primary": true}],
+        "active": true
+    })
+}
+
+fn deactivate() -> Value {
+    // Okta's way: a replace without a path.
+    json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"active": false}}]
+    })
+}
+
+fn error_kind(reply: &Reply) -> (StatusCode, Option<&str>, bool) {
+    (
+        reply.status,
+        reply.body["scimType"].as_str(),
+        reply.headers[header::CONTENT_TYPE] == "application/scim+json"
+            && reply.body["schemas"][0] == "urn:ietf:params:scim:api:messages:2.0:Error"
+            && reply.body["status"].as_str() == Some(reply.status.as_str()),
+    )
+}
+
+async fn a_provider_deactivating_a_person_offboards_them_and_reactivating_restores_only_the_membership(app: TestApp) {
+    let credential = provisioned_by(&app, "ws-acme", "acme.test").await;
+    let ada = app.sign_in("ada@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    let mut tokens = Vec::new();
+    for name in ["ci", "deploy", "backup"] {
+        let t = app.create_token(&cy, "ws-acme", name).await;
+        tokens.push((
+            t["refresh_token"].as_str().unwrap().to_owned(),
+            t["access_token"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let ben = app.sign_in("ben@acme.test").await;
+    let introspector = app.create_token(&ben, "ws-acme", "introspector").await;
+    let caller = format!("Bearer {}", introspector["access_token"].as_str().unwrap());
+
+    // The provider pushes Cy, whose account exists: the record joins it.
+    let created = scim_call(
+        &app,
+        Method::POST,
+        "/Users",
+        Some(&credential),
+        Some(person("cy@acme.test", "cy@acme.test")),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.headers[header::CONTENT_TYPE], "application/scim+json");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("su-"), "{id}");
+    assert_eq!(
+        created.headers[header::LOCATION],
+        format!("http://issuer.test/scim/v2/Users/{id}").as_str()
+    );
+    assert_eq!(created.headers[header::ETAG], "W/\"1\"");
+    assert_eq!(created.body["active"], true);
+    assert_eq!(created.body["emails"][0]["value"], "cy@acme.test");
+    assert_eq!(created.body["meta"]["version"], "W/\"1\"");
+
+    // Okta deactivates them: a PATCH of `active`.
+    let off = scim_call(
+        &app,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        Some(&credential),
+        Some(deactivate()),
+    )
+    .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    assert_eq!(off.body["active"], false);
+    assert_eq!(off.headers[header::ETAG], "W/\"2\"");
+    // At once: every refresh token gets invalid_grant, every access token is inactive and
+    // refused, and Cy no longer reaches the workspace.
+    for (refresh, access) in &tokens {
+        let refused = app.refresh("tcc_acme", refresh).await;
+        assert_eq!(
+            (refused.status, refused.body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+        );
+        let seen = app
+            .form("/oauth2/introspect", &[("token", access)], Some(&caller))
+            .await;
+        assert_eq!(seen.body["active"], false, "{}", seen.text);
+        assert_eq!(app.whoami("ws-acme", access).await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        app.get("/api/workspaces/ws-acme/tokens", &cy).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The admins see why, on every token.
+    let page = app
+        .get("/api/workspaces/ws-acme/admin/tokens?owner=u-cy&status=disabled", &ada)
+        .await;
+    let listed = page.body["tokens"].as_array().unwrap();
+    assert!(listed.len() >= 3, "{}", page.text);
+    for t in listed
+        .iter()
+        .filter(|t| ["ci", "deploy", "backup"].contains(&t["name"].as_str().unwrap()))
+    {
+        assert_eq!(t["disabled_cause"], "deprovisioned", "{t}");
+        assert_eq!(t["disabled_reason"], "removed by the identity provider", "{t}");
+    }
+    // Audited with the provider as the actor.
+    let removed = audit(&app, "ws-acme", "ada@acme.test", "member_removed").await;
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert_eq!(
+        (removed[0]["by_provider"].clone(), removed[0]["owner"]["email"].clone()),
+        (json!(true), json!("cy@acme.test"))
+    );
+    let disabled = audit(&app, "ws-acme", "ada@acme.test", "disabled").await;
+    assert!(
+        disabled.iter().filter(|e| e["by_provider"] == true).count() >= 3,
+        "{disabled:?}"
+    );
+
+    // Entra ID reactivates them, with its string boolean and a path: a member again, and the
+    // tokens stay disabled.
+    let on = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "Replace", "path": "active", "value": "True"}]
+    });
+    let back = scim_call(
+        &app,
+        Method::PATCH,
+        &format!("/Users/{id}"),
+        Some(&credential),
+        Some(on),
+    )
+    .await;
+    assert_eq!(
+        (back.status, back.body["active"].clone()),
+        (StatusCode::OK, json!(true)),
+        "{}",
+        back.text
+    );
+    let cy = app.sign_in("cy@acme.test").await;
+    assert_eq!(
+        app.get("/api/workspaces/ws-acme/tokens", &cy).await.status,
+        StatusCode::OK
+    );
+    for (refresh, _) in &tokens {
+        assert_eq!(app.refresh("tcc_acme", refresh).await.status, StatusCode::BAD_REQUEST);
+    }
+    let added = audit(&app, "ws-acme", "ada@acme.test", "member_added").await;
+    assert!(
+        added[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("restored by the identity provider"),
+        "{added:?}"
+    );
+
+    // DELETE deprovisions too, and the record is gone; the account and its tokens stay.
+    let gone = scim_call(&app, Method::DELETE, &format!("/Users/{id}"), Some(&credential), None).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text);
+    assert_eq!(
+        scim_call(&app, Method::GET, &format!("/Users/{id}"), Some(&credential), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/workspaces/ws-acme/tokens", &cy).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let kept = app.get("/api/workspaces/ws-acme/admin/tokens?owner=u-cy", &ada).await;
+    assert!(kept.body["total"].as_u64().unwrap() >= 3);
+}
+
+async fn scim_lists_filter_page_and_refuse_clearly(app: TestApp) {
+    let credential = provisioned_by(&app, "ws-acme", "acme.test").await;
+    for who in ["dee", "eli", "fay"] {
+        let email = format!("{who}@acme.test");
+        let made = scim_call(
+            &app,
+            Method::POST,
+            "/Users",
+            Some(&credential),
+            Some(person(&email, &email)),
+        )
+        .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    }
+    let list = |filter: &str| {
+        let path = format!("/Users?filter={}", urlencoding(filter));
+        let (app, credential) = (&app, credential.clone());
+        async move { scim_call(app, Method::GET, &path, Some(&credential), None).await }
+    };
+    let names = |r: &Reply| -> Vec<String> {
+        r.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["userName"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // userName compares without case; externalId and emails.value; and, or.
+    assert_eq!(names(&list("userName eq \"DEE@acme.test\"").await), ["dee@acme.test"]);
+    assert_eq!(
+        names(&list("externalId eq \"okta-eli@acme.test\"").await),
+        ["eli@acme.test"]
+    );
+    assert_eq!(
+        names(&list("emails.value eq \"fay@acme.test\"").await),
+        ["fay@acme.test"]
+    );
+    assert_eq!(
+        names(&list("userName eq \"dee@acme.test\" or emails[value eq \"fay@acme.test\"]").await),
+        ["dee@acme.test", "fay@acme.test"]
+    );
+    assert!(names(&list("userName eq \"dee@acme.test\" and active eq false").await).is_empty());
+    let all = list("userName sw \"\"").await;
+    assert_eq!(all.body["totalResults"], 3, "{}", all.text);
+    // Pages: startIndex is 1-based, count bounds the page, the total counts all matches.
+    let page = scim_call(
+        &app,
+        Method::GET,
+        "/Users?startIndex=2&count=1",
+        Some(&credential),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            page.body["totalResults"].clone(),
+            page.body["startIndex"].clone(),
+            page.body["itemsPerPage"].clone()
+        ),
+        (json!(3), json!(2), json!(1))
+    );
+    assert_eq!(names(&page), ["eli@acme.test"]);
+    // Only the attributes asked for, and always id.
+    let few = scim_call(&app, Method::GET, "/Users?attributes=userName", Some(&credential), None).await;
+    let first = &few.body["Resources"][0];
+    assert!(
+        first["id"].is_string() && first["userName"].is_string() && first.get("emails").is_none(),
+        "{first}"
+    );
+
+    // Refusals are SCIM errors naming what is wrong, and write nothing.
+    let before: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM scim_users")
+        .fetch_one(&app.state.db.writer)
+        .await
+        .unwrap();
+    let bad_filter = list("userName eq").await;
+    assert_eq!(
+        error_kind(&bad_filter),
+        (StatusCode::BAD_REQUEST, Some("invalidFilter"), true),
+        "{}",
+        bad_filter.text
+    );
+    let twice = scim_call(
+        &app,
+        Method::POST,
+        "/Users",
+        Some(&credential),
+        Some(person("Dee@ACME.test", "dee2@acme.test")),
+    )
+    .await;
+    assert_eq!(
+        error_kind(&twice),
+        (StatusCode::CONFLICT, Some("uniqueness"), true),
+        "{}",
+        twice.text
+    );
+    let foreign = scim_call(
+        &app,
+        Method::POST,
+        "/Users",
+        Some(&credential),
+        Some(person("gus@globex.test", "gus@globex.test")),
+    )
+    .await;
+    assert_eq!(
+        error_kind(&foreign),
+        (StatusCode::BAD_REQUEST, Some("invalidValue"), true)
+    );
+    assert!(
+        foreign.text.contains("emails") && foreign.text.contains("globex.test"),
+        "{}",
+        foreign.text
+    );
+    let lookalike = scim_call(
+        &app,
+        Method::POST,
+        "/Users",
+        Some(&credential),
+        Some(person("аda@acme.test", "аda@acme.test")),
+    )
+    .await;
+    assert_eq!(lookalike.status, StatusCode::BAD_REQUEST, "{}", lookalike.text);
+    let nameless = scim_call(
+        &app,
+        Method::POST,
+        "/Users",
+        Some(&credential),
+        Some(json!({"schemas": [], "emails": [{"value": "x@acme.test"}]})),
+    )
+    .await;
+    assert_eq!(error_kind(&nameless).0, StatusCode::BAD_REQUEST);
+    assert!(nameless.text.contains("userName"), "{}", nameless.text);
+    let after: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM scim_users")
+        .fetch_one(&app.state.db.writer)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+    // The credential's last error is what the Admins page will show.
+    let (error,): (Option<String>,) = sqlx::query_as("SELECT last_error FROM scim_credentials")
+        .fetch_one(&app.state.db.writer)
+        .await
+        .unwrap();
+    assert!(error.unwrap().starts_with("400 userName"));
+
+    // Versions: a GET naming the current one is 304; a write naming an old one is 412.
+    let dee = list("userName eq \"dee@acme.test\"").await.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let same = scim_with(
+        &app,
+        Method::GET,
+        &format!("/Users/{dee}"),
+        Some(&credential),
+        None,
+        &[("if-none-match", "W/\"1\"")],
+    )
+    .await;
+    assert_eq!(same.status, StatusCode::NOT_MODIFIED);
+    let mut renamed = person("dee.park@acme.test", "dee@acme.test");
+    renamed["name"]["givenName"] = json!("Dee");
+    let stale = scim_with(
+        &app,
+        Method::PUT,
+        &format!("/Users/{dee}"),
+        Some(&credential),
+        Some(renamed.clone()),
+        &[("if-match", "W/\"7\"")],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED, "{}", stale.text);
+    let put = scim_with(
+        &app,
+        Method::PUT,
+        &format!("/Users/{dee}"),
+        Some(&credential),
+        Some(renamed),
+        &[("if-match", "W/\"1\"")],
+    )
+    .await;
+    assert_eq!(
+        (put.status, put.body["userName"].clone()),
+        (StatusCode::OK, json!("dee.park@acme.test")),
+        "{}",
+        put.text
+    );
+    // An address is an identity: it does not change.
+    let moved = scim_call(
+        &app,
+        Method::PUT,
+        &format!("/Users/{dee}"),
+        Some(&credential),
+        Some(person("dee.park@acme.test", "other@acme.test")),
+    )
+    .await;
+    assert_eq!(error_kind(&moved).1, Some("invalidValue"));
+
+    // What is not supported says so.
+    assert_eq!(
+        scim_call(&app, Method::POST, "/Bulk", Some(&credential), Some(json!({})))
+            .await
+            .status,
+        StatusCode::NOT_IMPLEMENTED
+    );
+    let sorted = scim_call(&app, Method::GET, "/Users?sortBy=userName", Some(&credential), None).await;
+    assert_eq!(sorted.status, StatusCode::BAD_REQUEST);
+    let config = scim_call(&app, Method::GET, "/ServiceProviderConfig", Some(&credential), None).await;
+    assert_eq!(
+        (
+            config.body["patch"]["supported"].clone(),
+            config.body["bulk"]["supported"].clone()
+        ),
+        (json!(true), json!(false))
+    );
+    let schemas = scim_call(&app, Method::GET, "/Schemas", Some(&credential), None).await;
+    assert_eq!(schemas.body["totalResults"], 2);
+}
+
+async fn one_workspaces_credential_never_sees_or_touches_anothers_people(app: TestApp) {
+    let acme = provisioned_by(&app, "ws-acme", "acme.test").await;
+    let globex = provisioned_by(&app, "ws-globex", "globex.test").await;
+    let dee = scim_call(
+        &app,
+        Method::POST,
+        "/Users",
+        Some(&acme),
+        Some(person("dee@acme.test", "dee@acme.test")),
+    )
+    .await;
+    let dee = dee.body["id"].as_str().unwrap().to_owned();
+    let admins = scim_call(
+        &app,
+        Method::POST,
+        "/Groups",
+        Some(&acme),
+        Some(json!({"schemas": [], "displayName": "token-admins", "members": []})),
+    )
+    .await;
+    let group = admins.body["id"].as_str().unwrap().to_owned();
+    // Globex's credential: Acme's people and groups do not exist for it.
+    let listed = scim_call(&app, Method::GET, "/Users", Some(&globex), None).await;
+    assert_eq!(listed.body["totalResults"], 0);
+    for (method, path, body) in [
+        (Method::GET, format!("/Users/{dee}"), None),
+        (Method::PATCH, format!("/Users/{dee}"), Some(deactivate())),
+        (
+            Method::PUT,
+            format!("/Users/{dee}"),
+            Some(person("dee@acme.test", "dee@acme.test")),
+        ),
+        (Method::DELETE, format!("/Users/{dee}"), None),
+        (Method::GET, format!("/Groups/{group}"), None),
+        (Method::DELETE, format!("/Groups/{group}"), None),
+    ] {
+        let r = scim_call(&app, method.clone(), &path, Some(&globex), body).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path}: {}", r.text);
+    }
+    // Nor may it put Acme's people in its groups, or push Acme's addresses.
+    let stolen = scim_call(
+        &app,
+        Method::POST,
+        "/Groups",
+        Some(&globex),
+        Some(json!({"schemas": [], "displayName": "x", "members": [{"value": dee}]})),
+    )
+    .await;
+    assert_eq!(stolen.status, StatusCode::BAD_REQUEST, "{}", stolen.text);
+    let pushed = scim_call(
+        &app,
+        Method::POST,
+        "/Users",
+        Some(&globex),
+        Some(person("ada@acme.test", "ada@acme.test")),
+    )
+    .await;
+    assert_eq!(pushed.status, StatusCode::BAD_REQUEST, "{}", pushed.text);
+    let still = scim_call(&app, Method::GET, &format!("/Users/{dee}"), Some(&acme), None).await;
+    assert_eq!(still.body["active"], true);
+
+    // No credential, a made-up one, a revoked one: 401 with the challenge; a workspace whose
+    // connection was removed: 403, and its credential records why.
+    let none = scim_call(&app, Method::GET, "/Users", None, None).await;
+    assert_eq!(error_kind(&none), (StatusCode::UNAUTHORIZED, None, true));
+    assert_eq!(none.headers[header::WWW_AUTHENTICATE], "Bearer realm=\"scim\"");
+    assert_eq!(
+        scim_call(&app, Method::GET, "/Users", Some("tcsc_made-up"), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    sso::remove(&app.state.db.writer, "ws-globex").await.unwrap();
+    let off = scim_call(&app, Method::GET, "/Users", Some(&globex), None).await;
+    assert_eq!(error_kind(&off), (StatusCode::FORBIDDEN, None, true), "{}", off.text);
+    let id: (String,) = sqlx::query_as("SELECT id FROM scim_credentials WHERE workspace_id = 'ws-acme'")
+        .fetch_one(&app.state.db.writer)
+        .await
+        .unwrap();
+    scim::revoke(&app.state.db.writer, &id.0).await.unwrap();
+    assert_eq!(
+        scim_call(&app, Method::GET, "/Users", Some(&acme), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn the_admin_group_makes_admins_and_never_leaves_the_workspace_without_one(app: TestApp) {
+    let credential = provisioned_by(&app, "ws-acme", "acme.test").await;
+    let ada = app.sign_in("ada@acme.test").await;
+    let cy = scim_call(
+        &app,
+        Method::POST,
+        "/Users",
+        Some(&credential),
+        Some(person("cy@acme.test", "cy@acme.test")),
+    )
+    .await;
+    let cy = cy.body["id"].as_str().unwrap().to_owned();
+    let group = scim_call(
+        &app,
+        Method::POST,
+        "/Groups",
+        Some(&credential),
+        Some(json!({"schemas": [], "displayName": "Token-Admins"})),
+    )
+    .await;
+    assert_eq!(group.status, StatusCode::CREATED, "{}", group.text);
+    let group = group.body["id"].as_str().unwrap().to_owned();
+    let role = |who: &'static str| {
+        let (app, ada) = (&app, ada.clone());
+        async move {
+            let members = app.get("/api/workspaces/ws-acme/admin/members", &ada).await;
+            members.body["admins"].as_array().unwrap().iter().any(|a| a == who)
+        }
+    };
+    assert!(!role("u-cy").await);
+    // Added to the admin group (named without regard to case): an admin.
+    let add = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": cy}]}]});
+    let added = scim_call(
+        &app,
+        Method::PATCH,
+        &format!("/Groups/{group}"),
+        Some(&credential),
+        Some(add),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+    assert!(role("u-cy").await);
+    let user = scim_call(&app, Method::GET, &format!("/Users/{cy}"), Some(&credential), None).await;
+    assert_eq!(user.body["groups"][0]["value"], group.as_str());
+    // Removed from it (the filter form Okta sends): a member again, audited as the provider's.
+    let remove = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "remove", "path": format!("members[value eq \"{cy}\"]")}]});
+    let removed = scim_call(
+        &app,
+        Method::PATCH,
+        &format!("/Groups/{group}"),
+        Some(&credential),
+        Some(remove),
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);
+    assert!(!role("u-cy").await);
+    let changed = audit(&app, "ws-acme", "ada@acme.test", "role_changed").await;
+    assert_eq!(changed.len(), 2, "{changed:?}");
+    assert!(changed.iter().all(|e| e["by_provider"] == true));
+
+    // The last admin stays one when the group no longer holds them.
+    let ada_record = scim_call(
+        &app,
+        Method::POST,
+        "/Users",
+        Some(&credential),
+        Some(person("ada@acme.test", "ada@acme.test")),
+    )
+    .await;
+    let ada_id = ada_record.body["id"].as_str().unwrap().to_owned();
+    let put = json!({"schemas": [], "displayName": "token-admins", "members": [{"value": ada_id}]});
+    scim_call(
+        &app,
+        Method::PUT,
+        &format!("/Groups/{group}"),
+        Some(&credential),
+        Some(put),
+    )
+    .await;
+    let emptied = json!({"schemas": [], "displayName": "token-admins", "members": []});
+    let r = scim_call(
+        &app,
+        Method::PUT,
+        &format!("/Groups/{group}"),
+        Some(&credential),
+        Some(emptied),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(role("u-ada").await, "the last admin");
+}
+
+/// A filter in a query string.
+fn urlencoding(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+crate::on_both_databases!(
+    the_operator_issues_lists_and_revokes_scim_credentials,
+    a_provider_deactivating_a_person_offboards_them_and_reactivating_restores_only_the_membership,
+    scim_lists_filter_page_and_refuse_clearly,
+    one_workspaces_credential_never_sees_or_touches_anothers_people,
+    the_admin_group_makes_admins_and_never_leaves_the_workspace_without_one,
+);
