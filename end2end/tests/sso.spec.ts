@@ -1,26 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { test, expect, expectNoAxeViolations, type Page } from './support';
+import { test, expect, expectNoAxeViolations, cli, type Page } from './support';
 import { mockProviderPort, nodeProviderPort } from '../playwright.config';
 
 // Sign-in through a workspace's identity provider, against two real providers on loopback:
 // panva's oidc-provider (its own login and consent pages) and oidc-provider-mock. The operator
 // connects a workspace to each with the service's command line, as the README says.
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const bin = path.join(root, 'target/debug/token-server');
 const nodeIssuer = `http://127.0.0.1:${nodeProviderPort}`;
 const mockIssuer = `http://127.0.0.1:${mockProviderPort}`;
-
-/** The service's command line, on the suite's database. */
-function cli(args: string[], input?: string): Record<string, string> {
-  const out = execFileSync(bin, [...args, '--database-url', 'sqlite://.e2e-data/e2e.db'], {
-    input,
-    encoding: 'utf8',
-    env: { ...process.env, RUST_LOG: 'warn', PUBLIC_URL: 'http://127.0.0.1:18181' },
-  });
-  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
 
 /** Makes a workspace (safe to repeat) connected to a provider, registers the redirect URI the
  * command printed with the provider, and returns the workspace's id. */

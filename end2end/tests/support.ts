@@ -1,5 +1,7 @@
 import { test as base, expect, type Locator, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -60,4 +62,15 @@ export async function generate(scope: Page | ReturnType<Page['frameLocator']> | 
   const refresh = await reveal.getByLabel(/^Refresh token/).inputValue();
   expect(refresh).toMatch(/^tcr_/);
   return { reveal, access, refresh };
+}
+
+/** The service's command line, on the suite's database: its `key=value` lines. */
+export function cli(args: string[], input?: string): Record<string, string> {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  const out = execFileSync(path.join(root, 'target/debug/token-server'), [...args, '--database-url', 'sqlite://.e2e-data/e2e.db'], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, RUST_LOG: 'warn', PUBLIC_URL: 'http://127.0.0.1:18181' },
+  });
+  return Object.fromEntries(out.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }

@@ -2,7 +2,7 @@
 //! creates, changes, deactivates and deletes its people and groups here, with the bearer
 //! credential the operator issued to that workspace. Every answer and error is
 //! `application/scim+json`; what the service does not support is refused as RFC 7644 says
-//! (`501` for bulk and `/Me`, `invalidFilter`, `invalidPath`, `mutability`).
+//! (`501` for bulk, `/Me` and queries by POST, `invalidFilter`, `invalidPath`, `mutability`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -50,6 +50,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(one_schema))
         .routes(routes!(bulk))
         .routes(routes!(me))
+        // Queries by POST (RFC 7644 §3.4.3), of one resource type or of all at once: refused.
+        .routes(routes!(search))
+        .routes(routes!(search_users))
+        .routes(routes!(search_groups))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .fallback(|| async { failure(StatusCode::NOT_FOUND, None, "no such SCIM endpoint") })
 }
@@ -135,6 +139,7 @@ impl From<Refusal> for Failure {
             Refusal::NotFound => failure(StatusCode::NOT_FOUND, None, "no such resource in this workspace"),
             Refusal::Uniqueness(d) => failure(StatusCode::CONFLICT, Some("uniqueness"), d),
             Refusal::InvalidValue(d) => invalid_value(d),
+            Refusal::Mutability(d) => failure(StatusCode::BAD_REQUEST, Some("mutability"), d),
             Refusal::Stale => failure(
                 StatusCode::PRECONDITION_FAILED,
                 None,
@@ -674,6 +679,23 @@ async fn patch_user(
         let base = base(&state);
         let mut current = serde_json::to_value(user_of(&base, &was)).unwrap_or_default();
         apply_patch(&mut current, &request, &["id", "meta", "groups"])?;
+        // Whether the person is a member: true or false, never unassigned. Removed, `active` would
+        // read as its default, true, and a removal would reactivate a deactivated person.
+        if current.get("active").is_none_or(Value::is_null) {
+            return Err(invalid_value(
+                "active: cannot be removed: a person is active (true) or deactivated (false); replace it instead",
+            ));
+        }
+        if let Some(other) = other_address(&current, &was.email) {
+            return Err(failure(
+                StatusCode::BAD_REQUEST,
+                Some("mutability"),
+                format!(
+                    "emails: a person has one address here, their identity ({}): {other:?} is not added and the address does not change",
+                    was.email
+                ),
+            ));
+        }
         let user: ScimUser = serde_json::from_value(current)
             .map_err(|e| invalid_value(format!("the patched person is not valid: {e}")))?;
         let input = person_input(user)?;
@@ -681,6 +703,22 @@ async fn patch_user(
     }
     .await;
     person_answer(&state, &who, &headers, done).await
+}
+
+/// The first address a patched person's `emails` holds that is not `address`, theirs. A PATCH
+/// may not add one (RFC 7644 §3.5.2: `emails` is immutable once set, and the service keeps one
+/// address), where a POST or PUT naming several takes the primary and ignores the others.
+fn other_address(patched: &Value, address: &str) -> Option<String> {
+    let emails = patched
+        .as_object()
+        .and_then(|o| key_of(o, "emails"))
+        .and_then(|k| patched.get(k))?;
+    emails
+        .as_array()?
+        .iter()
+        .filter_map(|e| e.get("value").and_then(Value::as_str))
+        .find(|v| validate::email(v).map_or(true, |e| !e.eq_ignore_ascii_case(address)))
+        .map(str::to_owned)
 }
 
 /// Deprovision a person: offboarded as with `active: false`, and their record deleted (the
@@ -1183,7 +1221,6 @@ async fn service_provider_config(State(state): State<AppState>, _who: Provider) 
         StatusCode::OK,
         &json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-            "documentationUri": "https://github.com/token-console/token-console#provisioning-with-scim",
             "patch": {"supported": true},
             "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
             "filter": {"supported": true, "maxResults": MAX_PAGE},
@@ -1242,6 +1279,9 @@ fn attribute(name: &str, kind: &str, extra: Value) -> Value {
     a
 }
 
+/// The User and Group schemas (RFC 7643 §7): every attribute an answer carries, sub-attributes
+/// included, is declared, so a client that reads answers by them (scim2-models does) takes every
+/// answer.
 fn schema_documents(base: &str) -> Vec<Value> {
     let text = |name: &str| attribute(name, "string", json!({}));
     let user = json!({
@@ -1271,6 +1311,8 @@ fn schema_documents(base: &str) -> Vec<Value> {
                     attribute("value", "string", json!({"mutability": "readOnly", "caseExact": true})),
                     attribute("$ref", "reference", json!({"mutability": "readOnly", "referenceTypes": ["Group"]})),
                     attribute("display", "string", json!({"mutability": "readOnly"})),
+                    // Every group is the person's own: none holds another.
+                    attribute("type", "string", json!({"mutability": "readOnly", "canonicalValues": ["direct"]})),
                 ]
             })),
         ],
@@ -1289,6 +1331,8 @@ fn schema_documents(base: &str) -> Vec<Value> {
                     attribute("value", "string", json!({"mutability": "immutable", "caseExact": true})),
                     attribute("$ref", "reference", json!({"mutability": "immutable", "referenceTypes": ["User"]})),
                     attribute("display", "string", json!({"mutability": "readOnly"})),
+                    // People only: a group in a group is refused.
+                    attribute("type", "string", json!({"mutability": "immutable", "canonicalValues": ["User"]})),
                 ]
             })),
         ],
@@ -1341,6 +1385,28 @@ async fn bulk(who: Provider) -> Failure {
 #[utoipa::path(get, path = "/Me", tag = "scim", security(("scim" = [])),
     responses((status = 501, body = ScimError, content_type = "application/scim+json"), Refused))]
 async fn me(who: Provider) -> Failure {
+    not_supported(who)
+}
+
+/// Queries by POST to `/.search` are not supported, at the root or of one resource type: 501
+/// (RFC 7644 §3.12), which tells a client to query with GET and `filter` instead.
+#[utoipa::path(post, path = "/.search", tag = "scim", security(("scim" = [])),
+    responses((status = 501, body = ScimError, content_type = "application/scim+json"), Refused))]
+async fn search(who: Provider) -> Failure {
+    not_supported(who)
+}
+
+/// Queries of people by POST: not supported, as `/.search`.
+#[utoipa::path(post, path = "/Users/.search", tag = "scim", security(("scim" = [])),
+    responses((status = 501, body = ScimError, content_type = "application/scim+json"), Refused))]
+async fn search_users(who: Provider) -> Failure {
+    not_supported(who)
+}
+
+/// Queries of groups by POST: not supported, as `/.search`.
+#[utoipa::path(post, path = "/Groups/.search", tag = "scim", security(("scim" = [])),
+    responses((status = 501, body = ScimError, content_type = "application/scim+json"), Refused))]
+async fn search_groups(who: Provider) -> Failure {
     not_supported(who)
 }
 

@@ -95,6 +95,10 @@ pub enum Refusal {
     /// A value the service cannot take (SCIM's `invalidValue`), naming the attribute.
     #[error("{0}")]
     InvalidValue(String),
+    /// A change to an attribute that does not change once set (SCIM's `mutability`, RFC 7644
+    /// §3.5.1): a person's address. Names the attribute.
+    #[error("{0}")]
+    Mutability(String),
     /// The record changed since the version the request names (`If-Match`).
     #[error("the resource changed since that version")]
     Stale,
@@ -230,7 +234,7 @@ pub async fn replace_person(
         return Err(Refusal::Stale);
     }
     if !was.email.eq_ignore_ascii_case(&input.email) {
-        return Err(Refusal::InvalidValue(format!(
+        return Err(Refusal::Mutability(format!(
             "emails: a person's address is their identity here and does not change ({}); deprovision them and provision the new address",
             was.email
         )));
@@ -664,13 +668,15 @@ async fn deactivate(conn: &mut AnyConnection, workspace_id: &str, user_id: &str)
     Ok(())
 }
 
-/// Whether the person is in the group the workspace's connection names as its admin group.
+/// Whether the person is in the group the workspace's connection names as its admin group: by
+/// its name, or by its `externalId` (Entra ID's groups claim names a group by its object id, and
+/// its provisioning sends that id as the group's `externalId`).
 async fn in_admin_group(conn: &mut AnyConnection, workspace_id: &str, scim_id: &str) -> sqlx::Result<bool> {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM scim_group_members m JOIN scim_groups g ON g.id = m.group_id
          JOIN sso_connections c ON c.workspace_id = g.workspace_id
          WHERE m.member_id = $1 AND g.workspace_id = $2 AND c.admin_group IS NOT NULL
-           AND g.display_name_key = LOWER(c.admin_group)",
+           AND (g.display_name_key = LOWER(c.admin_group) OR g.external_id = c.admin_group)",
     )
     .bind(scim_id)
     .bind(workspace_id)

@@ -224,6 +224,10 @@ async fn check_scim(app: &TestApp, c: &mut Checker) {
         "/scim/v2/Me",
         &scim(app, Method::GET, "/Me", key, None).await,
     );
+    for path in ["/.search", "/Users/.search", "/Groups/.search"] {
+        let refused = scim(app, Method::POST, path, key, Some(json!({}))).await;
+        c.check_refusal(&Method::POST, &format!("/scim/v2{path}"), &refused);
+    }
 }
 
 async fn call(app: &TestApp, method: Method, path: &str, who: Option<&Browser>, body: Option<Value>) -> Reply {

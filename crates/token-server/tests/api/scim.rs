@@ -146,6 +146,13 @@ async fn scim_with(
     app.raw(req.body(body).unwrap()).await
 }
 
+/// Creates a person or a group, and returns its id.
+async fn created(app: &TestApp, path: &str, credential: &str, body: Value) -> String {
+    let made = scim_call(app, Method::POST, path, Some(credential), Some(body)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    made.body["id"].as_str().unwrap().to_owned()
+}
+
 /// Connects the workspace and issues its provider a credential.
 async fn provisioned_by(app: &TestApp, ws: &str, domain: &str) -> String {
     connect(app, ws, domain).await;
@@ -274,6 +281,18 @@ async fn a_provider_deactivating_a_person_offboards_them_and_reactivating_restor
         disabled.iter().filter(|e| e["by_provider"] == true).count() >= 3,
         "{disabled:?}"
     );
+
+    // An admin cannot bring back with Add member someone the provider removed: only the
+    // provider can.
+    let re_added = app
+        .post(
+            "/api/workspaces/ws-acme/admin/members",
+            &ada,
+            json!({ "email": "cy@acme.test", "role": "member" }),
+        )
+        .await;
+    assert_eq!(re_added.status, StatusCode::BAD_REQUEST, "{}", re_added.text);
+    assert!(re_added.text.contains("email"), "{}", re_added.text);
 
     // Entra ID reactivates them, with its string boolean and a path: a member again, and the
     // tokens stay disabled.
@@ -515,7 +534,8 @@ async fn scim_lists_filter_page_and_refuse_clearly(app: TestApp) {
         "{}",
         put.text
     );
-    // An address is an identity: it does not change.
+    // An address is an identity: it does not change (`emails` is immutable: RFC 7644 §3.5.1's
+    // `mutability`, naming it).
     let moved = scim_call(
         &app,
         Method::PUT,
@@ -524,7 +544,13 @@ async fn scim_lists_filter_page_and_refuse_clearly(app: TestApp) {
         Some(person("dee.park@acme.test", "other@acme.test")),
     )
     .await;
-    assert_eq!(error_kind(&moved).1, Some("invalidValue"));
+    assert_eq!(
+        error_kind(&moved),
+        (StatusCode::BAD_REQUEST, Some("mutability"), true),
+        "{}",
+        moved.text
+    );
+    assert!(moved.text.contains("emails"), "{}", moved.text);
 
     // What is not supported says so.
     assert_eq!(
@@ -550,24 +576,14 @@ async fn scim_lists_filter_page_and_refuse_clearly(app: TestApp) {
 async fn one_workspaces_credential_never_sees_or_touches_anothers_people(app: TestApp) {
     let acme = provisioned_by(&app, "ws-acme", "acme.test").await;
     let globex = provisioned_by(&app, "ws-globex", "globex.test").await;
-    let dee = scim_call(
+    let dee = created(&app, "/Users", &acme, person("dee@acme.test", "dee@acme.test")).await;
+    let group = created(
         &app,
-        Method::POST,
-        "/Users",
-        Some(&acme),
-        Some(person("dee@acme.test", "dee@acme.test")),
-    )
-    .await;
-    let dee = dee.body["id"].as_str().unwrap().to_owned();
-    let admins = scim_call(
-        &app,
-        Method::POST,
         "/Groups",
-        Some(&acme),
-        Some(json!({"schemas": [], "displayName": "token-admins", "members": []})),
+        &acme,
+        json!({"schemas": [], "displayName": "token-admins", "members": []}),
     )
     .await;
-    let group = admins.body["id"].as_str().unwrap().to_owned();
     // Globex's credential: Acme's people and groups do not exist for it.
     let listed = scim_call(&app, Method::GET, "/Users", Some(&globex), None).await;
     assert_eq!(listed.body["totalResults"], 0);
@@ -636,15 +652,7 @@ async fn one_workspaces_credential_never_sees_or_touches_anothers_people(app: Te
 async fn the_admin_group_makes_admins_and_never_leaves_the_workspace_without_one(app: TestApp) {
     let credential = provisioned_by(&app, "ws-acme", "acme.test").await;
     let ada = app.sign_in("ada@acme.test").await;
-    let cy = scim_call(
-        &app,
-        Method::POST,
-        "/Users",
-        Some(&credential),
-        Some(person("cy@acme.test", "cy@acme.test")),
-    )
-    .await;
-    let cy = cy.body["id"].as_str().unwrap().to_owned();
+    let cy = created(&app, "/Users", &credential, person("cy@acme.test", "cy@acme.test")).await;
     let group = scim_call(
         &app,
         Method::POST,
@@ -696,15 +704,7 @@ async fn the_admin_group_makes_admins_and_never_leaves_the_workspace_without_one
     assert!(changed.iter().all(|e| e["by_provider"] == true));
 
     // The last admin stays one when the group no longer holds them.
-    let ada_record = scim_call(
-        &app,
-        Method::POST,
-        "/Users",
-        Some(&credential),
-        Some(person("ada@acme.test", "ada@acme.test")),
-    )
-    .await;
-    let ada_id = ada_record.body["id"].as_str().unwrap().to_owned();
+    let ada_id = created(&app, "/Users", &credential, person("ada@acme.test", "ada@acme.test")).await;
     let put = json!({"schemas": [], "displayName": "token-admins", "members": [{"value": ada_id}]});
     scim_call(
         &app,
@@ -727,6 +727,157 @@ async fn the_admin_group_makes_admins_and_never_leaves_the_workspace_without_one
     assert!(role("u-ada").await, "the last admin");
 }
 
+/// The names of the sub-attributes the served schema `schema` declares for `attribute`.
+async fn declared(app: &TestApp, credential: &str, schema: &str, attribute: &str) -> Vec<String> {
+    let served = scim_call(app, Method::GET, &format!("/Schemas/{schema}"), Some(credential), None).await;
+    assert_eq!(served.status, StatusCode::OK, "{}", served.text);
+    let attr = served.body["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == attribute)
+        .unwrap_or_else(|| panic!("{schema} declares no {attribute}"))
+        .clone();
+    attr["subAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// What scim2-tester (end2end/scim/check.py) found: answers carrying a sub-attribute the served
+/// schemas do not declare (`type` of a group's members and of a person's groups), which a client
+/// reading answers by the schemas refuses; and queries by POST (RFC 7644 §3.4.3) answered 404 or
+/// 405 as if `.search` were no endpoint, where RFC 7644 §3.12 says 501.
+async fn every_sub_attribute_an_answer_carries_is_declared_and_post_queries_are_not_supported(app: TestApp) {
+    let credential = provisioned_by(&app, "ws-acme", "acme.test").await;
+    let dee = created(&app, "/Users", &credential, person("dee@acme.test", "dee@acme.test")).await;
+    let group = scim_call(
+        &app,
+        Method::POST,
+        "/Groups",
+        Some(&credential),
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "readers",
+            "members": [{"value": dee}]}),
+        ),
+    )
+    .await;
+    assert_eq!(group.status, StatusCode::CREATED, "{}", group.text);
+    let gid = group.body["id"].as_str().unwrap().to_owned();
+    let user = scim_call(&app, Method::GET, &format!("/Users/{dee}"), Some(&credential), None).await;
+    for (answer, schema, attribute) in [
+        (
+            &scim_call(&app, Method::GET, &format!("/Groups/{gid}"), Some(&credential), None)
+                .await
+                .body,
+            "urn:ietf:params:scim:schemas:core:2.0:Group",
+            "members",
+        ),
+        (&user.body, "urn:ietf:params:scim:schemas:core:2.0:User", "groups"),
+        (&user.body, "urn:ietf:params:scim:schemas:core:2.0:User", "emails"),
+    ] {
+        let names = declared(&app, &credential, schema, attribute).await;
+        let values = answer[attribute].as_array().unwrap();
+        assert!(!values.is_empty(), "{answer}");
+        for value in values {
+            for key in value.as_object().unwrap().keys() {
+                assert!(
+                    names.contains(key),
+                    "{attribute}.{key} is answered but {schema} does not declare it ({names:?})"
+                );
+            }
+        }
+    }
+
+    // POST queries, at the root or of one resource type: 501 as a SCIM error, after the credential.
+    for path in ["/.search", "/Users/.search", "/Groups/.search"] {
+        let query = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": "userName eq \"dee@acme.test\""});
+        let refused = scim_call(&app, Method::POST, path, Some(&credential), Some(query.clone())).await;
+        assert_eq!(
+            error_kind(&refused),
+            (StatusCode::NOT_IMPLEMENTED, None, true),
+            "{path}: {}",
+            refused.text
+        );
+        let anonymous = scim_call(&app, Method::POST, path, None, Some(query)).await;
+        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+}
+
+/// What scim2-tester found a PATCH doing silently: removing `active` read it as its default,
+/// true, and reactivated a deactivated person; adding an address answered 200 and kept nothing
+/// (or, added as primary, was refused as `invalidValue`). `emails` is immutable once set (RFC
+/// 7644 §3.5.2): both are refused, `mutability` for the address, and nothing is written.
+async fn a_patch_neither_removes_active_nor_adds_or_changes_an_address(app: TestApp) {
+    let credential = provisioned_by(&app, "ws-acme", "acme.test").await;
+    let dee = created(&app, "/Users", &credential, person("dee@acme.test", "dee@acme.test")).await;
+    let at = format!("/Users/{dee}");
+    let patch = |operations: Value| {
+        let (app, credential, at) = (&app, credential.clone(), at.clone());
+        async move {
+            let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations});
+            scim_call(app, Method::PATCH, &at, Some(&credential), Some(body)).await
+        }
+    };
+    let off = patch(json!([{"op": "replace", "path": "active", "value": false}])).await;
+    assert_eq!(off.body["active"], false, "{}", off.text);
+
+    // Removing `active`, by its path or as null: refused, naming it; still deactivated.
+    for operations in [
+        json!([{"op": "remove", "path": "active"}]),
+        json!([{"op": "replace", "value": {"Active": null}}]),
+    ] {
+        let removed = patch(operations).await;
+        assert_eq!(
+            error_kind(&removed),
+            (StatusCode::BAD_REQUEST, Some("invalidValue"), true),
+            "{}",
+            removed.text
+        );
+        assert!(removed.text.contains("active"), "{}", removed.text);
+    }
+    let still = scim_call(&app, Method::GET, &at, Some(&credential), None).await;
+    assert_eq!(
+        (
+            still.body["active"].clone(),
+            still.headers[header::ETAG].to_str().unwrap()
+        ),
+        (json!(false), "W/\"2\"")
+    );
+
+    // Another address, primary or not, by path or not: `mutability`, naming `emails`.
+    for operations in [
+        json!([{"op": "add", "path": "emails", "value": [{"value": "dee.park@acme.test", "type": "home"}]}]),
+        json!([{"op": "add", "path": "emails", "value": [{"value": "dee.park@acme.test", "primary": true}]}]),
+        json!([{"op": "add", "value": {"emails": [{"value": "dee.park@acme.test"}]}}]),
+        json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "dee.park@acme.test"}]),
+    ] {
+        let added = patch(operations.clone()).await;
+        assert_eq!(
+            error_kind(&added),
+            (StatusCode::BAD_REQUEST, Some("mutability"), true),
+            "{operations}: {}",
+            added.text
+        );
+        assert!(added.text.contains("emails"), "{}", added.text);
+    }
+    let same = scim_call(&app, Method::GET, &at, Some(&credential), None).await;
+    assert_eq!(
+        same.body["emails"],
+        json!([{"value": "dee@acme.test", "type": "work", "primary": true}])
+    );
+    assert_eq!(same.headers[header::ETAG], "W/\"2\"");
+    // The address the person has, sent again (Entra ID's way), is no change.
+    let again = patch(json!([{"op": "add", "path": "emails", "value": [{"value": "Dee@acme.test", "type": "work", "primary": true}]}])).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    let again =
+        patch(json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "dee@acme.test"}])).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+}
+
 /// A filter in a query string.
 fn urlencoding(s: &str) -> String {
     s.bytes()
@@ -743,4 +894,6 @@ crate::on_both_databases!(
     scim_lists_filter_page_and_refuse_clearly,
     one_workspaces_credential_never_sees_or_touches_anothers_people,
     the_admin_group_makes_admins_and_never_leaves_the_workspace_without_one,
+    every_sub_attribute_an_answer_carries_is_declared_and_post_queries_are_not_supported,
+    a_patch_neither_removes_active_nor_adds_or_changes_an_address,
 );
