@@ -27,10 +27,6 @@ pub const MAX_PAGE: u64 = 200;
 /// The most operations one PATCH request may carry.
 pub const MAX_PATCH_OPERATIONS: usize = 1000;
 
-fn yes() -> bool {
-    true
-}
-
 /// A person as the identity provider pushes them and as the service answers (RFC 7643 §4.1):
 /// only the attributes the service keeps; others sent are ignored. `userName` is unique in the
 /// workspace, compared without case. The person's address is the primary email, else the
@@ -57,9 +53,9 @@ pub struct ScimUser {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emails: Vec<ScimEmail>,
     /// `false` offboards the person here; `true` again restores the membership, never the
-    /// tokens that were disabled.
-    #[serde(default = "yes")]
-    pub active: bool,
+    /// tokens that were disabled. Left out: `true` on creation, unchanged on a replacement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
     /// The groups the person is in: read-only, changed through the groups.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<ScimRef>,

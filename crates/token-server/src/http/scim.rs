@@ -450,7 +450,7 @@ fn user_of(base: &str, p: &PersonRecord) -> ScimUser {
             kind: p.email_type.clone(),
             primary: true,
         }],
-        active: p.active != 0,
+        active: Some(p.active != 0),
         groups: p
             .groups
             .iter()
@@ -490,7 +490,8 @@ fn text(field: &str, value: Option<String>) -> ScimResult<Option<String>> {
 }
 
 /// A person as sent, checked: every refusal names the attribute.
-fn person_input(user: ScimUser) -> ScimResult<PersonInput> {
+/// `active` left out is `unsaid`: true on creation, what it was on a replacement.
+fn person_input(user: ScimUser, unsaid: bool) -> ScimResult<PersonInput> {
     let user_name = text("userName", Some(user.user_name))?.ok_or_else(|| invalid_value("userName: required"))?;
     let email_entry = user
         .emails
@@ -514,7 +515,7 @@ fn person_input(user: ScimUser) -> ScimResult<PersonInput> {
         formatted_name: text("name.formatted", name.formatted)?,
         email,
         email_type: text("emails.type", email_entry.and_then(|e| e.kind))?,
-        active: user.active,
+        active: user.active.unwrap_or(unsaid),
     })
 }
 
@@ -550,7 +551,7 @@ async fn create_user(
     body: Bytes,
 ) -> ScimResult<Response> {
     let done = async {
-        let input = person_input(body_of(&headers, &body)?)?;
+        let input = person_input(body_of(&headers, &body)?, true)?;
         Ok::<_, Failure>(provisioning::create_person(&state.db.writer, &who.workspace_id, &input).await?)
     }
     .await;
@@ -616,7 +617,8 @@ async fn put_user(
 ) -> ScimResult<Response> {
     let done = async {
         let version = if_match(&headers)?;
-        let input = person_input(body_of(&headers, &body)?)?;
+        let was = read_person(&state, &who, &id).await?;
+        let input = person_input(body_of(&headers, &body)?, was.active != 0)?;
         Ok::<_, Failure>(provisioning::replace_person(&state.db.writer, &who.workspace_id, &id, &input, version).await?)
     }
     .await;
@@ -698,7 +700,7 @@ async fn patch_user(
         }
         let user: ScimUser = serde_json::from_value(current)
             .map_err(|e| invalid_value(format!("the patched person is not valid: {e}")))?;
-        let input = person_input(user)?;
+        let input = person_input(user, was.active != 0)?;
         Ok(provisioning::replace_person(&state.db.writer, &who.workspace_id, &id, &input, Some(was.version)).await?)
     }
     .await;
@@ -1066,6 +1068,19 @@ fn patch_at(
         return Ok(());
     }
     if read_only.iter().any(|r| attr.attr.eq_ignore_ascii_case(r)) {
+        // Sent again unchanged (Okta's rename of a group sends its `id` beside the new name):
+        // nothing to refuse.
+        let current = resource
+            .as_object()
+            .and_then(|o| key_of(o, &attr.attr).and_then(|k| o.get(&k)));
+        if op != "remove"
+            && attr.sub.is_none()
+            && path.filter.is_none()
+            && current.is_some()
+            && current == value.as_ref()
+        {
+            return Ok(());
+        }
         return Err(failure(
             StatusCode::BAD_REQUEST,
             Some("mutability"),

@@ -208,8 +208,11 @@ pub async fn create_person(pool: &AnyPool, workspace_id: &str, input: &PersonInp
     }
     let reason = format!("{id} created: userName {}", input.user_name);
     audit(&mut tx, workspace_id, Some(&user_id), &reason).await?;
+    // The record says what the membership is: an active member pushed as inactive is offboarded.
     if input.active {
         activate(&mut tx, workspace_id, &user_id, &id).await?;
+    } else {
+        deactivate(&mut tx, workspace_id, &user_id).await?;
     }
     let created = person(&mut tx, workspace_id, &id).await?.ok_or(Refusal::NotFound)?;
     tx.commit().await?;
@@ -287,12 +290,14 @@ pub async fn replace_person(
         let reason = format!("{id} changed: {}", changed.join(", "));
         audit(&mut tx, workspace_id, Some(&was.user_id), &reason).await?;
     }
-    if active_changed {
-        if input.active {
+    // What the provider says now, whatever the record said before: a person the operator put
+    // back meanwhile is offboarded again by the next `active: false`.
+    if input.active {
+        if active_changed {
             activate(&mut tx, workspace_id, &was.user_id, id).await?;
-        } else {
-            deactivate(&mut tx, workspace_id, &was.user_id).await?;
         }
+    } else {
+        deactivate(&mut tx, workspace_id, &was.user_id).await?;
     }
     let now_is = person(&mut tx, workspace_id, id).await?.ok_or(Refusal::NotFound)?;
     tx.commit().await?;
@@ -308,9 +313,7 @@ pub async fn delete_person(pool: &AnyPool, workspace_id: &str, id: &str, if_matc
     if if_match.is_some_and(|v| v != was.version) {
         return Err(Refusal::Stale);
     }
-    if was.active != 0 {
-        deactivate(&mut tx, workspace_id, &was.user_id).await?;
-    }
+    deactivate(&mut tx, workspace_id, &was.user_id).await?;
     sqlx::query("DELETE FROM scim_users WHERE id = $1 AND workspace_id = $2")
         .bind(id)
         .bind(workspace_id)
@@ -575,6 +578,22 @@ async fn account_for(
                 "emails: the account of this address is managed by another workspace".to_owned(),
             ));
         }
+        // Someone removed from the workspace (by an admin, the operator or the provider) does
+        // not come back as a new record: the address may have been given to someone else since,
+        // and the old account, its password and its sign-ins are not theirs. The operator
+        // decides (`token-server user add`).
+        let (removed,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND user_id = $2 AND removed_at IS NOT NULL",
+        )
+        .bind(workspace_id)
+        .bind(&user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if removed > 0 {
+            return Err(Refusal::Uniqueness(
+                "emails: the account of this address was removed from the workspace; it does not come back as a new person (the operator may add it back: token-server user add)".to_owned(),
+            ));
+        }
         return Ok(user_id);
     }
     let skeleton = token_api::validate::skeleton(email);
@@ -608,17 +627,25 @@ async fn account_for(
 }
 
 /// Makes the person a member again (or for the first time), with the role the admin group
-/// gives, audited. Their disabled tokens stay disabled.
-async fn activate(conn: &mut AnyConnection, workspace_id: &str, user_id: &str, scim_id: &str) -> sqlx::Result<()> {
-    let membership: Option<(String, Option<i64>)> =
-        sqlx::query_as("SELECT role, removed_at FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+/// gives, audited. Their disabled tokens stay disabled. A membership an admin or the operator
+/// ended is theirs to restore, not the provider's: refused.
+async fn activate(conn: &mut AnyConnection, workspace_id: &str, user_id: &str, scim_id: &str) -> Result<(), Refusal> {
+    let membership: Option<(String, Option<i64>, Option<String>)> =
+        sqlx::query_as("SELECT role, removed_at, removed_by FROM memberships WHERE workspace_id = $1 AND user_id = $2")
             .bind(workspace_id)
             .bind(user_id)
             .fetch_optional(&mut *conn)
             .await?;
-    if matches!(membership, Some((_, None))) {
+    match &membership {
         // A member already (signed in through the provider before it pushed them).
-        return Ok(());
+        Some((_, None, _)) => return Ok(()),
+        Some((_, Some(_), by)) if by.as_deref() != Some(BY_PROVIDER) => {
+            return Err(Refusal::InvalidValue(
+                "active: an admin or the operator removed this person from the workspace; only they can add them back"
+                    .to_owned(),
+            ))
+        }
+        _ => {}
     }
     let role = if in_admin_group(conn, workspace_id, scim_id).await? {
         Role::Admin
@@ -650,7 +677,8 @@ async fn activate(conn: &mut AnyConnection, workspace_id: &str, user_id: &str, s
         Some(user_id),
         Acting::by(None, Some(&reason)),
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// Offboards the person, as an admin's removal does, with the provider as the actor.
@@ -688,6 +716,16 @@ async fn in_admin_group(conn: &mut AnyConnection, workspace_id: &str, scim_id: &
 /// Sets each active person's role to what the admin group says, audited; the workspace's last
 /// admin stays one (a provider that empties the group would leave nobody to manage it).
 async fn follow_admin_group(conn: &mut AnyConnection, workspace_id: &str, scim_ids: &[String]) -> sqlx::Result<()> {
+    // Without an admin group, groups say nothing about roles: the Admins page sets them (as a
+    // sign-in leaves them alone).
+    let (named,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM sso_connections WHERE workspace_id = $1 AND admin_group IS NOT NULL")
+            .bind(workspace_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if named == 0 {
+        return Ok(());
+    }
     let here = [workspace_id.to_owned()];
     for scim_id in scim_ids {
         let found: Option<(String, String)> = sqlx::query_as(

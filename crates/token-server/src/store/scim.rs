@@ -97,6 +97,22 @@ pub async fn revoke(pool: &AnyPool, id: &str) -> sqlx::Result<bool> {
     Ok(true)
 }
 
+/// Revokes every standing credential of the workspace, each audited with `why`: the provider
+/// they were issued for is no longer the workspace's.
+pub async fn revoke_all(conn: &mut sqlx::AnyConnection, workspace_id: &str, why: &str) -> sqlx::Result<()> {
+    let revoked: Vec<(String,)> = sqlx::query_as(
+        "UPDATE scim_credentials SET revoked_at = $1 WHERE workspace_id = $2 AND revoked_at IS NULL RETURNING id",
+    )
+    .bind(db::now_ms())
+    .bind(workspace_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id,) in revoked {
+        record_changed(conn, workspace_id, &format!("{id} revoked: {why}")).await?;
+    }
+    Ok(())
+}
+
 async fn record_changed(conn: &mut sqlx::AnyConnection, workspace_id: &str, reason: &str) -> sqlx::Result<()> {
     let here = [workspace_id.to_owned()];
     let acting = Acting::by(None, Some(reason));

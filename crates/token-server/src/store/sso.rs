@@ -94,6 +94,8 @@ pub async fn set(pool: &AnyPool, workspace_id: &str, settings: &Settings) -> Res
             .await?;
     let ended = match before {
         Some((issuer, client)) if issuer != settings.issuer || client != settings.client_id => {
+            // Its SCIM credentials were the old provider's: they stop too.
+            super::scim::revoke_all(&mut tx, workspace_id, "the workspace's identity provider changed").await?;
             sqlx::query("DELETE FROM sessions WHERE sso_workspace_id = $1")
                 .bind(workspace_id)
                 .execute(&mut *tx)
@@ -192,6 +194,8 @@ pub async fn remove(pool: &AnyPool, workspace_id: &str) -> sqlx::Result<bool> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    // A connection set again later is a new trust: the old SCIM credentials do not come back.
+    super::scim::revoke_all(&mut tx, workspace_id, "the workspace's identity provider was removed").await?;
     let reason = format!("removed; {ended} sessions through it ended");
     let here = [workspace_id.to_owned()];
     let acting = Acting::by(None, Some(&reason));

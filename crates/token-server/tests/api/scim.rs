@@ -635,9 +635,24 @@ async fn one_workspaces_credential_never_sees_or_touches_anothers_people(app: Te
             .status,
         StatusCode::UNAUTHORIZED
     );
+    // Removing the workspace's connection revokes its credentials, audited: a connection set
+    // again later is a new trust, and the old credentials do not come back with it.
     sso::remove(&app.state.db.writer, "ws-globex").await.unwrap();
     let off = scim_call(&app, Method::GET, "/Users", Some(&globex), None).await;
-    assert_eq!(error_kind(&off), (StatusCode::FORBIDDEN, None, true), "{}", off.text);
+    assert_eq!(error_kind(&off), (StatusCode::UNAUTHORIZED, None, true), "{}", off.text);
+    connect(&app, "ws-globex", "globex.test").await;
+    assert_eq!(
+        scim_call(&app, Method::GET, "/Users", Some(&globex), None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let revoked = audit(&app, "ws-globex", "gus@globex.test", "scim_credential_changed").await;
+    assert!(
+        revoked[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("identity provider was removed"),
+        "{revoked:?}"
+    );
     let id: (String,) = sqlx::query_as("SELECT id FROM scim_credentials WHERE workspace_id = 'ws-acme'")
         .fetch_one(&app.state.db.writer)
         .await
@@ -706,7 +721,7 @@ async fn the_admin_group_makes_admins_and_never_leaves_the_workspace_without_one
     // The last admin stays one when the group no longer holds them.
     let ada_id = created(&app, "/Users", &credential, person("ada@acme.test", "ada@acme.test")).await;
     let put = json!({"schemas": [], "displayName": "token-admins", "members": [{"value": ada_id}]});
-    scim_call(
+    let held = scim_call(
         &app,
         Method::PUT,
         &format!("/Groups/{group}"),
@@ -714,6 +729,7 @@ async fn the_admin_group_makes_admins_and_never_leaves_the_workspace_without_one
         Some(put),
     )
     .await;
+    assert_eq!(held.body["members"][0]["value"], ada_id.as_str(), "{}", held.text);
     let emptied = json!({"schemas": [], "displayName": "token-admins", "members": []});
     let r = scim_call(
         &app,
@@ -888,7 +904,178 @@ fn urlencoding(s: &str) -> String {
         .collect()
 }
 
+/// What a review found: the membership follows what the provider says now, not what its record
+/// said; an address given to someone new does not reopen an old account; a removal by an admin
+/// is not the provider's to undo; a PUT without `active` keeps it; without an admin group,
+/// groups leave roles alone; Okta's group rename (its `id` sent again) is taken.
+async fn the_membership_follows_what_the_provider_says_and_nothing_more(app: TestApp) {
+    let credential = provisioned_by(&app, "ws-acme", "acme.test").await;
+    let ada = app.sign_in("ada@acme.test").await;
+    let cy = app.sign_in("cy@acme.test").await;
+    let token = app.create_token(&cy, "ws-acme", "kept by an inactive record").await;
+    let refresh = token["refresh_token"].as_str().unwrap().to_owned();
+    // An active member pushed as inactive is offboarded at once.
+    let mut inactive = person("cy@acme.test", "cy@acme.test");
+    inactive["active"] = json!(false);
+    let made = scim_call(&app, Method::POST, "/Users", Some(&credential), Some(inactive)).await;
+    assert_eq!(
+        (made.status, made.body["active"].clone()),
+        (StatusCode::CREATED, json!(false)),
+        "{}",
+        made.text
+    );
+    assert_eq!(
+        app.get("/api/workspaces/ws-acme/tokens", &cy).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.refresh("tcc_acme", &refresh).await.body["error"], "invalid_grant");
+    // A PUT that leaves `active` out keeps it as it was.
+    let id = made.body["id"].as_str().unwrap().to_owned();
+    let mut unsaid = person("cy@acme.test", "cy@acme.test");
+    unsaid.as_object_mut().unwrap().remove("active");
+    let put = scim_call(
+        &app,
+        Method::PUT,
+        &format!("/Users/{id}"),
+        Some(&credential),
+        Some(unsaid),
+    )
+    .await;
+    assert_eq!(
+        (put.status, put.body["active"].clone()),
+        (StatusCode::OK, json!(false)),
+        "{}",
+        put.text
+    );
+    // Deleted, then the address pushed again (given to someone new): the old account does not
+    // come back with it.
+    scim_call(&app, Method::DELETE, &format!("/Users/{id}"), Some(&credential), None).await;
+    let again = scim_call(
+        &app,
+        Method::POST,
+        "/Users",
+        Some(&credential),
+        Some(person("cy@acme.test", "cy@acme.test")),
+    )
+    .await;
+    assert_eq!(error_kind(&again).0, StatusCode::CONFLICT, "{}", again.text);
+    assert!(again.text.contains("removed from the workspace"), "{}", again.text);
+    assert_eq!(
+        app.get("/api/workspaces/ws-acme/tokens", &cy).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Ben, pushed, then removed by an admin: the provider cannot bring him back.
+    let ben = created(&app, "/Users", &credential, person("ben@acme.test", "ben@acme.test")).await;
+    let removed = app
+        .send(
+            Method::DELETE,
+            "/api/workspaces/ws-acme/admin/members/u-ben",
+            Some(&ada),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);
+    let toggle = |on: bool| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": on}]})
+    };
+    let path = format!("/Users/{ben}");
+    assert_eq!(
+        scim_call(&app, Method::PATCH, &path, Some(&credential), Some(toggle(false)))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let back = scim_call(&app, Method::PATCH, &path, Some(&credential), Some(toggle(true))).await;
+    assert_eq!(error_kind(&back).1, Some("invalidValue"), "{}", back.text);
+    let members = app.get("/api/workspaces/ws-acme/admin/members", &ada).await;
+    assert!(
+        members.body["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["id"] != "u-ben"),
+        "{}",
+        members.text
+    );
+
+    // Without an admin group, a group changes nobody's role.
+    sqlx::query("UPDATE sso_connections SET admin_group = NULL WHERE workspace_id = 'ws-acme'")
+        .execute(&app.state.db.writer)
+        .await
+        .unwrap();
+    let ada_id = created(&app, "/Users", &credential, person("ada@acme.test", "ada@acme.test")).await;
+    let dee = created(&app, "/Users", &credential, person("dee@acme.test", "dee@acme.test")).await;
+    let group = json!({"schemas": [], "displayName": "Engineering", "members": [{"value": ada_id}, {"value": dee}]});
+    created(&app, "/Groups", &credential, group).await;
+    let members = app.get("/api/workspaces/ws-acme/admin/members", &ada).await;
+    assert_eq!(members.body["admins"], json!(["u-ada"]), "{}", members.text);
+
+    // Okta renames a group by sending its `id` again beside the new name: taken, and leaving
+    // the admin group's name makes its members members again.
+    sqlx::query("UPDATE sso_connections SET admin_group = 'token-admins' WHERE workspace_id = 'ws-acme'")
+        .execute(&app.state.db.writer)
+        .await
+        .unwrap();
+    let admins = created(
+        &app,
+        "/Groups",
+        &credential,
+        json!({"schemas": [], "displayName": "token-admins",
+        "members": [{"value": dee}]}),
+    )
+    .await;
+    let dee_user: (String,) = sqlx::query_as("SELECT user_id FROM scim_users WHERE id = $1")
+        .bind(&dee)
+        .fetch_one(&app.state.db.writer)
+        .await
+        .unwrap();
+    let is_admin = |who: String| {
+        let (app, ada) = (&app, ada.clone());
+        async move {
+            let members = app.get("/api/workspaces/ws-acme/admin/members", &ada).await;
+            members.body["admins"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{}", members.text))
+                .iter()
+                .any(|a| a == who.as_str())
+        }
+    };
+    assert!(is_admin(dee_user.0.clone()).await);
+    let rename = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"id": admins, "displayName": "former-admins"}}]});
+    let renamed = scim_call(
+        &app,
+        Method::PATCH,
+        &format!("/Groups/{admins}"),
+        Some(&credential),
+        Some(rename),
+    )
+    .await;
+    assert_eq!(
+        (renamed.status, renamed.body["displayName"].clone()),
+        (StatusCode::OK, json!("former-admins")),
+        "{}",
+        renamed.text
+    );
+    assert!(!is_admin(dee_user.0).await);
+    // A read-only attribute changed is still refused.
+    let forged = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"id": "sg-other"}}]});
+    let refused = scim_call(
+        &app,
+        Method::PATCH,
+        &format!("/Groups/{admins}"),
+        Some(&credential),
+        Some(forged),
+    )
+    .await;
+    assert_eq!(error_kind(&refused).1, Some("mutability"), "{}", refused.text);
+}
+
 crate::on_both_databases!(
+    the_membership_follows_what_the_provider_says_and_nothing_more,
     the_operator_issues_lists_and_revokes_scim_credentials,
     a_provider_deactivating_a_person_offboards_them_and_reactivating_restores_only_the_membership,
     scim_lists_filter_page_and_refuse_clearly,
