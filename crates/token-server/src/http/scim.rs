@@ -429,6 +429,71 @@ fn list_body(total: u64, start: u64, resources: Vec<Value>) -> Value {
     })
 }
 
+/// A person or a group as stored, answered as its SCIM resource.
+trait Resource {
+    fn version(&self) -> i64;
+    fn json(&self, base: &str) -> Value;
+}
+
+impl Resource for PersonRecord {
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn json(&self, base: &str) -> Value {
+        serde_json::to_value(user_of(base, self)).unwrap_or_default()
+    }
+}
+
+impl Resource for GroupRecord {
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn json(&self, base: &str) -> Value {
+        serde_json::to_value(group_of(base, self)).unwrap_or_default()
+    }
+}
+
+impl Provider {
+    /// A handler's outcome, its refusal recorded as the credential's last error.
+    async fn settle<T>(&self, state: &AppState, done: ScimResult<T>) -> ScimResult<T> {
+        match done {
+            Ok(t) => Ok(t),
+            Err(f) => Err(self.refused(state, f).await),
+        }
+    }
+}
+
+/// A resource's answer: with its `Location` when created, only the attributes `q` asks for.
+fn answer<R: Resource>(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    r: &R,
+    q: Option<&AttributesQuery>,
+) -> Response {
+    let body = r.json(&base(state));
+    let location = body["meta"]["location"].as_str().unwrap_or_default().to_owned();
+    let body = match q {
+        Some(q) => project(body, q.attributes.as_deref(), q.excluded_attributes.as_deref()),
+        None => body,
+    };
+    resource_response(status, headers, r.version(), &location, body)
+}
+
+/// A list's answer: every resource of the workspace, filtered and paged.
+async fn list<R: Resource>(
+    state: &AppState,
+    who: &Provider,
+    query: &ListQuery,
+    all: &[R],
+    case_exact: fn(&AttrPath) -> bool,
+) -> ScimResult<Response> {
+    let base = base(state);
+    let all = all.iter().map(|r| r.json(&base)).collect();
+    let (total, start, shown) = who.settle(state, page(query, all, &case_exact)).await?;
+    Ok(scim_json(StatusCode::OK, &list_body(total, start, shown)))
+}
+
 // ---------------------------------------------------------------------------------------------
 // People
 
@@ -527,16 +592,8 @@ async fn list_users(
     who: Provider,
     Query(query): Query<ListQuery>,
 ) -> ScimResult<Response> {
-    let base = base(&state);
     let all = provisioning::people(&state.db.pool, &who.workspace_id).await?;
-    let all = all
-        .iter()
-        .map(|p| serde_json::to_value(user_of(&base, p)).unwrap_or_default())
-        .collect();
-    match page(&query, all, &user_case_exact) {
-        Ok((total, start, shown)) => Ok(scim_json(StatusCode::OK, &list_body(total, start, shown))),
-        Err(f) => Err(who.refused(&state, f).await),
-    }
+    list(&state, &who, &query, &all, user_case_exact).await
 }
 
 /// Provision a person: joined to the account of their address (made if new), a member while
@@ -555,21 +612,9 @@ async fn create_user(
         Ok::<_, Failure>(provisioning::create_person(&state.db.writer, &who.workspace_id, &input).await?)
     }
     .await;
-    let created = match done {
-        Ok(p) => p,
-        Err(f) => return Err(who.refused(&state, f).await),
-    };
+    let created = who.settle(&state, done).await?;
     tracing::info!(workspace = %who.workspace_id, person = %created.id, "SCIM provisioned a person");
-    let base = base(&state);
-    let user = user_of(&base, &created);
-    let location = user.meta.as_ref().map(|m| m.location.clone()).unwrap_or_default();
-    Ok(resource_response(
-        StatusCode::CREATED,
-        &headers,
-        created.version,
-        &location,
-        serde_json::to_value(user).unwrap_or_default(),
-    ))
+    Ok(answer(&state, &headers, StatusCode::CREATED, &created, None))
 }
 
 async fn read_person(state: &AppState, who: &Provider, id: &str) -> ScimResult<PersonRecord> {
@@ -590,17 +635,8 @@ async fn get_user(
     Path(id): Path<String>,
     Query(q): Query<AttributesQuery>,
 ) -> ScimResult<Response> {
-    let p = match read_person(&state, &who, &id).await {
-        Ok(p) => p,
-        Err(f) => return Err(who.refused(&state, f).await),
-    };
-    let base = base(&state);
-    let body = project(
-        serde_json::to_value(user_of(&base, &p)).unwrap_or_default(),
-        q.attributes.as_deref(),
-        q.excluded_attributes.as_deref(),
-    );
-    Ok(resource_response(StatusCode::OK, &headers, p.version, "", body))
+    let p = who.settle(&state, read_person(&state, &who, &id).await).await?;
+    Ok(answer(&state, &headers, StatusCode::OK, &p, Some(&q)))
 }
 
 /// Replace a person; `active: false` offboards them here (their tokens disabled, "removed by
@@ -622,22 +658,13 @@ async fn put_user(
         Ok::<_, Failure>(provisioning::replace_person(&state.db.writer, &who.workspace_id, &id, &input, version).await?)
     }
     .await;
-    person_answer(&state, &who, &headers, done).await
-}
-
-async fn person_answer(
-    state: &AppState,
-    who: &Provider,
-    headers: &HeaderMap,
-    done: ScimResult<PersonRecord>,
-) -> ScimResult<Response> {
-    let p = match done {
-        Ok(p) => p,
-        Err(f) => return Err(who.refused(state, f).await),
-    };
-    let base = base(state);
-    let body = serde_json::to_value(user_of(&base, &p)).unwrap_or_default();
-    Ok(resource_response(StatusCode::OK, headers, p.version, "", body))
+    Ok(answer(
+        &state,
+        &headers,
+        StatusCode::OK,
+        &who.settle(&state, done).await?,
+        None,
+    ))
 }
 
 /// A PATCH request (RFC 7644 §3.5.2).
@@ -678,8 +705,7 @@ async fn patch_user(
         if version.is_some_and(|v| v != was.version) {
             return Err(Refusal::Stale.into());
         }
-        let base = base(&state);
-        let mut current = serde_json::to_value(user_of(&base, &was)).unwrap_or_default();
+        let mut current = was.json(&base(&state));
         apply_patch(&mut current, &request, &["id", "meta", "groups"])?;
         // Whether the person is a member: true or false, never unassigned. Removed, `active` would
         // read as its default, true, and a removal would reactivate a deactivated person.
@@ -704,7 +730,13 @@ async fn patch_user(
         Ok(provisioning::replace_person(&state.db.writer, &who.workspace_id, &id, &input, Some(was.version)).await?)
     }
     .await;
-    person_answer(&state, &who, &headers, done).await
+    Ok(answer(
+        &state,
+        &headers,
+        StatusCode::OK,
+        &who.settle(&state, done).await?,
+        None,
+    ))
 }
 
 /// The first address a patched person's `emails` holds that is not `address`, theirs. A PATCH
@@ -738,13 +770,9 @@ async fn delete_user(
         Ok::<_, Failure>(provisioning::delete_person(&state.db.writer, &who.workspace_id, &id, version).await?)
     }
     .await;
-    match done {
-        Ok(()) => {
-            tracing::info!(workspace = %who.workspace_id, person = %id, "SCIM deprovisioned a person");
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        Err(f) => Err(who.refused(&state, f).await),
-    }
+    who.settle(&state, done).await?;
+    tracing::info!(workspace = %who.workspace_id, person = %id, "SCIM deprovisioned a person");
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -807,16 +835,8 @@ async fn list_groups(
     who: Provider,
     Query(query): Query<ListQuery>,
 ) -> ScimResult<Response> {
-    let base = base(&state);
     let all = provisioning::groups(&state.db.pool, &who.workspace_id).await?;
-    let all = all
-        .iter()
-        .map(|g| serde_json::to_value(group_of(&base, g)).unwrap_or_default())
-        .collect();
-    match page(&query, all, &group_case_exact) {
-        Ok((total, start, shown)) => Ok(scim_json(StatusCode::OK, &list_body(total, start, shown))),
-        Err(f) => Err(who.refused(&state, f).await),
-    }
+    list(&state, &who, &query, &all, group_case_exact).await
 }
 
 /// Create a group; if its name is the connection's admin group, its members become admins.
@@ -834,20 +854,8 @@ async fn create_group(
         Ok::<_, Failure>(provisioning::save_group(&state.db.writer, &who.workspace_id, None, &input, None).await?)
     }
     .await;
-    let g = match done {
-        Ok(g) => g,
-        Err(f) => return Err(who.refused(&state, f).await),
-    };
-    let base = base(&state);
-    let group = group_of(&base, &g);
-    let location = group.meta.as_ref().map(|m| m.location.clone()).unwrap_or_default();
-    Ok(resource_response(
-        StatusCode::CREATED,
-        &headers,
-        g.version,
-        &location,
-        serde_json::to_value(group).unwrap_or_default(),
-    ))
+    let created = who.settle(&state, done).await?;
+    Ok(answer(&state, &headers, StatusCode::CREATED, &created, None))
 }
 
 async fn read_group(state: &AppState, who: &Provider, id: &str) -> ScimResult<GroupRecord> {
@@ -868,32 +876,8 @@ async fn get_group(
     Path(id): Path<String>,
     Query(q): Query<AttributesQuery>,
 ) -> ScimResult<Response> {
-    let g = match read_group(&state, &who, &id).await {
-        Ok(g) => g,
-        Err(f) => return Err(who.refused(&state, f).await),
-    };
-    let base = base(&state);
-    let body = project(
-        serde_json::to_value(group_of(&base, &g)).unwrap_or_default(),
-        q.attributes.as_deref(),
-        q.excluded_attributes.as_deref(),
-    );
-    Ok(resource_response(StatusCode::OK, &headers, g.version, "", body))
-}
-
-async fn group_answer(
-    state: &AppState,
-    who: &Provider,
-    headers: &HeaderMap,
-    done: ScimResult<GroupRecord>,
-) -> ScimResult<Response> {
-    let g = match done {
-        Ok(g) => g,
-        Err(f) => return Err(who.refused(state, f).await),
-    };
-    let base = base(state);
-    let body = serde_json::to_value(group_of(&base, &g)).unwrap_or_default();
-    Ok(resource_response(StatusCode::OK, headers, g.version, "", body))
+    let g = who.settle(&state, read_group(&state, &who, &id).await).await?;
+    Ok(answer(&state, &headers, StatusCode::OK, &g, Some(&q)))
 }
 
 /// Replace a group, members included.
@@ -915,7 +899,13 @@ async fn put_group(
         )
     }
     .await;
-    group_answer(&state, &who, &headers, done).await
+    Ok(answer(
+        &state,
+        &headers,
+        StatusCode::OK,
+        &who.settle(&state, done).await?,
+        None,
+    ))
 }
 
 /// Change a group by operations: add or remove members, rename it.
@@ -936,8 +926,7 @@ async fn patch_group(
         if version.is_some_and(|v| v != was.version) {
             return Err(Refusal::Stale.into());
         }
-        let base = base(&state);
-        let mut current = serde_json::to_value(group_of(&base, &was)).unwrap_or_default();
+        let mut current = was.json(&base(&state));
         apply_patch(&mut current, &request, &["id", "meta"])?;
         let group: ScimGroup = serde_json::from_value(current)
             .map_err(|e| invalid_value(format!("the patched group is not valid: {e}")))?;
@@ -952,7 +941,13 @@ async fn patch_group(
         .await?)
     }
     .await;
-    group_answer(&state, &who, &headers, done).await
+    Ok(answer(
+        &state,
+        &headers,
+        StatusCode::OK,
+        &who.settle(&state, done).await?,
+        None,
+    ))
 }
 
 /// Delete a group; its members' roles follow the admin group.
@@ -969,10 +964,8 @@ async fn delete_group(
         Ok::<_, Failure>(provisioning::delete_group(&state.db.writer, &who.workspace_id, &id, version).await?)
     }
     .await;
-    match done {
-        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(f) => Err(who.refused(&state, f).await),
-    }
+    who.settle(&state, done).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
