@@ -96,7 +96,7 @@ async function signedIn(email) {
   const have = (await (await context.request.get(`${base}/api/workspaces/ws-globex/tokens`)).json()).tokens.length;
   for (let i = have; i < 50; i += 1) {
     await context.request.post(`${base}/api/workspaces/ws-globex/tokens`, {
-      data: { name: `load token ${i}`, lifetime_days: 30 }, headers: { 'x-csrf-token': csrf },
+      data: { name: `load token ${i}`, lifetime_days: 30, all_permissions: true }, headers: { 'x-csrf-token': csrf },
     });
   }
   await context.close();

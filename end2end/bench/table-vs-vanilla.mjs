@@ -57,7 +57,7 @@ const browser = await chromium.launch({
   const create = async () => {
     for (let i = next++; i < TOKENS; i = next++) {
       await context.request.post(`${base}/api/workspaces/ws-acme/tokens`, {
-        data: { name: `bench token ${String(i).padStart(6, '0')}`, lifetime_days: 1 + (i % 365) },
+        data: { name: `bench token ${String(i).padStart(6, '0')}`, lifetime_days: 1 + (i % 365), all_permissions: true },
         headers: { 'x-csrf-token': me.csrf_token },
       });
     }

@@ -21,7 +21,7 @@ const me = await (await page.request.post(`${base}/api/session`, { data: { email
 const have = (await (await page.request.get(`${base}/api/workspaces/ws-acme/tokens`)).json()).tokens.length;
 for (let i = have; i < TOKENS; i += 1) {
   await page.request.post(`${base}/api/workspaces/ws-acme/tokens`, {
-    data: { name: `bench token ${String(i).padStart(4, '0')}`, lifetime_days: 1 + (i % 365) },
+    data: { name: `bench token ${String(i).padStart(4, '0')}`, lifetime_days: 1 + (i % 365), all_permissions: true },
     headers: { 'x-csrf-token': me.csrf_token },
   });
 }

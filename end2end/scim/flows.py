@@ -243,7 +243,7 @@ def flows(step, client: RecordingClient, base: str) -> None:
         made = []
         for n in range(1, 4):
             name = f"okta-flows-{n}"
-            r = cy_session.post(f"/api/workspaces/{WORKSPACE}/tokens", json={"name": name, "lifetime_days": 30})
+            r = cy_session.post(f"/api/workspaces/{WORKSPACE}/tokens", json={"name": name, "lifetime_days": 30, "all_permissions": True})
             expect(r.status_code == 201, f"join: POST /api/workspaces/{WORKSPACE}/tokens ({name}) as Cy", "HTTP 201", describe(r))
             body = r.json()
             expect(bool(body.get("refresh_token")) and bool(body.get("access_token")), f"join: token {name}",

@@ -11,7 +11,7 @@ async function as(browser: Browser, email: string): Promise<{ request: APIReques
 /** Ben generates a token; returns its id and refresh token. */
 async function bensToken(browser: Browser, name: string): Promise<{ id: string; refresh: string }> {
   const ben = await as(browser, 'ben@acme.test');
-  const created = await (await ben.request.post('/api/workspaces/ws-acme/tokens', { data: { name, lifetime_days: 30 }, headers: ben.headers })).json();
+  const created = await (await ben.request.post('/api/workspaces/ws-acme/tokens', { data: { name, lifetime_days: 30, all_permissions: true }, headers: ben.headers })).json();
   await ben.close();
   return { id: created.token.id, refresh: created.refresh_token };
 }
@@ -155,7 +155,7 @@ test('the Users page warns of tokens about to expire, with Regenerate one click 
   // A week-long token made just now is not "expiring soon": only in the second half of its life.
   const csrf = (await (await page.request.get('/api/me')).json()).csrf_token;
   await page.request.post('/api/workspaces/ws-acme/tokens', {
-    data: { name: 'lifecycle week-long', lifetime_days: 7 }, headers: { 'x-csrf-token': csrf },
+    data: { name: 'lifecycle week-long', lifetime_days: 7, all_permissions: true }, headers: { 'x-csrf-token': csrf },
   });
   await page.reload();
   await expect(page.getByRole('row', { name: /lifecycle week-long/ })).toBeVisible();
@@ -186,7 +186,7 @@ async function newMember(browser: Browser, email: string, name: string) {
   await context.close();
   const them = await as(browser, email);
   const created = await (await them.request.post('/api/workspaces/ws-acme/tokens', {
-    data: { name: `${name}'s deploy`, lifetime_days: 30 }, headers: them.headers,
+    data: { name: `${name}'s deploy`, lifetime_days: 30, all_permissions: true }, headers: them.headers,
   })).json();
   await them.close();
   return { id: added.member.id as string, access: created.access_token as string };
@@ -385,7 +385,7 @@ test('a calendar of expiry dates: a link shown once, which a calendar app reads,
 /** The workspace's policy back to the defaults, so later tests generate as they always did. */
 async function defaultPolicy(browser: Browser) {
   const ada = await as(browser, 'ada@acme.test');
-  await ada.request.put('/api/workspaces/ws-acme/admin/policy', { data: { max_lifetime_days: 365, creators: 'members' }, headers: ada.headers });
+  await ada.request.put('/api/workspaces/ws-acme/admin/policy', { data: { max_lifetime_days: 365, creators: 'members', permissions: [], allow_all_permissions: true, allowed_ranges: [] }, headers: ada.headers });
   await ada.close();
 }
 
@@ -423,7 +423,7 @@ test('a policy of 30 days: Generate offers no more, and the service refuses 31',
     // Past the page, the service itself refuses.
     const csrf = (await (await page.request.get('/api/me')).json()).csrf_token;
     const refused = await page.request.post('/api/workspaces/ws-acme/tokens', {
-      data: { name: 'policy probe', lifetime_days: 31 }, headers: { 'x-csrf-token': csrf },
+      data: { name: 'policy probe', lifetime_days: 31, all_permissions: true }, headers: { 'x-csrf-token': csrf },
     });
     expect(refused.status()).toBe(400);
     expect((await refused.json()).errors[0].code).toBe('above_policy');
@@ -492,7 +492,7 @@ test.describe('in Simplified Chinese', () => {
 
   test('only admins generate, in Chinese: a member is told why there is no Generate', async ({ page, browser }) => {
     const ada = await as(browser, 'ada@acme.test');
-    await ada.request.put('/api/workspaces/ws-acme/admin/policy', { data: { max_lifetime_days: 90, creators: 'admins' }, headers: ada.headers });
+    await ada.request.put('/api/workspaces/ws-acme/admin/policy', { data: { max_lifetime_days: 90, creators: 'admins', permissions: [], allow_all_permissions: true, allowed_ranges: [] }, headers: ada.headers });
     await ada.close();
     try {
       await page.goto('/tokens');

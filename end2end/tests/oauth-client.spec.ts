@@ -9,7 +9,7 @@ test('a standard OAuth 2.0 client refreshes, verifies and uses a generated token
   const csrf = { 'x-csrf-token': me.csrf_token };
   const acme = me.workspaces.find((w: { name: string }) => w.name === 'Acme');
   const created = await (
-    await request.post(`/api/workspaces/${acme.id}/tokens`, { data: { name: 'openid-client', lifetime_days: 7 }, headers: csrf })
+    await request.post(`/api/workspaces/${acme.id}/tokens`, { data: { name: 'openid-client', lifetime_days: 7, all_permissions: true }, headers: csrf })
   ).json();
 
   // RFC 8414 discovery, a public client that sends its id in the form.

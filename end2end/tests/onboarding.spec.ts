@@ -119,7 +119,7 @@ test('an account one workspace made reaches no other: the operator takes it over
     await expect(mole.getByText('Signed in as mole@initech.test')).toBeVisible();
     const csrf = (await (await mole.request.get(`${at}/api/me`)).json()).csrf_token;
     const made = await mole.request.post(`${at}/api/workspaces/${hooli.id}/tokens`, {
-      data: { name: 'way into hooli', lifetime_days: 365 },
+      data: { name: 'way into hooli', lifetime_days: 365, all_permissions: true },
       headers: { 'x-csrf-token': csrf },
     });
     expect(made.status()).toBe(201);

@@ -16,13 +16,13 @@ async function widenRows(request: APIRequestContext) {
   const csrf = await signInAs(request, 'ben@acme.test');
   const post = (data: object) =>
     request.post('/api/workspaces/ws-acme/tokens', { data, headers: { 'x-csrf-token': csrf } });
-  await post({ name: `reach ${'w'.repeat(94)}`, lifetime_days: 30 });
+  await post({ name: `reach ${'w'.repeat(94)}`, lifetime_days: 30, all_permissions: true });
   await post({
     name: 'reach described',
-    lifetime_days: 7,
+    lifetime_days: 7, all_permissions: true,
     description: 'Deploys the storefront from the release pipeline every night at 02:00, owned by the platform team; rotate before the quarterly audit.',
   });
-  const replayed = await (await post({ name: 'reach replayed', lifetime_days: 30 })).json();
+  const replayed = await (await post({ name: 'reach replayed', lifetime_days: 30, all_permissions: true })).json();
   const exchange = (agent: string) =>
     request.post('/oauth2/token', {
       form: { grant_type: 'refresh_token', refresh_token: replayed.refresh_token, client_id: 'tcc_acme' },
@@ -117,7 +117,7 @@ test('on a phone the audit cards have no header row above them and no label for 
   await page.setViewportSize({ width: 390, height: 844 });
   const csrf = await signInAs(page.request, 'ada@acme.test');
   const made = await page.request.post('/api/workspaces/ws-acme/tokens', {
-    data: { name: 'reach audit card', lifetime_days: 7 },
+    data: { name: 'reach audit card', lifetime_days: 7, all_permissions: true },
     headers: { 'x-csrf-token': csrf },
   });
   expect(made.status()).toBe(201);

@@ -38,7 +38,7 @@ async function threeTokens(page: Page, email: string): Promise<string[]> {
   const refresh: string[] = [];
   for (const use of ['ci', 'deploy', 'backup']) {
     const made = await page.request.post(`/api/workspaces/${workspace}/tokens`, {
-      data: { name: `${email} ${use}`, lifetime_days: 365 }, headers: { 'x-csrf-token': csrf },
+      data: { name: `${email} ${use}`, lifetime_days: 365, all_permissions: true }, headers: { 'x-csrf-token': csrf },
     });
     expect(made.status()).toBe(201);
     refresh.push((await made.json()).refresh_token);

@@ -175,7 +175,7 @@ test('bulk disable counts the token found disabled as done; bulk delete reports 
   const ids: Record<string, string> = {};
   for (const name of ['bulk one', 'bulk two', 'bulk three']) {
     const res = await page.request.post('/api/workspaces/ws-acme/tokens', {
-      data: { name, lifetime_days: 30 },
+      data: { name, lifetime_days: 30, all_permissions: true },
       headers: { 'x-csrf-token': token },
     });
     ids[name] = (await res.json()).token.id;
@@ -348,7 +348,7 @@ test('a skip link leads past the header, and deleting a token moves focus to the
   const token = await csrf(page.request);
   for (const name of ['focus one', 'focus two', 'focus three']) {
     await page.request.post('/api/workspaces/ws-acme/tokens', {
-      data: { name, lifetime_days: 30 }, headers: { 'x-csrf-token': token },
+      data: { name, lifetime_days: 30, all_permissions: true }, headers: { 'x-csrf-token': token },
     });
   }
   await page.reload();
@@ -374,7 +374,7 @@ test('a list read late after Disable leaves focus in the menu the user opened me
   const token = await csrf(page.request);
   for (const name of ['late one', 'late two']) {
     await page.request.post('/api/workspaces/ws-acme/tokens', {
-      data: { name, lifetime_days: 30 }, headers: { 'x-csrf-token': token },
+      data: { name, lifetime_days: 30, all_permissions: true }, headers: { 'x-csrf-token': token },
     });
   }
   await page.reload();
@@ -408,7 +408,7 @@ test('a 100-character name wraps in its confirmation and is shortened in its toa
   const piles = [1, 2, 3, 4].map((n) => `pile ${n}.${info.retry}`);
   for (const name of [long, ...piles]) {
     await page.request.post('/api/workspaces/ws-acme/tokens', {
-      data: { name, lifetime_days: 30 }, headers: { 'x-csrf-token': token },
+      data: { name, lifetime_days: 30, all_permissions: true }, headers: { 'x-csrf-token': token },
     });
   }
   await page.reload();
@@ -449,7 +449,7 @@ test('a long list is paged: the page is in the URL, and the selection survives p
   const token = await csrf(page.request);
   for (let i = 0; i < 60; i += 1) {
     await page.request.post('/api/workspaces/ws-globex/tokens', {
-      data: { name: `paged ${String(i).padStart(2, '0')}`, lifetime_days: 30 },
+      data: { name: `paged ${String(i).padStart(2, '0')}`, lifetime_days: 30, all_permissions: true },
       headers: { 'x-csrf-token': token },
     });
   }
@@ -503,7 +503,7 @@ test('every row on one page is windowed, and scrolls through all of them under t
   const have = (await (await page.request.get('/api/workspaces/ws-globex/tokens')).json()).tokens.length;
   for (let i = have; i < 260; i += 1) {
     await page.request.post('/api/workspaces/ws-globex/tokens', {
-      data: { name: `windowed ${i}`, lifetime_days: 30 },
+      data: { name: `windowed ${i}`, lifetime_days: 30, all_permissions: true },
       headers: { 'x-csrf-token': token },
     });
   }
@@ -595,7 +595,7 @@ test.describe('in Simplified Chinese', () => {
 
     // Bulk words count what the action changes: one of the two selected is disabled already.
     await page.request.post('/api/workspaces/ws-acme/tokens', {
-      data: { name: '部署机器人 二号', lifetime_days: 30 },
+      data: { name: '部署机器人 二号', lifetime_days: 30, all_permissions: true },
       headers: { 'x-csrf-token': await csrf(page.request) },
     });
     await page.reload();

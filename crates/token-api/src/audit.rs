@@ -71,12 +71,19 @@ crate::wire_enum! {
         /// The identity provider created, changed or deleted a person's or a group's record
         /// through SCIM (the reason says what); membership changes are their own events.
         ScimProvisioned = "scim_provisioned",
+        /// A refresh came from outside the token's address ranges and was refused (the reason
+        /// names the address); the token itself is untouched.
+        RefreshOutsideRanges = "refresh_outside_ranges",
     }
 }
 
 impl AuditAction {
     /// The events an admin is alarmed by: the service stepped in, or someone is guessing.
-    pub const ALARMS: [AuditAction; 2] = [AuditAction::ReuseDetected, AuditAction::SignInBurst];
+    pub const ALARMS: [AuditAction; 3] = [
+        AuditAction::ReuseDetected,
+        AuditAction::SignInBurst,
+        AuditAction::RefreshOutsideRanges,
+    ];
 
     /// Whether this is one of `ALARMS`.
     pub fn is_alarm(self) -> bool {

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod host;
 pub mod oauth;
+pub mod permissions;
 pub mod policy;
 pub mod problem;
 pub mod query;

@@ -33,6 +33,9 @@ pub struct TokenResponse {
     pub token_type: String,
     pub expires_in: i64,
     pub refresh_token: String,
+    /// The permissions the access token carries, separated by spaces (RFC 6749 §5.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 crate::wire_enum! {
@@ -86,6 +89,12 @@ pub struct Introspection {
     /// The workspace the token works in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+    /// The permissions it carries, separated by spaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The address ranges its grant may be refreshed from; absent: anywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<String>,
 }
 
 /// What the protected resource answers to a working access token.
@@ -101,6 +110,12 @@ pub struct WhoAmI {
     pub token_id: String,
     /// When the access token stops working, in seconds since the epoch.
     pub expires_at: i64,
+    /// The permissions the access token carries, separated by spaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The address ranges its grant may be refreshed from; absent: anywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<String>,
 }
 
 #[cfg(test)]

@@ -62,6 +62,9 @@ pub struct TokenFilter {
     /// The refresh token's last characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// Tokens that carry this permission (those of every permission among them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
 }
 
 /// `GET /api/workspaces/{ws}/admin/tokens`: a filter, a sort, and where the page starts. Its
@@ -96,6 +99,7 @@ impl TokenPageQuery {
         put("unused_for_days", f.unused_for_days.map(|d| d.to_string()));
         put("q", f.q.clone());
         put("hint", f.hint.clone());
+        put("permission", f.permission.clone());
         put(
             "sort",
             (self.sort != SortField::default()).then(|| self.sort.as_str().to_owned()),
@@ -134,6 +138,10 @@ impl TokenPageQuery {
                 "unused_for_days" => q.filter.unused_for_days = Some(days()?),
                 "q" => q.filter.q = text(),
                 "hint" => q.filter.hint = text(),
+                "permission" => {
+                    crate::permissions::permission_name(value).map_err(bad)?;
+                    q.filter.permission = Some(value.to_owned());
+                }
                 "sort" => q.sort = value.parse().map_err(|_| bad(Invalid::InvalidType))?,
                 "dir" => q.dir = value.parse().map_err(|_| bad(Invalid::InvalidType))?,
                 "limit" => {
@@ -173,6 +181,7 @@ mod tests {
                 unused_for_days: Some(90),
                 q: Some("部署 bot".into()),
                 hint: Some("AbCd".into()),
+                permission: Some("datasets:read".into()),
             },
             sort: SortField::LastUsed,
             dir: SortDir::Asc,

@@ -112,6 +112,16 @@ pub struct TokenView {
     /// stops at once or at the end of the overlap (`expires_at`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<TokenRef>,
+    /// It carries every permission of the workspace's catalogue, present and future (tokens
+    /// made before permissions existed, too); `permissions` is then empty.
+    #[serde(default)]
+    pub all_permissions: bool,
+    /// The permissions it carries, sorted (its access tokens' `scope`).
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// The address ranges it may be refreshed from; empty: anywhere.
+    #[serde(default)]
+    pub ranges: Vec<String>,
 }
 
 /// Another token, named where one token's row or event points to it.
@@ -144,9 +154,21 @@ pub struct CreateTokenRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Regenerate: the new token replaces one of the user's own, which stops at once or after
-    /// the overlap, so a deployment can switch without downtime.
+    /// the overlap, so a deployment can switch without downtime. It keeps the old one's
+    /// permissions and ranges: a regenerate request names none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<Replaces>,
+    /// The permissions it carries, from the workspace's catalogue: at least one, or
+    /// `all_permissions`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<String>,
+    /// Every permission, present and future, where the workspace's policy allows it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_permissions: bool,
+    /// The address ranges (CIDR) it may be refreshed from; none: anywhere, where the policy
+    /// allows it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<String>,
 }
 
 /// `PATCH /api/workspaces/{ws}/tokens/{id}`: its owner changes its description (`None` or

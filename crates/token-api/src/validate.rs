@@ -50,6 +50,14 @@ crate::wire_enum! {
         /// The account's workspaces sign in through their identity provider: a password opens
         /// none of them.
         ProviderRequired = "provider_required",
+        /// Not a permission this workspace's catalogue holds, or not a scope token (RFC 6749 §3.3).
+        NotAPermission = "not_a_permission",
+        /// Not an address range in CIDR notation, or one with its host bits set.
+        NotARange = "not_a_range",
+        /// A name listed twice.
+        Duplicate = "duplicate",
+        /// Beyond what the workspace's policy lets this person choose.
+        NotAllowed = "not_allowed",
     }
 }
 
@@ -80,6 +88,12 @@ impl Invalid {
                 "must not contain invisible or direction-changing characters (zero-width, bidi controls)".to_owned()
             }
             Invalid::Lookalike => "mixes scripts the way a lookalike of another address does".to_owned(),
+            Invalid::NotAPermission => "must name permissions of this workspace's catalogue (datasets:read)".to_owned(),
+            Invalid::NotARange => {
+                "must be address ranges such as 10.0.0.0/8 or 2001:db8::/32, host bits zero".to_owned()
+            }
+            Invalid::Duplicate => "lists a name twice".to_owned(),
+            Invalid::NotAllowed => "is beyond what this workspace's policy lets you choose".to_owned(),
             Invalid::ProviderRequired => {
                 "belongs to workspaces that sign in through their identity provider: use Sign in with SSO".to_owned()
             }

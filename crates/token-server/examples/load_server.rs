@@ -31,7 +31,7 @@ fn arg(name: &str) -> Option<String> {
 
 /// The same work as a refresh minus the database: sign a JWT, make a new refresh token.
 async fn sign_only(State(state): State<AppState>) -> impl IntoResponse {
-    let access_token = state.issue_access_token("u-ben", "ws-acme", "tcc_acme", "bench-grant");
+    let access_token = state.issue_access_token("u-ben", "ws-acme", "tcc_acme", "bench-grant", Default::default());
     (
         [(header::CACHE_CONTROL, "no-store")],
         Json(TokenResponse {
@@ -39,6 +39,7 @@ async fn sign_only(State(state): State<AppState>) -> impl IntoResponse {
             token_type: "Bearer".into(),
             expires_in: ACCESS_TOKEN_TTL_SECS,
             refresh_token: secrets::new_refresh_token(),
+            scope: None,
         }),
     )
 }

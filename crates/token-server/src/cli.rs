@@ -9,7 +9,8 @@ use token_api::auth::SET_PASSWORD_PATH;
 use token_api::validate;
 
 use crate::config::{
-    Command, Config, HostKeyCommand, ScimCredentialCommand, SsoCommand, UserCommand, WorkspaceCommand,
+    Command, Config, HostKeyCommand, PermissionCommand, ScimCredentialCommand, SsoCommand, UserCommand,
+    WorkspaceCommand,
 };
 use crate::db;
 use crate::store::onboarding;
@@ -167,6 +168,7 @@ pub async fn run(config: &Config, command: Command) -> Result<(), CommandError> 
         (Command::Sso(command), checked) => sso(config, &db, command, checked).await?,
         (Command::HostKey(command), _) => host_key(&db, command).await?,
         (Command::ScimCredential(command), _) => scim_credential(&db, command).await?,
+        (Command::Permission(command), _) => permission(&db, command).await?,
         (command, _) => unreachable!("{command:?} was checked"),
     }
     Ok(())
@@ -341,6 +343,57 @@ async fn scim_credential(db: &db::Db, command: ScimCredentialCommand) -> Result<
             }
             println!("revoked={id}");
         }
+    }
+    Ok(())
+}
+
+/// The `permission` commands: the operator keeps a workspace's catalogue, audited as a policy
+/// change by the operator.
+async fn permission(db: &db::Db, command: PermissionCommand) -> Result<(), CommandError> {
+    use crate::store::audit::Actor;
+    use crate::store::policy;
+    use token_api::permissions::Permission;
+    let failed = |e: sqlx::Error| CommandError::Failed(e.into());
+    let workspace = match &command {
+        PermissionCommand::List { workspace }
+        | PermissionCommand::Add { workspace, .. }
+        | PermissionCommand::Remove { workspace, .. } => workspace.clone(),
+    };
+    let mut tx = db::begin_write(&db.writer).await.map_err(failed)?;
+    let Some(mut next) = policy::of(&mut tx, &workspace).await.map_err(failed)? else {
+        return Err(CommandError::Input(format!("no workspace has the id {workspace}")));
+    };
+    match command {
+        PermissionCommand::List { .. } => {
+            for p in &next.permissions {
+                println!("{}\t{}", p.name, p.description.as_deref().unwrap_or_default());
+            }
+            return Ok(());
+        }
+        PermissionCommand::Add { name, description, .. } => {
+            let permission = Permission { name, description };
+            match next.permissions.iter_mut().find(|p| p.name == permission.name) {
+                Some(p) => *p = permission,
+                None => next.permissions.push(permission),
+            }
+        }
+        PermissionCommand::Remove { name, .. } => {
+            if !next.knows(&name) {
+                return Err(CommandError::Input(format!("the catalogue has no permission {name}")));
+            }
+            next.permissions.retain(|p| p.name != name);
+            if let Some(members) = &mut next.member_permissions {
+                members.retain(|m| *m != name);
+            }
+        }
+    }
+    next.check().map_err(|(field, why)| bad(field, why))?;
+    policy::set(&mut tx, &workspace, Actor::Operator, &next, None)
+        .await
+        .map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
+    for p in &next.permissions {
+        println!("{}\t{}", p.name, p.description.as_deref().unwrap_or_default());
     }
     Ok(())
 }

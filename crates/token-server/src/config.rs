@@ -182,6 +182,35 @@ pub enum Command {
     /// workspace must be connected to its provider first (`sso set`).
     #[command(subcommand)]
     ScimCredential(ScimCredentialCommand),
+    /// The catalogue of permissions a workspace's APIs understand, which its tokens carry as
+    /// their `scope` (also kept by its admins on the Policy tab).
+    #[command(subcommand)]
+    Permission(PermissionCommand),
+}
+
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum PermissionCommand {
+    /// List a workspace's permissions: name, description (tab separated).
+    List {
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Add a permission to a workspace's catalogue, or change its description.
+    Add {
+        #[arg(long)]
+        workspace: String,
+        /// An RFC 6749 scope token, such as `datasets:read`.
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Remove a permission from the catalogue: no new token can choose it, and tokens of every
+    /// permission no longer carry it. Tokens that name it keep its name.
+    Remove {
+        #[arg(long)]
+        workspace: String,
+        name: String,
+    },
 }
 
 #[derive(Clone, Debug, clap::Subcommand)]

@@ -27,6 +27,13 @@ pub struct AccessClaims {
     pub workspace: String,
     /// The grant (the token as the pages list it) this access token was issued for.
     pub grant_id: String,
+    /// The permissions it carries, separated by spaces (RFC 9068 §2.2.3); none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The address ranges (CIDR) its grant may be refreshed from, for resource servers that
+    /// enforce them; absent: anywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -377,6 +384,8 @@ mod tests {
             client_id: "c".into(),
             workspace: "w".into(),
             grant_id: "g".into(),
+            scope: Some("datasets:read".into()),
+            ranges: vec!["10.0.0.0/8".into()],
         }
     }
 

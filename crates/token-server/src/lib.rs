@@ -89,8 +89,15 @@ impl AppState {
         Ok(state)
     }
 
-    /// A fresh access token for a grant.
-    pub fn issue_access_token(&self, user_id: &str, workspace_id: &str, client_id: &str, grant_id: &str) -> String {
+    /// A fresh access token for a grant, carrying its permissions (`scope`) and ranges.
+    pub fn issue_access_token(
+        &self,
+        user_id: &str,
+        workspace_id: &str,
+        client_id: &str,
+        grant_id: &str,
+        carries: store::tokens::Carries,
+    ) -> String {
         let now = chrono::Utc::now().timestamp();
         let issuer = self.config.issuer();
         self.signer.sign(&AccessClaims {
@@ -103,6 +110,8 @@ impl AppState {
             client_id: client_id.to_owned(),
             workspace: workspace_id.to_owned(),
             grant_id: grant_id.to_owned(),
+            scope: Some(carries.scope).filter(|s| !s.is_empty()),
+            ranges: carries.ranges,
         })
     }
 }

@@ -28,7 +28,7 @@ use super::Secret;
 use crate::csv;
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ClientIp, Session};
-use crate::store::audit::Acting;
+use crate::store::audit::{Acting, Actor};
 use crate::store::{admin, members, onboarding, policy};
 use crate::AppState;
 
@@ -73,6 +73,8 @@ struct TokenFilterParams {
     q: Option<String>,
     /// The last characters of a refresh token, as the list shows them.
     hint: Option<String>,
+    /// Tokens that carry this permission, those of every permission among them.
+    permission: Option<String>,
     sort: Option<SortField>,
     dir: Option<SortDir>,
 }
@@ -282,6 +284,9 @@ fn token_line(t: &token_api::tokens::TokenView) -> String {
         &time(t.disabled_at),
         disabled_by,
         &t.hint,
+        if t.all_permissions { "all" } else { "" },
+        &t.permissions.join(" "),
+        &t.ranges.join(" "),
     ])
 }
 
@@ -328,6 +333,9 @@ async fn tokens_csv(
         "disabled_at",
         "disabled_by",
         "hint",
+        "all_permissions",
+        "permissions",
+        "ranges",
     ]);
     let (user, filename) = (
         session.user_id,
@@ -520,8 +528,9 @@ fn last_admin() -> AppError {
     AppError::Conflict("they are the workspace's last admin: make someone else an admin first".to_owned())
 }
 
-/// Set the workspace's policy for new tokens: the longest lifetime, who may generate tokens, and
-/// the most active tokens per member. Existing tokens are not touched; the change is audited
+/// Set the workspace's policy for new tokens: the longest lifetime, who may generate tokens, the
+/// most active tokens per member, the catalogue of permissions, whether a token may carry them
+/// all, which of them members may choose, and the ranges tokens must stay inside. Existing tokens are not touched; the change is audited
 /// (`policy_changed`, from what to what). A bad value is refused naming its field.
 #[utoipa::path(put, path = "/workspaces/{ws}/admin/policy", tag = "admin", security(("session" = [])),
     params(("ws" = String, Path)), request_body = WorkspacePolicy,
@@ -536,7 +545,7 @@ async fn set_policy(
     body.check().map_err(|(field, e)| AppError::field(field, e))?;
     require_admin(&mut *state.db.pool.acquire().await?, &ws, &session.user_id).await?;
     let mut tx = crate::db::begin_write(&state.db.writer).await?;
-    let set = policy::set(&mut tx, &ws, &session.user_id, &body, ip.as_deref())
+    let set = policy::set(&mut tx, &ws, Actor::Person(&session.user_id), &body, ip.as_deref())
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;

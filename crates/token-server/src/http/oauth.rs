@@ -40,7 +40,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The protected resource, mounted under `/api`.
 pub fn resource_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(whoami))
+    OpenApiRouter::new()
+        .routes(routes!(whoami))
+        .routes(routes!(check_permission))
 }
 
 /// The form of the token endpoint's refresh grant (RFC 6749 §6), as the OpenAPI document shows it.
@@ -52,6 +54,9 @@ pub(super) struct RefreshForm {
     refresh_token: String,
     /// The workspace's client id; or send it as the Basic user name with an empty password.
     client_id: Option<String>,
+    /// Narrows the new access token to some of the token's permissions, separated by spaces
+    /// (RFC 6749 §6); never widens them (`invalid_scope`). Absent: all it carries.
+    scope: Option<String>,
 }
 
 /// The form of revocation (RFC 7009) and introspection (RFC 7662).
@@ -71,6 +76,8 @@ struct Failure {
     status: StatusCode,
     kind: FailureKind,
     description: &'static str,
+    /// The scope an `insufficient_scope` refusal needed, for its challenge (RFC 6750 §3).
+    scope: Option<String>,
 }
 
 #[derive(Debug)]
@@ -87,6 +94,7 @@ impl Failure {
             status,
             kind: FailureKind::OAuth(code),
             description,
+            scope: None,
         }
     }
 
@@ -112,6 +120,7 @@ impl Failure {
             status,
             kind: FailureKind::Bearer(code),
             description,
+            scope: None,
         }
     }
 }
@@ -136,9 +145,12 @@ impl IntoResponse for Failure {
             FailureKind::OAuth(_) => None,
             FailureKind::Bearer(None) => Some("Bearer realm=\"token-console\"".to_owned()),
             FailureKind::Bearer(Some(code)) => Some(format!(
-                "Bearer realm=\"token-console\", error=\"{}\", error_description=\"{}\"",
+                "Bearer realm=\"token-console\", error=\"{}\", error_description=\"{}\"{}",
                 code.as_str(),
-                self.description
+                self.description,
+                self.scope
+                    .as_deref()
+                    .map_or(String::new(), |s| format!(", scope=\"{s}\""))
             )),
         };
         let code = match self.kind {
@@ -281,14 +293,12 @@ async fn token(
     }
     let client_id = client_id(&form, &headers)?;
     let presented = form.require("refresh_token", "the parameter refresh_token is required")?;
-    // The grants carry no scope, so any scope asked for is beyond the grant (RFC 6749 §6).
-    if form.get("scope").is_some() {
-        return Err(Failure::oauth(
-            StatusCode::BAD_REQUEST,
-            OAuthErrorCode::InvalidScope,
-            "these tokens carry no scope; send no scope parameter",
-        ));
-    }
+    // A scope narrows what the new access token carries; more than the token has is refused
+    // after the lookup, without rotating (RFC 6749 §6).
+    let scope = match form.get("scope") {
+        Some(s) => Some(token_api::permissions::parse_scope(s).map_err(|_| invalid_scope())?),
+        None => None,
+    };
     // A malformed token needs no database round trip.
     if token_format::check(presented).is_err() {
         return Err(Failure::invalid_grant());
@@ -300,23 +310,35 @@ async fn token(
             presented,
             ip.as_deref(),
             headers.get(header::USER_AGENT).map(|v| v.as_bytes()),
+            scope,
         )
         .await?
     {
         Ok(r) => r,
         Err(Refused::UnknownClient) => return Err(Failure::invalid_client("unknown client_id")),
         Err(Refused::Invalid | Refused::Reused) => return Err(Failure::invalid_grant()),
+        Err(Refused::Scope) => return Err(invalid_scope()),
     };
-    let access_token = state.issue_access_token(&r.user_id, &r.workspace_id, &client_id, &r.grant_id);
+    let scope = Some(r.carries.scope.clone()).filter(|s| !s.is_empty());
+    let access_token = state.issue_access_token(&r.user_id, &r.workspace_id, &client_id, &r.grant_id, r.carries);
     Ok(no_store(
         Json(TokenResponse {
             access_token,
             token_type: "Bearer".into(),
             expires_in: ACCESS_TOKEN_TTL_SECS,
             refresh_token: r.refresh_token,
+            scope,
         })
         .into_response(),
     ))
+}
+
+fn invalid_scope() -> Failure {
+    Failure::oauth(
+        StatusCode::BAD_REQUEST,
+        OAuthErrorCode::InvalidScope,
+        "scope must name permissions the token carries, separated by spaces",
+    )
 }
 
 /// Revokes a refresh token (disabling its token); unknown tokens get a 200 too.
@@ -427,6 +449,8 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
                 iss: Some(c.iss),
                 workspace: Some(c.workspace),
                 username: None,
+                scope: c.scope,
+                ranges: c.ranges,
             },
             None => Introspection::default(),
         }
@@ -449,6 +473,8 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
                 iat: Some(found.created_at / 1000),
                 iss: Some(state.config.issuer()),
                 workspace: Some(caller.workspace),
+                scope: Some(found.carries.scope).filter(|s| !s.is_empty()),
+                ranges: found.carries.ranges,
             },
         }
     };
@@ -526,7 +552,30 @@ async fn whoami(
     Path(ws): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<WhoAmI>, Failure> {
-    let (claims, kid) = bearer(&state, &headers)?;
+    who(&state, &ws, &headers, None).await.map(Json)
+}
+
+/// How an API checks a permission: the caller's access token must carry `permission` in its
+/// `scope`, or the answer is 403 `insufficient_scope` with a challenge naming it (RFC 6750
+/// §3.1). Answers as `whoami` when it does.
+#[utoipa::path(get, path = "/resource/workspaces/{ws}/can/{permission}", tag = "resource", security(("bearer" = [])),
+    params(("ws" = String, Path), ("permission" = String, Path, description = "a permission name, such as datasets:write")),
+    responses((status = 200, body = WhoAmI),
+        (status = 401, body = OAuthError, headers(("WWW-Authenticate" = String, description = "The Bearer challenge"))),
+        (status = 403, body = OAuthError, headers(("WWW-Authenticate" = String,
+            description = "`insufficient_scope`, with the scope needed")))))]
+async fn check_permission(
+    State(state): State<AppState>,
+    Path((ws, permission)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<WhoAmI>, Failure> {
+    who(&state, &ws, &headers, Some(&permission)).await.map(Json)
+}
+
+/// The protected resource's checks, in order: a valid access token, of this workspace, carrying
+/// `needs` if given, whose grant still works.
+async fn who(state: &AppState, ws: &str, headers: &HeaderMap, needs: Option<&str>) -> Result<WhoAmI, Failure> {
+    let (claims, kid) = bearer(state, headers)?;
     if claims.workspace != ws {
         return Err(Failure::bearer(
             StatusCode::FORBIDDEN,
@@ -534,12 +583,32 @@ async fn whoami(
             "the access token works in another workspace only",
         ));
     }
-    let row = crate::store::users::member_and_workspace(&state.db.pool, &claims.sub, &ws).await?;
+    if let Some(needed) = needs {
+        let carried = claims
+            .scope
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .any(|s| s == needed);
+        if !carried {
+            // Named in the challenge only when it could be a permission: never echo junk.
+            let nameable = token_api::permissions::permission_name(needed).is_ok();
+            return Err(Failure {
+                scope: nameable.then(|| needed.to_owned()),
+                ..Failure::bearer(
+                    StatusCode::FORBIDDEN,
+                    Some(OAuthErrorCode::InsufficientScope),
+                    "the access token does not carry the permission this operation needs",
+                )
+            });
+        }
+    }
+    let row = crate::store::users::member_and_workspace(&state.db.pool, &claims.sub, ws).await?;
     let (email, workspace_name) = row.ok_or_else(not_live)?;
-    if !live(&state, &claims, &kid).await? {
+    if !live(state, &claims, &kid).await? {
         return Err(not_live());
     }
-    Ok(Json(WhoAmI {
+    Ok(WhoAmI {
         user_id: claims.sub,
         email,
         workspace_id: claims.workspace,
@@ -547,5 +616,7 @@ async fn whoami(
         client_id: claims.client_id,
         token_id: claims.grant_id,
         expires_at: claims.exp,
-    }))
+        scope: claims.scope,
+        ranges: claims.ranges,
+    })
 }

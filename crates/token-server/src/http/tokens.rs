@@ -225,8 +225,11 @@ async fn create(
         lifetime_days: lifetime,
         description: description.as_deref(),
         replaces: body.replaces.as_ref(),
+        all_permissions: body.all_permissions,
+        permissions: &body.permissions,
+        ranges: &body.ranges,
     };
-    let (id, refresh_token) = match tokens::create(&mut tx, &ws, user, new, ip.as_deref()).await? {
+    let created = match tokens::create(&mut tx, &ws, user, new, ip.as_deref()).await? {
         Ok(created) => created,
         Err(NotCreated::NotMember) => return Err(AppError::NotFound),
         Err(NotCreated::AdminsOnly) => {
@@ -248,6 +251,7 @@ async fn create(
                 "is not one of your tokens here, or is disabled".to_owned(),
             ))
         }
+        Err(NotCreated::Refused(field, why)) => return Err(AppError::field(field, why)),
         Err(NotCreated::TooManyActive(cap)) => {
             return Err(AppError::Conflict(format!(
                 "this workspace's policy allows {cap} active tokens per member, and you have {cap}: disable one first"
@@ -260,19 +264,19 @@ async fn create(
             workspace_id: &ws,
             user_id: user,
         },
-        &id,
+        &created.id,
     )
     .await?
     .ok_or_else(|| AppError::Internal(anyhow::anyhow!("created grant not found")))?;
     tx.commit().await?;
-    let access_token = state.issue_access_token(user, &ws, &client_id, &id);
+    let access_token = state.issue_access_token(user, &ws, &client_id, &created.id, created.carries);
     Ok((
         StatusCode::CREATED,
         Extension(Secret),
         Json(CreatedToken {
             token,
             access_token,
-            refresh_token,
+            refresh_token: created.refresh_token,
             token_type: "Bearer".into(),
             expires_in: ACCESS_TOKEN_TTL_SECS,
         }),

@@ -103,6 +103,14 @@ fn filter_sql(sql: &mut Sql, filter: &TokenFilter, now: i64, spelling: Spelling)
     if let Some(hint) = &filter.hint {
         conds.push(format!("g.refresh_hint = {}", sql.arg(Arg::Text(hint.clone()))));
     }
+    if let Some(permission) = &filter.permission {
+        // A name among the scope's, spaces around each; a token of every permission carries it.
+        let find = if spelling.sqlite { "instr" } else { "strpos" };
+        let word = sql.arg(Arg::Text(format!(" {permission} ")));
+        conds.push(format!(
+            "(g.scope IS NULL OR {find}(' ' || g.scope || ' ', {word}) > 0)"
+        ));
+    }
     conds.join(" AND ")
 }
 

@@ -5,12 +5,28 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use token_api::policy::{Creators, WorkspacePolicy};
 
-use super::audit::Action;
-use crate::{db, secrets};
+use super::audit::{record_account_event, Acting, Action, Actor};
 
 /// The columns `from_row` reads, in order.
 pub const COLUMNS: &str =
-    "w.max_lifetime_days AS max_lifetime_days, w.creators AS creators, w.max_active_per_member AS max_active";
+    "w.max_lifetime_days AS max_lifetime_days, w.creators AS creators, w.max_active_per_member AS max_active,
+     w.permissions AS permissions, w.allow_all_permissions AS allow_all, w.member_permissions AS member_permissions,
+     w.allowed_ranges AS allowed_ranges";
+
+/// Names stored separated by spaces (a scope, a list of ranges), as a list.
+pub fn words(stored: Option<String>) -> Vec<String> {
+    stored
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A list as stored: separated by spaces, NULL when empty.
+pub fn joined(list: &[String]) -> Option<String> {
+    (!list.is_empty()).then(|| list.join(" "))
+}
 
 /// A policy from a row holding `COLUMNS`, by their names. An unknown spelling of who may create
 /// (a newer instance's) reads as the stricter one.
@@ -20,6 +36,17 @@ pub fn from_row(r: &AnyRow) -> sqlx::Result<WorkspacePolicy> {
         max_lifetime_days: count(r.try_get::<i64, _>("max_lifetime_days")?),
         creators: r.try_get::<String, _>("creators")?.parse().unwrap_or(Creators::Admins),
         max_active_per_member: r.try_get::<Option<i64>, _>("max_active")?.map(count),
+        // A catalogue this build cannot read is none: nothing can then be chosen from it, and
+        // tokens asking for its permissions are refused rather than granted something else.
+        permissions: r
+            .try_get::<Option<String>, _>("permissions")?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
+        allow_all_permissions: r.try_get::<i64, _>("allow_all")? != 0,
+        member_permissions: r
+            .try_get::<Option<String>, _>("member_permissions")?
+            .map(|m| words(Some(m))),
+        allowed_ranges: words(r.try_get("allowed_ranges")?),
     })
 }
 
@@ -56,15 +83,68 @@ fn change(old: &WorkspacePolicy, new: &WorkspacePolicy) -> String {
             cap(new.max_active_per_member)
         ));
     }
+    let names = |p: &WorkspacePolicy| p.permissions.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    let (old_names, new_names) = (names(old), names(new));
+    let added: Vec<&str> = new_names
+        .iter()
+        .filter(|n| !old_names.contains(n))
+        .map(String::as_str)
+        .collect();
+    let removed: Vec<&str> = old_names
+        .iter()
+        .filter(|n| !new_names.contains(n))
+        .map(String::as_str)
+        .collect();
+    if !added.is_empty() {
+        parts.push(format!("permissions added: {}", added.join(" ")));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("permissions removed: {}", removed.join(" ")));
+    }
+    if added.is_empty() && removed.is_empty() && old.permissions != new.permissions {
+        parts.push("permission descriptions changed".to_owned());
+    }
+    if old.allow_all_permissions != new.allow_all_permissions {
+        let word = |b: bool| if b { "allowed" } else { "forbidden" };
+        parts.push(format!(
+            "all permissions {} -> {}",
+            word(old.allow_all_permissions),
+            word(new.allow_all_permissions)
+        ));
+    }
+    if old.member_permissions != new.member_permissions {
+        let said = |m: &Option<Vec<String>>| m.as_ref().map_or("any".to_owned(), |m| m.join(" "));
+        parts.push(format!(
+            "members may choose {} -> {}",
+            said(&old.member_permissions),
+            said(&new.member_permissions)
+        ));
+    }
+    if old.allowed_ranges != new.allowed_ranges {
+        let said = |r: &[String]| {
+            if r.is_empty() {
+                "anywhere".to_owned()
+            } else {
+                r.join(" ")
+            }
+        };
+        parts.push(format!(
+            "token ranges {} -> {}",
+            said(&old.allowed_ranges),
+            said(&new.allowed_ranges)
+        ));
+    }
     parts.join("; ")
 }
 
-/// Sets a workspace's policy, acting as an admin there (checked by the caller), and audits what
-/// changed; a policy that changes nothing writes nothing. Existing tokens are not touched.
+/// Sets a workspace's policy, acting as an admin there (checked here again, in the statement
+/// that writes) or as the operator, and audits what changed; a policy that changes nothing
+/// writes nothing. Existing tokens are not touched. `None` when there is no such workspace, or
+/// the person is not an admin there.
 pub async fn set(
     conn: &mut AnyConnection,
     workspace_id: &str,
-    admin_id: &str,
+    by: Actor<'_>,
     policy: &WorkspacePolicy,
     ip: Option<&str>,
 ) -> sqlx::Result<Option<WorkspacePolicy>> {
@@ -75,36 +155,35 @@ pub async fn set(
     if said.is_empty() {
         return Ok(Some(old));
     }
-    // The admin check again, in the statement that writes (an admin removed meanwhile is not one).
+    // An admin removed meanwhile is not one; the operator is always allowed.
+    let admin = match by {
+        Actor::Person(id) => Some(id),
+        _ => None,
+    };
     let set = sqlx::query(
-        "UPDATE workspaces SET max_lifetime_days = $2, creators = $3, max_active_per_member = $4
-         WHERE id = $1 AND EXISTS (SELECT 1 FROM memberships a
-           WHERE a.workspace_id = $1 AND a.user_id = $5 AND a.role = 'admin' AND a.removed_at IS NULL)",
+        "UPDATE workspaces SET max_lifetime_days = $2, creators = $3, max_active_per_member = $4,
+            permissions = $6, allow_all_permissions = $7, member_permissions = $8, allowed_ranges = $9
+         WHERE id = $1 AND ($5 IS NULL OR EXISTS (SELECT 1 FROM memberships a
+           WHERE a.workspace_id = $1 AND a.user_id = $5 AND a.role = 'admin' AND a.removed_at IS NULL))",
     )
     .bind(workspace_id)
     .bind(i64::from(policy.max_lifetime_days))
     .bind(policy.creators.as_str())
     .bind(policy.max_active_per_member.map(i64::from))
-    .bind(admin_id)
+    .bind(admin)
+    .bind((!policy.permissions.is_empty()).then(|| serde_json::to_string(&policy.permissions).unwrap_or_default()))
+    .bind(i64::from(policy.allow_all_permissions))
+    .bind(policy.member_permissions.as_ref().map(|m| m.join(" ")))
+    .bind(joined(&policy.allowed_ranges))
     .execute(&mut *conn)
     .await?;
     if set.rows_affected() == 0 {
         return Ok(None);
     }
-    sqlx::query(
-        "INSERT INTO audit_events (id, workspace_id, at, action, actor_id, actor_email, actor_name, ip, reason)
-         SELECT $1, $2, $3, $4, a.id, a.email, a.name, $6, $7 FROM users a WHERE a.id = $5",
-    )
-    .bind(secrets::random_id())
-    .bind(workspace_id)
-    .bind(db::now_ms())
-    .bind(Action::PolicyChanged.as_str())
-    .bind(admin_id)
-    .bind(ip)
-    .bind(&said)
-    .execute(&mut *conn)
-    .await?;
-    Ok(Some(*policy))
+    let workspaces = [workspace_id.to_owned()];
+    let acting = Acting::by(ip, Some(&said));
+    record_account_event(conn, Action::PolicyChanged, &workspaces, by, None, acting).await?;
+    Ok(Some(policy.clone()))
 }
 
 #[cfg(test)]
@@ -118,6 +197,7 @@ mod tests {
             max_lifetime_days: 30,
             creators: Creators::Admins,
             max_active_per_member: Some(5),
+            ..WorkspacePolicy::default()
         };
         assert_eq!(
             change(&old, &new),

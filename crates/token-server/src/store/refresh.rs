@@ -56,6 +56,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::audit::{record_change, record_changes, Acting, Action, GrantRow, RETURNING_GRANT};
 use super::sql::{Arg, Sql};
+use super::tokens::{carried, Carries};
 use crate::db::{self, Backend};
 use crate::secrets;
 
@@ -65,13 +66,15 @@ const REVOKED: &str = "revoked by the client";
 /// What the key that seals a successor is derived for.
 const SUCCESSOR_PURPOSE: &str = "token-console refresh successor v1";
 
-/// The grant a refresh token was exchanged for, with its new refresh token (the only copy).
+/// The grant a refresh token was exchanged for, with its new refresh token (the only copy) and
+/// what the new access token carries (narrowed to the scope asked for, if one was).
 #[derive(Clone, Debug)]
 pub struct Rotated {
     pub grant_id: String,
     pub workspace_id: String,
     pub user_id: String,
     pub refresh_token: String,
+    pub carries: Carries,
 }
 
 /// Why a refresh token was refused.
@@ -83,6 +86,8 @@ pub enum Refused {
     Invalid,
     /// A refresh token that was already rotated out: the grant is now disabled (`invalid_grant`).
     Reused,
+    /// The scope asked for is beyond the grant's permissions (`invalid_scope`); nothing changed.
+    Scope,
 }
 
 /// The most times one rotation's token may be retried within the window; past it a retry is reuse.
@@ -124,6 +129,8 @@ struct Exchange {
     ip: Option<String>,
     /// The client's user agent, as `clean_user_agent` keeps it.
     agent: Option<String>,
+    /// The scope asked for (RFC 6749 §6), checked as names; `None`: all the grant carries.
+    scope: Option<Vec<String>>,
     /// When it joined the queue.
     queued_at: std::time::Instant,
     answer: oneshot::Sender<Option<Result<Rotated, Refused>>>,
@@ -178,12 +185,16 @@ impl Rotator {
     /// window, returns the successor it was already exchanged for. The check and the rotation
     /// are one UPDATE, so of many concurrent exchanges of one token exactly one rotates it, and
     /// writes where it came from (`ip`, the raw `user_agent`) on the grant.
+    ///
+    /// A grant limited to address ranges rotates only for an `ip` inside them; a `scope` narrows
+    /// what the new access token carries, and is refused if it asks for more than the grant has.
     pub async fn rotate(
         &self,
         client_id: &str,
         presented: &str,
         ip: Option<&str>,
         user_agent: Option<&[u8]>,
+        scope: Option<Vec<String>>,
     ) -> sqlx::Result<Result<Rotated, Refused>> {
         let (answer, answered) = oneshot::channel();
         let new_token = secrets::new_refresh_token();
@@ -198,6 +209,7 @@ impl Rotator {
             new_token,
             ip: ip.map(str::to_owned),
             agent: user_agent.and_then(clean_user_agent),
+            scope,
             queued_at: std::time::Instant::now(),
             answer,
         };
@@ -322,58 +334,26 @@ impl Writer {
         // throughput.) A deadlock the planner might still make is retried. SQLite has one writer.
         firsts.sort_by(|&a, &b| batch[a].old_digest.cmp(&batch[b].old_digest));
         let now = db::now_ms();
-        let mut sql = Sql::default();
-        let at = sql.arg(Arg::Int(now));
         let text = |v: &str| Arg::Text(v.to_owned());
         let maybe = |v: &Option<String>| Arg::MaybeText(v.clone());
-        let values: Vec<String> = firsts
-            .iter()
-            .map(|&i| {
-                let e = &batch[i];
-                let row = [
-                    text(&e.old_digest),
-                    text(&e.new_digest),
-                    text(token_api::token_format::hint(&e.new_token)),
-                    text(&e.client_id),
-                    maybe(&e.ip),
-                    maybe(&e.agent),
-                ];
-                format!("({})", row.map(|v| sql.arg(v)).join(", "))
-            })
-            .collect();
-        // The owner's email and name come along for the audit rows' snapshot: joined here on
-        // PostgreSQL; SQLite's RETURNING may not name the FROM tables, and a lookup per row there
-        // cost 6% of the grant's throughput, so it reads them once per batch below.
-        let (users, joined, owner) = match self.backend {
-            Backend::Postgres => (
-                ", users u",
-                "AND u.id = grants.user_id",
-                "u.email AS owner_email, u.name AS owner_name",
-            ),
-            Backend::Sqlite => ("", "", "NULL AS owner_email, NULL AS owner_name"),
-        };
-        // The `+`s keep the state columns out of index selection, so each row is found by its
-        // digest's unique index. Without them, PostgreSQL without fresh statistics read every
-        // active grant through the state index and hash-joined them (34 ms a batch against 3 ms).
-        let statement = format!(
-            "WITH v (old_digest, new_digest, hint, client_id, ip, agent) AS (VALUES {})
-             UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = {at},
-                               last_used_ip = v.ip, last_used_agent = v.agent
-             FROM v{users}
-             WHERE grants.refresh_digest = v.old_digest AND +grants.disabled_at IS NULL AND +grants.expires_at > {at}
-               AND grants.workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = v.client_id) {joined}
-             RETURNING grants.id AS id, grants.workspace_id AS workspace_id, grants.user_id AS user_id,
-                       grants.name AS name, grants.refresh_digest AS digest, {owner}",
-            values.join(", ")
-        );
         let mut tx = crate::db::begin_write(&self.pool).await?;
-        let mut rows = sql
-            .query(&statement)
-            .fetch_all(&mut *tx)
-            .await?
+        // First the plain exchanges of grants without ranges: most of them, in one statement
+        // that needs nothing read before it. A grant with ranges, or an exchange asking for a
+        // scope, is checked first (`check_limited`), and what passes rotates in a second one.
+        let plain: Vec<usize> = firsts.iter().copied().filter(|&i| batch[i].scope.is_none()).collect();
+        let mut rows = self.rotate_rows(&mut tx, batch, &plain, true, now).await?;
+        let rotated: HashSet<&str> = rows.iter().map(|r| r.digest.as_str()).collect();
+        let rest: Vec<usize> = firsts
             .iter()
-            .map(RotatedRow::from_row)
-            .collect::<sqlx::Result<Vec<_>>>()?;
+            .copied()
+            .filter(|&i| !rotated.contains(batch[i].new_digest.as_str()))
+            .collect();
+        let mut refused: std::collections::HashMap<usize, Refused> = Default::default();
+        if !rest.is_empty() {
+            let (passed, failed) = check_limited(&mut tx, batch, &rest, now).await?;
+            refused = failed;
+            rows.extend(self.rotate_rows(&mut tx, batch, &passed, false, now).await?);
+        }
         if self.backend == Backend::Sqlite && !rows.is_empty() {
             let owners = owners_of(&mut tx, rows.iter().map(|r| r.grant.2.as_str())).await?;
             for row in &mut rows {
@@ -384,10 +364,18 @@ impl Writer {
         }
         // Which exchange each rotated grant answers, by the new digest it now carries.
         let mut won: Vec<Option<(GrantRow, String, String)>> = vec![None; batch.len()];
-        for RotatedRow { grant, digest, owner } in rows {
+        let mut carries: Vec<Carries> = vec![Carries::default(); batch.len()];
+        for RotatedRow {
+            grant,
+            digest,
+            owner,
+            carry,
+        } in rows
+        {
             if let Some(i) = batch.iter().position(|e| e.new_digest == digest) {
                 let (email, name) = owner.unwrap_or_default();
                 won[i] = Some((grant, email, name));
+                carries[i] = carry.narrowed(batch[i].scope.as_deref());
             }
         }
         let winners: Vec<(&Exchange, &(GrantRow, String, String))> = batch
@@ -439,14 +427,16 @@ impl Writer {
         // answer (and at most one retry, one audit row) for them all.
         type Copy<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
         let mut copies: std::collections::HashMap<Copy, Result<Rotated, Refused>> = Default::default();
-        for (e, grant) in batch.iter().zip(won) {
+        for (i, (e, grant)) in batch.iter().zip(won).enumerate() {
             answers.push(match grant {
                 Some(((grant_id, workspace_id, user_id, _), _, _)) => Ok(Rotated {
                     grant_id,
                     workspace_id,
                     user_id,
                     refresh_token: e.new_token.clone(),
+                    carries: std::mem::take(&mut carries[i]),
                 }),
+                None if refused.contains_key(&i) => Err(refused[&i].clone()),
                 None => {
                     let key = (
                         e.old_digest.as_str(),
@@ -469,6 +459,76 @@ impl Writer {
         Ok(answers)
     }
 
+    /// Rotates the exchanges at `which` (indices into `batch`, in digest order) in one UPDATE;
+    /// `unlimited` only where the grant has no ranges (the first pass). Returns what rotated.
+    async fn rotate_rows(
+        &self,
+        tx: &mut AnyConnection,
+        batch: &[Exchange],
+        which: &[usize],
+        unlimited: bool,
+        now: i64,
+    ) -> sqlx::Result<Vec<RotatedRow>> {
+        if which.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::default();
+        let at = sql.arg(Arg::Int(now));
+        let text = |v: &str| Arg::Text(v.to_owned());
+        let maybe = |v: &Option<String>| Arg::MaybeText(v.clone());
+        let values: Vec<String> = which
+            .iter()
+            .map(|&i| {
+                let e = &batch[i];
+                let row = [
+                    text(&e.old_digest),
+                    text(&e.new_digest),
+                    text(token_api::token_format::hint(&e.new_token)),
+                    text(&e.client_id),
+                    maybe(&e.ip),
+                    maybe(&e.agent),
+                ];
+                format!("({})", row.map(|v| sql.arg(v)).join(", "))
+            })
+            .collect();
+        // The owner's email and name come along for the audit rows' snapshot: joined here on
+        // PostgreSQL; SQLite's RETURNING may not name the FROM tables, and a lookup per row there
+        // cost 6% of the grant's throughput, so it reads them once per batch below.
+        let (users, joined, owner) = match self.backend {
+            Backend::Postgres => (
+                ", users u",
+                "AND u.id = grants.user_id",
+                "u.email AS owner_email, u.name AS owner_name",
+            ),
+            Backend::Sqlite => ("", "", "NULL AS owner_email, NULL AS owner_name"),
+        };
+        let limited = if unlimited { "AND grants.ranges IS NULL" } else { "" };
+        // The `+`s keep the state columns out of index selection, so each row is found by its
+        // digest's unique index. Without them, PostgreSQL without fresh statistics read every
+        // active grant through the state index and hash-joined them (34 ms a batch against 3 ms).
+        // A grant of every permission carries its workspace's catalogue, read as it is now.
+        let statement = format!(
+            "WITH v (old_digest, new_digest, hint, client_id, ip, agent) AS (VALUES {})
+             UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = {at},
+                               last_used_ip = v.ip, last_used_agent = v.agent
+             FROM v{users}
+             WHERE grants.refresh_digest = v.old_digest AND +grants.disabled_at IS NULL AND +grants.expires_at > {at}
+               AND grants.workspace_id = (SELECT w.id FROM workspaces w WHERE w.client_id = v.client_id) {joined} {limited}
+             RETURNING grants.id AS id, grants.workspace_id AS workspace_id, grants.user_id AS user_id,
+                       grants.name AS name, grants.refresh_digest AS digest, {owner},
+                       grants.scope AS scope, grants.ranges AS ranges,
+                       CASE WHEN grants.scope IS NULL
+                            THEN (SELECT c.permissions FROM workspaces c WHERE c.id = grants.workspace_id) END AS catalogue",
+            values.join(", ")
+        );
+        sql.query(&statement)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(RotatedRow::from_row)
+            .collect()
+    }
+
     /// A presented token that did not rotate: an unknown client, a retry within the window, a
     /// replay, or simply not a live token. One query tells them apart, so a stream of made-up
     /// tokens costs the writer one lookup each.
@@ -478,7 +538,8 @@ impl Writer {
                     r.rotated_ip, g.user_id,
                     CASE WHEN g.refresh_digest = r.successor_digest AND g.disabled_at IS NULL AND g.expires_at > $3
                          THEN 1 ELSE 0 END AS successor_current,
-                    r.rotated_agent, r.retries, g.name AS grant_name
+                    r.rotated_agent, r.retries, g.name AS grant_name, g.scope, g.ranges,
+                    CASE WHEN g.scope IS NULL THEN w.permissions END AS catalogue
              FROM workspaces w
              LEFT JOIN rotated_refresh_tokens r ON r.digest = $1
              LEFT JOIN grants g ON g.id = r.grant_id AND g.workspace_id = w.id
@@ -500,6 +561,9 @@ impl Writer {
             rotated_agent,
             retries,
             grant_name,
+            scope,
+            ranges,
+            catalogue,
         }) = row
         else {
             return Ok(Err(Refused::UnknownClient));
@@ -521,7 +585,11 @@ impl Writer {
             (Some(then), Some(now)) => then == now,
             _ => true,
         } && rotated_agent == e.agent;
+        let carries = carried(scope, catalogue, ranges);
         if in_window && same_client && successor_current == 1 && (in_flight || retries < MAX_RETRIES) {
+            if !carries.holds(e.scope.as_deref()) {
+                return Ok(Err(Refused::Scope));
+            }
             let successor = sealed
                 .and_then(|sealed| secrets::open(&successor_key(&e.presented), &sealed))
                 .and_then(|plain| String::from_utf8(plain).ok());
@@ -563,6 +631,7 @@ impl Writer {
                     workspace_id,
                     user_id,
                     refresh_token,
+                    carries: carries.narrowed(e.scope.as_deref()),
                 }));
             }
         }
@@ -576,6 +645,8 @@ struct RotatedRow {
     grant: GrantRow,
     digest: String,
     owner: Option<(String, String)>,
+    /// What the grant carries, before any narrowing.
+    carry: Carries,
 }
 
 impl RotatedRow {
@@ -587,6 +658,7 @@ impl RotatedRow {
             grant: super::audit::grant_row(r)?,
             digest: r.try_get("digest")?,
             owner: email.zip(name),
+            carry: carried(r.try_get("scope")?, r.try_get("catalogue")?, r.try_get("ranges")?),
         })
     }
 }
@@ -622,6 +694,77 @@ struct NotCurrentRow {
     rotated_agent: Option<String>,
     retries: Option<i64>,
     grant_name: Option<String>,
+    scope: Option<String>,
+    ranges: Option<String>,
+    catalogue: Option<String>,
+}
+
+/// The exchanges the first pass left: those of grants with ranges, those asking for a scope,
+/// and tokens that are not current at all. Reads the live grants among them, in one statement.
+/// An exchange from outside its grant's ranges is refused and audited (an alarm; the grant
+/// itself is untouched: the address may be a misconfiguration, not a thief); one asking for more
+/// than its grant carries is refused; the others may rotate (returned in `rest`'s order). What
+/// is not a live grant of the client's workspace is left to `not_current`.
+async fn check_limited(
+    conn: &mut AnyConnection,
+    batch: &[Exchange],
+    rest: &[usize],
+    now: i64,
+) -> sqlx::Result<(Vec<usize>, std::collections::HashMap<usize, Refused>)> {
+    use sqlx::Row;
+    let mut sql = Sql::default();
+    let digests: Vec<String> = rest
+        .iter()
+        .map(|&i| sql.arg(Arg::Text(batch[i].old_digest.clone())))
+        .collect();
+    let at = sql.arg(Arg::Int(now));
+    let statement = format!(
+        "SELECT g.id AS id, g.workspace_id AS workspace_id, g.user_id AS user_id, g.name AS name,
+                g.refresh_digest AS digest, g.scope AS scope, g.ranges AS ranges, w.client_id AS client_id,
+                CASE WHEN g.scope IS NULL THEN w.permissions END AS catalogue
+         FROM grants g JOIN workspaces w ON w.id = g.workspace_id
+         WHERE g.refresh_digest IN ({}) AND g.disabled_at IS NULL AND g.expires_at > {at}",
+        digests.join(", ")
+    );
+    let mut live = std::collections::HashMap::new();
+    for r in sql.query(&statement).fetch_all(&mut *conn).await? {
+        let key: (String, String) = (r.try_get("digest")?, r.try_get("client_id")?);
+        let carry = carried(r.try_get("scope")?, r.try_get("catalogue")?, r.try_get("ranges")?);
+        live.insert(key, (super::audit::grant_row(&r)?, carry));
+    }
+    let (mut passed, mut refused) = (Vec::new(), std::collections::HashMap::new());
+    for &i in rest {
+        let e = &batch[i];
+        let Some((grant, carry)) = live.get(&(e.old_digest.clone(), e.client_id.clone())) else {
+            continue;
+        };
+        let ip = e.ip.as_deref().and_then(|ip| ip.parse().ok());
+        // Stored ranges this build cannot read let nothing through.
+        let inside = token_api::permissions::range_list(&carry.ranges)
+            .is_ok_and(|ranges| token_api::permissions::allowed_from(&ranges, ip));
+        if !inside {
+            let reason = format!(
+                "refresh from {} refused: outside the token's ranges {}",
+                e.ip.as_deref().unwrap_or("an unknown address"),
+                carry.ranges.join(" ")
+            );
+            tracing::warn!(grant = %grant.0, ip = e.ip.as_deref(), "refresh from outside the token's ranges refused");
+            record_change(
+                conn,
+                Action::RefreshOutsideRanges,
+                grant,
+                None,
+                Acting::by(e.ip.as_deref(), Some(&reason)),
+            )
+            .await?;
+            refused.insert(i, Refused::Invalid);
+        } else if !carry.holds(e.scope.as_deref()) {
+            refused.insert(i, Refused::Scope);
+        } else {
+            passed.push(i);
+        }
+    }
+    Ok((passed, refused))
 }
 
 /// A rotated-out token of this grant was presented to its own client outside a retry: someone
@@ -653,21 +796,41 @@ async fn reuse(conn: &mut AnyConnection, grant_id: &str, ip: Option<&str>) -> sq
 }
 
 /// The active grant a current refresh token belongs to, in the workspace of `client_id`.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Found {
     pub grant_id: String,
     pub user_id: String,
     pub email: String,
     pub created_at: i64,
     pub expires_at: i64,
+    pub carries: Carries,
 }
+
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for Found {
+    fn from_row(r: &'r sqlx::any::AnyRow) -> sqlx::Result<Found> {
+        use sqlx::Row;
+        Ok(Found {
+            grant_id: r.try_get("grant_id")?,
+            user_id: r.try_get("user_id")?,
+            email: r.try_get("email")?,
+            created_at: r.try_get("created_at")?,
+            expires_at: r.try_get("expires_at")?,
+            carries: carried(r.try_get("scope")?, r.try_get("catalogue")?, r.try_get("ranges")?),
+        })
+    }
+}
+
+/// The columns `Found` reads, from `grants g`, `users u` and `workspaces w`.
+const FOUND_COLUMNS: &str = "g.id AS grant_id, g.user_id AS user_id, u.email AS email, g.created_at AS created_at,
+    g.expires_at AS expires_at, g.scope AS scope, g.ranges AS ranges,
+    CASE WHEN g.scope IS NULL THEN w.permissions END AS catalogue";
 
 /// Looks up an active grant by its current refresh token, within one workspace.
 pub async fn find_active(conn: &mut AnyConnection, workspace_id: &str, presented: &str) -> sqlx::Result<Option<Found>> {
-    sqlx::query_as(
-        "SELECT g.id AS grant_id, g.user_id, u.email, g.created_at, g.expires_at FROM grants g JOIN users u ON u.id = g.user_id
-         WHERE g.refresh_digest = $1 AND g.workspace_id = $2 AND g.disabled_at IS NULL AND g.expires_at > $3",
-    )
+    sqlx::query_as(&format!(
+        "SELECT {FOUND_COLUMNS} FROM grants g JOIN users u ON u.id = g.user_id JOIN workspaces w ON w.id = g.workspace_id
+         WHERE g.refresh_digest = $1 AND g.workspace_id = $2 AND g.disabled_at IS NULL AND g.expires_at > $3"
+    ))
     .bind(secrets::digest(presented))
     .bind(workspace_id)
     .bind(db::now_ms())
@@ -686,13 +849,14 @@ pub async fn find_retryable(
     window: Duration,
 ) -> sqlx::Result<Option<Found>> {
     let now = db::now_ms();
-    sqlx::query_as(
-        "SELECT g.id AS grant_id, g.user_id, u.email, g.created_at, g.expires_at
+    sqlx::query_as(&format!(
+        "SELECT {FOUND_COLUMNS}
          FROM rotated_refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
+         JOIN workspaces w ON w.id = g.workspace_id
          WHERE r.digest = $1 AND g.workspace_id = $2 AND g.refresh_digest = r.successor_digest
            AND g.disabled_at IS NULL AND g.expires_at > $3 AND r.rotated_at > $4 AND r.retries < $5
-           AND r.successor_sealed IS NOT NULL",
-    )
+           AND r.successor_sealed IS NOT NULL"
+    ))
     .bind(secrets::digest(presented))
     .bind(workspace_id)
     .bind(now)

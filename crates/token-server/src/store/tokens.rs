@@ -8,6 +8,7 @@ use token_api::tokens::{BatchOutcome, Person, TokenRef, TokenStatus, TokenView};
 
 pub use super::audit::Acting;
 use super::audit::{record_change, Action, GrantRow, RETURNING_GRANT};
+use super::policy::{joined, words};
 use crate::{db, secrets};
 
 /// Whose grants a statement may touch. Both bind the workspace as `$1` and the acting user as `$2`.
@@ -73,7 +74,7 @@ pub(super) const VIEW_COLUMNS: &str = "g.id AS t_id, g.name AS t_name, g.workspa
     g.created_at AS t_created, g.expires_at AS t_expires, g.last_used_at AS t_used, g.disabled_at AS t_disabled,
     g.refresh_hint AS t_hint, o.id AS owner_id, o.email AS owner_email, o.name AS owner_name,
     d.id AS by_id, d.email AS by_email, d.name AS by_name, g.disabled_cause AS t_cause,
-    g.disabled_reason AS t_reason, g.description AS t_description,
+    g.disabled_reason AS t_reason, g.description AS t_description, g.scope AS t_scope, g.ranges AS t_ranges,
     rg.id AS next_id, rg.name AS next_name, rg.refresh_hint AS next_hint";
 /// The joins `VIEW_COLUMNS` needs (`rg`: the token that replaced it).
 pub(super) const VIEW_FROM: &str =
@@ -84,6 +85,7 @@ pub(super) const VIEW_FROM: &str =
 pub(super) fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> {
     let disabled_at: Option<i64> = r.try_get("t_disabled")?;
     let expires_at: i64 = r.try_get("t_expires")?;
+    let scope: Option<String> = r.try_get("t_scope")?;
     let disabled_by = match r.try_get::<Option<String>, _>("by_id")? {
         Some(id) => Some(Person {
             id,
@@ -120,6 +122,9 @@ pub(super) fn view_from_row(r: &AnyRow, now_ms: i64) -> sqlx::Result<TokenView> 
             email: r.try_get("owner_email")?,
             name: r.try_get("owner_name")?,
         },
+        all_permissions: scope.is_none(),
+        permissions: words(scope),
+        ranges: words(r.try_get("t_ranges")?),
     })
 }
 
@@ -179,15 +184,86 @@ pub enum NotCreated {
     TooManyActive(u32),
     /// The token to replace is not one of the member's, or is disabled or replaced already.
     NothingToReplace,
+    /// What it would carry (permissions, ranges) is not what the policy allows: the field and why.
+    Refused(&'static str, token_api::validate::Invalid),
 }
 
-/// What a new grant is: its name and lifetime, and for a regenerated token the one it replaces.
+/// What a new grant is: its name and lifetime, what it carries and from where, and for a
+/// regenerated token the one it replaces (whose permissions and ranges it keeps).
 #[derive(Clone, Copy, Debug)]
 pub struct NewGrant<'a> {
     pub name: &'a str,
     pub lifetime_days: u32,
     pub description: Option<&'a str>,
     pub replaces: Option<&'a token_api::tokens::Replaces>,
+    pub all_permissions: bool,
+    pub permissions: &'a [String],
+    pub ranges: &'a [String],
+}
+
+/// A grant just made: its id, its refresh token (the only copy), and what its first access
+/// token carries.
+#[derive(Debug)]
+pub struct Created {
+    pub id: String,
+    pub refresh_token: String,
+    pub carries: Carries,
+}
+
+/// What an access token carries: the permissions as a `scope` (empty: none), and the ranges the
+/// grant may be refreshed from, for resource servers that enforce them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Carries {
+    pub scope: String,
+    pub ranges: Vec<String>,
+}
+
+impl Carries {
+    /// From what a grant stores: its scope (`None`: all, so the workspace's catalogue, whose
+    /// names `all` lists) and its ranges.
+    pub fn of(scope: Option<String>, all: impl FnOnce() -> Vec<String>, ranges: Option<String>) -> Carries {
+        let mut names = match scope {
+            Some(s) => words(Some(s)),
+            None => all(),
+        };
+        names.sort();
+        Carries {
+            scope: names.join(" "),
+            ranges: words(ranges),
+        }
+    }
+}
+
+impl Carries {
+    /// Whether the permissions asked for (`None`: all it carries) are among those it carries.
+    pub fn holds(&self, asked: Option<&[String]>) -> bool {
+        asked.is_none_or(|names| names.iter().all(|n| self.scope.split(' ').any(|c| c == n)))
+    }
+
+    /// Narrowed to the permissions asked for (`holds` checked them); `None` keeps them all.
+    pub fn narrowed(self, asked: Option<&[String]>) -> Carries {
+        match asked {
+            Some(names) => Carries {
+                scope: names.join(" "),
+                ..self
+            },
+            None => self,
+        }
+    }
+}
+
+/// What a grant carries, from its stored scope (`None`: all), its workspace's catalogue as
+/// stored (JSON; read only for a grant of every permission) and its stored ranges.
+pub fn carried(scope: Option<String>, catalogue: Option<String>, ranges: Option<String>) -> Carries {
+    let all = || {
+        catalogue
+            .and_then(|j| serde_json::from_str::<Vec<token_api::permissions::Permission>>(&j).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
+    };
+    Carries::of(scope, all, ranges)
 }
 
 /// A new grant for `user_id`, within the workspace's policy. Returns its id and the refresh
@@ -203,12 +279,13 @@ pub async fn create(
     user_id: &str,
     new: NewGrant<'_>,
     ip: Option<&str>,
-) -> sqlx::Result<Result<(String, String), NotCreated>> {
+) -> sqlx::Result<Result<Created, NotCreated>> {
     let NewGrant {
         name,
         lifetime_days,
         description,
         replaces,
+        ..
     } = new;
     let now = db::now_ms();
     let member = sqlx::query(
@@ -238,7 +315,8 @@ pub async fn create(
     .await?;
     let policy = super::policy::from_row(&row)?;
     let (role, active): (String, i64) = (row.try_get("role")?, row.try_get("active")?);
-    if policy.creators == token_api::policy::Creators::Admins && Role::parse_or_least(&role) != Role::Admin {
+    let admin = Role::parse_or_least(&role) == Role::Admin;
+    if policy.creators == token_api::policy::Creators::Admins && !admin {
         return Ok(Err(NotCreated::AdminsOnly));
     }
     if lifetime_days > policy.max_lifetime_days {
@@ -249,10 +327,10 @@ pub async fn create(
     }
     // The predecessor: the member's own, not disabled and not replaced already by a token that
     // still exists (an expired one may be regenerated; one whose successor was deleted, too).
-    let replaced: Option<(String, i64)> = match replaces {
+    let replaced: Option<(String, i64, Option<String>, Option<String>)> = match replaces {
         Some(r) => {
-            let found: Option<(String, i64)> = sqlx::query_as(
-                "SELECT name, expires_at FROM grants
+            let found: Option<(String, i64, Option<String>, Option<String>)> = sqlx::query_as(
+                "SELECT name, expires_at, scope, ranges FROM grants
                  WHERE id = $1 AND workspace_id = $2 AND user_id = $3 AND disabled_at IS NULL
                    AND NOT EXISTS (SELECT 1 FROM grants s WHERE s.id = grants.replaced_by)",
             )
@@ -268,13 +346,33 @@ pub async fn create(
         }
         None => None,
     };
+    // A regenerated token carries what its predecessor did, if the policy still allows it.
+    let (all, names, ranges) = match &replaced {
+        Some((_, _, scope, ranges)) => {
+            if new.all_permissions || !new.permissions.is_empty() || !new.ranges.is_empty() {
+                return Ok(Err(NotCreated::Refused(
+                    "replaces",
+                    token_api::validate::Invalid::UnknownField,
+                )));
+            }
+            (scope.is_none(), words(scope.clone()), words(ranges.clone()))
+        }
+        None => (new.all_permissions, new.permissions.to_vec(), new.ranges.to_vec()),
+    };
+    let (names, ranges) = match policy.check_token(admin, all, &names, &ranges) {
+        Ok(checked) => checked,
+        Err((field, why)) => return Ok(Err(NotCreated::Refused(field, why))),
+    };
+    let scope = if all { None } else { joined(&names) };
+    let catalogue = || policy.permissions.iter().map(|p| p.name.clone()).collect();
+    let carries = Carries::of(scope.clone(), catalogue, joined(&ranges));
     let id = secrets::random_id();
     let refresh = secrets::new_refresh_token();
     let expires = now + i64::from(lifetime_days) * 86_400_000;
     let inserted = sqlx::query(
         "INSERT INTO grants (id, workspace_id, user_id, name, name_folded, created_at, expires_at, refresh_digest, refresh_hint,
-                             description, description_folded)
-         SELECT $1, m.workspace_id, m.user_id, $4, $9, $5, $6, $7, $8, $10, $11
+                             description, description_folded, scope, ranges)
+         SELECT $1, m.workspace_id, m.user_id, $4, $9, $5, $6, $7, $8, $10, $11, $12, $13
          FROM memberships m WHERE m.workspace_id = $2 AND m.user_id = $3 AND m.removed_at IS NULL",
     )
     .bind(&id)
@@ -288,6 +386,8 @@ pub async fn create(
     .bind(token_api::search::fold(name))
     .bind(description)
     .bind(description.map(token_api::search::fold))
+    .bind(scope)
+    .bind(joined(&ranges))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -295,7 +395,7 @@ pub async fn create(
         return Ok(Err(NotCreated::NotMember));
     }
     let grant = (id, workspace_id.to_owned(), user_id.to_owned(), name.to_owned());
-    let Some((r, (old_name, old_expires))) = replaces.zip(replaced) else {
+    let Some((r, (old_name, old_expires, _, _))) = replaces.zip(replaced) else {
         record_change(
             conn,
             Action::Created,
@@ -307,7 +407,11 @@ pub async fn create(
             },
         )
         .await?;
-        return Ok(Ok((grant.0, refresh)));
+        return Ok(Ok(Created {
+            id: grant.0,
+            refresh_token: refresh,
+            carries,
+        }));
     };
     // The predecessor points to its successor, and stops at once or at the end of the overlap
     // (its expiry only ever moves earlier). Still not disabled as it is written: a disable that
@@ -345,7 +449,11 @@ pub async fn create(
         };
         record_change(conn, action, row, Some(user_id), acting).await?;
     }
-    Ok(Ok((grant.0, refresh)))
+    Ok(Ok(Created {
+        id: grant.0,
+        refresh_token: refresh,
+        carries,
+    }))
 }
 
 /// Sets the description of one of the user's own grants (`None` removes it); `false` when there

@@ -553,7 +553,7 @@ async fn one_spelling_per_person_and_no_lookalikes(app: TestApp) {
         .post(
             "/api/workspaces/ws-acme/tokens",
             &ben,
-            json!({"name": "invoice\u{202e}fdp.exe", "lifetime_days": 30}),
+            json!({"name": "invoice\u{202e}fdp.exe", "lifetime_days": 30, "all_permissions": true}),
         )
         .await;
     assert_eq!(named.status, StatusCode::BAD_REQUEST);

@@ -294,7 +294,7 @@ async fn every_successful_answer_matches_its_documented_schema(app: TestApp) {
         Method::POST,
         &at(&tokens),
         Some(&ada),
-        Some(json!({"name": "conformance", "lifetime_days": 30, "description": "checked"})),
+        Some(json!({"name": "conformance", "lifetime_days": 30, "all_permissions": true, "description": "checked"})),
     )
     .await;
     c.check(&Method::POST, &tokens, &made);
@@ -403,11 +403,37 @@ async fn every_successful_answer_matches_its_documented_schema(app: TestApp) {
     .await;
     c.check(&Method::POST, &path, &lookup);
     let path = format!("{admin}/policy");
-    let policy = json!({"max_lifetime_days": 365, "creators": "members"});
+    let policy = json!({"max_lifetime_days": 365, "creators": "members",
+        "permissions": [{"name": "datasets:read", "description": "Read datasets"}, {"name": "jobs:run"}],
+        "allow_all_permissions": true, "allowed_ranges": []});
     c.check(
         &Method::PUT,
         &path,
         &call(&app, Method::PUT, &at(&path), Some(&ada), Some(policy)).await,
+    );
+    // A token of one permission and one range, as an API checks it.
+    let scoped = call(
+        &app,
+        Method::POST,
+        &at(&tokens),
+        Some(&ada),
+        Some(
+            json!({"name": "scoped", "lifetime_days": 30, "permissions": ["datasets:read"], "ranges": ["127.0.0.0/8"]}),
+        ),
+    )
+    .await;
+    c.check(&Method::POST, &tokens, &scoped);
+    let can = "/api/resource/workspaces/{ws}/can/{permission}";
+    let scoped_access = scoped.body["access_token"].as_str().unwrap();
+    c.check(
+        &Method::GET,
+        can,
+        &app.raw(bearer(
+            Method::GET,
+            &at(can).replace("{permission}", "datasets:read"),
+            scoped_access,
+        ))
+        .await,
     );
 
     // Members: added with a link that sets a password, made admin, removed.

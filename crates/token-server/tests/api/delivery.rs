@@ -198,7 +198,7 @@ async fn lists_go_compressed_and_answers_holding_a_secret_never_do(app: TestApp)
             Method::POST,
             "/api/workspaces/ws-acme/tokens",
             &ben,
-            Some(json!({ "name": name, "lifetime_days": 30 })),
+            Some(json!({ "name": name, "lifetime_days": 30 , "all_permissions": true})),
         )
         .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);

@@ -88,7 +88,7 @@ async fn an_exchange_whose_client_left_before_its_turn_is_not_committed() {
         created["refresh_token"].as_str().unwrap(),
     );
     // Polled once, so the exchange is queued, then dropped, as a handler is when its client goes.
-    let asked = app.state.rotator.rotate("tcc_acme", token, None, None);
+    let asked = app.state.rotator.rotate("tcc_acme", token, None, None, None);
     assert!(
         futures_util::FutureExt::now_or_never(asked).is_none(),
         "hung up before an answer"

@@ -484,7 +484,7 @@ async fn oauth_refusals_follow_the_rfcs(app: TestApp) {
         .post(
             "/api/workspaces/ws-acme/tokens",
             &ben,
-            json!({"name": "cached?", "lifetime_days": 3}),
+            json!({"name": "cached?", "lifetime_days": 3, "all_permissions": true}),
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED);

@@ -255,7 +255,7 @@ async fn a_cross_site_frame_signs_in_with_a_session_it_keeps_in_memory(app: Test
         framed(&app, Method::GET, globex, &session, None, None).await.status,
         StatusCode::NOT_FOUND
     );
-    let token = json!({ "name": "framed", "lifetime_days": 30 });
+    let token = json!({ "name": "framed", "lifetime_days": 30 , "all_permissions": true});
     let no_csrf = framed(&app, Method::POST, list, &session, None, Some(token.clone())).await;
     assert_eq!(no_csrf.status, StatusCode::FORBIDDEN);
     let made = framed(&app, Method::POST, list, &session, Some(&csrf), Some(token)).await;

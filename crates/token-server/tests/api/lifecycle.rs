@@ -597,18 +597,21 @@ async fn the_workspace_policy_is_enforced_audited_and_never_touches_existing_tok
     // Bad values name their field and change nothing; only admins set it.
     for (body, field) in [
         (
-            json!({ "max_lifetime_days": 0, "creators": "members" }),
+            json!({ "max_lifetime_days": 0, "creators": "members", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [] }),
             "max_lifetime_days",
         ),
         (
-            json!({ "max_lifetime_days": 366, "creators": "members" }),
+            json!({ "max_lifetime_days": 366, "creators": "members", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [] }),
             "max_lifetime_days",
         ),
         (
-            json!({ "max_lifetime_days": 30, "creators": "members", "max_active_per_member": 0 }),
+            json!({ "max_lifetime_days": 30, "creators": "members", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [], "max_active_per_member": 0 }),
             "max_active_per_member",
         ),
-        (json!({ "max_lifetime_days": 30, "creators": "everyone" }), "creators"),
+        (
+            json!({ "max_lifetime_days": 30, "creators": "everyone", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [] }),
+            "creators",
+        ),
     ] {
         let reply = policy(body.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}: {}", reply.text);
@@ -619,7 +622,7 @@ async fn the_workspace_policy_is_enforced_audited_and_never_touches_existing_tok
             Method::PUT,
             "/api/workspaces/ws-acme/admin/policy",
             Some(&ben),
-            Some(json!({ "max_lifetime_days": 365, "creators": "members" })),
+            Some(json!({ "max_lifetime_days": 365, "creators": "members", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [] })),
         )
         .await;
     assert_eq!(by_member.status, StatusCode::FORBIDDEN);
@@ -627,7 +630,7 @@ async fn the_workspace_policy_is_enforced_audited_and_never_touches_existing_tok
     assert_eq!(me.body["workspaces"][0]["policy"]["max_lifetime_days"], 365);
 
     // 30 days at most: 31 is refused naming the rule, 30 is fine; /api/me says so.
-    let set = policy(json!({ "max_lifetime_days": 30, "creators": "members", "max_active_per_member": null })).await;
+    let set = policy(json!({ "max_lifetime_days": 30, "creators": "members", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [], "max_active_per_member": null })).await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text);
     let me = app.get("/api/me", &ben).await;
     let acme = me.body["workspaces"]
@@ -645,7 +648,7 @@ async fn the_workspace_policy_is_enforced_audited_and_never_touches_existing_tok
             app.post(
                 "/api/workspaces/ws-acme/tokens",
                 &browser,
-                json!({ "name": format!("{days} days"), "lifetime_days": days }),
+                json!({ "name": format!("{days} days"), "lifetime_days": days , "all_permissions": true}),
             )
             .await
         }
@@ -664,7 +667,7 @@ async fn the_workspace_policy_is_enforced_audited_and_never_touches_existing_tok
 
     // Admins only: a member is refused naming the rule; an admin is not.
     assert_eq!(
-        policy(json!({ "max_lifetime_days": 30, "creators": "admins" }))
+        policy(json!({ "max_lifetime_days": 30, "creators": "admins", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [] }))
             .await
             .status,
         StatusCode::OK
@@ -676,7 +679,7 @@ async fn the_workspace_policy_is_enforced_audited_and_never_touches_existing_tok
 
     // At most 2 active tokens per member: Cy's third is refused; disabling one makes room.
     assert_eq!(
-        policy(json!({ "max_lifetime_days": 30, "creators": "members", "max_active_per_member": 2 }))
+        policy(json!({ "max_lifetime_days": 30, "creators": "members", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [], "max_active_per_member": 2 }))
             .await
             .status,
         StatusCode::OK
@@ -718,7 +721,7 @@ async fn the_workspace_policy_is_enforced_audited_and_never_touches_existing_tok
         "who may create admins -> members; max active per member no limit -> 2"
     );
     assert_eq!(audit.body["events"][0]["actor"]["email"], "ada@acme.test");
-    policy(json!({ "max_lifetime_days": 30, "creators": "members", "max_active_per_member": 2 })).await;
+    policy(json!({ "max_lifetime_days": 30, "creators": "members", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [], "max_active_per_member": 2 })).await;
     let audit = app
         .get("/api/workspaces/ws-acme/admin/audit?action=policy_changed", &ada)
         .await;
@@ -739,7 +742,7 @@ async fn concurrent_generates_cannot_pass_the_active_token_limit(app: TestApp) {
         .body["total"]
         .as_u64()
         .unwrap();
-    let body = json!({ "max_lifetime_days": 365, "creators": "members", "max_active_per_member": active + 1 });
+    let body = json!({ "max_lifetime_days": 365, "creators": "members", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [], "max_active_per_member": active + 1 });
     let set = app
         .send(
             Method::PUT,
@@ -755,7 +758,7 @@ async fn concurrent_generates_cannot_pass_the_active_token_limit(app: TestApp) {
             app.post(
                 "/api/workspaces/ws-acme/tokens",
                 cy,
-                json!({ "name": format!("race {i}"), "lifetime_days": 7 }),
+                json!({ "name": format!("race {i}"), "lifetime_days": 7 , "all_permissions": true}),
             )
             .await
             .status
@@ -923,7 +926,7 @@ async fn regenerate_replaces_a_token_at_once_or_after_an_overlap(app: TestApp) {
         .body["total"]
         .as_u64()
         .unwrap();
-    let body = json!({ "max_lifetime_days": 365, "creators": "members", "max_active_per_member": active });
+    let body = json!({ "max_lifetime_days": 365, "creators": "members", "permissions": [], "allow_all_permissions": true, "allowed_ranges": [], "max_active_per_member": active });
     app.send(
         Method::PUT,
         "/api/workspaces/ws-acme/admin/policy",
@@ -935,7 +938,7 @@ async fn regenerate_replaces_a_token_at_once_or_after_an_overlap(app: TestApp) {
         app.post(
             "/api/workspaces/ws-acme/tokens",
             &ben,
-            json!({ "name": "one more", "lifetime_days": 7 })
+            json!({ "name": "one more", "lifetime_days": 7 , "all_permissions": true})
         )
         .await
         .status,
@@ -958,7 +961,10 @@ async fn a_description_is_its_owners_to_write_and_admins_find_it(app: TestApp) {
         ("x".repeat(501), "too_long"),
         ("bell \u{7}".to_owned(), "control_characters"),
     ] {
-        let reply = create(json!({ "name": "described", "lifetime_days": 7, "description": description })).await;
+        let reply = create(
+            json!({ "name": "described", "lifetime_days": 7, "all_permissions": true, "description": description }),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
         assert_eq!(reply.body["errors"][0]["field"], "description");
         assert_eq!(reply.body["errors"][0]["code"], code);
@@ -966,7 +972,7 @@ async fn a_description_is_its_owners_to_write_and_admins_find_it(app: TestApp) {
     assert_eq!(app.grant_count().await, count);
     let note = "Nightly export to the Zürich warehouse.\nAsk #data before rotating.";
     let created =
-        create(json!({ "name": "described", "lifetime_days": 7, "description": format!("  {note}  ") })).await;
+        create(json!({ "name": "described", "lifetime_days": 7, "all_permissions": true, "description": format!("  {note}  ") })).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.body["token"]["description"], note, "trimmed, line break kept");
     let id = created.body["token"]["id"].as_str().unwrap().to_owned();

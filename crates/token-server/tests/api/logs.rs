@@ -57,7 +57,7 @@ async fn no_secret_reaches_a_log_line() {
     app.post(
         "/api/workspaces/ws-acme/tokens",
         &ben,
-        json!({"name": "x", "lifetime_days": first}),
+        json!({"name": "x", "lifetime_days": first, "all_permissions": true}),
     )
     .await;
 

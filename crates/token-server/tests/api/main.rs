@@ -15,6 +15,7 @@ mod members;
 mod oauth;
 mod observability;
 mod onboarding;
+mod permissions;
 mod retention;
 mod scim;
 mod serving;

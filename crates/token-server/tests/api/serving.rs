@@ -76,7 +76,7 @@ async fn cross_site_writes_are_refused_before_any_handler(app: TestApp) {
         .header("x-csrf-token", &ben.csrf)
         .header("sec-fetch-site", "cross-site")
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(r#"{"name":"x","lifetime_days":3}"#))
+        .body(Body::from(r#"{"name":"x","lifetime_days":3, "all_permissions": true}"#))
         .unwrap();
     assert_eq!(app.raw(req).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.grant_count().await, before);
@@ -89,7 +89,7 @@ async fn oversized_bodies_are_refused(app: TestApp) {
         .post(
             "/api/workspaces/ws-acme/tokens",
             &ben,
-            json!({"name": huge, "lifetime_days": 3}),
+            json!({"name": huge, "lifetime_days": 3, "all_permissions": true}),
         )
         .await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -234,6 +234,7 @@ async fn the_document_lists_every_query_parameter_the_lists_read(app: TestApp) {
         unused_for_days: Some(90),
         q: Some("x".into()),
         hint: Some("abcd".into()),
+        permission: Some("datasets:read".into()),
     };
     let page = TokenPageQuery {
         filter: filter.clone(),
@@ -336,10 +337,12 @@ fn valid_body(schema: &str) -> Value {
         "SignInRequest" => json!({"email": "nobody@acme.test", "password": "not the password"}),
         "AddMemberRequest" => json!({"email": "probe@example.test", "role": "member"}),
         "SetPasswordRequest" => json!({"token": "no-such-link", "password": "long enough to pass"}),
-        "CreateTokenRequest" => json!({"name": "probe", "lifetime_days": 7}),
+        "CreateTokenRequest" => json!({"name": "probe", "lifetime_days": 7, "all_permissions": true}),
         "ActionRequest" => json!({"reason": "probe"}),
         "EditTokenRequest" => json!({"description": "probe"}),
-        "WorkspacePolicy" => json!({"max_lifetime_days": 365, "creators": "members"}),
+        "WorkspacePolicy" => {
+            json!({"max_lifetime_days": 365, "creators": "members", "permissions": [], "allow_all_permissions": true, "allowed_ranges": []})
+        }
         "BatchRequest" => json!({"action": "disable", "ids": ["no-such-token"]}),
         "FilterActionRequest" => json!({
             "action": "disable",

@@ -82,7 +82,7 @@ async fn writes_without_the_csrf_token_are_refused_and_write_nothing(app: TestAp
             .post(
                 "/api/workspaces/ws-acme/tokens",
                 &browser,
-                json!({"name": "x", "lifetime_days": 3}),
+                json!({"name": "x", "lifetime_days": 3, "all_permissions": true}),
             )
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "csrf {csrf:?}");

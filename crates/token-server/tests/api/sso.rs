@@ -594,7 +594,7 @@ async fn a_session_from_one_workspaces_provider_reaches_no_other_workspace(app: 
         .post(
             "/api/workspaces/ws-acme/tokens",
             &browser,
-            json!({"name": "x", "lifetime_days": 1}),
+            json!({"name": "x", "lifetime_days": 1, "all_permissions": true}),
         )
         .await;
     assert_eq!(created.status, StatusCode::NOT_FOUND);

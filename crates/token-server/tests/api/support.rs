@@ -320,7 +320,7 @@ impl TestApp {
             .post(
                 &format!("/api/workspaces/{workspace}/tokens"),
                 browser,
-                serde_json::json!({ "name": name, "lifetime_days": 30 }),
+                serde_json::json!({ "name": name, "lifetime_days": 30 , "all_permissions": true}),
             )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);

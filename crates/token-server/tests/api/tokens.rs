@@ -13,7 +13,7 @@ async fn generating_reveals_both_secrets_once_and_never_again(app: TestApp) {
         .post(
             "/api/workspaces/ws-acme/tokens",
             &ben,
-            json!({"name": "  deploy bot  ", "lifetime_days": 30}),
+            json!({"name": "  deploy bot  ", "lifetime_days": 30, "all_permissions": true}),
         )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED);
@@ -62,58 +62,74 @@ async fn bad_input_names_the_field_and_writes_nothing(app: TestApp) {
     let before = app.grant_count().await;
     let cases: Vec<(Value, &str, &str)> = vec![
         (
-            json!({"name": "a", "lifetime_days": 0}),
+            json!({"name": "a", "lifetime_days": 0, "all_permissions": true}),
             "lifetime_days",
             "out_of_range",
         ),
         (
-            json!({"name": "a", "lifetime_days": 366}),
+            json!({"name": "a", "lifetime_days": 366, "all_permissions": true}),
             "lifetime_days",
             "out_of_range",
         ),
         (
-            json!({"name": "a", "lifetime_days": -1}),
+            json!({"name": "a", "lifetime_days": -1, "all_permissions": true}),
             "lifetime_days",
             "invalid_type",
         ),
         (
-            json!({"name": "a", "lifetime_days": 1e9}),
+            json!({"name": "a", "lifetime_days": 1e9, "all_permissions": true}),
             "lifetime_days",
             "invalid_type",
         ),
         (
-            json!({"name": "a", "lifetime_days": 1_000_000_000_000u64}),
+            json!({"name": "a", "lifetime_days": 1_000_000_000_000u64, "all_permissions": true}),
             "lifetime_days",
             "invalid_type",
         ),
         (
-            json!({"name": "a", "lifetime_days": "abc"}),
+            json!({"name": "a", "lifetime_days": "abc", "all_permissions": true}),
             "lifetime_days",
             "invalid_type",
         ),
         (
-            json!({"name": "a", "lifetime_days": 7.5}),
+            json!({"name": "a", "lifetime_days": 7.5, "all_permissions": true}),
             "lifetime_days",
             "invalid_type",
         ),
-        (json!({"name": "", "lifetime_days": 7}), "name", "required"),
-        (json!({"name": "   ", "lifetime_days": 7}), "name", "required"),
-        (json!({"name": "x".repeat(101), "lifetime_days": 7}), "name", "too_long"),
         (
-            json!({"name": "bell\u{7}", "lifetime_days": 7}),
+            json!({"name": "", "lifetime_days": 7, "all_permissions": true}),
+            "name",
+            "required",
+        ),
+        (
+            json!({"name": "   ", "lifetime_days": 7, "all_permissions": true}),
+            "name",
+            "required",
+        ),
+        (
+            json!({"name": "x".repeat(101), "lifetime_days": 7, "all_permissions": true}),
+            "name",
+            "too_long",
+        ),
+        (
+            json!({"name": "bell\u{7}", "lifetime_days": 7, "all_permissions": true}),
             "name",
             "control_characters",
         ),
         (
-            json!({"name": "\u{1b}[31mred", "lifetime_days": 7}),
+            json!({"name": "\u{1b}[31mred", "lifetime_days": 7, "all_permissions": true}),
             "name",
             "control_characters",
         ),
-        (json!({"name": 5, "lifetime_days": 7}), "name", "invalid_type"),
-        (json!({"lifetime_days": 7}), "name", "required"),
+        (
+            json!({"name": 5, "lifetime_days": 7, "all_permissions": true}),
+            "name",
+            "invalid_type",
+        ),
+        (json!({"lifetime_days": 7, "all_permissions": true}), "name", "required"),
         (json!({"name": "a"}), "lifetime_days", "required"),
         (
-            json!({"name": "a", "lifetime_days": 7, "owner": "u-ada"}),
+            json!({"name": "a", "lifetime_days": 7, "all_permissions": true, "owner": "u-ada"}),
             "owner",
             "unknown_field",
         ),
@@ -156,7 +172,7 @@ async fn chinese_and_emoji_names_work_and_boundaries_are_inclusive(app: TestApp)
             .post(
                 "/api/workspaces/ws-acme/tokens",
                 &ben,
-                json!({"name": name, "lifetime_days": days}),
+                json!({"name": name, "lifetime_days": days, "all_permissions": true}),
             )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.text);
@@ -222,7 +238,7 @@ async fn users_and_workspaces_are_isolated(app: TestApp) {
         .post(
             "/api/workspaces/ws-globex/tokens",
             &cy,
-            json!({"name": "sneaky", "lifetime_days": 3}),
+            json!({"name": "sneaky", "lifetime_days": 3, "all_permissions": true}),
         )
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
