@@ -110,6 +110,9 @@ pub(crate) mod tests {
             description: None,
             hint: "abcd".into(),
             replaced_by: None,
+            all_permissions: false,
+            permissions: vec!["datasets:read".into()],
+            ranges: Vec::new(),
         }
     }
 

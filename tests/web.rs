@@ -41,6 +41,9 @@ fn token(name: &str, status: TokenStatus, used: bool, hint: &str) -> TokenView {
         description: None,
         hint: hint.to_owned(),
         replaced_by: None,
+        all_permissions: true,
+        permissions: Vec::new(),
+        ranges: Vec::new(),
     }
 }
 
@@ -354,6 +357,8 @@ async fn the_generate_dialog_validates_sends_once_reveals_and_forgets() {
                 workspace="Acme"
                 names=Signal::stored(vec!["CI deploy".to_owned()])
                 max_days=Signal::stored(365)
+                policy=token_api::policy::WorkspacePolicy::default()
+                admin=false
                 client_id="tcc_acme"
                 token_endpoint="http://example.test/oauth2/token"
                 error=Signal::stored(None)

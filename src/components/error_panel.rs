@@ -26,6 +26,9 @@ pub fn invalid_text(t: &Messages, invalid: Invalid) -> String {
         Invalid::ControlCharacters => t.invalid_control.to_owned(),
         Invalid::InvisibleCharacters => t.invalid_invisible.to_owned(),
         Invalid::OutOfRange => t.invalid_lifetime.to_owned(),
+        Invalid::NotAPermission => t.invalid_not_a_permission.to_owned(),
+        Invalid::NotARange => t.invalid_not_a_range.to_owned(),
+        Invalid::NotAllowed => t.invalid_not_allowed.to_owned(),
         _ => t.invalid_other.to_owned(),
     }
 }

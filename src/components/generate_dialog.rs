@@ -6,9 +6,11 @@
 mod fields;
 mod form;
 mod lifetime_field;
+mod permissions_field;
 mod reveal_panel;
 
 use leptos::prelude::*;
+use token_api::policy::WorkspacePolicy;
 use token_api::tokens::{CreateTokenRequest, TokenView};
 
 use crate::api::ApiError;
@@ -41,6 +43,12 @@ pub fn GenerateDialog(
     /// The longest lifetime the workspace's policy allows: longer presets are not offered.
     #[prop(into)]
     max_days: Signal<u32>,
+    /// The workspace's policy: the permissions to choose from and the ranges to stay within.
+    #[prop(into)]
+    policy: Signal<WorkspacePolicy>,
+    /// The user is an admin of the workspace: the members' cap on permissions does not bind them.
+    #[prop(into)]
+    admin: Signal<bool>,
     /// The last request's failure, shown in the dialog; the input stays.
     #[prop(into)]
     error: Signal<Option<ApiError>>,
@@ -90,7 +98,8 @@ pub fn GenerateDialog(
     });
     let body = move || match (step.get(), flow.get_untracked()) {
         (Step::Form, _) => {
-            view! { <GenerateForm fields flow workspace names max_days error replacing on_submit /> }.into_any()
+            view! { <GenerateForm fields flow workspace names max_days policy admin error replacing on_submit /> }
+                .into_any()
         }
         (Step::Reveal, Flow::Revealed(revealed)) => view! {
             <RevealPanel

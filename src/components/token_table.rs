@@ -107,6 +107,21 @@ fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool
 
 /// The token that replaced this one, by name and by the end of its refresh token (the two
 /// share a name when Regenerate kept it).
+/// What a token may do and where from, under its name: "All permissions" flagged, or its
+/// permissions; its ranges, if any.
+fn carries(t: &Messages, token: &TokenView) -> impl IntoView {
+    let ranges = (!token.ranges.is_empty()).then(|| (t.scope_from)(&token.ranges.join(" ")));
+    view! {
+        <span class="scope small">
+            {match token.all_permissions {
+                true => view! { <span class="badge-all">{t.scope_all}</span> }.into_any(),
+                false => view! { <code>{token.permissions.join(" · ")}</code> }.into_any(),
+            }}
+            {ranges.map(|r| view! { <span class="muted">{r}</span> })}
+        </span>
+    }
+}
+
 fn successor(token: &TokenView) -> Option<String> {
     let next = token.replaced_by.as_ref()?;
     // A word joiner keeps the ellipsis with the characters it stands for.
@@ -276,6 +291,7 @@ pub fn TokenTable(
                     // People's words read in their own direction, never reordering the row's.
                     <span id=format!("token-name-{id}") dir="auto">{name}</span>
                     {token.description.clone().map(|d| view! { <span class="description muted small" dir="auto">{d}</span> })}
+                    {carries(t, &token)}
                 </th>
                 {show_owner.then(|| {
                     let owner = token.owner.clone();

@@ -189,6 +189,8 @@ pub fn UsersPage() -> impl IntoView {
             flow=generate.flow
             workspace=workspace_name
             max_days
+            policy=Signal::derive(move || workspace.get().map(|w| w.policy).unwrap_or_default())
+            admin=Signal::derive(move || workspace.get().is_some_and(|w| w.role == token_api::auth::Role::Admin))
             replacing=generate.replacing
             names=Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect()))
             client_id

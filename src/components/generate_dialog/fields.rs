@@ -2,6 +2,7 @@
 
 use chrono::{Duration, Utc};
 use leptos::prelude::*;
+use token_api::policy::{Carried, WorkspacePolicy};
 use token_api::tokens::{CreateTokenRequest, Overlap, Replaces, TokenView};
 use token_api::validate::{self, Invalid, DEFAULT_LIFETIME_DAYS};
 
@@ -15,6 +16,12 @@ pub struct Fields {
     pub lifetime: RwSignal<String>,
     pub description: RwSignal<String>,
     pub overlap: RwSignal<Overlap>,
+    /// Every permission, present and future.
+    pub all: RwSignal<bool>,
+    /// The permissions ticked, when not `all`.
+    pub chosen: RwSignal<Vec<String>>,
+    /// The address ranges, as typed (separated by spaces or commas).
+    pub ranges: RwSignal<String>,
     /// The name was typed in or the form sent: its errors show from then on.
     pub touched: RwSignal<bool>,
     /// Escape on a form with words in it asked first: the next Escape discards them.
@@ -28,6 +35,9 @@ impl Fields {
             lifetime: RwSignal::new(DEFAULT_LIFETIME_DAYS.to_string()),
             description: RwSignal::new(String::new()),
             overlap: RwSignal::new(Overlap::OneDay),
+            all: RwSignal::new(false),
+            chosen: RwSignal::new(Vec::new()),
+            ranges: RwSignal::new(String::new()),
             touched: RwSignal::new(false),
             discarding: RwSignal::new(false),
         }
@@ -39,6 +49,9 @@ impl Fields {
         self.lifetime.set(DEFAULT_LIFETIME_DAYS.min(max_days).to_string());
         self.description.set(String::new());
         self.overlap.set(Overlap::OneDay);
+        self.all.set(false);
+        self.chosen.set(Vec::new());
+        self.ranges.set(String::new());
         self.touched.set(false);
         self.discarding.set(false);
     }
@@ -75,14 +88,34 @@ impl Fields {
         })
     }
 
+    /// What the token will carry, by the workspace's policy for this person (`admin` or a
+    /// member): the contract's check. A workspace without a catalogue has only "all".
+    pub fn carried_check(self, policy: &WorkspacePolicy, admin: bool) -> Result<Carried, (&'static str, Invalid)> {
+        let all = self.all.get() || policy.permissions.is_empty();
+        let ranges: Vec<String> = self.ranges.with(|r| {
+            r.split([' ', ',', '\n'])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
+        self.chosen
+            .with(|chosen| policy.check_token(admin, all, chosen, &ranges))
+    }
+
     /// The date the refresh token stops, for the lifetime chosen (the default while it is none).
     pub fn expiry_date(self, locale: Locale, max_days: u32) -> String {
         let days = self.lifetime_check(max_days).unwrap_or(DEFAULT_LIFETIME_DAYS);
         format::date(locale, Utc::now() + Duration::days(i64::from(days)))
     }
 
-    /// The request, when every field passes.
-    pub fn request(self, max_days: u32, replacing: Option<TokenView>) -> Option<CreateTokenRequest> {
+    /// The request, when every field passes. A regenerated token keeps what the old one carried.
+    pub fn request(
+        self,
+        max_days: u32,
+        replacing: Option<TokenView>,
+        policy: &WorkspacePolicy,
+        admin: bool,
+    ) -> Option<CreateTokenRequest> {
         let (name, lifetime_days, description) = (
             self.name_check().ok()?,
             self.lifetime_check(max_days).ok()?,
@@ -92,11 +125,21 @@ impl Fields {
             token_id: old.id,
             overlap: self.overlap.get_untracked(),
         });
+        let ((permissions, ranges), all_permissions) = match replaces {
+            Some(_) => (Carried::default(), false),
+            None => (
+                self.carried_check(policy, admin).ok()?,
+                self.all.get_untracked() || policy.permissions.is_empty(),
+            ),
+        };
         Some(CreateTokenRequest {
             name,
             lifetime_days,
             description,
             replaces,
+            all_permissions,
+            permissions,
+            ranges,
         })
     }
 }

@@ -3,11 +3,13 @@
 //! field is shown under that field.
 
 use leptos::prelude::*;
+use token_api::policy::WorkspacePolicy;
 use token_api::tokens::{CreateTokenRequest, Overlap, TokenView};
 use token_api::validate::Invalid;
 
 use super::fields::Fields;
 use super::lifetime_field::LifetimeField;
+use super::permissions_field::PermissionsField;
 use crate::api::ApiError;
 use crate::components::error_panel::{description_invalid_text, error_text, invalid_text};
 use crate::format;
@@ -31,6 +33,8 @@ pub fn GenerateForm(
     workspace: Signal<String>,
     names: Signal<Vec<String>>,
     max_days: Signal<u32>,
+    policy: Signal<WorkspacePolicy>,
+    admin: Signal<bool>,
     error: Signal<Option<ApiError>>,
     replacing: Signal<Option<TokenView>>,
     on_submit: Callback<CreateTokenRequest>,
@@ -76,11 +80,22 @@ pub fn GenerateForm(
         fields.name_check().is_ok()
             && fields.lifetime_check(max_days.get()).is_ok()
             && fields.description_check().is_ok()
+            && (regenerating() || policy.with(|p| fields.carried_check(p, admin.get()).is_ok()))
     };
+    let carried_error = Signal::derive(move || {
+        let e = error.get()?;
+        let found = e
+            .field_errors()
+            .find(|(f, _)| matches!(*f, "permissions" | "all_permissions" | "ranges"));
+        found.map(|(f, i)| (f.to_owned(), i))
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         touched.set(true);
-        if let Some(request) = fields.request(max_days.get_untracked(), replacing.get_untracked()) {
+        let admin = admin.get_untracked();
+        let request =
+            policy.with_untracked(|p| fields.request(max_days.get_untracked(), replacing.get_untracked(), p, admin));
+        if let Some(request) = request {
             if flow.try_update(|f| f.submit()).unwrap_or(false) {
                 on_submit.run(request);
             }
@@ -150,6 +165,9 @@ pub fn GenerateForm(
                 server_error=Signal::derive(move || server_field_error(&error.get(), "lifetime_days"))
                 first=Signal::derive(regenerating)
             />
+            <Show when=move || !regenerating()>
+                <PermissionsField fields policy admin server_error=carried_error />
+            </Show>
             <Show when=regenerating>
                 <fieldset class="field">
                     <legend>{move || i18n.t().overlap_label}</legend>

@@ -1,8 +1,10 @@
 //! The Policy tab: the workspace's rules for new tokens (the longest lifetime, who may generate
-//! them, the most active tokens per member), checked here by the contract's rule and enforced
-//! by the service. Saving never touches existing tokens.
+//! them, the most active tokens per member, the permissions its APIs understand and who may
+//! choose which, the address ranges tokens must stay within), checked here by the contract's
+//! rule and enforced by the service. Saving never touches existing tokens.
 
 use leptos::prelude::*;
+use token_api::permissions::Permission;
 use token_api::policy::{Creators, WorkspacePolicy};
 use token_api::validate::{LIFETIME_DAYS, MAX_ACTIVE_CAP};
 
@@ -23,6 +25,34 @@ pub fn PolicyTab() -> impl IntoView {
     let max_days = RwSignal::new(start.max_lifetime_days.to_string());
     let creators = RwSignal::new(start.creators);
     let max_active = RwSignal::new(start.max_active_per_member.map(|n| n.to_string()).unwrap_or_default());
+    // The catalogue one permission a line: its name, then its description.
+    let catalogue = RwSignal::new(
+        start
+            .permissions
+            .iter()
+            .map(|p| {
+                format!("{} {}", p.name, p.description.as_deref().unwrap_or_default())
+                    .trim()
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let allow_all = RwSignal::new(start.allow_all_permissions);
+    let member_choice = RwSignal::new(
+        start
+            .member_permissions
+            .as_ref()
+            .map(|m| m.join(" "))
+            .unwrap_or_default(),
+    );
+    let ranges = RwSignal::new(start.allowed_ranges.join(" "));
+    let words = |v: &str| {
+        v.split([' ', ',', '\n'])
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
     // The form as a policy, or the field that is wrong.
     let read = move || -> Result<WorkspacePolicy, &'static str> {
         let max_lifetime_days = max_days.with(|v| v.trim().parse().map_err(|_| "max_lifetime_days"))?;
@@ -30,17 +60,33 @@ pub fn PolicyTab() -> impl IntoView {
             v if v.is_empty() => None,
             v => Some(v.parse().map_err(|_| "max_active_per_member")?),
         };
+        let permissions = catalogue.with(|c| {
+            c.lines()
+                .filter_map(|line| {
+                    let (name, description) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
+                    let description = Some(description.trim().to_owned()).filter(|d| !d.is_empty());
+                    (!name.is_empty()).then(|| Permission {
+                        name: name.to_owned(),
+                        description,
+                    })
+                })
+                .collect()
+        });
         let policy = WorkspacePolicy {
             max_lifetime_days,
             creators: creators.get(),
             max_active_per_member,
+            permissions,
+            allow_all_permissions: allow_all.get(),
+            member_permissions: Some(member_choice.with(|m| words(m))).filter(|m| !m.is_empty()),
+            allowed_ranges: ranges.with(|r| words(r)),
         };
         policy.check().map_err(|(field, _)| field)?;
         Ok(policy)
     };
     let wrong = move |field: &'static str| move || read().err() == Some(field);
     let save = Action::new_local(move |policy: &WorkspacePolicy| {
-        let (ws, policy) = (session.workspace().map(|w| w.id).unwrap_or_default(), *policy);
+        let (ws, policy) = (session.workspace().map(|w| w.id).unwrap_or_default(), policy.clone());
         async move {
             match api::admin::set_policy(ws.clone(), policy).await {
                 Ok(saved) => {
@@ -120,6 +166,65 @@ pub fn PolicyTab() -> impl IntoView {
                 <p id="policy-max-active-hint" class="field-hint">{move || i18n.t().policy_max_active_hint}</p>
                 <p id="policy-max-active-error" class="field-error">
                     {move || wrong("max_active_per_member")().then(|| i18n.t().policy_invalid_active)}
+                </p>
+            </div>
+            <div class="field">
+                <label for="policy-permissions">{move || i18n.t().policy_permissions}</label>
+                <textarea
+                    id="policy-permissions"
+                    rows="4"
+                    spellcheck="false"
+                    placeholder="datasets:read Read datasets"
+                    aria-invalid=move || wrong("permissions")().to_string()
+                    aria-describedby="policy-permissions-hint policy-permissions-error"
+                    prop:value=catalogue
+                    on:input:target=move |ev| catalogue.set(ev.target().value())
+                ></textarea>
+                <p id="policy-permissions-hint" class="field-hint">{move || i18n.t().policy_permissions_hint}</p>
+                <p id="policy-permissions-error" class="field-error">
+                    {move || wrong("permissions")().then(|| i18n.t().invalid_not_a_permission)}
+                </p>
+            </div>
+            <div class="field">
+                <label class="field-inline">
+                    <input type="checkbox" aria-describedby="policy-allow-all-error" prop:checked=allow_all on:change:target=move |ev| allow_all.set(ev.target().checked()) />
+                    <span>{move || i18n.t().policy_allow_all}</span>
+                </label>
+                <p id="policy-allow-all-error" class="field-error">
+                    {move || wrong("allow_all_permissions")().then(|| i18n.t().policy_allow_all_needs)}
+                </p>
+            </div>
+            <div class="field">
+                <label for="policy-member-permissions">{move || i18n.t().policy_member_permissions}</label>
+                <input
+                    id="policy-member-permissions"
+                    type="text"
+                    spellcheck="false"
+                    aria-invalid=move || wrong("member_permissions")().to_string()
+                    aria-describedby="policy-member-permissions-hint policy-member-permissions-error"
+                    prop:value=member_choice
+                    on:input:target=move |ev| member_choice.set(ev.target().value())
+                />
+                <p id="policy-member-permissions-hint" class="field-hint">{move || i18n.t().policy_member_permissions_hint}</p>
+                <p id="policy-member-permissions-error" class="field-error">
+                    {move || wrong("member_permissions")().then(|| i18n.t().invalid_not_a_permission)}
+                </p>
+            </div>
+            <div class="field">
+                <label for="policy-ranges">{move || i18n.t().policy_ranges}</label>
+                <input
+                    id="policy-ranges"
+                    type="text"
+                    spellcheck="false"
+                    placeholder="10.0.0.0/8"
+                    aria-invalid=move || wrong("allowed_ranges")().to_string()
+                    aria-describedby="policy-ranges-hint policy-ranges-error"
+                    prop:value=ranges
+                    on:input:target=move |ev| ranges.set(ev.target().value())
+                />
+                <p id="policy-ranges-hint" class="field-hint">{move || i18n.t().policy_ranges_hint}</p>
+                <p id="policy-ranges-error" class="field-error">
+                    {move || wrong("allowed_ranges")().then(|| i18n.t().invalid_not_a_range)}
                 </p>
             </div>
             <button type="submit" class="button button-primary" disabled=move || read().is_err() || unchanged() || save.pending().get()>

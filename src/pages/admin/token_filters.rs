@@ -1,4 +1,4 @@
-//! The Tokens tab's filter bar: owner, status, expiry, use, and a name search. Each change is a
+//! The Tokens tab's filter bar: owner, status, expiry, use, permission, and a name search. Each change is a
 //! new filter, which the tab writes to the URL; the search as it is typed, a pause after the
 //! last keystroke (each search is a request to the service).
 
@@ -11,6 +11,7 @@ use crate::components::person_picker::PersonPicker;
 use crate::components::status_select::StatusSelect;
 use crate::hooks::use_timers::use_timers;
 use crate::i18n::use_i18n;
+use crate::state::session::use_session;
 
 /// The pause after the last keystroke that sends a search.
 const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(300);
@@ -29,6 +30,14 @@ pub fn TokenFilters(
     on_typing: Callback<TokenFilter>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let session = use_session();
+    // The catalogue's names, for the permission filter (none: no filter to offer).
+    let catalogue = move || {
+        session
+            .workspace()
+            .map(|w| w.policy.permissions.into_iter().map(|p| p.name).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
     let people = move || {
         members.with(|m| {
             m.as_ref()
@@ -82,6 +91,28 @@ pub fn TokenFilters(
         // `selected` attributes set the first render; after the user has picked, only the
         // property moves the choice (Back and Forward re-render these in place).
         let expiring_value = f.expiring_within_days.map(|d| d.to_string()).unwrap_or_default();
+        let permission = f.permission.clone();
+        let names = catalogue();
+        let permission_filter = (!names.is_empty()).then(|| {
+            let options = names
+                .into_iter()
+                .map(
+                    |n| view! { <option value=n.clone() selected=permission.as_ref() == Some(&n)>{n.clone()}</option> },
+                )
+                .collect::<Vec<_>>();
+            view! {
+                <label class="field-inline">
+                    <span>{move || i18n.t().filter_permission}</span>
+                    <select prop:value=permission.clone().unwrap_or_default() on:change:target=move |ev| {
+                        let name = Some(ev.target().value()).filter(|v| !v.is_empty());
+                        change(&|f| f.permission = name.clone());
+                    }>
+                        <option value="" selected=permission.is_none()>{move || i18n.t().any}</option>
+                        {options}
+                    </select>
+                </label>
+            }
+        });
         view! {
                 <StatusSelect
                     value=Signal::derive(move || filter.get().status)
@@ -112,6 +143,7 @@ pub fn TokenFilters(
                     } />
                     <span>{move || i18n.t().filter_unused_90}</span>
                 </label>
+                {permission_filter}
                 <button type="button" class="button button-quiet" on:click=move |_| on_change.run(TokenFilter::default())>
                     {move || i18n.t().clear_filters}
                 </button>
