@@ -350,6 +350,7 @@ fn valid_body(schema: &str) -> Value {
         "MemberRole" => json!({ "role": "member" }),
         "TicketRequest" => json!({ "email": "ben@acme.test" }),
         "TicketExchange" => json!({ "ticket": "tcht_no-such-ticket" }),
+        "LeakMatch" => json!([{"token": "tcr_probe", "type": "probe", "url": "https://github.com/probe"}]),
         "LookupRequest" => {
             let well_formed = token_api::token_format::encode(&"a".repeat(token_api::token_format::BODY_LEN));
             json!({ "token": well_formed })
