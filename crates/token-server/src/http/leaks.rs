@@ -39,6 +39,9 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 const BURST: f64 = 30.0;
 const PER_SECOND: f64 = 1.0;
 
+/// What a report that failed on the service's side is told to wait.
+const RETRY_SECS: Duration = Duration::from_secs(5);
+
 /// Each sending address's budget on this instance: GitHub's deliveries are a few a minute; a
 /// flood of forged reports is refused before any signature is checked or key fetched.
 pub fn limiter() -> Buckets {
@@ -225,6 +228,3 @@ async fn take(state: &AppState, ip: Option<&str>, req: Request) -> Result<Vec<Le
         })
         .collect())
 }
-
-/// What a report that failed on the service's side is told to wait.
-const RETRY_SECS: Duration = Duration::from_secs(5);

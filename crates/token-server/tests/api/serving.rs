@@ -167,7 +167,7 @@ async fn every_wire_enum_in_the_document_spells_what_the_wire_says(app: TestApp)
     }
     let doc = app.send(Method::GET, "/api/openapi.json", None, None).await.body;
     let schemas = &doc["components"]["schemas"];
-    let enums: [(&str, Vec<String>); 12] = [
+    let enums: [(&str, Vec<String>); 13] = [
         ("SortField", words(SortField::ALL)),
         ("SortDir", words(SortDir::ALL)),
         ("Creators", words(Creators::ALL)),
@@ -180,6 +180,7 @@ async fn every_wire_enum_in_the_document_spells_what_the_wire_says(app: TestApp)
         ("BatchAction", words(BatchAction::ALL)),
         ("BatchOutcome", words(BatchOutcome::ALL)),
         ("Invalid", words(Invalid::ALL)),
+        ("LeakLabel", words(token_api::leaks::LeakLabel::ALL)),
     ];
     for (name, wire) in enums {
         let described: Vec<String> = schemas[name]["enum"]
