@@ -10,6 +10,8 @@ export const hostPort = 18182;
 // oidc-provider-mock (PyPI), each on its own loopback port.
 export const nodeProviderPort = 18186;
 export const mockProviderPort = 18187;
+// GitHub's secret scanning keys, as tests/leaks.spec.ts publishes them on loopback.
+export const scanningKeysPort = 18188;
 
 export default defineConfig({
   testDir: './tests',
@@ -36,7 +38,8 @@ export default defineConfig({
       command:
         `rm -rf .e2e-data && ../target/debug/token-server --listen 127.0.0.1:${port} ` +
         `--database-url sqlite://.e2e-data/e2e.db --dist ../dist --seed-demo ` +
-        `--frame-ancestors http://127.0.0.1:${hostPort},http://localhost:${hostPort}`,
+        `--frame-ancestors http://127.0.0.1:${hostPort},http://localhost:${hostPort} ` +
+        `--secret-scanning-keys-url http://127.0.0.1:${scanningKeysPort}/meta/public_keys/secret_scanning`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,

@@ -293,6 +293,8 @@ pub struct Messages {
     pub disabled_owner_left: fn(&str) -> String,
     pub disabled_deprovisioned: fn(&str) -> String,
     pub disabled_taken_over: fn(&str) -> String,
+    /// (date, where it was found if the report said): a secret scanning service found it public.
+    pub disabled_leaked: fn(&str, Option<&str>) -> String,
     /// The row menu's item, and the history dialog's table.
     pub history: &'static str,
     pub history_title: fn(&str) -> String,
@@ -382,11 +384,13 @@ pub struct Messages {
     pub action_host_key: &'static str,
     pub action_scim_credential: &'static str,
     pub action_scim_provisioned: &'static str,
+    pub action_leak_reported: &'static str,
     pub action_ticket_issued: &'static str,
     pub action_ticket_used: &'static str,
     pub action_ticket_refused: &'static str,
     pub by_operator: &'static str,
     pub by_provider: &'static str,
+    pub by_secret_scanning: &'static str,
     /// The audit trail's action filter: every kind of alarm.
     pub any_alarm: &'static str,
     /// Regenerate: the row menu's item, the dialog's title (name, workspace), the overlap.
@@ -535,6 +539,7 @@ impl Messages {
             Some(p) => p.email.clone(),
             None if e.by_operator => self.by_operator.to_owned(),
             None if e.by_provider => self.by_provider.to_owned(),
+            None if e.by_secret_scanning => self.by_secret_scanning.to_owned(),
             None if matches!(e.action, AuditAction::Refreshed | AuditAction::RefreshRetried) => {
                 self.by_client.to_owned()
             }
@@ -587,6 +592,7 @@ impl Messages {
             AuditAction::ScimCredentialChanged => self.action_scim_credential,
             AuditAction::ScimProvisioned => self.action_scim_provisioned,
             AuditAction::RefreshOutsideRanges => self.action_refresh_outside_ranges,
+            AuditAction::LeakReported => self.action_leak_reported,
             AuditAction::HostTicketIssued => self.action_ticket_issued,
             AuditAction::HostTicketUsed => self.action_ticket_used,
             AuditAction::HostTicketRefused => self.action_ticket_refused,

@@ -7,6 +7,7 @@ mod window;
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use token_api::leaks::leak_location;
 use token_api::query::{SortDir, SortField};
 use token_api::tokens::{DisabledCause, TokenStatus, TokenView};
 
@@ -86,6 +87,10 @@ fn disabled_note(t: &Messages, locale: Locale, token: &TokenView, to_owner: bool
         Some(DisabledCause::Deprovisioned) => (t.disabled_deprovisioned)(&date),
         Some(DisabledCause::Regenerated) => (t.disabled_regenerated)(&date, successor(token).as_deref()),
         Some(DisabledCause::TakenOver) => (t.disabled_taken_over)(&date),
+        Some(DisabledCause::Leaked) => {
+            let place = token.disabled_reason.as_deref().and_then(leak_location);
+            (t.disabled_leaked)(&date, place.map(format::isolate).as_deref())
+        }
         // By a person, who is named while the service still knows them.
         _ => {
             let by = token.disabled_by.as_ref().map(|p| {

@@ -162,12 +162,16 @@ pub struct TokenSummary {
     /// Alarms: bursts of failed sign-ins to members' accounts in the last `ALARM_DAYS` days.
     #[serde(default)]
     pub sign_in_bursts_recently: u64,
+    /// Alarms: tokens a secret scanning service reported public, and the service disabled, in
+    /// the last `ALARM_DAYS` days.
+    #[serde(default)]
+    pub leaks_reported_recently: u64,
 }
 
 impl TokenSummary {
     /// Every alarm of the last `ALARM_DAYS` days, whatever its kind.
     pub fn alarms(&self) -> u64 {
-        self.reuse_detected_recently + self.sign_in_bursts_recently
+        self.reuse_detected_recently + self.sign_in_bursts_recently + self.leaks_reported_recently
     }
 }
 

@@ -74,15 +74,19 @@ crate::wire_enum! {
         /// A refresh came from outside the token's address ranges and was refused (the reason
         /// names the address); the token itself is untouched.
         RefreshOutsideRanges = "refresh_outside_ranges",
+        /// A secret scanning service reported the token's refresh token public, and the service
+        /// disabled it (the reason says where it was found).
+        LeakReported = "leak_reported",
     }
 }
 
 impl AuditAction {
     /// The events an admin is alarmed by: the service stepped in, or someone is guessing.
-    pub const ALARMS: [AuditAction; 3] = [
+    pub const ALARMS: [AuditAction; 4] = [
         AuditAction::ReuseDetected,
         AuditAction::SignInBurst,
         AuditAction::RefreshOutsideRanges,
+        AuditAction::LeakReported,
     ];
 
     /// Whether this is one of `ALARMS`.
@@ -100,7 +104,8 @@ pub struct AuditEvent {
     pub at: DateTime<Utc>,
     pub action: AuditAction,
     /// Who acted; `None` when the service did (a client's revocation, reuse detection), the
-    /// operator did (`by_operator`) or the identity provider did (`by_provider`).
+    /// operator did (`by_operator`), the identity provider did (`by_provider`) or a secret
+    /// scanning service reported a leak (`by_secret_scanning`).
     pub actor: Option<Person>,
     /// The operator acted, through the `token-server` command line.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -108,6 +113,9 @@ pub struct AuditEvent {
     /// The workspace's identity provider acted, through SCIM.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub by_provider: bool,
+    /// GitHub's secret scanning reported the token public, in a report signed with its key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_secret_scanning: bool,
     pub owner: Option<Person>,
     pub token_id: Option<String>,
     pub token_name: Option<String>,

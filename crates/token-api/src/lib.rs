@@ -9,6 +9,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod host;
+pub mod leaks;
 pub mod oauth;
 pub mod permissions;
 pub mod policy;

@@ -42,6 +42,9 @@ crate::wire_enum! {
         TakenOver = "taken_over",
         /// The workspace's identity provider deactivated or deleted its owner (SCIM): they left.
         Deprovisioned = "deprovisioned",
+        /// A secret scanning service found its refresh token in public (GitHub's partner program);
+        /// the reason says where (`leaks::leak_reason`).
+        Leaked = "leaked",
     }
 }
 

@@ -129,6 +129,13 @@ pub struct Config {
     #[arg(long, global = true, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Where the keys that sign GitHub's secret scanning reports are published:
+    /// `https://api.github.com/meta/public_keys/secret_scanning` for github.com (https; http only
+    /// on a loopback address). With it, `POST /api/secret-scanning/github` takes GitHub's leak
+    /// reports and disables the live tokens they name; without it, that endpoint answers 404.
+    #[arg(long, global = true, env = "SECRET_SCANNING_KEYS_URL", value_parser = parse_keys_url)]
+    pub secret_scanning_keys_url: Option<String>,
+
     /// Minutes a session stays signed in without being used (beside the 12-hour absolute limit).
     #[arg(long, global = true, env = "SESSION_IDLE_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub session_idle_minutes: u32,
@@ -431,6 +438,18 @@ fn parse_cidr(value: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("`{value}` is not a network such as 10.0.0.0/8 or an address such as 127.0.0.1"))
 }
 
+/// An `https://` URL, or `http://` on a loopback address (a test's keys server).
+fn parse_keys_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let url = reqwest::Url::parse(value).map_err(|e| format!("`{value}` is not a URL: {e}"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(value.to_owned()),
+        "http" if loopback => Ok(value.to_owned()),
+        _ => Err(format!("`{value}` is not an https:// URL")),
+    }
+}
+
 /// `scheme://host[:port]`, nothing more: a CSP source that cannot widen into a wildcard or a path.
 fn parse_origin(value: &str) -> Result<String, String> {
     let value = value.trim().trim_end_matches('/');
@@ -441,7 +460,17 @@ fn parse_origin(value: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_cidr, parse_origin};
+    use super::{parse_cidr, parse_keys_url, parse_origin};
+
+    #[test]
+    fn the_keys_url_is_https_or_loopback() {
+        let github = "https://api.github.com/meta/public_keys/secret_scanning";
+        assert_eq!(parse_keys_url(github).unwrap(), github);
+        assert!(parse_keys_url("http://127.0.0.1:9/keys").is_ok());
+        for bad in ["http://api.github.com/keys", "ftp://x/y", "keys.json", ""] {
+            assert!(parse_keys_url(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn trusted_proxies_are_networks_or_addresses() {

@@ -70,7 +70,7 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
 }
 
 /// Turns a serde error into a problem without echoing the value that was sent (it may be a password).
-fn json_problem(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
+pub(crate) fn json_problem(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
     let path = e.path().to_string();
     let inner = e.inner();
     if inner.is_syntax() || inner.is_eof() {

@@ -8,6 +8,7 @@ mod calendar;
 pub mod context;
 mod health;
 mod host;
+pub mod leaks;
 mod oauth;
 mod openapi;
 pub mod scim;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tokens::router())
         .merge(calendar::router())
         .merge(admin::router())
+        .merge(leaks::router())
         .merge(oauth::resource_router())
         // Served here, but not an operation of the document it serves.
         .route("/openapi.json", get(openapi::serve))

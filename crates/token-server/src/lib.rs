@@ -10,6 +10,7 @@ pub mod extract;
 pub mod http;
 pub mod jwt;
 pub mod keyfile;
+pub mod leaks;
 pub mod maintenance;
 pub mod metrics;
 pub mod oidc;
@@ -53,7 +54,12 @@ pub struct AppState {
     /// The service as a relying party of workspaces' identity providers.
     pub oidc: Arc<oidc::RelyingParty>,
     /// Each SCIM credential's request budget on this instance.
-    pub scim_limits: Arc<http::scim::Limiter>,
+    pub scim_limits: Arc<throttle::Buckets>,
+    /// The keys GitHub's secret scanning signs its leak reports with; `None` when
+    /// `--secret-scanning-keys-url` is not set (the endpoint then answers 404).
+    pub leak_keys: Option<Arc<leaks::KeyRing>>,
+    /// Each address's budget of leak reports on this instance.
+    pub leak_limits: Arc<throttle::Buckets>,
 }
 
 /// What the identity providers' client secrets are sealed for, from the key file.
@@ -73,6 +79,10 @@ impl AppState {
         let key = keyfile::load(&config, db.backend)?;
         let signer = Signer::load_or_create(&db.writer, &key).await?;
         let retry = std::time::Duration::from_secs(config.refresh_retry_seconds.into());
+        let leak_keys = match &config.secret_scanning_keys_url {
+            Some(url) => Some(Arc::new(leaks::KeyRing::new(url)?)),
+            None => None,
+        };
         let state = AppState {
             rotator: store::refresh::Rotator::start(db.writer.clone(), db.backend, retry),
             db,
@@ -83,7 +93,9 @@ impl AppState {
             device_key: secrets::derive_key(DEVICE_KEY_PURPOSE, &key),
             sso_key: secrets::derive_key(SSO_KEY_PURPOSE, &key),
             oidc: Arc::new(oidc::RelyingParty::new(PROVIDER_TIMEOUT)?),
-            scim_limits: Arc::new(http::scim::Limiter::default()),
+            scim_limits: Arc::new(http::scim::limiter()),
+            leak_keys,
+            leak_limits: Arc::new(http::leaks::limiter()),
         };
         maintenance::start(&state);
         Ok(state)

@@ -5,9 +5,10 @@
 //! user agent of a token's last refresh, past `--audit-retention-days`, security events and failed sign-ins past
 //! `--security-retention-days` (when set), and the rotated-out refresh digests of grants that
 //! ended longer ago than the retry window (reuse of those can no longer matter: the grant is
-//! over). Each step is idempotent, so instances running it at the same time on one database do no
-//! harm; a step that fails is logged and tried next time. Removals go a small batch at a time,
-//! so none holds the writer for long; a backlog drains over a few rounds.
+//! over), and the digests of leak reports past their replay window. Each step is idempotent,
+//! so instances running it at the same time on one database do no harm; a step that fails is
+//! logged and tried next time. Removals go a small batch at a time, so none holds the writer for
+//! long; a backlog drains over a few rounds.
 
 use std::time::Duration;
 
@@ -114,6 +115,7 @@ pub async fn run_once_at(state: &AppState, now: i64) -> anyhow::Result<()> {
         .await,
     ];
     retention.push(forget_last_refresh(state, routine_cutoff).await);
+    retention.push(crate::store::leaks::forget_old_reports(writer, now).await);
     if let Some(cutoff) = security {
         // By name, so the (action, at) index serves it.
         let security: Vec<String> = AuditAction::ALL
@@ -162,7 +164,13 @@ async fn forget_last_refresh(state: &AppState, cutoff: i64) -> anyhow::Result<u6
 
 /// Removes the rows of `table` (keyed by `key`) that `condition` picks, given `$1 = cutoff`, in
 /// batches of `PURGE_BATCH`; returns how many went.
-async fn purge(pool: &sqlx::AnyPool, table: &str, key: &str, condition: &str, cutoff: i64) -> anyhow::Result<u64> {
+pub(crate) async fn purge(
+    pool: &sqlx::AnyPool,
+    table: &str,
+    key: &str,
+    condition: &str,
+    cutoff: i64,
+) -> anyhow::Result<u64> {
     let statement =
         format!("DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table} WHERE {condition} LIMIT {PURGE_BATCH})");
     let mut removed = 0;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod audit;
 pub mod calendar;
 pub mod host;
+pub mod leaks;
 pub mod members;
 pub mod onboarding;
 pub mod policy;

@@ -201,3 +201,40 @@ mod tests {
         assert_eq!(t.refused("other@x.test", Some("10.2.0.1"), None), None);
     }
 }
+
+/// Token buckets by key, on this instance: `burst` requests at once, then `per_second`; what an
+/// endpoint that anyone (or one credential) may call in bulk is bounded by.
+#[derive(Debug)]
+pub struct Buckets {
+    burst: f64,
+    per_second: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl Buckets {
+    pub fn new(burst: f64, per_second: f64) -> Buckets {
+        Buckets {
+            burst,
+            per_second,
+            buckets: Mutex::default(),
+        }
+    }
+
+    /// `None` when a request under `key` may go ahead, else how long to wait.
+    pub fn take(&self, key: &str) -> Option<Duration> {
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if buckets.len() > 10_000 {
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
+        }
+        let (tokens, at) = buckets.entry(key.to_owned()).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            None
+        } else {
+            Some(Duration::from_secs_f64((1.0 - *tokens) / self.per_second))
+        }
+    }
+}

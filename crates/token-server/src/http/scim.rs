@@ -4,10 +4,6 @@
 //! `application/scim+json`; what the service does not support is refused as RFC 7644 says
 //! (`501` for bulk, `/Me` and queries by POST, `invalidFilter`, `invalidPath`, `mutability`).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -28,6 +24,7 @@ use crate::db;
 use crate::scim::filter::{self, AttrPath, Filter, PatchPath};
 use crate::store::provisioning::{self, GroupInput, GroupRecord, PersonInput, PersonRecord, Refusal};
 use crate::store::scim as credentials;
+use crate::throttle::Buckets;
 use crate::AppState;
 
 /// Where the service provider is mounted.
@@ -173,27 +170,8 @@ const PER_SECOND: f64 = 50.0;
 /// Each credential's request budget on this instance (a token bucket): a provider pushing a
 /// whole directory at once is slowed, not refused outright, and one workspace's pushes cannot
 /// starve another's.
-#[derive(Debug, Default)]
-pub struct Limiter(Mutex<HashMap<String, (f64, Instant)>>);
-
-impl Limiter {
-    /// `None` when the request may go ahead, else how long to wait.
-    fn take(&self, credential: &str) -> Option<Duration> {
-        let now = Instant::now();
-        let mut buckets = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() > 10_000 {
-            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
-        }
-        let (tokens, at) = buckets.entry(credential.to_owned()).or_insert((BURST, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * PER_SECOND).min(BURST);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            None
-        } else {
-            Some(Duration::from_secs_f64((1.0 - *tokens) / PER_SECOND))
-        }
-    }
+pub fn limiter() -> Buckets {
+    Buckets::new(BURST, PER_SECOND)
 }
 
 impl FromRequestParts<AppState> for Provider {

@@ -488,6 +488,7 @@ pub async fn summary(conn: &mut AnyConnection, workspace_id: &str, admin_id: &st
         never_used: n(3)?,
         reuse_detected_recently: alarms(AuditAction::ReuseDetected),
         sign_in_bursts_recently: alarms(AuditAction::SignInBurst),
+        leaks_reported_recently: alarms(AuditAction::LeakReported),
     })
 }
 
@@ -639,17 +640,19 @@ pub async fn audit_page(
             let actor_id = r.try_get::<Option<String>, _>("actor_id")?;
             let by_operator = actor_id.as_deref() == Some(OPERATOR);
             let by_provider = actor_id.as_deref() == Some(super::sso::BY_PROVIDER);
+            let by_secret_scanning = actor_id.as_deref() == Some(super::leaks::BY_SECRET_SCANNING);
             Ok(AuditEvent {
                 id: r.try_get("id")?,
                 at: db::to_time(r.try_get("at")?),
                 action: parse_action(&r.try_get::<String, _>("action")?)?,
-                actor: if by_operator || by_provider {
+                actor: if by_operator || by_provider || by_secret_scanning {
                     None
                 } else {
                     person(r, "actor")?
                 },
                 by_operator,
                 by_provider,
+                by_secret_scanning,
                 owner: person(r, "owner")?,
                 token_id: r.try_get("grant_id")?,
                 token_name: r.try_get("grant_name")?,

@@ -243,7 +243,7 @@ fn bearer(method: Method, path: &str, token: &str) -> Request<Body> {
         .unwrap()
 }
 
-async fn every_successful_answer_matches_its_documented_schema(app: TestApp) {
+async fn every_successful_answer_matches_its_documented_schema(mut app: TestApp) {
     let doc = app.send(Method::GET, "/api/openapi.json", None, None).await.body;
     let mut c = Checker {
         doc: doc.clone(),
@@ -577,6 +577,20 @@ async fn every_successful_answer_matches_its_documented_schema(app: TestApp) {
 
     check_scim(&app, &mut c).await;
 
+    // A leak report from GitHub's secret scanning, signed, naming a live token and a stranger.
+    let scanner = crate::leaks::Scanner::start().await;
+    scanner.configure(&mut app).await;
+    let live = app.create_token(&ben_again(&app).await, "ws-acme", "to leak").await;
+    let report = json!([
+        crate::leaks::found(
+            live["refresh_token"].as_str().unwrap(),
+            "https://github.com/acme/app/blob/main/.env"
+        ),
+        crate::leaks::found("tcr_not-ours", "https://github.com/acme/app/blob/main/.env"),
+    ]);
+    let taken = app.raw(scanner.signed(report.to_string().as_bytes())).await;
+    c.check(&Method::POST, crate::leaks::PATH, &taken);
+
     // Every operation was met: one added to the document without a call here fails.
     let documented: BTreeSet<(String, String)> = operations(&doc)
         .into_iter()
@@ -606,6 +620,11 @@ fn merge(value: &mut Value, patch: &Value) {
         }
         (v, p) => *v = p.clone(),
     }
+}
+
+/// Ben, signed in again (his sessions ended above).
+async fn ben_again(app: &TestApp) -> Browser {
+    app.sign_in("ben@acme.test").await
 }
 
 /// `n` new tokens of `who` in Acme, by id.

@@ -9,6 +9,7 @@ mod delivery;
 mod faults;
 mod hardening;
 mod host;
+mod leaks;
 mod lifecycle;
 mod logs;
 mod members;

@@ -167,7 +167,7 @@ async fn every_wire_enum_in_the_document_spells_what_the_wire_says(app: TestApp)
     }
     let doc = app.send(Method::GET, "/api/openapi.json", None, None).await.body;
     let schemas = &doc["components"]["schemas"];
-    let enums: [(&str, Vec<String>); 12] = [
+    let enums: [(&str, Vec<String>); 13] = [
         ("SortField", words(SortField::ALL)),
         ("SortDir", words(SortDir::ALL)),
         ("Creators", words(Creators::ALL)),
@@ -180,6 +180,7 @@ async fn every_wire_enum_in_the_document_spells_what_the_wire_says(app: TestApp)
         ("BatchAction", words(BatchAction::ALL)),
         ("BatchOutcome", words(BatchOutcome::ALL)),
         ("Invalid", words(Invalid::ALL)),
+        ("LeakLabel", words(token_api::leaks::LeakLabel::ALL)),
     ];
     for (name, wire) in enums {
         let described: Vec<String> = schemas[name]["enum"]
@@ -353,6 +354,7 @@ fn valid_body(schema: &str) -> Value {
         "MemberRole" => json!({ "role": "member" }),
         "TicketRequest" => json!({ "email": "ben@acme.test" }),
         "TicketExchange" => json!({ "ticket": "tcht_no-such-ticket" }),
+        "LeakMatch" => json!([{"token": "tcr_probe", "type": "probe", "url": "https://github.com/probe"}]),
         "LookupRequest" => {
             let well_formed = token_api::token_format::encode(&"a".repeat(token_api::token_format::BODY_LEN));
             json!({ "token": well_formed })
