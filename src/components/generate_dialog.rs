@@ -1,7 +1,9 @@
 //! The Generate dialog: a name and a lifetime, one request, then the one-time reveal of both
 //! secrets with copy buttons. Closing drops the secrets from every signal and from the DOM.
 //! Its steps are `crate::reveal::Flow`; the form is `form` (its fields and checks `fields`, the
-//! lifetime `lifetime_field`), the reveal `reveal_panel`.
+//! lifetime `lifetime_field`, the permissions and ranges `permissions_field`), the reveal
+//! `reveal_panel`. The page shows it as `LazyGenerateDialog`: its code is a module of its own,
+//! fetched when the browser is idle or when Generate is first pressed.
 
 mod fields;
 mod form;
@@ -14,9 +16,12 @@ use token_api::policy::WorkspacePolicy;
 use token_api::tokens::{CreateTokenRequest, TokenView};
 
 use crate::api::ApiError;
+use crate::components::deferred::prefetch_when_idle;
+use crate::components::error_panel::error_text;
 use crate::components::modal::Modal;
 use crate::i18n::use_i18n;
 use crate::reveal::Flow;
+use crate::state::toasts::use_toasts;
 use fields::Fields;
 use form::GenerateForm;
 use reveal_panel::RevealPanel;
@@ -121,4 +126,93 @@ pub fn GenerateDialog(
             {body}
         </Modal>
     }
+}
+
+/// What the dialog is given, as one `Copy` value: `GenerateDialog`'s props, so that its code can
+/// be a module of its own (`LazyGenerateDialog`). Each field is the prop of the same name.
+#[derive(Clone, Copy)]
+pub struct DialogInputs {
+    pub flow: RwSignal<Flow>,
+    pub workspace: Signal<String>,
+    pub client_id: Signal<String>,
+    pub token_endpoint: Signal<String>,
+    pub names: Signal<Vec<String>>,
+    pub max_days: Signal<u32>,
+    pub policy: Signal<WorkspacePolicy>,
+    pub admin: Signal<bool>,
+    pub error: Signal<Option<ApiError>>,
+    pub replacing: Signal<Option<TokenView>>,
+    pub on_submit: Callback<CreateTokenRequest>,
+}
+
+fn build(i: DialogInputs) -> AnyView {
+    view! {
+        <GenerateDialog
+            flow=i.flow
+            workspace=i.workspace
+            client_id=i.client_id
+            token_endpoint=i.token_endpoint
+            names=i.names
+            max_days=i.max_days
+            policy=i.policy
+            admin=i.admin
+            error=i.error
+            replacing=i.replacing
+            on_submit=i.on_submit
+        />
+    }
+    .into_any()
+}
+
+/// The dialog's builder, or the failure to fetch its code.
+type DialogCode = Result<fn(DialogInputs) -> AnyView, leptos::wasm_split::SplitLoaderError>;
+
+/// In a split build (what Trunk builds) the dialog's code is its own wasm module, fetched the
+/// first time this or `prefetch_generate_dialog` is awaited; otherwise both answer at once.
+#[cfg(feature = "split")]
+#[leptos::wasm_split::wasm_split(generate_dialog, wasm_split_path = ::leptos::wasm_split, fallible, preload(prefetch_generate_dialog))]
+pub fn dialog_code() -> DialogCode {
+    Ok(build)
+}
+
+#[cfg(not(feature = "split"))]
+pub async fn dialog_code() -> DialogCode {
+    Ok(build)
+}
+
+#[cfg(not(feature = "split"))]
+pub async fn prefetch_generate_dialog() -> Result<(), leptos::wasm_split::SplitLoaderError> {
+    Ok(())
+}
+
+/// The Generate dialog, its code fetched when the browser is first idle, or when the dialog is
+/// first opened if that comes sooner: a visit that never generates a token pays for none of it.
+/// When the code cannot come (offline), the dialog closes with a toast saying so, and the next
+/// Generate tries again.
+#[component]
+pub fn LazyGenerateDialog(
+    /// The dialog's props.
+    inputs: DialogInputs,
+) -> impl IntoView {
+    let (i18n, toasts) = (use_i18n(), use_toasts());
+    let code = RwSignal::new(None::<fn(DialogInputs) -> AnyView>);
+    prefetch_when_idle(prefetch_generate_dialog);
+    Effect::new(move |_| {
+        if inputs.flow.with(|f| *f != Flow::Closed) && code.with_untracked(Option::is_none) {
+            leptos::task::spawn_local(async move {
+                match dialog_code().await {
+                    Ok(build) => {
+                        let _ = code.try_set(Some(build));
+                    }
+                    Err(_) => {
+                        inputs.flow.try_update(|f| {
+                            f.close();
+                        });
+                        toasts.error(error_text(i18n.t(), &ApiError::Network(String::new())), vec![]);
+                    }
+                }
+            });
+        }
+    });
+    move || code.get().map(|build| untrack(move || build(inputs)))
 }

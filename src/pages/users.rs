@@ -16,7 +16,7 @@ use crate::components::bulk_toolbar::BulkToolbar;
 use crate::components::calendar_feed::CalendarFeed;
 use crate::components::copy_field::CopyField;
 use crate::components::description_editor::DescriptionEditor;
-use crate::components::generate_dialog::GenerateDialog;
+use crate::components::generate_dialog::{DialogInputs, LazyGenerateDialog};
 use crate::components::loaded::Loaded;
 use crate::components::token_actions::{use_token_actions, ActionConfirm, Pending, Target};
 use crate::components::token_table::{RowActions, TokenTable};
@@ -185,19 +185,19 @@ pub fn UsersPage() -> impl IntoView {
             <CalendarFeed workspace_id />
         </Show>
         <Loaded resource=loaded>{body}</Loaded>
-        <GenerateDialog
-            flow=generate.flow
-            workspace=workspace_name
-            max_days
-            policy=Signal::derive(move || workspace.get().map(|w| w.policy).unwrap_or_default())
-            admin=Signal::derive(move || workspace.get().is_some_and(|w| w.role == token_api::auth::Role::Admin))
-            replacing=generate.replacing
-            names=Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect()))
-            client_id
-            token_endpoint=endpoint
-            error=generate.error
-            on_submit=generate.on_submit
-        />
+        <LazyGenerateDialog inputs=DialogInputs {
+            flow: generate.flow,
+            workspace: workspace_name,
+            client_id,
+            token_endpoint: endpoint,
+            names: Signal::derive(move || tokens.with(|all| all.iter().map(|t| t.name.clone()).collect())),
+            max_days,
+            policy: Signal::derive(move || workspace.get().map(|w| w.policy).unwrap_or_default()),
+            admin: Signal::derive(move || workspace.get().is_some_and(|w| w.role == token_api::auth::Role::Admin)),
+            error: generate.error.into(),
+            replacing: generate.replacing.into(),
+            on_submit: generate.on_submit,
+        } />
         <ActionConfirm actions />
         <DescriptionEditor token=describing on_saved=Callback::new(move |_| loaded.refetch()) />
     }

@@ -85,16 +85,16 @@ impl WorkspacePolicy {
         self.permissions.iter().any(|p| p.name == name)
     }
 
-    /// Checks what a new token asks to carry, for a member (`admin` false) or an admin: the field
-    /// at fault and why, or the permissions sorted and the ranges written the one way.
-    pub fn check_token(
-        &self,
-        admin: bool,
-        all: bool,
-        names: &[String],
-        ranges: &[String],
-    ) -> Result<Carried, (&'static str, Invalid)> {
-        let names = permissions::permission_list(names).map_err(|i| ("permissions", i))?;
+    /// Checks the permissions a new token asks for, for a member (`admin` false) or an admin:
+    /// the field at fault and why. The Generate form's rule as the person chooses; the service
+    /// applies it within `check_token`.
+    pub fn check_permissions(&self, admin: bool, all: bool, names: &[String]) -> Result<(), (&'static str, Invalid)> {
+        if names.len() > permissions::MAX_PERMISSIONS {
+            return Err(("permissions", Invalid::TooMany));
+        }
+        for name in names {
+            permissions::permission_name(name).map_err(|i| ("permissions", i))?;
+        }
         match (all, names.is_empty()) {
             (false, true) => return Err(("permissions", Invalid::Required)),
             (true, false) => return Err(("all_permissions", Invalid::TooMany)),
@@ -115,6 +115,21 @@ impl WorkspacePolicy {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Checks what a new token asks to carry: its permissions (`check_permissions`) and its
+    /// address ranges, within the policy's. The field at fault and why, or the permissions
+    /// sorted and the ranges written the one way.
+    pub fn check_token(
+        &self,
+        admin: bool,
+        all: bool,
+        names: &[String],
+        ranges: &[String],
+    ) -> Result<Carried, (&'static str, Invalid)> {
+        self.check_permissions(admin, all, names)?;
+        let names = permissions::permission_list(names).map_err(|i| ("permissions", i))?;
         let ranges = permissions::range_list(ranges).map_err(|i| ("ranges", i))?;
         let bounds = permissions::range_list(&self.allowed_ranges).unwrap_or_default();
         if !bounds.is_empty() && (ranges.is_empty() || !ranges.iter().all(|r| bounds.iter().any(|b| r.within(*b)))) {

@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use leptos::prelude::*;
-use token_api::policy::{Carried, WorkspacePolicy};
+use token_api::policy::WorkspacePolicy;
 use token_api::tokens::{CreateTokenRequest, Overlap, Replaces, TokenView};
 use token_api::validate::{self, Invalid, DEFAULT_LIFETIME_DAYS};
 
@@ -88,18 +88,22 @@ impl Fields {
         })
     }
 
-    /// What the token will carry, by the workspace's policy for this person (`admin` or a
-    /// member): the contract's check. A workspace without a catalogue has only "all".
-    pub fn carried_check(self, policy: &WorkspacePolicy, admin: bool) -> Result<Carried, (&'static str, Invalid)> {
-        let all = self.all.get() || policy.permissions.is_empty();
-        let ranges: Vec<String> = self.ranges.with(|r| {
-            r.split([' ', ',', '\n'])
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect()
-        });
-        self.chosen
-            .with(|chosen| policy.check_token(admin, all, chosen, &ranges))
+    /// Whether the permissions chosen are what the workspace's policy lets this person (`admin`
+    /// or a member) choose: the contract's check. A workspace without a catalogue has only "all".
+    /// The ranges are the service's to check (CIDR parsing stays out of the page's code); it
+    /// names the field.
+    pub fn carried_check(self, policy: &WorkspacePolicy, admin: bool) -> Result<(), (&'static str, Invalid)> {
+        match self.all_chosen(policy) {
+            true => policy.check_permissions(admin, true, &[]),
+            false => self
+                .chosen
+                .with(|chosen| policy.check_permissions(admin, false, chosen)),
+        }
+    }
+
+    /// "All" chosen, or the only choice there is.
+    fn all_chosen(self, policy: &WorkspacePolicy) -> bool {
+        self.all.get() || policy.permissions.is_empty()
     }
 
     /// The date the refresh token stops, for the lifetime chosen (the default while it is none).
@@ -125,12 +129,21 @@ impl Fields {
             token_id: old.id,
             overlap: self.overlap.get_untracked(),
         });
-        let ((permissions, ranges), all_permissions) = match replaces {
-            Some(_) => (Carried::default(), false),
-            None => (
-                self.carried_check(policy, admin).ok()?,
-                self.all.get_untracked() || policy.permissions.is_empty(),
-            ),
+        let (permissions, ranges, all_permissions) = match replaces {
+            Some(_) => (Vec::new(), Vec::new(), false),
+            None => {
+                self.carried_check(policy, admin).ok()?;
+                let ranges = self
+                    .ranges
+                    .get_untracked()
+                    .split([' ', ',', '\n'])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                let all = self.all_chosen(policy);
+                let chosen = if all { Vec::new() } else { self.chosen.get_untracked() };
+                (chosen, ranges, all)
+            }
         };
         Some(CreateTokenRequest {
             name,
