@@ -47,6 +47,7 @@ pub fn Root(mode: Mode) -> impl IntoView {
         session.pin_workspace(workspace);
     }
     let toasts = provide_toasts();
+    let framed = matches!(sink, Sink::Parent(_));
     provide_events(sink);
     provide_context(OwnsDocument(standalone));
     if standalone {
@@ -58,10 +59,11 @@ pub fn Root(mode: Mode) -> impl IntoView {
             }
         });
     }
-    let class = if standalone {
-        "tc-root tc-standalone"
-    } else {
-        "tc-root tc-panel"
+    // In a host's frame, the reader sees an unknown part of the page: `tc-framed` says so.
+    let class = match (standalone, framed) {
+        (true, false) => "tc-root tc-standalone",
+        (true, true) => "tc-root tc-standalone tc-framed",
+        (false, _) => "tc-root tc-panel",
     };
     let theme = options.as_ref().and_then(|o| o.theme.attribute());
     let base = options.as_ref().map(|o| o.base_path.clone()).unwrap_or_default();

@@ -225,6 +225,7 @@ pub struct Messages {
     pub permissions_all: &'static str,
     pub permissions_none_defined: &'static str,
     pub ranges_label: &'static str,
+    pub ranges_summary: &'static str,
     pub ranges_hint: &'static str,
     pub ranges_within: fn(&str) -> String,
     pub scope_all: &'static str,

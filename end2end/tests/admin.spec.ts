@@ -360,7 +360,7 @@ test.describe('in a reader’s time zone east of UTC', () => {
     await expect(page.getByRole('cell', { name: /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2} UTC\+8$/ }).first()).toBeVisible();
     const asked = (name: string) => page.waitForRequest((r) => r.url().includes('/admin/audit?') && r.url().includes(`${name}=`));
     let request = asked('from');
-    await page.getByLabel('From').fill('2026-11-22');
+    await page.getByLabel('From', { exact: true }).fill('2026-11-22');
     // Midnight in Shanghai is 16:00 UTC the day before.
     const instant = async (r: Promise<{ url(): string }>, name: string) =>
       new Date(new URL((await r).url()).searchParams.get(name)!).toISOString();
@@ -427,7 +427,7 @@ test.describe('in a time zone whose clocks skip midnight', () => {
     await expect(page.getByRole('tab', { name: 'Audit trail' })).toHaveAttribute('aria-selected', 'true');
     const request = page.waitForRequest((r) => r.url().includes('/admin/audit?') && r.url().includes('from='));
     // Cuba's clocks go from 00:00 to 01:00 on 8 March 2026: the day's first instant is 01:00 -04.
-    await page.getByLabel('From').fill('2026-03-08');
+    await page.getByLabel('From', { exact: true }).fill('2026-03-08');
     const from = new URL((await request).url()).searchParams.get('from')!;
     expect(new Date(from).toISOString()).toBe('2026-03-08T05:00:00.000Z');
   });

@@ -46,7 +46,7 @@ async function bensToken(browser: Browser, name: string): Promise<string> {
   const context = await browser.newContext();
   const me = await (await context.request.post('/api/session', { data: { email: 'ben@acme.test', password: PASSWORD } })).json();
   const made = await context.request.post('/api/workspaces/ws-acme/tokens', {
-    data: { name, lifetime_days: 30 }, headers: { 'x-csrf-token': me.csrf_token },
+    data: { name, lifetime_days: 30, all_permissions: true }, headers: { 'x-csrf-token': me.csrf_token },
   });
   expect(made.status()).toBe(201);
   const refresh = (await made.json()).refresh_token;

@@ -20,13 +20,13 @@ const languages = [
   {
     locale: 'en-US', who: 'milton', signIn: { email: 'Email', password: 'Password', button: 'Sign in' },
     generate: 'Generate token', dialog: 'Generate a token', all: 'All permissions, including those added later',
-    ranges: 'Allowed addresses', badRange: 'Write address ranges such as 10.0.0.0/8', close: 'Close', anyway: 'Close anyway', from: 'from 10.0.0.0/8',
+    ranges: 'Allowed addresses', summary: 'Limit where it may be used from', badRange: 'Write address ranges such as 10.0.0.0/8', close: 'Close', anyway: 'Close anyway', from: 'from 10.0.0.0/8',
     permission: 'Permission', copy: 'Copy your new token',
   },
   {
     locale: 'zh-CN', who: 'peter', signIn: { email: '邮箱', password: '密码', button: '登录' },
     generate: '生成令牌', dialog: '生成令牌', all: '全部权限，包括以后新增的',
-    ranges: '允许的地址', badRange: '请按 10.0.0.0/8 或 2001:db8::/32 的格式填写地址段', close: '关闭', anyway: '仍然关闭', from: '仅限 10.0.0.0/8',
+    ranges: '允许的地址', summary: '限制可使用的地址', badRange: '请按 10.0.0.0/8 或 2001:db8::/32 的格式填写地址段', close: '关闭', anyway: '仍然关闭', from: '仅限 10.0.0.0/8',
     permission: '权限', copy: '复制',
   },
 ];
@@ -54,6 +54,7 @@ for (const l of languages) {
       await dialog.getByRole('checkbox', { name: /datasets:read/ }).check();
       await expect(submit).toBeEnabled();
       // A range the service cannot read is named under its field, and nothing is made.
+      await dialog.getByText(l.summary).click();
       await dialog.getByLabel(l.ranges).fill('10.1.2.3/8');
       await submit.click();
       await expect(dialog.getByText(l.badRange)).toBeVisible();

@@ -116,6 +116,7 @@ pub static MESSAGES: Messages = Messages {
     permissions_all: "All permissions, including those added later",
     permissions_none_defined: "All: this workspace defines no permissions yet.",
     ranges_label: "Allowed addresses",
+    ranges_summary: "Limit where it may be used from",
     ranges_hint: "Optional: address ranges, separated by spaces (10.0.0.0/8). A refresh from anywhere else is refused. Empty: anywhere.",
     ranges_within: |r| format!("Required: ranges within {r}, separated by spaces."),
     scope_all: "All permissions",

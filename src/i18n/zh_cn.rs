@@ -116,6 +116,7 @@ pub static MESSAGES: Messages = Messages {
     permissions_all: "全部权限，包括以后新增的",
     permissions_none_defined: "全部：此工作区尚未定义权限。",
     ranges_label: "允许的地址",
+    ranges_summary: "限制可使用的地址",
     ranges_hint: "可选：地址段，以空格分隔（10.0.0.0/8）。来自其他地址的刷新将被拒绝。留空：任何地址。",
     ranges_within: |r| format!("必填：须在 {r} 之内的地址段，以空格分隔。"),
     scope_all: "全部权限",

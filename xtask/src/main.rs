@@ -212,6 +212,14 @@ fn test() -> sh::Result {
     .run()?;
     drop(pg);
 
+    step("OAuth: an off-the-shelf client (Authlib) narrows a token's scope on refresh");
+    cmd(
+        &python.to_string_lossy(),
+        &["end2end/oauth/authlib_scope.py", "target/debug/token-server"],
+    )
+    .dir(&root)
+    .run()?;
+
     step("end2end: Playwright against the real service");
     verify_systemd_unit(&root)?;
     cmd("npx", &["playwright", "test"]).dir(&root.join("end2end")).run()
@@ -530,16 +538,23 @@ const FIRST_VISIT_GOAL_KIB: f64 = 200.0;
 /// set-password pages became their own wasm modules, fetched when first used (313.2 KiB), then
 /// to 310 when the Chinese strings did (309.4 KiB), to 309.5 when the table stayed in the page
 /// for a search that matches nothing (309.3 KiB). Issue 30's SCIM words and marks (+0.4) paid
-/// back by wasm-opt's `--flatten --rereloop` (-2.9): down to 307 (306.8 KiB).
-const BUNDLE_CEILING_KIB: f64 = 307.0;
+/// back by wasm-opt's `--flatten --rereloop` (-2.9): down to 307 (306.8 KiB). This machine's
+/// toolchain then measured the same code at 307.4; issue 31's permissions, ranges and leak
+/// words (+8.7) paid back by the Generate dialog becoming its own module, fetched when idle or
+/// at the first Generate (-17.4): down to 299 (298.8 KiB).
+const BUNDLE_CEILING_KIB: f64 = 299.0;
 /// Every file of the app, the lazy modules and `embed.js` included: what an admin who opens
 /// every page in both languages downloads once. Issue 33's split made it 40 KiB larger than the
 /// one bundle before it (373.9 to 413.3 KiB: 411.2 with the pages split out, 413.3 with the
 /// Chinese strings): calls between modules go through the function table, where wasm-opt can
 /// neither inline nor drop them, and each module is compressed on its own. Only goes down from
 /// here: 413.5 (413.2 KiB measured); 412 after issue 30's SCIM status on the Members tab (+1.8)
-/// and `--flatten --rereloop` (-3.7) (411.6 KiB).
-const TOTAL_CEILING_KIB: f64 = 412.0;
+/// and `--flatten --rereloop` (-3.7) (411.6 KiB). Raised, once, to 443 by issue 31: this
+/// machine's toolchain measured the unchanged code at 412.3; the permissions and ranges (the
+/// Policy tab's catalogue and caps, the filter, the dialog's fields: +16.6) and the Generate
+/// dialog's own module (+13.5, most of it code the module and the main one now both carry) all
+/// load when used, as the bundle rule allows; the first visit went down by 8.6 (442.5 KiB).
+const TOTAL_CEILING_KIB: f64 = 443.0;
 
 /// The release bundle's brotli sizes: the table as printed, what the first visit loads, and all.
 struct BundleSize {

@@ -84,13 +84,17 @@ pub fn PermissionsField(
     };
     let permissions_error = move || error_of(&["permissions", "all_permissions"]);
     let ranges_error = move || error_of(&["ranges"]);
+    // Kept short: in a host's iframe the dialog must still fit a laptop's window. Without a
+    // catalogue, one line says the token carries all; ranges fold away unless the policy
+    // requires them.
+    let required_ranges = move || policy.with(|p| !p.allowed_ranges.is_empty());
     view! {
-        <fieldset class="field" aria-describedby="token-permissions-error">
-            <legend>{move || i18n.t().permissions_label}</legend>
-            <Show
-                when=move || policy.with(|p| !p.permissions.is_empty())
-                fallback=move || view! { <p class="field-hint">{move || i18n.t().permissions_none_defined}</p> }
-            >
+        <Show
+            when=move || policy.with(|p| !p.permissions.is_empty())
+            fallback=move || view! { <p class="field-hint">{move || i18n.t().permissions_none_defined}</p> }
+        >
+            <fieldset class="field" aria-describedby="token-permissions-error">
+                <legend>{move || i18n.t().permissions_label}</legend>
                 <Show when=offers_all>
                     <label class="field-inline">
                         <input type="checkbox" prop:checked=all on:change:target=move |ev| all.set(ev.target().checked()) />
@@ -98,10 +102,11 @@ pub fn PermissionsField(
                     </label>
                 </Show>
                 {choices}
-            </Show>
-            <p id="token-permissions-error" class="field-error">{permissions_error}</p>
-        </fieldset>
-        <div class="field">
+                <p id="token-permissions-error" class="field-error">{permissions_error}</p>
+            </fieldset>
+        </Show>
+        <details class="field" open=move || required_ranges() || ranges_error().is_some()>
+            <summary>{move || i18n.t().ranges_summary}</summary>
             <label for="token-ranges">{move || i18n.t().ranges_label}</label>
             <input
                 id="token-ranges"
@@ -116,6 +121,6 @@ pub fn PermissionsField(
             />
             <p id="token-ranges-hint" class="field-hint">{ranges_hint}</p>
             <p id="token-ranges-error" class="field-error">{ranges_error}</p>
-        </div>
+        </details>
     }
 }
