@@ -226,6 +226,7 @@ pub struct Messages {
     pub permissions_none_defined: &'static str,
     pub ranges_label: &'static str,
     pub ranges_summary: &'static str,
+    pub regenerate_not_allowed: &'static str,
     pub ranges_hint: &'static str,
     pub ranges_within: fn(&str) -> String,
     pub scope_all: &'static str,

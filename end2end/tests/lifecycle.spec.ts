@@ -121,7 +121,7 @@ test('failed sign-ins in a burst: an alarm for the admin, in the audit trail und
   const ada = await as(browser, 'ada@acme.test');
   const alarms = async () => {
     const s = await (await ada.request.get('/api/workspaces/ws-acme/admin/tokens/summary')).json();
-    return s.reuse_detected_recently + s.sign_in_bursts_recently;
+    return s.reuse_detected_recently + s.sign_in_bursts_recently + s.leaks_reported_recently + s.outside_ranges_recently;
   };
   const before = await alarms();
   await guess(browser, hal);
@@ -402,7 +402,7 @@ test('a policy of 30 days: Generate offers no more, and the service refuses 31',
     await longest.fill('30');
     await expectNoAxeViolations(page);
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect(page.getByText('Policy saved. Existing tokens are not changed.')).toBeVisible();
+    await expect(page.getByText('Policy saved. Existing tokens are not changed;')).toBeVisible();
     await page.getByRole('tab', { name: 'Audit trail' }).click();
     await expect(page.getByRole('row', { name: /max lifetime 365 -> 30 days/ })).toContainText('Policy changed');
 

@@ -19,14 +19,14 @@ test.beforeAll(async () => {
 const languages = [
   {
     locale: 'en-US', who: 'milton', signIn: { email: 'Email', password: 'Password', button: 'Sign in' },
-    generate: 'Generate token', dialog: 'Generate a token', all: 'All permissions, including those added later',
-    ranges: 'Allowed addresses', summary: 'Limit where it may be used from', badRange: 'Write address ranges such as 10.0.0.0/8', close: 'Close', anyway: 'Close anyway', from: 'from 10.0.0.0/8',
+    generate: 'Generate token', dialog: 'Generate a token', all: 'All permissions, later ones too',
+    ranges: 'Allowed addresses', summary: 'Limit where it may be used from', badRange: 'Write ranges such as 10.0.0.0/8', close: 'Close', anyway: 'Close anyway', from: 'from 10.0.0.0/8',
     permission: 'Permission', copy: 'Copy your new token',
   },
   {
     locale: 'zh-CN', who: 'peter', signIn: { email: '邮箱', password: '密码', button: '登录' },
-    generate: '生成令牌', dialog: '生成令牌', all: '全部权限，包括以后新增的',
-    ranges: '允许的地址', summary: '限制可使用的地址', badRange: '请按 10.0.0.0/8 或 2001:db8::/32 的格式填写地址段', close: '关闭', anyway: '仍然关闭', from: '仅限 10.0.0.0/8',
+    generate: '生成令牌', dialog: '生成令牌', all: '全部权限（含以后新增的）',
+    ranges: '允许的地址', summary: '限制可使用的地址', badRange: '请按 10.0.0.0/8 的格式填写地址段', close: '关闭', anyway: '仍然关闭', from: '仅限 10.0.0.0/8',
     permission: '权限', copy: '复制',
   },
 ];

@@ -166,12 +166,19 @@ pub struct TokenSummary {
     /// the last `ALARM_DAYS` days.
     #[serde(default)]
     pub leaks_reported_recently: u64,
+    /// Alarms: refreshes refused because they came from outside their token's address ranges,
+    /// in the last `ALARM_DAYS` days (one a minute per token at most).
+    #[serde(default)]
+    pub outside_ranges_recently: u64,
 }
 
 impl TokenSummary {
     /// Every alarm of the last `ALARM_DAYS` days, whatever its kind.
     pub fn alarms(&self) -> u64 {
-        self.reuse_detected_recently + self.sign_in_bursts_recently + self.leaks_reported_recently
+        self.reuse_detected_recently
+            + self.sign_in_bursts_recently
+            + self.leaks_reported_recently
+            + self.outside_ranges_recently
     }
 }
 

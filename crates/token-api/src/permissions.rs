@@ -99,6 +99,11 @@ impl std::str::FromStr for Cidr {
             None => (s.trim(), None),
         };
         let addr: IpAddr = addr.parse().map_err(|_| Invalid::NotARange)?;
+        // An IPv4 range written as IPv6 (`::ffff:10.0.0.0/104`) is refused, not matched: clients
+        // are seen by their IPv4 address, and a policy's IPv4 bound would not hold it.
+        if addr.to_canonical() != addr {
+            return Err(Invalid::NotARange);
+        }
         let width = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             // Digits only: `u8`'s parser takes a leading `+`.
@@ -162,7 +167,7 @@ impl Cidr {
 
     /// Whether the whole range lies inside `outer`.
     pub fn within(self, outer: Cidr) -> bool {
-        self.prefix >= outer.prefix && outer.contains(self.addr)
+        self.addr.is_ipv4() == outer.addr.is_ipv4() && self.prefix >= outer.prefix && outer.contains(self.addr)
     }
 }
 
@@ -241,6 +246,8 @@ mod tests {
             "example.com",
             "",
             "2001:db8::1/32",
+            "::ffff:0.0.0.0/97",
+            "::ffff:10.0.0.0/104",
         ] {
             assert_eq!(bad.parse::<Cidr>(), Err(Invalid::NotARange), "{bad}");
         }

@@ -131,7 +131,8 @@ impl WorkspacePolicy {
         self.check_permissions(admin, all, names)?;
         let names = permissions::permission_list(names).map_err(|i| ("permissions", i))?;
         let ranges = permissions::range_list(ranges).map_err(|i| ("ranges", i))?;
-        let bounds = permissions::range_list(&self.allowed_ranges).unwrap_or_default();
+        // Bounds this build cannot read let no token through.
+        let bounds = permissions::range_list(&self.allowed_ranges).map_err(|_| ("ranges", Invalid::NotAllowed))?;
         if !bounds.is_empty() && (ranges.is_empty() || !ranges.iter().all(|r| bounds.iter().any(|b| r.within(*b)))) {
             return Err(("ranges", Invalid::NotAllowed));
         }

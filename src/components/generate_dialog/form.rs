@@ -61,7 +61,15 @@ pub fn GenerateForm(
             .or_else(|| server_field_error(&error.get(), "name"))
             .map(|i| invalid_text(i18n.t(), i))
     };
+    // A regenerated token keeps what the old one carried; when the policy no longer allows it,
+    // the fields at fault are not on this form, so the refusal is said here.
     let other_error = move || match error.get()? {
+        e if regenerating()
+            && e.field_errors()
+                .any(|(f, _)| matches!(f, "permissions" | "all_permissions" | "ranges")) =>
+        {
+            Some(i18n.t().regenerate_not_allowed.to_owned())
+        }
         e if e.field_errors().next().is_some() => None,
         e => Some(error_text(i18n.t(), &e)),
     };

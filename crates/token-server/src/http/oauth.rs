@@ -583,6 +583,11 @@ async fn who(state: &AppState, ws: &str, headers: &HeaderMap, needs: Option<&str
             "the access token works in another workspace only",
         ));
     }
+    let row = crate::store::users::member_and_workspace(&state.db.pool, &claims.sub, ws).await?;
+    let (email, workspace_name) = row.ok_or_else(not_live)?;
+    if !live(state, &claims, &kid).await? {
+        return Err(not_live());
+    }
     if let Some(needed) = needs {
         let carried = claims
             .scope
@@ -602,11 +607,6 @@ async fn who(state: &AppState, ws: &str, headers: &HeaderMap, needs: Option<&str
                 )
             });
         }
-    }
-    let row = crate::store::users::member_and_workspace(&state.db.pool, &claims.sub, ws).await?;
-    let (email, workspace_name) = row.ok_or_else(not_live)?;
-    if !live(state, &claims, &kid).await? {
-        return Err(not_live());
     }
     Ok(WhoAmI {
         user_id: claims.sub,

@@ -489,6 +489,7 @@ pub async fn summary(conn: &mut AnyConnection, workspace_id: &str, admin_id: &st
         reuse_detected_recently: alarms(AuditAction::ReuseDetected),
         sign_in_bursts_recently: alarms(AuditAction::SignInBurst),
         leaks_reported_recently: alarms(AuditAction::LeakReported),
+        outside_ranges_recently: alarms(AuditAction::RefreshOutsideRanges),
     })
 }
 

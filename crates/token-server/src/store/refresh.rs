@@ -343,15 +343,22 @@ impl Writer {
         let plain: Vec<usize> = firsts.iter().copied().filter(|&i| batch[i].scope.is_none()).collect();
         let mut rows = self.rotate_rows(&mut tx, batch, &plain, true, now).await?;
         let rotated: HashSet<&str> = rows.iter().map(|r| r.digest.as_str()).collect();
-        let rest: Vec<usize> = firsts
-            .iter()
-            .copied()
+        // Every copy that did not rotate is checked on its own (a copy from outside the ranges
+        // must not take down one from inside); of those that pass, one per token rotates, and the
+        // others are copies as before (`not_current`).
+        let mut rest: Vec<usize> = (0..batch.len())
             .filter(|&i| !rotated.contains(batch[i].new_digest.as_str()))
             .collect();
+        rest.sort_by(|&a, &b| batch[a].old_digest.cmp(&batch[b].old_digest));
         let mut refused: std::collections::HashMap<usize, Refused> = Default::default();
         if !rest.is_empty() {
             let (passed, failed) = check_limited(&mut tx, batch, &rest, now).await?;
             refused = failed;
+            let mut once = HashSet::new();
+            let passed: Vec<usize> = passed
+                .into_iter()
+                .filter(|&i| once.insert((batch[i].old_digest.as_str(), batch[i].client_id.as_str())))
+                .collect();
             rows.extend(self.rotate_rows(&mut tx, batch, &passed, false, now).await?);
         }
         if self.backend == Backend::Sqlite && !rows.is_empty() {
@@ -425,7 +432,7 @@ impl Writer {
         let mut answers = Vec::with_capacity(batch.len());
         // Copies of one token from one client in one batch were in flight together: one
         // answer (and at most one retry, one audit row) for them all.
-        type Copy<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
+        type Copy<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a [String]>);
         let mut copies: std::collections::HashMap<Copy, Result<Rotated, Refused>> = Default::default();
         for (i, (e, grant)) in batch.iter().zip(won).enumerate() {
             answers.push(match grant {
@@ -443,6 +450,7 @@ impl Writer {
                         e.client_id.as_str(),
                         e.ip.as_deref(),
                         e.agent.as_deref(),
+                        e.scope.as_deref(),
                     );
                     match copies.get(&key) {
                         Some(answer) => answer.clone(),
@@ -506,7 +514,8 @@ impl Writer {
         // The `+`s keep the state columns out of index selection, so each row is found by its
         // digest's unique index. Without them, PostgreSQL without fresh statistics read every
         // active grant through the state index and hash-joined them (34 ms a batch against 3 ms).
-        // A grant of every permission carries its workspace's catalogue, read as it is now.
+        // A grant of every permission carries its workspace's catalogue, read as it is now, and
+        // only what members may choose when its owner is not an admin.
         let statement = format!(
             "WITH v (old_digest, new_digest, hint, client_id, ip, agent) AS (VALUES {})
              UPDATE grants SET refresh_digest = v.new_digest, refresh_hint = v.hint, last_used_at = {at},
@@ -518,7 +527,10 @@ impl Writer {
                        grants.name AS name, grants.refresh_digest AS digest, {owner},
                        grants.scope AS scope, grants.ranges AS ranges,
                        CASE WHEN grants.scope IS NULL
-                            THEN (SELECT c.permissions FROM workspaces c WHERE c.id = grants.workspace_id) END AS catalogue",
+                            THEN (SELECT c.permissions FROM workspaces c WHERE c.id = grants.workspace_id) END AS catalogue,
+                       CASE WHEN grants.scope IS NULL AND NOT EXISTS (SELECT 1 FROM memberships a
+                              WHERE a.workspace_id = grants.workspace_id AND a.user_id = grants.user_id AND a.role = 'admin')
+                            THEN (SELECT c.member_permissions FROM workspaces c WHERE c.id = grants.workspace_id) END AS cap",
             values.join(", ")
         );
         sql.query(&statement)
@@ -533,18 +545,17 @@ impl Writer {
     /// replay, or simply not a live token. One query tells them apart, so a stream of made-up
     /// tokens costs the writer one lookup each.
     async fn not_current(&self, conn: &mut AnyConnection, e: &Exchange) -> sqlx::Result<Result<Rotated, Refused>> {
-        let row: Option<NotCurrentRow> = sqlx::query_as(
+        let row: Option<NotCurrentRow> = sqlx::query_as(&format!(
             "SELECT w.id AS workspace_id, r.grant_id AS rotated_grant, r.rotated_at, r.successor_sealed AS sealed,
                     r.rotated_ip, g.user_id,
                     CASE WHEN g.refresh_digest = r.successor_digest AND g.disabled_at IS NULL AND g.expires_at > $3
                          THEN 1 ELSE 0 END AS successor_current,
-                    r.rotated_agent, r.retries, g.name AS grant_name, g.scope, g.ranges,
-                    CASE WHEN g.scope IS NULL THEN w.permissions END AS catalogue
+                    r.rotated_agent, r.retries, g.name AS grant_name, g.scope, g.ranges, {EXPANSION}
              FROM workspaces w
              LEFT JOIN rotated_refresh_tokens r ON r.digest = $1
              LEFT JOIN grants g ON g.id = r.grant_id AND g.workspace_id = w.id
-             WHERE w.client_id = $2",
-        )
+             WHERE w.client_id = $2"
+        ))
         .bind(&e.old_digest)
         .bind(&e.client_id)
         .bind(db::now_ms())
@@ -564,6 +575,7 @@ impl Writer {
             scope,
             ranges,
             catalogue,
+            cap,
         }) = row
         else {
             return Ok(Err(Refused::UnknownClient));
@@ -585,8 +597,14 @@ impl Writer {
             (Some(then), Some(now)) => then == now,
             _ => true,
         } && rotated_agent == e.agent;
-        let carries = carried(scope, catalogue, ranges);
+        let carries = carried(scope, catalogue, cap, ranges);
         if in_window && same_client && successor_current == 1 && (in_flight || retries < MAX_RETRIES) {
+            let ip = e.ip.as_deref().and_then(|ip| ip.parse().ok());
+            let inside = token_api::permissions::range_list(&carries.ranges)
+                .is_ok_and(|ranges| token_api::permissions::allowed_from(&ranges, ip));
+            if !inside {
+                return Ok(Err(Refused::Invalid));
+            }
             if !carries.holds(e.scope.as_deref()) {
                 return Ok(Err(Refused::Scope));
             }
@@ -658,7 +676,12 @@ impl RotatedRow {
             grant: super::audit::grant_row(r)?,
             digest: r.try_get("digest")?,
             owner: email.zip(name),
-            carry: carried(r.try_get("scope")?, r.try_get("catalogue")?, r.try_get("ranges")?),
+            carry: carried(
+                r.try_get("scope")?,
+                r.try_get("catalogue")?,
+                r.try_get("cap")?,
+                r.try_get("ranges")?,
+            ),
         })
     }
 }
@@ -697,6 +720,7 @@ struct NotCurrentRow {
     scope: Option<String>,
     ranges: Option<String>,
     catalogue: Option<String>,
+    cap: Option<String>,
 }
 
 /// The exchanges the first pass left: those of grants with ranges, those asking for a scope,
@@ -721,7 +745,7 @@ async fn check_limited(
     let statement = format!(
         "SELECT g.id AS id, g.workspace_id AS workspace_id, g.user_id AS user_id, g.name AS name,
                 g.refresh_digest AS digest, g.scope AS scope, g.ranges AS ranges, w.client_id AS client_id,
-                CASE WHEN g.scope IS NULL THEN w.permissions END AS catalogue
+                {EXPANSION}
          FROM grants g JOIN workspaces w ON w.id = g.workspace_id
          WHERE g.refresh_digest IN ({}) AND g.disabled_at IS NULL AND g.expires_at > {at}",
         digests.join(", ")
@@ -729,7 +753,12 @@ async fn check_limited(
     let mut live = std::collections::HashMap::new();
     for r in sql.query(&statement).fetch_all(&mut *conn).await? {
         let key: (String, String) = (r.try_get("digest")?, r.try_get("client_id")?);
-        let carry = carried(r.try_get("scope")?, r.try_get("catalogue")?, r.try_get("ranges")?);
+        let carry = carried(
+            r.try_get("scope")?,
+            r.try_get("catalogue")?,
+            r.try_get("cap")?,
+            r.try_get("ranges")?,
+        );
         live.insert(key, (super::audit::grant_row(&r)?, carry));
     }
     let (mut passed, mut refused) = (Vec::new(), std::collections::HashMap::new());
@@ -749,14 +778,19 @@ async fn check_limited(
                 carry.ranges.join(" ")
             );
             tracing::warn!(grant = %grant.0, ip = e.ip.as_deref(), "refresh from outside the token's ranges refused");
-            record_change(
-                conn,
-                Action::RefreshOutsideRanges,
-                grant,
-                None,
-                Acting::by(e.ip.as_deref(), Some(&reason)),
-            )
-            .await?;
+            // One alarm a minute per token at most: someone holding it cannot flood the trail
+            // (or the writer) by refreshing from outside.
+            let recent: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM audit_events WHERE action = $1 AND at > $2 AND grant_id = $3 LIMIT 1")
+                    .bind(Action::RefreshOutsideRanges.as_str())
+                    .bind(now - 60_000)
+                    .bind(&grant.0)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+            if recent.is_none() {
+                let acting = Acting::by(e.ip.as_deref(), Some(&reason));
+                record_change(conn, Action::RefreshOutsideRanges, grant, None, acting).await?;
+            }
             refused.insert(i, Refused::Invalid);
         } else if !carry.holds(e.scope.as_deref()) {
             refused.insert(i, Refused::Scope);
@@ -815,20 +849,31 @@ impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for Found {
             email: r.try_get("email")?,
             created_at: r.try_get("created_at")?,
             expires_at: r.try_get("expires_at")?,
-            carries: carried(r.try_get("scope")?, r.try_get("catalogue")?, r.try_get("ranges")?),
+            carries: carried(
+                r.try_get("scope")?,
+                r.try_get("catalogue")?,
+                r.try_get("cap")?,
+                r.try_get("ranges")?,
+            ),
         })
     }
 }
 
+/// What a grant of every permission expands to, from `grants g` and `workspaces w`: the
+/// catalogue as it is now, and the members' cap when its owner is not an admin (`carried`).
+const EXPANSION: &str = "CASE WHEN g.scope IS NULL THEN w.permissions END AS catalogue,
+    CASE WHEN g.scope IS NULL AND NOT EXISTS (SELECT 1 FROM memberships a
+           WHERE a.workspace_id = g.workspace_id AND a.user_id = g.user_id AND a.role = 'admin')
+         THEN w.member_permissions END AS cap";
+
 /// The columns `Found` reads, from `grants g`, `users u` and `workspaces w`.
 const FOUND_COLUMNS: &str = "g.id AS grant_id, g.user_id AS user_id, u.email AS email, g.created_at AS created_at,
-    g.expires_at AS expires_at, g.scope AS scope, g.ranges AS ranges,
-    CASE WHEN g.scope IS NULL THEN w.permissions END AS catalogue";
+    g.expires_at AS expires_at, g.scope AS scope, g.ranges AS ranges";
 
 /// Looks up an active grant by its current refresh token, within one workspace.
 pub async fn find_active(conn: &mut AnyConnection, workspace_id: &str, presented: &str) -> sqlx::Result<Option<Found>> {
     sqlx::query_as(&format!(
-        "SELECT {FOUND_COLUMNS} FROM grants g JOIN users u ON u.id = g.user_id JOIN workspaces w ON w.id = g.workspace_id
+        "SELECT {FOUND_COLUMNS}, {EXPANSION} FROM grants g JOIN users u ON u.id = g.user_id JOIN workspaces w ON w.id = g.workspace_id
          WHERE g.refresh_digest = $1 AND g.workspace_id = $2 AND g.disabled_at IS NULL AND g.expires_at > $3"
     ))
     .bind(secrets::digest(presented))
@@ -850,7 +895,7 @@ pub async fn find_retryable(
 ) -> sqlx::Result<Option<Found>> {
     let now = db::now_ms();
     sqlx::query_as(&format!(
-        "SELECT {FOUND_COLUMNS}
+        "SELECT {FOUND_COLUMNS}, {EXPANSION}
          FROM rotated_refresh_tokens r JOIN grants g ON g.id = r.grant_id JOIN users u ON u.id = g.user_id
          JOIN workspaces w ON w.id = g.workspace_id
          WHERE r.digest = $1 AND g.workspace_id = $2 AND g.refresh_digest = r.successor_digest

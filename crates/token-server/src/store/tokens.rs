@@ -253,14 +253,23 @@ impl Carries {
 }
 
 /// What a grant carries, from its stored scope (`None`: all), its workspace's catalogue as
-/// stored (JSON; read only for a grant of every permission) and its stored ranges.
-pub fn carried(scope: Option<String>, catalogue: Option<String>, ranges: Option<String>) -> Carries {
+/// stored (JSON; read only for a grant of every permission), the members' cap as stored (read
+/// only for such a grant of a member: an admin's "all" is the whole catalogue, a member's what
+/// members may choose of it, as the policy says now) and its stored ranges.
+pub fn carried(
+    scope: Option<String>,
+    catalogue: Option<String>,
+    cap: Option<String>,
+    ranges: Option<String>,
+) -> Carries {
     let all = || {
+        let cap = cap.map(|c| words(Some(c)));
         catalogue
             .and_then(|j| serde_json::from_str::<Vec<token_api::permissions::Permission>>(&j).ok())
             .unwrap_or_default()
             .into_iter()
             .map(|p| p.name)
+            .filter(|n| cap.as_ref().is_none_or(|c| c.contains(n)))
             .collect()
     };
     Carries::of(scope, all, ranges)
@@ -364,7 +373,11 @@ pub async fn create(
         Err((field, why)) => return Ok(Err(NotCreated::Refused(field, why))),
     };
     let scope = if all { None } else { joined(&names) };
-    let catalogue = || policy.permissions.iter().map(|p| p.name.clone()).collect();
+    let cap = policy.member_permissions.as_ref().filter(|_| !admin);
+    let catalogue = || {
+        let names = policy.permissions.iter().map(|p| p.name.clone());
+        names.filter(|n| cap.is_none_or(|c| c.contains(n))).collect()
+    };
     let carries = Carries::of(scope.clone(), catalogue, joined(&ranges));
     let id = secrets::random_id();
     let refresh = secrets::new_refresh_token();

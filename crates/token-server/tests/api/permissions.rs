@@ -483,7 +483,57 @@ async fn the_policy_keeps_a_catalogue_admins_and_the_operator_change_audited(app
     );
 }
 
+async fn a_members_all_token_carries_only_what_members_may_choose_and_outside_alarms_are_bounded(app: TestApp) {
+    let (ada, ben) = (app.sign_in("ada@acme.test").await, app.sign_in("ben@acme.test").await);
+    // Made before the workspace had permissions: all, as every older token is.
+    let old = app.create_token(&ben, "ws-acme", "older").await;
+    let admins = app.create_token(&ada, "ws-acme", "admin's").await;
+    set_policy(&app, &ada, json!({"member_permissions": ["datasets:read"]})).await;
+    let member = refresh(&app, old["refresh_token"].as_str().unwrap(), "192.0.2.1", None).await;
+    assert_eq!(
+        member.body["scope"], "datasets:read",
+        "a member's all is what members may choose"
+    );
+    let access = member.body["access_token"].as_str().unwrap();
+    assert_eq!(can(&app, access, "datasets:write").await.status, StatusCode::FORBIDDEN);
+    let admin = refresh(&app, admins["refresh_token"].as_str().unwrap(), "192.0.2.1", None).await;
+    assert_eq!(admin.body["scope"], "datasets:read datasets:write jobs:run");
+    // A revoked token is 401 at the resource, whatever it asks for.
+    let current = member.body["refresh_token"].as_str().unwrap();
+    app.form("/oauth2/revoke", &[("token", current), ("client_id", "tcc_acme")], None)
+        .await;
+    assert_eq!(
+        can(&app, access, "datasets:write").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Ten refreshes from outside: each refused, one alarm.
+    let ranged = generate(
+        &app,
+        &ben,
+        json!({"name": "ranged", "lifetime_days": 30, "permissions": ["datasets:read"], "ranges": ["10.0.0.0/8"]}),
+    )
+    .await;
+    let token = ranged.body["refresh_token"].as_str().unwrap();
+    for _ in 0..10 {
+        assert_eq!(
+            refresh(&app, token, "203.0.113.9", None).await.body["error"],
+            "invalid_grant"
+        );
+    }
+    let alarms = app
+        .get(
+            "/api/workspaces/ws-acme/admin/audit?action=refresh_outside_ranges",
+            &ada,
+        )
+        .await;
+    assert_eq!(alarms.body["events"].as_array().unwrap().len(), 1, "{}", alarms.text);
+    let summary = app.get("/api/workspaces/ws-acme/admin/tokens/summary", &ada).await;
+    assert_eq!(summary.body["outside_ranges_recently"], 1);
+}
+
 crate::on_both_databases!(
+    a_members_all_token_carries_only_what_members_may_choose_and_outside_alarms_are_bounded,
     a_token_of_one_permission_from_one_range_works_only_there_and_only_for_it,
     a_refresh_narrows_the_scope_and_never_widens_it,
     generate_takes_only_what_the_policy_allows_and_writes_nothing_else,
