@@ -304,7 +304,7 @@ pub static MESSAGES: Messages = Messages {
     policy_admins_only: |ws| format!("In {ws}, only admins generate tokens."),
     policy_cap_reached: |cap, ws| format!("You have {cap} active tokens, the most {ws} allows. Disable one to generate another."),
     tab_policy: "Policy",
-    policy_intro: "Rules for new tokens in this workspace. A change never touches existing tokens, and is kept in the audit trail.",
+    policy_intro: "Rules for new tokens in this workspace. A change never touches existing tokens (but those of all permissions follow the catalogue), and is kept in the audit trail.",
     policy_max_lifetime: "Longest lifetime, in days (1 to 365)",
     policy_creators: "Who may generate tokens",
     policy_creators_members: "Every member",

@@ -303,7 +303,7 @@ pub static MESSAGES: Messages = Messages {
     policy_admins_only: |ws| format!("在 {ws} 中，只有管理员可以生成令牌。"),
     policy_cap_reached: |cap, ws| format!("您已有 {cap} 个有效令牌，已达 {ws} 的上限。请先停用一个，再生成新令牌。"),
     tab_policy: "策略",
-    policy_intro: "本工作区新令牌的规则。修改不影响已有令牌，并记入审计记录。",
+    policy_intro: "本工作区新令牌的规则。修改不影响已有令牌（但全部权限的令牌随权限目录而变），并记入审计记录。",
     policy_max_lifetime: "最长有效期（天，1 到 365）",
     policy_creators: "谁可以生成令牌",
     policy_creators_members: "所有成员",
