@@ -3,8 +3,8 @@
 //! session and no CSRF token: the report is trusted for its signature alone (`crate::leaks`).
 //!
 //! The checks, in order, each refusing with nothing written: the sender's budget (429), the body
-//! (at most `BODY_LIMIT`, JSON, an array of at most `MAX_MATCHES` matches: 413, 415, 400), the
-//! service configured (404), the signature over the raw body (401, one answer for every
+//! (at most `BODY_LIMIT`, JSON, an array of at most `MAX_MATCHES` matches: 413, 415, 400), both
+//! signature headers present (401), the service configured (404), the signature over the raw body (401, one answer for every
 //! signature problem; 503 while no keys could ever be fetched), and a report taken before
 //! (409). A report that passes is answered with a label per match and nothing else: whether a
 //! token of ours was live, whose it is, or which workspace, is never said.
@@ -151,6 +151,20 @@ async fn take(state: &AppState, ip: Option<&str>, req: Request) -> Result<Vec<Le
             None,
         ));
     }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // Unsigned is refused as unsigned, whether or not reports are taken here (the document says
+    // both headers are required).
+    let unsigned = || {
+        refuse(
+            StatusCode::UNAUTHORIZED,
+            "the report is not signed by a key the scanner publishes",
+            None,
+        )
+    };
+    if header("github-public-key-identifier").is_none() || header("github-public-key-signature").is_none() {
+        metrics::counter!("leak_reports_refused_total").increment(1);
+        return Err(unsigned());
+    }
     let Some(keys) = &state.leak_keys else {
         return Err(refuse(
             StatusCode::NOT_FOUND,
@@ -158,7 +172,6 @@ async fn take(state: &AppState, ip: Option<&str>, req: Request) -> Result<Vec<Le
             None,
         ));
     };
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let verified = keys
         .verify(
             header("github-public-key-identifier"),
@@ -171,11 +184,7 @@ async fn take(state: &AppState, ip: Option<&str>, req: Request) -> Result<Vec<Le
         Err(Unverified::Refused(why)) => {
             metrics::counter!("leak_reports_refused_total").increment(1);
             tracing::warn!(ip, why, "a secret scanning report was refused");
-            return Err(refuse(
-                StatusCode::UNAUTHORIZED,
-                "the report is not signed by a key the scanner publishes",
-                None,
-            ));
+            return Err(unsigned());
         }
         Err(Unverified::NoKeys) => {
             let wait = crate::leaks::REFETCH_AT_MOST_EVERY.as_secs();

@@ -314,9 +314,12 @@ async fn refused_reports_change_nothing_and_say_nothing(mut app: TestApp) {
     let (_, live) = token(&app, &ben, "ws-acme", "live").await;
     let body = json!([found(&live, "https://github.com/acme/app/blob/main/x")]).to_string();
 
-    // Not configured: the endpoint takes nothing.
+    // Not configured: the endpoint takes nothing; unsigned is refused as unsigned all the same
+    // (the fuzzer's check that a required header is required).
     let reply = app.raw(report(body.as_bytes(), Some("k"), Some("c2ln"))).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.text);
+    let reply = app.raw(report(body.as_bytes(), Some("k"), None)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text);
 
     let scanner = Scanner::start().await;
     scanner.configure(&mut app).await;
