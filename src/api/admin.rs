@@ -6,6 +6,8 @@ use token_api::admin::{FilterActionRequest, LookupRequest, LookupResult, MemberL
 use token_api::audit::{AuditPage, AuditQuery};
 use token_api::policy::WorkspacePolicy;
 use token_api::query::TokenPageQuery;
+use token_api::streams::{CreatedDestination, Destination, DestinationChange, DestinationList};
+use token_api::streams::{NewDestination, StreamState, TestDelivery};
 use token_api::tokens::{BatchAction, BatchRequest, BatchResult};
 
 use super::{request, workspace_path, ApiError};
@@ -116,4 +118,41 @@ pub async fn audit(ws: String, query: AuditQuery) -> Result<AuditPage, ApiError>
 /// Where the CSV export of the audit trail under a filter downloads from.
 pub fn audit_csv_url(ws: &str, query: &AuditQuery) -> String {
     csv_url(ws, "/admin/audit", query.to_pairs())
+}
+
+/// The workspace's audit stream destinations.
+pub async fn streams(ws: String) -> Result<DestinationList, ApiError> {
+    request(Method::GET, &workspace_path(&ws, "/admin/streams"), None::<&()>).await
+}
+
+/// Adds an audit stream destination; the answer carries its signing secret, once.
+pub async fn add_stream(ws: String, body: NewDestination) -> Result<CreatedDestination, ApiError> {
+    request(Method::POST, &workspace_path(&ws, "/admin/streams"), Some(&body)).await
+}
+
+fn stream_path(ws: &str, id: &str, tail: &str) -> String {
+    workspace_path(
+        ws,
+        &format!("/admin/streams/{}{tail}", crate::url::encode_component(id)),
+    )
+}
+
+/// Pauses or resumes a destination.
+pub async fn set_stream_state(ws: String, id: String, state: StreamState) -> Result<Destination, ApiError> {
+    request(
+        Method::PATCH,
+        &stream_path(&ws, &id, ""),
+        Some(&DestinationChange { state }),
+    )
+    .await
+}
+
+/// Sends a test event to a destination; what it answered.
+pub async fn test_stream(ws: String, id: String) -> Result<TestDelivery, ApiError> {
+    request(Method::POST, &stream_path(&ws, &id, "/test"), None::<&()>).await
+}
+
+/// Removes a destination.
+pub async fn remove_stream(ws: String, id: String) -> Result<(), ApiError> {
+    request(Method::DELETE, &stream_path(&ws, &id, ""), None::<&()>).await
 }

@@ -29,6 +29,8 @@ pub fn invalid_text(t: &Messages, invalid: Invalid) -> String {
         Invalid::NotAPermission => t.invalid_not_a_permission.to_owned(),
         Invalid::NotARange => t.invalid_not_a_range.to_owned(),
         Invalid::NotAllowed => t.invalid_not_allowed.to_owned(),
+        Invalid::NotAUrl => t.invalid_not_a_url.to_owned(),
+        Invalid::NotAHeader => t.invalid_not_a_header.to_owned(),
         _ => t.invalid_other.to_owned(),
     }
 }

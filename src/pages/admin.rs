@@ -9,6 +9,7 @@ mod count_chips;
 mod leak_check;
 mod members_tab;
 mod policy_tab;
+mod streams_tab;
 mod token_filters;
 mod tokens_pager;
 mod tokens_tab;
@@ -29,10 +30,11 @@ enum Tab {
     Audit,
     Members,
     Policy,
+    Streams,
 }
 
 impl Tab {
-    const ALL: [Tab; 4] = [Tab::Tokens, Tab::Audit, Tab::Members, Tab::Policy];
+    const ALL: [Tab; 5] = [Tab::Tokens, Tab::Audit, Tab::Members, Tab::Policy, Tab::Streams];
 
     fn key(self) -> Option<&'static str> {
         match self {
@@ -40,6 +42,7 @@ impl Tab {
             Tab::Audit => Some("audit"),
             Tab::Members => Some("members"),
             Tab::Policy => Some("policy"),
+            Tab::Streams => Some("streaming"),
         }
     }
 
@@ -49,6 +52,7 @@ impl Tab {
             Tab::Audit => "audit",
             Tab::Members => "members",
             Tab::Policy => "policy",
+            Tab::Streams => "streaming",
         }
     }
 
@@ -58,6 +62,7 @@ impl Tab {
             Tab::Audit => t.tab_audit,
             Tab::Members => t.tab_members,
             Tab::Policy => t.tab_policy,
+            Tab::Streams => t.tab_streams,
         }
     }
 
@@ -173,6 +178,7 @@ pub fn AdminPage() -> impl IntoView {
                     Tab::Audit => view! { <audit_tab::AuditTab ws url members /> }.into_any(),
                     Tab::Members => view! { <members_tab::MembersTab members /> }.into_any(),
                     Tab::Policy => view! { <policy_tab::PolicyTab /> }.into_any(),
+                    Tab::Streams => view! { <streams_tab::StreamsTab ws /> }.into_any(),
                 };
                 view! {
                     <section role="tabpanel" id=format!("panel-{}", t.id()) aria-labelledby=format!("tab-{}", t.id())>

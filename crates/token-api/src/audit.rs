@@ -77,6 +77,12 @@ crate::wire_enum! {
         /// A secret scanning service reported the token's refresh token public, and the service
         /// disabled it (the reason says where it was found).
         LeakReported = "leak_reported",
+        /// An admin added, paused, resumed or removed an audit stream destination, or the
+        /// service paused one after a day of failures (the reason says which, and its URL).
+        StreamChanged = "stream_changed",
+        /// An admin sent a test event to an audit stream destination (the reason says what it
+        /// answered).
+        StreamTested = "stream_tested",
     }
 }
 

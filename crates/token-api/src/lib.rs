@@ -18,6 +18,7 @@ pub mod query;
 pub mod scim;
 pub mod search;
 pub mod sso;
+pub mod streams;
 pub mod token_format;
 pub mod tokens;
 pub mod validate;

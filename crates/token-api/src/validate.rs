@@ -58,6 +58,12 @@ crate::wire_enum! {
         Duplicate = "duplicate",
         /// Beyond what the workspace's policy lets this person choose.
         NotAllowed = "not_allowed",
+        /// Not an `https://` URL with a host (no credentials in it), or one the service may
+        /// not send to.
+        NotAUrl = "not_a_url",
+        /// Not a header a destination may send: a bad or reserved name, an empty or too long
+        /// value, or more than `streams::MAX_HEADERS`.
+        NotAHeader = "not_a_header",
     }
 }
 
@@ -94,6 +100,13 @@ impl Invalid {
             }
             Invalid::Duplicate => "lists a name twice".to_owned(),
             Invalid::NotAllowed => "is beyond what this workspace's policy lets you choose".to_owned(),
+            Invalid::NotAUrl => {
+                "must be an https:// URL of a public address, such as https://siem.example.com/collect".to_owned()
+            }
+            Invalid::NotAHeader => {
+                "must be at most 10 headers, each a name such as X-Api-Key (not one the service sets) with a value"
+                    .to_owned()
+            }
             Invalid::ProviderRequired => {
                 "belongs to workspaces that sign in through their identity provider: use Sign in with SSO".to_owned()
             }

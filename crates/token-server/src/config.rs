@@ -139,6 +139,17 @@ pub struct Config {
     /// Minutes a session stays signed in without being used (beside the 12-hour absolute limit).
     #[arg(long, global = true, env = "SESSION_IDLE_MINUTES", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=720))]
     pub session_idle_minutes: u32,
+
+    /// Development mode: audit stream destinations may be `http://` on loopback, and any
+    /// address. Never in production: an admin could then point the service at its own network.
+    #[arg(long, global = true, env = "DEVELOPMENT")]
+    pub development: bool,
+
+    /// Audit stream destinations may be on private networks (10.0.0.0/8, 172.16.0.0/12,
+    /// 192.168.0.0/16, fc00::/7, 100.64.0.0/10): a SIEM inside the operator's network. Loopback
+    /// and link-local addresses (a cloud's metadata service) stay refused.
+    #[arg(long, global = true, env = "STREAM_TO_PRIVATE_NETWORKS")]
+    pub stream_to_private_networks: bool,
 }
 
 /// The `token-server` command line: what to do, and the configuration every command reads (the

@@ -82,6 +82,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     migrate(&writer, backend).await?;
     fold_names(&writer).await?;
     fill_skeletons(&writer).await?;
+    stream_trigger(&writer, backend).await?;
     match backend {
         Backend::Postgres => name_search_index(&writer).await,
         Backend::Sqlite => name_walk_index(&writer).await,
@@ -163,6 +164,46 @@ async fn migrate(writer: &AnyPool, backend: Backend) -> anyhow::Result<()> {
             other => return Ok(other?),
         }
     }
+}
+
+/// The trigger that puts every new audit event in the outbox of each of its workspace's
+/// stream destinations (migration 0023), in the transaction that records the event: no code
+/// path that records an event can leave it out. Made at every start (the two databases spell
+/// triggers differently, so it cannot be a shared migration); a start that cannot make it fails,
+/// since events would then go undelivered. On PostgreSQL instances starting together take turns
+/// under an advisory lock.
+async fn stream_trigger(writer: &AnyPool, backend: Backend) -> anyhow::Result<()> {
+    const INSERT: &str = "INSERT INTO audit_outbox (destination_id, event_id, at)
+        SELECT id, NEW.id, NEW.at FROM audit_destinations WHERE workspace_id = NEW.workspace_id";
+    match backend {
+        Backend::Sqlite => {
+            writer
+                .execute(
+                    format!("CREATE TRIGGER IF NOT EXISTS audit_events_stream AFTER INSERT ON audit_events BEGIN {INSERT}; END")
+                        .as_str(),
+                )
+                .await?;
+        }
+        Backend::Postgres => {
+            let mut tx = writer.begin().await?;
+            tx.execute("SELECT pg_advisory_xact_lock(7303)").await?;
+            tx.execute(
+                format!(
+                    "CREATE OR REPLACE FUNCTION audit_events_stream() RETURNS trigger LANGUAGE plpgsql AS $f$
+                     BEGIN {INSERT}; RETURN NULL; END $f$"
+                )
+                .as_str(),
+            )
+            .await?;
+            tx.execute(
+                "CREATE OR REPLACE TRIGGER audit_events_stream AFTER INSERT ON audit_events
+                 FOR EACH ROW EXECUTE FUNCTION audit_events_stream()",
+            )
+            .await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
 }
 
 /// SQLite only, so outside the shared migrations: the name index holds the folded description

@@ -15,6 +15,7 @@ pub mod scim;
 mod session;
 mod spa;
 mod sso;
+mod streams;
 mod tokens;
 
 use std::time::Duration;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tokens::router())
         .merge(calendar::router())
         .merge(admin::router())
+        .merge(streams::router())
         .merge(leaks::router())
         .merge(oauth::resource_router())
         // Served here, but not an operation of the document it serves.

@@ -19,6 +19,7 @@ pub mod secrets;
 pub mod seed;
 pub mod server;
 pub mod store;
+pub mod streams;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -60,7 +61,16 @@ pub struct AppState {
     pub leak_keys: Option<Arc<leaks::KeyRing>>,
     /// Each address's budget of leak reports on this instance.
     pub leak_limits: Arc<throttle::Buckets>,
+    /// Seals audit stream destinations' secrets and headers (from the key file).
+    pub stream_key: [u8; 32],
+    /// Posts audit stream deliveries.
+    pub streams: streams::Sender,
+    /// Stops this instance's audit stream worker (`stop_streaming`).
+    pub stream_stop: Arc<tokio::sync::watch::Sender<bool>>,
 }
+
+/// What audit stream destinations' secrets and headers are sealed for, from the key file.
+pub const STREAM_KEY_PURPOSE: &str = "token-console audit stream v1";
 
 /// What the identity providers' client secrets are sealed for, from the key file.
 pub const SSO_KEY_PURPOSE: &str = "token-console sso client secret v1";
@@ -83,6 +93,7 @@ impl AppState {
             Some(url) => Some(Arc::new(leaks::KeyRing::new(url)?)),
             None => None,
         };
+        let streams = streams::Sender::new(&config)?;
         let state = AppState {
             rotator: store::refresh::Rotator::start(db.writer.clone(), db.backend, retry),
             db,
@@ -96,9 +107,19 @@ impl AppState {
             scim_limits: Arc::new(http::scim::limiter()),
             leak_keys,
             leak_limits: Arc::new(http::leaks::limiter()),
+            stream_key: secrets::derive_key(STREAM_KEY_PURPOSE, &key),
+            streams,
+            stream_stop: Arc::new(tokio::sync::watch::channel(false).0),
         };
         maintenance::start(&state);
+        streams::start(&state);
         Ok(state)
+    }
+
+    /// Stops this instance's audit stream worker, as a process that dies would: deliveries
+    /// under way are dropped unanswered, their leases left to run out.
+    pub fn stop_streaming(&self) {
+        self.stream_stop.send_replace(true);
     }
 
     /// A fresh access token for a grant, carrying its permissions (`scope`) and ranges.

@@ -5,7 +5,8 @@
 //! user agent of a token's last refresh, past `--audit-retention-days`, security events and failed sign-ins past
 //! `--security-retention-days` (when set), and the rotated-out refresh digests of grants that
 //! ended longer ago than the retry window (reuse of those can no longer matter: the grant is
-//! over), and the digests of leak reports past their replay window. Each step is idempotent,
+//! over), the digests of leak reports past their replay window, and audit stream outboxes: the
+//! rows of removed destinations, and the oldest events of a backlog past its bound. Each step is idempotent,
 //! so instances running it at the same time on one database do no harm; a step that fails is
 //! logged and tried next time. Removals go a small batch at a time, so none holds the writer for
 //! long; a backlog drains over a few rounds.
@@ -116,6 +117,7 @@ pub async fn run_once_at(state: &AppState, now: i64) -> anyhow::Result<()> {
     ];
     retention.push(forget_last_refresh(state, routine_cutoff).await);
     retention.push(crate::store::leaks::forget_old_reports(writer, now).await);
+    retention.push(crate::store::streams::trim(writer).await.map_err(anyhow::Error::from));
     if let Some(cutoff) = security {
         // By name, so the (action, at) index serves it.
         let security: Vec<String> = AuditAction::ALL

@@ -11,6 +11,18 @@
 //! | `sign_in_bursts_total` | counter | |
 //! | `db_pool_connections` | gauge | `pool` (`read`, `write`), `state` (`idle`, `in_use`) |
 //! | `sessions_active` | gauge | |
+//! | `audit_outbox_events` | gauge | |
+//! | `audit_outbox_oldest_seconds` | gauge | |
+//! | `audit_streams_paused` | gauge | |
+//! | `audit_stream_deliveries_total` | counter | `outcome` (`delivered`, `failed`) |
+//! | `audit_stream_events_total` | counter | |
+//! | `audit_stream_delivery_seconds` | histogram | |
+//!
+//! Alert on `audit_outbox_oldest_seconds > 900` (an event waiting a quarter of an hour: a
+//! destination is failing or the instances cannot keep up), on `audit_streams_paused > 0` (a
+//! destination failed for a day; its admins see it on the Admins page), and on
+//! `audit_outbox_events` nearing one million per destination (`store::streams::BACKLOG_MAX`:
+//! past it the oldest events are dropped).
 //!
 //! The gauges are read when `/metrics` is scraped; the rest are counted as things happen.
 
@@ -68,6 +80,16 @@ async fn render(State(state): State<AppState>) -> impl IntoResponse {
         .await;
     if let Ok((n,)) = active {
         metrics::gauge!("sessions_active").set(n as f64);
+    }
+    if let Ok((events, oldest_ms)) = crate::store::streams::depth(&state.db.pool, db::now_ms()).await {
+        metrics::gauge!("audit_outbox_events").set(events as f64);
+        metrics::gauge!("audit_outbox_oldest_seconds").set(oldest_ms as f64 / 1000.0);
+    }
+    let paused: Result<(i64,), _> = sqlx::query_as("SELECT COUNT(*) FROM audit_destinations WHERE state = 'paused'")
+        .fetch_one(&state.db.pool)
+        .await;
+    if let Ok((n,)) = paused {
+        metrics::gauge!("audit_streams_paused").set(n as f64);
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

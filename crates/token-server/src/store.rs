@@ -14,5 +14,6 @@ pub mod refresh;
 pub mod scim;
 pub mod sql;
 pub mod sso;
+pub mod streams;
 pub mod tokens;
 pub mod users;

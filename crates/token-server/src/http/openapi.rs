@@ -37,6 +37,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
         token_api::oauth::OAuthErrorCode,
         token_api::tokens::DisabledCause,
         token_api::leaks::LeakLabel,
+        token_api::streams::StreamState,
         token_api::tokens::TokenStatus,
         token_api::tokens::Overlap,
         token_api::tokens::BatchAction,

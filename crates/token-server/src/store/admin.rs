@@ -586,15 +586,7 @@ pub async fn audit_page(
     let capped = total > COUNT_CAP as i64;
 
     let mut before = sql.clone();
-    let mut text = format!(
-        "SELECT e.id AS id, e.at AS at, e.action AS action,
-                e.actor_id AS actor_id, COALESCE(a.email, e.actor_email) AS actor_email, COALESCE(a.name, e.actor_name) AS actor_name,
-                e.owner_id AS owner_id, COALESCE(o.email, e.owner_email) AS owner_email, COALESCE(o.name, e.owner_name) AS owner_name,
-                e.grant_id AS grant_id, e.grant_name AS grant_name, e.ip AS ip, e.reason AS reason,
-                e.other_grant_id AS other_id, e.other_grant_name AS other_name, e.until_at AS until_at
-         FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN users o ON o.id = e.owner_id
-         WHERE {filter}"
-    );
+    let mut text = format!("{EVENTS} WHERE {filter}");
     let mut prev_cursor = None;
     if let Some(cursor) = &query.after {
         let Ok((Arg::Int(at), id)) = decode_cursor(SortField::Created, cursor) else {
@@ -635,42 +627,7 @@ pub async fn audit_page(
         )),
         None => None,
     };
-    let events = rows
-        .iter()
-        .map(|r| {
-            let actor_id = r.try_get::<Option<String>, _>("actor_id")?;
-            let by_operator = actor_id.as_deref() == Some(OPERATOR);
-            let by_provider = actor_id.as_deref() == Some(super::sso::BY_PROVIDER);
-            let by_secret_scanning = actor_id.as_deref() == Some(super::leaks::BY_SECRET_SCANNING);
-            Ok(AuditEvent {
-                id: r.try_get("id")?,
-                at: db::to_time(r.try_get("at")?),
-                action: parse_action(&r.try_get::<String, _>("action")?)?,
-                actor: if by_operator || by_provider || by_secret_scanning {
-                    None
-                } else {
-                    person(r, "actor")?
-                },
-                by_operator,
-                by_provider,
-                by_secret_scanning,
-                owner: person(r, "owner")?,
-                token_id: r.try_get("grant_id")?,
-                token_name: r.try_get("grant_name")?,
-                ip: r.try_get("ip")?,
-                reason: r.try_get("reason")?,
-                other_token: match r.try_get::<Option<String>, _>("other_id")? {
-                    Some(id) => Some(TokenRef {
-                        id,
-                        name: r.try_get::<Option<String>, _>("other_name")?.unwrap_or_default(),
-                        hint: None,
-                    }),
-                    None => None,
-                },
-                until: r.try_get::<Option<i64>, _>("until_at")?.map(db::to_time),
-            })
-        })
-        .collect::<sqlx::Result<_>>()?;
+    let events = rows.iter().map(event).collect::<sqlx::Result<_>>()?;
     Ok(Ok(AuditPage {
         events,
         total: if capped { COUNT_CAP } else { total.max(0) as u64 },
@@ -678,6 +635,50 @@ pub async fn audit_page(
         next_cursor,
         prev_cursor,
     }))
+}
+
+/// The audit trail's rows as `event` reads them (`e` the event; `a`, `o` the actor and owner as
+/// they are now, their snapshot when deleted); a caller adds `WHERE ...`.
+pub const EVENTS: &str = "SELECT e.id AS id, e.at AS at, e.action AS action,
+        e.actor_id AS actor_id, COALESCE(a.email, e.actor_email) AS actor_email, COALESCE(a.name, e.actor_name) AS actor_name,
+        e.owner_id AS owner_id, COALESCE(o.email, e.owner_email) AS owner_email, COALESCE(o.name, e.owner_name) AS owner_name,
+        e.grant_id AS grant_id, e.grant_name AS grant_name, e.ip AS ip, e.reason AS reason,
+        e.other_grant_id AS other_id, e.other_grant_name AS other_name, e.until_at AS until_at
+    FROM audit_events e LEFT JOIN users a ON a.id = e.actor_id LEFT JOIN users o ON o.id = e.owner_id";
+
+/// One event of `EVENTS`, as the contract says it.
+pub fn event(r: &sqlx::any::AnyRow) -> sqlx::Result<AuditEvent> {
+    let actor_id = r.try_get::<Option<String>, _>("actor_id")?;
+    let by_operator = actor_id.as_deref() == Some(OPERATOR);
+    let by_provider = actor_id.as_deref() == Some(super::sso::BY_PROVIDER);
+    let by_secret_scanning = actor_id.as_deref() == Some(super::leaks::BY_SECRET_SCANNING);
+    Ok(AuditEvent {
+        id: r.try_get("id")?,
+        at: db::to_time(r.try_get("at")?),
+        action: parse_action(&r.try_get::<String, _>("action")?)?,
+        actor: if by_operator || by_provider || by_secret_scanning {
+            None
+        } else {
+            person(r, "actor")?
+        },
+        by_operator,
+        by_provider,
+        by_secret_scanning,
+        owner: person(r, "owner")?,
+        token_id: r.try_get("grant_id")?,
+        token_name: r.try_get("grant_name")?,
+        ip: r.try_get("ip")?,
+        reason: r.try_get("reason")?,
+        other_token: match r.try_get::<Option<String>, _>("other_id")? {
+            Some(id) => Some(TokenRef {
+                id,
+                name: r.try_get::<Option<String>, _>("other_name")?.unwrap_or_default(),
+                hint: None,
+            }),
+            None => None,
+        },
+        until: r.try_get::<Option<i64>, _>("until_at")?.map(db::to_time),
+    })
 }
 
 #[cfg(test)]

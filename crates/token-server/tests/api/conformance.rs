@@ -591,6 +591,35 @@ async fn every_successful_answer_matches_its_documented_schema(mut app: TestApp)
     let taken = app.raw(scanner.signed(report.to_string().as_bytes())).await;
     c.check(&Method::POST, crate::leaks::PATH, &taken);
 
+    // Audit streaming to a receiver on loopback (development mode): added, listed, tested,
+    // paused, removed.
+    app.reconfigure(|c| c.development = true).await;
+    let receiver = crate::streams::Receiver::start().await;
+    let ada = app.sign_in("ada@acme.test").await;
+    let streams = at(&format!("{ws}/admin/streams"));
+    let added = call(
+        &app,
+        Method::POST,
+        &streams,
+        Some(&ada),
+        Some(json!({"url": receiver.url, "headers": [{"name": "X-Key", "value": "k"}]})),
+    )
+    .await;
+    receiver.know_secret(added.body["secret"].as_str().unwrap());
+    c.check(&Method::POST, &format!("{ws}/admin/streams"), &added);
+    c.check(
+        &Method::GET,
+        &format!("{ws}/admin/streams"),
+        &call(&app, Method::GET, &streams, Some(&ada), None).await,
+    );
+    let one = format!("{streams}/{}", added.body["destination"]["id"].as_str().unwrap());
+    let tested = call(&app, Method::POST, &format!("{one}/test"), Some(&ada), None).await;
+    c.check(&Method::POST, &format!("{ws}/admin/streams/{{id}}/test"), &tested);
+    let paused = call(&app, Method::PATCH, &one, Some(&ada), Some(json!({"state": "paused"}))).await;
+    c.check(&Method::PATCH, &format!("{ws}/admin/streams/{{id}}"), &paused);
+    let removed = call(&app, Method::DELETE, &one, Some(&ada), None).await;
+    c.check(&Method::DELETE, &format!("{ws}/admin/streams/{{id}}"), &removed);
+
     // Every operation was met: one added to the document without a call here fails.
     let documented: BTreeSet<(String, String)> = operations(&doc)
         .into_iter()

@@ -22,4 +22,5 @@ mod scim;
 mod serving;
 mod session;
 mod sso;
+mod streams;
 mod tokens;

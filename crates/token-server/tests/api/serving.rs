@@ -352,6 +352,8 @@ fn valid_body(schema: &str) -> Value {
             "expected_count": 0,
         }),
         "MemberRole" => json!({ "role": "member" }),
+        "NewDestination" => json!({ "url": "https://siem.example.com/collect" }),
+        "DestinationChange" => json!({ "state": "paused" }),
         "TicketRequest" => json!({ "email": "ben@acme.test" }),
         "TicketExchange" => json!({ "ticket": "tcht_no-such-ticket" }),
         "LeakMatch" => json!([{"token": "tcr_probe", "type": "probe", "url": "https://github.com/probe"}]),

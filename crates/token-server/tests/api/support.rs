@@ -139,6 +139,8 @@ impl TestApp {
     pub async fn reconfigure(&mut self, change: impl FnOnce(&mut Config)) {
         let mut config = (*self.state.config).clone();
         change(&mut config);
+        // The old instance's background work stops, as the process's would.
+        self.state.stop_streaming();
         self.state = AppState::new(config).await.expect("restart the service");
         self.router = app(self.state.clone());
     }
