@@ -12,6 +12,8 @@ export const nodeProviderPort = 18186;
 export const mockProviderPort = 18187;
 // GitHub's secret scanning keys, as tests/leaks.spec.ts publishes them on loopback.
 export const scanningKeysPort = 18188;
+/** Where the audit streaming test's receiver listens (a loopback destination: development mode). */
+export const streamReceiverPort = 18189;
 
 export default defineConfig({
   testDir: './tests',
@@ -37,7 +39,7 @@ export default defineConfig({
     {
       command:
         `rm -rf .e2e-data && ../target/debug/token-server --listen 127.0.0.1:${port} ` +
-        `--database-url sqlite://.e2e-data/e2e.db --dist ../dist --seed-demo ` +
+        `--database-url sqlite://.e2e-data/e2e.db --dist ../dist --seed-demo --development ` +
         `--frame-ancestors http://127.0.0.1:${hostPort},http://localhost:${hostPort} ` +
         `--secret-scanning-keys-url http://127.0.0.1:${scanningKeysPort}/meta/public_keys/secret_scanning`,
       url: `http://127.0.0.1:${port}/healthz`,

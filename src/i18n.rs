@@ -2,6 +2,7 @@
 //! string does not compile: English and Simplified Chinese stay complete by construction.
 
 mod en;
+pub mod streams;
 mod zh_cn;
 
 #[cfg(feature = "split")]
@@ -446,38 +447,6 @@ pub struct Messages {
     /// The Policy tab.
     pub tab_policy: &'static str,
     pub tab_streams: &'static str,
-    pub streams_intro: &'static str,
-    pub streams_none: &'static str,
-    pub streams_active: &'static str,
-    pub streams_paused: &'static str,
-    pub streams_paused_by_service: &'static str,
-    pub streams_last_delivered: fn(&str) -> String,
-    pub streams_never_delivered: &'static str,
-    pub streams_backlog: fn(u64) -> String,
-    pub streams_dropped: fn(u64) -> String,
-    pub streams_failing: fn(&str, &str) -> String,
-    pub streams_next_attempt: fn(&str) -> String,
-    pub streams_header_names: fn(&str) -> String,
-    pub streams_test: &'static str,
-    pub streams_pause: &'static str,
-    pub streams_resume: &'static str,
-    pub streams_remove: &'static str,
-    pub streams_test_ok: fn(u16) -> String,
-    pub streams_test_failed: fn(&str) -> String,
-    pub streams_paused_toast: &'static str,
-    pub streams_resumed_toast: &'static str,
-    pub streams_removed_toast: &'static str,
-    pub streams_remove_title: &'static str,
-    pub streams_remove_body: fn(&str) -> String,
-    pub streams_add_title: &'static str,
-    pub streams_url: &'static str,
-    pub streams_headers: &'static str,
-    pub streams_headers_hint: &'static str,
-    pub streams_add: &'static str,
-    pub streams_secret_title: &'static str,
-    pub streams_secret_note: &'static str,
-    pub streams_secret_label: &'static str,
-    pub streams_secret_done: &'static str,
     pub action_stream_changed: &'static str,
     pub action_stream_tested: &'static str,
     pub invalid_not_a_url: &'static str,

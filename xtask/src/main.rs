@@ -23,6 +23,8 @@ commands:
                list on 100,000 tokens, bulk disable, the token endpoint under wrk; writes
                BENCHMARKS.md (prints figures; never part of test)
   load-test    only the token endpoint under wrk (part of bench)
+  stream-bench the token endpoint under wrk with audit streaming off and on, and a backlog of
+               100,000 events drained (part of bench)
   twiggy       the largest items of the app's code before and after the split (after a release
                build; needs twiggy: cargo install twiggy)
   finish-dist  [DIR] point embed.js at the hashed app files and write brotli and gzip copies
@@ -34,7 +36,8 @@ fn main() -> ExitCode {
         Some("run") => run(),
         Some("test") => test(),
         Some("setup") => setup::all(&root()),
-        Some("load-test") => setup::for_bench(&root()).and_then(|_| load_test(&root()).map(|_| ())),
+        Some("load-test") => setup::for_bench(&root()).and_then(|_| load_test(&root(), Setting::Observe).map(|_| ())),
+        Some("stream-bench") => setup::for_bench(&root()).and_then(|_| load_test(&root(), Setting::Stream).map(|_| ())),
         Some("bundle-size") => bundle_size(&root()).and_then(|size| check_bundle(&size)),
         Some("bench") => bench(),
         Some("twiggy") => split::twiggy_report(&root()).map(|report| print!("{report}")),
@@ -286,7 +289,8 @@ fn bench() -> sh::Result {
         .env("TEST_POSTGRES_URL", &pg.url())
         .run_captured()?;
     drop(pg);
-    let under_load = load_test(&root)?;
+    let under_load = load_test(&root, Setting::Observe)?;
+    let streaming = load_test(&root, Setting::Stream)?;
     let pg = postgres::TempCluster::start()?;
     let faults = cmd(
         "cargo",
@@ -312,6 +316,7 @@ fn bench() -> sh::Result {
          ## The token table against vanilla JavaScript, windowed as the app is (10,000 tokens on one page)\n\n```text\n{table}```\n\n\
          ## The admin list on 100,000 tokens across 1,000 users, and bulk disable\n\n```text\n{}\n```\n\n\
          ## The token endpoint under load (wrk, 64 connections, server and wrk on separate cores)\n\n```text\n{under_load}```\n\n\
+         ## The token endpoint with audit streaming off and on, and a backlog drained (wrk, as above)\n\n```text\n{streaming}```\n\n\
          ## Under abuse, and two instances on one database (`examples/fault_bench.rs`)\n\n```text\n{faults}```\n",
         cmd("date", &["-u", "+%Y-%m-%d %H:%M UTC"]).output().unwrap_or_default().trim(),
         machine(),
@@ -322,10 +327,23 @@ fn bench() -> sh::Result {
     Ok(())
 }
 
+/// What a load test turns on in its second and third rounds, to measure what it costs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Setting {
+    /// The access log and the metrics recorder.
+    Observe,
+    /// Audit streaming to a receiver in the server's process; then a backlog drained.
+    Stream,
+}
+
 /// The refresh grant under load against a handler that only signs, on SQLite and PostgreSQL:
 /// the service pinned to core 0, wrk to core 1, on loopback, bounded by time and by the number
-/// of pre-generated refresh tokens.
-fn load_test(root: &Path) -> Result<String, String> {
+/// of pre-generated refresh tokens; with `setting` off, on, on, off.
+fn load_test(root: &Path, setting: Setting) -> Result<String, String> {
+    let (flag, on_label, cost) = match setting {
+        Setting::Observe => ("--observe", "refresh, access log + metrics", "with the access log and metrics"),
+        Setting::Stream => ("--stream", "refresh, audit streaming on", "with audit streaming on"),
+    };
     cmd(
         "cargo",
         &["build", "--release", "-p", "token-server", "--example", "load_server"],
@@ -370,7 +388,7 @@ fn load_test(root: &Path) -> Result<String, String> {
                 ])
                 .arg("--tokens-file")
                 .arg(&tokens)
-                .args(observe.then_some("--observe"))
+                .args(observe.then_some(flag))
                 .spawn()
                 .map_err(|e| format!("load_server: {e}"))?;
             // Ready when it answers, and still ours: a stale server on the port would answer too.
@@ -379,7 +397,7 @@ fn load_test(root: &Path) -> Result<String, String> {
                 std::net::TcpStream::connect("127.0.0.1:18383").is_ok()
             }) && matches!(server.try_wait(), Ok(None));
             let runs: &[(&str, &str)] = match (observe, start) {
-                (true, _) => &[("refresh, access log + metrics", "refresh.lua")],
+                (true, _) => &[(on_label, "refresh.lua")],
                 (false, 0) => &[("sign only (reference)", "sign.lua"), ("refresh grant", "refresh.lua")],
                 (false, _) => &[("refresh grant", "refresh.lua")],
             };
@@ -408,6 +426,25 @@ fn load_test(root: &Path) -> Result<String, String> {
                 .run_captured();
                 rows.push((handler, out));
             }
+            // What the receiver got while wrk ran (and a moment after), and in the last round
+            // with streaming on, a backlog drained.
+            let mut extra = String::new();
+            if ready && observe && setting == Setting::Stream {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                let said = cmd("curl", &["-s", "http://127.0.0.1:18383/bench/streamed"])
+                    .run_captured()
+                    .unwrap_or_else(|e| format!("not read: {e}\n"));
+                extra.push_str(&format!("{label:<11}   2 s after wrk: {said}"));
+                if start == 2 {
+                    let drained = cmd(
+                        "curl",
+                        &["-s", "-m", "900", "-X", "POST", "http://127.0.0.1:18383/bench/drain?events=100000"],
+                    )
+                    .run_captured()
+                    .unwrap_or_else(|e| format!("not measured: {e}\n"));
+                    extra.push_str(&format!("{label:<11}   {drained}"));
+                }
+            }
             let _ = server.kill();
             let _ = server.wait();
             if !ready {
@@ -428,12 +465,13 @@ fn load_test(root: &Path) -> Result<String, String> {
                     "{label:<11} {handler:<31} {rate:>10.0} {p50:>9} {p99:>9} {errors:>9}{share}\n"
                 ));
             }
+            report.push_str(&extra);
             let _ = std::fs::remove_file(&tokens);
         }
         let mean = |rates: &[f64]| rates.iter().sum::<f64>() / rates.len().max(1) as f64;
         let (off, on) = (mean(&refresh_rates[0]), mean(&refresh_rates[1]));
         report.push_str(&format!(
-            "{label:<11} refresh, mean of two each: off {off:.0}, on {on:.0} req/s: {:+.1}% with the access log and metrics\n",
+            "{label:<11} refresh, mean of two each: off {off:.0}, on {on:.0} req/s: {:+.1}% {cost}\n",
             (on / off - 1.0) * 100.0
         ));
     }
@@ -554,7 +592,10 @@ const BUNDLE_CEILING_KIB: f64 = 299.0;
 /// Policy tab's catalogue and caps, the filter, the dialog's fields: +16.6) and the Generate
 /// dialog's own module (+13.5, most of it code the module and the main one now both carry) all
 /// load when used, as the bundle rule allows; the first visit went down by 8.6 (442.5 KiB).
-const TOTAL_CEILING_KIB: f64 = 443.0;
+/// Raised again, to 459, by issue 32's Streaming tab (+16.2, all of it in the Admins page's
+/// module, which only admins download, when they open that page; its words travel with it, so
+/// the first visit did not grow: 298.9 KiB, main module 18 bytes smaller) (458.9 KiB).
+const TOTAL_CEILING_KIB: f64 = 459.0;
 
 /// The release bundle's brotli sizes: the table as printed, what the first visit loads, and all.
 struct BundleSize {

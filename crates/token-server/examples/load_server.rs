@@ -7,6 +7,12 @@
 //! With `--observe`, what an operator runs in production is on: the access log (JSON, one line
 //! per request, to a file) and the metrics recorder; without it neither is.
 //!
+//! With `--stream`, Acme streams its audit trail to a receiver in this process (on the next
+//! port; its work is charged to the service's core, so the figure errs against streaming), and
+//! two more routes report on it: `GET /bench/streamed` (events received, and waiting in the
+//! outbox) and `POST /bench/drain?events=N` (the destination paused, N audit events recorded,
+//! the destination resumed, and the time until the outbox is empty).
+//!
 //! cargo run --release -p token-server --example load_server -- \
 //!     --listen 127.0.0.1:18383 --database-url sqlite:///tmp/load.db --tokens 50000 --tokens-file /tmp/tokens.txt [--observe]
 
@@ -96,6 +102,90 @@ async fn grants(state: &AppState, count: usize) -> anyhow::Result<Vec<String>> {
     Ok(tokens)
 }
 
+/// The receiver: counts the events of each delivery (without checking its signature: the
+/// tests do that) and answers 204.
+#[derive(Default)]
+struct Sink {
+    events: std::sync::atomic::AtomicU64,
+}
+
+async fn receive(State(sink): State<std::sync::Arc<Sink>>, body: axum::body::Bytes) -> axum::http::StatusCode {
+    let n = body.windows(9).filter(|w| w == b"\"action\":").count() as u64;
+    sink.events.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    axum::http::StatusCode::NO_CONTENT
+}
+
+#[derive(Clone)]
+struct Streaming {
+    state: AppState,
+    sink: std::sync::Arc<Sink>,
+    destination: String,
+}
+
+async fn streamed(State(s): State<Streaming>) -> String {
+    let (waiting, _) = token_server::store::streams::depth(&s.state.db.pool, 0).await.unwrap_or_default();
+    format!(
+        "received {} events; {waiting} waiting in the outbox\n",
+        s.sink.events.load(std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// Pauses the destination, records `events` audit events in Acme a statement of 500 at a time,
+/// resumes it, and times the drain.
+async fn drain(
+    State(s): State<Streaming>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, usize>>,
+) -> String {
+    use token_server::store::audit::Actor;
+    use token_api::streams::StreamState;
+    let n = q.get("events").copied().unwrap_or(100_000);
+    let pause = |to| {
+        let s = s.clone();
+        async move {
+            let mut tx = s.state.db.writer.begin().await.unwrap();
+            token_server::store::streams::set_state(&mut tx, "ws-acme", &s.destination, to, Actor::Operator, None)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    pause(StreamState::Paused).await;
+    let before = s.sink.events.load(std::sync::atomic::Ordering::Relaxed);
+    let at = chrono::Utc::now().timestamp_millis();
+    let started = std::time::Instant::now();
+    for chunk in (0..n).step_by(500) {
+        let rows: Vec<String> = (chunk..(chunk + 500).min(n))
+            .map(|i| format!("('drain-{at}-{i}', 'ws-acme', {}, 'refreshed', 'u-ben', 'load-drain', 'load drain')", at + i as i64 / 100))
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO audit_events (id, workspace_id, at, action, owner_id, grant_id, grant_name) VALUES {}",
+            rows.join(",")
+        ))
+        .execute(&s.state.db.writer)
+        .await
+        .unwrap();
+    }
+    let recorded = started.elapsed();
+    let (backlog, _) = token_server::store::streams::depth(&s.state.db.pool, 0).await.unwrap();
+    let started = std::time::Instant::now();
+    pause(StreamState::Active).await;
+    loop {
+        let (waiting, _) = token_server::store::streams::depth(&s.state.db.pool, 0).await.unwrap();
+        if waiting == 0 || started.elapsed() > std::time::Duration::from_secs(600) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let drained = started.elapsed();
+    let received = s.sink.events.load(std::sync::atomic::Ordering::Relaxed) - before;
+    format!(
+        "a backlog of {backlog} events (recorded in {:.1} s) drained in {:.1} s: {:.0} events/s; the receiver got {received}\n",
+        recorded.as_secs_f64(),
+        drained.as_secs_f64(),
+        received as f64 / drained.as_secs_f64()
+    )
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let listen: SocketAddr = arg("--listen").unwrap_or_else(|| "127.0.0.1:18383".into()).parse()?;
@@ -138,13 +228,50 @@ async fn main() -> anyhow::Result<()> {
     config.listen = listen;
     config.dist = dir.join("dist");
     config.seed_demo = true;
+    let stream = std::env::args().any(|a| a == "--stream");
+    // A receiver on loopback: development mode is what allows it.
+    config.development = stream;
     let state = AppState::new(config).await?;
     seed::demo(&state).await?;
     let tokens = grants(&state, count).await?;
     std::fs::write(&file, tokens.join("\n") + "\n")?;
     let state_config = state.config.clone();
-    let router: Router =
-        app(state.clone()).merge(Router::new().route("/bench/sign", post(sign_only)).with_state(state));
+    let mut router: Router =
+        app(state.clone()).merge(Router::new().route("/bench/sign", post(sign_only)).with_state(state.clone()));
+    if stream {
+        let sink = std::sync::Arc::new(Sink::default());
+        let at = SocketAddr::new(listen.ip(), listen.port() + 1);
+        let receiver = tokio::net::TcpListener::bind(at).await?;
+        let collect = Router::new().route("/collect", post(receive)).with_state(sink.clone());
+        tokio::spawn(async move { axum::serve(receiver, collect).await });
+        // Only this run's events: the destination's own and the refreshes'.
+        sqlx::query("DELETE FROM audit_destinations").execute(&state.db.writer).await?;
+        sqlx::query("DELETE FROM audit_outbox").execute(&state.db.writer).await?;
+        let mut tx = state.db.writer.begin().await?;
+        let added = token_server::store::streams::add(
+            &mut tx,
+            &state.stream_key,
+            "ws-acme",
+            &format!("http://{at}/collect"),
+            &[],
+            token_server::store::audit::Actor::Operator,
+            None,
+        )
+        .await?
+        .map_err(|_| anyhow::anyhow!("Acme streams to three destinations already"))?;
+        tx.commit().await?;
+        let streaming = Streaming {
+            state: state.clone(),
+            sink,
+            destination: added.0.id,
+        };
+        router = router.merge(
+            Router::new()
+                .route("/bench/streamed", axum::routing::get(streamed))
+                .route("/bench/drain", post(drain))
+                .with_state(streaming),
+        );
+    }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("listening on http://{listen} with {count} refresh tokens in {file}");
     // The production server, limits and all, so the figures are the deployed service's.

@@ -7,8 +7,11 @@
 CREATE TABLE audit_destinations (
     id                 TEXT PRIMARY KEY,
     workspace_id       TEXT NOT NULL REFERENCES workspaces (id) ON DELETE CASCADE,
+    -- The URL as shown (origin, then "/…" for any path or query: a collector's URL may carry
+    -- its key, as Sumo Logic's does), and the whole URL sealed with the key file's stream key,
+    -- like the signing secret and the headers (JSON).
     url                TEXT NOT NULL,
-    -- The signing secret and the headers (JSON), sealed with the key file's stream key.
+    url_sealed         TEXT NOT NULL,
     secret_sealed      TEXT NOT NULL,
     headers_sealed     TEXT NOT NULL,
     -- The headers' names, space separated, which admins may read back.

@@ -300,7 +300,7 @@ async fn deliver(state: &AppState, owner: &str, target: Target) {
             Err(error) => {
                 metrics::counter!("audit_stream_deliveries_total", "outcome" => "failed").increment(1);
                 let wait = backoff_ms(target.failures);
-                tracing::warn!(destination = %target.id, url = %target.url, %error, retry_in_ms = wait, "an audit stream delivery failed");
+                tracing::warn!(destination = %target.id, url = %target.shown, %error, retry_in_ms = wait, "an audit stream delivery failed");
                 match store::failed(&state.db.writer, &target, owner, &error, wait, now).await {
                     Ok(true) => {
                         tracing::warn!(destination = %target.id, "an audit stream failed for a day and was paused")

@@ -171,9 +171,9 @@ async fn test(
     };
     let answered = crate::streams::send_test(&state, &target, admin).await;
     let reason = match (&answered.error, answered.status) {
-        (None, Some(status)) => format!("{} answered HTTP {status}", target.url),
-        (Some(error), _) => format!("{} failed: {error}", target.url),
-        (None, None) => target.url.clone(),
+        (None, Some(status)) => format!("{} answered HTTP {status}", target.shown),
+        (Some(error), _) => format!("{} failed: {error}", target.shown),
+        (None, None) => target.shown.clone(),
     };
     let mut tx = crate::db::begin_write(&state.db.writer).await?;
     record_account_event(

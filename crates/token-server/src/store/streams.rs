@@ -72,6 +72,17 @@ async fn one(conn: &mut AnyConnection, workspace_id: &str, id: &str) -> sqlx::Re
     row.as_ref().map(destination).transpose()
 }
 
+/// A destination's URL as it may be shown, logged and audited: its origin, then `/…` for
+/// whatever follows (a collector's URL may carry its key in the path or the query).
+pub fn shown_url(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find(['/', '?', '#']) {
+        Some(i) if url.len() > after_scheme + i + 1 => format!("{}/…", &url[..after_scheme + i]),
+        Some(i) => url[..after_scheme + i].to_owned(),
+        None => url.to_owned(),
+    }
+}
+
 /// The workspace streams to `MAX_DESTINATIONS` already.
 #[derive(Debug)]
 pub struct Full;
@@ -100,21 +111,23 @@ pub async fn add(
     let headers_json = serde_json::to_vec(&pairs).expect("pairs of strings serialise");
     let names: Vec<&str> = headers.iter().map(|h| h.name.as_str()).collect();
     let now = db::now_ms();
+    let shown = shown_url(url);
     sqlx::query(
-        "INSERT INTO audit_destinations (id, workspace_id, url, secret_sealed, headers_sealed, header_names,
+        "INSERT INTO audit_destinations (id, workspace_id, url, url_sealed, secret_sealed, headers_sealed, header_names,
                                          state, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7)",
+         VALUES ($1, $2, $3, $8, $4, $5, $6, 'active', $7, $7)",
     )
     .bind(&id)
     .bind(workspace_id)
-    .bind(url)
+    .bind(&shown)
     .bind(secrets::seal(key, secret.as_bytes()))
     .bind(secrets::seal(key, &headers_json))
     .bind(names.join(" "))
     .bind(now)
+    .bind(secrets::seal(key, url.as_bytes()))
     .execute(&mut *conn)
     .await?;
-    let reason = format!("added {url}");
+    let reason = format!("added {shown}");
     audit(conn, workspace_id, actor, &reason, ip).await?;
     let added = one(conn, workspace_id, &id).await?.expect("added in this transaction");
     Ok(Ok((added, secret)))
@@ -194,7 +207,10 @@ pub async fn remove(
 pub struct Target {
     pub id: String,
     pub workspace_id: String,
+    /// The whole URL, to send to; never logged.
     pub url: String,
+    /// The URL as shown (`shown_url`), for logs and the audit trail.
+    pub shown: String,
     pub secret: String,
     pub headers: Vec<(String, String)>,
     pub failures: i32,
@@ -205,7 +221,7 @@ impl std::fmt::Debug for Target {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Target")
             .field("id", &self.id)
-            .field("url", &self.url)
+            .field("url", &self.shown)
             .finish_non_exhaustive()
     }
 }
@@ -218,7 +234,7 @@ pub async fn target(
     id: &str,
 ) -> sqlx::Result<Option<Target>> {
     let row = sqlx::query(
-        "SELECT id, workspace_id, url, secret_sealed, headers_sealed, failures, failing_since
+        "SELECT id, workspace_id, url, url_sealed, secret_sealed, headers_sealed, failures, failing_since
          FROM audit_destinations WHERE workspace_id = $1 AND id = $2",
     )
     .bind(workspace_id)
@@ -232,10 +248,12 @@ fn opened(r: &sqlx::any::AnyRow, key: &[u8; 32]) -> sqlx::Result<Target> {
     let unreadable = || sqlx::Error::Decode("a destination's sealed secret does not open with this key file".into());
     let secret = secrets::open(key, &r.try_get::<String, _>("secret_sealed")?).ok_or_else(unreadable)?;
     let headers = secrets::open(key, &r.try_get::<String, _>("headers_sealed")?).ok_or_else(unreadable)?;
+    let url = secrets::open(key, &r.try_get::<String, _>("url_sealed")?).ok_or_else(unreadable)?;
     Ok(Target {
         id: r.try_get("id")?,
         workspace_id: r.try_get("workspace_id")?,
-        url: r.try_get("url")?,
+        url: String::from_utf8(url).map_err(|e| sqlx::Error::Decode(e.into()))?,
+        shown: r.try_get("url")?,
         secret: String::from_utf8(secret).map_err(|e| sqlx::Error::Decode(e.into()))?,
         headers: serde_json::from_slice(&headers).map_err(|e| sqlx::Error::Decode(e.into()))?,
         failures: r.try_get("failures")?,
@@ -254,7 +272,7 @@ pub async fn claim(writer: &AnyPool, key: &[u8; 32], owner: &str, now: i64) -> s
                        AND EXISTS (SELECT 1 FROM audit_outbox o WHERE o.destination_id = d.id)
                      ORDER BY d.next_attempt_at LIMIT 1)
            AND (lease_until IS NULL OR lease_until < $3)
-         RETURNING id, workspace_id, url, secret_sealed, headers_sealed, failures, failing_since",
+         RETURNING id, workspace_id, url, url_sealed, secret_sealed, headers_sealed, failures, failing_since",
     )
     .bind(owner)
     .bind(now + LEASE_MS)
@@ -376,7 +394,7 @@ pub async fn failed(
     if give_up && changed == 1 {
         let reason = format!(
             "paused {} after failing for {RETRY_FOR_HOURS} hours: {error}",
-            target.url
+            target.shown
         );
         audit(&mut tx, &target.workspace_id, Actor::Service, &reason, None).await?;
     }
@@ -443,4 +461,20 @@ pub async fn depth(pool: &AnyPool, now: i64) -> sqlx::Result<(i64, i64)> {
         .fetch_one(pool)
         .await?;
     Ok((n, oldest.map_or(0, |at| (now - at).max(0))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_url;
+
+    #[test]
+    fn a_urls_path_and_query_are_never_shown() {
+        assert_eq!(
+            shown_url("https://endpoint1.collection.sumologic.com/receiver/v1/http/ZaVnC4dhaV39"),
+            "https://endpoint1.collection.sumologic.com/…"
+        );
+        assert_eq!(shown_url("https://siem.example.com:8088/?token=abc"), "https://siem.example.com:8088/…");
+        assert_eq!(shown_url("https://siem.example.com/"), "https://siem.example.com");
+        assert_eq!(shown_url("https://siem.example.com"), "https://siem.example.com");
+    }
 }
