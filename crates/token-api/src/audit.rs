@@ -77,6 +77,10 @@ crate::wire_enum! {
         /// A secret scanning service reported the token's refresh token public, and the service
         /// disabled it (the reason says where it was found).
         LeakReported = "leak_reported",
+        /// The service told the token's owner that its refresh token expires soon, 7 days and
+        /// again 1 day before (`--smtp-url`; recorded whether or not an email went out): the
+        /// reason says in how long, `until` when.
+        ExpiryNotice = "expiry_notice",
     }
 }
 

@@ -11,8 +11,10 @@ pub mod http;
 pub mod jwt;
 pub mod keyfile;
 pub mod leaks;
+pub mod locale;
 pub mod maintenance;
 pub mod metrics;
+pub mod notices;
 pub mod oidc;
 pub mod scim;
 pub mod secrets;
@@ -60,6 +62,8 @@ pub struct AppState {
     pub leak_keys: Option<Arc<leaks::KeyRing>>,
     /// Each address's budget of leak reports on this instance.
     pub leak_limits: Arc<throttle::Buckets>,
+    /// The mail server notices go through; `None` when `--smtp-url` is not set (no email).
+    pub mailer: Option<Arc<notices::mail::Mailer>>,
 }
 
 /// What the identity providers' client secrets are sealed for, from the key file.
@@ -75,6 +79,8 @@ impl AppState {
     /// Connects to the database, migrates it, loads (or creates) the signing key, and starts the
     /// refresh grant's writer task (so it must run inside a Tokio runtime).
     pub async fn new(config: Config) -> anyhow::Result<AppState> {
+        // Before anything is written: a mail server refused is the operator's to mend first.
+        let mailer = notices::mail::Mailer::from_config(&config)?.map(Arc::new);
         let db = db::connect(&config.database_url).await?;
         let key = keyfile::load(&config, db.backend)?;
         let signer = Signer::load_or_create(&db.writer, &key).await?;
@@ -96,8 +102,10 @@ impl AppState {
             scim_limits: Arc::new(http::scim::limiter()),
             leak_keys,
             leak_limits: Arc::new(http::leaks::limiter()),
+            mailer,
         };
         maintenance::start(&state);
+        notices::start(&state);
         Ok(state)
     }
 

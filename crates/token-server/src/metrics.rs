@@ -11,6 +11,9 @@
 //! | `sign_in_bursts_total` | counter | |
 //! | `db_pool_connections` | gauge | `pool` (`read`, `write`), `state` (`idle`, `in_use`) |
 //! | `sessions_active` | gauge | |
+//! | `notices_sent_total` | counter | `kind` (`expiry_7d`, `expiry_1d`, `disabled`) |
+//! | `notices_failed_total` | counter | `kind`: notices given up after their last try |
+//! | `notices_waiting` | gauge | |
 //!
 //! The gauges are read when `/metrics` is scraped; the rest are counted as things happen.
 
@@ -68,6 +71,9 @@ async fn render(State(state): State<AppState>) -> impl IntoResponse {
         .await;
     if let Ok((n,)) = active {
         metrics::gauge!("sessions_active").set(n as f64);
+    }
+    if let Ok(n) = crate::store::notices::waiting(&state.db.pool).await {
+        metrics::gauge!("notices_waiting").set(n as f64);
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

@@ -352,6 +352,7 @@ fn valid_body(schema: &str) -> Value {
             "expected_count": 0,
         }),
         "MemberRole" => json!({ "role": "member" }),
+        "NoticePreferences" => json!({ "email": true }),
         "TicketRequest" => json!({ "email": "ben@acme.test" }),
         "TicketExchange" => json!({ "ticket": "tcht_no-such-ticket" }),
         "LeakMatch" => json!([{"token": "tcr_probe", "type": "probe", "url": "https://github.com/probe"}]),
