@@ -220,6 +220,14 @@ fn test() -> sh::Result {
     .dir(&root)
     .run()?;
 
+    step("Notices: a real SMTP server (aiosmtpd) receives the expiry and disable notices in both languages");
+    cmd(
+        &python.to_string_lossy(),
+        &["end2end/notices/smtp_notices.py", "target/debug/token-server"],
+    )
+    .dir(&root)
+    .run()?;
+
     step("end2end: Playwright against the real service");
     verify_systemd_unit(&root)?;
     cmd("npx", &["playwright", "test"]).dir(&root.join("end2end")).run()
