@@ -41,7 +41,11 @@ export default defineConfig({
         `rm -rf .e2e-data && ../target/debug/token-server --listen 127.0.0.1:${port} ` +
         `--database-url sqlite://.e2e-data/e2e.db --dist ../dist --seed-demo --development ` +
         `--frame-ancestors http://127.0.0.1:${hostPort},http://localhost:${hostPort} ` +
-        `--secret-scanning-keys-url http://127.0.0.1:${scanningKeysPort}/meta/public_keys/secret_scanning`,
+        `--secret-scanning-keys-url http://127.0.0.1:${scanningKeysPort}/meta/public_keys/secret_scanning ` +
+        // No notices' rounds: every 15 s they would add the seeded tokens' expiry notices to the
+        // audit trail and the tokens' histories the suite reads (the notices have tests of their
+        // own: crates/token-server/tests/api/notices.rs, end2end/notices/smtp_notices.py).
+        `--notices-every-seconds 0`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,

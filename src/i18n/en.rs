@@ -258,6 +258,7 @@ pub static MESSAGES: Messages = Messages {
     action_scim_credential: "SCIM credential changed",
     action_scim_provisioned: "Provisioned by SCIM",
     action_leak_reported: "Found public",
+    action_expiry_notice: "Expiry notice",
     action_ticket_issued: "Sign-in ticket issued",
     action_ticket_used: "Signed in by ticket",
     action_ticket_refused: "Sign-in ticket refused",

@@ -260,6 +260,7 @@ pub static MESSAGES: Messages = Messages {
     action_scim_credential: "SCIM 凭据已更改",
     action_scim_provisioned: "由 SCIM 预配",
     action_leak_reported: "被公开发现",
+    action_expiry_notice: "到期提醒",
     action_ticket_issued: "已签发登录票据",
     action_ticket_used: "通过票据登录",
     action_ticket_refused: "登录票据被拒绝",

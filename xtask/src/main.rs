@@ -223,6 +223,14 @@ fn test() -> sh::Result {
     .dir(&root)
     .run()?;
 
+    step("Notices: a real SMTP server (aiosmtpd) receives the expiry and disable notices in both languages");
+    cmd(
+        &python.to_string_lossy(),
+        &["end2end/notices/smtp_notices.py", "target/debug/token-server"],
+    )
+    .dir(&root)
+    .run()?;
+
     step("end2end: Playwright against the real service");
     verify_systemd_unit(&root)?;
     cmd("npx", &["playwright", "test"]).dir(&root.join("end2end")).run()
@@ -341,7 +349,11 @@ enum Setting {
 /// of pre-generated refresh tokens; with `setting` off, on, on, off.
 fn load_test(root: &Path, setting: Setting) -> Result<String, String> {
     let (flag, on_label, cost) = match setting {
-        Setting::Observe => ("--observe", "refresh, access log + metrics", "with the access log and metrics"),
+        Setting::Observe => (
+            "--observe",
+            "refresh, access log + metrics",
+            "with the access log and metrics",
+        ),
         Setting::Stream => ("--stream", "refresh, audit streaming on", "with audit streaming on"),
     };
     cmd(
@@ -438,7 +450,14 @@ fn load_test(root: &Path, setting: Setting) -> Result<String, String> {
                 if start == 2 {
                     let drained = cmd(
                         "curl",
-                        &["-s", "-m", "900", "-X", "POST", "http://127.0.0.1:18383/bench/drain?events=100000"],
+                        &[
+                            "-s",
+                            "-m",
+                            "900",
+                            "-X",
+                            "POST",
+                            "http://127.0.0.1:18383/bench/drain?events=100000",
+                        ],
                     )
                     .run_captured()
                     .unwrap_or_else(|e| format!("not measured: {e}\n"));

@@ -39,8 +39,8 @@ pub fn all(root: &Path) -> Result {
     python_packages(root)
 }
 
-/// The Python test tools of `end2end/requirements.txt` (schemathesis, oidc-provider-mock), in a virtual
-/// environment at `end2end/.venv`; skipped when each pinned version is there.
+/// The Python test tools of `end2end/requirements.txt` (schemathesis, oidc-provider-mock, Authlib,
+/// aiosmtpd), in a virtual environment at `end2end/.venv`; skipped when each pinned version is there.
 fn python_packages(root: &Path) -> Result {
     let e2e = root.join("end2end");
     let venv = e2e.join(".venv");

@@ -83,6 +83,10 @@ crate::wire_enum! {
         /// An admin sent a test event to an audit stream destination (the reason says what it
         /// answered).
         StreamTested = "stream_tested",
+        /// The service told the token's owner that its refresh token expires soon, 7 days and
+        /// again 1 day before (`--smtp-url`; recorded whether or not an email went out): the
+        /// reason says in how long, `until` when.
+        ExpiryNotice = "expiry_notice",
     }
 }
 

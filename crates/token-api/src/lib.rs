@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod host;
 pub mod leaks;
+pub mod notices;
 pub mod oauth;
 pub mod permissions;
 pub mod policy;

@@ -123,7 +123,9 @@ struct Streaming {
 }
 
 async fn streamed(State(s): State<Streaming>) -> String {
-    let (waiting, _) = token_server::store::streams::depth(&s.state.db.pool, 0).await.unwrap_or_default();
+    let (waiting, _) = token_server::store::streams::depth(&s.state.db.pool, 0)
+        .await
+        .unwrap_or_default();
     format!(
         "received {} events; {waiting} waiting in the outbox\n",
         s.sink.events.load(std::sync::atomic::Ordering::Relaxed)
@@ -136,8 +138,8 @@ async fn drain(
     State(s): State<Streaming>,
     axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, usize>>,
 ) -> String {
-    use token_server::store::audit::Actor;
     use token_api::streams::StreamState;
+    use token_server::store::audit::Actor;
     let n = q.get("events").copied().unwrap_or(100_000);
     let pause = |to| {
         let s = s.clone();
@@ -155,7 +157,12 @@ async fn drain(
     let started = std::time::Instant::now();
     for chunk in (0..n).step_by(500) {
         let rows: Vec<String> = (chunk..(chunk + 500).min(n))
-            .map(|i| format!("('drain-{at}-{i}', 'ws-acme', {}, 'refreshed', 'u-ben', 'load-drain', 'load drain')", at + i as i64 / 100))
+            .map(|i| {
+                format!(
+                    "('drain-{at}-{i}', 'ws-acme', {}, 'refreshed', 'u-ben', 'load-drain', 'load drain')",
+                    at + i as i64 / 100
+                )
+            })
             .collect();
         sqlx::query(&format!(
             "INSERT INTO audit_events (id, workspace_id, at, action, owner_id, grant_id, grant_name) VALUES {}",
@@ -236,8 +243,11 @@ async fn main() -> anyhow::Result<()> {
     let tokens = grants(&state, count).await?;
     std::fs::write(&file, tokens.join("\n") + "\n")?;
     let state_config = state.config.clone();
-    let mut router: Router =
-        app(state.clone()).merge(Router::new().route("/bench/sign", post(sign_only)).with_state(state.clone()));
+    let mut router: Router = app(state.clone()).merge(
+        Router::new()
+            .route("/bench/sign", post(sign_only))
+            .with_state(state.clone()),
+    );
     if stream {
         let sink = std::sync::Arc::new(Sink::default());
         let at = SocketAddr::new(listen.ip(), listen.port() + 1);
@@ -245,8 +255,12 @@ async fn main() -> anyhow::Result<()> {
         let collect = Router::new().route("/collect", post(receive)).with_state(sink.clone());
         tokio::spawn(async move { axum::serve(receiver, collect).await });
         // Only this run's events: the destination's own and the refreshes'.
-        sqlx::query("DELETE FROM audit_destinations").execute(&state.db.writer).await?;
-        sqlx::query("DELETE FROM audit_outbox").execute(&state.db.writer).await?;
+        sqlx::query("DELETE FROM audit_destinations")
+            .execute(&state.db.writer)
+            .await?;
+        sqlx::query("DELETE FROM audit_outbox")
+            .execute(&state.db.writer)
+            .await?;
         let mut tx = state.db.writer.begin().await?;
         let added = token_server::store::streams::add(
             &mut tx,

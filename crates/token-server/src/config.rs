@@ -150,6 +150,57 @@ pub struct Config {
     /// and link-local addresses (a cloud's metadata service) stay refused.
     #[arg(long, global = true, env = "STREAM_TO_PRIVATE_NETWORKS")]
     pub stream_to_private_networks: bool,
+
+    /// The mail server that sends tokens' owners their notices (7 days and 1 day before a token
+    /// expires; when someone else or the service disables one): `smtps://USER:PASSWORD@HOST:465`
+    /// (TLS), `smtp://USER:PASSWORD@HOST:587?tls=required` (STARTTLS, required), or
+    /// `smtp://HOST:PORT` unencrypted, to a loopback address only. Percent-encode the user and
+    /// password. Never logged. Without it no email is sent (expiry notices are still audited).
+    #[arg(
+        long,
+        global = true,
+        env = "SMTP_URL",
+        hide_env_values = true,
+        requires = "smtp_from"
+    )]
+    pub smtp_url: Option<SmtpUrl>,
+
+    /// The notices' sender, such as `Token Console <tokens@example.com>` (needed with --smtp-url).
+    #[arg(long, global = true, env = "SMTP_FROM")]
+    pub smtp_from: Option<String>,
+
+    /// Seconds between two rounds of the notices' scan and sending; 0: none by itself (the tests
+    /// drive it with `notices::run_once_at`).
+    #[arg(long, global = true, env = "NOTICES_EVERY_SECONDS", default_value_t = 15, hide = true, value_parser = clap::value_parser!(u32).range(0..=3600))]
+    pub notices_every_seconds: u32,
+}
+
+/// `--smtp-url`: it may hold the relay's password, so it is never printed, not even in `Debug`,
+/// and a bad one is refused at start without being repeated (`notices::mail::Mailer::new`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpUrl(String);
+
+impl SmtpUrl {
+    /// The URL itself, for the mail transport only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpUrl(..)")
+    }
+}
+
+/// Every text is taken here (clap would repeat a refused value, password and all, in its error);
+/// it is checked when the service starts.
+impl std::str::FromStr for SmtpUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<SmtpUrl, Self::Err> {
+        Ok(SmtpUrl(value.trim().to_owned()))
+    }
 }
 
 /// The `token-server` command line: what to do, and the configuration every command reads (the

@@ -9,6 +9,7 @@ pub mod context;
 mod health;
 mod host;
 pub mod leaks;
+mod notices;
 mod oauth;
 mod openapi;
 pub mod scim;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(host::router())
         .merge(tokens::router())
         .merge(calendar::router())
+        .merge(notices::router())
         .merge(admin::router())
         .merge(streams::router())
         .merge(leaks::router())

@@ -11,8 +11,10 @@ pub mod http;
 pub mod jwt;
 pub mod keyfile;
 pub mod leaks;
+pub mod locale;
 pub mod maintenance;
 pub mod metrics;
+pub mod notices;
 pub mod oidc;
 pub mod scim;
 pub mod secrets;
@@ -67,6 +69,8 @@ pub struct AppState {
     pub streams: streams::Sender,
     /// Stops this instance's audit stream worker (`stop_streaming`).
     pub stream_stop: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The mail server notices go through; `None` when `--smtp-url` is not set (no email).
+    pub mailer: Option<Arc<notices::mail::Mailer>>,
 }
 
 /// What audit stream destinations' secrets and headers are sealed for, from the key file.
@@ -85,6 +89,8 @@ impl AppState {
     /// Connects to the database, migrates it, loads (or creates) the signing key, and starts the
     /// refresh grant's writer task (so it must run inside a Tokio runtime).
     pub async fn new(config: Config) -> anyhow::Result<AppState> {
+        // Before anything is written: a mail server refused is the operator's to mend first.
+        let mailer = notices::mail::Mailer::from_config(&config)?.map(Arc::new);
         let db = db::connect(&config.database_url).await?;
         let key = keyfile::load(&config, db.backend)?;
         let signer = Signer::load_or_create(&db.writer, &key).await?;
@@ -110,9 +116,11 @@ impl AppState {
             stream_key: secrets::derive_key(STREAM_KEY_PURPOSE, &key),
             streams,
             stream_stop: Arc::new(tokio::sync::watch::channel(false).0),
+            mailer,
         };
         maintenance::start(&state);
         streams::start(&state);
+        notices::start(&state);
         Ok(state)
     }
 

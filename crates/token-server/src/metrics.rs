@@ -17,6 +17,9 @@
 //! | `audit_stream_deliveries_total` | counter | `outcome` (`delivered`, `failed`) |
 //! | `audit_stream_events_total` | counter | |
 //! | `audit_stream_delivery_seconds` | histogram | |
+//! | `notices_sent_total` | counter | `kind` (`expiry_7d`, `expiry_1d`, `disabled`) |
+//! | `notices_failed_total` | counter | `kind`: notices given up after their last try |
+//! | `notices_waiting` | gauge | |
 //!
 //! Alert on `audit_outbox_oldest_seconds > 900` (an event waiting a quarter of an hour: a
 //! destination is failing or the instances cannot keep up), on `audit_streams_paused > 0` (a
@@ -90,6 +93,9 @@ async fn render(State(state): State<AppState>) -> impl IntoResponse {
         .await;
     if let Ok((n,)) = paused {
         metrics::gauge!("audit_streams_paused").set(n as f64);
+    }
+    if let Ok(n) = crate::store::notices::waiting(&state.db.pool).await {
+        metrics::gauge!("notices_waiting").set(n as f64);
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod host;
 pub mod leaks;
 pub mod members;
+pub mod notices;
 pub mod onboarding;
 pub mod policy;
 pub mod provisioning;

@@ -42,12 +42,23 @@ pub fn StreamsTab(ws: Memo<String>) -> impl IntoView {
                     None => Ok((w.test_ok)(r.status.unwrap_or_default())),
                     Some(e) => Err((w.test_failed)(&e)),
                 }),
-                Act::Remove => api::admin::remove_stream(ws, id).await.map(|()| Ok(w.removed_toast.to_owned())),
+                Act::Remove => api::admin::remove_stream(ws, id)
+                    .await
+                    .map(|()| Ok(w.removed_toast.to_owned())),
                 Act::Pause | Act::Resume => {
-                    let to = if what == Act::Pause { StreamState::Paused } else { StreamState::Active };
-                    api::admin::set_stream_state(ws, id, to)
-                        .await
-                        .map(|_| Ok(if what == Act::Pause { w.paused_toast } else { w.resumed_toast }.to_owned()))
+                    let to = if what == Act::Pause {
+                        StreamState::Paused
+                    } else {
+                        StreamState::Active
+                    };
+                    api::admin::set_stream_state(ws, id, to).await.map(|_| {
+                        Ok(if what == Act::Pause {
+                            w.paused_toast
+                        } else {
+                            w.resumed_toast
+                        }
+                        .to_owned())
+                    })
                 }
             };
             match said {
@@ -71,7 +82,8 @@ pub fn StreamsTab(ws: Memo<String>) -> impl IntoView {
             (StreamState::Paused, true) => w.paused_by_service,
         };
         let mut facts = vec![
-            d.last_delivered_at.map_or(w.never_delivered.to_owned(), |t| (w.last_delivered)(&at(t))),
+            d.last_delivered_at
+                .map_or(w.never_delivered.to_owned(), |t| (w.last_delivered)(&at(t))),
             (w.backlog)(d.backlog),
         ];
         if d.dropped > 0 {
@@ -87,8 +99,16 @@ pub fn StreamsTab(ws: Memo<String>) -> impl IntoView {
             }
             said
         });
-        let toggle = if d.state == StreamState::Active { Act::Pause } else { Act::Resume };
-        let buttons = [(Act::Test, w.test), (toggle, if toggle == Act::Pause { w.pause } else { w.resume }), (Act::Remove, w.remove)];
+        let toggle = if d.state == StreamState::Active {
+            Act::Pause
+        } else {
+            Act::Resume
+        };
+        let buttons = [
+            (Act::Test, w.test),
+            (toggle, if toggle == Act::Pause { w.pause } else { w.resume }),
+            (Act::Remove, w.remove),
+        ];
         view! {
             <li class="stream">
                 <p class="stream-url"><strong>{d.url.clone()}</strong> " " <span class="badge-all">{state}</span></p>
@@ -207,7 +227,13 @@ fn AddDestination(ws: Memo<String>, on_added: Callback<()>) -> impl IntoView {
         }
     };
     let error_of = move |field: &'static str| {
-        move || refused.with(|r| r.as_ref().filter(|(f, _)| f == field).map(|(_, i)| invalid_text(i18n.t(), *i)))
+        move || {
+            refused.with(|r| {
+                r.as_ref()
+                    .filter(|(f, _)| f == field)
+                    .map(|(_, i)| invalid_text(i18n.t(), *i))
+            })
+        }
     };
     let wrong = move |field: &'static str| move || error_of(field)().is_some().to_string();
     view! {

@@ -101,6 +101,7 @@ async fn exchange(
     if let Some(old) = session_secret(&headers, &state.config) {
         users::delete_session(&state.db.writer, &old).await?;
     }
+    super::session::record_locale(&state, &opened.user_id, &headers).await;
     metrics::counter!("host_tickets_used_total").increment(1);
     tracing::info!(user = %opened.user_id, workspace = %opened.workspace_id, framed = framed.is_some(), "signed in by a host's ticket");
     let mut me =

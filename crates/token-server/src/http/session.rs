@@ -173,11 +173,25 @@ async fn sign_in(
     let (cookie, csrf_token) = users::create_session(&state.db.writer, state.db.backend, &user_id, &checked_hash)
         .await?
         .ok_or(AppError::WrongCredentials)?;
+    record_locale(&state, &user_id, &headers).await;
     let me = load_me(&state, &user_id, None, csrf_token).await?;
     let jar = CookieJar::new()
         .add(session_set_cookie(&state, cookie, users::SESSION_TTL_MS / 1000))
         .add(device_set_cookie(&state, &email, &checked_hash));
     Ok((jar, Extension(Secret), Json(me)).into_response())
+}
+
+/// Records the language the person signs in with (`Accept-Language`), which their notices are
+/// written in; a request that names none leaves what they had. Every way of signing in calls it,
+/// once the session exists: a failure to record it is logged, and the sign-in goes on (the
+/// notices fall back to what was recorded before).
+pub(super) async fn record_locale(state: &AppState, user_id: &str, headers: &HeaderMap) {
+    let Some(locale) = crate::locale::Locale::from_headers(headers) else {
+        return;
+    };
+    if let Err(error) = users::set_locale(&state.db.writer, user_id, locale).await {
+        tracing::warn!(%error, user = %user_id, "the sign-in's language was not recorded");
+    }
 }
 
 /// How long a browser stays trusted for an account after signing in to it: a year.

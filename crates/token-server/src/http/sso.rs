@@ -207,6 +207,7 @@ async fn callback(
             if let Some(old) = session_secret(&headers, &state.config) {
                 users::delete_session(&state.db.writer, &old).await?;
             }
+            super::session::record_locale(&state, &signed_in.user_id, &headers).await;
             metrics::counter!("sso_sign_ins_total").increment(1);
             tracing::info!(user = %signed_in.user_id, workspace = %ws, "signed in through the identity provider");
             let session = super::session::session_set_cookie(&state, signed_in.cookie, users::SESSION_TTL_MS / 1000);

@@ -473,7 +473,10 @@ mod tests {
             shown_url("https://endpoint1.collection.sumologic.com/receiver/v1/http/ZaVnC4dhaV39"),
             "https://endpoint1.collection.sumologic.com/…"
         );
-        assert_eq!(shown_url("https://siem.example.com:8088/?token=abc"), "https://siem.example.com:8088/…");
+        assert_eq!(
+            shown_url("https://siem.example.com:8088/?token=abc"),
+            "https://siem.example.com:8088/…"
+        );
         assert_eq!(shown_url("https://siem.example.com/"), "https://siem.example.com");
         assert_eq!(shown_url("https://siem.example.com"), "https://siem.example.com");
     }

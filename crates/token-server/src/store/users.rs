@@ -303,6 +303,17 @@ pub async fn profile(pool: &AnyPool, user_id: &str) -> sqlx::Result<Option<(User
     Ok(Some((UserSummary { id, email, name }, workspaces)))
 }
 
+/// Records the language a person signed in with (`crate::locale`), which their notices are
+/// written in; written only when it changed.
+pub async fn set_locale(writer: &AnyPool, user_id: &str, locale: crate::locale::Locale) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET locale = $1 WHERE id = $2 AND (locale IS NULL OR locale <> $1)")
+        .bind(locale.tag())
+        .bind(user_id)
+        .execute(writer)
+        .await?;
+    Ok(())
+}
+
 /// The user's role in the workspace, if they are a member.
 pub async fn role_in(conn: &mut sqlx::AnyConnection, workspace_id: &str, user_id: &str) -> sqlx::Result<Option<Role>> {
     let row: Option<(String,)> =

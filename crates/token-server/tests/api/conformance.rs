@@ -363,6 +363,19 @@ async fn every_successful_answer_matches_its_documented_schema(mut app: TestApp)
         &call(&app, Method::DELETE, &at(&calendar), Some(&ada), None).await,
     );
 
+    // A member's email notices.
+    let notices = format!("{ws}/notices");
+    c.check(&Method::GET, &notices, &app.get(&at(&notices), &ada).await);
+    let set = call(
+        &app,
+        Method::PUT,
+        &at(&notices),
+        Some(&ada),
+        Some(json!({"email": false})),
+    )
+    .await;
+    c.check(&Method::PUT, &notices, &set);
+
     // The Admins page.
     let admin = format!("{ws}/admin");
     for path in [

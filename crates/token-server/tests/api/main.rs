@@ -13,6 +13,7 @@ mod leaks;
 mod lifecycle;
 mod logs;
 mod members;
+mod notices;
 mod oauth;
 mod observability;
 mod onboarding;

@@ -354,6 +354,7 @@ fn valid_body(schema: &str) -> Value {
         "MemberRole" => json!({ "role": "member" }),
         "NewDestination" => json!({ "url": "https://siem.example.com/collect" }),
         "DestinationChange" => json!({ "state": "paused" }),
+        "NoticePreferences" => json!({ "email": true }),
         "TicketRequest" => json!({ "email": "ben@acme.test" }),
         "TicketExchange" => json!({ "ticket": "tcht_no-such-ticket" }),
         "LeakMatch" => json!([{"token": "tcr_probe", "type": "probe", "url": "https://github.com/probe"}]),

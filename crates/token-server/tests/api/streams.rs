@@ -298,7 +298,10 @@ async fn every_event_arrives_signed_once_in_order_with_its_headers(app: TestApp)
     assert!(!listed.text.contains("hec-secret-1") && !listed.text.contains("tcwhsec_"));
     // The URL's path and query may carry a collector's key (Sumo Logic's does): only the
     // origin is read back.
-    assert_eq!(listed.body["destinations"][0]["url"], receiver.url.replace("/collect", "/…"));
+    assert_eq!(
+        listed.body["destinations"][0]["url"],
+        receiver.url.replace("/collect", "/…")
+    );
     assert_eq!(destination["url"], listed.body["destinations"][0]["url"]);
     assert_eq!(listed.body["destinations"][0]["backlog"], 0);
     assert!(listed.body["destinations"][0]["last_delivered_at"].is_string());

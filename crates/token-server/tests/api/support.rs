@@ -121,6 +121,8 @@ impl TestApp {
         config.public_url = Some("http://issuer.test".into());
         config.seed_demo = true;
         config.frame_ancestors = vec!["http://host.test".into()];
+        // The notices' rounds run when a test calls them, with its own clock.
+        config.notices_every_seconds = 0;
         let state = AppState::new(config).await.expect("start the service");
         seed::demo(&state).await.expect("seed");
         TestApp {
