@@ -2,6 +2,7 @@
 //! string does not compile: English and Simplified Chinese stay complete by construction.
 
 mod en;
+pub mod reminders;
 pub mod streams;
 mod zh_cn;
 
@@ -427,12 +428,6 @@ pub struct Messages {
     pub by_client: &'static str,
     /// The calendar of expiry dates.
     pub calendar_title: &'static str,
-    pub calendar_intro: &'static str,
-    pub calendar_link_label: &'static str,
-    pub calendar_make: &'static str,
-    pub calendar_new: &'static str,
-    pub calendar_revoke: &'static str,
-    pub calendar_revoked: &'static str,
     /// Generate: the optional description, its length limit (characters), and its editor.
     pub description_label: &'static str,
     pub description_too_long: fn(usize) -> String,

@@ -263,7 +263,7 @@ test('an admin adds a member, who sets a password from the link and signs in', a
   // A newcomer's empty page: one Generate button, and no bulk hint with nothing to select.
   await expect(dee.getByText('You have no tokens in this workspace yet.')).toBeVisible();
   // No calendar of expiry dates before there is a token to expire.
-  await expect(dee.getByText('Expiry dates in your calendar')).toHaveCount(0);
+  await expect(dee.getByText('Expiry reminders: calendar and email')).toHaveCount(0);
   await expect(dee.getByRole('button', { name: 'Generate token' })).toHaveCount(1);
   await expect(dee.getByText('Select tokens to disable or delete several at once.')).toHaveCount(0);
 

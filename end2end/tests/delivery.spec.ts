@@ -50,6 +50,8 @@ test('the app arrives compressed, and a repeat visit fetches no app file body', 
   // Gus is an admin: his Users page fetches the Admins page's code when the browser is idle.
   // Its answers come before the second visit, which is to find everything in the cache.
   await expect.poll(() => prefetched).toBe(true);
+  // And the Generate dialog's, with the small chunks the modules share, fetched when idle too.
+  await page.waitForLoadState('networkidle');
   const wasm = first.find((r) => r.url.endsWith('.wasm'))!;
   // The wasm on the wire is its brotli copy: well under half its size.
   const size = await page.evaluate(async (url) => (await (await fetch(url)).arrayBuffer()).byteLength, wasm.url);

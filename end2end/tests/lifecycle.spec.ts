@@ -362,7 +362,7 @@ test('a description: written at Generate, shown in the reveal and the list, edit
 test('a calendar of expiry dates: a link shown once, which a calendar app reads, and which can be revoked', async ({ page }) => {
   await page.goto('/tokens');
   await signIn(page, 'cy@acme.test');
-  await page.getByText('Expiry dates in your calendar').click();
+  await page.getByText('Expiry reminders: calendar and email').click();
   await page.getByRole('button', { name: 'Get a calendar link' }).click();
   const link = page.getByRole('textbox', { name: 'Calendar link (shown once)' });
   await expect(link).toHaveValue(/\/api\/calendar\/[A-Za-z0-9_-]+\.ics$/);
@@ -380,6 +380,19 @@ test('a calendar of expiry dates: a link shown once, which a calendar app reads,
   await expect(page.getByText('Calendar link revoked.')).toBeVisible();
   await expect(link).toHaveCount(0);
   expect((await page.request.get(url)).status()).toBe(404);
+
+  // Email notices, on by default, turned off for this workspace and read back so.
+  const email = page.getByRole('checkbox', { name: /Email me 7 days and 1 day before/ });
+  await expect(email).toBeChecked();
+  await email.uncheck();
+  await expect(page.getByText('Email reminders saved.')).toBeVisible();
+  await page.reload();
+  await page.getByText('Expiry reminders: calendar and email').click();
+  await expect(page.getByRole('checkbox', { name: /Email me 7 days and 1 day before/ })).not.toBeChecked();
+  const said = await page.request.get('/api/workspaces/ws-acme/notices');
+  expect(await said.json()).toEqual({ email: false });
+  await page.getByRole('checkbox', { name: /Email me 7 days and 1 day before/ }).check();
+  await expect(page.getByText('Email reminders saved.')).toBeVisible();
 });
 
 /** The workspace's policy back to the defaults, so later tests generate as they always did. */
@@ -593,7 +606,7 @@ test.describe('in Simplified Chinese', () => {
   test('the calendar link, in Chinese', async ({ page }) => {
     await page.goto('/tokens');
     await signIn(page, 'cy@acme.test', { email: '邮箱', password: '密码', button: '登录' });
-    await page.getByText('在日历中查看到期时间').click();
+    await page.getByText('到期提醒：日历与邮件').click();
     await page.getByRole('button', { name: '获取日历链接' }).click();
     await expect(page.getByRole('textbox', { name: '日历链接（只显示一次）' })).toHaveValue(/\.ics$/);
     await expect(page.getByRole('button', { name: '换一个链接' })).toBeVisible();

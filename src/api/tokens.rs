@@ -2,6 +2,7 @@
 
 use gloo_net::http::Method;
 use token_api::audit::TokenHistory;
+use token_api::notices::NoticePreferences;
 use token_api::tokens::{
     BatchAction, BatchRequest, BatchResult, CalendarFeed, CreateTokenRequest, CreatedToken, EditTokenRequest,
     TokenList, TokenView,
@@ -60,4 +61,19 @@ pub async fn calendar(workspace_id: String) -> Result<CalendarFeed, ApiError> {
 /// Revokes the user's calendar feed here.
 pub async fn revoke_calendar(workspace_id: String) -> Result<(), ApiError> {
     request(Method::DELETE, &workspace_path(&workspace_id, "/calendar"), None::<&()>).await
+}
+
+/// Whether the user gets email notices about their tokens here.
+pub async fn notices(workspace_id: String) -> Result<NoticePreferences, ApiError> {
+    request(Method::GET, &workspace_path(&workspace_id, "/notices"), None::<&()>).await
+}
+
+/// Turns the user's email notices here on or off.
+pub async fn set_notices(workspace_id: String, email: bool) -> Result<NoticePreferences, ApiError> {
+    request(
+        Method::PUT,
+        &workspace_path(&workspace_id, "/notices"),
+        Some(&NoticePreferences { email }),
+    )
+    .await
 }

@@ -598,8 +598,10 @@ const FIRST_VISIT_GOAL_KIB: f64 = 200.0;
 /// back by wasm-opt's `--flatten --rereloop` (-2.9): down to 307 (306.8 KiB). This machine's
 /// toolchain then measured the same code at 307.4; issue 31's permissions, ranges and leak
 /// words (+8.7) paid back by the Generate dialog becoming its own module, fetched when idle or
-/// at the first Generate (-17.4): down to 299 (298.8 KiB).
-const BUNDLE_CEILING_KIB: f64 = 299.0;
+/// at the first Generate (-17.4): down to 299 (298.8 KiB). Issue 32: the Streaming tab's words
+/// travel with the Admins page, and the Users page's expiry reminders (with the new email
+/// setting) load when their section is first opened: down to 297.5 (297.3 KiB).
+const BUNDLE_CEILING_KIB: f64 = 297.5;
 /// Every file of the app, the lazy modules and `embed.js` included: what an admin who opens
 /// every page in both languages downloads once. Issue 33's split made it 40 KiB larger than the
 /// one bundle before it (373.9 to 413.3 KiB: 411.2 with the pages split out, 413.3 with the
@@ -613,8 +615,12 @@ const BUNDLE_CEILING_KIB: f64 = 299.0;
 /// load when used, as the bundle rule allows; the first visit went down by 8.6 (442.5 KiB).
 /// Raised again, to 459, by issue 32's Streaming tab (+16.2, all of it in the Admins page's
 /// module, which only admins download, when they open that page; its words travel with it, so
-/// the first visit did not grow: 298.9 KiB, main module 18 bytes smaller) (458.9 KiB).
-const TOTAL_CEILING_KIB: f64 = 459.0;
+/// the first visit did not grow: 298.9 KiB, main module 18 bytes smaller); then to 467 by the
+/// Users page's expiry reminders (the calendar link and the new email setting) becoming a module
+/// of their own, fetched when the section is first opened (+8.4 for the module, its code no
+/// longer in the main one), and the notices' audit words: the first visit went down to 297.3
+/// (467.0 KiB).
+const TOTAL_CEILING_KIB: f64 = 467.0;
 
 /// The release bundle's brotli sizes: the table as printed, what the first visit loads, and all.
 struct BundleSize {
