@@ -37,7 +37,23 @@ const appFile = /\/token-console-[0-9a-f]+(_bg\.wasm|\.js)$/;
 test('the app arrives compressed, and a repeat visit fetches no app file body', async ({ page }) => {
   const log = await networkLog(page);
   let prefetched = false;
-  page.on('requestfinished', (r) => { if (/admin_page-[0-9a-f]{16}\.wasm$/.test(r.url())) prefetched = true; });
+  let dialogPrefetched = false;
+  let appFilesDone = 0;
+  page.on('requestfinished', (r) => {
+    if (/admin_page-[0-9a-f]{16}\.wasm$/.test(r.url())) prefetched = true;
+    if (/generate_dialog-[0-9a-f]{16}\.wasm$/.test(r.url())) dialogPrefetched = true;
+    if (/\/token-console-[^/]*\.(wasm|js)$/.test(r.url())) appFilesDone += 1;
+  });
+  // Each module's shared chunks follow it: settled when a second passes with no app file more
+  // (an answer still on its way has not yet said whether it came from the cache).
+  const settled = async () => {
+    let before = -1;
+    await expect.poll(() => {
+      const still = appFilesDone === before;
+      before = appFilesDone;
+      return still;
+    }, { intervals: [1_000] }).toBe(true);
+  };
   await page.goto('/tokens');
   await signIn(page, 'gus@globex.test');
   await expect(page.getByRole('row', { name: /Globex sync/ })).toBeVisible();
@@ -51,7 +67,8 @@ test('the app arrives compressed, and a repeat visit fetches no app file body', 
   // Its answers come before the second visit, which is to find everything in the cache.
   await expect.poll(() => prefetched).toBe(true);
   // And the Generate dialog's, with the small chunks the modules share, fetched when idle too.
-  await page.waitForLoadState('networkidle');
+  await expect.poll(() => dialogPrefetched).toBe(true);
+  await settled();
   const wasm = first.find((r) => r.url.endsWith('.wasm'))!;
   // The wasm on the wire is its brotli copy: well under half its size.
   const size = await page.evaluate(async (url) => (await (await fetch(url)).arrayBuffer()).byteLength, wasm.url);
@@ -61,6 +78,7 @@ test('the app arrives compressed, and a repeat visit fetches no app file body', 
   // The visit again, at the address it began at (each address is its own cache entry).
   await page.goto('/tokens');
   await expect(page.getByRole('row', { name: /Globex sync/ })).toBeVisible();
+  await settled();
   const again = log.take();
   const page_ = again.find((r) => new URL(r.url).pathname === '/tokens');
   expect(page_?.wire, 'index.html is revalidated, not sent again').toBe(304);
