@@ -127,7 +127,7 @@ fn Reminders(workspace_id: Signal<Option<String>>) -> impl IntoView {
                 {move || w().revoke}
             </button>
         </div>
-        <label class="field-inline">
+        <label class="field-check">
             <input
                 type="checkbox"
                 disabled=move || busy.get() || email.with(Option::is_none)

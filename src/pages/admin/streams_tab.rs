@@ -111,7 +111,7 @@ pub fn StreamsTab(ws: Memo<String>) -> impl IntoView {
         ];
         view! {
             <li class="stream">
-                <p class="stream-url"><strong>{d.url.clone()}</strong> " " <span class="badge-all">{state}</span></p>
+                <p class="stream-url"><strong>{d.url.clone()}</strong> " " <span class="badge-state" class:badge-all=d.state == StreamState::Paused>{state}</span></p>
                 <p class="muted">{facts.join(" · ")}</p>
                 <p class="field-error" role="status" hidden=failing.is_none()>{failing.clone()}</p>
                 <div class="stream-actions">
