@@ -8,8 +8,9 @@
 //! - `Token-Console-Delivery: <id>`: the batch's id, the same on every retry of that batch.
 //! - the destination's own headers (a Splunk HEC token, a Datadog API key).
 //!
-//! Every event is delivered at least once, its `id` the key to drop a repeat by; events come
-//! in the order they were recorded in (a batch's retry comes before anything newer).
+//! Every event is delivered at least once, its `id` the key to drop a repeat by. Events come in
+//! the order of their time (`at`), a batch's retry before anything newer; with several
+//! instances on PostgreSQL an event whose transaction committed late may come after a later one.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -79,7 +80,8 @@ pub fn destination_url(url: &str) -> Result<&str, Invalid> {
         .or_else(|| url.strip_prefix("http://"))
         .ok_or(Invalid::NotAUrl)?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let printable = url.chars().all(|c| c.is_ascii_graphic());
+    // A backslash reads as a slash to URL parsers: refused, so what is shown is what is sent.
+    let printable = url.chars().all(|c| c.is_ascii_graphic() && c != '\\');
     if authority.is_empty() || authority.contains('@') || !printable {
         return Err(Invalid::NotAUrl);
     }
@@ -235,6 +237,7 @@ mod tests {
         assert_eq!(destination_url("http://127.0.0.1:9000/"), Ok("http://127.0.0.1:9000/"));
         assert_eq!(destination_url(""), Err(Invalid::Required));
         for bad in [
+            "https://x\\receiver\\KEY",
             "ftp://x",
             "https://",
             "https://u:p@x/",

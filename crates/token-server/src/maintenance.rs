@@ -117,7 +117,11 @@ pub async fn run_once_at(state: &AppState, now: i64) -> anyhow::Result<()> {
     ];
     retention.push(forget_last_refresh(state, routine_cutoff).await);
     retention.push(crate::store::leaks::forget_old_reports(writer, now).await);
-    retention.push(crate::store::streams::trim(writer).await.map_err(anyhow::Error::from));
+    retention.push(
+        crate::store::streams::trim(&state.db, PURGE_BUDGET)
+            .await
+            .map_err(anyhow::Error::from),
+    );
     if let Some(cutoff) = security {
         // By name, so the (action, at) index serves it.
         let security: Vec<String> = AuditAction::ALL

@@ -60,10 +60,29 @@ impl Reach {
 
     /// Whether a destination may be sent to at `ip`.
     pub fn allows(self, ip: IpAddr) -> bool {
+        // An IPv4 address inside an IPv6 one is judged as itself: mapped (::ffff:a.b.c.d),
+        // compatible (::a.b.c.d), NAT64 (64:ff9b::/96) and 6to4 (2002:AABB:CCDD::/48).
         let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                let o = v6.octets();
+                if let Some(v4) = v6.to_ipv4_mapped() {
+                    IpAddr::V4(v4)
+                } else if (s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified())
+                    || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+                {
+                    IpAddr::from([o[12], o[13], o[14], o[15]])
+                } else if s[0] == 0x2002 {
+                    IpAddr::from([o[2], o[3], o[4], o[5]])
+                } else {
+                    ip
+                }
+            }
             v4 => v4,
         };
+        // Clouds' metadata services outside link-local: AWS's IPv6 one, Alibaba's.
+        let metadata =
+            ip == IpAddr::from([100, 100, 100, 200]) || ip == IpAddr::from([0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254]);
         let (local, private) = match ip {
             IpAddr::V4(v4) => (
                 v4.is_loopback() || v4.is_link_local() || v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast(),
@@ -76,8 +95,8 @@ impl Reach {
         };
         match self {
             Reach::Any => true,
-            Reach::Private => !local,
-            Reach::Public => !local && !private,
+            Reach::Private => !local && !metadata,
+            Reach::Public => !local && !private && !metadata,
         }
     }
 
@@ -132,6 +151,9 @@ impl Sender {
         let reach = Reach::of(config);
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment (HTTPS_PROXY) would resolve the destination's name
+            // itself, past the address check.
+            .no_proxy()
             .connect_timeout(SEND_TIMEOUT)
             .timeout(SEND_TIMEOUT)
             .dns_resolver(Arc::new(Resolver(reach)))
@@ -257,7 +279,7 @@ pub fn start(state: &AppState) {
 /// the lease is lost.
 async fn deliver(state: &AppState, owner: &str, target: Target) {
     loop {
-        let (keys, events) = match store::next_batch(&state.db.pool, &target.id).await {
+        let (keys, events) = match store::next_batch(&state.db.pool, &target).await {
             Ok(batch) => batch,
             Err(error) => {
                 tracing::warn!(%error, destination = %target.id, "reading an audit stream's events failed");
@@ -288,7 +310,16 @@ async fn deliver(state: &AppState, owner: &str, target: Target) {
             Ok(_) => {
                 metrics::counter!("audit_stream_deliveries_total", "outcome" => "delivered").increment(1);
                 metrics::counter!("audit_stream_events_total").increment(delivery.events.len() as u64);
-                match store::delivered(&state.db.writer, &target, owner, &keys, now).await {
+                match store::delivered(
+                    &state.db.writer,
+                    &target,
+                    owner,
+                    &keys,
+                    !delivery.events.is_empty(),
+                    now,
+                )
+                .await
+                {
                     // A full batch: more are likely waiting. A partial one: the lease goes back,
                     // and events gather until the next look (`POLL`), so a busy workspace's
                     // events go a few hundred at a time rather than a few each, which cost the
@@ -298,7 +329,12 @@ async fn deliver(state: &AppState, owner: &str, target: Target) {
                         let _ = store::release(&state.db.writer, &target, owner).await;
                         return;
                     }
-                    Ok(false) => return,
+                    // Paused, removed, or the lease lost: give it back if it is still ours, so
+                    // a resume is delivered to at once, not when the lease runs out.
+                    Ok(false) => {
+                        let _ = store::release(&state.db.writer, &target, owner).await;
+                        return;
+                    }
                     Err(error) => {
                         tracing::warn!(%error, destination = %target.id, "recording an audit stream's delivery failed; it will be sent again");
                         return;
@@ -389,6 +425,21 @@ mod tests {
         assert!(!Reach::Private.allows("169.254.169.254".parse().unwrap()));
         assert!(!Reach::Private.allows("127.0.0.1".parse().unwrap()));
         assert!(Reach::Any.allows("127.0.0.1".parse().unwrap()));
+        // IPv4 inside IPv6, and metadata services outside link-local.
+        for ip in [
+            "64:ff9b::a9fe:a9fe",
+            "2002:7f00:1::1",
+            "::10.0.0.1",
+            "100.100.100.200",
+            "fd00:ec2::254",
+        ] {
+            assert!(!Reach::Public.allows(ip.parse().unwrap()), "{ip}");
+            assert!(
+                !Reach::Private.allows(ip.parse().unwrap()) || ip == "::10.0.0.1",
+                "{ip}"
+            );
+        }
+        assert!(Reach::Public.allows("2001:4860:4860::8888".parse().unwrap()));
     }
 
     #[test]

@@ -75,11 +75,17 @@ async fn one(conn: &mut AnyConnection, workspace_id: &str, id: &str) -> sqlx::Re
 /// A destination's URL as it may be shown, logged and audited: its origin, then `/…` for
 /// whatever follows (a collector's URL may carry its key in the path or the query).
 pub fn shown_url(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    match url[after_scheme..].find(['/', '?', '#']) {
-        Some(i) if url.len() > after_scheme + i + 1 => format!("{}/…", &url[..after_scheme + i]),
-        Some(i) => url[..after_scheme + i].to_owned(),
-        None => url.to_owned(),
+    match url::Url::parse(url) {
+        Ok(parsed) => {
+            let origin = parsed.origin().ascii_serialization();
+            let more = parsed.path() != "/" || parsed.query().is_some() || parsed.fragment().is_some();
+            if more {
+                format!("{origin}/…")
+            } else {
+                origin
+            }
+        }
+        Err(_) => "(an unreadable URL)".to_owned(),
     }
 }
 
@@ -98,6 +104,14 @@ pub async fn add(
     actor: Actor<'_>,
     ip: Option<&str>,
 ) -> sqlx::Result<Result<(Destination, String), Full>> {
+    // Two admins adding at once on PostgreSQL would both count two: the workspace's row is
+    // locked first (SQLite's writer is one already).
+    if db::Backend::of(conn) == db::Backend::Postgres {
+        sqlx::query("SELECT id FROM workspaces WHERE id = $1 FOR UPDATE")
+            .bind(workspace_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_destinations WHERE workspace_id = $1")
         .bind(workspace_id)
         .fetch_one(&mut *conn)
@@ -283,59 +297,68 @@ pub async fn claim(writer: &AnyPool, key: &[u8; 32], owner: &str, now: i64) -> s
 }
 
 /// The next events waiting for a destination, oldest first, at most `BATCH_MAX_EVENTS`, with
-/// the outbox keys they were read under (`at`, event id); rows whose event the retention purged
-/// come back as keys with no event, for `delivered` to clear.
+/// the outbox keys they were read under (`at`, event id), in one statement: the keys deleted
+/// after a delivery are exactly those whose events it carried. Keys whose event the retention
+/// purged (or, which cannot happen, one of another workspace's) come back without an event, for
+/// `delivered` to clear.
 pub async fn next_batch(
     pool: &AnyPool,
-    destination_id: &str,
+    target: &Target,
 ) -> sqlx::Result<(Vec<(i64, String)>, Vec<token_api::audit::AuditEvent>)> {
-    let keys: Vec<(i64, String)> = sqlx::query_as(&format!(
-        "SELECT at, event_id FROM audit_outbox WHERE destination_id = $1 ORDER BY at, event_id LIMIT {BATCH_MAX_EVENTS}"
-    ))
-    .bind(destination_id)
-    .fetch_all(pool)
-    .await?;
-    let Some(((first, _), (last, _))) = keys.first().zip(keys.last()) else {
-        return Ok((keys, Vec::new()));
-    };
-    let rows = sqlx::query(&format!(
-        "{} JOIN audit_outbox q ON q.event_id = e.id AND q.destination_id = $1
-         WHERE q.at >= $2 AND q.at <= $3 ORDER BY q.at, q.event_id LIMIT {BATCH_MAX_EVENTS}",
-        super::admin::EVENTS
-    ))
-    .bind(destination_id)
-    .bind(first)
-    .bind(last)
-    .fetch_all(pool)
-    .await?;
-    let wanted: std::collections::HashSet<&str> = keys.iter().map(|(_, id)| id.as_str()).collect();
-    let events = rows
-        .iter()
-        .map(super::admin::event)
-        .filter(|e| e.as_ref().map_or(true, |e| wanted.contains(e.id.as_str())))
-        .collect::<sqlx::Result<_>>()?;
+    let text = super::admin::EVENTS
+        .replacen("SELECT ", "SELECT q.at AS q_at, q.event_id AS q_event, ", 1)
+        .replacen(
+            "FROM audit_events e",
+            &format!(
+                "FROM (SELECT at, event_id FROM audit_outbox WHERE destination_id = $1
+                       ORDER BY at, event_id LIMIT {BATCH_MAX_EVENTS}) q
+                 LEFT JOIN audit_events e ON e.id = q.event_id AND e.workspace_id = $2"
+            ),
+            1,
+        );
+    let rows = sqlx::query(&format!("{text} ORDER BY q.at, q.event_id"))
+        .bind(&target.id)
+        .bind(&target.workspace_id)
+        .fetch_all(pool)
+        .await?;
+    let mut keys = Vec::with_capacity(rows.len());
+    let mut events = Vec::with_capacity(rows.len());
+    for r in &rows {
+        keys.push((r.try_get::<i64, _>("q_at")?, r.try_get::<String, _>("q_event")?));
+        if r.try_get::<Option<String>, _>("id")?.is_some() {
+            events.push(super::admin::event(r)?);
+        }
+    }
     Ok((keys, events))
 }
 
-/// A batch was delivered: its rows leave the outbox and the destination is well, its lease
-/// renewed for the next batch. `false`: the lease was lost (another instance holds it now).
+/// A batch was delivered (`sent`; else its events had all been purged, and nothing was sent):
+/// its rows leave the outbox, the destination is well (only when something was sent: a
+/// destination that is down stays so), its lease renewed for the next batch. `false`: the lease
+/// is no longer this instance's, or the destination was paused or removed meanwhile: stop.
 pub async fn delivered(
     writer: &AnyPool,
     target: &Target,
     owner: &str,
     keys: &[(i64, String)],
+    sent: bool,
     now: i64,
 ) -> sqlx::Result<bool> {
     let mut tx = db::begin_write(writer).await?;
     let held = sqlx::query(
-        "UPDATE audit_destinations SET last_delivered_at = $3, last_error = NULL, failing_since = NULL, failures = 0,
-                next_attempt_at = $3, lease_until = $4
-         WHERE id = $1 AND lease_owner = $2",
+        "UPDATE audit_destinations SET
+                last_delivered_at = CASE WHEN $5 = 1 THEN $3 ELSE last_delivered_at END,
+                last_error = CASE WHEN $5 = 1 THEN NULL ELSE last_error END,
+                failing_since = CASE WHEN $5 = 1 THEN NULL ELSE failing_since END,
+                failures = CASE WHEN $5 = 1 THEN 0 ELSE failures END,
+                lease_until = $4
+         WHERE id = $1 AND lease_owner = $2 AND state = 'active'",
     )
     .bind(&target.id)
     .bind(owner)
     .bind(now)
     .bind(now + LEASE_MS)
+    .bind(i64::from(sent))
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -414,43 +437,49 @@ pub async fn release(writer: &AnyPool, target: &Target, owner: &str) -> sqlx::Re
     .map(drop)
 }
 
+/// Rows one statement of the upkeep removes: a short hold of the writer each.
+const TRIM_CHUNK: i64 = 5_000;
+
 /// The upkeep's part: outbox rows of removed destinations go, and each destination's backlog
-/// past `BACKLOG_MAX` loses its oldest events, counted in `dropped`. A batch at a time.
-pub async fn trim(writer: &AnyPool) -> sqlx::Result<u64> {
-    sqlx::query(
-        "DELETE FROM audit_outbox WHERE destination_id IN
-           (SELECT DISTINCT o.destination_id FROM audit_outbox o
-            WHERE NOT EXISTS (SELECT 1 FROM audit_destinations d WHERE d.id = o.destination_id) LIMIT 10)",
+/// past `BACKLOG_MAX` loses its oldest events, counted in `dropped`. Counted on the read pool;
+/// removed `TRIM_CHUNK` rows a statement, for at most `budget`, so a big backlog drains over a
+/// few rounds and the writer is free between statements. The rows dropped.
+pub async fn trim(db: &db::Db, budget: std::time::Duration) -> sqlx::Result<u64> {
+    let started = std::time::Instant::now();
+    let counts: Vec<(String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT o.destination_id, o.n, d.id FROM
+           (SELECT destination_id, COUNT(*) AS n FROM audit_outbox GROUP BY destination_id) o
+         LEFT JOIN audit_destinations d ON d.id = o.destination_id",
     )
-    .execute(writer)
-    .await?;
-    let over: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT destination_id, COUNT(*) AS n FROM audit_outbox GROUP BY destination_id HAVING COUNT(*) > $1",
-    )
-    .bind(BACKLOG_MAX)
-    .fetch_all(writer)
+    .fetch_all(&db.pool)
     .await?;
     let mut dropped = 0;
-    for (id, n) in over {
-        let excess = n - BACKLOG_MAX;
-        let mut tx = db::begin_write(writer).await?;
-        let removed = sqlx::query(
-            "DELETE FROM audit_outbox WHERE destination_id = $1 AND (at, event_id) IN
-               (SELECT at, event_id FROM audit_outbox WHERE destination_id = $1 ORDER BY at, event_id LIMIT $2)",
-        )
-        .bind(&id)
-        .bind(excess)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query("UPDATE audit_destinations SET dropped = dropped + $2 WHERE id = $1")
+    for (id, n, exists) in counts {
+        let mut excess = if exists.is_some() { n - BACKLOG_MAX } else { n };
+        while excess > 0 && started.elapsed() < budget {
+            let removed = sqlx::query(
+                "DELETE FROM audit_outbox WHERE destination_id = $1 AND (at, event_id) IN
+                   (SELECT at, event_id FROM audit_outbox WHERE destination_id = $1 ORDER BY at, event_id LIMIT $2)",
+            )
             .bind(&id)
-            .bind(removed as i64)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        tracing::warn!(destination = %id, dropped = removed, "an audit stream's backlog passed its bound: the oldest events were dropped");
-        dropped += removed;
+            .bind(excess.min(TRIM_CHUNK))
+            .execute(&db.writer)
+            .await?
+            .rows_affected();
+            if removed == 0 {
+                break;
+            }
+            excess -= removed as i64;
+            if exists.is_some() {
+                sqlx::query("UPDATE audit_destinations SET dropped = dropped + $2 WHERE id = $1")
+                    .bind(&id)
+                    .bind(removed as i64)
+                    .execute(&db.writer)
+                    .await?;
+                dropped += removed;
+                tracing::warn!(destination = %id, dropped = removed, "an audit stream's backlog passed its bound: the oldest events were dropped");
+            }
+        }
     }
     Ok(dropped)
 }
@@ -479,5 +508,10 @@ mod tests {
         );
         assert_eq!(shown_url("https://siem.example.com/"), "https://siem.example.com");
         assert_eq!(shown_url("https://siem.example.com"), "https://siem.example.com");
+        // What a parser reads as the path never shows, however it is written.
+        assert_eq!(
+            shown_url("https://siem.example.com\\receiver\\KEY"),
+            "https://siem.example.com/…"
+        );
     }
 }

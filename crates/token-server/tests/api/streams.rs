@@ -577,7 +577,69 @@ async fn bad_destinations_are_refused_naming_the_field_and_nothing_is_written(ap
     );
 }
 
+async fn a_backlog_of_many_batches_arrives_whole_once_in_batches_of_500(app: TestApp) {
+    let (app, ada) = development(app).await;
+    let receiver = Receiver::start().await;
+    let destination = add(&app, &ada, &receiver).await;
+    let one = format!("{STREAMS}/{}", destination["id"].as_str().unwrap());
+    receiver.wait_for("the adding", |e| !e.is_empty()).await;
+    let paused = app
+        .send(Method::PATCH, &one, Some(&ada), Some(json!({"state": "paused"})))
+        .await;
+    assert_eq!(paused.status, StatusCode::OK);
+    // 1,234 events in one millisecond (as a refresh batch records them), of Acme, and 10 of
+    // Globex's beside them, which Acme's destination must never carry.
+    let at = chrono::Utc::now().timestamp_millis();
+    for (ws, n) in [("ws-acme", 1_234), ("ws-globex", 10)] {
+        for chunk in (0..n).collect::<Vec<_>>().chunks(400) {
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|i| format!("('bulk-{ws}-{i:04}', '{ws}', {at}, 'refreshed', 'u-ben', 'g-bulk', 'bulk')"))
+                .collect();
+            sqlx::query(&format!(
+                "INSERT INTO audit_events (id, workspace_id, at, action, owner_id, grant_id, grant_name) VALUES {}",
+                rows.join(",")
+            ))
+            .execute(&app.state.db.writer)
+            .await
+            .unwrap();
+        }
+    }
+    let waiting = app.get(STREAMS, &ada).await.body["destinations"][0]["backlog"]
+        .as_u64()
+        .unwrap();
+    assert!(waiting >= 1_234, "{waiting}");
+    app.send(Method::PATCH, &one, Some(&ada), Some(json!({"state": "active"})))
+        .await;
+    let events = receiver
+        .wait_for("all 1,234", |e| {
+            e.iter().filter(|e| e["token_name"] == "bulk").count() >= 1_234
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let bulk: Vec<String> = receiver
+        .events()
+        .iter()
+        .filter(|e| e["id"].as_str().unwrap().starts_with("bulk-"))
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(events.len() >= 1_234);
+    let unique: std::collections::HashSet<&String> = bulk.iter().collect();
+    assert_eq!(unique.len(), 1_234, "each once");
+    assert_eq!(bulk.len(), 1_234, "none twice");
+    assert!(
+        bulk.iter().all(|id| id.starts_with("bulk-ws-acme-")),
+        "no Globex event reached Acme's destination"
+    );
+    assert!(receiver
+        .deliveries()
+        .iter()
+        .all(|d| d["events"].as_array().unwrap().len() <= 500));
+    wait_until_backlog_empty(&app, &ada).await;
+}
+
 crate::on_both_databases!(
+    a_backlog_of_many_batches_arrives_whole_once_in_batches_of_500,
     every_event_arrives_signed_once_in_order_with_its_headers,
     failures_retry_with_backoff_and_every_event_arrives_at_least_once,
     two_instances_share_the_work_and_a_dead_one_loses_nothing,
