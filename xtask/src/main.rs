@@ -600,8 +600,9 @@ const FIRST_VISIT_GOAL_KIB: f64 = 200.0;
 /// words (+8.7) paid back by the Generate dialog becoming its own module, fetched when idle or
 /// at the first Generate (-17.4): down to 299 (298.8 KiB). Issue 32: the Streaming tab's words
 /// travel with the Admins page, and the Users page's expiry reminders (with the new email
-/// setting) load when their section is first opened: down to 297.5 (297.3 KiB).
-const BUNDLE_CEILING_KIB: f64 = 297.5;
+/// setting) load when their section is first opened: down to 297.6 (297.3 KiB; 297.5 with the
+/// badge and label styles and the review's mends).
+const BUNDLE_CEILING_KIB: f64 = 297.6;
 /// Every file of the app, the lazy modules and `embed.js` included: what an admin who opens
 /// every page in both languages downloads once. Issue 33's split made it 40 KiB larger than the
 /// one bundle before it (373.9 to 413.3 KiB: 411.2 with the pages split out, 413.3 with the
@@ -619,8 +620,8 @@ const BUNDLE_CEILING_KIB: f64 = 297.5;
 /// Users page's expiry reminders (the calendar link and the new email setting) becoming a module
 /// of their own, fetched when the section is first opened (+8.4 for the module, its code no
 /// longer in the main one), and the notices' audit words: the first visit went down to 297.3
-/// (467.0 KiB).
-const TOTAL_CEILING_KIB: f64 = 467.0;
+/// (467.0 KiB; 467.2 with the styles and the review's mends, measured by CI's clean clone).
+const TOTAL_CEILING_KIB: f64 = 467.5;
 
 /// The release bundle's brotli sizes: the table as printed, what the first visit loads, and all.
 struct BundleSize {
